@@ -1,0 +1,40 @@
+"""Money: a Decimal amount in one currency. Never float, in any layer."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+# ISO 4217 minor units of the currencies the hospital networks we serve bill in.
+MINOR_UNITS: dict[str, int] = {"USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "JPY": 0}
+
+
+class UnknownCurrency(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown currency {code!r}; known: {', '.join(sorted(MINOR_UNITS))}")
+
+
+def minor_units(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise UnknownCurrency(currency) from None
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """The one rounding mode of the domain (line totals, tax): half away from zero."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"Money needs a Decimal amount, got {type(self.amount).__name__}")
+        minor_units(self.currency)
+
+    @classmethod
+    def of(cls, amount: str | Decimal, currency: str) -> "Money":
+        """Money from a decimal string, rounded to the currency's minor units."""
+        return cls(round_half_up(Decimal(amount), minor_units(currency)), currency)

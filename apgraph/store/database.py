@@ -1,0 +1,65 @@
+"""Engines for both backends, and the per-request count of SQL statements."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+@dataclass(slots=True)
+class StatementCount:
+    statements: int = 0
+
+
+_current_count: ContextVar[StatementCount | None] = ContextVar("sql_statements", default=None)
+
+
+@contextmanager
+def counting_statements() -> Iterator[StatementCount]:
+    """Counts the statements that the current task (and what it awaits) sends to the database."""
+    count = StatementCount()
+    token = _current_count.set(count)
+    try:
+        yield count
+    finally:
+        _current_count.reset(token)
+
+
+def _count_statement(*_: Any, **__: Any) -> None:
+    count = _current_count.get()
+    if count is not None:
+        count.statements += 1
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for `url`; `schema` puts every table of a PostgreSQL run in that schema."""
+    if is_sqlite(url):
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            connect_args["server_settings"] = {"search_path": schema}
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+        )
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine

@@ -1,0 +1,235 @@
+"""The canonical model of DESIGN §3 as typed SQLAlchemy tables.
+
+Enums are stored as their string values (portable, readable in SQL). Only canonical IDs
+live here; ERP keys belong to the connectors' cross-reference tables.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from apgraph.store.types import ExactDecimal, UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(32)
+CODE = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {Decimal: ExactDecimal(), datetime: UtcDateTime(), date: Date()}
+
+
+class FacilityRow(Base):
+    __tablename__ = "facilities"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class CostCenterRow(Base):
+    __tablename__ = "cost_centers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean)
+    approvers: Mapped[list[str]] = mapped_column(JSON)
+
+
+class SupplierRow(Base):
+    __tablename__ = "suppliers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    payment_terms: Mapped[str] = mapped_column(CODE)
+    tax_treatment: Mapped[str] = mapped_column(CODE)
+    tax_rate: Mapped[Decimal]
+    bank_name: Mapped[str | None] = mapped_column(String(200))
+    bank_routing_number: Mapped[str | None] = mapped_column(String(32))
+    bank_account_number: Mapped[str | None] = mapped_column(String(64))
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class PurchaseOrderRow(Base):
+    __tablename__ = "purchase_orders"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
+    facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
+    cost_center_id: Mapped[str] = mapped_column(ID, ForeignKey("cost_centers.id"))
+    status: Mapped[str] = mapped_column(CODE)
+    currency: Mapped[str] = mapped_column(String(3))
+    ordered_on: Mapped[date]
+
+
+class PurchaseOrderLineRow(Base):
+    __tablename__ = "purchase_order_lines"
+    purchase_order_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("purchase_orders.id"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(CODE)
+    quantity: Mapped[Decimal]
+    unit_of_measure: Mapped[str] = mapped_column(String(16))
+    unit_price: Mapped[Decimal]
+
+
+class GoodsReceiptRow(Base):
+    __tablename__ = "goods_receipts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["purchase_order_id", "line_no"],
+            ["purchase_order_lines.purchase_order_id", "purchase_order_lines.line_no"],
+        ),
+        Index("ix_goods_receipts_po_line", "purchase_order_id", "line_no"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    purchase_order_id: Mapped[str] = mapped_column(ID)
+    line_no: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal]
+    received_at: Mapped[datetime]
+
+
+class ContractPriceRow(Base):
+    __tablename__ = "contract_prices"
+    __table_args__ = (Index("ix_contract_prices_supplier_item", "supplier_id", "item_id"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    unit_price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_supplier_number", "supplier_id", "supplier_invoice_number"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
+    supplier_invoice_number: Mapped[str] = mapped_column(String(64))
+    facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
+    cost_center_id: Mapped[str] = mapped_column(ID, ForeignKey("cost_centers.id"))
+    purchase_order_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("purchase_orders.id"), index=True
+    )
+    invoice_date: Mapped[date] = mapped_column(index=True)
+    due_date: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal]
+    tax: Mapped[Decimal]
+    total: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime]
+    erp_document_ref: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvoiceLineRow(Base):
+    __tablename__ = "invoice_lines"
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    po_line_no: Mapped[int | None] = mapped_column(Integer)
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal]
+    unit_of_measure: Mapped[str] = mapped_column(String(16))
+    unit_price: Mapped[Decimal]
+    amount: Mapped[Decimal]
+
+
+class InvoiceExceptionRow(Base):
+    __tablename__ = "invoice_exceptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), index=True)
+    code: Mapped[str] = mapped_column(CODE)
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class InvoiceStatusChangeRow(Base):
+    __tablename__ = "invoice_status_changes"
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    from_status: Mapped[str | None] = mapped_column(CODE)
+    to_status: Mapped[str] = mapped_column(CODE)
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceApprovalRow(Base):
+    __tablename__ = "invoice_approvals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), index=True)
+    approver: Mapped[str] = mapped_column(String(128))
+    decision: Mapped[str] = mapped_column(CODE)
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class AttachmentContentRow(Base):
+    """Content apart from metadata, so listing attachments never reads the blobs."""
+
+    __tablename__ = "attachment_contents"
+    attachment_id: Mapped[str] = mapped_column(ID, ForeignKey("attachments.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(CODE)
+    scheduled_date: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    remittance_ref: Mapped[str | None] = mapped_column(String(64))
+
+
+class PaymentAllocationRow(Base):
+    __tablename__ = "payment_allocations"
+    payment_id: Mapped[str] = mapped_column(ID, ForeignKey("payments.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("invoices.id"), primary_key=True, index=True
+    )
+    amount: Mapped[Decimal]

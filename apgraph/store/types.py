@@ -1,0 +1,67 @@
+"""Column types that behave the same on PostgreSQL and SQLite."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+SCALE = 4  # digits after the point for amounts, unit prices and quantities
+_FACTOR = Decimal(10) ** SCALE
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal that round-trips exactly on both databases.
+
+    PostgreSQL stores NUMERIC(19, 4). SQLite has no exact decimal (its NUMERIC affinity goes
+    through float), so there the value is a scaled integer: exact, sortable and summable.
+    A value with more than four decimals is refused rather than silently rounded.
+    """
+
+    impl = Numeric(19, SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(19, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal takes a Decimal, got {type(value).__name__}")
+        scaled = value * _FACTOR
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {SCALE} decimal places")
+        return int(scaled) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _FACTOR).quantize(Decimal(1).scaleb(-SCALE))
+        return Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both databases.
+
+    SQLite's DATETIME drops the offset; we store UTC there and put the offset back on read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
