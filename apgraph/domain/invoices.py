@@ -114,7 +114,7 @@ _AFTER_APPROVAL = frozenset(
 
 
 def approval_status(status: InvoiceStatus, decisions: list[ApprovalDecision]) -> ApprovalStatus:
-    """An invoice that never went through EXCEPTION needs no approver; `decisions` is oldest first."""
+    """An invoice that never went through EXCEPTION needs no approver. `decisions`: oldest first."""
     if status is InvoiceStatus.EXCEPTION:
         return ApprovalStatus.PENDING
     if status is InvoiceStatus.ON_HOLD:

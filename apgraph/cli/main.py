@@ -1,0 +1,126 @@
+"""`apgraph serve | db upgrade | seed`."""
+
+import asyncio
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+import uvicorn
+
+from apgraph.gateway.startup import StartupError, prepare
+from apgraph.settings import Settings
+
+app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
+db_app = typer.Typer(help="Database schema.")
+app.add_typer(db_app, name="db")
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Command-line options win over APGRAPH_* variables; unset options leave them be."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"apgraph: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+DatabaseUrl = typer.Option(None, "--database-url", help="Default: SQLite in the data directory.")
+DataDir = typer.Option(None, "--data-dir", help="Where embedded mode keeps its files.")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+    database_url: str = DatabaseUrl,
+    data_dir: Path = DataDir,
+    gateway_config: Path = typer.Option(None, "--gateway-config", help="Default: gateway.yaml"),
+    demo_data: bool = typer.Option(None, "--demo-data/--no-demo-data", help="Seed if empty."),
+) -> None:
+    """Migrate, seed demo data into an empty database, and serve the API."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        data_dir=data_dir,
+        gateway_config=gateway_config,
+        seed_demo_data=demo_data,
+    )
+    try:
+        prepared = asyncio.run(prepare(settings))
+    except StartupError as error:
+        _fail(str(error))
+        return
+    if prepared.seeded:
+        total = sum(prepared.seeded.values())
+        typer.echo(f"apgraph: seeded demo data ({total} rows) into an empty database")
+
+    from apgraph.gateway.app import create_app
+
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    typer.echo(
+        f"apgraph: serving on {url}" + (" (GraphiQL in the browser)" if settings.dev else "")
+    )
+    uvicorn.run(create_app(settings, prepared.config), host=settings.host, port=settings.port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str = DatabaseUrl, data_dir: Path = DataDir) -> None:
+    """Apply every pending migration."""
+    from apgraph.gateway.startup import StartupError
+
+    settings = _settings(database_url=database_url, data_dir=data_dir, seed_demo_data=False)
+    try:
+        asyncio.run(prepare(settings))
+    except StartupError as error:
+        _fail(str(error))
+    typer.echo("apgraph: database is at the latest migration")
+
+
+@app.command()
+def seed(
+    database_url: str = DatabaseUrl,
+    data_dir: Path = DataDir,
+    scale: float = typer.Option(1.0, min=0.01, max=20.0, help="Multiplies every size."),
+    facilities: int = typer.Option(None, min=2, help="Number of facilities."),
+    suppliers: int = typer.Option(None, min=1),
+    purchase_orders: int = typer.Option(None, "--purchase-orders", min=1),
+    invoices: int = typer.Option(None, min=1),
+    random_seed: int = typer.Option(7, "--random-seed", help="Same seed, same network."),
+    replace: bool = typer.Option(False, help="Delete all existing data first."),
+) -> None:
+    """Generate a deterministic demo hospital network into the database."""
+    from apgraph.store import migrate
+    from apgraph.store import seed as demo
+    from apgraph.store.database import create_engine
+
+    settings = _settings(database_url=database_url, data_dir=data_dir)
+    size = demo.DemoSize().scaled(scale)
+    overrides = {
+        "facilities": facilities,
+        "suppliers": suppliers,
+        "purchase_orders": purchase_orders,
+        "invoices": invoices,
+    }
+    size = dataclasses.replace(size, **{k: v for k, v in overrides.items() if v is not None})
+
+    async def run() -> dict[str, int]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+        try:
+            await migrate.upgrade(engine)
+            if not await demo.is_empty(engine):
+                if not replace:
+                    _fail("the database already has data; pass --replace to start over")
+                await demo.clear(engine)
+            return await demo.write(engine, demo.generate(size, random_seed=random_seed))
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    for table, rows in counts.items():
+        typer.echo(f"{table:24} {rows:>8}")

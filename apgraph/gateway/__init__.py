@@ -1,0 +1,1 @@
+"""The Starlette app and composition root: wires settings, store, schema and routes."""

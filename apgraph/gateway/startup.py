@@ -1,0 +1,88 @@
+"""Gets a database ready before the server takes traffic, and refuses bad configuration.
+
+Every failure becomes a StartupError with one readable line: the CLI prints it and exits,
+with no traceback for an operator to dig through.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.policies.gateway import GatewayConfig
+from apgraph.policies.loader import ConfigError, load_gateway_config
+from apgraph.settings import Settings
+from apgraph.store import migrate, seed
+from apgraph.store.database import create_engine, is_sqlite
+from apgraph.store.tables import FacilityRow
+
+log = logging.getLogger("apgraph.startup")
+
+
+class StartupError(Exception):
+    """The server cannot start; the message says why in one line (or one per problem)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    config: GatewayConfig
+    seeded: dict[str, int] | None  # row counts when demo data was loaded now
+
+
+def load_config(settings: Settings) -> GatewayConfig:
+    try:
+        return load_gateway_config(settings.gateway_config)
+    except ConfigError as error:
+        raise StartupError(str(error)) from None
+
+
+async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepared:
+    """Config checked, database reachable and migrated, demo data seeded if empty."""
+    config = load_config(settings)
+    if is_sqlite(settings.resolved_database_url):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+    try:
+        try:
+            if run_migrations:
+                await migrate.upgrade(engine)
+            seeded = None
+            if settings.seed_demo_data and await seed.is_empty(engine):
+                network = seed.generate(seed.DemoSize().scaled(settings.demo_scale))
+                seeded = await seed.write(engine, network)
+            await check_facilities_exist(engine, config)
+        except (OperationalError, DBAPIError, OSError) as error:
+            raise StartupError(
+                f"database {_redacted(settings.resolved_database_url)} is unreachable or "
+                f"unusable: {_first_line(error)}"
+            ) from None
+    finally:
+        await engine.dispose()
+    return Prepared(config=config, seeded=seeded)
+
+
+async def check_facilities_exist(engine: AsyncEngine, config: GatewayConfig) -> None:
+    async with engine.connect() as connection:
+        known = set((await connection.execute(select(FacilityRow.id))).scalars())
+    unknown = sorted(set(config.facilities) - known)
+    if unknown:
+        raise StartupError(
+            f"gateway.yaml: facilities: {', '.join(unknown)} not in the database "
+            "(import or seed them, or remove them from gateway.yaml)"
+        )
+    unrouted = sorted(known - set(config.facilities))
+    if unrouted:
+        log.warning("facilities with no ERP routing in gateway.yaml: %s", ", ".join(unrouted))
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]

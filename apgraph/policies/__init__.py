@@ -1,0 +1,1 @@
+"""gateway.yaml as validated pydantic models, and the functions that read it."""

@@ -1,0 +1,69 @@
+"""The sections of gateway.yaml known so far: facility routing, API products, query limits.
+
+Unknown keys are errors: a typo must not silently drop a setting.
+"""
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from apgraph.domain import ids
+
+
+class ErpSystem(Enum):
+    LEGACY = "legacy"  # on-prem ERP, SOAP/XML
+    CLOUD = "cloud"  # cloud ERP, REST + OAuth2
+
+
+class MigrationMode(Enum):
+    LEGACY = "legacy"
+    SHADOW = "shadow"  # post to legacy, replay to cloud, compare
+    CLOUD = "cloud"
+
+
+class Lifecycle(Enum):
+    BETA = "beta"
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+def _facility_id(raw: str) -> str:
+    return ids.facility(raw)
+
+
+FacilityKey = Annotated[str, AfterValidator(_facility_id)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FacilityRouting(_Section):
+    erp: ErpSystem
+    migration: MigrationMode
+
+
+class ProductVersion(_Section):
+    status: Lifecycle
+    sunset: str | None = Field(default=None, description="ISO date after which it is retired")
+
+
+class Product(_Section):
+    title: str
+    versions: dict[str, ProductVersion] = Field(min_length=1)
+
+
+class Limits(_Section):
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    default_page_size: int = Field(default=20, ge=1)
+    max_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=100)
+
+
+class GatewayConfig(_Section):
+    facilities: dict[FacilityKey, FacilityRouting] = Field(min_length=1)
+    products: dict[str, Product] = Field(min_length=1)
+    limits: Limits = Limits()

@@ -1,0 +1,52 @@
+"""Invoice lookups and lists."""
+
+import strawberry
+
+from apgraph.domain import ids
+from apgraph.domain.ids import EntityKind
+from apgraph.schema.context import Info
+from apgraph.schema.dates import date_range
+from apgraph.schema.errors import parse_id, parse_optional_id
+from apgraph.schema.invoices import InvoiceConnection, InvoiceFilterInput, InvoiceType
+from apgraph.schema.pagination import page_request
+from apgraph.services.ports import InvoiceFilter
+
+
+async def invoice(info: Info, id: strawberry.ID) -> InvoiceType | None:
+    found = await info.context.loaders.invoices.load(parse_id(ids.invoice, id, argument="id"))
+    return InvoiceType.from_domain(found) if found else None
+
+
+def invoice_filter(given: InvoiceFilterInput | None) -> InvoiceFilter:
+    given = given or InvoiceFilterInput()
+    return InvoiceFilter(
+        statuses=frozenset(given.status) if given.status else None,
+        supplier_id=parse_optional_id(
+            ids.supplier, given.supplier_id, argument="filter.supplierId"
+        ),
+        facility_id=parse_optional_id(
+            ids.facility, given.facility_id, argument="filter.facilityId"
+        ),
+        purchase_order_id=parse_optional_id(
+            ids.purchase_order, given.purchase_order_id, argument="filter.purchaseOrderId"
+        ),
+        invoice_dates=date_range(given.invoice_date, argument="filter.invoiceDate"),
+    )
+
+
+async def invoices(
+    info: Info,
+    filter: InvoiceFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> InvoiceConnection:
+    ctx = info.context
+    where = invoice_filter(filter)
+    page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
+    found = await ctx.store.invoices.page(where, page)
+    return InvoiceConnection.build(
+        found,
+        to_node=InvoiceType.from_domain,
+        id_of=lambda i: i.id,
+        count_all=lambda: ctx.store.invoices.count(where),
+    )

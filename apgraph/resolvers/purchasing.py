@@ -1,0 +1,71 @@
+"""Purchase-order lookups and the PO check partners run before billing."""
+
+import strawberry
+
+from apgraph.domain import ids
+from apgraph.domain.ids import EntityKind
+from apgraph.schema.context import Info
+from apgraph.schema.errors import parse_id, parse_optional_id
+from apgraph.schema.pagination import page_request
+from apgraph.schema.purchasing import (
+    PurchaseOrderConnection,
+    PurchaseOrderFilterInput,
+    PurchaseOrderType,
+    PurchaseOrderValidationType,
+    ValidatePurchaseOrderInput,
+)
+from apgraph.schema.validation import reasons_of
+from apgraph.services import master_data
+from apgraph.services.ports import PurchaseOrderFilter
+
+
+async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrderType | None:
+    found = await info.context.loaders.purchase_orders.load(
+        parse_id(ids.purchase_order, id, argument="id")
+    )
+    return PurchaseOrderType.from_domain(found) if found else None
+
+
+async def purchase_orders(
+    info: Info,
+    filter: PurchaseOrderFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> PurchaseOrderConnection:
+    ctx = info.context
+    given = filter or PurchaseOrderFilterInput()
+    where = PurchaseOrderFilter(
+        statuses=frozenset(given.status) if given.status else None,
+        supplier_id=parse_optional_id(
+            ids.supplier, given.supplier_id, argument="filter.supplierId"
+        ),
+        facility_id=parse_optional_id(
+            ids.facility, given.facility_id, argument="filter.facilityId"
+        ),
+    )
+    page = page_request(first, after, kind=EntityKind.PURCHASE_ORDER, limits=ctx.page_limits)
+    found = await ctx.store.purchase_orders.page(where, page)
+    return PurchaseOrderConnection.build(
+        found,
+        to_node=PurchaseOrderType.from_domain,
+        id_of=lambda o: o.id,
+        count_all=lambda: ctx.store.purchase_orders.count(where),
+    )
+
+
+async def validate_purchase_order(
+    info: Info, input: ValidatePurchaseOrderInput
+) -> PurchaseOrderValidationType:
+    checked = await master_data.validate_purchase_order(
+        purchase_order_id=parse_id(
+            ids.purchase_order, input.purchase_order_id, argument="input.purchaseOrderId"
+        ),
+        supplier_id=parse_optional_id(ids.supplier, input.supplier_id, argument="input.supplierId"),
+        facility_id=parse_optional_id(ids.facility, input.facility_id, argument="input.facilityId"),
+        orders=info.context.store.purchase_orders,
+    )
+    return PurchaseOrderValidationType(
+        valid=checked.valid,
+        reasons=reasons_of(checked.reasons),
+        purchase_order=PurchaseOrderType.from_domain(checked.found) if checked.found else None,
+    )

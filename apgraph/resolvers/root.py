@@ -1,0 +1,40 @@
+"""The root types: every entry point of the API, each delegating to one resolver function."""
+
+import strawberry
+
+from apgraph.resolvers import facilities as facility_reads
+from apgraph.resolvers import invoices as invoice_reads
+from apgraph.resolvers import nodes as node_reads
+from apgraph.resolvers import payments as payment_reads
+from apgraph.resolvers import purchasing as purchasing_reads
+from apgraph.resolvers import suppliers as supplier_reads
+
+
+@strawberry.type
+class Query:
+    node = strawberry.field(resolver=node_reads.node, description="Any object by its canonical ID.")
+    viewer = strawberry.field(resolver=node_reads.viewer, description="Who the server sees.")
+
+    facility = strawberry.field(resolver=facility_reads.facility)
+    facilities = strawberry.field(resolver=facility_reads.facilities)
+    cost_center = strawberry.field(resolver=facility_reads.cost_center)
+    validate_cost_center = strawberry.field(
+        resolver=facility_reads.validate_cost_center,
+        description="Is this GL code an active cost center of the facility? If not, every reason.",
+    )
+
+    supplier = strawberry.field(resolver=supplier_reads.supplier)
+    suppliers = strawberry.field(resolver=supplier_reads.suppliers)
+
+    purchase_order = strawberry.field(resolver=purchasing_reads.purchase_order)
+    purchase_orders = strawberry.field(resolver=purchasing_reads.purchase_orders)
+    validate_purchase_order = strawberry.field(
+        resolver=purchasing_reads.validate_purchase_order,
+        description="May this supplier bill this PO at this facility? If not, every reason.",
+    )
+
+    invoice = strawberry.field(resolver=invoice_reads.invoice)
+    invoices = strawberry.field(resolver=invoice_reads.invoices)
+
+    payment = strawberry.field(resolver=payment_reads.payment)
+    payments = strawberry.field(resolver=payment_reads.payments)

@@ -1,0 +1,37 @@
+"""Supplier master lookups."""
+
+import strawberry
+
+from apgraph.domain import ids
+from apgraph.domain.ids import EntityKind
+from apgraph.schema.context import Info
+from apgraph.schema.errors import parse_id
+from apgraph.schema.pagination import page_request
+from apgraph.schema.suppliers import SupplierConnection, SupplierFilterInput, SupplierType
+from apgraph.services.ports import SupplierFilter
+
+
+async def supplier(info: Info, id: strawberry.ID) -> SupplierType | None:
+    found = await info.context.loaders.suppliers.load(parse_id(ids.supplier, id, argument="id"))
+    return SupplierType.for_principal(found, info.context.principal) if found else None
+
+
+async def suppliers(
+    info: Info,
+    filter: SupplierFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> SupplierConnection:
+    ctx = info.context
+    where = SupplierFilter(
+        statuses=frozenset(filter.status) if filter and filter.status else None,
+        name_contains=filter.name_contains if filter else None,
+    )
+    page = page_request(first, after, kind=EntityKind.SUPPLIER, limits=ctx.page_limits)
+    found = await ctx.store.suppliers.page(where, page)
+    return SupplierConnection.build(
+        found,
+        to_node=lambda s: SupplierType.for_principal(s, ctx.principal),
+        id_of=lambda s: s.id,
+        count_all=lambda: ctx.store.suppliers.count(where),
+    )

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs and enums: the GraphQL shape of the domain, one module per domain."""

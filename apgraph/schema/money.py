@@ -1,0 +1,16 @@
+"""Money in GraphQL: a Decimal amount (serialized as a string, never a float) and its currency."""
+
+from decimal import Decimal
+from typing import Self
+
+import strawberry
+
+
+@strawberry.type(name="Money", description="An exact amount in one currency.")
+class MoneyType:
+    amount: Decimal = strawberry.field(description='Decimal string, e.g. "1250.00".')
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str) -> Self:
+        return cls(amount=amount, currency=currency)

@@ -1,0 +1,8 @@
+"""The `Node` interface: every major object is found again by its canonical ID."""
+
+import strawberry
+
+
+@strawberry.interface(description="An object with a canonical, prefixed ID (e.g. INV-00000042).")
+class Node:
+    id: strawberry.ID

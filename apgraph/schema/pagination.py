@@ -1,0 +1,90 @@
+"""Relay-style connections over keyset pages: opaque cursors, a maximum page size."""
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from apgraph.domain.ids import EntityKind
+from apgraph.schema.errors import BadUserInput
+from apgraph.services.ports import Page, PageLimits, PageRequest
+
+NodeT = TypeVar("NodeT")
+DomainT = TypeVar("DomainT")
+
+_CURSOR_PREFIX = "apgraph:"
+
+
+def encode_cursor(entity_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{entity_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str, kind: EntityKind) -> str:
+    """The ID inside a cursor this server issued for `kind`; anything else is BAD_USER_INPUT."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        text = ""
+    entity_id = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not kind.matches(entity_id):
+        raise BadUserInput("`after` is not a cursor from this list", argument="after")
+    return entity_id
+
+
+def page_request(
+    first: int | None, after: str | None, *, kind: EntityKind, limits: PageLimits
+) -> PageRequest:
+    size = limits.default_size if first is None else first
+    if size < 1 or size > limits.max_size:
+        raise BadUserInput(
+            f"`first` must be between 1 and {limits.max_size}, got {size}", argument="first"
+        )
+    return PageRequest(first=size, after=None if after is None else decode_cursor(after, kind))
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    count_all: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items match the filter; costs one extra query.")
+    async def total_count(self) -> int:
+        return await self.count_all()
+
+    @classmethod
+    def build(
+        cls,
+        page: Page[DomainT],
+        *,
+        to_node: Callable[[DomainT], NodeT],
+        id_of: Callable[[DomainT], str],
+        count_all: Callable[[], Awaitable[int]],
+    ) -> "Connection[NodeT]":
+        edges = [Edge(cursor=encode_cursor(id_of(item)), node=to_node(item)) for item in page.items]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            count_all=count_all,
+        )

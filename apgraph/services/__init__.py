@@ -1,0 +1,1 @@
+"""Use cases. They take repositories and connectors as parameters; the domain does the deciding."""

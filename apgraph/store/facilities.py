@@ -1,0 +1,77 @@
+"""Facilities and cost centers: rows ⇄ domain, scoped to the caller's facilities."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.facilities import CostCenter, Facility
+from apgraph.domain.ids import CostCenterId, FacilityId
+from apgraph.domain.principal import RowScope
+from apgraph.services.ports import Page, PageRequest
+from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.scoping import facility_condition
+from apgraph.store.tables import CostCenterRow, FacilityRow
+
+_facilities = FacilityRow.__table__.c
+_cost_centers = CostCenterRow.__table__.c
+
+
+def facility_from_row(row: Row[Any]) -> Facility:
+    return Facility(id=FacilityId(row.id), name=row.name, region=row.region, timezone=row.timezone)
+
+
+def cost_center_from_row(row: Row[Any]) -> CostCenter:
+    return CostCenter(
+        id=CostCenterId(row.id),
+        facility_id=FacilityId(row.facility_id),
+        code=row.code,
+        name=row.name,
+        active=row.active,
+        approvers=tuple(row.approvers),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityRepository:
+    engine: AsyncEngine
+    scope: RowScope
+
+    def _facilities(self) -> Any:
+        return select(FacilityRow.__table__).where(facility_condition(self.scope, _facilities.id))
+
+    def _cost_centers(self) -> Any:
+        return select(CostCenterRow.__table__).where(
+            facility_condition(self.scope, _cost_centers.facility_id)
+        )
+
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]:
+        rows = await fetch(self.engine, self._facilities().where(_facilities.id.in_(ids)))
+        return [facility_from_row(row) for row in rows]
+
+    async def page(self, page: PageRequest) -> Page[Facility]:
+        return await fetch_page(
+            self.engine,
+            self._facilities(),
+            key=_facilities.id,
+            page=page,
+            to_domain=facility_from_row,
+        )
+
+    async def count(self) -> int:
+        return await count(self.engine, self._facilities())
+
+    async def cost_centers(self, ids: Sequence[str]) -> Sequence[CostCenter]:
+        rows = await fetch(self.engine, self._cost_centers().where(_cost_centers.id.in_(ids)))
+        return [cost_center_from_row(row) for row in rows]
+
+    async def cost_centers_of(self, facility_ids: Sequence[str]) -> Sequence[CostCenter]:
+        statement = self._cost_centers().where(_cost_centers.facility_id.in_(facility_ids))
+        rows = await fetch(self.engine, statement.order_by(_cost_centers.id))
+        return [cost_center_from_row(row) for row in rows]
+
+    async def cost_centers_with_code(self, code: str) -> Sequence[CostCenter]:
+        rows = await fetch(self.engine, self._cost_centers().where(_cost_centers.code == code))
+        return [cost_center_from_row(row) for row in rows]

@@ -1,0 +1,124 @@
+"""Purchase orders, their lines and goods receipts: rows ⇄ domain, scoped like invoices."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.ids import (
+    CostCenterId,
+    FacilityId,
+    GoodsReceiptId,
+    PurchaseOrderId,
+    SupplierId,
+)
+from apgraph.domain.principal import RowScope
+from apgraph.domain.purchasing import (
+    Category,
+    GoodsReceipt,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+)
+from apgraph.services.ports import Page, PageRequest, PurchaseOrderFilter
+from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.scoping import by_supplier_and_facility
+from apgraph.store.tables import GoodsReceiptRow, PurchaseOrderLineRow, PurchaseOrderRow
+
+_orders = PurchaseOrderRow.__table__.c
+_lines = PurchaseOrderLineRow.__table__.c
+_receipts = GoodsReceiptRow.__table__.c
+
+
+def purchase_order_from_row(row: Row[Any]) -> PurchaseOrder:
+    return PurchaseOrder(
+        id=PurchaseOrderId(row.id),
+        supplier_id=SupplierId(row.supplier_id),
+        facility_id=FacilityId(row.facility_id),
+        cost_center_id=CostCenterId(row.cost_center_id),
+        status=PurchaseOrderStatus(row.status),
+        currency=row.currency,
+        ordered_on=row.ordered_on,
+    )
+
+
+def purchase_order_line_from_row(row: Row[Any]) -> PurchaseOrderLine:
+    return PurchaseOrderLine(
+        line_no=row.line_no,
+        item_id=row.item_id,
+        description=row.description,
+        category=Category(row.category),
+        quantity=row.quantity,
+        unit_of_measure=row.unit_of_measure,
+        unit_price=row.unit_price,
+    )
+
+
+def goods_receipt_from_row(row: Row[Any]) -> GoodsReceipt:
+    return GoodsReceipt(
+        id=GoodsReceiptId(row.id),
+        purchase_order_id=PurchaseOrderId(row.purchase_order_id),
+        line_no=row.line_no,
+        quantity=row.quantity,
+        received_at=row.received_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderRepository:
+    engine: AsyncEngine
+    scope: RowScope
+
+    def _visible(self) -> Select[Any]:
+        return by_supplier_and_facility(
+            select(PurchaseOrderRow.__table__),
+            self.scope,
+            supplier=_orders.supplier_id,
+            facility=_orders.facility_id,
+        )
+
+    async def get_many(self, ids: Sequence[str]) -> Sequence[PurchaseOrder]:
+        rows = await fetch(self.engine, self._visible().where(_orders.id.in_(ids)))
+        return [purchase_order_from_row(row) for row in rows]
+
+    def _filtered(self, where: PurchaseOrderFilter) -> Select[Any]:
+        statement = self._visible()
+        if where.supplier_id is not None:
+            statement = statement.where(_orders.supplier_id == where.supplier_id)
+        if where.facility_id is not None:
+            statement = statement.where(_orders.facility_id == where.facility_id)
+        if where.statuses is not None:
+            statement = statement.where(_orders.status.in_(sorted(s.value for s in where.statuses)))
+        return statement
+
+    async def page(self, where: PurchaseOrderFilter, page: PageRequest) -> Page[PurchaseOrder]:
+        return await fetch_page(
+            self.engine,
+            self._filtered(where),
+            key=_orders.id,
+            page=page,
+            to_domain=purchase_order_from_row,
+        )
+
+    async def count(self, where: PurchaseOrderFilter) -> int:
+        return await count(self.engine, self._filtered(where))
+
+    async def lines_of(self, order_ids: Sequence[str]) -> Sequence[tuple[str, PurchaseOrderLine]]:
+        """(order id, line) pairs in line order; callers reach them only through visible orders."""
+        statement = (
+            select(PurchaseOrderLineRow.__table__)
+            .where(_lines.purchase_order_id.in_(order_ids))
+            .order_by(_lines.purchase_order_id, _lines.line_no)
+        )
+        rows = await fetch(self.engine, statement)
+        return [(row.purchase_order_id, purchase_order_line_from_row(row)) for row in rows]
+
+    async def receipts_of(self, order_ids: Sequence[str]) -> Sequence[GoodsReceipt]:
+        statement = (
+            select(GoodsReceiptRow.__table__)
+            .where(_receipts.purchase_order_id.in_(order_ids))
+            .order_by(_receipts.id)
+        )
+        return [goods_receipt_from_row(row) for row in await fetch(self.engine, statement)]

@@ -1,0 +1,34 @@
+"""Every repository, scoped to one caller: what a request reads through."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.principal import RowScope
+from apgraph.store.attachments import AttachmentRepository
+from apgraph.store.facilities import FacilityRepository
+from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.payments import PaymentRepository
+from apgraph.store.purchasing import PurchaseOrderRepository
+from apgraph.store.suppliers import SupplierRepository
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStore:
+    facilities: FacilityRepository
+    suppliers: SupplierRepository
+    purchase_orders: PurchaseOrderRepository
+    invoices: InvoiceRepository
+    payments: PaymentRepository
+    attachments: AttachmentRepository
+
+    @classmethod
+    def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
+        return cls(
+            facilities=FacilityRepository(engine, scope),
+            suppliers=SupplierRepository(engine, scope),
+            purchase_orders=PurchaseOrderRepository(engine, scope),
+            invoices=InvoiceRepository(engine, scope),
+            payments=PaymentRepository(engine, scope),
+            attachments=AttachmentRepository(engine, scope),
+        )
