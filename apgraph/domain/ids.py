@@ -101,7 +101,7 @@ def cost_center_for(facility_id: FacilityId, code: str) -> CostCenterId:
 def numbered(kind: EntityKind, number: int, *, year: int | None = None) -> str:
     """The canonical ID for a sequence number, e.g. numbered(INVOICE, 7) == 'INV-00000007'."""
     digits = len(kind.example.rsplit("-", 1)[1])
-    middle = f"{year:04d}-" if kind is EntityKind.PURCHASE_ORDER else ""
     if kind is EntityKind.PURCHASE_ORDER and year is None:
         raise ValueError("a purchase order id needs its year")
+    middle = f"{year:04d}-" if kind is EntityKind.PURCHASE_ORDER else ""
     return _parse(kind, f"{kind.prefix}-{middle}{number:0{digits}d}")

@@ -38,3 +38,14 @@ class Money:
     def of(cls, amount: str | Decimal, currency: str) -> "Money":
         """Money from a decimal string, rounded to the currency's minor units."""
         return cls(round_half_up(Decimal(amount), minor_units(currency)), currency)
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros or an exponent: 5.0000 → 5, 0.0375 → 0.0375, 10 → 10 (not 1E+1)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def at_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """As a finance reader expects it: 27286.7600 → 27286.76, a unit price 0.0375 kept whole."""
+    shown = round_half_up(amount, minor_units(currency))
+    return shown if shown == amount else plain(amount)

@@ -9,10 +9,13 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.auth import authenticate
+from apgraph.gateway.errors import with_code
 from apgraph.gateway.health import healthz, readyz
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
@@ -25,6 +28,14 @@ from apgraph.store.read_store import ReadStore
 
 class ApGraphQL(GraphQL[Context, None]):
     """Builds each request's context: the caller, the store scoped to them, fresh loaders."""
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = process_result(result)
+        if "errors" in response:
+            response["errors"] = [with_code(error) for error in response["errors"]]
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         runtime: Runtime = request.app.state.runtime

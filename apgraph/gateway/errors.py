@@ -6,6 +6,7 @@ shown as INTERNAL_SERVER_ERROR without its message (dev mode adds the message as
 """
 
 import logging
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -22,17 +23,20 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, ApiError)
 
 
+def with_code(formatted: dict[str, Any]) -> dict[str, Any]:
+    """A formatted error that carries no code is the request's fault: syntax or validation."""
+    extensions = formatted.get("extensions") or {}
+    if "code" in extensions:
+        return formatted
+    return {**formatted, "extensions": {**extensions, "code": VALIDATION_FAILED}}
+
+
 class MaskUnexpectedErrors(MaskErrors):
     def __init__(self, *, show_detail: bool) -> None:
-        super().__init__(should_mask_error=lambda _: True, error_message="Internal server error.")
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error.")
         self.show_detail = show_detail
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if not is_unexpected(error):
-            if error.extensions and "code" in error.extensions:
-                return error
-            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
-            return error
         log.error(
             "unexpected error in %s",
             ".".join(str(p) for p in error.path or ()),

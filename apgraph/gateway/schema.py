@@ -1,14 +1,16 @@
 """The one strawberry schema, with the limits and error masking gateway.yaml asks for."""
 
+from collections.abc import Callable
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.types.execution import ExecutionContext
 
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.query_stats import SqlStatementCount
@@ -33,14 +35,22 @@ NODE_TYPES = [
 def build_schema(
     limits: Limits, *, show_error_detail: bool, expose_sql_statements: bool
 ) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        MaskUnexpectedErrors(show_detail=show_error_detail),
+    # Factories, so each operation gets fresh extension state.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
-    return strawberry.Schema(query=Query, types=NODE_TYPES, extensions=extensions)
+    return QuietSchema(query=Query, types=NODE_TYPES, extensions=extensions)
+
+
+class QuietSchema(strawberry.Schema):
+    """Leaves logging to MaskUnexpectedErrors: a client's typo is not a server error."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None

@@ -7,6 +7,7 @@ from typing import Self
 import strawberry
 
 from apgraph.domain import invoices as domain
+from apgraph.domain.money import plain
 from apgraph.schema.attachments import AttachmentType
 from apgraph.schema.context import Info
 from apgraph.schema.dates import DateRangeInput
@@ -38,7 +39,7 @@ class InvoiceLineType:
             po_line_no=line.po_line_no,
             item_id=line.item_id,
             description=line.description,
-            quantity=line.quantity,
+            quantity=plain(line.quantity),
             unit_of_measure=line.unit_of_measure,
             unit_price=MoneyType.of(line.unit_price, currency),
             amount=MoneyType.of(line.amount, currency),

@@ -5,6 +5,8 @@ from typing import Self
 
 import strawberry
 
+from apgraph.domain.money import at_minor_units
+
 
 @strawberry.type(name="Money", description="An exact amount in one currency.")
 class MoneyType:
@@ -13,4 +15,4 @@ class MoneyType:
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Self:
-        return cls(amount=amount, currency=currency)
+        return cls(amount=at_minor_units(amount, currency), currency=currency)

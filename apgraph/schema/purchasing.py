@@ -6,6 +6,7 @@ from typing import Self
 
 import strawberry
 
+from apgraph.domain.money import plain
 from apgraph.domain.purchasing import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
 from apgraph.schema.context import Info
 from apgraph.schema.enums import Category, PurchaseOrderStatus
@@ -29,7 +30,7 @@ class GoodsReceiptType:
         return cls(
             id=strawberry.ID(receipt.id),
             line_no=receipt.line_no,
-            quantity=receipt.quantity,
+            quantity=plain(receipt.quantity),
             received_at=receipt.received_at,
         )
 
@@ -51,7 +52,7 @@ class PurchaseOrderLineType:
             item_id=line.item_id,
             description=line.description,
             category=line.category,
-            quantity=line.quantity,
+            quantity=plain(line.quantity),
             unit_of_measure=line.unit_of_measure,
             unit_price=MoneyType.of(line.unit_price, currency),
         )

@@ -5,6 +5,7 @@ from typing import Self
 
 import strawberry
 
+from apgraph.domain.money import plain
 from apgraph.domain.principal import Principal
 from apgraph.domain.suppliers import BankAccount, Contact, Supplier
 from apgraph.schema.enums import PaymentTerms, SupplierStatus, TaxTreatment
@@ -75,7 +76,7 @@ class SupplierType(Node):
             status=supplier.status,
             payment_terms=supplier.payment_terms,
             tax_treatment=supplier.tax_treatment,
-            tax_rate=supplier.tax_rate,
+            tax_rate=plain(supplier.tax_rate),
             remit_to=(
                 BankAccountType.for_principal(supplier.remit_to, principal)
                 if supplier.remit_to

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Seeds a PostgreSQL database with the demo network, starts apgraph on it (loopback),
+# and runs bench/portal_page.py. Usage: bench/run_portal_page.sh [--clients 8 --seconds 15]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=${BENCH_DB:-apgraph_bench}
+PORT=${BENCH_PORT:-8100}
+PY=.venv/bin/python
+export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
+
+psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
+  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB"
+if [ "${BENCH_RESEED:-0}" = 1 ] || ! psql -h 127.0.0.1 -U postgres -d "$DB" -tAc "SELECT 1 FROM invoices LIMIT 1" 2>/dev/null | grep -q 1; then
+  .venv/bin/apgraph seed --replace --scale "${BENCH_SCALE:-1}" >/dev/null
+fi
+
+APGRAPH_ENVIRONMENT=production APGRAPH_EXPOSE_SQL_STATEMENTS=true \
+  .venv/bin/apgraph serve --port "$PORT" --no-demo-data >/tmp/apgraph-bench-server.log 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.5
+done
+
+$PY bench/portal_page.py --url "http://127.0.0.1:$PORT/graphql" \
+  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" "$@"

@@ -1,0 +1,113 @@
+"""`apgraph serve` as a real process: embedded first start, and refusals at start."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APGRAPH = [sys.executable, "-m", "apgraph.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APGRAPH_")}
+    return {**env, "APGRAPH_DEMO_SCALE": "0.05", **extra}
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"apgraph serve exited with {process.returncode}: {process.stderr.read()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail("apgraph serve did not become healthy in time")
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [*APGRAPH, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, process)
+        yield base, tmp_path
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_first_start_migrates_seeds_and_answers_queries(server):
+    base, tmp_path = server
+    assert (tmp_path / "data" / "apgraph.db").exists()
+    assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "database": "ok"}
+
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"},
+    )
+
+    assert response.status_code == 200
+    invoices = response.json()["data"]["invoices"]
+    assert invoices["totalCount"] > 0
+    assert len(invoices["edges"]) == 3
+
+
+def run_and_fail(*args: str, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*APGRAPH, *args],
+        cwd=ROOT,
+        env=environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_an_unknown_facility_in_gateway_yaml_stops_the_server_with_one_line(tmp_path):
+    config = (ROOT / "gateway.yaml").read_text().replace("FAC-0006", "FAC-0042")
+    (tmp_path / "gateway.yaml").write_text(config)
+    result = run_and_fail(
+        "serve",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--gateway-config",
+        str(tmp_path / "gateway.yaml"),
+    )
+    assert result.stderr.strip().splitlines()[-1] == (
+        "apgraph: gateway.yaml: facilities: FAC-0042 not in the database "
+        "(import or seed them, or remove them from gateway.yaml)"
+    )
+
+
+def test_an_unreachable_database_stops_the_server_with_one_line(tmp_path):
+    result = run_and_fail(
+        "serve", "--database-url", f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test"
+    )
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("apgraph: database postgresql+asyncpg://postgres@127.0.0.1:")
+    assert "unreachable" in line

@@ -1,0 +1,82 @@
+"""Shared fixtures: the real app over HTTP, once on SQLite and once on PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from apgraph.gateway.app import create_app
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.loader import load_gateway_config
+from apgraph.settings import Settings
+from apgraph.store import migrate, seed
+from tests.databases import Database, drop_database, make_database
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def network() -> seed.DemoNetwork:
+    """The demo network every API test database holds: the facts tests reason about."""
+    return seed.generate(seed.DemoSize().scaled(TEST_SCALE))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def seeded_database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    network: seed.DemoNetwork,
+) -> AsyncIterator[Database]:
+    database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
+    engine = database.engine()
+    await migrate.upgrade(engine)
+    await seed.write(engine, network)
+    await engine.dispose()
+    yield database
+    await drop_database(database)
+
+
+def settings_for(database: Database, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=database.url,
+        database_schema=database.schema,
+        gateway_config=ROOT / "gateway.yaml",
+        expose_sql_statements=True,
+        **overrides,
+    )
+
+
+class Api:
+    """The app over HTTP, with a GraphQL helper that returns the decoded body."""
+
+    def __init__(self, client: httpx.AsyncClient, backend: str) -> None:
+        self.client = client
+        self.backend = backend
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `data` of a response that must have no errors."""
+        body = await self.graphql(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture(scope="session")
+async def api(seeded_database: Database) -> AsyncIterator[Api]:
+    settings = settings_for(seeded_database)
+    config = load_gateway_config(settings.gateway_config)
+    runtime = Runtime.open(settings, config)
+    app = create_app(settings, config, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
+        yield Api(client, seeded_database.backend)
+    await runtime.close()

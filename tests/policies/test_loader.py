@@ -1,0 +1,53 @@
+"""gateway.yaml: read once, every problem on a line of its own."""
+
+from pathlib import Path
+
+import pytest
+
+from apgraph.policies.gateway import ErpSystem, MigrationMode
+from apgraph.policies.loader import ConfigError, load_gateway_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_gateway_yaml_is_valid():
+    config = load_gateway_config(ROOT / "gateway.yaml")
+    assert config.facilities["FAC-0001"].erp is ErpSystem.LEGACY
+    assert config.facilities["FAC-0003"].migration is MigrationMode.SHADOW
+    assert "supplier-portal" in config.products
+
+
+def test_every_problem_is_reported_on_its_own_line(tmp_path):
+    path = write(
+        tmp_path,
+        """
+facilities:
+  FAC-1: {erp: legacy, migration: legacy}
+  FAC-0002: {erp: mainframe, migration: legacy}
+products:
+  supplier-portal: {title: Portal, versions: {v1: {status: active}}}
+limits: {max_page_size: 0, max_pages: 3}
+""",
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_gateway_config(path)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 4, lines
+    assert any("facilities.FAC-1" in line and "FAC-0001" in line for line in lines)
+    assert any("facilities.FAC-0002.erp" in line for line in lines)
+    assert any("limits.max_page_size" in line for line in lines)
+    assert any("limits.max_pages" in line and "Extra inputs" in line for line in lines)
+    assert all(line.startswith(f"{path}: ") for line in lines)
+
+
+def test_a_missing_file_and_broken_yaml_are_one_line_each(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_gateway_config(tmp_path / "absent.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_gateway_config(write(tmp_path, "facilities: [unclosed"))
