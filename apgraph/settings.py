@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         description="report the SQL statement count of each operation in `extensions`",
     )
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as APGRAPH_* variables, for worker processes that rebuild them."""
+        return {
+            f"APGRAPH_{name.upper()}": str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
+
     @property
     def dev(self) -> bool:
         return self.environment == "dev"

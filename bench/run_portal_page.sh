@@ -15,7 +15,7 @@ if [ "${BENCH_RESEED:-0}" = 1 ] || ! psql -h 127.0.0.1 -U postgres -d "$DB" -tAc
 fi
 
 APGRAPH_ENVIRONMENT=production APGRAPH_EXPOSE_SQL_STATEMENTS=true \
-  .venv/bin/apgraph serve --port "$PORT" --no-demo-data >/tmp/apgraph-bench-server.log 2>&1 &
+  .venv/bin/apgraph serve --port "$PORT" --no-demo-data --workers "${BENCH_WORKERS:-1}" >/tmp/apgraph-bench-server.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do

@@ -39,6 +39,7 @@ def serve(
     data_dir: Path = DataDir,
     gateway_config: Path = typer.Option(None, "--gateway-config", help="Default: gateway.yaml"),
     demo_data: bool = typer.Option(None, "--demo-data/--no-demo-data", help="Seed if empty."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
 ) -> None:
     """Migrate, seed demo data into an empty database, and serve the API."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

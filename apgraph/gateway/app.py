@@ -91,3 +91,11 @@ def create_app(
     if runtime is not None:
         app.state.runtime = runtime
     return app
+
+
+def create_app_from_environment() -> Starlette:
+    """The app of one worker process, when `apgraph serve --workers N` runs several."""
+    from apgraph.policies.loader import load_gateway_config
+
+    settings = Settings()
+    return create_app(settings, load_gateway_config(settings.gateway_config))

@@ -5,10 +5,13 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types.execution import ExecutionContext
 
@@ -21,6 +24,8 @@ from apgraph.schema.invoices import InvoiceType
 from apgraph.schema.payments import PaymentType
 from apgraph.schema.purchasing import PurchaseOrderType
 from apgraph.schema.suppliers import SupplierType
+
+CACHED_DOCUMENTS = 256  # distinct query texts whose parse and validation are kept
 
 NODE_TYPES = [
     FacilityType,
@@ -35,11 +40,17 @@ NODE_TYPES = [
 def build_schema(
     limits: Limits, *, show_error_detail: bool, expose_sql_statements: bool
 ) -> strawberry.Schema:
-    # Factories, so each operation gets fresh extension state.
+    # The limit rules are built once, so the validation cache recognises them on every
+    # request; the extensions are factories, so each operation gets fresh extension state.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: AddValidationRules(limit_rules),
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
     ]
     if expose_sql_statements:
