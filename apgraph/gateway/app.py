@@ -33,8 +33,9 @@ class ApGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = process_result(result)
-        if "errors" in response:
-            response["errors"] = [with_code(error) for error in response["errors"]]
+        errors = response.get("errors")
+        if errors:
+            response["errors"] = [with_code(error) for error in errors]  # type: ignore[arg-type]
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:

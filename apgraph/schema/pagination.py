@@ -3,7 +3,7 @@
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 import strawberry
 
@@ -76,7 +76,7 @@ class Connection(Generic[NodeT]):
         to_node: Callable[[DomainT], NodeT],
         id_of: Callable[[DomainT], str],
         count_all: Callable[[], Awaitable[int]],
-    ) -> "Connection[NodeT]":
+    ) -> Self:
         edges = [Edge(cursor=encode_cursor(id_of(item)), node=to_node(item)) for item in page.items]
         return cls(
             edges=edges,

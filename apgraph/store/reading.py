@@ -17,7 +17,8 @@ T = TypeVar("T")
 
 async def fetch(engine: AsyncEngine, statement: Select[Any]) -> Sequence[Row[Any]]:
     async with engine.connect() as connection:
-        return (await connection.execute(statement)).all()
+        rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
+        return rows
 
 
 async def fetch_page(
