@@ -1,9 +1,10 @@
 """Settings from the environment (`APGRAPH_*`): the only module that reads it."""
 
+import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,22 +31,62 @@ class Settings(BaseSettings):
         default=True, description="seed demo data into an empty database on start"
     )
     demo_scale: float = Field(default=1.0, gt=0, le=20, description="size of the demo network")
+    auth_mode: Literal["embedded", "oidc"] = Field(
+        default="embedded",
+        description="embedded: this server issues and verifies its own tokens; "
+        "oidc: tokens come from an external OpenID Connect issuer",
+    )
+    token_issuer: str = Field(default="apgraph-embedded", description="`iss` of tokens we issue")
+    token_audience: str = Field(default="apgraph", description="the `aud` every token must carry")
+    token_lifetime_seconds: int = Field(default=900, ge=60, le=86400)
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300, description="clock skew allowed")
+    token_algorithms: tuple[str, ...] = Field(default=("RS256", "ES256"))
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_scope_claim: str = "scope"
+    oidc_supplier_claim: str = "supplier_id"
+    oidc_facilities_claim: str = "facility_ids"
+    oidc_client_claim: str = "client_id"
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",
+    )
+    cloud_erp_client_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="OAuth2 client secret for the cloud ERP (connectors.mode remote); "
+        "simulated mode makes up one per start when unset",
     )
 
     def as_environment(self) -> dict[str, str]:
         """These settings as APGRAPH_* variables, for worker processes that rebuild them."""
         return {
-            f"APGRAPH_{name.upper()}": str(value)
-            for name, value in self.model_dump().items()
+            f"APGRAPH_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+            for name, value in self.model_dump(mode="json").items()
             if value is not None
         }
 
     @property
     def dev(self) -> bool:
         return self.environment == "dev"
+
+    @property
+    def signing_keys_file(self) -> Path:
+        return self.data_dir / "signing-keys.json"
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "Settings":
+        if self.auth_mode == "oidc":
+            missing = [
+                f"APGRAPH_{name.upper()}"
+                for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"APGRAPH_AUTH_MODE=oidc needs {', '.join(missing)}")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

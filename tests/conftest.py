@@ -1,13 +1,17 @@
 """Shared fixtures: the real app over HTTP, once on SQLite and once on PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import httpx
 import pytest
 
+from apgraph.domain.principal import Role
 from apgraph.gateway.app import create_app
+from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
@@ -39,10 +43,11 @@ async def seeded_database(
     await drop_database(database)
 
 
-def settings_for(database: Database, **overrides: Any) -> Settings:
+def settings_for(database: Database, data_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         database_url=database.url,
         database_schema=database.schema,
+        data_dir=data_dir,
         gateway_config=ROOT / "gateway.yaml",
         expose_sql_statements=True,
         **overrides,
@@ -50,33 +55,76 @@ def settings_for(database: Database, **overrides: Any) -> Settings:
 
 
 class Api:
-    """The app over HTTP, with a GraphQL helper that returns the decoded body."""
+    """The app over HTTP, with a GraphQL helper that returns the decoded body.
 
-    def __init__(self, client: httpx.AsyncClient, backend: str) -> None:
+    Requests carry the demo finance admin's token unless a test passes another (or None).
+    """
+
+    def __init__(self, client: httpx.AsyncClient, backend: str, runtime: Runtime) -> None:
         self.client = client
         self.backend = backend
+        self.runtime = runtime
+        self.admin = self.token(Role.FINANCE_ADMIN)
 
-    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def token(
+        self,
+        role: Role,
+        *,
+        supplier_id: str | None = None,
+        facility_ids: list[str] | None = None,
+        lifetime: timedelta | None = None,
+    ) -> str:
+        assert self.runtime.issuer is not None
+        return demo_token(
+            self.runtime.issuer,
+            role=role,
+            now=datetime.now(UTC),
+            supplier_id=supplier_id,
+            facility_ids=facility_ids,
+            lifetime=lifetime,
+        )
+
+    def headers(self, token: str | None | EllipsisType = ...) -> dict[str, str]:
+        chosen = self.admin if token is ... else token
+        return {} if chosen is None else {"Authorization": f"Bearer {chosen}"}
+
+    async def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None | EllipsisType = ...,
+    ) -> dict[str, Any]:
         response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=self.headers(token),
         )
         assert response.headers["content-type"].startswith("application/json"), response.text
         return response.json()
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def data(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None | EllipsisType = ...,
+    ) -> dict[str, Any]:
         """The `data` of a response that must have no errors."""
-        body = await self.graphql(query, variables)
+        body = await self.graphql(query, variables, token=token)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
 
 @pytest.fixture(scope="session")
-async def api(seeded_database: Database) -> AsyncIterator[Api]:
-    settings = settings_for(seeded_database)
+async def api(
+    seeded_database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Api]:
+    settings = settings_for(seeded_database, tmp_path_factory.mktemp("data"))
     config = load_gateway_config(settings.gateway_config)
     runtime = Runtime.open(settings, config)
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
-        yield Api(client, seeded_database.backend)
+        yield Api(client, seeded_database.backend, runtime)
     await runtime.close()

@@ -1,34 +1,25 @@
-"""`apgraph serve | db upgrade | seed`."""
+"""`apgraph serve | db upgrade | seed`, and the identity commands of cli/identity.py."""
 
 import asyncio
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
 
 import typer
 import uvicorn
 
+from apgraph.cli import identity
+from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
-from apgraph.settings import Settings
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
+identity.register(app)
 
 
-def _settings(**overrides: Any) -> Settings:
-    """Command-line options win over APGRAPH_* variables; unset options leave them be."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"apgraph: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
-
-
-DatabaseUrl = typer.Option(None, "--database-url", help="Default: SQLite in the data directory.")
-DataDir = typer.Option(None, "--data-dir", help="Where embedded mode keeps its files.")
+_settings = settings_from
+_fail = fail
 
 
 @app.command()

@@ -19,3 +19,23 @@ class ValidationCode(Enum):
     TOTALS_MISMATCH = "TOTALS_MISMATCH"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+
+
+class ConnectorCode(Enum):
+    """Why a call to an external system failed, as the workflow acts on it (DESIGN §6).
+
+    *_UNAVAILABLE: retrying later may help (timeouts, 5xx, 429, an open breaker).
+    *_REJECTED: the system said no; retrying the same request will not help.
+    """
+
+    ERP_UNAVAILABLE = "ERP_UNAVAILABLE"
+    ERP_REJECTED = "ERP_REJECTED"
+    ERP_SUPPLIER_NOT_LINKED = "ERP_SUPPLIER_NOT_LINKED"  # no cross-reference to a vendor yet
+    ERP_ROUTE_UNKNOWN = "ERP_ROUTE_UNKNOWN"  # gateway.yaml routes the facility nowhere
+    MATERIALS_UNAVAILABLE = "MATERIALS_UNAVAILABLE"
+    MATERIALS_REJECTED = "MATERIALS_REJECTED"
+    SOURCING_UNAVAILABLE = "SOURCING_UNAVAILABLE"
+    SOURCING_REJECTED = "SOURCING_REJECTED"
+    ANALYTICS_UNAVAILABLE = "ANALYTICS_UNAVAILABLE"
+    ANALYTICS_REJECTED = "ANALYTICS_REJECTED"
+    CONNECTOR_MAPPING_ERROR = "CONNECTOR_MAPPING_ERROR"

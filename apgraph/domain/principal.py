@@ -13,7 +13,6 @@ class Role(Enum):
     FINANCE_ADMIN = "finance_admin"
     AUDITOR = "auditor"
     PARTNER = "partner"
-    OPERATOR = "operator"  # the embedded dev server's caller until real authentication lands
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +53,6 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
-
-    @classmethod
-    def operator(cls) -> "Principal":
-        """The embedded dev server's default caller: sees everything, may read bank details."""
-        return cls(
-            subject="operator",
-            roles=frozenset({Role.OPERATOR}),
-            scopes=frozenset(ALL_SCOPES),
-            display_name="Embedded operator",
-        )
 
 
 ALL_SCOPES = (

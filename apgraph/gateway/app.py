@@ -1,33 +1,68 @@
-"""The Starlette app: GraphQL at /graphql, health probes, attachment content."""
+"""The Starlette app: GraphQL at /graphql, health probes, attachment content, the issuer."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from apgraph.domain.principal import Principal, Role
+from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
-from apgraph.gateway.auth import authenticate
+from apgraph.gateway.authentication import RequireBearer
+from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.health import healthz, readyz
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
+from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.settings import Settings
 from apgraph.store.read_store import ReadStore
 
+IDE_TOKEN_LIFETIME = timedelta(hours=8)
+NOBODY = Principal(
+    subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
+)
+
 
 class ApGraphQL(GraphQL[Context, None]):
     """Builds each request's context: the caller, the store scoped to them, fresh loaders."""
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        runtime: Runtime = request.app.state.runtime
+        # RequireBearer set the principal; only the GraphiQL page itself (which executes
+        # nothing) arrives without one, and gets a caller who may see nothing.
+        principal = getattr(request.state, "principal", NOBODY)
+        store = ReadStore.scoped(runtime.engine, principal.row_scope)
+        types = runtime.config.access.types
+
+        def may_read(type_name: str) -> bool:
+            requirement = types.get(type_name)
+            return requirement == ANY_SIGNED_IN or requirement in principal.scopes
+
+        return Context(
+            principal=principal,
+            store=store,
+            loaders=Loaders.over(store),
+            page_limits=runtime.page_limits,
+            may_read=may_read,
+            trace_id=getattr(request.state, "trace_id", ""),
+            request=request,
+            response=response,
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -38,18 +73,20 @@ class ApGraphQL(GraphQL[Context, None]):
             response["errors"] = [with_code(error) for error in errors]  # type: ignore[arg-type]
         return response
 
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL, signed in as the demo finance admin so a newcomer can try it at once."""
         runtime: Runtime = request.app.state.runtime
-        principal = authenticate(request)
-        store = ReadStore.scoped(runtime.engine, principal.row_scope)
-        return Context(
-            principal=principal,
-            store=store,
-            loaders=Loaders.over(store),
-            page_limits=runtime.page_limits,
-            request=request,
-            response=response,
-        )
+        html = self.graphql_ide_html
+        if runtime.issuer is not None:
+            token = demo_token(
+                runtime.issuer,
+                role=Role.FINANCE_ADMIN,
+                now=runtime.clock(),
+                lifetime=IDE_TOKEN_LIFETIME,
+            )
+            headers = json.dumps({"Authorization": f"Bearer {token}"})
+            html = html.replace("const defaultHeaders = {};", f"const defaultHeaders = {headers};")
+        return HTMLResponse(html)
 
 
 def create_app(
@@ -69,7 +106,7 @@ def create_app(
             await app.state.runtime.close()
 
     schema = build_schema(
-        config.limits,
+        config,
         show_error_detail=settings.dev,
         expose_sql_statements=settings.expose_sql_statements,
     )
@@ -79,16 +116,24 @@ def create_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         allow_queries_via_get=True,
     )
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/attachments/{attachment_id}/content", attachment_content),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),  # graphql-transport-ws only, never legacy
-        ],
-        lifespan=lifespan,
-    )
+    protected_graphql = RequireBearer(graphql, graphql_errors=True, allow_ide=settings.dev)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", protected_graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", protected_graphql),  # graphql-transport-ws only, never legacy
+        Route(
+            "/attachments/{attachment_id}/content",
+            RequireBearer(request_response(attachment_content), graphql_errors=False),
+        ),
+    ]
+    if settings.auth_mode == "embedded":
+        routes += [
+            Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
+            Route("/.well-known/jwks.json", oauth.jwks),
+            Route("/.well-known/openid-configuration", oauth.discovery),
+        ]
+    app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:
         app.state.runtime = runtime
     return app

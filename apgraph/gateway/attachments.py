@@ -4,7 +4,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from apgraph.domain import ids
-from apgraph.gateway.auth import authenticate
 from apgraph.store.read_store import ReadStore
 
 
@@ -14,7 +13,7 @@ async def attachment_content(request: Request) -> Response:
         attachment_id = ids.attachment(raw)
     except ids.InvalidId as error:
         return JSONResponse({"code": "BAD_USER_INPUT", "message": str(error)}, status_code=400)
-    principal = authenticate(request)
+    principal = request.state.principal  # RequireBearer let the request through
     store = ReadStore.scoped(request.app.state.runtime.engine, principal.row_scope)
     found = await store.attachments.with_content(attachment_id)
     if found is None:  # unknown and not-yours answer alike

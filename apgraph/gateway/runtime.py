@@ -1,30 +1,102 @@
-"""What a running server holds for its whole life: settings, gateway.yaml, the engine."""
+"""What a running server holds for its whole life: settings, gateway.yaml, the engine,
+and the identity machinery built from them (the composition root's long-lived half).
+"""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.gateway.attempts import FailedAttempts
+from apgraph.gateway.auth import Authenticator, ClaimNames
+from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports import PageLimits
 from apgraph.settings import Settings
+from apgraph.store.audit import AuditRepository
+from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine
 
+Clock = Callable[[], datetime]
 
-@dataclass(frozen=True, slots=True)
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
 class Runtime:
     settings: Settings
     config: GatewayConfig
     engine: AsyncEngine
+    authenticator: Authenticator
+    issuer: TokenIssuer | None  # the embedded issuer; None when an external one is trusted
+    http: httpx.AsyncClient
+    clock: Clock = utc_now
+    failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
 
     @property
     def page_limits(self) -> PageLimits:
         limits = self.config.limits
         return PageLimits(default_size=limits.default_page_size, max_size=limits.max_page_size)
 
+    @property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.engine)
+
+    @property
+    def clients(self) -> ClientRepository:
+        return ClientRepository(self.engine)
+
     @classmethod
-    def open(cls, settings: Settings, config: GatewayConfig) -> "Runtime":
+    def open(
+        cls, settings: Settings, config: GatewayConfig, *, clock: Clock = utc_now
+    ) -> "Runtime":
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
-        return cls(settings=settings, config=config, engine=engine)
+        http = httpx.AsyncClient(timeout=5.0)
+        issuer = None
+        if settings.auth_mode == "embedded":
+            issuer = embedded_issuer(settings)
+            verifier = TokenVerifier(
+                keys=issuer.keys,
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+                algorithms=settings.token_algorithms,
+                leeway=settings.token_leeway_seconds,
+            )
+            claim_names = ClaimNames()
+            clients: ClientRepository | None = ClientRepository(engine)
+        else:
+            # Settings refuses oidc mode without these three, so they are set here.
+            verifier = TokenVerifier(
+                keys=RemoteJwks(settings.oidc_jwks_url or "", http),
+                issuer=settings.oidc_issuer or "",
+                audience=settings.oidc_audience or "",
+                algorithms=settings.token_algorithms,
+                leeway=settings.token_leeway_seconds,
+            )
+            claim_names = ClaimNames(
+                roles=settings.oidc_roles_claim,
+                scope=settings.oidc_scope_claim,
+                supplier=settings.oidc_supplier_claim,
+                facilities=settings.oidc_facilities_claim,
+                client=settings.oidc_client_claim,
+            )
+            clients = None  # the external issuer owns its clients and their revocation
+        authenticator = Authenticator(verifier, config.access, claim_names, clients)
+        return cls(settings, config, engine, authenticator, issuer, http, clock)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.engine.dispose()
+
+
+def embedded_issuer(settings: Settings) -> TokenIssuer:
+    return TokenIssuer(
+        keys=LocalKeys(settings.signing_keys_file),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        lifetime=timedelta(seconds=settings.token_lifetime_seconds),
+    )

@@ -15,9 +15,11 @@ from strawberry.extensions import (
 )
 from strawberry.types.execution import ExecutionContext
 
+from apgraph.gateway.access import enforce
+from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.query_stats import SqlStatementCount
-from apgraph.policies.gateway import Limits
+from apgraph.policies.gateway import GatewayConfig
 from apgraph.resolvers.root import Query
 from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.invoices import InvoiceType
@@ -38,8 +40,10 @@ NODE_TYPES = [
 
 
 def build_schema(
-    limits: Limits, *, show_error_detail: bool, expose_sql_statements: bool
+    config: GatewayConfig, *, show_error_detail: bool, expose_sql_statements: bool
 ) -> strawberry.Schema:
+    """The schema with gateway.yaml's limits, error masking, audit trail and access rules."""
+    limits = config.limits
     # The limit rules are built once, so the validation cache recognises them on every
     # request; the extensions are factories, so each operation gets fresh extension state.
     limit_rules = [
@@ -52,10 +56,13 @@ def build_schema(
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
+        AuditTrail,
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
-    return QuietSchema(query=Query, types=NODE_TYPES, extensions=extensions)
+    schema = QuietSchema(query=Query, types=NODE_TYPES, extensions=extensions)
+    enforce(schema._schema, config.access)
+    return schema
 
 
 class QuietSchema(strawberry.Schema):

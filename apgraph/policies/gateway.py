@@ -6,20 +6,12 @@ Unknown keys are errors: a typo must not silently drop a setting.
 from enum import Enum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from apgraph.domain import ids
-
-
-class ErpSystem(Enum):
-    LEGACY = "legacy"  # on-prem ERP, SOAP/XML
-    CLOUD = "cloud"  # cloud ERP, REST + OAuth2
-
-
-class MigrationMode(Enum):
-    LEGACY = "legacy"
-    SHADOW = "shadow"  # post to legacy, replay to cloud, compare
-    CLOUD = "cloud"
+from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.policies.access import AccessPolicy
+from apgraph.policies.connectors import ConnectorsConfig
 
 
 class Lifecycle(Enum):
@@ -41,8 +33,24 @@ class _Section(BaseModel):
 
 
 class FacilityRouting(_Section):
+    """`erp` is the system of record: legacy until `migration` reaches cloud."""
+
     erp: ErpSystem
     migration: MigrationMode
+
+    @model_validator(mode="after")
+    def _erp_matches_migration(self) -> "FacilityRouting":
+        expected = self.route.system_of_record
+        if self.erp is not expected:
+            raise ValueError(
+                f"migration {self.migration.value} posts to the {expected.value} ERP, "
+                f"so erp must be {expected.value}"
+            )
+        return self
+
+    @property
+    def route(self) -> ErpRoute:
+        return ErpRoute(self.migration)
 
 
 class ProductVersion(_Section):
@@ -67,3 +75,5 @@ class GatewayConfig(_Section):
     facilities: dict[FacilityKey, FacilityRouting] = Field(min_length=1)
     products: dict[str, Product] = Field(min_length=1)
     limits: Limits = Limits()
+    access: AccessPolicy
+    connectors: ConnectorsConfig

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from apgraph.resolvers import audit as audit_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
 from apgraph.resolvers import nodes as node_reads
@@ -38,3 +39,7 @@ class Query:
 
     payment = strawberry.field(resolver=payment_reads.payment)
     payments = strawberry.field(resolver=payment_reads.payments)
+
+    audit_log = strawberry.field(
+        resolver=audit_reads.audit_log, description="The audit trail, newest first (auditors)."
+    )

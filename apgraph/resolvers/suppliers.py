@@ -13,7 +13,7 @@ from apgraph.services.ports import SupplierFilter
 
 async def supplier(info: Info, id: strawberry.ID) -> SupplierType | None:
     found = await info.context.loaders.suppliers.load(parse_id(ids.supplier, id, argument="id"))
-    return SupplierType.for_principal(found, info.context.principal) if found else None
+    return SupplierType.from_domain(found) if found else None
 
 
 async def suppliers(
@@ -31,7 +31,7 @@ async def suppliers(
     found = await ctx.store.suppliers.page(where, page)
     return SupplierConnection.build(
         found,
-        to_node=lambda s: SupplierType.for_principal(s, ctx.principal),
+        to_node=lambda s: SupplierType.from_domain(s),
         id_of=lambda s: s.id,
         count_all=lambda: ctx.store.suppliers.count(where),
     )

@@ -1,6 +1,7 @@
 """The per-request context every resolver sees, and the `Info` type that carries it."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -16,6 +17,10 @@ class Context:
     store: Reads  # scoped to `principal` already
     loaders: Loaders
     page_limits: PageLimits
+    may_read: Callable[[str], bool]  # may the principal read objects of this GraphQL type?
+    trace_id: str
+    denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
+    classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     request: Any = None  # the Starlette request or websocket
     response: Any = None
 

@@ -33,6 +33,18 @@ def decode_cursor(cursor: str, kind: EntityKind) -> str:
     return entity_id
 
 
+def decode_sequence_cursor(cursor: str) -> int:
+    """The sequence inside an audit-log cursor (`audit:<n>`), or BAD_USER_INPUT."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        text = ""
+    number = text.removeprefix(f"{_CURSOR_PREFIX}audit:")
+    if not text.startswith(f"{_CURSOR_PREFIX}audit:") or not number.isdigit():
+        raise BadUserInput("`after` is not a cursor from this list", argument="after")
+    return int(number)
+
+
 def page_request(
     first: int | None, after: str | None, *, kind: EntityKind, limits: PageLimits
 ) -> PageRequest:

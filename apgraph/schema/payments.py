@@ -64,7 +64,7 @@ class PaymentType(Node):
     @strawberry.field
     async def supplier(self, info: Info) -> SupplierType | None:
         found = await info.context.loaders.suppliers.load(self.supplier_id)
-        return SupplierType.for_principal(found, info.context.principal) if found else None
+        return SupplierType.from_domain(found) if found else None
 
     @strawberry.field(description="The invoices this payment settles.")
     async def allocations(self, info: Info) -> list[PaymentAllocationType]:

@@ -6,17 +6,10 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.money import plain
-from apgraph.domain.principal import Principal
 from apgraph.domain.suppliers import BankAccount, Contact, Supplier
 from apgraph.schema.enums import PaymentTerms, SupplierStatus, TaxTreatment
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
-
-BANK_READ_SCOPE = "suppliers:bank:read"
-
-
-def mask_account_number(number: str) -> str:
-    return "•" * max(len(number) - 4, 0) + number[-4:]
 
 
 @strawberry.type(name="BankAccount", description="Where payments go. Classified data.")
@@ -24,22 +17,20 @@ class BankAccountType:
     bank_name: str
     routing_number: str
     account_number: str = strawberry.field(
-        description=f"In full only with the `{BANK_READ_SCOPE}` scope; else all but the last 4 "
-        "digits are masked."
+        description="Classified: in full only with the suppliers:bank:read scope (and every such "
+        "read is audited); otherwise all but the last 4 digits are masked."
     )
     last4: str
+    owner_id: strawberry.Private[str]  # the supplier, named in the audit trail
 
     @classmethod
-    def for_principal(cls, account: BankAccount, principal: Principal) -> Self:
-        """Masking is decided here, in code, for every read, whatever the query asked."""
-        full = principal.has_scope(BANK_READ_SCOPE)
+    def from_domain(cls, account: BankAccount, *, owner_id: str) -> Self:
         return cls(
             bank_name=account.bank_name,
             routing_number=account.routing_number,
-            account_number=(
-                account.account_number if full else mask_account_number(account.account_number)
-            ),
+            account_number=account.account_number,
             last4=account.last4,
+            owner_id=owner_id,
         )
 
 
@@ -59,7 +50,7 @@ class ContactType:
 class SupplierType(Node):
     id: strawberry.ID
     legal_name: str
-    tax_id: str
+    tax_id: str = strawberry.field(description="Masked for partner systems.")
     status: SupplierStatus
     payment_terms: PaymentTerms
     tax_treatment: TaxTreatment
@@ -68,7 +59,7 @@ class SupplierType(Node):
     contacts: list[ContactType]
 
     @classmethod
-    def for_principal(cls, supplier: Supplier, principal: Principal) -> Self:
+    def from_domain(cls, supplier: Supplier) -> Self:
         return cls(
             id=strawberry.ID(supplier.id),
             legal_name=supplier.legal_name,
@@ -78,7 +69,7 @@ class SupplierType(Node):
             tax_treatment=supplier.tax_treatment,
             tax_rate=plain(supplier.tax_rate),
             remit_to=(
-                BankAccountType.for_principal(supplier.remit_to, principal)
+                BankAccountType.from_domain(supplier.remit_to, owner_id=supplier.id)
                 if supplier.remit_to
                 else None
             ),

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.principal import RowScope
 from apgraph.store.attachments import AttachmentRepository
+from apgraph.store.audit import AuditRepository
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.payments import PaymentRepository
@@ -21,6 +22,7 @@ class ReadStore:
     invoices: InvoiceRepository
     payments: PaymentRepository
     attachments: AttachmentRepository
+    audit: AuditRepository
 
     @classmethod
     def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
@@ -31,4 +33,5 @@ class ReadStore:
             invoices=InvoiceRepository(engine, scope),
             payments=PaymentRepository(engine, scope),
             attachments=AttachmentRepository(engine, scope),
+            audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
         )

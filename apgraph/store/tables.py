@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -233,3 +234,92 @@ class PaymentAllocationRow(Base):
         ID, ForeignKey("invoices.id"), primary_key=True, index=True
     )
     amount: Mapped[Decimal]
+
+
+class ErpCrossReferenceRow(Base):
+    """An external system's own key for a canonical entity: the one home of ERP keys.
+
+    Owned by the connectors (supplier-master sync writes it, adapters read it); `system` is
+    the connector's name, `entity` the canonical kind ("supplier").
+    """
+
+    __tablename__ = "erp_cross_references"
+    __table_args__ = (UniqueConstraint("system", "entity", "vendor_key"),)
+    system: Mapped[str] = mapped_column(CODE, primary_key=True)
+    entity: Mapped[str] = mapped_column(CODE, primary_key=True)
+    canonical_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    vendor_key: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime]
+
+
+class ErpPostingRow(Base):
+    """Every posting attempt by idempotency key, so an unanswered one is looked up, never lost.
+
+    `state` SENT means a request left and no answer came back yet (or it was lost): the next
+    attempt asks the ERP by key before it posts again.
+    """
+
+    __tablename__ = "erp_postings"
+    system: Mapped[str] = mapped_column(CODE, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ID, index=True)
+    facility_id: Mapped[str] = mapped_column(ID)
+    state: Mapped[str] = mapped_column(CODE)
+    document_ref: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class MigrationDifferenceRow(Base):
+    """One field on which the cloud ERP's shadow posting disagreed with the legacy ERP's."""
+
+    __tablename__ = "migration_differences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
+    invoice_id: Mapped[str] = mapped_column(ID, index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(64))
+    legacy_value: Mapped[str | None] = mapped_column(Text)
+    cloud_value: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+
+
+class OAuthClientRow(Base):
+    """A partner system registered for the client-credentials grant. Secrets only hashed."""
+
+    __tablename__ = "oauth_clients"
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(256))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    product: Mapped[str] = mapped_column(String(64))
+    facility_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntryRow(Base):
+    """Append-only; each row carries the hash of the one before (see domain/audit.py)."""
+
+    __tablename__ = "audit_log"
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    subject: Mapped[str] = mapped_column(String(128), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity_ids: Mapped[list[str]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(32))
+    trace_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """One row: the chain's last sequence and hash. Updating it serialises appends."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

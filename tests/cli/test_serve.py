@@ -58,20 +58,85 @@ def server(tmp_path):
         process.wait(timeout=20)
 
 
-def test_first_start_migrates_seeds_and_answers_queries(server):
+INVOICES = {"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"}
+
+
+def apgraph(*args: str, data_dir) -> str:
+    result = subprocess.run(
+        [*APGRAPH, *args, "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_first_start_migrates_seeds_and_answers_a_demo_users_queries(server):
     base, tmp_path = server
     assert (tmp_path / "data" / "apgraph.db").exists()
     assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "database": "ok"}
 
+    # without a token: refused, the RFC 6750 way
+    refused = httpx.post(f"{base}/graphql", json=INVOICES)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer realm="apgraph"'
+
+    # with the token `apgraph token` prints for the demo AP clerk
+    token = apgraph("token", "--role", "ap_clerk", data_dir=tmp_path / "data").strip()
     response = httpx.post(
-        f"{base}/graphql",
-        json={"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"},
+        f"{base}/graphql", json=INVOICES, headers={"Authorization": f"Bearer {token}"}
     )
 
     assert response.status_code == 200
     invoices = response.json()["data"]["invoices"]
     assert invoices["totalCount"] > 0
     assert len(invoices["edges"]) == 3
+
+
+def test_a_partner_registered_on_the_command_line_gets_a_token_and_loses_it_on_revoke(server):
+    base, tmp_path = server
+    data = tmp_path / "data"
+    # given a client registered for FAC-0002 only
+    created = apgraph(
+        "clients",
+        "create",
+        "--name",
+        "Acme procurement",
+        "--scope",
+        "invoices:read",
+        "--scope",
+        "master-data:read",
+        "--facility",
+        "FAC-0002",
+        data_dir=data,
+    )
+    client_id = created.split("client_id:")[1].split()[0]
+    secret = created.split("client_secret:")[1].split()[0]
+
+    # when it asks the token endpoint (client credentials, HTTP Basic)
+    issued = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+    )
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    # then it sees FAC-0002's invoices only
+    query = {"query": "{ invoices(first: 100) { edges { node { facility { id } } } } }"}
+    edges = httpx.post(f"{base}/graphql", json=query, headers=headers).json()["data"]
+    facilities = {edge["node"]["facility"]["id"] for edge in edges["invoices"]["edges"]}
+    assert facilities == {"FAC-0002"}
+
+    # and once revoked, the same token is refused at once
+    apgraph("clients", "revoke", client_id, data_dir=data)
+    after = httpx.post(f"{base}/graphql", json=query, headers=headers)
+    assert after.status_code == 401
+    assert "revoked" in after.headers["www-authenticate"]
 
 
 def run_and_fail(*args: str, **env: str) -> subprocess.CompletedProcess:

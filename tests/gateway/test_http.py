@@ -1,32 +1,37 @@
 """GraphQL over HTTP: methods, status codes, content types; probes; attachment content."""
 
 import hashlib
+import re
 
 QUERY = "{ viewer { subject } }"
 
 
 async def test_post_answers_json(api):
-    response = await api.client.post("/graphql", json={"query": QUERY})
+    response = await api.client.post("/graphql", json={"query": QUERY}, headers=api.headers())
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["data"] == {"viewer": {"subject": "operator"}}
+    assert response.json()["data"] == {"viewer": {"subject": "finance.admin"}}
 
 
 async def test_get_runs_a_query(api):
-    response = await api.client.get("/graphql", params={"query": QUERY})
+    response = await api.client.get("/graphql", params={"query": QUERY}, headers=api.headers())
     assert response.status_code == 200
-    assert response.json()["data"] == {"viewer": {"subject": "operator"}}
+    assert response.json()["data"] == {"viewer": {"subject": "finance.admin"}}
 
 
 async def test_a_body_that_is_not_json_is_a_400(api):
     response = await api.client.post(
-        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+        "/graphql",
+        content=b"{not json",
+        headers={"content-type": "application/json", **api.headers()},
     )
     assert response.status_code == 400
 
 
 async def test_a_syntax_error_is_reported_with_a_stable_code(api):
-    response = await api.client.post("/graphql", json={"query": "{ viewer { "})
+    response = await api.client.post(
+        "/graphql", json={"query": "{ viewer { "}, headers=api.headers()
+    )
     body = response.json()
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -61,7 +66,7 @@ async def test_healthz_and_readyz_answer(api):
 
 async def test_attachment_content_is_served_with_its_metadata(api, network):
     attachment = network.attachments[0]
-    response = await api.client.get(f"/attachments/{attachment.id}/content")
+    response = await api.client.get(f"/attachments/{attachment.id}/content", headers=api.headers())
     assert response.status_code == 200
     assert response.headers["content-type"] == attachment.media_type
     assert hashlib.sha256(response.content).hexdigest() == attachment.sha256
@@ -70,15 +75,29 @@ async def test_attachment_content_is_served_with_its_metadata(api, network):
 
 
 async def test_unknown_and_malformed_attachments_are_404_and_400(api):
-    missing = await api.client.get("/attachments/DOC-99999999/content")
+    missing = await api.client.get("/attachments/DOC-99999999/content", headers=api.headers())
     assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
-    malformed = await api.client.get("/attachments/..%2Fetc%2Fpasswd/content")
+    malformed = await api.client.get(
+        "/attachments/..%2Fetc%2Fpasswd/content", headers=api.headers()
+    )
     assert malformed.status_code in (400, 404)
-    bad = await api.client.get("/attachments/DOC-1/content")
+    bad = await api.client.get("/attachments/DOC-1/content", headers=api.headers())
     assert (bad.status_code, bad.json()["code"]) == (400, "BAD_USER_INPUT")
 
 
-async def test_graphiql_is_served_in_dev_mode(api):
+async def test_graphiql_is_served_in_dev_mode_signed_in_as_the_demo_finance_admin(api):
+    # given no token at all: the page itself is open in dev mode
     response = await api.client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+    # and it carries a working token
+    token = re.search(r'"Authorization": "Bearer ([^"]+)"', response.text).group(1)
+    data = await api.data("{ viewer { subject roles } }", token=token)
+    assert data["viewer"] == {"subject": "finance.admin", "roles": ["finance_admin"]}
+
+
+async def test_a_query_sent_by_get_with_html_accepted_still_needs_a_token(api):
+    response = await api.client.get(
+        "/graphql", params={"query": QUERY}, headers={"accept": "text/html"}
+    )
+    assert response.status_code == 401

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from apgraph.policies.gateway import ErpSystem, MigrationMode
 from apgraph.policies.loader import ConfigError, load_gateway_config
@@ -24,19 +25,19 @@ def test_the_shipped_gateway_yaml_is_valid():
 
 
 def test_every_problem_is_reported_on_its_own_line(tmp_path):
-    path = write(
-        tmp_path,
-        """
-facilities:
-  FAC-1: {erp: legacy, migration: legacy}
-  FAC-0002: {erp: mainframe, migration: legacy}
-products:
-  supplier-portal: {title: Portal, versions: {v1: {status: active}}}
-limits: {max_page_size: 0, max_pages: 3}
-""",
-    )
+    # given the shipped configuration with four mistakes planted in it
+    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config["facilities"]["FAC-1"] = {"erp": "legacy", "migration": "legacy"}
+    config["facilities"]["FAC-0002"]["erp"] = "mainframe"
+    config["limits"]["max_page_size"] = 0
+    config["limits"]["max_pages"] = 3
+    path = write(tmp_path, yaml.safe_dump(config))
+
+    # when it is loaded
     with pytest.raises(ConfigError) as refused:
         load_gateway_config(path)
+
+    # then each mistake is one line, naming where it is
     lines = str(refused.value).splitlines()
     assert len(lines) == 4, lines
     assert any("facilities.FAC-1" in line and "FAC-0001" in line for line in lines)
@@ -44,6 +45,13 @@ limits: {max_page_size: 0, max_pages: 3}
     assert any("limits.max_page_size" in line for line in lines)
     assert any("limits.max_pages" in line and "Extra inputs" in line for line in lines)
     assert all(line.startswith(f"{path}: ") for line in lines)
+
+
+def test_a_missing_section_is_named(tmp_path):
+    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    del config["access"]
+    with pytest.raises(ConfigError, match="access: Field required"):
+        load_gateway_config(write(tmp_path, yaml.safe_dump(config)))
 
 
 def test_a_missing_file_and_broken_yaml_are_one_line_each(tmp_path):

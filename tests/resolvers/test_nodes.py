@@ -27,11 +27,11 @@ async def test_an_id_of_no_known_form_is_bad_user_input(api):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_the_viewer_is_the_embedded_operator(api):
+async def test_the_viewer_is_the_token_holder(api):
     data = await api.data("{ viewer { subject roles supplierId facilityIds } }")
     assert data["viewer"] == {
-        "subject": "operator",
-        "roles": ["operator"],
+        "subject": "finance.admin",
+        "roles": ["finance_admin"],
         "supplierId": None,
         "facilityIds": None,
     }

@@ -98,8 +98,8 @@ async def test_a_forged_cursor_is_refused(api):
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
-async def test_bank_account_number_is_shown_to_the_operator(api, network):
-    # the embedded operator principal holds suppliers:bank:read
+async def test_bank_account_number_is_shown_whole_with_the_bank_scope(api, network):
+    # the demo finance admin holds suppliers:bank:read
     supplier = next(s for s in network.suppliers if s.remit_to is not None)
     data = await api.data(SUPPLIER, {"id": supplier.id})
     assert data["supplier"]["remitTo"]["accountNumber"] == supplier.remit_to.account_number

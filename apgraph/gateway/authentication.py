@@ -1,0 +1,93 @@
+"""The gate in front of every protected route: no valid bearer token, no entry.
+
+Answers 401 with RFC 6750's WWW-Authenticate header, records the refusal in the audit
+trail, and hands the Principal on in the ASGI scope's state. In dev mode the GraphiQL page
+itself (a plain GET for HTML) passes; every query it sends still needs a token.
+"""
+
+import logging
+import uuid
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from apgraph.domain.audit import AuditEvent, Outcome
+from apgraph.gateway.auth import AuthenticationFailed
+from apgraph.schema.errors import ErrorCode
+
+log = logging.getLogger("apgraph.auth")
+
+WEBSOCKET_UNAUTHORIZED = 4401  # graphql-transport-ws leaves 44xx to the server
+
+
+def trace_id_of(headers: Headers) -> str:
+    """The W3C traceparent's trace id when the caller sent one, else a fresh one."""
+    parts = headers.get("traceparent", "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        return parts[1]
+    return uuid.uuid4().hex
+
+
+class RequireBearer:
+    def __init__(self, app: ASGIApp, *, graphql_errors: bool, allow_ide: bool = False) -> None:
+        self.app = app
+        self.graphql_errors = graphql_errors
+        self.allow_ide = allow_ide
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if self.allow_ide and _wants_ide(scope, headers):
+            await self.app(scope, receive, send)
+            return
+        runtime = scope["app"].state.runtime
+        state = scope.setdefault("state", {})
+        state["trace_id"] = trace_id_of(headers)
+        try:
+            state["principal"] = await runtime.authenticator.authenticate(headers)
+        except AuthenticationFailed as failure:
+            log.info("refused %s %s: %s", scope["type"], scope["path"], failure.description)
+            await runtime.audit.record(
+                [
+                    AuditEvent(
+                        subject="anonymous",
+                        action="auth.failed",
+                        outcome=Outcome.DENIED,
+                        trace_id=state["trace_id"],
+                        detail=f"{scope['path']}: {failure.description}",
+                    )
+                ],
+                at=runtime.clock(),
+            )
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": WEBSOCKET_UNAUTHORIZED})
+                return
+            await self._refusal(failure)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, failure: AuthenticationFailed) -> JSONResponse:
+        code = ErrorCode.UNAUTHENTICATED.value
+        body: dict[str, object] = (
+            {
+                "data": None,
+                "errors": [{"message": failure.description, "extensions": {"code": code}}],
+            }
+            if self.graphql_errors
+            else {"code": code, "message": failure.description}
+        )
+        return JSONResponse(
+            body, status_code=401, headers={"WWW-Authenticate": failure.www_authenticate}
+        )
+
+
+def _wants_ide(scope: Scope, headers: Headers) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "GET"
+        and "text/html" in headers.get("accept", "")
+        and "query" not in QueryParams(scope.get("query_string", b""))
+    )

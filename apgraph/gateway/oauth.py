@@ -1,0 +1,190 @@
+"""The embedded issuer: an OAuth2 token endpoint for the client-credentials grant
+(RFC 6749 §4.4), its JWKS, and the discovery document that points at both.
+"""
+
+import base64
+import binascii
+import logging
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from apgraph.domain.audit import AuditEvent, Outcome
+from apgraph.domain.clients import Client
+from apgraph.domain.principal import Role
+from apgraph.gateway.client_secrets import DECOY_HASH, verify_secret
+from apgraph.gateway.runtime import Runtime
+from apgraph.gateway.tokens import TokenIssuer
+
+log = logging.getLogger("apgraph.oauth")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _issuer(runtime: Runtime) -> TokenIssuer:
+    """These routes are mounted only in embedded mode, where the issuer exists."""
+    if runtime.issuer is None:
+        raise RuntimeError("the embedded issuer's routes are served without an embedded issuer")
+    return runtime.issuer
+
+
+def _error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    return (unquote(client_id), unquote(secret)) if separator else None
+
+
+async def token_endpoint(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return _error(
+            400, "invalid_request", "send the request as application/x-www-form-urlencoded"
+        )
+    form = await request.form()
+    basic = _basic_credentials(request.headers.get("authorization"))
+    client_id, secret = basic or (
+        str(form.get("client_id", "")),
+        str(form.get("client_secret", "")),
+    )
+    if form.get("grant_type") != "client_credentials":
+        return _error(
+            400, "unsupported_grant_type", "only grant_type=client_credentials is offered"
+        )
+    if not client_id or not secret:
+        return _error(
+            401,
+            "invalid_client",
+            "client authentication is required",
+            {"WWW-Authenticate": 'Basic realm="apgraph"'},
+        )
+
+    now = runtime.clock()
+    wait = runtime.failed_attempts.locked_for(client_id)
+    if wait > 0:
+        await runtime.audit.record(
+            [
+                AuditEvent(
+                    client_id,
+                    "token.refused",
+                    Outcome.DENIED,
+                    client_id=client_id,
+                    detail="too many failed attempts",
+                )
+            ],
+            at=now,
+        )
+        return _error(
+            429,
+            "invalid_client",
+            "too many failed attempts; try again later",
+            {"Retry-After": str(int(wait) + 1)},
+        )
+
+    client = await runtime.clients.get(client_id)
+    valid = verify_secret(secret, client.secret_hash if client else DECOY_HASH)
+    if client is None or not valid or not client.active:
+        runtime.failed_attempts.failed(client_id)
+        log.info("client authentication failed for %r", client_id)  # never the secret
+        await runtime.audit.record(
+            [
+                AuditEvent(
+                    client_id,
+                    "token.refused",
+                    Outcome.DENIED,
+                    client_id=client_id,
+                    detail="client authentication failed",
+                )
+            ],
+            at=now,
+        )
+        return _error(
+            401,
+            "invalid_client",
+            "unknown client, wrong secret, or revoked client",
+            {"WWW-Authenticate": 'Basic realm="apgraph"'},
+        )
+    runtime.failed_attempts.succeeded(client_id)
+
+    allowed = client.scopes & runtime.config.access.scopes_of(frozenset({Role.PARTNER}))
+    requested = str(form.get("scope", "")).split()
+    if not set(requested) <= allowed:
+        return _error(
+            400,
+            "invalid_scope",
+            f"this client may ask for: {' '.join(sorted(allowed)) or '(nothing)'}",
+        )
+    scope = " ".join(sorted(requested or allowed))
+    issued = _issuer(runtime).issue(
+        subject=client.client_id, now=now, claims=client_claims(client, scope)
+    )
+    await runtime.audit.record(
+        [
+            AuditEvent(
+                client.client_id,
+                "token.issued",
+                Outcome.SUCCEEDED,
+                client_id=client.client_id,
+                detail=f"scope={scope}",
+            )
+        ],
+        at=now,
+    )
+    return JSONResponse(
+        {
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": scope,
+        },
+        headers=NO_STORE,
+    )
+
+
+def client_claims(client: Client, scope: str) -> dict[str, object]:
+    """What a partner client's token says about it; checked against the registry on use."""
+    return {
+        "roles": [Role.PARTNER.value],
+        "scope": scope,
+        "client_id": client.client_id,
+        "facility_ids": sorted(client.facility_ids),
+        "product": client.product,
+    }
+
+
+async def jwks(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    keys = _issuer(runtime).keys
+    keys.reload_if_changed()
+    return JSONResponse(keys.signing.public_jwks())
+
+
+async def discovery(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {
+            "issuer": runtime.settings.token_issuer,
+            "token_endpoint": f"{base}/oauth/token",
+            "jwks_uri": f"{base}/.well-known/jwks.json",
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": sorted(runtime.config.access.scopes_of(frozenset({Role.PARTNER}))),
+        }
+    )

@@ -1,0 +1,274 @@
+"""The books an ERP simulator keeps: vendors, posted documents, payments.
+
+Both ERP simulators keep one each and differ only in how they speak (SOAP/XML or JSON REST).
+An ERP honours idempotency keys the way real ones do: a repeated key returns the first
+document and posts nothing; a new key for an invoice number the vendor already billed is a
+duplicate and refused.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apgraph.domain.ids import SupplierId
+from apgraph.domain.payments import PaymentStatus
+from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus
+from apgraph.simulators.faults import CONTROL_PREFIX
+from apgraph.store.seed import DemoNetwork
+
+TERM_DAYS = {
+    PaymentTerms.NET15: 15,
+    PaymentTerms.NET30: 30,
+    PaymentTerms.NET45: 45,
+    PaymentTerms.NET60: 60,
+    PaymentTerms.DUE_ON_RECEIPT: 0,
+}
+
+
+class Refusal(Exception):
+    """The ERP says no; `reason` is its own code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Vendor:
+    key: str
+    supplier_id: SupplierId  # the simulator's own note of whom it stands for
+    tax_id: str  # as this ERP stores it
+    name: str
+    term_days: int
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A posting request, whatever shape it arrived in."""
+
+    vendor_key: str
+    external_ref: str
+    vendor_invoice_no: str
+    currency: str
+    gross: Decimal
+    tax: Decimal
+    document_date: date
+    purchase_order: str | None
+    cost_object: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    number: int
+    token: str
+    vendor_key: str
+    external_ref: str
+    vendor_invoice_no: str
+    currency: str
+    gross: Decimal
+    tax: Decimal
+    document_date: date
+    due_date: date
+    posted_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    reference: str
+    document_number: int
+    currency: str
+    amount: Decimal
+    value_date: date
+
+
+@dataclass(slots=True)
+class ErpBook:
+    vendors: dict[str, Vendor]
+    documents: dict[int, Document]
+    payments: list[Payment]
+    next_number: int
+    today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
+    posted_now: list[Document] = field(default_factory=list)  # posted since start, in order
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def seeded(
+        cls,
+        network: DemoNetwork,
+        *,
+        prefix: str,
+        vendor_key: Callable[[Supplier], str],
+        tax_id: Callable[[str], str],
+    ) -> "ErpBook":
+        """The demo network as this ERP knows it: every supplier past onboarding, every
+        invoice the seed posted to it (document numbers `prefix-N`), every payment of those."""
+        vendors = {
+            vendor_key(s): Vendor(
+                key=vendor_key(s),
+                supplier_id=s.id,
+                tax_id=tax_id(s.tax_id),
+                name=s.legal_name,
+                term_days=TERM_DAYS[s.payment_terms],
+                blocked=s.status is SupplierStatus.BLOCKED,
+            )
+            for s in network.suppliers
+            if s.status is not SupplierStatus.ONBOARDING
+        }
+        key_of = {vendor.supplier_id: vendor.key for vendor in vendors.values()}
+        documents: dict[int, Document] = {}
+        for invoice in network.invoices:
+            ref = invoice.erp_document_ref
+            if ref is None or not ref.startswith(f"{prefix}-"):
+                continue
+            number = int(ref.removeprefix(f"{prefix}-"))
+            documents[number] = Document(
+                number=number,
+                token=f"seed-{invoice.id}",
+                vendor_key=key_of[invoice.supplier_id],
+                external_ref=invoice.id,
+                vendor_invoice_no=invoice.supplier_invoice_number,
+                currency=invoice.currency,
+                gross=invoice.total,
+                tax=invoice.tax,
+                document_date=invoice.invoice_date,
+                due_date=invoice.due_date,
+                posted_on=invoice.received_at.date(),
+            )
+        by_invoice = {document.external_ref: document for document in documents.values()}
+        paid = {p.id: p for p in network.payments if p.status is PaymentStatus.PAID}
+        payments = [
+            Payment(
+                reference=f"PMT{allocation.payment_id.removeprefix('PAY-')}",
+                document_number=by_invoice[allocation.invoice_id].number,
+                currency=paid[allocation.payment_id].currency,
+                amount=allocation.amount,
+                value_date=paid[allocation.payment_id].scheduled_date,
+            )
+            for allocation in network.payment_allocations
+            if allocation.payment_id in paid and allocation.invoice_id in by_invoice
+        ]
+        first = max(documents, default=0) + 1
+        return cls(vendors=vendors, documents=documents, payments=payments, next_number=first)
+
+    def post(self, draft: Draft, *, token: str) -> tuple[Document, bool]:
+        """The document for `token`, and whether it was posted now (False: a repeat)."""
+        with self._lock:
+            earlier = self.by_token(token)
+            if earlier is not None:
+                return earlier, False
+            vendor = self.vendors.get(draft.vendor_key)
+            if vendor is None:
+                raise Refusal("VENDOR_UNKNOWN", f"vendor {draft.vendor_key} does not exist")
+            if vendor.blocked:
+                raise Refusal("VENDOR_BLOCKED", f"vendor {vendor.key} is blocked for posting")
+            if any(
+                d.vendor_key == vendor.key and d.vendor_invoice_no == draft.vendor_invoice_no
+                for d in self.documents.values()
+            ):
+                raise Refusal(
+                    "DUPLICATE_INVOICE",
+                    f"vendor {vendor.key} already billed invoice {draft.vendor_invoice_no}",
+                )
+            document = Document(
+                number=self.next_number,
+                token=token,
+                vendor_key=vendor.key,
+                external_ref=draft.external_ref,
+                vendor_invoice_no=draft.vendor_invoice_no,
+                currency=draft.currency,
+                gross=draft.gross,
+                tax=draft.tax,
+                document_date=draft.document_date,
+                due_date=draft.document_date + timedelta(days=vendor.term_days),
+                posted_on=self.today(),
+            )
+            self.next_number += 1
+            self.documents[document.number] = document
+            self.posted_now.append(document)
+            return document, True
+
+    def by_token(self, token: str) -> Document | None:
+        return next((d for d in self.documents.values() if d.token == token), None)
+
+    def postings_of(self, external_ref: str) -> list[Document]:
+        """Every document booked for one of our invoices: more than one is a double posting."""
+        return [d for d in self.documents.values() if d.external_ref == external_ref]
+
+    def payments_of(self, number: int) -> list[Payment]:
+        return [p for p in self.payments if p.document_number == number]
+
+    def payments_since(self, day: date) -> list[Payment]:
+        return sorted(
+            (p for p in self.payments if p.value_date >= day),
+            key=lambda p: (p.value_date, p.reference),
+        )
+
+    def pay(self, number: int, *, value_date: date) -> Payment:
+        """A payment run releasing the whole document (the control API's doing)."""
+        with self._lock:
+            document = self.documents[number]
+            payment = Payment(
+                reference=f"PMT{90_000_000 + len(self.payments) + 1}",
+                document_number=number,
+                currency=document.currency,
+                amount=document.gross,
+                value_date=value_date,
+            )
+            self.payments.append(payment)
+            return payment
+
+    def set_terms(self, supplier_id: SupplierId, days: int) -> Vendor:
+        """Changes one vendor's payment terms: how tests make two ERPs disagree."""
+        vendor = next(v for v in self.vendors.values() if v.supplier_id == supplier_id)
+        vendor.term_days = days
+        return vendor
+
+
+def control_routes(book: ErpBook) -> list[Route]:
+    """`/_control/ledger` (GET: documents posted since start), `/_control/documents/{n}/pay`
+    (POST, optional {"value_date"}), `/_control/payment-terms/{supplier_id}` (PUT {"days"})."""
+
+    async def ledger(_: Request) -> Response:
+        return JSONResponse([_document_json(d) for d in book.posted_now])
+
+    async def pay(request: Request) -> Response:
+        number = int(request.path_params["number"])
+        if number not in book.documents:
+            return JSONResponse({"error": f"no document {number}"}, status_code=404)
+        body = await request.json() if await request.body() else {}
+        day = date.fromisoformat(body["value_date"]) if "value_date" in body else book.today()
+        payment = book.pay(number, value_date=day)
+        return JSONResponse({"reference": payment.reference, "amount": format(payment.amount, "f")})
+
+    async def terms(request: Request) -> Response:
+        supplier_id = SupplierId(request.path_params["supplier_id"])
+        days = int((await request.json())["days"])
+        try:
+            vendor = book.set_terms(supplier_id, days)
+        except StopIteration:
+            return JSONResponse({"error": f"no vendor for {supplier_id}"}, status_code=404)
+        return JSONResponse({"vendor": vendor.key, "days": vendor.term_days})
+
+    return [
+        Route(f"{CONTROL_PREFIX}/ledger", ledger),
+        Route(f"{CONTROL_PREFIX}/documents/{{number:int}}/pay", pay, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/payment-terms/{{supplier_id}}", terms, methods=["PUT"]),
+    ]
+
+
+def _document_json(document: Document) -> dict[str, str | int]:
+    return {
+        "number": document.number,
+        "token": document.token,
+        "external_ref": document.external_ref,
+        "vendor_invoice_no": document.vendor_invoice_no,
+        "gross": format(document.gross, "f"),
+        "due_date": document.due_date.isoformat(),
+    }
