@@ -1,5 +1,8 @@
 """Shared fixtures: the real app over HTTP, once on SQLite and once on PostgreSQL."""
 
+import asyncio
+import socket
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -8,11 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from apgraph.domain.principal import Role
 from apgraph.gateway.app import create_app
 from apgraph.gateway.demo_users import demo_token
-from apgraph.gateway.runtime import Runtime
+from apgraph.gateway.runtime import Runtime, embedded_issuer
+from apgraph.gateway.tokens import TokenIssuer
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate, seed
@@ -60,10 +65,13 @@ class Api:
     Requests carry the demo finance admin's token unless a test passes another (or None).
     """
 
-    def __init__(self, client: httpx.AsyncClient, backend: str, runtime: Runtime) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, backend: str, issuer: TokenIssuer, settings: Settings
+    ) -> None:
         self.client = client
         self.backend = backend
-        self.runtime = runtime
+        self.issuer = issuer
+        self.settings = settings
         self.admin = self.token(Role.FINANCE_ADMIN)
 
     def token(
@@ -74,9 +82,8 @@ class Api:
         facility_ids: list[str] | None = None,
         lifetime: timedelta | None = None,
     ) -> str:
-        assert self.runtime.issuer is not None
         return demo_token(
-            self.runtime.issuer,
+            self.issuer,
             role=role,
             now=datetime.now(UTC),
             supplier_id=supplier_id,
@@ -126,5 +133,45 @@ async def api(
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
-        yield Api(client, seeded_database.backend, runtime)
+        assert runtime.issuer is not None
+        yield Api(client, seeded_database.backend, runtime.issuer, settings)
     await runtime.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def live_api(
+    tmp_path_factory: pytest.TempPathFactory, network: seed.DemoNetwork
+) -> AsyncIterator[Api]:
+    """A real uvicorn server on loopback over PostgreSQL: what an attacker would reach."""
+    database = await make_database("postgresql", tmp_path_factory.mktemp("live"))
+    engine = database.engine()
+    await migrate.upgrade(engine)
+    await seed.write(engine, network)
+    await engine.dispose()
+    settings = settings_for(database, tmp_path_factory.mktemp("live-data"))
+    config = load_gateway_config(settings.gateway_config)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, config), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not server.started:
+            assert thread.is_alive(), "the live server stopped during start-up"
+            assert asyncio.get_running_loop().time() < deadline, "the live server did not start"
+            await asyncio.sleep(0.05)
+        yield Api(client, "postgresql", embedded_issuer(settings), settings)
+    server.should_exit = True
+    thread.join(timeout=30)
+    await drop_database(database)

@@ -1,22 +1,31 @@
 """One HTTP exchange of any connector: where httpx's errors and unwanted statuses become
 ConnectorErrors (most specific first), so no adapter ever sees an httpx exception."""
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 
 import httpx
 
 from apgraph.connectors.resilience import OutcomeUnknown, RateLimited
-from apgraph.services.ports import ConnectorRejected, ConnectorUnavailable, ExternalSystem
+from apgraph.services.ports import (
+    ConnectorMappingError,
+    ConnectorRejected,
+    ConnectorUnavailable,
+    ExternalSystem,
+)
 
 _SHOWN_BODY = 200  # characters of an error body kept for the operator
 
+R = TypeVar("R")
 
-async def send(
-    system: ExternalSystem, request: Callable[[], Awaitable[httpx.Response]]
-) -> httpx.Response:
-    """The response, whatever its status; a transport failure as a ConnectorError.
+
+async def send(system: ExternalSystem, request: Callable[[], Awaitable[R]]) -> R:
+    """What `request` returns (a response, whatever its status); a transport failure as a
+    ConnectorError.
 
     Refused connections and connect timeouts never reached the system: plainly unavailable.
     Anything after the request left (read timeout, dropped connection) may have been
@@ -73,3 +82,11 @@ def retry_after_seconds(header: str | None, *, now: datetime | None = None) -> f
 
 def _describe(error: httpx.HTTPError) -> str:
     return str(error) or type(error).__name__
+
+
+def json_body(system: ExternalSystem, response: httpx.Response) -> Any:
+    """The decoded JSON body, numbers as Decimal (never float); unreadable → a mapping error."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError as error:
+        raise ConnectorMappingError(system, "(body)", f"not JSON: {error}") from None

@@ -152,7 +152,7 @@ class Endpoint:
 
     async def call(self, operation: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """A read: `attempt` again on retryable failures, within the policy's bounds."""
-        return await self._run(operation, lambda _unknown: attempt(), outcome_unknown=False)
+        return await self._run(operation, attempt, _Unanswered(False))
 
     async def write(
         self,
@@ -165,18 +165,25 @@ class Endpoint:
         """A write under an idempotency key that both `send` and `find` carry.
 
         Whenever an earlier attempt may have reached the system (`outcome_unknown` says so
-        for attempts before this call, e.g. a crash), the attempt runs `find` first and
-        returns what it found instead of sending again.
+        for attempts before this call, e.g. before a restart), the attempt runs `find` first
+        and returns what it found instead of sending again. Fails with OutcomeUnknown when any
+        attempt went unanswered, whatever stopped the later ones.
         """
+        unanswered = _Unanswered(outcome_unknown)
 
-        async def attempt(unknown: bool) -> T:
-            if unknown:
+        async def attempt() -> T:
+            if unanswered.seen:
                 found = await find()
                 if found is not None:
                     return found
             return await send()
 
-        return await self._run(operation, attempt, outcome_unknown=outcome_unknown)
+        try:
+            return await self._run(operation, attempt, unanswered)
+        except ConnectorUnavailable as error:
+            if isinstance(error, OutcomeUnknown) or not unanswered.seen:
+                raise
+            raise OutcomeUnknown(self.system, f"{error} (after an unanswered attempt)") from error
 
     async def probe(self, request: Callable[[], Awaitable[object]]) -> str | None:
         """A ping past the breaker and the counters: None when it answered, else why not."""
@@ -202,14 +209,9 @@ class Endpoint:
         )
 
     async def _run(
-        self,
-        operation: str,
-        attempt: Callable[[bool], Awaitable[T]],
-        *,
-        outcome_unknown: bool,
+        self, operation: str, attempt: Callable[[], Awaitable[T]], unanswered: "_Unanswered"
     ) -> T:
         self._calls += 1
-        unknown = outcome_unknown
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
@@ -221,9 +223,9 @@ class Endpoint:
             async for state in retrying:
                 with state:
                     try:
-                        return await self._once(operation, attempt, unknown)
+                        return await self._once(operation, attempt)
                     except OutcomeUnknown:
-                        unknown = True
+                        unanswered.seen = True
                         raise
         except ConnectorError as error:
             self._failures += 1
@@ -232,15 +234,13 @@ class Endpoint:
             raise
         raise AssertionError("tenacity ends with a result or the last exception")  # unreachable
 
-    async def _once(
-        self, operation: str, attempt: Callable[[bool], Awaitable[T]], unknown: bool
-    ) -> T:
+    async def _once(self, operation: str, attempt: Callable[[], Awaitable[T]]) -> T:
         if not self.breaker.admit():
             raise BreakerOpen(self.system, f"{operation}: circuit breaker open, not called")
         self._attempts += 1
         try:
             async with asyncio.timeout(self.policy.deadline):
-                result = await attempt(unknown)
+                result = await attempt()
         except TimeoutError:
             self.breaker.failed()
             raise OutcomeUnknown(
@@ -276,3 +276,10 @@ class Endpoint:
             multiplier=self.policy.backoff_initial, max=self.policy.backoff_max
         )
         return float(backoff(state))
+
+
+@dataclass(slots=True)
+class _Unanswered:
+    """Whether an attempt of one call (or one before it) may have reached the system."""
+
+    seen: bool

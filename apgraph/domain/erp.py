@@ -40,6 +40,9 @@ class ErpRoute:
         return ErpSystem.CLOUD if self.mode is MigrationMode.SHADOW else None
 
 
+_PREFIXES = {ErpSystem.LEGACY: "LEG", ErpSystem.CLOUD: "CLD"}
+
+
 @dataclass(frozen=True, slots=True)
 class ErpDocumentRef:
     """An invoice as an ERP booked it: what callers get back from a posting."""
@@ -53,6 +56,11 @@ class ErpDocumentRef:
     tax: Decimal
     due_date: date  # the ERP computes it from its vendor's payment terms
     posted_on: date
+
+    @property
+    def reference(self) -> str:
+        """As an invoice's `erp_document_ref` carries it: LEG-5100001, CLD-9000001."""
+        return f"{_PREFIXES[self.system]}-{self.document_number}"
 
 
 # Fields whose disagreement between the two ERPs a migration must explain; the document

@@ -92,6 +92,8 @@ class Authenticator:
         scopes = granted if asked is None else granted & frozenset(_strings(asked))
         rows = {self.policy.roles[role].rows for role in roles if role in self.policy.roles}
         client_id = claims.get(names.client)
+        if Role.PARTNER in roles and client_id is None and self.clients is not None:
+            raise InvalidToken("a partner token must name its registered client")
         facility_ids = None
         if RowAccess.FACILITIES in rows:
             facility_ids = frozenset(

@@ -12,7 +12,7 @@ async def audit_log(
     filter: AuditFilterInput | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> AuditEntryConnection:
+) -> AuditEntryConnection | None:
     ctx = info.context
     given = filter or AuditFilterInput()
     if given.since and given.until and given.since > given.until:

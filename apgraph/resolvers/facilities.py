@@ -24,7 +24,7 @@ async def facility(info: Info, id: strawberry.ID) -> FacilityType | None:
 
 async def facilities(
     info: Info, first: int | None = None, after: str | None = None
-) -> FacilityConnection:
+) -> FacilityConnection | None:
     ctx = info.context
     page = page_request(first, after, kind=EntityKind.FACILITY, limits=ctx.page_limits)
     found = await ctx.store.facilities.page(page)
@@ -45,7 +45,7 @@ async def cost_center(info: Info, id: strawberry.ID) -> CostCenterType | None:
 
 async def validate_cost_center(
     info: Info, facility_id: strawberry.ID, code: str
-) -> CostCenterValidationType:
+) -> CostCenterValidationType | None:
     if not code.isdigit() or len(code) != 4:
         raise BadUserInput(f"`code` must be a 4-digit GL segment, got {code!r}", argument="code")
     checked = await master_data.validate_cost_center(

@@ -39,7 +39,7 @@ async def invoices(
     filter: InvoiceFilterInput | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> InvoiceConnection:
+) -> InvoiceConnection | None:
     ctx = info.context
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)

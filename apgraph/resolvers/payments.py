@@ -22,7 +22,7 @@ async def payments(
     filter: PaymentFilterInput | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> PaymentConnection:
+) -> PaymentConnection | None:
     ctx = info.context
     given = filter or PaymentFilterInput()
     where = PaymentFilter(

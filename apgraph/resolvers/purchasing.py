@@ -31,7 +31,7 @@ async def purchase_orders(
     filter: PurchaseOrderFilterInput | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> PurchaseOrderConnection:
+) -> PurchaseOrderConnection | None:
     ctx = info.context
     given = filter or PurchaseOrderFilterInput()
     where = PurchaseOrderFilter(
@@ -55,7 +55,7 @@ async def purchase_orders(
 
 async def validate_purchase_order(
     info: Info, input: ValidatePurchaseOrderInput
-) -> PurchaseOrderValidationType:
+) -> PurchaseOrderValidationType | None:
     checked = await master_data.validate_purchase_order(
         purchase_order_id=parse_id(
             ids.purchase_order, input.purchase_order_id, argument="input.purchaseOrderId"

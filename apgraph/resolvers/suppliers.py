@@ -21,7 +21,7 @@ async def suppliers(
     filter: SupplierFilterInput | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> SupplierConnection:
+) -> SupplierConnection | None:
     ctx = info.context
     where = SupplierFilter(
         statuses=frozenset(filter.status) if filter and filter.status else None,

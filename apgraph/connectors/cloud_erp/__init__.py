@@ -1,0 +1,1 @@
+"""The cloud ERP over JSON REST with OAuth2 client credentials."""

@@ -1,0 +1,121 @@
+"""Canonical values ⇄ the cloud ERP's JSON: the only module that knows its field names."""
+
+from typing import Any
+
+from apgraph.connectors import vendor_values as values
+from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
+from apgraph.domain.ids import InvoiceId, invoice
+from apgraph.domain.invoices import Invoice
+from apgraph.services.ports import ConnectorMappingError, ExternalSystem
+
+SYSTEM = ExternalSystem.CLOUD_ERP
+INVOICES = "api/v2/invoices"
+PAYMENTS = "api/v2/payments"
+SUPPLIERS = "api/v2/suppliers"
+SUPPLIER_PAGE = 500
+
+
+def invoice_to_vendor(invoice: Invoice, *, supplier_number: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "SupplierNumber": supplier_number,
+        "InvoiceNumber": invoice.supplier_invoice_number,
+        "InvoiceDate": invoice.invoice_date.isoformat(),
+        "InvoiceCurrencyCode": invoice.currency,
+        "InvoiceAmount": format(invoice.total, "f"),  # a JSON number would pass through float
+        "TaxAmount": format(invoice.tax, "f"),
+        "ExternalReference": invoice.id,
+        "CostCenter": invoice.cost_center_id,
+    }
+    if invoice.purchase_order_id is not None:
+        payload["PurchaseOrderNumber"] = invoice.purchase_order_id
+    return payload
+
+
+def lookup_query(idempotency_key: str) -> dict[str, str | int]:
+    return {"idempotencyKey": idempotency_key}
+
+
+def found_invoice(body: Any) -> Any:
+    """The one invoice a lookup by key found, or None."""
+    found = values.items(SYSTEM, body, "items")
+    return found[0] if found else None
+
+
+def document_from_vendor(body: Any) -> ErpDocumentRef:
+    def get(name: str) -> Any:
+        return values.member(SYSTEM, body, name)
+
+    return ErpDocumentRef(
+        system=ErpSystem.CLOUD,
+        document_number=str(values.integer(SYSTEM, "InvoiceId", get("InvoiceId"))),
+        invoice_id=_invoice_id(get("ExternalReference")),
+        supplier_invoice_number=values.text(SYSTEM, "InvoiceNumber", get("InvoiceNumber")),
+        currency=values.text(SYSTEM, "InvoiceCurrencyCode", get("InvoiceCurrencyCode")),
+        total=values.amount(SYSTEM, "InvoiceAmount", get("InvoiceAmount")),
+        tax=values.amount(SYSTEM, "TaxAmount", get("TaxAmount")),
+        due_date=values.day(SYSTEM, "DueDate", get("DueDate")),
+        posted_on=values.day(SYSTEM, "AccountingDate", get("AccountingDate")),
+    )
+
+
+def payments_path(document_number: str) -> str:
+    return f"{INVOICES}/{document_number}/payments"
+
+
+def payments_query(since_iso: str) -> dict[str, str | int]:
+    return {"fromDate": since_iso}
+
+
+def payments_from_vendor(body: Any) -> list[PaymentRelease]:
+    return [_payment(item) for item in values.items(SYSTEM, body, "items")]
+
+
+def suppliers_query(offset: int) -> dict[str, str | int]:
+    return {"offset": offset, "limit": SUPPLIER_PAGE}
+
+
+def suppliers_from_vendor(body: Any) -> tuple[list[ErpVendor], bool]:
+    """One page of the supplier list, and whether another follows."""
+    has_more = values.member(SYSTEM, body, "hasMore")
+    if not isinstance(has_more, bool):
+        raise ConnectorMappingError(SYSTEM, "hasMore", f"expected true or false: {has_more!r}")
+    return [_supplier(item) for item in values.items(SYSTEM, body, "items")], has_more
+
+
+def _payment(item: Any) -> PaymentRelease:
+    def get(name: str) -> Any:
+        return values.member(SYSTEM, item, name)
+
+    return PaymentRelease(
+        system=ErpSystem.CLOUD,
+        document_number=str(values.integer(SYSTEM, "InvoiceId", get("InvoiceId"))),
+        invoice_id=_invoice_id(get("ExternalReference")),
+        payment_reference=values.text(SYSTEM, "PaymentNumber", get("PaymentNumber")),
+        currency=values.text(SYSTEM, "CurrencyCode", get("CurrencyCode")),
+        amount=values.amount(SYSTEM, "PaymentAmount", get("PaymentAmount")),
+        released_on=values.day(SYSTEM, "PaymentDate", get("PaymentDate")),
+    )
+
+
+def _supplier(item: Any) -> ErpVendor:
+    def get(name: str) -> Any:
+        return values.member(SYSTEM, item, name)
+
+    status = values.text(SYSTEM, "Status", get("Status"))
+    if status not in ("ACTIVE", "INACTIVE"):
+        raise ConnectorMappingError(SYSTEM, "Status", f"unknown supplier status {status!r}")
+    return ErpVendor(
+        system=ErpSystem.CLOUD,
+        vendor_key=values.text(SYSTEM, "SupplierNumber", get("SupplierNumber")),
+        tax_id=values.text(SYSTEM, "TaxpayerId", get("TaxpayerId")),
+        legal_name=values.text(SYSTEM, "Supplier", get("Supplier")),
+        blocked=status == "INACTIVE",
+    )
+
+
+def _invoice_id(raw: Any) -> InvoiceId:
+    text = values.text(SYSTEM, "ExternalReference", raw)
+    try:
+        return invoice(text)
+    except ValueError as error:
+        raise ConnectorMappingError(SYSTEM, "ExternalReference", str(error)) from None

@@ -1,0 +1,1 @@
+"""The on-prem legacy ERP over SOAP/XML."""

@@ -1,0 +1,1 @@
+"""Materials management (goods receipts) over JSON REST."""

@@ -1,0 +1,1 @@
+"""The sourcing/contracts platform (contract prices) over JSON REST."""
