@@ -60,6 +60,7 @@ class ApGraphQL(GraphQL[Context, None]):
             page_limits=runtime.page_limits,
             may_read=may_read,
             trace_id=getattr(request.state, "trace_id", ""),
+            connectors=runtime.connectors,
             request=request,
             response=response,
         )
@@ -100,6 +101,8 @@ def create_app(
             yield
             return
         app.state.runtime = Runtime.open(settings, config)
+        if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
+            await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.gateway.attempts import FailedAttempts
 from apgraph.gateway.auth import Authenticator, ClaimNames
+from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports import PageLimits
@@ -34,6 +35,7 @@ class Runtime:
     authenticator: Authenticator
     issuer: TokenIssuer | None  # the embedded issuer; None when an external one is trusted
     http: httpx.AsyncClient
+    connectors: Connectors
     clock: Clock = utc_now
     failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
 
@@ -86,9 +88,11 @@ class Runtime:
             )
             clients = None  # the external issuer owns its clients and their revocation
         authenticator = Authenticator(verifier, config.access, claim_names, clients)
-        return cls(settings, config, engine, authenticator, issuer, http, clock)
+        connectors = build_connectors(settings, config, engine, now=clock)
+        return cls(settings, config, engine, authenticator, issuer, http, connectors, clock)
 
     async def close(self) -> None:
+        await self.connectors.aclose()
         await self.http.aclose()
         await self.engine.dispose()
 

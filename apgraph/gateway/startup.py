@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.settings import Settings
@@ -33,9 +34,11 @@ class Prepared:
 
 def load_config(settings: Settings) -> GatewayConfig:
     try:
-        return load_gateway_config(settings.gateway_config)
-    except ConfigError as error:
+        config = load_gateway_config(settings.gateway_config)
+        check_connector_settings(settings, config.connectors)
+    except (ConfigError, ConnectorSetupError) as error:
         raise StartupError(str(error)) from None
+    return config
 
 
 async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepared:

@@ -8,7 +8,7 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
-from apgraph.services.ports import PageLimits, Reads
+from apgraph.services.ports import ConnectorViews, PageLimits, Reads
 
 
 @dataclass(slots=True)
@@ -19,6 +19,7 @@ class Context:
     page_limits: PageLimits
     may_read: Callable[[str], bool]  # may the principal read objects of this GraphQL type?
     trace_id: str
+    connectors: ConnectorViews  # operator queries only
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     request: Any = None  # the Starlette request or websocket

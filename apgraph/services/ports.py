@@ -429,3 +429,13 @@ class ConnectorProbe(Protocol):
     async def ping(self) -> str | None:
         """None when the system answered; else why not, in one line."""
         ...
+
+
+class ConnectorViews(Protocol):
+    """What operators' queries read of the connectors."""
+
+    @property
+    def probes(self) -> Sequence[ConnectorProbe]: ...
+
+    @property
+    def migration_differences(self) -> MigrationDifferenceLog: ...

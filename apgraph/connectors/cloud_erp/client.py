@@ -19,8 +19,11 @@ from apgraph.services.ports import (
 
 with warnings.catch_warnings():
     # authlib ≥ 1.7 warns when it runs on httpx instead of httpx2; apgraph is on httpx
-    # throughout, which authlib still supports. The warning says nothing an operator can act on.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # throughout, which authlib still supports. The warning says nothing an operator can act
+    # on. (authlib.deprecate installs an "always" filter on import, so ours must come after.)
+    from authlib.deprecate import AuthlibDeprecationWarning
+
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 SYSTEM = ExternalSystem.CLOUD_ERP

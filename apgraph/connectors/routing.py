@@ -1,0 +1,106 @@
+"""The ErpPosting services use: each facility's postings go where gateway.yaml routes them.
+
+In shadow mode the legacy ERP stays the system of record and its document is what the caller
+gets; the same posting (same idempotency key) is replayed to the cloud ERP, and every field the
+two booked differently is recorded for the migration team. A failing shadow never fails the
+caller: it is recorded as a difference too. Callers never learn which ERP answered, beyond the
+document reference itself.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from apgraph.domain.codes import ConnectorCode
+from apgraph.domain.erp import (
+    ErpDocumentRef,
+    ErpRoute,
+    ErpSystem,
+    FieldDifference,
+    PaymentRelease,
+    compare_postings,
+)
+from apgraph.domain.ids import FacilityId
+from apgraph.domain.invoices import Invoice
+from apgraph.services.ports import (
+    Clock,
+    ConnectorError,
+    ConnectorRejected,
+    ErpPosting,
+    ExternalSystem,
+    MigrationDifference,
+    MigrationDifferenceLog,
+)
+
+SHADOW_POSTING = "posting"  # the field a failed shadow posting is recorded under
+
+
+@dataclass(frozen=True, slots=True)
+class ErpRouter:
+    routes: Mapping[FacilityId, ErpRoute]
+    erps: Mapping[ErpSystem, ErpPosting]
+    differences: MigrationDifferenceLog
+    clock: Clock
+
+    async def post_invoice(self, invoice: Invoice, *, idempotency_key: str) -> ErpDocumentRef:
+        route = self._route(invoice.facility_id)
+        document = await self.erps[route.system_of_record].post_invoice(
+            invoice, idempotency_key=idempotency_key
+        )
+        if route.shadow is not None:
+            await self._shadow(route.shadow, invoice, idempotency_key, document)
+        return document
+
+    async def find_posting(
+        self, invoice: Invoice, *, idempotency_key: str
+    ) -> ErpDocumentRef | None:
+        erp = self.erps[self._route(invoice.facility_id).system_of_record]
+        return await erp.find_posting(invoice, idempotency_key=idempotency_key)
+
+    async def payment_of(self, document: ErpDocumentRef) -> PaymentRelease | None:
+        return await self.erps[document.system].payment_of(document)
+
+    async def payment_releases(self, *, since: date) -> Sequence[PaymentRelease]:
+        """From every ERP that is some facility's system of record, oldest first."""
+        in_use = sorted({route.system_of_record for route in self.routes.values()}, key=str)
+        releases = [
+            release
+            for system in in_use
+            for release in await self.erps[system].payment_releases(since=since)
+        ]
+        return sorted(releases, key=lambda r: (r.released_on, r.system.value, r.payment_reference))
+
+    async def _shadow(
+        self, system: ErpSystem, invoice: Invoice, idempotency_key: str, legacy: ErpDocumentRef
+    ) -> None:
+        differences: Sequence[FieldDifference]
+        try:
+            cloud = await self.erps[system].post_invoice(invoice, idempotency_key=idempotency_key)
+        except ConnectorError as error:
+            differences = [FieldDifference(SHADOW_POSTING, legacy.reference, error.code.value)]
+        else:
+            differences = compare_postings(legacy, cloud)
+        if differences:
+            at = self.clock.now()
+            await self.differences.record(
+                [
+                    MigrationDifference(
+                        facility_id=invoice.facility_id,
+                        invoice_id=invoice.id,
+                        idempotency_key=idempotency_key,
+                        difference=difference,
+                        recorded_at=at,
+                    )
+                    for difference in differences
+                ]
+            )
+
+    def _route(self, facility_id: FacilityId) -> ErpRoute:
+        route = self.routes.get(facility_id)
+        if route is None:
+            raise ConnectorRejected(
+                ExternalSystem.LEGACY_ERP,
+                f"{facility_id} has no ERP route in gateway.yaml",
+                code=ConnectorCode.ERP_ROUTE_UNKNOWN,
+            )
+        return route

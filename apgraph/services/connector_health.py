@@ -1,0 +1,24 @@
+"""What operators see of the connectors: every system's counters, breaker and a live ping."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from apgraph.services.ports import ConnectorProbe, ConnectorStats
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorHealth:
+    stats: ConnectorStats
+    reachable: bool
+    problem: str | None  # why the ping failed; None when reachable
+
+
+async def check_connectors(probes: Sequence[ConnectorProbe]) -> list[ConnectorHealth]:
+    """Pings every system at once; each ping is bounded by its own timeouts."""
+    async with asyncio.TaskGroup() as group:
+        pings = [group.create_task(probe.ping()) for probe in probes]
+    return [
+        ConnectorHealth(stats=probe.stats(), reachable=ping.result() is None, problem=ping.result())
+        for probe, ping in zip(probes, pings, strict=True)
+    ]

@@ -1,0 +1,172 @@
+"""What the connectors keep in the database: ERP cross-references, the posting ledger, and the
+differences shadow mode found. Each class implements one port of services/ports.py."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.erp import ErpSystem, FieldDifference
+from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.domain.invoices import Invoice
+from apgraph.services.ports import MigrationDifference, PostingState
+from apgraph.store.tables import ErpCrossReferenceRow, ErpPostingRow, MigrationDifferenceRow
+
+SUPPLIER = "supplier"  # the `entity` of a vendor ⇄ supplier link
+
+_x = ErpCrossReferenceRow.__table__.c
+_p = ErpPostingRow.__table__.c
+_d = MigrationDifferenceRow.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class SqlCrossReferences:
+    engine: AsyncEngine
+
+    async def vendor_key(self, system: ErpSystem, supplier_id: SupplierId) -> str | None:
+        statement = select(_x.vendor_key).where(
+            _x.system == system.value, _x.entity == SUPPLIER, _x.canonical_id == supplier_id
+        )
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).scalar_one_or_none()
+
+    async def link_vendors(
+        self, system: ErpSystem, links: Mapping[SupplierId, str], *, at: datetime
+    ) -> None:
+        """Replaces the links of these suppliers, and any link to these vendor keys, in one go."""
+        if not links:
+            return
+        mine = (_x.system == system.value) & (_x.entity == SUPPLIER)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(ErpCrossReferenceRow).where(
+                    mine,
+                    or_(_x.canonical_id.in_(list(links)), _x.vendor_key.in_(list(links.values()))),
+                )
+            )
+            await connection.execute(
+                insert(ErpCrossReferenceRow),
+                [
+                    {
+                        "system": system.value,
+                        "entity": SUPPLIER,
+                        "canonical_id": supplier_id,
+                        "vendor_key": vendor_key,
+                        "synced_at": at,
+                    }
+                    for supplier_id, vendor_key in links.items()
+                ],
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class SqlPostingLedger:
+    engine: AsyncEngine
+
+    async def begin(
+        self, *, system: ErpSystem, idempotency_key: str, invoice: Invoice, at: datetime
+    ) -> PostingState | None:
+        key = (_p.system == system.value) & (_p.idempotency_key == idempotency_key)
+        async with self.engine.begin() as connection:
+            before = (
+                await connection.execute(select(_p.state, _p.attempts).where(key))
+            ).one_or_none()
+            if before is None:
+                await connection.execute(
+                    insert(ErpPostingRow).values(
+                        system=system.value,
+                        idempotency_key=idempotency_key,
+                        invoice_id=invoice.id,
+                        facility_id=invoice.facility_id,
+                        state=PostingState.SENT.value,
+                        attempts=1,
+                        updated_at=at,
+                    )
+                )
+                return None
+            await connection.execute(
+                update(ErpPostingRow)
+                .where(key)
+                .values(state=PostingState.SENT.value, attempts=before.attempts + 1, updated_at=at)
+            )
+            return PostingState(before.state)
+
+    async def settle(
+        self,
+        *,
+        system: ErpSystem,
+        idempotency_key: str,
+        state: PostingState,
+        document_number: str | None,
+        error: str | None,
+        at: datetime,
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(ErpPostingRow)
+                .where(_p.system == system.value, _p.idempotency_key == idempotency_key)
+                .values(
+                    state=state.value,
+                    document_ref=document_number,
+                    last_error=error,
+                    updated_at=at,
+                )
+            )
+
+    async def state_of(self, system: ErpSystem, idempotency_key: str) -> PostingState | None:
+        """For operators and tests: where one posting stands."""
+        statement = select(_p.state).where(
+            _p.system == system.value, _p.idempotency_key == idempotency_key
+        )
+        async with self.engine.connect() as connection:
+            found = (await connection.execute(statement)).scalar_one_or_none()
+        return None if found is None else PostingState(found)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlMigrationDifferences:
+    engine: AsyncEngine
+
+    async def record(self, differences: Sequence[MigrationDifference]) -> None:
+        if not differences:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(MigrationDifferenceRow),
+                [
+                    {
+                        "facility_id": d.facility_id,
+                        "invoice_id": d.invoice_id,
+                        "idempotency_key": d.idempotency_key,
+                        "field": d.difference.field,
+                        "legacy_value": d.difference.legacy,
+                        "cloud_value": d.difference.cloud,
+                        "recorded_at": d.recorded_at,
+                    }
+                    for d in differences
+                ],
+            )
+
+    async def of_facility(
+        self, facility_id: FacilityId, *, limit: int
+    ) -> Sequence[MigrationDifference]:
+        statement = (
+            select(MigrationDifferenceRow)
+            .where(_d.facility_id == facility_id)
+            .order_by(_d.recorded_at.desc(), _d.id.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [
+            MigrationDifference(
+                facility_id=FacilityId(row.facility_id),
+                invoice_id=InvoiceId(row.invoice_id),
+                idempotency_key=row.idempotency_key,
+                difference=FieldDifference(row.field, row.legacy_value, row.cloud_value),
+                recorded_at=row.recorded_at,
+            )
+            for row in rows
+        ]
