@@ -144,6 +144,9 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument(
+        "--token", default=None, help="bearer token (e.g. from `apgraph token --role supplier`)"
+    )
     args = parser.parse_args()
     if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("the benchmark only targets servers on loopback")
@@ -154,7 +157,8 @@ async def main() -> None:
         parser.error(f"the busiest supplier has {invoice_count} invoices; seed a larger network")
 
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as http:
         payload = {"query": PORTAL_PAGE, "variables": {"supplier": supplier_id, "first": PAGE_SIZE}}
 
         async def api_page() -> int | None:

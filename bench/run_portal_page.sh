@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 DB=${BENCH_DB:-apgraph_bench}
 PORT=${BENCH_PORT:-8100}
 PY=.venv/bin/python
+export APGRAPH_DATA_DIR="${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
 export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
 
 psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
@@ -23,5 +24,10 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
+# The portal page as its real caller sees it: the busiest supplier's own user, row-scoped.
+SUPPLIER=$(psql -h 127.0.0.1 -U postgres -d "$DB" -tAc \
+  "SELECT supplier_id FROM invoices GROUP BY supplier_id ORDER BY count(*) DESC, supplier_id LIMIT 1")
+TOKEN=$(.venv/bin/apgraph token --role supplier --supplier "$SUPPLIER" 2>/dev/null)
+
 $PY bench/portal_page.py --url "http://127.0.0.1:$PORT/graphql" \
-  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" "$@"
+  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --token "$TOKEN" "$@"

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from apgraph.cli import identity
+from apgraph.cli import connectors, identity
 from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
 
@@ -16,6 +16,7 @@ app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts 
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 identity.register(app)
+connectors.register(app)
 
 
 _settings = settings_from

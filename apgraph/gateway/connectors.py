@@ -252,3 +252,15 @@ def _policy(section: ConnectorsConfig) -> ResiliencePolicy:
 def _demo_network(scale: float) -> seed.DemoNetwork:
     """The simulators' books: generating is pure, so one network serves every runtime."""
     return seed.generate(seed.DemoSize().scaled(scale))
+
+
+def standalone_simulators(settings: Settings, config: GatewayConfig) -> tuple[Simulators, str]:
+    """The simulators for `apgraph simulators serve`, and the cloud ERP secret they accept
+    (APGRAPH_CLOUD_ERP_CLIENT_SECRET, or one made up now)."""
+    secret = settings.cloud_erp_client_secret or secrets.token_urlsafe(24)
+    simulators = suite.create(
+        _demo_network(settings.demo_scale),
+        cloud_client_id=config.connectors.cloud_erp.client_id,
+        cloud_client_secret=secret,
+    )
+    return simulators, secret

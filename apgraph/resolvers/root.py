@@ -3,6 +3,7 @@
 import strawberry
 
 from apgraph.resolvers import audit as audit_reads
+from apgraph.resolvers import connectors as connector_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
 from apgraph.resolvers import nodes as node_reads
@@ -42,4 +43,13 @@ class Query:
 
     audit_log = strawberry.field(
         resolver=audit_reads.audit_log, description="The audit trail, newest first (auditors)."
+    )
+
+    connectors = strawberry.field(
+        resolver=connector_reads.connectors,
+        description="Each external system: reachable now, breaker state, counters (operators).",
+    )
+    migration_differences = strawberry.field(
+        resolver=connector_reads.migration_differences,
+        description="What the cloud ERP's shadow postings booked otherwise, newest first.",
     )

@@ -93,13 +93,8 @@ class CloudErpClient:
         )
 
     async def ping(self) -> str | None:
-        async def health() -> httpx.Response:
-            response = await send(
-                SYSTEM, lambda: self._http.request("GET", "api/v2/health", withhold_token=True)
-            )
-            return check_status(SYSTEM, response)
-
-        return await self.endpoint.probe(health)
+        """Health, with a token: a wrong client secret shows here, not at the first posting."""
+        return await self.endpoint.probe(lambda: self._json("GET", "api/v2/health"))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -1,0 +1,131 @@
+"""`apgraph connectors check | sync-suppliers` and `apgraph simulators serve`: thin over gateway."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
+from apgraph.gateway.connectors import Connectors, build_connectors, standalone_simulators
+from apgraph.gateway.runtime import utc_now
+from apgraph.gateway.startup import StartupError, load_config
+from apgraph.services.connector_health import ConnectorHealth, check_connectors
+from apgraph.settings import Settings
+from apgraph.simulators.suite import PREFIXES
+from apgraph.store.database import create_engine
+
+T = TypeVar("T")
+
+connectors_app = typer.Typer(help="The external systems: reachability, breakers, vendor links.")
+simulators_app = typer.Typer(help="The shipped simulators of the external systems.")
+
+GatewayConfigPath = typer.Option(None, "--gateway-config", help="Default: gateway.yaml")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(connectors_app, name="connectors")
+    app.add_typer(simulators_app, name="simulators")
+
+
+@connectors_app.command("check")
+def check(gateway_config: Path = GatewayConfigPath) -> None:
+    """Ping every configured system; print reachability and breaker state. Exit 1 if any is down."""
+    settings = settings_from(gateway_config=gateway_config)
+    found = _with_connectors(settings, lambda connectors, _: check_connectors(connectors.probes))
+    typer.echo(table(found))
+    if not all(health.reachable for health in found):
+        raise typer.Exit(code=1)
+
+
+@connectors_app.command("sync-suppliers")
+def sync_suppliers(
+    database_url: str = DatabaseUrl,
+    data_dir: Path = DataDir,
+    gateway_config: Path = GatewayConfigPath,
+) -> None:
+    """Link each ERP's vendors to canonical suppliers by tax ID (needed before posting)."""
+    settings = settings_from(
+        database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
+    )
+    reports = _with_connectors(
+        settings, lambda connectors, engine: connectors.link_suppliers(engine)
+    )
+    for report in reports:
+        typer.echo(
+            f"{report.system.value:8} linked {report.linked:5}  "
+            f"unmatched vendors {len(report.unmatched_vendors):4}  "
+            f"ambiguous tax ids {len(report.ambiguous_tax_ids):4}"
+        )
+    if len(reports) < 2:
+        fail("the sync failed for at least one ERP (see the warning above)")
+
+
+@simulators_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8100, help="Port for all five simulators, each under its path."),
+    scale: float = typer.Option(None, min=0.01, max=20.0, help="Demo network size they hold."),
+    gateway_config: Path = GatewayConfigPath,
+) -> None:
+    """Serve the five simulators on one port, seeded from the demo network."""
+    settings = settings_from(gateway_config=gateway_config, demo_scale=scale)
+    try:
+        config = load_config(settings)
+    except StartupError as error:
+        fail(str(error))
+    simulators, secret = standalone_simulators(settings, config)
+    base = f"http://{host}:{port}"
+    for system, prefix in PREFIXES.items():
+        typer.echo(f"{system:11} {base}{prefix}")
+    typer.echo(f"cloud ERP client: {config.connectors.cloud_erp.client_id} / secret: {secret}")
+    typer.echo(f'faults: POST {base}/<system>/_control/faults, e.g. {{"kind": "error"}}')
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(simulators.app, host=host, port=port, log_level="warning")
+
+
+def table(found: list[ConnectorHealth]) -> str:
+    rows = [("SYSTEM", "ENDPOINT", "REACHABLE", "BREAKER", "CALLS", "FAILURES", "PROBLEM")]
+    rows += [
+        (
+            h.stats.system.value,
+            h.stats.endpoint,
+            "yes" if h.reachable else "no",
+            h.stats.breaker.value,
+            str(h.stats.calls),
+            str(h.stats.failures),
+            h.problem or "",
+        )
+        for h in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]
+        ).rstrip()
+        for row in rows
+    )
+
+
+def _with_connectors(
+    settings: Settings, work: Callable[[Connectors, AsyncEngine], Awaitable[T]]
+) -> T:
+    try:
+        config = load_config(settings)
+    except StartupError as error:
+        fail(str(error))
+
+    async def main() -> T:
+        engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+        connectors = build_connectors(settings, config, engine, now=utc_now)
+        try:
+            return await work(connectors, engine)
+        finally:
+            await connectors.aclose()
+            await engine.dispose()
+
+    return asyncio.run(main())

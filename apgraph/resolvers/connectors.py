@@ -1,0 +1,31 @@
+"""`connectors` and `migrationDifferences`: what operators watch during the ERP migration."""
+
+import strawberry
+
+from apgraph.domain import ids
+from apgraph.schema.connectors import ConnectorStatusType, MigrationDifferenceType
+from apgraph.schema.context import Info
+from apgraph.schema.errors import BadUserInput, parse_id
+from apgraph.services import connector_health, migration
+
+
+async def connectors(info: Info) -> list[ConnectorStatusType] | None:
+    found = await connector_health.check_connectors(info.context.connectors.probes)
+    return [ConnectorStatusType.from_domain(health) for health in found]
+
+
+async def migration_differences(
+    info: Info, facility_id: strawberry.ID, limit: int | None = None
+) -> list[MigrationDifferenceType] | None:
+    ctx = info.context
+    size = ctx.page_limits.default_size if limit is None else limit
+    if not 1 <= size <= ctx.page_limits.max_size:
+        raise BadUserInput(
+            f"`limit` must be between 1 and {ctx.page_limits.max_size}", argument="limit"
+        )
+    found = await migration.migration_differences(
+        parse_id(ids.facility, facility_id, argument="facilityId"),
+        log=ctx.connectors.migration_differences,
+        limit=size,
+    )
+    return [MigrationDifferenceType.from_domain(difference) for difference in found]

@@ -1,0 +1,46 @@
+"""GraphQL over WebSocket: graphql-transport-ws only, and only with a bearer token."""
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from apgraph.domain.principal import Role
+
+
+def url(api):
+    return str(api.client.base_url).replace("http://", "ws://") + "/graphql"
+
+
+async def handshake(api, *, subprotocol, token):
+    """What the server answers: ('http', status) before accepting, ('closed', code) after,
+    or ('open', first message) when it speaks the protocol."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with websockets.connect(
+            url(api), subprotocols=[subprotocol], additional_headers=headers
+        ) as ws:
+            await ws.send('{"type": "connection_init"}')
+            return "open", await ws.recv()
+    except InvalidStatus as refused:
+        return "http", refused.response.status_code
+    except ConnectionClosed as closed:
+        return "closed", closed.rcvd.code if closed.rcvd else None
+
+
+async def test_a_websocket_without_a_token_is_refused_before_it_opens(live_api):
+    assert await handshake(live_api, subprotocol="graphql-transport-ws", token=None) == (
+        "http",
+        403,
+    )
+
+
+async def test_a_token_opens_a_graphql_transport_ws_connection(live_api):
+    token = live_api.token(Role.AP_CLERK)
+    kind, message = await handshake(live_api, subprotocol="graphql-transport-ws", token=token)
+    assert kind == "open"
+    assert '"connection_ack"' in message
+
+
+async def test_the_legacy_graphql_ws_protocol_is_not_served(live_api):
+    token = live_api.token(Role.AP_CLERK)
+    # strawberry closes with 4406: "Subprotocol not acceptable"
+    assert await handshake(live_api, subprotocol="graphql-ws", token=token) == ("closed", 4406)
