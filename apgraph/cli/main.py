@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import logging
+import os
 from pathlib import Path
 
 import typer
@@ -58,7 +59,25 @@ def serve(
     typer.echo(
         f"apgraph: serving on {url}" + (" (GraphiQL in the browser)" if settings.dev else "")
     )
-    uvicorn.run(create_app(settings, prepared.config), host=settings.host, port=settings.port)
+    if settings.auth_mode == "embedded":
+        if settings.dev:
+            typer.echo("apgraph: GraphiQL is signed in as the demo finance admin")
+        typer.echo(
+            "apgraph: tokens for other roles: apgraph token --role supplier --supplier SUP-000001"
+            " | ap_clerk | approver --facility FAC-0001 | finance_admin | auditor"
+        )
+    if workers == 1:
+        uvicorn.run(create_app(settings, prepared.config), host=settings.host, port=settings.port)
+        return
+    # Workers are separate processes: they rebuild the same settings from the environment.
+    os.environ.update(settings.as_environment())
+    uvicorn.run(
+        "apgraph.gateway.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+    )
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,82 @@
+"""The simulators on a loopback port for the whole session, and a database for the ledger."""
+
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.principal import RowScope
+from apgraph.services.supplier_sync import sync_vendor_links
+from apgraph.simulators import suite
+from apgraph.store import migrate, seed
+from apgraph.store.connector_state import SqlCrossReferences
+from apgraph.store.suppliers import SupplierRepository
+from tests.conftest import free_port
+from tests.connectors.support import CLIENT_ID, CLIENT_SECRET, CLOCK, Served, Stack, build_stack
+from tests.databases import make_database
+
+
+@pytest.fixture(scope="session")
+def served(network: seed.DemoNetwork) -> Iterator[Served]:
+    simulators = suite.create(network, cloud_client_id=CLIENT_ID, cloud_client_secret=CLIENT_SECRET)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            simulators.app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive(), "the simulators stopped during start-up"
+        assert time.monotonic() < deadline, "the simulators did not start in time"
+        time.sleep(0.01)
+    yield Served(simulators, f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(served: Served) -> Iterator[None]:
+    """Each test starts without faults or call counts, and leaves none behind."""
+    served.simulators.reset_faults()
+    yield
+    served.simulators.reset_faults()
+
+
+@pytest.fixture(scope="session")
+async def ledger_engine(
+    served: Served, network: seed.DemoNetwork, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    """SQLite with the demo network, and the vendor links of both ERPs synced."""
+    database = await make_database("sqlite", tmp_path_factory.mktemp("connectors"))
+    engine = database.engine()
+    await migrate.upgrade(engine)
+    await seed.write(engine, network)
+    stack = build_stack(served, engine)
+    for master in (stack.legacy, stack.cloud):
+        await sync_vendor_links(
+            master=master,
+            suppliers=SupplierRepository(engine, RowScope()),
+            xrefs=SqlCrossReferences(engine),
+            clock=CLOCK,
+        )
+    await stack.aclose()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def stack(served: Served, ledger_engine: AsyncEngine) -> AsyncIterator[Stack]:
+    """Every adapter with fresh breakers and counters."""
+    built = build_stack(served, ledger_engine)
+    yield built
+    await built.aclose()
