@@ -18,6 +18,7 @@ from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
 from apgraph.schema.payments import PaymentType
 from apgraph.schema.purchasing import PurchaseOrderType
+from apgraph.schema.relations import cost_center_of, facility_of, supplier_of
 from apgraph.schema.suppliers import SupplierType
 
 
@@ -131,20 +132,11 @@ class InvoiceType(Node):
             currency=invoice.currency,
         )
 
-    @strawberry.field
-    async def supplier(self, info: Info) -> SupplierType | None:
-        found = await info.context.loaders.suppliers.load(self.supplier_id)
-        return SupplierType.from_domain(found) if found else None
+    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
 
-    @strawberry.field
-    async def facility(self, info: Info) -> FacilityType | None:
-        found = await info.context.loaders.facilities.load(self.facility_id)
-        return FacilityType.from_domain(found) if found else None
+    facility: FacilityType | None = strawberry.field(resolver=facility_of)
 
-    @strawberry.field
-    async def cost_center(self, info: Info) -> CostCenterType | None:
-        found = await info.context.loaders.cost_centers.load(self.cost_center_id)
-        return CostCenterType.from_domain(found) if found else None
+    cost_center: CostCenterType | None = strawberry.field(resolver=cost_center_of)
 
     @strawberry.field(description="The PO billed against; null for a non-PO invoice.")
     async def purchase_order(self, info: Info) -> PurchaseOrderType | None:

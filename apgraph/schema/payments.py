@@ -12,6 +12,7 @@ from apgraph.schema.enums import PaymentMethod, PaymentStatus
 from apgraph.schema.money import MoneyType
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
+from apgraph.schema.relations import supplier_of
 from apgraph.schema.suppliers import SupplierType
 
 if TYPE_CHECKING:
@@ -61,10 +62,7 @@ class PaymentType(Node):
             supplier_id=payment.supplier_id,
         )
 
-    @strawberry.field
-    async def supplier(self, info: Info) -> SupplierType | None:
-        found = await info.context.loaders.suppliers.load(self.supplier_id)
-        return SupplierType.from_domain(found) if found else None
+    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
 
     @strawberry.field(description="The invoices this payment settles.")
     async def allocations(self, info: Info) -> list[PaymentAllocationType]:

@@ -14,6 +14,7 @@ from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.money import MoneyType
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
+from apgraph.schema.relations import cost_center_of, facility_of, supplier_of
 from apgraph.schema.suppliers import SupplierType
 from apgraph.schema.validation import ValidationReasonType
 
@@ -80,20 +81,11 @@ class PurchaseOrderType(Node):
             cost_center_id=order.cost_center_id,
         )
 
-    @strawberry.field
-    async def supplier(self, info: Info) -> SupplierType | None:
-        found = await info.context.loaders.suppliers.load(self.supplier_id)
-        return SupplierType.from_domain(found) if found else None
+    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
 
-    @strawberry.field
-    async def facility(self, info: Info) -> FacilityType | None:
-        found = await info.context.loaders.facilities.load(self.facility_id)
-        return FacilityType.from_domain(found) if found else None
+    facility: FacilityType | None = strawberry.field(resolver=facility_of)
 
-    @strawberry.field
-    async def cost_center(self, info: Info) -> CostCenterType | None:
-        found = await info.context.loaders.cost_centers.load(self.cost_center_id)
-        return CostCenterType.from_domain(found) if found else None
+    cost_center: CostCenterType | None = strawberry.field(resolver=cost_center_of)
 
     @strawberry.field
     async def lines(self, info: Info) -> list[PurchaseOrderLineType]:
