@@ -18,6 +18,7 @@ ALLOWED = {
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", "services.ports"},
     "events": {"domain", "services.ports"},
+    "simulators": {"domain", "store.seed"},  # never a connector's mapping
 }
 
 

@@ -10,21 +10,24 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
-from apgraph.gateway.connectors import Connectors, build_connectors, standalone_simulators
-from apgraph.gateway.runtime import utc_now
+from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.gateway.connectors import (
+    SIMULATOR_PATHS,
+    Connectors,
+    build_connectors,
+    standalone_simulators,
+)
+from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
-from apgraph.services.connector_health import ConnectorHealth, check_connectors
+from apgraph.services.connector_health import check_connectors
+from apgraph.services.ports import ConnectorHealth
 from apgraph.settings import Settings
-from apgraph.simulators.suite import PREFIXES
 from apgraph.store.database import create_engine
 
 T = TypeVar("T")
 
 connectors_app = typer.Typer(help="The external systems: reachability, breakers, vendor links.")
 simulators_app = typer.Typer(help="The shipped simulators of the external systems.")
-
-GatewayConfigPath = typer.Option(None, "--gateway-config", help="Default: gateway.yaml")
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +83,7 @@ def serve(
         fail(str(error))
     simulators, secret = standalone_simulators(settings, config)
     base = f"http://{host}:{port}"
-    for system, prefix in PREFIXES.items():
+    for system, prefix in SIMULATOR_PATHS.items():
         typer.echo(f"{system:11} {base}{prefix}")
     typer.echo(f"cloud ERP client: {config.connectors.cloud_erp.client_id} / secret: {secret}")
     typer.echo(f'faults: POST {base}/<system>/_control/faults, e.g. {{"kind": "error"}}')
@@ -121,7 +124,7 @@ def _with_connectors(
 
     async def main() -> T:
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
-        connectors = build_connectors(settings, config, engine, now=utc_now)
+        connectors = build_connectors(settings, config, engine, clock=SystemClock())
         try:
             return await work(connectors, engine)
         finally:

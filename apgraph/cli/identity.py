@@ -12,7 +12,7 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
+from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.domain import ids
 from apgraph.domain.audit import first_break
 from apgraph.domain.clients import Client
@@ -36,8 +36,6 @@ T = TypeVar("T")
 keys_app = typer.Typer(help="The embedded issuer's signing keys.")
 clients_app = typer.Typer(help="Partner systems registered for the client-credentials grant.")
 audit_app = typer.Typer(help="The hash-chained audit trail.")
-
-GatewayConfigPath = typer.Option(None, "--gateway-config", help="Default: gateway.yaml")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import typer
 import uvicorn
 
 from apgraph.cli import connectors, identity
-from apgraph.cli.options import DatabaseUrl, DataDir, fail, settings_from
+from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
@@ -30,7 +30,7 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 8000)."),
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
-    gateway_config: Path = typer.Option(None, "--gateway-config", help="Default: gateway.yaml"),
+    gateway_config: Path = GatewayConfigPath,
     demo_data: bool = typer.Option(None, "--demo-data/--no-demo-data", help="Seed if empty."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
 ) -> None:

@@ -8,6 +8,7 @@ from apgraph.settings import Settings
 
 DatabaseUrl = typer.Option(None, "--database-url", help="Default: SQLite in the data directory.")
 DataDir = typer.Option(None, "--data-dir", help="Where embedded mode keeps its files.")
+GatewayConfigPath = typer.Option(None, "--gateway-config", help="Default: gateway.yaml")
 
 
 def settings_from(**overrides: Any) -> Settings:

@@ -82,7 +82,7 @@ class ApGraphQL(GraphQL[Context, None]):
             token = demo_token(
                 runtime.issuer,
                 role=Role.FINANCE_ADMIN,
-                now=runtime.clock(),
+                now=runtime.clock.now(),
                 lifetime=IDE_TOKEN_LIFETIME,
             )
             headers = json.dumps({"Authorization": f"Bearer {token}"})

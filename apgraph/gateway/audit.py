@@ -56,7 +56,7 @@ class AuditTrail(SchemaExtension):
             return
         runtime = context.request.app.state.runtime
         try:
-            await runtime.audit.record(events, at=runtime.clock())
+            await runtime.audit.record(events, at=runtime.clock.now())
         except SQLAlchemyError:
             log.exception("audit trail not written; withholding the response")
             result = self.execution_context.result  # the object the executor returns

@@ -60,7 +60,7 @@ class RequireBearer:
                         detail=f"{scope['path']}: {failure.description}",
                     )
                 ],
-                at=runtime.clock(),
+                at=runtime.clock.now(),
             )
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": WEBSOCKET_UNAUTHORIZED})

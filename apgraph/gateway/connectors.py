@@ -11,7 +11,6 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 import httpx
@@ -37,6 +36,7 @@ from apgraph.domain.principal import RowScope
 from apgraph.policies.connectors import ConnectorsConfig, EndpointMode
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports import (
+    Clock,
     ConnectorError,
     ConnectorProbe,
     ExternalSystem,
@@ -57,21 +57,12 @@ from apgraph.store.suppliers import SupplierRepository
 log = logging.getLogger("apgraph.connectors")
 
 IN_PROCESS = "in-process"
+SIMULATOR_PATHS = suite.PREFIXES  # where `apgraph simulators serve` puts each system
 _SIMULATOR_HOST = "http://simulators"
 
 
 class ConnectorSetupError(Exception):
     """The connectors cannot be built as configured; the message says what to set."""
-
-
-@dataclass(frozen=True, slots=True)
-class WallClock:
-    """The ports' Clock over the runtime's `() -> datetime` (aware UTC)."""
-
-    now_of: Callable[[], datetime]
-
-    def now(self) -> datetime:
-        return self.now_of()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +76,7 @@ class Connectors:
     probes: Sequence[ConnectorProbe]
     migration_differences: MigrationDifferenceLog
     simulators: Simulators | None  # the in-process ones, in simulated mode
-    clock: WallClock
+    clock: Clock
     _closers: Sequence[Callable[[], Awaitable[None]]]
 
     async def link_suppliers(self, engine: AsyncEngine) -> list[SyncReport]:
@@ -129,12 +120,11 @@ def build_connectors(
     config: GatewayConfig,
     engine: AsyncEngine,
     *,
-    now: Callable[[], datetime],
+    clock: Clock,
 ) -> Connectors:
     section = config.connectors
     check_connector_settings(settings, section)
     policy = _policy(section)
-    clock = WallClock(now)
     simulators: Simulators | None = None
     transport: httpx.AsyncBaseTransport | None = None
     secret = settings.cloud_erp_client_secret or ""

@@ -74,7 +74,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
             {"WWW-Authenticate": 'Basic realm="apgraph"'},
         )
 
-    now = runtime.clock()
+    now = runtime.clock.now()
     wait = runtime.failed_attempts.locked_for(client_id)
     if wait > 0:
         await runtime.audit.record(

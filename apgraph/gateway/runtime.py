@@ -2,7 +2,6 @@
 and the identity machinery built from them (the composition root's long-lived half).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,17 +13,18 @@ from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.services.ports import PageLimits
+from apgraph.services.ports import Clock, PageLimits
 from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine
 
-Clock = Callable[[], datetime]
 
+class SystemClock:
+    """The ports' Clock on the machine's time; tests pass their own."""
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Runtime:
     issuer: TokenIssuer | None  # the embedded issuer; None when an external one is trusted
     http: httpx.AsyncClient
     connectors: Connectors
-    clock: Clock = utc_now
+    clock: Clock = field(default_factory=SystemClock)
     failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
 
     @property
@@ -54,7 +54,7 @@ class Runtime:
 
     @classmethod
     def open(
-        cls, settings: Settings, config: GatewayConfig, *, clock: Clock = utc_now
+        cls, settings: Settings, config: GatewayConfig, *, clock: Clock | None = None
     ) -> "Runtime":
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
         http = httpx.AsyncClient(timeout=5.0)
@@ -88,7 +88,8 @@ class Runtime:
             )
             clients = None  # the external issuer owns its clients and their revocation
         authenticator = Authenticator(verifier, config.access, claim_names, clients)
-        connectors = build_connectors(settings, config, engine, now=clock)
+        clock = clock or SystemClock()
+        connectors = build_connectors(settings, config, engine, clock=clock)
         return cls(settings, config, engine, authenticator, issuer, http, connectors, clock)
 
     async def close(self) -> None:

@@ -11,7 +11,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from apgraph.domain import ids
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
 from apgraph.policies.access import AccessPolicy
+from apgraph.policies.approvals import ApprovalPolicy
 from apgraph.policies.connectors import ConnectorsConfig
+from apgraph.policies.matching import MatchingPolicy
 
 
 class Lifecycle(Enum):
@@ -77,3 +79,5 @@ class GatewayConfig(_Section):
     limits: Limits = Limits()
     access: AccessPolicy
     connectors: ConnectorsConfig
+    matching: MatchingPolicy
+    approvals: ApprovalPolicy

@@ -5,8 +5,12 @@ from typing import Self
 
 import strawberry
 
-from apgraph.services.connector_health import ConnectorHealth
-from apgraph.services.ports import BreakerState, ExternalSystem, MigrationDifference
+from apgraph.services.ports import (
+    BreakerState,
+    ConnectorHealth,
+    ExternalSystem,
+    MigrationDifference,
+)
 
 strawberry.enum(ExternalSystem, name="ConnectorSystem")
 strawberry.enum(BreakerState, name="BreakerState")

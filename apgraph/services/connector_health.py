@@ -2,16 +2,8 @@
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from apgraph.services.ports import ConnectorProbe, ConnectorStats
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectorHealth:
-    stats: ConnectorStats
-    reachable: bool
-    problem: str | None  # why the ping failed; None when reachable
+from apgraph.services.ports import ConnectorHealth, ConnectorProbe
 
 
 async def check_connectors(probes: Sequence[ConnectorProbe]) -> list[ConnectorHealth]:

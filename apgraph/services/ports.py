@@ -418,6 +418,13 @@ class ConnectorStats:
     last_error_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectorHealth:
+    stats: ConnectorStats
+    reachable: bool
+    problem: str | None  # why the ping failed; None when reachable
+
+
 class ConnectorProbe(Protocol):
     """An operator's view of one system: its counters, and a ping that bypasses the breaker."""
 

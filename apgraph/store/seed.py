@@ -576,13 +576,6 @@ _TERMS_SHARES = {
     PaymentTerms.NET60: 0.12,
     PaymentTerms.DUE_ON_RECEIPT: 0.10,
 }
-_TERM_DAYS = {
-    PaymentTerms.NET15: 15,
-    PaymentTerms.NET30: 30,
-    PaymentTerms.NET45: 45,
-    PaymentTerms.NET60: 60,
-    PaymentTerms.DUE_ON_RECEIPT: 0,
-}
 _BANKED_METHOD_SHARES = {
     PaymentMethod.ACH: 0.88,
     PaymentMethod.VIRTUAL_CARD: 0.08,
@@ -1502,7 +1495,7 @@ class _Invoicing:
             cost_center_id=draft.cost_center.id,
             purchase_order_id=None if draft.order is None else draft.order.order.id,
             invoice_date=plan.invoice_date,
-            due_date=plan.invoice_date + timedelta(days=_TERM_DAYS[supplier.payment_terms]),
+            due_date=supplier.payment_terms.due_date(plan.invoice_date),
             currency=CURRENCY,
             subtotal=subtotal,
             tax=tax,

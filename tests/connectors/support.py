@@ -21,8 +21,7 @@ from apgraph.connectors.sourcing.client import sourcing_client
 from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.suppliers import SupplierStatus
-from apgraph.gateway.connectors import WallClock
-from apgraph.gateway.runtime import utc_now
+from apgraph.gateway.runtime import SystemClock
 from apgraph.services.ports import ExternalSystem
 from apgraph.simulators.suite import PREFIXES, Simulators
 from apgraph.store import seed
@@ -44,7 +43,7 @@ FAST = ResiliencePolicy(
 )
 HANG = 1.0
 
-CLOCK = WallClock(utc_now)
+CLOCK = SystemClock()
 
 
 class RecordedSleeps:

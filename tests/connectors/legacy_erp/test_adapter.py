@@ -1,5 +1,6 @@
 """The legacy ERP adapter against its simulator over real HTTP (SOAP/XML) on loopback."""
 
+from dataclasses import replace
 from datetime import date
 from xml.etree import ElementTree
 
@@ -11,6 +12,7 @@ from apgraph.connectors.legacy_erp.client import operation_of
 from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import ErpSystem
+from apgraph.domain.suppliers import SupplierStatus
 from apgraph.services.ports import (
     BreakerState,
     ConnectorError,
@@ -231,22 +233,17 @@ async def test_a_paid_document_reports_its_release(stack, erp, network):
 
 
 async def test_a_supplier_without_a_vendor_link_is_refused_before_any_call(stack, erp, network):
-    invoice = fresh_invoice(network)
-    unlinked = next(s.id for s in network.suppliers if s.status.value == "ONBOARDING")
+    onboarding = next(s.id for s in network.suppliers if s.status is SupplierStatus.ONBOARDING)
+    invoice = replace(fresh_invoice(network), supplier_id=onboarding)
 
     with pytest.raises(ConnectorRejected) as refused:
-        await stack.legacy.post_invoice(
-            invoice.__class__(**{**invoice.__dict__, "supplier_id": unlinked})
-            if hasattr(invoice, "__dict__")
-            else _with_supplier(invoice, unlinked),
-            idempotency_key=new_key(),
-        )
+        await stack.legacy.post_invoice(invoice, idempotency_key=new_key())
 
     assert refused.value.code is ConnectorCode.ERP_SUPPLIER_NOT_LINKED
     assert erp.plan.calls[POST] == 0
 
 
-async def test_every_operation_the_connector_sends_is_in_the_wsdl_the_erp_serves(served):
+async def test_every_operation_the_connector_sends_is_in_the_wsdl_the_erp_serves(served, network):
     # given the WSDL the simulator serves
     async with httpx.AsyncClient(base_url=served.url(ExternalSystem.LEGACY_ERP)) as client:
         wsdl = ElementTree.fromstring((await client.get("soap?wsdl")).content)
@@ -258,16 +255,11 @@ async def test_every_operation_the_connector_sends_is_in_the_wsdl_the_erp_serves
 
     # then every request the mapping builds is a declared operation of its target namespace
     requests = [
+        mapping.post_request(fresh_invoice(network), vendor_no="V1", idempotency_key="k"),
         mapping.find_request("k"),
         mapping.payment_status_request("1"),
         mapping.payments_request(date(2026, 1, 1)),
         mapping.vendors_request(),
     ]
     assert wsdl.get("targetNamespace") == mapping.NS
-    assert {operation_of(request) for request in requests} | {POST} <= declared
-
-
-def _with_supplier(invoice, supplier_id):
-    from dataclasses import replace
-
-    return replace(invoice, supplier_id=supplier_id)
+    assert {operation_of(request) for request in requests} <= declared

@@ -1,0 +1,174 @@
+"""Whether a submitted invoice is valid: DESIGN §4 "Validation and matching, precisely".
+
+Every check runs and every failing code is reported, once, in ValidationCode order, so the
+supplier fixes everything in one go. An invalid invoice is REJECTED with these codes; the
+supplier may resubmit a corrected one with the same number.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from apgraph.domain.codes import ValidationCode
+from apgraph.domain.facilities import CostCenter
+from apgraph.domain.invoices import Invoice, InvoiceStatus
+from apgraph.domain.master_data import Reason, check_purchase_order
+from apgraph.domain.money import MINOR_UNITS, round_half_up
+from apgraph.domain.purchasing import PurchaseOrder
+from apgraph.domain.submission import SubmittedInvoice
+from apgraph.domain.suppliers import Supplier, SupplierStatus, TaxTreatment
+
+LINE_AMOUNT_TOLERANCE = Decimal("0.01")  # a line may round qty × unit price its own way
+TAX_TOLERANCE = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationFacts:
+    """What the service looked up for the submission; None where nothing was found."""
+
+    supplier: Supplier | None
+    purchase_order: PurchaseOrder | None  # the PO the invoice names; None if absent or unknown
+    cost_center: CostCenter | None
+    invoices_on_file: Sequence[Invoice] = ()  # the supplier's stored invoices, not this one
+
+
+def validate_invoice(
+    submitted: SubmittedInvoice, facts: ValidationFacts, *, duplicate_window_days: int
+) -> tuple[Reason, ...]:
+    """Every reason the invoice is invalid; empty when it is valid.
+
+    PO_NOT_FOUND skips the checks that need the PO (closed, supplier, facility, currency);
+    TAX_MISMATCH is skipped when the supplier is unknown (a blocked supplier is still known).
+    A non-PO invoice has no PO checks at all. `duplicate_window_days` is policy (default 7).
+    Expects a submission `check_input` accepted (finite amounts, a known currency).
+    """
+    return tuple(_reasons(submitted, facts, duplicate_window_days))
+
+
+def _reasons(submitted: SubmittedInvoice, facts: ValidationFacts, window: int) -> Iterator[Reason]:
+    supplier = facts.supplier
+    if supplier is None:
+        yield Reason(ValidationCode.SUPPLIER_UNKNOWN, f"no supplier {submitted.supplier_id}")
+    elif not supplier.status.may_bill:
+        yield Reason(ValidationCode.SUPPLIER_BLOCKED, _may_not_bill(supplier))
+    order = facts.purchase_order if submitted.purchase_order_id is not None else None
+    if submitted.purchase_order_id is not None:
+        yield from check_purchase_order(
+            order,
+            purchase_order_id=submitted.purchase_order_id,
+            supplier_id=submitted.supplier_id,
+            facility_id=submitted.facility_id,
+        )
+    yield from _cost_center(submitted, facts.cost_center)
+    if supplier is not None and (tax := _tax_mismatch(submitted, supplier)):
+        yield tax
+    if totals := _totals_mismatch(submitted):
+        yield totals
+    if order is not None and order.currency != submitted.currency:
+        yield Reason(
+            ValidationCode.CURRENCY_MISMATCH,
+            f"billed in {submitted.currency}; {order.id} is in {order.currency}",
+        )
+    if duplicate := _duplicate(submitted, facts.invoices_on_file, window):
+        yield duplicate
+
+
+def _may_not_bill(supplier: Supplier) -> str:
+    """ON_HOLD suppliers bill as usual: their hold stops payments (SupplierStatus.may_bill)."""
+    if supplier.status is SupplierStatus.ONBOARDING:
+        return f"{supplier.id} is still onboarding; resubmit once its set-up is complete"
+    return f"{supplier.id} is blocked"
+
+
+def _cost_center(submitted: SubmittedInvoice, center: CostCenter | None) -> Iterator[Reason]:
+    """COST_CENTER_INVALID covers unknown and inactive; the facility is checked either way."""
+    if center is None:
+        yield Reason(
+            ValidationCode.COST_CENTER_INVALID, f"no cost center {submitted.cost_center_id}"
+        )
+        return
+    if not center.active:
+        yield Reason(ValidationCode.COST_CENTER_INVALID, f"cost center {center.id} is inactive")
+    if center.facility_id != submitted.facility_id:
+        yield Reason(
+            ValidationCode.COST_CENTER_FACILITY_MISMATCH,
+            f"cost center {center.id} belongs to {center.facility_id}, not {submitted.facility_id}",
+        )
+
+
+def _tax_mismatch(submitted: SubmittedInvoice, supplier: Supplier) -> Reason | None:
+    """EXEMPT bills 0.00 exactly; STANDARD bills round-half-up(subtotal × rate), ± 0.01.
+
+    Rounded to the currency's minor units: 2 places for every currency but JPY.
+    """
+    if supplier.tax_treatment is TaxTreatment.EXEMPT:
+        if submitted.tax == 0:
+            return None
+        return Reason(
+            ValidationCode.TAX_MISMATCH, f"{supplier.id} is tax exempt; billed tax {submitted.tax}"
+        )
+    places = MINOR_UNITS.get(submitted.currency, 2)
+    expected = round_half_up(submitted.subtotal * supplier.tax_rate, places)
+    if abs(submitted.tax - expected) <= TAX_TOLERANCE:
+        return None
+    return Reason(
+        ValidationCode.TAX_MISMATCH,
+        f"tax {submitted.tax}; {supplier.tax_rate} of {submitted.subtotal} is {expected}",
+    )
+
+
+def _totals_mismatch(submitted: SubmittedInvoice) -> Reason | None:
+    """The first of the three sums that does not add up; one code however many do not."""
+    for number, line in enumerate(submitted.lines, start=1):
+        if abs(line.amount - line.quantity * line.unit_price) > LINE_AMOUNT_TOLERANCE:
+            return Reason(
+                ValidationCode.TOTALS_MISMATCH,
+                f"line {number}: {line.quantity} × {line.unit_price} is not {line.amount}",
+            )
+    lines_sum = sum((line.amount for line in submitted.lines), Decimal(0))
+    if lines_sum != submitted.subtotal:
+        return Reason(
+            ValidationCode.TOTALS_MISMATCH,
+            f"the lines add up to {lines_sum}, not the subtotal {submitted.subtotal}",
+        )
+    if submitted.subtotal + submitted.tax != submitted.total:
+        return Reason(
+            ValidationCode.TOTALS_MISMATCH,
+            f"subtotal {submitted.subtotal} + tax {submitted.tax} is not {submitted.total}",
+        )
+    return None
+
+
+def _duplicate(
+    submitted: SubmittedInvoice, on_file: Sequence[Invoice], window: int
+) -> Reason | None:
+    """Against the supplier's earlier invoices that were not rejected, on any PO.
+
+    Either the same invoice number (trimmed, case-folded), or the same currency and total
+    dated at most `window` days apart, both ends inclusive.
+    """
+    number = _normalized(submitted.supplier_invoice_number)
+    for other in sorted(on_file, key=lambda invoice: (invoice.received_at, invoice.id)):
+        if other.supplier_id != submitted.supplier_id or other.status is InvoiceStatus.REJECTED:
+            continue
+        if _normalized(other.supplier_invoice_number) == number:
+            return Reason(
+                ValidationCode.DUPLICATE_INVOICE,
+                f"invoice number {other.supplier_invoice_number!r} was billed as {other.id}",
+            )
+        apart = abs((other.invoice_date - submitted.invoice_date).days)
+        if (
+            other.currency == submitted.currency
+            and other.total == submitted.total
+            and (apart <= window)
+        ):
+            return Reason(
+                ValidationCode.DUPLICATE_INVOICE,
+                f"same currency and total as {other.id} ({other.supplier_invoice_number}), "
+                f"dated {apart} days apart",
+            )
+    return None
+
+
+def _normalized(number: str) -> str:
+    return number.strip().casefold()
