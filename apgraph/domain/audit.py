@@ -14,7 +14,7 @@ from enum import Enum
 GENESIS_HASH = "0" * 64
 
 
-class Outcome(Enum):
+class AuditOutcome(Enum):
     SUCCEEDED = "succeeded"
     DENIED = "denied"
     FAILED = "failed"
@@ -26,7 +26,7 @@ class AuditEvent:
 
     subject: str
     action: str  # e.g. "token.issued", "access.denied", "field.read", "invoice.approve"
-    outcome: Outcome
+    outcome: AuditOutcome
     entity_ids: tuple[str, ...] = ()
     client_id: str | None = None
     trace_id: str | None = None

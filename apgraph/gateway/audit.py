@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
-from apgraph.domain.audit import AuditEvent, Outcome
+from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.schema.context import Context
 from apgraph.schema.errors import ErrorCode
 
@@ -24,7 +24,7 @@ def events_of(context: Context, operation: str) -> list[AuditEvent]:
             AuditEvent(
                 subject=principal.subject,
                 action="access.denied",
-                outcome=Outcome.DENIED,
+                outcome=AuditOutcome.DENIED,
                 client_id=principal.client_id,
                 trace_id=context.trace_id,
                 detail=f"{operation}: {', '.join(sorted(set(context.denied)))}",
@@ -35,7 +35,7 @@ def events_of(context: Context, operation: str) -> list[AuditEvent]:
             AuditEvent(
                 subject=principal.subject,
                 action="field.read",
-                outcome=Outcome.SUCCEEDED,
+                outcome=AuditOutcome.SUCCEEDED,
                 entity_ids=tuple(sorted({o for _, o in context.classified_reads if o})),
                 client_id=principal.client_id,
                 trace_id=context.trace_id,

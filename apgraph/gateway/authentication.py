@@ -12,7 +12,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apgraph.domain.audit import AuditEvent, Outcome
+from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.gateway.auth import AuthenticationFailed
 from apgraph.schema.errors import ErrorCode
 
@@ -55,7 +55,7 @@ class RequireBearer:
                     AuditEvent(
                         subject="anonymous",
                         action="auth.failed",
-                        outcome=Outcome.DENIED,
+                        outcome=AuditOutcome.DENIED,
                         trace_id=state["trace_id"],
                         detail=f"{scope['path']}: {failure.description}",
                     )

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from apgraph.domain.audit import AuditEvent, Outcome
+from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.domain.clients import Client
 from apgraph.domain.principal import Role
 from apgraph.gateway.client_secrets import DECOY_HASH, verify_secret
@@ -82,7 +82,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
                 AuditEvent(
                     client_id,
                     "token.refused",
-                    Outcome.DENIED,
+                    AuditOutcome.DENIED,
                     client_id=client_id,
                     detail="too many failed attempts",
                 )
@@ -106,7 +106,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
                 AuditEvent(
                     client_id,
                     "token.refused",
-                    Outcome.DENIED,
+                    AuditOutcome.DENIED,
                     client_id=client_id,
                     detail="client authentication failed",
                 )
@@ -138,7 +138,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
             AuditEvent(
                 client.client_id,
                 "token.issued",
-                Outcome.SUCCEEDED,
+                AuditOutcome.SUCCEEDED,
                 client_id=client.client_id,
                 detail=f"scope={scope}",
             )

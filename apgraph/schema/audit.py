@@ -5,10 +5,9 @@ from typing import Self
 
 import strawberry
 
-from apgraph.domain.audit import AuditEntry, Outcome
+from apgraph.domain.audit import AuditEntry, AuditOutcome
 from apgraph.schema.pagination import Connection
 
-AuditOutcome = Outcome
 strawberry.enum(AuditOutcome, name="AuditOutcome")
 
 

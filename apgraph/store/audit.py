@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from apgraph.domain.audit import AuditEntry, AuditEvent, Outcome, chained
+from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
 from apgraph.services.ports import AuditFilter, Page
 from apgraph.store.reading import count, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
@@ -28,7 +28,7 @@ def entry_from_row(row: Row[Any]) -> AuditEntry:
         event=AuditEvent(
             subject=row.subject,
             action=row.action,
-            outcome=Outcome(row.outcome),
+            outcome=AuditOutcome(row.outcome),
             entity_ids=tuple(row.entity_ids),
             client_id=row.client_id,
             trace_id=row.trace_id,

@@ -28,7 +28,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.attachments import Attachment
-from apgraph.domain.codes import ValidationCode
+from apgraph.domain.codes import MatchCode, ValidationCode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     AttachmentId,
@@ -218,11 +218,18 @@ async def is_empty(engine: AsyncEngine) -> bool:
     return first is None
 
 
+# Never cleared: the audit trail is append-only (deleting it would break its hash chain and
+# its purpose), and registered partner clients are not demo data.
+KEPT_BY_CLEAR = frozenset({"audit_log", "audit_head", "oauth_clients"})
+
+
 async def clear(engine: AsyncEngine) -> None:
-    """Deletes every row of every table, children first, in one transaction (`seed --replace`)."""
+    """Deletes the business data, children first, in one transaction (`seed --replace`);
+    the audit trail and the registered clients stay."""
     async with engine.begin() as connection:
         for table in reversed(tables.Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
+            if table.name not in KEPT_BY_CLEAR:
+                await connection.execute(delete(table))
 
 
 # --- facilities and cost centers ------------------------------------------------------------
@@ -1011,22 +1018,12 @@ def _lifecycle(rng: random.Random, status: InvoiceStatus, age: int) -> tuple[Inv
 # --- invoicing ------------------------------------------------------------------------------
 
 
-class _Mismatch(Enum):
-    """Match reason codes of DESIGN §4 (the domain has no enum for them yet)."""
-
-    MISSING_RECEIPT = "MISSING_RECEIPT"
-    QTY_VARIANCE = "QTY_VARIANCE"
-    OVER_BILLED = "OVER_BILLED"
-    PRICE_VARIANCE = "PRICE_VARIANCE"
-    CONTRACT_PRICE_VARIANCE = "CONTRACT_PRICE_VARIANCE"
-
-
 _MISMATCH_SHARES = {
-    _Mismatch.PRICE_VARIANCE: 0.30,
-    _Mismatch.QTY_VARIANCE: 0.25,
-    _Mismatch.MISSING_RECEIPT: 0.20,
-    _Mismatch.CONTRACT_PRICE_VARIANCE: 0.15,
-    _Mismatch.OVER_BILLED: 0.10,
+    MatchCode.PRICE_VARIANCE: 0.30,
+    MatchCode.QTY_VARIANCE: 0.25,
+    MatchCode.MISSING_RECEIPT: 0.20,
+    MatchCode.CONTRACT_PRICE_VARIANCE: 0.15,
+    MatchCode.OVER_BILLED: 0.10,
 }
 _INVALID_SHARES = {
     ValidationCode.DUPLICATE_INVOICE: 0.40,
@@ -1210,7 +1207,7 @@ class _Invoicing:
         day = plan.invoice_date
         wanted = _weighted(self._rng, _MISMATCH_SHARES)
         odd = None
-        for mismatch in (wanted, _Mismatch.PRICE_VARIANCE):
+        for mismatch in (wanted, MatchCode.PRICE_VARIANCE):
             found = self._find_line(limit, plan.status, mismatch, day)
             if found is not None:
                 order, index = found
@@ -1360,7 +1357,7 @@ class _Invoicing:
         return self._rng.choice(fitting) if fitting else None
 
     def _find_line(
-        self, limit: int, status: InvoiceStatus, mismatch: _Mismatch, day: date
+        self, limit: int, status: InvoiceStatus, mismatch: MatchCode, day: date
     ) -> tuple[_Order, int] | None:
         def fits(order: _Order) -> bool:
             return self._may_bill(order, status) and any(
@@ -1384,34 +1381,34 @@ class _Invoicing:
             return status is not InvoiceStatus.SCHEDULED
         return True
 
-    def _fits(self, mismatch: _Mismatch, order: _Order, index: int, day: date) -> bool:
+    def _fits(self, mismatch: MatchCode, order: _Order, index: int, day: date) -> bool:
         """Whether billing this line can produce `mismatch` without another one on the way."""
         line = order.lines[index]
         received, billed = order.received[index], order.billed[index]
-        if mismatch is _Mismatch.PRICE_VARIANCE:
+        if mismatch is MatchCode.PRICE_VARIANCE:
             return received > billed
-        if mismatch is _Mismatch.CONTRACT_PRICE_VARIANCE:
+        if mismatch is MatchCode.CONTRACT_PRICE_VARIANCE:
             contract = self._contract(order, line, day)
             return (
                 received > billed and contract is not None and contract.unit_price < line.unit_price
             )
-        if mismatch is _Mismatch.QTY_VARIANCE:
+        if mismatch is MatchCode.QTY_VARIANCE:
             return 0 < received < line.quantity and billed < line.quantity
-        if mismatch is _Mismatch.MISSING_RECEIPT:
+        if mismatch is MatchCode.MISSING_RECEIPT:
             return received == 0 and billed < line.quantity
         return received == line.quantity and billed <= line.quantity  # OVER_BILLED
 
-    def _odd_line(self, mismatch: _Mismatch, order: _Order, index: int, day: date) -> _Billed:
+    def _odd_line(self, mismatch: MatchCode, order: _Order, index: int, day: date) -> _Billed:
         line = order.lines[index]
         still_ordered = line.quantity - order.billed[index]
-        if mismatch is _Mismatch.PRICE_VARIANCE:
+        if mismatch is MatchCode.PRICE_VARIANCE:
             places = self._items[line.item_id].price_places
             higher = _percent_off(line.unit_price, self._rng.randint(3, 12), places)
             return _Billed(index, order.open_quantity(index), higher)
-        if mismatch is _Mismatch.CONTRACT_PRICE_VARIANCE:
+        if mismatch is MatchCode.CONTRACT_PRICE_VARIANCE:
             return _Billed(index, order.open_quantity(index), line.unit_price)
         price = self._fair_price(order, index, day)
-        if mismatch is _Mismatch.OVER_BILLED:
+        if mismatch is MatchCode.OVER_BILLED:
             step = _step(line)
             extra = max(step, (line.quantity / 10 / step).to_integral_value(ROUND_FLOOR) * step)
             return _Billed(index, still_ordered + extra, price)
@@ -1456,20 +1453,20 @@ class _Invoicing:
         found = []
         if received == 0:
             message = f"no goods receipt for PO line {line.line_no}"
-            found.append((_Mismatch.MISSING_RECEIPT, message))
+            found.append((MatchCode.MISSING_RECEIPT, message))
         elif in_total > received:
             message = f"billed {in_total} {unit} in all, received {received} {unit}"
-            found.append((_Mismatch.QTY_VARIANCE, message))
+            found.append((MatchCode.QTY_VARIANCE, message))
         if in_total > line.quantity:
             message = f"billed {in_total} {unit} in all, ordered {line.quantity} {unit}"
-            found.append((_Mismatch.OVER_BILLED, message))
+            found.append((MatchCode.OVER_BILLED, message))
         if billed.unit_price > line.unit_price:
             message = f"unit price {billed.unit_price}, PO price {line.unit_price}"
-            found.append((_Mismatch.PRICE_VARIANCE, message))
+            found.append((MatchCode.PRICE_VARIANCE, message))
         contract = self._contract(order, line, day)
         if contract is not None and billed.unit_price > contract.unit_price:
             message = f"unit price {billed.unit_price}, {contract.id} price {contract.unit_price}"
-            found.append((_Mismatch.CONTRACT_PRICE_VARIANCE, message))
+            found.append((MatchCode.CONTRACT_PRICE_VARIANCE, message))
         return [InvoiceException(code.value, line_no, message) for code, message in found]
 
     # the invoice and its history

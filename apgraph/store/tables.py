@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -323,3 +324,42 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_sequence: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CounterRow(Base):
+    """A named counter (`invoice`, `outbox`): `UPDATE … RETURNING` claims the next values.
+
+    The claim locks the row until the transaction ends, so values are consecutive in commit
+    order and never handed out twice. A missing row starts from the data (store/counters.py).
+    """
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(CODE, primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxRow(Base):
+    """Events in their DESIGN §5 envelope, written in the transaction of their change."""
+
+    __tablename__ = "outbox"
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    invoice_id: Mapped[str] = mapped_column(ID, index=True)
+    supplier_id: Mapped[str] = mapped_column(ID)
+    facility_id: Mapped[str] = mapped_column(ID)
+    trace_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class IdempotencyKeyRow(Base):
+    """The first request under each (scope, key), and what it produced."""
+
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result_ref: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

@@ -3,7 +3,7 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from apgraph.domain.audit import GENESIS_HASH, AuditEvent, Outcome, chained, first_break
+from apgraph.domain.audit import GENESIS_HASH, AuditEvent, AuditOutcome, chained, first_break
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -11,7 +11,7 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 def chain(length):
     entries, previous = [], GENESIS_HASH
     for n in range(1, length + 1):
-        event = AuditEvent(f"user{n}", "invoice.approve", Outcome.SUCCEEDED, (f"INV-{n:08d}",))
+        event = AuditEvent(f"user{n}", "invoice.approve", AuditOutcome.SUCCEEDED, (f"INV-{n:08d}",))
         entry = chained(n, START + timedelta(minutes=n), event, previous)
         entries.append(entry)
         previous = entry.hash
@@ -47,7 +47,9 @@ def test_a_deleted_entry_is_named():
 
 def test_an_inserted_entry_is_named():
     entries = chain(5)
-    intruder = chained(3, START, AuditEvent("mallory", "x", Outcome.SUCCEEDED), entries[1].hash)
+    intruder = chained(
+        3, START, AuditEvent("mallory", "x", AuditOutcome.SUCCEEDED), entries[1].hash
+    )
     entries.insert(3, intruder)  # after the real entry 3
     broken = first_break(entries)
     assert (broken.sequence, "again" in broken.reason) == (4, True)

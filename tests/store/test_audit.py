@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from apgraph.domain.audit import AuditEvent, Outcome, first_break
+from apgraph.domain.audit import AuditEvent, AuditOutcome, first_break
 from apgraph.store import migrate
 from apgraph.store.audit import AuditRepository, append
 from apgraph.store.tables import AuditEntryRow
@@ -31,7 +31,7 @@ async def database(request, tmp_path):
 
 
 def event(n):
-    return AuditEvent(f"user{n}", "invoice.approve", Outcome.SUCCEEDED, (f"INV-{n:08d}",))
+    return AuditEvent(f"user{n}", "invoice.approve", AuditOutcome.SUCCEEDED, (f"INV-{n:08d}",))
 
 
 async def verify(audit):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from apgraph.domain.audit import AuditEvent, AuditOutcome, first_break
 from apgraph.domain.codes import ValidationCode
 from apgraph.domain.invoices import ApprovalDecision, InvoiceStatus
 from apgraph.domain.money import round_half_up
@@ -15,9 +16,11 @@ from apgraph.domain.suppliers import TaxTreatment
 from apgraph.policies.gateway import ErpSystem
 from apgraph.policies.loader import load_gateway_config
 from apgraph.store import tables
+from apgraph.store.audit import AuditRepository
 from apgraph.store.database import create_engine
 from apgraph.store.migrate import upgrade
 from apgraph.store.seed import (
+    KEPT_BY_CLEAR,
     REFERENCE_DATE,
     DemoNetwork,
     DemoSize,
@@ -337,17 +340,25 @@ async def test_written_amounts_read_back_exactly(engine, network):
     assert all(isinstance(total, Decimal) for total in stored.values())
 
 
-async def test_clear_empties_a_seeded_database(engine, network):
-    # given a written network
+async def test_clear_empties_the_business_data_and_keeps_the_audit_trail(engine, network):
+    # given a written network, and an audit trail with one entry
     await write(engine, network)
+    audit = AuditRepository(engine)
+    await audit.record(
+        [AuditEvent("operator", "seed.replace", AuditOutcome.SUCCEEDED)],
+        at=datetime.now(UTC),
+    )
 
     # when the database is cleared
     await clear(engine)
 
-    # then no table has a row left
-    names = [table.name for table in tables.Base.metadata.sorted_tables]
+    # then no business table has a row left, and the audit chain is whole
+    names = [t.name for t in tables.Base.metadata.sorted_tables if t.name not in KEPT_BY_CLEAR]
     assert await is_empty(engine)
     assert set((await row_counts(engine, names)).values()) == {0}
+    entries = [entry async for entry in audit.in_order()]
+    assert len(entries) == 1
+    assert first_break(entries, head=await audit.head()) is None
 
 
 async def row_counts(engine, names):

@@ -1,0 +1,52 @@
+"""Idempotency keys: the first request under (scope, key) and what it produced.
+
+Written in the unit of work of the change it guards, so a key is on file exactly when its
+result is. Two requests racing with one key: the second's insert waits for the first's
+transaction (PostgreSQL's unique index; SQLite's single writer) and then finds its record.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from apgraph.services.ports import IdempotencyRecord
+from apgraph.store.conflicts import insert_unless_present
+from apgraph.store.tables import IdempotencyKeyRow
+
+_keys = IdempotencyKeyRow.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKeyStore:
+    connection: AsyncConnection
+
+    async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        found = await self.connection.execute(
+            select(IdempotencyKeyRow.__table__).where(_keys.scope == scope, _keys.key == key)
+        )
+        row = found.one_or_none()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            scope=row.scope,
+            key=row.key,
+            fingerprint=row.fingerprint,
+            result_ref=row.result_ref,
+            created_at=row.created_at,
+        )
+
+    async def put(
+        self, scope: str, key: str, *, fingerprint: str, result_ref: str, at: datetime
+    ) -> IdempotencyRecord:
+        """Stores the key unless (scope, key) is on file; returns the record on file."""
+        await self.connection.execute(
+            insert_unless_present(self.connection, IdempotencyKeyRow).values(
+                scope=scope, key=key, fingerprint=fingerprint, result_ref=result_ref, created_at=at
+            )
+        )
+        on_file = await self.get(scope, key)
+        if on_file is None:
+            raise RuntimeError(f"idempotency key {key!r} of {scope!r} vanished as it was stored")
+        return on_file

@@ -1,0 +1,165 @@
+"""Invoices as a unit of work writes them, and the facts its rules read under lock.
+
+Every call runs on the unit of work's connection, in its transaction. The row locks taken
+here (`FOR NO KEY UPDATE` on PostgreSQL; SQLite has one writer at a time anyway) last until
+the unit of work ends: they make concurrent changes to one invoice, and concurrent checks
+against one supplier or one PO, happen one after the other.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from apgraph.domain.ids import EntityKind, InvoiceId, PurchaseOrderId, SupplierId, numbered
+from apgraph.domain.invoices import (
+    Approval,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    StatusChange,
+)
+from apgraph.domain.matching.match import BilledInvoice
+from apgraph.store import counters
+from apgraph.store.invoices import invoice_from_row, invoice_line_from_row
+from apgraph.store.tables import (
+    InvoiceApprovalRow,
+    InvoiceExceptionRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    InvoiceStatusChangeRow,
+    PurchaseOrderRow,
+    SupplierRow,
+)
+
+COUNTER = "invoice"
+_PREFIX = f"{EntityKind.INVOICE.prefix}-"
+
+_invoices = InvoiceRow.__table__.c
+_lines = InvoiceLineRow.__table__.c
+_exceptions = InvoiceExceptionRow.__table__.c
+
+
+def invoice_values(invoice: Invoice) -> dict[str, Any]:
+    return {**asdict(invoice), "status": invoice.status.value}
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceWrites:
+    connection: AsyncConnection
+
+    async def next_id(self) -> InvoiceId:
+        number = await counters.claim(self.connection, COUNTER, 1, floor=_highest_invoice_number)
+        return InvoiceId(numbered(EntityKind.INVOICE, number))
+
+    async def add(self, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+        await self.connection.execute(insert(InvoiceRow), [invoice_values(invoice)])
+        if lines:
+            await self.connection.execute(
+                insert(InvoiceLineRow),
+                [{**asdict(line), "invoice_id": invoice.id} for line in lines],
+            )
+
+    async def get_for_update(self, invoice_id: InvoiceId) -> Invoice | None:
+        found = await self.connection.execute(
+            select(InvoiceRow.__table__)
+            .where(_invoices.id == invoice_id)
+            .with_for_update(key_share=True)
+        )
+        row = found.one_or_none()
+        return invoice_from_row(row) if row is not None else None
+
+    async def save(self, invoice: Invoice) -> None:
+        values = invoice_values(invoice)
+        del values["id"]
+        saved = await self.connection.execute(
+            update(InvoiceRow).where(_invoices.id == invoice.id).values(values)
+        )
+        if saved.rowcount != 1:
+            raise LookupError(f"no invoice {invoice.id} to save")
+
+    async def add_history(self, changes: Sequence[StatusChange]) -> None:
+        if changes:
+            await self.connection.execute(
+                insert(InvoiceStatusChangeRow),
+                [
+                    {
+                        **asdict(change),
+                        "from_status": change.from_status.value if change.from_status else None,
+                        "to_status": change.to_status.value,
+                    }
+                    for change in changes
+                ],
+            )
+
+    async def add_approval(self, approval: Approval) -> None:
+        await self.connection.execute(
+            insert(InvoiceApprovalRow),
+            [{**asdict(approval), "decision": approval.decision.value}],
+        )
+
+    async def replace_exceptions(
+        self, invoice_id: InvoiceId, exceptions: Sequence[InvoiceException]
+    ) -> None:
+        await self.connection.execute(
+            delete(InvoiceExceptionRow).where(_exceptions.invoice_id == invoice_id)
+        )
+        if exceptions:
+            await self.connection.execute(
+                insert(InvoiceExceptionRow),
+                [{**asdict(found), "invoice_id": invoice_id} for found in exceptions],
+            )
+
+    async def earlier_of_supplier(
+        self, supplier_id: SupplierId, *, excluding: InvoiceId | None = None
+    ) -> Sequence[Invoice]:
+        await self.connection.execute(
+            select(SupplierRow.id)
+            .where(SupplierRow.id == supplier_id)
+            .with_for_update(key_share=True)
+        )
+        statement = select(InvoiceRow.__table__).where(_invoices.supplier_id == supplier_id)
+        if excluding is not None:
+            statement = statement.where(_invoices.id != excluding)
+        rows = await self.connection.execute(
+            statement.order_by(_invoices.received_at, _invoices.id)
+        )
+        return [invoice_from_row(row) for row in rows]
+
+    async def billed_per_po_line(
+        self, purchase_order_id: PurchaseOrderId, *, excluding: InvoiceId | None = None
+    ) -> Sequence[BilledInvoice]:
+        await self.connection.execute(
+            select(PurchaseOrderRow.id)
+            .where(PurchaseOrderRow.id == purchase_order_id)
+            .with_for_update(key_share=True)
+        )
+        statement = select(InvoiceRow.__table__).where(
+            _invoices.purchase_order_id == purchase_order_id
+        )
+        if excluding is not None:
+            statement = statement.where(_invoices.id != excluding)
+        invoices = [invoice_from_row(row) for row in await self.connection.execute(statement)]
+        lines: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
+        if invoices:
+            found = await self.connection.execute(
+                select(InvoiceLineRow.__table__)
+                .where(_lines.invoice_id.in_(list(lines)))
+                .order_by(_lines.invoice_id, _lines.line_no)
+            )
+            for row in found:
+                lines[row.invoice_id].append(invoice_line_from_row(row))
+        return [BilledInvoice(invoice, tuple(lines[invoice.id])) for invoice in invoices]
+
+
+async def _highest_invoice_number(connection: AsyncConnection) -> int:
+    """IDs are zero-padded to one width, so the greatest string is the greatest number."""
+    highest = await connection.scalar(
+        select(_invoices.id)
+        .where(_invoices.id.like(f"{_PREFIX}%"))
+        .order_by(_invoices.id.desc())
+        .limit(1)
+    )
+    return int(highest.removeprefix(_PREFIX)) if highest else 0

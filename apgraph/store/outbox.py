@@ -1,0 +1,126 @@
+"""The transactional outbox (DESIGN §5): events written in their change's transaction, and
+read back in sequence order by the relay that publishes them and the subscriber that resumes.
+
+Sequences come from the `outbox` counter, claimed in the writing transaction: its row lock
+makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from apgraph.domain.event_payloads import to_payload
+from apgraph.domain.events import Event
+from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.services.ports import OutboxRecord
+from apgraph.store import counters
+from apgraph.store.reading import fetch
+from apgraph.store.tables import OutboxRow
+
+COUNTER = "outbox"
+
+_outbox = OutboxRow.__table__.c
+
+
+async def write(
+    connection: AsyncConnection, events: Sequence[Event], *, trace_id: str | None
+) -> list[OutboxRecord]:
+    """Envelopes `events` under the next sequences, in the caller's transaction."""
+    if not events:
+        return []
+    last = await counters.claim(connection, COUNTER, len(events), floor=_highest_sequence)
+    first = last - len(events) + 1
+    records = [
+        OutboxRecord(
+            id=str(uuid4()),
+            type=event.type,
+            sequence=first + offset,
+            occurred_at=event.occurred_at,
+            invoice_id=event.invoice_id,
+            supplier_id=event.supplier_id,
+            facility_id=event.facility_id,
+            trace_id=trace_id,
+            payload=to_payload(event),
+            published_at=None,
+        )
+        for offset, event in enumerate(events)
+    ]
+    await connection.execute(
+        insert(OutboxRow),
+        [
+            {
+                "sequence": r.sequence,
+                "id": r.id,
+                "type": r.type,
+                "occurred_at": r.occurred_at,
+                "invoice_id": r.invoice_id,
+                "supplier_id": r.supplier_id,
+                "facility_id": r.facility_id,
+                "trace_id": r.trace_id,
+                "payload": dict(r.payload),
+                "published_at": None,
+            }
+            for r in records
+        ],
+    )
+    return records
+
+
+async def _highest_sequence(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(select(func.coalesce(func.max(_outbox.sequence), 0))) or 0)
+
+
+def record_from_row(row: Row[Any]) -> OutboxRecord:
+    return OutboxRecord(
+        id=row.id,
+        type=row.type,
+        sequence=row.sequence,
+        occurred_at=row.occurred_at,
+        invoice_id=InvoiceId(row.invoice_id),
+        supplier_id=SupplierId(row.supplier_id),
+        facility_id=FacilityId(row.facility_id),
+        trace_id=row.trace_id,
+        payload=row.payload,
+        published_at=row.published_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRepository:
+    """The relay's side of the outbox: each call in a transaction of its own."""
+
+    engine: AsyncEngine
+
+    async def pending(self, limit: int) -> Sequence[OutboxRecord]:
+        statement = (
+            select(OutboxRow.__table__)
+            .where(_outbox.published_at.is_(None))
+            .order_by(_outbox.sequence)
+            .limit(limit)
+        )
+        return [record_from_row(row) for row in await fetch(self.engine, statement)]
+
+    async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
+        """Idempotent: a record already marked keeps its first `published_at`."""
+        if not ids:
+            return
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(OutboxRow)
+                .where(_outbox.id.in_(ids), _outbox.published_at.is_(None))
+                .values(published_at=at)
+            )
+
+    async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
+        statement = (
+            select(OutboxRow.__table__)
+            .where(_outbox.sequence > sequence)
+            .order_by(_outbox.sequence)
+            .limit(limit)
+        )
+        return [record_from_row(row) for row in await fetch(self.engine, statement)]

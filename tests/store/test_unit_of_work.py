@@ -1,0 +1,330 @@
+"""The unit of work: all of a change (invoice, lines, history, outbox, audit, key) or none of it;
+IDs and sequences that concurrent units of work never share; row locks that lose no update.
+"""
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.domain.audit import AuditEvent, AuditOutcome
+from apgraph.domain.events import InvoiceReceived
+from apgraph.domain.ids import EntityKind, InvoiceId, numbered
+from apgraph.domain.invoices import (
+    Approval,
+    ApprovalDecision,
+    Invoice,
+    InvoiceException,
+    InvoiceStatus,
+    StatusChange,
+)
+from apgraph.store.outbox import OutboxRepository
+from apgraph.store.tables import (
+    AuditEntryRow,
+    IdempotencyKeyRow,
+    InvoiceApprovalRow,
+    InvoiceExceptionRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    InvoiceStatusChangeRow,
+    OutboxRow,
+)
+from apgraph.store.unit_of_work import SqlUnitOfWork
+from tests.store.lock_waits import backend_pid, until_blocked_by
+
+AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+WRITTEN = (
+    InvoiceRow,
+    InvoiceLineRow,
+    InvoiceStatusChangeRow,
+    InvoiceApprovalRow,
+    InvoiceExceptionRow,
+    OutboxRow,
+    AuditEntryRow,
+    IdempotencyKeyRow,
+)
+
+
+def template(network):
+    """A seeded invoice on a PO, to copy: its supplier, facility, cost center and lines exist."""
+    invoice = next(i for i in network.invoices if i.purchase_order_id is not None)
+    lines = [line for owner, line in network.invoice_lines if owner == invoice.id]
+    return invoice, lines
+
+
+def highest_seeded(network) -> int:
+    return max(int(invoice.id.removeprefix("INV-")) for invoice in network.invoices)
+
+
+def received(invoice: Invoice) -> InvoiceReceived:
+    return InvoiceReceived(
+        invoice.id,
+        invoice.supplier_id,
+        invoice.facility_id,
+        AT,
+        supplier_invoice_number=invoice.supplier_invoice_number,
+    )
+
+
+async def submit_everything(uow, network, *, number: str = "T-1") -> InvoiceId:
+    """Every kind of write a workflow service makes, in one unit of work."""
+    seeded, lines = template(network)
+    invoice_id = await uow.invoices.next_id()
+    invoice = replace(
+        seeded,
+        id=invoice_id,
+        supplier_invoice_number=number,
+        status=InvoiceStatus.RECEIVED,
+        received_at=AT,
+        erp_document_ref=None,
+    )
+    await uow.invoices.add(invoice, lines)
+    await uow.invoices.add_history(
+        [StatusChange(invoice_id, 1, AT, None, InvoiceStatus.RECEIVED, "supplier", None)]
+    )
+    await uow.invoices.add_approval(
+        Approval(invoice_id, "dana", ApprovalDecision.APPROVED, AT, None)
+    )
+    await uow.invoices.replace_exceptions(
+        invoice_id, [InvoiceException("QTY_VARIANCE", 1, "billed 12, received 10")]
+    )
+    await uow.outbox.add([received(invoice)])
+    await uow.audit.add(
+        [AuditEvent("supplier", "invoice.submit", AuditOutcome.SUCCEEDED, (invoice_id,))], at=AT
+    )
+    await uow.idempotency.put(
+        "supplier", f"key-{number}", fingerprint="f" * 64, result_ref=invoice_id, at=AT
+    )
+    return invoice_id
+
+
+async def rows_about(engine: AsyncEngine, invoice_id: str) -> dict[str, int]:
+    """How many rows of each written table concern the invoice."""
+    counts = {}
+    async with engine.connect() as connection:
+        for model in WRITTEN:
+            table = model.__table__
+            if model is AuditEntryRow:
+                where = table.c.subject == "supplier"
+            elif model is IdempotencyKeyRow:
+                where = table.c.result_ref == invoice_id
+            elif model is InvoiceRow:
+                where = table.c.id == invoice_id
+            else:
+                where = table.c.invoice_id == invoice_id
+            statement = select(func.count()).select_from(table).where(where)
+            counts[table.name] = await connection.scalar(statement)
+    return counts
+
+
+NOTHING = {model.__table__.name: 0 for model in WRITTEN}
+
+
+async def test_leaving_the_block_without_commit_writes_nothing(seeded, tiny_network):
+    # given a unit of work that makes every kind of write
+    async with SqlUnitOfWork(seeded) as uow:
+        invoice_id = await submit_everything(uow, tiny_network)
+        # when it is left without commit (a refusal returned early)
+
+    # then none of it is stored, and the invoice ID is handed out again
+    assert await rows_about(seeded, invoice_id) == NOTHING
+    async with SqlUnitOfWork(seeded) as uow:
+        assert await uow.invoices.next_id() == invoice_id
+
+
+async def test_an_exception_inside_the_block_writes_nothing(seeded, tiny_network):
+    class Refused(Exception):
+        pass
+
+    written: list[InvoiceId] = []
+
+    async def change_that_fails() -> None:
+        async with SqlUnitOfWork(seeded) as uow:
+            written.append(await submit_everything(uow, tiny_network))
+            raise Refused
+
+    # when a unit of work fails after every kind of write
+    with pytest.raises(Refused):
+        await change_that_fails()
+
+    # then the exception propagates and nothing is stored
+    assert await rows_about(seeded, written[0]) == NOTHING
+
+
+async def test_commit_writes_every_part_together(seeded, tiny_network):
+    # when a unit of work makes every kind of write and commits
+    async with SqlUnitOfWork(seeded, trace_id="trace-1") as uow:
+        invoice_id = await submit_everything(uow, tiny_network)
+        await uow.commit()
+
+    # then all of it is stored, the event under the request's trace id
+    _, lines = template(tiny_network)
+    assert await rows_about(seeded, invoice_id) == {
+        **{name: 1 for name in NOTHING},
+        "invoice_lines": len(lines),
+    }
+    (record,) = await OutboxRepository(seeded).after(0, 10)
+    assert (record.type, record.invoice_id, record.trace_id) == (
+        "invoice.received",
+        invoice_id,
+        "trace-1",
+    )
+
+
+async def test_new_invoice_ids_continue_after_the_seeded_ones(seeded, tiny_network):
+    async with SqlUnitOfWork(seeded) as uow:
+        first = await uow.invoices.next_id()
+        second = await uow.invoices.next_id()
+    expected = highest_seeded(tiny_network) + 1
+    assert (first, second) == (
+        numbered(EntityKind.INVOICE, expected),
+        numbered(EntityKind.INVOICE, expected + 1),
+    )
+
+
+async def test_concurrent_units_of_work_get_distinct_consecutive_ids_and_sequences(
+    seeded, tiny_network
+):
+    # given 20 submissions at the same moment
+    async def submit(n: int) -> InvoiceId:
+        async with SqlUnitOfWork(seeded) as uow:
+            invoice_id = await submit_everything(uow, tiny_network, number=f"C-{n}")
+            await uow.commit()
+        return invoice_id
+
+    # when they run side by side
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(submit(n)) for n in range(20)]
+
+    # then each has its own ID, the next 20 after the seed's, and its own outbox sequence,
+    # in the same order as the IDs: sequences follow commit order
+    ids = sorted(task.result() for task in tasks)
+    start = highest_seeded(tiny_network) + 1
+    assert ids == [numbered(EntityKind.INVOICE, start + n) for n in range(20)]
+    records = await OutboxRepository(seeded).after(0, 100)
+    assert [r.sequence for r in records] == list(range(1, 21))
+    assert [r.invoice_id for r in records] == ids
+
+
+async def test_the_facts_for_the_rules_come_from_the_stored_invoices(seeded, tiny_network):
+    # given a seeded invoice on a PO
+    invoice, lines = template(tiny_network)
+    of_supplier = [i.id for i in tiny_network.invoices if i.supplier_id == invoice.supplier_id]
+    on_order = [
+        i for i in tiny_network.invoices if i.purchase_order_id == invoice.purchase_order_id
+    ]
+
+    async with SqlUnitOfWork(seeded) as uow:
+        # when the duplicate and quantity facts are read, leaving the invoice itself out
+        earlier = await uow.invoices.earlier_of_supplier(invoice.supplier_id, excluding=invoice.id)
+        billed = await uow.invoices.billed_per_po_line(invoice.purchase_order_id)
+
+    # then they are the supplier's other invoices, and every invoice on the PO with its lines
+    assert sorted(i.id for i in earlier) == sorted(set(of_supplier) - {invoice.id})
+    assert sorted(b.invoice.id for b in billed) == sorted(i.id for i in on_order)
+    assert next(b.lines for b in billed if b.invoice.id == invoice.id) == tuple(lines)
+
+
+async def test_get_for_update_makes_a_concurrent_change_wait_and_loses_no_update(
+    seeded_postgres, tiny_network
+):
+    engine = seeded_postgres
+    invoice, _ = template(tiny_network)
+
+    async def append_mark(uow, mark: str) -> None:
+        current = await uow.invoices.get_for_update(invoice.id)
+        marks = (current.erp_document_ref or "").split(",") if current.erp_document_ref else []
+        await uow.invoices.save(replace(current, erp_document_ref=",".join([*marks, mark])))
+
+    # given one unit of work holding the invoice
+    async with SqlUnitOfWork(engine) as first:
+        await append_mark(first, "first")
+
+        # when a second one reads it for update meanwhile
+        async def second_change() -> None:
+            async with SqlUnitOfWork(engine) as second:
+                await append_mark(second, "second")
+                await second.commit()
+
+        second_task = asyncio.create_task(second_change())
+        # then the second waits for the first to finish
+        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
+        await first.commit()
+    await second_task
+
+    # and builds on its change instead of overwriting it
+    async with SqlUnitOfWork(engine) as uow:
+        stored = await uow.invoices.get_for_update(invoice.id)
+    seeded_marks = [invoice.erp_document_ref] if invoice.erp_document_ref else []
+    assert stored.erp_document_ref == ",".join([*seeded_marks, "first", "second"])
+
+
+async def test_a_unit_of_work_is_used_for_one_block_only(engine):
+    uow = SqlUnitOfWork(engine)
+    async with uow:
+        pass
+    with pytest.raises(RuntimeError, match="one block only"):
+        async with uow:
+            pass
+
+
+async def test_concurrent_read_then_write_units_of_work_lose_no_update(seeded, tiny_network):
+    # given one invoice, and eight units of work that each read it and then append a mark
+    invoice, _ = template(tiny_network)
+
+    async def append_mark(mark: str) -> None:
+        async with SqlUnitOfWork(seeded) as uow:
+            current = await uow.invoices.get_for_update(invoice.id)
+            ref = ",".join(filter(None, [current.erp_document_ref, mark]))
+            await uow.invoices.save(replace(current, erp_document_ref=ref))
+            await uow.commit()
+
+    # when they run side by side
+    marks = [f"m{n}" for n in range(8)]
+    async with asyncio.TaskGroup() as group:
+        for mark in marks:
+            group.create_task(append_mark(mark))
+
+    # then every one of them built on the one before: all marks are there
+    async with SqlUnitOfWork(seeded) as uow:
+        stored = await uow.invoices.get_for_update(invoice.id)
+    assert sorted(stored.erp_document_ref.split(",")) == sorted(
+        filter(None, [invoice.erp_document_ref, *marks])
+    )
+
+
+@pytest.mark.parametrize("facts", ["earlier_of_supplier", "billed_per_po_line"])
+async def test_a_concurrent_check_waits_and_sees_the_invoice_stored_before_it(
+    seeded_postgres, tiny_network, facts
+):
+    engine = seeded_postgres
+    seeded_invoice, _ = template(tiny_network)
+
+    async def read_facts(uow) -> set[str]:
+        if facts == "earlier_of_supplier":
+            found = await uow.invoices.earlier_of_supplier(seeded_invoice.supplier_id)
+            return {invoice.id for invoice in found}
+        billed = await uow.invoices.billed_per_po_line(seeded_invoice.purchase_order_id)
+        return {b.invoice.id for b in billed}
+
+    async def second_check() -> set[str]:
+        async with SqlUnitOfWork(engine) as second:
+            return await read_facts(second)
+
+    # given a submission that read its facts and is storing a new invoice of that supplier and PO
+    async with SqlUnitOfWork(engine) as first:
+        before = await read_facts(first)
+        new_id = await submit_everything(first, tiny_network, number="RACE-1")
+
+        # when a second submission checks the same supplier / PO meanwhile
+        second = asyncio.create_task(second_check())
+
+        # then it waits for the first to end
+        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
+        await first.commit()
+
+    # and sees the invoice the first stored: no duplicate or over-billing slips through
+    assert await second == before | {new_id}
