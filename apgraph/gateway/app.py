@@ -60,6 +60,7 @@ class ApGraphQL(GraphQL[Context, None]):
             page_limits=runtime.page_limits,
             may_read=may_read,
             trace_id=getattr(request.state, "trace_id", ""),
+            clock=runtime.clock,
             connectors=runtime.connectors,
             request=request,
             response=response,

@@ -19,6 +19,7 @@ class Context:
     page_limits: PageLimits
     may_read: Callable[[str], bool]  # may the principal read objects of this GraphQL type?
     trace_id: str
+    clock: Clock  # services and time-dependent reads take it from here, never from the wall
     connectors: ConnectorViews  # operator queries only
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
