@@ -8,7 +8,7 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
-from apgraph.services.ports import ConnectorViews, PageLimits, Reads
+from apgraph.services.ports import Clock, ConnectorViews, PageLimits, Reads
 
 
 @dataclass(slots=True)
