@@ -4,6 +4,7 @@ import strawberry
 
 from apgraph.resolvers import audit as audit_reads
 from apgraph.resolvers import connectors as connector_reads
+from apgraph.resolvers import exceptions as exception_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
 from apgraph.resolvers import nodes as node_reads
@@ -40,6 +41,19 @@ class Query:
 
     payment = strawberry.field(resolver=payment_reads.payment)
     payments = strawberry.field(resolver=payment_reads.payments)
+
+    exception_queue = strawberry.field(
+        resolver=exception_reads.exception_queue,
+        description="Invoices in EXCEPTION waiting for an approver, oldest ID first.",
+    )
+    invoice_aging = strawberry.field(
+        resolver=exception_reads.invoice_aging,
+        description="Open exceptions by days since received, per currency.",
+    )
+    exception_reason_counts = strawberry.field(
+        resolver=exception_reads.exception_reason_counts,
+        description="Open exceptions per facility and reason code.",
+    )
 
     audit_log = strawberry.field(
         resolver=audit_reads.audit_log, description="The audit trail, newest first (auditors)."

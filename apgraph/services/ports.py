@@ -13,6 +13,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
+from apgraph.domain.aging import Waiting
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry, AuditEvent
 from apgraph.domain.codes import ConnectorCode
@@ -110,6 +111,23 @@ class AuditFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class ExceptionFilter:
+    """The exception queue: open exceptions, narrowed by facility, reason, or the cost centers
+    an approver answers for (None: not narrowed)."""
+
+    facility_id: str | None = None
+    reason: str | None = None
+    cost_center_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCount:
+    facility_id: str
+    code: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class PageLimits:
     default_size: int
     max_size: int
@@ -125,6 +143,8 @@ class FacilityReader(Protocol):
     async def cost_centers_with_code(self, code: str) -> Sequence[CostCenter]:
         """Every cost center with this GL code the caller may see, at any facility."""
         ...
+
+    async def cost_centers_approved_by(self, user_id: str) -> Sequence[CostCenter]: ...
 
 
 class SupplierReader(Protocol):
@@ -183,6 +203,13 @@ class AuditReader(Protocol):
     async def count(self, where: AuditFilter) -> int: ...
 
 
+class ExceptionQueueReader(Protocol):
+    async def page(self, where: ExceptionFilter, page: PageRequest) -> Page[Invoice]: ...
+    async def count(self, where: ExceptionFilter) -> int: ...
+    async def waiting(self, where: ExceptionFilter) -> Sequence[Waiting]: ...
+    async def reason_counts(self, where: ExceptionFilter) -> Sequence[ReasonCount]: ...
+
+
 class Reads(Protocol):
     """Every reader of one request, each already scoped to the caller's rows."""
 
@@ -200,6 +227,8 @@ class Reads(Protocol):
     def attachments(self) -> AttachmentReader: ...
     @property
     def audit(self) -> AuditReader: ...
+    @property
+    def exceptions(self) -> ExceptionQueueReader: ...
 
 
 class Clock(Protocol):

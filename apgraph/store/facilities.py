@@ -72,6 +72,12 @@ class FacilityRepository:
         rows = await fetch(self.engine, statement.order_by(_cost_centers.id))
         return [cost_center_from_row(row) for row in rows]
 
+    async def cost_centers_approved_by(self, user_id: str) -> Sequence[CostCenter]:
+        """The visible cost centers whose approvers include `user_id` (approvers is a JSON list,
+        read the same on both databases by filtering here rather than in SQL)."""
+        rows = await fetch(self.engine, self._cost_centers())
+        return [c for c in map(cost_center_from_row, rows) if user_id in c.approvers]
+
     async def cost_centers_with_code(self, code: str) -> Sequence[CostCenter]:
         rows = await fetch(self.engine, self._cost_centers().where(_cost_centers.code == code))
         return [cost_center_from_row(row) for row in rows]

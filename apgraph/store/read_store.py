@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.domain.principal import RowScope
 from apgraph.store.attachments import AttachmentRepository
 from apgraph.store.audit import AuditRepository
+from apgraph.store.exceptions import ExceptionQueueRepository
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.payments import PaymentRepository
@@ -23,6 +24,7 @@ class ReadStore:
     payments: PaymentRepository
     attachments: AttachmentRepository
     audit: AuditRepository
+    exceptions: ExceptionQueueRepository
 
     @classmethod
     def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
@@ -34,4 +36,5 @@ class ReadStore:
             payments=PaymentRepository(engine, scope),
             attachments=AttachmentRepository(engine, scope),
             audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
+            exceptions=ExceptionQueueRepository(engine, scope),
         )
