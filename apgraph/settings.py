@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     oidc_supplier_claim: str = "supplier_id"
     oidc_facilities_claim: str = "facility_ids"
     oidc_client_claim: str = "client_id"
+    relay_interval_seconds: float = Field(
+        default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
+    )
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",

@@ -22,6 +22,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate, seed
 from tests.databases import Database, drop_database, make_database
+from tests.workflow import Orders
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SCALE = 0.05
@@ -31,6 +32,12 @@ TEST_SCALE = 0.05
 def network() -> seed.DemoNetwork:
     """The demo network every API test database holds: the facts tests reason about."""
     return seed.generate(seed.DemoSize().scaled(TEST_SCALE))
+
+
+@pytest.fixture(scope="session")
+def orders(network: seed.DemoNetwork) -> Orders:
+    """The POs workflow tests bill, each handed out once per database (tests/workflow.py)."""
+    return Orders(network)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -55,6 +62,7 @@ def settings_for(database: Database, data_dir: Path, **overrides: Any) -> Settin
         data_dir=data_dir,
         gateway_config=ROOT / "gateway.yaml",
         expose_sql_statements=True,
+        demo_scale=TEST_SCALE,  # the in-process simulators know the network the database holds
         **overrides,
     )
 
@@ -73,6 +81,7 @@ class Api:
         self.issuer = issuer
         self.settings = settings
         self.admin = self.token(Role.FINANCE_ADMIN)
+        self.runtime: Runtime | None = None  # the in-process server's, for its simulators
 
     def token(
         self,
@@ -135,6 +144,43 @@ async def api(
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
         assert runtime.issuer is not None
         yield Api(client, seeded_database.backend, runtime.issuer, settings)
+    await runtime.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def workflow_database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    network: seed.DemoNetwork,
+) -> AsyncIterator[Database]:
+    """A seeded database of its own for the tests that submit and approve invoices, so the
+    read-side tests can keep comparing the `api` database with the seed."""
+    database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
+    engine = database.engine()
+    await migrate.upgrade(engine)
+    await seed.write(engine, network)
+    await engine.dispose()
+    yield database
+    await drop_database(database)
+
+
+@pytest.fixture(scope="session")
+async def workflow_api(
+    workflow_database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Api]:
+    """The app on `workflow_database`, suppliers linked to the ERPs as at start-up, with its
+    runtime at hand (`.runtime`) for the simulators' books and faults."""
+    settings = settings_for(workflow_database, tmp_path_factory.mktemp("workflow-data"))
+    config = load_gateway_config(settings.gateway_config)
+    runtime = Runtime.open(settings, config)
+    await runtime.connectors.link_suppliers(runtime.engine)  # as the app's lifespan does
+    app = create_app(settings, config, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
+        assert runtime.issuer is not None
+        api = Api(client, workflow_database.backend, runtime.issuer, settings)
+        api.runtime = runtime
+        yield api
     await runtime.close()
 
 

@@ -82,6 +82,11 @@ class ProblemCode(Enum):
     """The supplier is on hold, blocked or still onboarding: no new payments are scheduled."""
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     """The idempotency key was used before with a different payload."""
+    SUPPLIER_NOT_ALLOWED = "SUPPLIER_NOT_ALLOWED"
+    """A supplier's user submits invoices of its own supplier only."""
+    UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"
+    """The input names a supplier, facility, cost center or PO that does not exist, or one
+    the caller may not see (the two answer alike); an invoice cannot be kept against it."""
     # the submitted invoice itself
     NO_LINES = "NO_LINES"
     """An invoice bills at least one line."""

@@ -1,5 +1,6 @@
 """The Starlette app: GraphQL at /graphql, health probes, attachment content, the issuer."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,8 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from apgraph.domain.principal import Principal, Role
+from apgraph.domain.principal import Principal, Role, RowScope
+from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
@@ -29,8 +31,12 @@ from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
+from apgraph.services.ports import Workflow, WorkflowPolicy
 from apgraph.settings import Settings
+from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
+from apgraph.store.unit_of_work import SqlUnitOfWork
 
 IDE_TOKEN_LIFETIME = timedelta(hours=8)
 NOBODY = Principal(
@@ -62,6 +68,7 @@ class ApGraphQL(GraphQL[Context, None]):
             trace_id=getattr(request.state, "trace_id", ""),
             clock=runtime.clock,
             connectors=runtime.connectors,
+            workflow=_workflow(runtime, getattr(request.state, "trace_id", None)),
             request=request,
             response=response,
         )
@@ -91,6 +98,32 @@ class ApGraphQL(GraphQL[Context, None]):
         return HTMLResponse(html)
 
 
+def outbox_relay(runtime: Runtime) -> OutboxRelay:
+    """The relay of this process; with several workers each relays, and the outbox's
+    idempotent marking plus the consumers' dedupe by event id keep delivery at least once."""
+    return OutboxRelay(
+        outbox=OutboxRepository(runtime.engine),
+        invoices=InvoiceRepository(runtime.engine, RowScope()),
+        analytics=runtime.connectors.analytics,
+        clock=runtime.clock,
+    )
+
+
+def _workflow(runtime: Runtime, trace_id: str | None) -> Workflow:
+    """The write side of one request: its units of work carry the request's trace id."""
+    config = runtime.config
+    return Workflow(
+        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id=trace_id),
+        connectors=runtime.connectors,
+        policy=WorkflowPolicy(
+            match_rules=config.matching.rules(),
+            duplicate_window_days=config.matching.duplicate_window_days,
+            approvals=config.approvals.rules(),
+        ),
+        trace_id=trace_id,
+    )
+
+
 def create_app(
     settings: Settings, config: GatewayConfig, *, runtime: Runtime | None = None
 ) -> Starlette:
@@ -104,9 +137,19 @@ def create_app(
         app.state.runtime = Runtime.open(settings, config)
         if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
             await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
+        stop = asyncio.Event()
+        relaying = None
+        if settings.relay_interval_seconds > 0:
+            relay = outbox_relay(app.state.runtime)
+            relaying = asyncio.create_task(
+                relay.run_until(stop, interval=settings.relay_interval_seconds)
+            )
         try:
             yield
         finally:
+            stop.set()
+            if relaying is not None:
+                await relaying
             await app.state.runtime.close()
 
     schema = build_schema(

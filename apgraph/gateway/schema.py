@@ -20,7 +20,7 @@ from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.resolvers.root import Query
+from apgraph.resolvers.root import Mutation, Query
 from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.invoices import InvoiceType
 from apgraph.schema.payments import PaymentType
@@ -60,7 +60,7 @@ def build_schema(
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
-    schema = QuietSchema(query=Query, types=NODE_TYPES, extensions=extensions)
+    schema = QuietSchema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions)
     enforce(schema._schema, config.access)
     return schema
 

@@ -4,9 +4,11 @@ import strawberry
 
 from apgraph.resolvers import audit as audit_reads
 from apgraph.resolvers import connectors as connector_reads
+from apgraph.resolvers import events as event_reads
 from apgraph.resolvers import exceptions as exception_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
+from apgraph.resolvers import mutations as mutation_resolvers
 from apgraph.resolvers import nodes as node_reads
 from apgraph.resolvers import payments as payment_reads
 from apgraph.resolvers import purchasing as purchasing_reads
@@ -42,6 +44,10 @@ class Query:
     payment = strawberry.field(resolver=payment_reads.payment)
     payments = strawberry.field(resolver=payment_reads.payments)
 
+    invoice_events = strawberry.field(
+        resolver=event_reads.invoice_events,
+        description="One invoice's events, oldest first; null if unknown or not yours.",
+    )
     exception_queue = strawberry.field(
         resolver=exception_reads.exception_queue,
         description="Invoices in EXCEPTION waiting for an approver, oldest ID first.",
@@ -66,4 +72,32 @@ class Query:
     migration_differences = strawberry.field(
         resolver=connector_reads.migration_differences,
         description="What the cloud ERP's shadow postings booked otherwise, newest first.",
+    )
+
+
+@strawberry.type
+class Mutation:
+    submit_invoice = strawberry.mutation(
+        resolver=mutation_resolvers.submit_invoice,
+        description="Validates, stores and matches an invoice; posts it or routes it to approvers.",
+    )
+    approve_invoice = strawberry.mutation(
+        resolver=mutation_resolvers.approve_invoice,
+        description="One approval of an exception; the last one needed posts the invoice.",
+    )
+    reject_invoice = strawberry.mutation(
+        resolver=mutation_resolvers.reject_invoice,
+        description="Rejects an exception for good; the reason goes to the supplier.",
+    )
+    hold_invoice = strawberry.mutation(
+        resolver=mutation_resolvers.hold_invoice,
+        description="Puts an exception on hold while something is sorted out.",
+    )
+    release_invoice = strawberry.mutation(
+        resolver=mutation_resolvers.release_invoice,
+        description="Puts an invoice on hold back in the approvers' queue.",
+    )
+    retry_posting = strawberry.mutation(
+        resolver=mutation_resolvers.retry_posting,
+        description="Posts again an invoice whose posting failed; never books twice.",
     )

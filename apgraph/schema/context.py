@@ -8,7 +8,7 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
-from apgraph.services.ports import Clock, ConnectorViews, PageLimits, Reads
+from apgraph.services.ports import Clock, ConnectorViews, PageLimits, Reads, Workflow
 
 
 @dataclass(slots=True)
@@ -21,6 +21,7 @@ class Context:
     trace_id: str
     clock: Clock  # services and time-dependent reads take it from here, never from the wall
     connectors: ConnectorViews  # operator queries only
+    workflow: Workflow  # what mutations hand their services: units of work, connectors, policy
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     request: Any = None  # the Starlette request or websocket

@@ -6,7 +6,7 @@ The connector capabilities (`ErpPosting`, `GoodsReceipts`, `ContractPrices`, `Su
 DESIGN §6, and `apgraph/connectors/` holds one adapter per system implementing them.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
 from apgraph.domain.aging import Waiting
+from apgraph.domain.approvals import ApprovalRules
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry, AuditEvent
 from apgraph.domain.codes import ConnectorCode
@@ -37,6 +38,7 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.matching.match import BilledInvoice
+from apgraph.domain.matching.rules import MatchRules
 from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
 from apgraph.domain.purchasing import (
     ContractPrice,
@@ -210,6 +212,12 @@ class ExceptionQueueReader(Protocol):
     async def reason_counts(self, where: ExceptionFilter) -> Sequence[ReasonCount]: ...
 
 
+class InvoiceEventReader(Protocol):
+    async def of_invoice(self, invoice_id: str) -> Sequence["OutboxRecord"]:
+        """One invoice's events, oldest first; callers check the invoice is theirs to see."""
+        ...
+
+
 class Reads(Protocol):
     """Every reader of one request, each already scoped to the caller's rows."""
 
@@ -229,6 +237,8 @@ class Reads(Protocol):
     def audit(self) -> AuditReader: ...
     @property
     def exceptions(self) -> ExceptionQueueReader: ...
+    @property
+    def events(self) -> InvoiceEventReader: ...
 
 
 class Clock(Protocol):
@@ -536,6 +546,14 @@ class InvoiceWriter(Protocol):
     async def add_history(self, changes: Sequence[StatusChange]) -> None: ...
     async def add_approval(self, approval: Approval) -> None: ...
 
+    async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
+        """The invoice's status changes, oldest first, as this transaction sees them."""
+        ...
+
+    async def approvals(self, invoice_id: InvoiceId) -> Sequence[Approval]:
+        """The invoice's decisions, oldest first, as this transaction sees them."""
+        ...
+
     async def replace_exceptions(
         self, invoice_id: InvoiceId, exceptions: Sequence[InvoiceException]
     ) -> None:
@@ -634,3 +652,39 @@ class Outbox(Protocol):
     async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
         """Records with a higher sequence, published or not, lowest first: replay a cursor."""
         ...
+
+
+# --- the invoice workflow's dependencies (what the composition root hands its services) ----
+
+
+class WorkflowConnectors(Protocol):
+    """The systems the invoice workflow calls: the ERP router, materials and sourcing."""
+
+    @property
+    def erp(self) -> ErpPosting: ...
+    @property
+    def goods_receipts(self) -> GoodsReceipts: ...
+    @property
+    def contract_prices(self) -> ContractPrices: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowPolicy:
+    """gateway.yaml's `matching` and `approvals` sections as the domain takes them."""
+
+    match_rules: MatchRules
+    duplicate_window_days: int
+    approvals: ApprovalRules
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """What a mutation resolver hands its service; one per request, built by the gateway.
+
+    `unit_of_work` makes a fresh, single-use unit of work carrying the request's trace id.
+    """
+
+    unit_of_work: Callable[[], UnitOfWork]
+    connectors: WorkflowConnectors
+    policy: WorkflowPolicy
+    trace_id: str | None

@@ -23,7 +23,12 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.store import counters
-from apgraph.store.invoices import invoice_from_row, invoice_line_from_row
+from apgraph.store.invoices import (
+    approval_from_row,
+    invoice_from_row,
+    invoice_line_from_row,
+    status_change_from_row,
+)
 from apgraph.store.tables import (
     InvoiceApprovalRow,
     InvoiceExceptionRow,
@@ -40,6 +45,8 @@ _PREFIX = f"{EntityKind.INVOICE.prefix}-"
 _invoices = InvoiceRow.__table__.c
 _lines = InvoiceLineRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
+_changes = InvoiceStatusChangeRow.__table__.c
+_approvals = InvoiceApprovalRow.__table__.c
 
 
 def invoice_values(invoice: Invoice) -> dict[str, Any]:
@@ -93,6 +100,22 @@ class InvoiceWrites:
                     for change in changes
                 ],
             )
+
+    async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
+        found = await self.connection.execute(
+            select(InvoiceStatusChangeRow.__table__)
+            .where(_changes.invoice_id == invoice_id)
+            .order_by(_changes.sequence)
+        )
+        return [status_change_from_row(row) for row in found]
+
+    async def approvals(self, invoice_id: InvoiceId) -> Sequence[Approval]:
+        found = await self.connection.execute(
+            select(InvoiceApprovalRow.__table__)
+            .where(_approvals.invoice_id == invoice_id)
+            .order_by(_approvals.id)
+        )
+        return [approval_from_row(row) for row in found]
 
     async def add_approval(self, approval: Approval) -> None:
         await self.connection.execute(

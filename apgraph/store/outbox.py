@@ -116,6 +116,15 @@ class OutboxRepository:
                 .values(published_at=at)
             )
 
+    async def of_invoice(self, invoice_id: str) -> Sequence[OutboxRecord]:
+        """One invoice's events, oldest first; callers check the invoice is theirs to see."""
+        statement = (
+            select(OutboxRow.__table__)
+            .where(_outbox.invoice_id == invoice_id)
+            .order_by(_outbox.sequence)
+        )
+        return [record_from_row(row) for row in await fetch(self.engine, statement)]
+
     async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
         statement = (
             select(OutboxRow.__table__)

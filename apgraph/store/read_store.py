@@ -10,6 +10,7 @@ from apgraph.store.audit import AuditRepository
 from apgraph.store.exceptions import ExceptionQueueRepository
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.outbox import OutboxRepository
 from apgraph.store.payments import PaymentRepository
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.suppliers import SupplierRepository
@@ -25,6 +26,7 @@ class ReadStore:
     attachments: AttachmentRepository
     audit: AuditRepository
     exceptions: ExceptionQueueRepository
+    events: OutboxRepository
 
     @classmethod
     def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
@@ -37,4 +39,5 @@ class ReadStore:
             attachments=AttachmentRepository(engine, scope),
             audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
             exceptions=ExceptionQueueRepository(engine, scope),
+            events=OutboxRepository(engine),  # reached only through a visible invoice
         )

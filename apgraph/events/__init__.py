@@ -1,0 +1,1 @@
+"""Events after they are committed: the outbox relay (and, later, the bus and subscriptions)."""

@@ -1,0 +1,91 @@
+"""The outbox relay: publishes committed events, at least once, in sequence order.
+
+Today its one consumer is the analytics platform's payment forecast: every `invoice.posted`
+becomes a forecast record (the invoice's total, expected on its due date). The bus and the
+subscriptions of DESIGN §5 will consume the same records. A delivery that fails leaves the
+batch unpublished, to be tried again on the next run; the analytics sink keys each batch by
+its content, so a resend after a lost answer is counted once.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from apgraph.domain.erp import ForecastRecord
+from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.domain.invoices import Invoice
+from apgraph.domain.money import at_minor_units
+from apgraph.services.ports import (
+    AnalyticsSink,
+    Clock,
+    ConnectorError,
+    InvoiceReader,
+    Outbox,
+    OutboxRecord,
+)
+
+log = logging.getLogger("apgraph.relay")
+
+POSTED = "invoice.posted"
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRun:
+    published: int
+    forecasts: int
+    failed: str | None = None  # why the batch stays pending, when it does
+
+
+def forecast_of(invoice: Invoice) -> ForecastRecord:
+    """A posted invoice is expected to be paid in full on its due date."""
+    return ForecastRecord(
+        invoice_id=InvoiceId(invoice.id),
+        supplier_id=SupplierId(invoice.supplier_id),
+        facility_id=FacilityId(invoice.facility_id),
+        currency=invoice.currency,
+        amount=at_minor_units(invoice.total, invoice.currency),  # 222.5800 → 222.58
+        expected_on=invoice.due_date,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRelay:
+    outbox: Outbox
+    invoices: InvoiceReader  # unscoped: the relay works for the system, not for a caller
+    analytics: AnalyticsSink
+    clock: Clock
+    batch_size: int = 200
+
+    async def run_once(self) -> RelayRun:
+        records = await self.outbox.pending(self.batch_size)
+        if not records:
+            return RelayRun(published=0, forecasts=0)
+        forecasts = await self._forecasts(records)
+        if forecasts:
+            try:
+                await self.analytics.send_forecasts(forecasts)
+            except ConnectorError as error:
+                log.warning(
+                    "analytics unavailable, %d events stay pending: %s", len(records), error
+                )
+                return RelayRun(published=0, forecasts=0, failed=str(error))
+        await self.outbox.mark_published([r.id for r in records], at=self.clock.now())
+        return RelayRun(published=len(records), forecasts=len(forecasts))
+
+    async def _forecasts(self, records: Sequence[OutboxRecord]) -> list[ForecastRecord]:
+        posted = [r for r in records if r.type == POSTED]
+        if not posted:
+            return []
+        found = {i.id: i for i in await self.invoices.get_many([r.invoice_id for r in posted])}
+        return [forecast_of(found[r.invoice_id]) for r in posted if r.invoice_id in found]
+
+    async def run_until(self, stop: asyncio.Event, *, interval: float) -> None:
+        """Runs batches back to back while there is work, else every `interval` seconds."""
+        while not stop.is_set():
+            run = await self.run_once()
+            if run.published < self.batch_size:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+                except TimeoutError:
+                    continue

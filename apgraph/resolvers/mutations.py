@@ -1,0 +1,138 @@
+"""The invoice workflow's mutations: arguments → command → one service call → payload.
+
+Scopes are checked per field by the gateway (gateway.yaml `access.fields`); which rows the
+caller may act on is the services' question. A malformed ID is a top-level BAD_USER_INPUT.
+"""
+
+import strawberry
+
+from apgraph.domain import ids
+from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
+from apgraph.schema.context import Info
+from apgraph.schema.errors import parse_id, parse_optional_id
+from apgraph.schema.invoice_mutations import (
+    ApproveInvoicePayload,
+    HoldInvoicePayload,
+    RejectInvoicePayload,
+    ReleaseInvoicePayload,
+    RetryPostingPayload,
+    SubmitInvoiceInput,
+    SubmitInvoicePayload,
+)
+from apgraph.services import approvals, submission
+
+
+async def submit_invoice(
+    info: Info, input: SubmitInvoiceInput, idempotency_key: str
+) -> SubmitInvoicePayload:
+    ctx = info.context
+    outcome = await submission.submit_invoice(
+        submission.SubmitInvoice(invoice=_submitted(input), idempotency_key=idempotency_key),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return SubmitInvoicePayload.from_outcome(outcome)
+
+
+async def approve_invoice(
+    info: Info, invoice_id: strawberry.ID, note: str | None = None
+) -> ApproveInvoicePayload:
+    ctx = info.context
+    outcome = await approvals.approve_invoice(
+        approvals.ApproveInvoice(invoice_id=_invoice_id(invoice_id), note=note),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return ApproveInvoicePayload.from_outcome(outcome)
+
+
+async def reject_invoice(
+    info: Info, invoice_id: strawberry.ID, reason: str
+) -> RejectInvoicePayload:
+    ctx = info.context
+    outcome = await approvals.reject_invoice(
+        approvals.RejectInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return RejectInvoicePayload.from_outcome(outcome)
+
+
+async def hold_invoice(info: Info, invoice_id: strawberry.ID, reason: str) -> HoldInvoicePayload:
+    ctx = info.context
+    outcome = await approvals.hold_invoice(
+        approvals.HoldInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return HoldInvoicePayload.from_outcome(outcome)
+
+
+async def release_invoice(
+    info: Info, invoice_id: strawberry.ID, note: str | None = None
+) -> ReleaseInvoicePayload:
+    ctx = info.context
+    outcome = await approvals.release_invoice(
+        approvals.ReleaseInvoice(invoice_id=_invoice_id(invoice_id), note=note),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return ReleaseInvoicePayload.from_outcome(outcome)
+
+
+async def retry_posting(info: Info, invoice_id: strawberry.ID) -> RetryPostingPayload:
+    ctx = info.context
+    outcome = await approvals.retry_posting(
+        approvals.RetryPosting(invoice_id=_invoice_id(invoice_id)),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return RetryPostingPayload.from_outcome(outcome)
+
+
+def _invoice_id(raw: strawberry.ID) -> ids.InvoiceId:
+    return parse_id(ids.invoice, raw, argument="invoiceId")
+
+
+def _submitted(given: SubmitInvoiceInput) -> SubmittedInvoice:
+    """IDs parsed here (malformed: BAD_USER_INPUT); every business check is the service's."""
+    return SubmittedInvoice(
+        supplier_id=parse_id(ids.supplier, given.supplier_id, argument="input.supplierId"),
+        supplier_invoice_number=given.supplier_invoice_number,
+        facility_id=parse_id(ids.facility, given.facility_id, argument="input.facilityId"),
+        cost_center_id=parse_id(
+            ids.cost_center, given.cost_center_id, argument="input.costCenterId"
+        ),
+        purchase_order_id=parse_optional_id(
+            ids.purchase_order, given.purchase_order_id, argument="input.purchaseOrderId"
+        ),
+        invoice_date=given.invoice_date,
+        currency=given.currency,
+        subtotal=given.subtotal,
+        tax=given.tax,
+        total=given.total,
+        lines=tuple(
+            SubmittedLine(
+                po_line_no=line.po_line_no,
+                description=line.description,
+                quantity=line.quantity,
+                unit_of_measure=line.unit_of_measure,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                item_id=line.item_id,
+            )
+            for line in given.lines
+        ),
+    )

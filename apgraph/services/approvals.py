@@ -1,0 +1,286 @@
+"""An approver's decisions on an invoice in EXCEPTION, and the replay of a failed posting.
+
+Row level first: an invoice outside the caller's facilities answers INVOICE_NOT_FOUND, as an
+unknown one does, so nobody learns about other facilities by probing. Then the route of
+DESIGN §4 (facility + cost center + amount, escalation after the SLA) decides who may act;
+segregation of duties and the second approver above the policy amount are the lifecycle's
+rules. Each decision is one unit of work that locks the invoice row first, so two approvers
+acting at once are decided one after the other: the second sees the first's approval, and
+only the approval that completes the set leads to a posting (posting.py).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from apgraph.domain import lifecycle
+from apgraph.domain.approvals import ApprovalRoute, route_exception
+from apgraph.domain.audit import AuditOutcome
+from apgraph.domain.codes import ProblemCode
+from apgraph.domain.events import InvoiceApprovalCompleted
+from apgraph.domain.ids import InvoiceId
+from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
+from apgraph.domain.lifecycle import Transition
+from apgraph.domain.principal import Principal
+from apgraph.domain.problems import DomainError, Outcome, Problem
+from apgraph.services.ports import Clock, Reads, UnitOfWork, Workflow
+from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
+from apgraph.services.recording import audit, record_transitions
+
+ID_PATH = ("invoiceId",)
+
+Command = Callable[[Invoice, ApprovalRoute, Sequence[Approval], datetime], Transition]
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveInvoice:
+    invoice_id: InvoiceId
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectInvoice:
+    invoice_id: InvoiceId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldInvoice:
+    invoice_id: InvoiceId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInvoice:
+    invoice_id: InvoiceId
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPosting:
+    invoice_id: InvoiceId
+
+
+async def approve_invoice(
+    cmd: ApproveInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
+) -> Outcome[Invoice]:
+    """Records one approval; the one that completes the set the route asks for (two distinct
+    approvers above the policy amount) posts the invoice. The submitter never approves."""
+
+    def command(
+        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
+    ) -> Transition:
+        return lifecycle.approve(
+            invoice,
+            approver=principal.subject,
+            at=at,
+            route=route,
+            decisions=decisions,
+            note=cmd.note,
+        )
+
+    return await _decide(
+        cmd.invoice_id,
+        command,
+        action="invoice.approve",
+        note=cmd.note,
+        principal=principal,
+        workflow=workflow,
+        reads=reads,
+        clock=clock,
+    )
+
+
+async def reject_invoice(
+    cmd: RejectInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
+) -> Outcome[Invoice]:
+    """EXCEPTION → REJECTED for good; the reason goes to the supplier."""
+
+    def command(
+        invoice: Invoice, route: ApprovalRoute, _: Sequence[Approval], at: datetime
+    ) -> Transition:
+        return lifecycle.reject(
+            invoice, by=principal.subject, reason=cmd.reason, at=at, route=route
+        )
+
+    return await _decide(
+        cmd.invoice_id,
+        command,
+        action="invoice.reject",
+        note=cmd.reason.strip() or None,
+        principal=principal,
+        workflow=workflow,
+        reads=reads,
+        clock=clock,
+    )
+
+
+async def hold_invoice(
+    cmd: HoldInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
+) -> Outcome[Invoice]:
+    """EXCEPTION → ON_HOLD while something is sorted out with the supplier."""
+
+    def command(
+        invoice: Invoice, route: ApprovalRoute, _: Sequence[Approval], at: datetime
+    ) -> Transition:
+        return lifecycle.hold(invoice, by=principal.subject, reason=cmd.reason, at=at, route=route)
+
+    return await _decide(
+        cmd.invoice_id,
+        command,
+        action="invoice.hold",
+        note=cmd.reason.strip() or None,
+        principal=principal,
+        workflow=workflow,
+        reads=reads,
+        clock=clock,
+    )
+
+
+async def release_invoice(
+    cmd: ReleaseInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
+) -> Outcome[Invoice]:
+    """ON_HOLD → EXCEPTION; approvals given before the hold still count."""
+
+    def command(
+        invoice: Invoice, route: ApprovalRoute, _: Sequence[Approval], at: datetime
+    ) -> Transition:
+        return lifecycle.release(invoice, by=principal.subject, at=at, route=route, note=cmd.note)
+
+    return await _decide(
+        cmd.invoice_id,
+        command,
+        action="invoice.release",
+        note=cmd.note,
+        principal=principal,
+        workflow=workflow,
+        reads=reads,
+        clock=clock,
+    )
+
+
+async def retry_posting(
+    cmd: RetryPosting, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
+) -> Outcome[Invoice]:
+    """Posts again, under the invoice's one posting key, an invoice whose posting failed (or
+    was interrupted: MATCHED, or approved in EXCEPTION). The ERP answers a repeat with the
+    first document, so a replay never books twice. Still down: it stays POSTING_FAILED."""
+    at = clock.now()
+    async with workflow.unit_of_work() as uow:
+        invoice = await _visible(uow, cmd.invoice_id, principal)
+        if invoice is None:
+            return _not_found(cmd.invoice_id)
+        route = None
+        if invoice.status is InvoiceStatus.EXCEPTION:
+            route = await _route(uow, reads, invoice, workflow, at)
+            if route is None:
+                return _not_found(cmd.invoice_id)
+        try:
+            if invoice.status not in POSTABLE:
+                raise DomainError.of(
+                    ProblemCode.ILLEGAL_TRANSITION,
+                    f"cannot retry posting of {invoice.id} while it is {invoice.status.value}",
+                )
+            if invoice.status is not InvoiceStatus.POSTING_FAILED:
+                decisions = await uow.invoices.approvals(invoice.id)
+                lifecycle.check_postable(invoice, route=route, decisions=decisions)
+        except DomainError as error:
+            return Outcome.failed(error.problem.at(*ID_PATH))
+        posting_key = await posting_key_of(uow, invoice.id)
+    posted = await post_and_record(
+        invoice,
+        posting_key=posting_key,
+        route=route,
+        workflow=workflow,
+        principal=principal,
+        clock=clock,
+    )
+    return Outcome.succeeded(posted)
+
+
+async def _decide(
+    invoice_id: InvoiceId,
+    command: Command,
+    *,
+    action: str,
+    note: str | None,
+    principal: Principal,
+    workflow: Workflow,
+    reads: Reads,
+    clock: Clock,
+) -> Outcome[Invoice]:
+    at = clock.now()
+    async with workflow.unit_of_work() as uow:
+        invoice = await _visible(uow, invoice_id, principal)
+        route = await _route(uow, reads, invoice, workflow, at) if invoice else None
+        if invoice is None or route is None:
+            return _not_found(invoice_id)
+        decisions = await uow.invoices.approvals(invoice.id)
+        try:
+            transition = command(invoice, route, decisions, at)
+        except DomainError as error:
+            path = ("reason",) if error.problem.code is ProblemCode.REASON_REQUIRED else ID_PATH
+            return Outcome.failed(error.problem.at(*path))
+        history = await uow.invoices.history(invoice.id)
+        await record_transitions(
+            uow,
+            [transition],
+            actor=principal.subject,
+            at=at,
+            history_so_far=len(history),
+            note=note,
+        )
+        await audit(
+            uow,
+            principal=principal,
+            action=action,
+            invoice=invoice,
+            outcome=AuditOutcome.SUCCEEDED,
+            detail=f"{invoice.status.value} → {transition.invoice.status.value}",
+            trace_id=workflow.trace_id,
+            at=at,
+        )
+        posting_key = await posting_key_of(uow, invoice.id)
+        await uow.commit()
+    if not any(isinstance(event, InvoiceApprovalCompleted) for event in transition.events):
+        return Outcome.succeeded(transition.invoice)
+    posted = await post_and_record(
+        transition.invoice,
+        posting_key=posting_key,
+        route=route,
+        workflow=workflow,
+        principal=principal,
+        clock=clock,
+    )
+    return Outcome.succeeded(posted)
+
+
+async def _visible(uow: UnitOfWork, invoice_id: InvoiceId, principal: Principal) -> Invoice | None:
+    """The invoice, locked; None when unknown or outside the caller's rows (the same answer)."""
+    invoice = await uow.invoices.get_for_update(invoice_id)
+    if invoice is None or not principal.row_scope.admits(
+        supplier_id=invoice.supplier_id, facility_id=invoice.facility_id
+    ):
+        return None
+    return invoice
+
+
+async def _route(
+    uow: UnitOfWork, reads: Reads, invoice: Invoice, workflow: Workflow, now: datetime
+) -> ApprovalRoute | None:
+    """Who may act now; the SLA runs from when the invoice last entered EXCEPTION."""
+    centers = await reads.facilities.cost_centers([invoice.cost_center_id])
+    if not centers:
+        return None
+    history = await uow.invoices.history(invoice.id)
+    entered = [c.at for c in history if c.to_status is InvoiceStatus.EXCEPTION]
+    waiting_since = entered[-1] if entered else invoice.received_at
+    return route_exception(
+        invoice, centers[0], workflow.policy.approvals, waiting_since=waiting_since, now=now
+    )
+
+
+def _not_found(invoice_id: InvoiceId) -> Outcome[Invoice]:
+    return Outcome.failed(
+        Problem(ProblemCode.INVOICE_NOT_FOUND, f"no invoice {invoice_id}", ID_PATH)
+    )

@@ -1,0 +1,132 @@
+"""Posting an invoice to its facility's ERP at most once, and recording how it went.
+
+The ERP is called between two units of work, never inside one: the posting ledger of the
+connectors writes through its own connection (which SQLite's single writer would block), and
+no row lock should be held across retries with backoff. At most once rests on three things:
+
+1. Each invoice has one posting key, kept on file (`remember_posting_key`) in the
+   transaction that first stores it. Every attempt (the end of a submission, the last
+   approval, `retryPosting`) posts under that key, and the ERP connectors are idempotent on
+   it: a repeat returns the first document, and an attempt whose answer was lost is looked
+   up before anything is posted again.
+2. A submission's key derives from the client's idempotency key, not from the invoice ID: a
+   unit of work that rolls back gives its invoice ID back to the counter, so after a crash
+   the same ID may name another invoice, while the client's key still names this one.
+3. The ERP's answer is recorded in a unit of work that locks the invoice row and checks its
+   status again, so two callers who both reached the ERP record one POSTED between them.
+
+A crash after the ERP booked the invoice but before its answer was recorded leaves the invoice
+MATCHED (or approved in EXCEPTION); `retryPosting` posts it again under its key and gets the
+first document back. (A resubmission under the same idempotency key only reports it: it
+cannot tell an interrupted posting from one still under way.)
+"""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from apgraph.domain import lifecycle
+from apgraph.domain.approvals import ApprovalRoute
+from apgraph.domain.audit import AuditOutcome
+from apgraph.domain.erp import ErpDocumentRef
+from apgraph.domain.ids import InvoiceId
+from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
+from apgraph.domain.lifecycle import Transition
+from apgraph.domain.principal import Principal
+from apgraph.domain.problems import DomainError
+from apgraph.services.ports import Clock, ConnectorError, UnitOfWork, Workflow
+from apgraph.services.recording import audit, record_transitions
+
+POSTING_KEYS = "apgraph.erp-posting"  # the idempotency scope that keeps each invoice's key
+POSTABLE = frozenset({InvoiceStatus.MATCHED, InvoiceStatus.EXCEPTION, InvoiceStatus.POSTING_FAILED})
+
+
+def submission_posting_key(scope: str, idempotency_key: str) -> str:
+    """The ERP key of an invoice submitted under (scope, key): stable across crashes."""
+    digest = hashlib.sha256(f"{scope}\0{idempotency_key}".encode()).hexdigest()
+    return f"sub-{digest[:40]}"
+
+
+async def remember_posting_key(
+    uow: UnitOfWork, invoice_id: InvoiceId, key: str, *, at: datetime
+) -> None:
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
+    await uow.idempotency.put(
+        POSTING_KEYS, invoice_id, fingerprint=fingerprint, result_ref=key, at=at
+    )
+
+
+async def posting_key_of(uow: UnitOfWork, invoice_id: InvoiceId) -> str:
+    """The key on file; an invoice stored without one (the seed) posts under its own ID,
+    which is stable once committed."""
+    record = await uow.idempotency.get(POSTING_KEYS, invoice_id)
+    return record.result_ref if record is not None else invoice_id
+
+
+async def post_and_record(
+    invoice: Invoice,
+    *,
+    posting_key: str,
+    route: ApprovalRoute | None,
+    workflow: Workflow,
+    principal: Principal,
+    clock: Clock,
+) -> Invoice:
+    """Posts `invoice` (committed MATCHED, approved EXCEPTION or POSTING_FAILED) and records
+    POSTED, or POSTING_FAILED with an `invoice.posting_failed` event when the ERP stayed down
+    past its retries or refused. Returns the invoice as it stands afterwards; when another
+    caller recorded the posting first, as that caller left it."""
+    document: ErpDocumentRef | None = None
+    failure: ConnectorError | None = None
+    try:
+        document = await workflow.connectors.erp.post_invoice(invoice, idempotency_key=posting_key)
+    except ConnectorError as error:
+        failure = error
+    at = clock.now()
+    async with workflow.unit_of_work() as uow:
+        current = await uow.invoices.get_for_update(invoice.id)
+        if current is None:
+            raise LookupError(f"{invoice.id} vanished between its commit and its posting")
+        if current.status not in POSTABLE:
+            return current
+        decisions = await uow.invoices.approvals(current.id)
+        try:
+            transition = _after_erp(current, document, failure, route, decisions, at)
+        except DomainError:
+            return current  # no longer postable (e.g. rejected meanwhile); nothing to record
+        history = await uow.invoices.history(current.id)
+        await record_transitions(
+            uow, [transition], actor=principal.subject, at=at, history_so_far=len(history)
+        )
+        await audit(
+            uow,
+            principal=principal,
+            action="invoice.post",
+            invoice=current,
+            outcome=AuditOutcome.SUCCEEDED if document else AuditOutcome.FAILED,
+            detail=document.reference if document else (failure.code.value if failure else None),
+            trace_id=workflow.trace_id,
+            at=at,
+        )
+        await uow.commit()
+    return transition.invoice
+
+
+def _after_erp(
+    invoice: Invoice,
+    document: ErpDocumentRef | None,
+    failure: ConnectorError | None,
+    route: ApprovalRoute | None,
+    decisions: Sequence[Approval],
+    at: datetime,
+) -> Transition:
+    if document is None:
+        reason = failure.code.value if failure is not None else "no answer"
+        return lifecycle.fail_posting(
+            invoice, reason=reason, at=at, route=route, decisions=decisions
+        )
+    if invoice.status is InvoiceStatus.POSTING_FAILED:
+        return lifecycle.retry_posting(invoice, erp_document_ref=document.reference, at=at)
+    return lifecycle.post(
+        invoice, erp_document_ref=document.reference, at=at, route=route, decisions=decisions
+    )

@@ -1,0 +1,345 @@
+"""submitInvoice: check, store, validate, match, then post or send to an approver (DESIGN §4).
+
+A submission the input checks refuse, or one a supplier's user makes for another supplier,
+leaves no trace. Everything else is stored in one unit of work: the invoice, each status it
+went through with its event in the outbox, its validation codes or match findings, the
+idempotency key and the audit entry. An invalid invoice is a successful submission whose
+invoice is REJECTED with every code; one with match findings waits in EXCEPTION for the
+approvers `route_exception` names. A clean match is posted afterwards (see posting.py for
+why the ERP is called between two units of work, and how that posts at most once).
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from apgraph.domain import lifecycle
+from apgraph.domain.approvals import ApprovalRoute, route_exception
+from apgraph.domain.audit import AuditOutcome
+from apgraph.domain.codes import ProblemCode
+from apgraph.domain.facilities import CostCenter
+from apgraph.domain.ids import InvoiceId
+from apgraph.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
+from apgraph.domain.lifecycle import Transition
+from apgraph.domain.matching.match import MatchResult, match_invoice
+from apgraph.domain.principal import Principal
+from apgraph.domain.problems import Outcome, Problem
+from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
+from apgraph.domain.submission import SubmittedInvoice, check_input
+from apgraph.domain.suppliers import Supplier
+from apgraph.domain.validation import ValidationFacts, validate_invoice
+from apgraph.services.ports import (
+    Clock,
+    ConnectorError,
+    IdempotencyRecord,
+    Reads,
+    UnitOfWork,
+    Workflow,
+    WorkflowConnectors,
+)
+from apgraph.services.posting import (
+    post_and_record,
+    remember_posting_key,
+    submission_posting_key,
+)
+from apgraph.services.recording import audit, record_transitions
+
+MAX_IDEMPOTENCY_KEY = 128  # characters, as the key store keeps them
+KEY_PATH = ("idempotencyKey",)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitInvoice:
+    invoice: SubmittedInvoice
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the submission is checked and matched against, read before the unit of work."""
+
+    supplier: Supplier | None
+    order: PurchaseOrder | None
+    order_lines: Sequence[PurchaseOrderLine] | None  # None: no PO, or not one the caller sees
+    cost_center: CostCenter | None
+    receipts: Sequence[GoodsReceipt] | None  # None: materials management is down
+    contracts: Sequence[ContractPrice] | None  # None: sourcing is down
+
+
+async def submit_invoice(
+    cmd: SubmitInvoice,
+    *,
+    principal: Principal,
+    workflow: Workflow,
+    reads: Reads,
+    clock: Clock,
+) -> Outcome[Invoice]:
+    """The invoice as it stands after submission: REJECTED, EXCEPTION, VALIDATED (materials
+    management down), POSTED or POSTING_FAILED.
+
+    Idempotent per caller (client id, else subject) and key: the same key with the same
+    payload returns the first result, with another payload IDEMPOTENCY_KEY_REUSED. Reads go
+    through `reads`, scoped to the caller, so another supplier's PO answers UNKNOWN_REFERENCE
+    exactly as a PO that does not exist.
+    """
+    submitted = cmd.invoice
+    if refused := _refusal(cmd, principal):
+        return Outcome.failed(refused)
+    at = clock.now()
+    order, order_lines = await _purchase_order(reads, submitted)
+    facts = await _facts(reads, workflow.connectors, submitted, order, order_lines)
+    problems = (
+        *await _unknown_references(reads, submitted, facts),
+        *check_input(submitted, order_lines=order_lines, at=at),
+    )
+    if problems:
+        return Outcome.failed(*problems)
+    scope = principal.client_id or principal.subject
+    fingerprint = _fingerprint(submitted)
+    posting_key = submission_posting_key(scope, cmd.idempotency_key)
+    stored: tuple[Invoice, ApprovalRoute | None] | None = None
+    async with workflow.unit_of_work() as uow:
+        on_file = await uow.idempotency.get(scope, cmd.idempotency_key)
+        if on_file is None:
+            invoice_id = await uow.invoices.next_id()
+            on_file = await uow.idempotency.put(
+                scope, cmd.idempotency_key, fingerprint=fingerprint, result_ref=invoice_id, at=at
+            )
+            if on_file.result_ref == invoice_id:  # the key is ours: this request does the work
+                await remember_posting_key(uow, invoice_id, posting_key, at=at)
+                stored = await _store(uow, submitted, facts, invoice_id, principal, workflow, at)
+                await uow.commit()
+        if stored is None:
+            if on_file.fingerprint != fingerprint:
+                return Outcome.failed(
+                    Problem(
+                        ProblemCode.IDEMPOTENCY_KEY_REUSED,
+                        "this idempotency key was used for another invoice; use a new key",
+                        KEY_PATH,
+                    )
+                )
+            return Outcome.succeeded(await _first_result(uow, on_file))
+    invoice, route = stored
+    if invoice.status is not InvoiceStatus.MATCHED:
+        return Outcome.succeeded(invoice)
+    posted = await post_and_record(
+        invoice,
+        posting_key=posting_key,
+        route=route,
+        workflow=workflow,
+        principal=principal,
+        clock=clock,
+    )
+    return Outcome.succeeded(posted)
+
+
+def _refusal(cmd: SubmitInvoice, principal: Principal) -> Problem | None:
+    key = cmd.idempotency_key
+    if not key.strip():
+        return Problem(ProblemCode.FIELD_REQUIRED, "must not be blank", KEY_PATH)
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        return Problem(
+            ProblemCode.FIELD_TOO_LONG, f"at most {MAX_IDEMPOTENCY_KEY} characters", KEY_PATH
+        )
+    supplier_id = cmd.invoice.supplier_id
+    if principal.supplier_id is not None and supplier_id != principal.supplier_id:
+        # said alike for any other supplier, existing or not: nothing to learn by probing
+        return Problem(
+            ProblemCode.SUPPLIER_NOT_ALLOWED,
+            "you submit invoices of your own supplier only",
+            ("input", "supplierId"),
+        )
+    return None
+
+
+async def _purchase_order(
+    reads: Reads, submitted: SubmittedInvoice
+) -> tuple[PurchaseOrder | None, Sequence[PurchaseOrderLine] | None]:
+    if submitted.purchase_order_id is None:
+        return None, None
+    found = await reads.purchase_orders.get_many([submitted.purchase_order_id])
+    if not found:
+        return None, None
+    lines = await reads.purchase_orders.lines_of([found[0].id])
+    return found[0], [line for _, line in lines]
+
+
+async def _unknown_references(
+    reads: Reads, submitted: SubmittedInvoice, facts: "_Facts"
+) -> list[Problem]:
+    """What the invoice names but the caller cannot see. The store keeps invoices only
+    against rows that exist, so such a submission is refused, not stored REJECTED; another
+    supplier's PO answers as an unknown one does."""
+    facilities = await reads.facilities.get_many([submitted.facility_id])
+    missing = [
+        ("supplierId", facts.supplier is None, submitted.supplier_id),
+        ("facilityId", not facilities, submitted.facility_id),
+        ("costCenterId", facts.cost_center is None, submitted.cost_center_id),
+        (
+            "purchaseOrderId",
+            submitted.purchase_order_id is not None and facts.order is None,
+            submitted.purchase_order_id,
+        ),
+    ]
+    return [
+        Problem(
+            ProblemCode.UNKNOWN_REFERENCE, f"no {name.removesuffix('Id')} {value}", ("input", name)
+        )
+        for name, unknown, value in missing
+        if unknown
+    ]
+
+
+async def _facts(
+    reads: Reads,
+    connectors: WorkflowConnectors,
+    submitted: SubmittedInvoice,
+    order: PurchaseOrder | None,
+    order_lines: Sequence[PurchaseOrderLine] | None,
+) -> _Facts:
+    suppliers = await reads.suppliers.get_many([submitted.supplier_id])
+    centers = await reads.facilities.cost_centers([submitted.cost_center_id])
+    receipts: Sequence[GoodsReceipt] | None = ()
+    contracts: Sequence[ContractPrice] | None = ()
+    if order is not None and order_lines is not None:
+        receipts = await _receipts(connectors, order)
+        contracts = await _contracts(connectors, submitted, order_lines)
+    return _Facts(
+        supplier=suppliers[0] if suppliers else None,
+        order=order,
+        order_lines=order_lines,
+        cost_center=centers[0] if centers else None,
+        receipts=receipts,
+        contracts=contracts,
+    )
+
+
+async def _receipts(
+    connectors: WorkflowConnectors, order: PurchaseOrder
+) -> Sequence[GoodsReceipt] | None:
+    """None when materials management cannot answer: the invoice then waits in VALIDATED."""
+    try:
+        return await connectors.goods_receipts.receipts_for(order.id)
+    except ConnectorError:
+        return None
+
+
+async def _contracts(
+    connectors: WorkflowConnectors,
+    submitted: SubmittedInvoice,
+    order_lines: Sequence[PurchaseOrderLine],
+) -> Sequence[ContractPrice] | None:
+    """The contracts of the billed items on the invoice date; None when sourcing is down."""
+    billed = {line.po_line_no for line in submitted.lines}
+    items = sorted({line.item_id for line in order_lines if line.line_no in billed})
+    found = []
+    try:
+        for item_id in items:
+            contract = await connectors.contract_prices.price_for(
+                supplier_id=submitted.supplier_id, item_id=item_id, on=submitted.invoice_date
+            )
+            if contract is not None:
+                found.append(contract)
+    except ConnectorError:
+        return None
+    return found
+
+
+async def _store(
+    uow: UnitOfWork,
+    submitted: SubmittedInvoice,
+    facts: _Facts,
+    invoice_id: InvoiceId,
+    principal: Principal,
+    workflow: Workflow,
+    at: datetime,
+) -> tuple[Invoice, ApprovalRoute | None]:
+    """Receives, validates and matches the invoice, and writes all of it into `uow`."""
+    supplier = facts.supplier
+    received = lifecycle.receive(
+        submitted,
+        invoice_id=invoice_id,
+        submitted_by=principal.subject,
+        payment_terms=supplier.payment_terms if supplier else None,
+        at=at,
+    )
+    lines = submitted.invoice_lines()
+    await uow.invoices.add(received.invoice, lines)
+    on_file = await uow.invoices.earlier_of_supplier(
+        submitted.supplier_id, excluding=received.invoice.id
+    )
+    reasons = validate_invoice(
+        submitted,
+        ValidationFacts(supplier, facts.order, facts.cost_center, on_file),
+        duplicate_window_days=workflow.policy.duplicate_window_days,
+    )
+    transitions: list[Transition] = [received, lifecycle.validate(received.invoice, reasons, at=at)]
+    route = None
+    if transitions[-1].invoice.status is InvoiceStatus.VALIDATED:
+        result = await _match(uow, transitions[-1].invoice, lines, facts, workflow)
+        if result is not None:
+            transitions.append(lifecycle.match(transitions[-1].invoice, result, at=at))
+    invoice = transitions[-1].invoice
+    if invoice.status is InvoiceStatus.EXCEPTION and facts.cost_center is not None:
+        route = route_exception(
+            invoice, facts.cost_center, workflow.policy.approvals, waiting_since=at, now=at
+        )
+    await record_transitions(uow, transitions, actor=principal.subject, at=at, history_so_far=0)
+    codes = [reason.code for transition in transitions for reason in transition.reasons]
+    detail = " ".join([invoice.status.value, *dict.fromkeys(codes)])
+    if route is not None:
+        detail += f"; routed to {', '.join(route.approvers)}"
+    await audit(
+        uow,
+        principal=principal,
+        action="invoice.submit",
+        invoice=invoice,
+        entity_ids=[invoice.purchase_order_id] if invoice.purchase_order_id else [],
+        outcome=AuditOutcome.SUCCEEDED,
+        detail=detail,
+        trace_id=workflow.trace_id,
+        at=at,
+    )
+    return invoice, route
+
+
+async def _match(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    facts: _Facts,
+    workflow: Workflow,
+) -> MatchResult | None:
+    if invoice.purchase_order_id is None:
+        return MatchResult(())
+    billed_before = await uow.invoices.billed_per_po_line(
+        invoice.purchase_order_id, excluding=invoice.id
+    )
+    return match_invoice(
+        invoice,
+        lines,
+        order_lines=facts.order_lines or (),
+        receipts=facts.receipts,
+        billed_before=billed_before,
+        contracts=facts.contracts,
+        rules=workflow.policy.match_rules,
+    )
+
+
+async def _first_result(uow: UnitOfWork, on_file: IdempotencyRecord) -> Invoice:
+    """As it stands now. MATCHED means its posting is under way, or was interrupted by a
+    crash; it is not posted again from here, where it would race the first request's
+    posting: `retryPosting` finishes an interrupted one under the same key."""
+    invoice_id = InvoiceId(on_file.result_ref)
+    first = await uow.invoices.get_for_update(invoice_id)
+    if first is None:
+        raise LookupError(f"idempotency key {on_file.key!r} names {invoice_id}, which is gone")
+    return first
+
+
+def _fingerprint(submitted: SubmittedInvoice) -> str:
+    """Of the payload as sent: 10.0 and 10.00 differ, as the client wrote them."""
+    canonical = json.dumps(asdict(submitted), sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,146 @@
+"""approveInvoice and the other approver mutations through the GraphQL API, on both databases."""
+
+import uuid
+from datetime import UTC, datetime
+
+from apgraph.domain.principal import Role
+from tests.workflow import as_input, erp_postings
+
+SUBMIT = """
+mutation($input: SubmitInvoiceInput!, $key: String!) {
+  submitInvoice(input: $input, idempotencyKey: $key) { invoice { id status } userErrors { code } }
+}
+"""
+APPROVE = """
+mutation Approve($id: ID!) {
+  approveInvoice(invoiceId: $id) { invoice { id status } userErrors { code field } }
+}
+"""
+HOLD = """
+mutation Hold($id: ID!, $reason: String!) {
+  holdInvoice(invoiceId: $id, reason: $reason) { invoice { status } userErrors { code field } }
+}
+"""
+RELEASE = """
+mutation Release($id: ID!) {
+  releaseInvoice(invoiceId: $id) { invoice { status } userErrors { code field } }
+}
+"""
+REJECT = """
+mutation Reject($id: ID!, $reason: String!) {
+  rejectInvoice(invoiceId: $id, reason: $reason) { invoice { status } userErrors { code field } }
+}
+"""
+STATUS = "query($id: ID!) { invoice(id: $id) { status approvals { decision } } }"
+
+
+async def exception_at(workflow_api, orders, *, token=None):
+    """A fresh invoice in EXCEPTION (QTY_VARIANCE), submitted by its supplier unless `token`."""
+    order = orders.for_exception(workflow_api.backend)
+    body = await workflow_api.data(
+        SUBMIT,
+        {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
+        token=token or workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    )
+    invoice = body["submitInvoice"]["invoice"]
+    assert invoice["status"] == "EXCEPTION"
+    return order, invoice["id"]
+
+
+def approver_token(workflow_api, subject, facility_id):
+    return workflow_api.issuer.issue(
+        subject=subject,
+        now=datetime.now(UTC),
+        claims={"roles": [Role.APPROVER.value], "facility_ids": [facility_id]},
+    ).access_token
+
+
+async def test_the_facility_approver_approves_and_the_invoice_is_posted_once(workflow_api, orders):
+    # given an exception, and the approver its cost center names
+    order, invoice_id = await exception_at(workflow_api, orders)
+    token = approver_token(workflow_api, order.approver, order.order.facility_id)
+
+    # when the approver approves it
+    body = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token)
+
+    # then it is posted, and the ERP booked it once
+    assert body["data"]["approveInvoice"] == {
+        "invoice": {"id": invoice_id, "status": "POSTED"},
+        "userErrors": [],
+    }
+    assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 1
+
+
+async def test_the_submitter_of_an_invoice_cannot_approve_it(workflow_api, orders):
+    # given an exception the finance admin submitted
+    _, invoice_id = await exception_at(workflow_api, orders, token=workflow_api.admin)
+
+    # when the admin approves it
+    body = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=workflow_api.admin)
+
+    # then the admin is refused with a stable code, and the invoice has not moved
+    assert body["data"]["approveInvoice"] == {
+        "invoice": None,
+        "userErrors": [{"code": "SUBMITTER_CANNOT_APPROVE", "field": ["invoiceId"]}],
+    }
+    invoice = (await workflow_api.data(STATUS, {"id": invoice_id}))["invoice"]
+    assert invoice == {"status": "EXCEPTION", "approvals": []}
+
+
+async def test_an_approver_of_another_facility_gets_not_found(workflow_api, orders, network):
+    order, invoice_id = await exception_at(workflow_api, orders)
+    elsewhere = next(f.id for f in network.facilities if f.id != order.order.facility_id)
+    token = workflow_api.token(Role.APPROVER, facility_ids=[elsewhere])
+
+    theirs = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token)
+    nobodys = await workflow_api.graphql(APPROVE, {"id": "INV-99999999"}, token=token)
+
+    assert theirs["data"]["approveInvoice"] == {
+        "invoice": None,
+        "userErrors": [{"code": "INVOICE_NOT_FOUND", "field": ["invoiceId"]}],
+    }
+    assert nobodys["data"] == theirs["data"]
+    assert (await workflow_api.data(STATUS, {"id": invoice_id}))["invoice"]["approvals"] == []
+
+
+async def test_a_supplier_may_not_approve_at_all(workflow_api, orders):
+    order, invoice_id = await exception_at(workflow_api, orders)
+
+    body = await workflow_api.graphql(
+        APPROVE,
+        {"id": invoice_id},
+        token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    )
+
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+async def test_a_malformed_invoice_id_is_bad_user_input(workflow_api):
+    body = await workflow_api.graphql(APPROVE, {"id": "not-an-invoice"})
+
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_hold_release_and_reject_move_the_exception(workflow_api, orders):
+    order, invoice_id = await exception_at(workflow_api, orders)
+    token = approver_token(workflow_api, order.approver, order.order.facility_id)
+
+    blank = await workflow_api.data(HOLD, {"id": invoice_id, "reason": "  "}, token=token)
+    held = await workflow_api.data(
+        HOLD, {"id": invoice_id, "reason": "asked for a credit"}, token=token
+    )
+    released = await workflow_api.data(RELEASE, {"id": invoice_id}, token=token)
+    rejected = await workflow_api.data(
+        REJECT, {"id": invoice_id, "reason": "billed twice"}, token=token
+    )
+
+    assert blank["holdInvoice"] == {
+        "invoice": None,
+        "userErrors": [{"code": "REASON_REQUIRED", "field": ["reason"]}],
+    }
+    assert [
+        held["holdInvoice"]["invoice"]["status"],
+        released["releaseInvoice"]["invoice"]["status"],
+        rejected["rejectInvoice"]["invoice"]["status"],
+    ] == ["ON_HOLD", "EXCEPTION", "REJECTED"]

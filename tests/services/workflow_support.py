@@ -1,0 +1,52 @@
+"""Calling the workflow's services directly, on the API's database and simulators."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from apgraph.domain.principal import Principal, Role
+from apgraph.services.ports import Workflow, WorkflowPolicy
+from apgraph.store.read_store import ReadStore
+from apgraph.store.unit_of_work import SqlUnitOfWork
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+CLOCK = FixedClock()
+
+
+def workflow(runtime: Any) -> Workflow:
+    config = runtime.config
+    return Workflow(
+        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id="trace-test"),
+        connectors=runtime.connectors,
+        policy=WorkflowPolicy(
+            match_rules=config.matching.rules(),
+            duplicate_window_days=config.matching.duplicate_window_days,
+            approvals=config.approvals.rules(),
+        ),
+        trace_id="trace-test",
+    )
+
+
+def reads(runtime: Any, principal: Principal) -> ReadStore:
+    return ReadStore.scoped(runtime.engine, principal.row_scope)
+
+
+def person(
+    subject: str,
+    role: Role,
+    *,
+    supplier_id: str | None = None,
+    facility_ids: Sequence[str] | None = None,
+) -> Principal:
+    return Principal(
+        subject=subject,
+        roles=frozenset({role}),
+        scopes=frozenset({"invoices:read", "invoices:submit", "invoices:approve"}),
+        supplier_id=supplier_id,  # type: ignore[arg-type]
+        facility_ids=frozenset(facility_ids) if facility_ids is not None else None,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,258 @@
+"""Fresh invoices for the workflow's tests: each test bills a PO no other test has billed.
+
+The API database lives for the whole session (once per backend), and quantities are
+cumulative per PO line, so a test that shared a PO would depend on test order. `Orders`
+hands out each seeded PO once per backend; supplier invoice numbers are random.
+"""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from apgraph.domain.erp import ErpSystem
+from apgraph.domain.facilities import CostCenter
+from apgraph.domain.matching.contract import contract_on
+from apgraph.domain.money import round_half_up
+from apgraph.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
+from apgraph.domain.suppliers import Supplier, TaxTreatment
+from apgraph.store.seed import DemoNetwork
+
+Receipts = Literal["full", "partial", "none"]
+OVER_ANY_TOLERANCE = Decimal(11)  # every category's absolute quantity tolerance is at most 10
+SMALL_TOTAL = Decimal(20000)  # under the two-approver amount (25000.00), tax included
+
+
+@dataclass(frozen=True)
+class Order:
+    order: PurchaseOrder
+    lines: tuple[PurchaseOrderLine, ...]
+    received: dict[int, Decimal]
+    supplier: Supplier
+    cost_center: CostCenter
+    contract_prices: dict[str, Decimal]  # item id → the contract price valid today
+
+    @property
+    def approver(self) -> str:
+        return self.cost_center.approvers[0]
+
+    def price(self, line: PurchaseOrderLine) -> Decimal:
+        """What a clean invoice bills: never above the PO or today's contract price."""
+        return min(line.unit_price, self.contract_prices.get(line.item_id, line.unit_price))
+
+    def invoice(
+        self, quantities: dict[int, Decimal], *, number: str | None = None
+    ) -> SubmittedInvoice:
+        """An invoice that adds up (lines, tax, total) billing `quantities` per PO line."""
+        by_no = {line.line_no: line for line in self.lines}
+        lines = tuple(
+            SubmittedLine(
+                po_line_no=line_no,
+                description=by_no[line_no].description,
+                quantity=quantity,
+                unit_of_measure=by_no[line_no].unit_of_measure,
+                unit_price=self.price(by_no[line_no]),
+                amount=round_half_up(quantity * self.price(by_no[line_no]), 2),
+            )
+            for line_no, quantity in quantities.items()
+        )
+        subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+        tax = (
+            Decimal("0.00")
+            if self.supplier.tax_treatment is TaxTreatment.EXEMPT
+            else round_half_up(subtotal * self.supplier.tax_rate, 2)
+        )
+        return SubmittedInvoice(
+            supplier_id=self.supplier.id,
+            supplier_invoice_number=number or f"T-{uuid.uuid4().hex[:12]}",
+            facility_id=self.order.facility_id,
+            cost_center_id=self.order.cost_center_id,
+            purchase_order_id=self.order.id,
+            invoice_date=datetime.now(UTC).date(),
+            currency=self.order.currency,
+            subtotal=subtotal,
+            tax=tax,
+            total=subtotal + tax,
+            lines=lines,
+        )
+
+    def clean_invoice(self) -> SubmittedInvoice:
+        """Bills what was received on every line with a receipt, at PO or contract price."""
+        return self.invoice(
+            {
+                line.line_no: min(self.received[line.line_no], line.quantity)
+                for line in self.lines
+                if self.received.get(line.line_no)
+            }
+        )
+
+    def over_received_invoice(self) -> SubmittedInvoice:
+        """QTY_VARIANCE (and OVER_BILLED) on one received line, with a total one approver
+        decides on."""
+        line = self._cheapest_received()
+        return self.invoice({line.line_no: self.received[line.line_no] + OVER_ANY_TOLERANCE})
+
+    def unreceived_invoice(self) -> SubmittedInvoice:
+        """MISSING_RECEIPT: one unit of the first line, of which nothing was received."""
+        line = next(line for line in self.lines if not self.received.get(line.line_no))
+        return self.invoice({line.line_no: Decimal(1)})
+
+    def _cheapest_received(self) -> PurchaseOrderLine:
+        return min(
+            (line for line in self.lines if self.received.get(line.line_no)),
+            key=lambda line: (self.received[line.line_no] + OVER_ANY_TOLERANCE) * line.unit_price,
+        )
+
+    def over_received_total_is_small(self) -> bool:
+        if not any(self.received.get(line.line_no) for line in self.lines):
+            return False
+        line = self._cheapest_received()
+        return (self.received[line.line_no] + OVER_ANY_TOLERANCE) * line.unit_price * Decimal(
+            "1.2"
+        ) < SMALL_TOTAL
+
+
+class Orders:
+    """Each billable, never-invoiced PO of the demo network, handed out once per backend."""
+
+    def __init__(self, network: DemoNetwork) -> None:
+        today = datetime.now(UTC).date()
+        invoiced = {invoice.purchase_order_id for invoice in network.invoices}
+        lines: dict[str, list[PurchaseOrderLine]] = defaultdict(list)
+        for order_id, line in network.purchase_order_lines:
+            lines[order_id].append(line)
+        received: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for receipt in network.goods_receipts:
+            received[receipt.purchase_order_id][receipt.line_no] += receipt.quantity
+        suppliers = {supplier.id: supplier for supplier in network.suppliers}
+        centers = {center.id: center for center in network.cost_centers}
+        self._orders: list[Order] = []
+        for order in network.purchase_orders:
+            supplier = suppliers[order.supplier_id]
+            center = centers[order.cost_center_id]
+            if (
+                order.id in invoiced
+                or order.status in (PurchaseOrderStatus.CLOSED, PurchaseOrderStatus.CANCELLED)
+                or not supplier.status.may_bill
+                or not center.active
+            ):
+                continue
+            prices = {}
+            for line in lines[order.id]:
+                contract = contract_on(
+                    network.contract_prices,
+                    supplier_id=supplier.id,
+                    item_id=line.item_id,
+                    currency=order.currency,
+                    day=today,
+                )
+                if contract is not None:
+                    prices[line.item_id] = contract.unit_price
+            self._orders.append(
+                Order(
+                    order,
+                    tuple(lines[order.id]),
+                    dict(received[order.id]),
+                    supplier,
+                    center,
+                    prices,
+                )
+            )
+        self._taken: dict[str, set[str]] = defaultdict(set)
+
+    def take(
+        self,
+        backend: str,
+        receipts: Receipts,
+        *,
+        small_exception: bool = False,
+        approvers: int = 1,
+    ) -> Order:
+        for candidate in self._orders:
+            if candidate.order.id in self._taken[backend]:
+                continue
+            if _receipts_of(candidate) != receipts:
+                continue
+            if small_exception and not candidate.over_received_total_is_small():
+                continue
+            if len(candidate.cost_center.approvers) < approvers:
+                continue
+            self._taken[backend].add(candidate.order.id)
+            return candidate
+        raise LookupError(f"no untaken PO with {receipts} receipts left on {backend}")
+
+    def for_exception(self, backend: str, *, approvers: int = 1) -> Order:
+        """A PO whose over-received invoice lands in EXCEPTION for one cost-center approver
+        (`approvers`: how many the cost center names)."""
+        for receipts in ("partial", "full"):
+            try:
+                return self.take(backend, receipts, small_exception=True, approvers=approvers)
+            except LookupError:
+                continue
+        raise LookupError(f"no PO for a small exception left on {backend}")
+
+
+def any_order(orders: Orders) -> Order:
+    """A billable PO, not taken: for invoices refused or REJECTED, which never count towards
+    a PO's billed quantities."""
+    return next(order for order in orders._orders if _receipts_of(order) == "full")
+
+
+def _receipts_of(order: Order) -> Receipts:
+    if all(order.received.get(line.line_no, 0) >= line.quantity for line in order.lines):
+        return "full"
+    if not any(order.received.get(line.line_no) for line in order.lines):
+        return "none"
+    return "partial"
+
+
+def as_input(submitted: SubmittedInvoice) -> dict[str, Any]:
+    """The submitInvoice input as a client sends it: decimals as strings."""
+    return {
+        "supplierId": submitted.supplier_id,
+        "supplierInvoiceNumber": submitted.supplier_invoice_number,
+        "facilityId": submitted.facility_id,
+        "costCenterId": submitted.cost_center_id,
+        "purchaseOrderId": submitted.purchase_order_id,
+        "invoiceDate": submitted.invoice_date.isoformat(),
+        "currency": submitted.currency,
+        "subtotal": str(submitted.subtotal),
+        "tax": str(submitted.tax),
+        "total": str(submitted.total),
+        "lines": [
+            {
+                "poLineNo": line.po_line_no,
+                "description": line.description,
+                "quantity": str(line.quantity),
+                "unitOfMeasure": line.unit_of_measure,
+                "unitPrice": str(line.unit_price),
+                "amount": str(line.amount),
+            }
+            for line in submitted.lines
+        ],
+    }
+
+
+def erp_postings(runtime: Any, invoice_id: str, facility_id: str) -> int:
+    """How many documents the facility's ERP of record (its simulator) booked for the invoice.
+
+    A facility in shadow mode has the cloud ERP book a copy too; that one is not counted.
+    """
+    simulators = runtime.connectors.simulators
+    book = (
+        simulators.legacy_erp.book
+        if system_of_record(runtime, facility_id) is ErpSystem.LEGACY
+        else simulators.cloud_erp.book
+    )
+    return sum(1 for document in book.documents.values() if document.external_ref == invoice_id)
+
+
+def system_of_record(runtime: Any, facility_id: str) -> ErpSystem:
+    return runtime.connectors.erp.routes[facility_id].system_of_record
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
