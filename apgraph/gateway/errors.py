@@ -11,7 +11,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from apgraph.schema.errors import ApiError, ErrorCode
+from apgraph.schema.errors import ErrorCode
 
 log = logging.getLogger("apgraph.errors")
 
@@ -19,16 +19,27 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 def is_unexpected(error: GraphQLError) -> bool:
+    """A bug: an exception that is not a GraphQL error, raised while resolving a field.
+
+    Errors the GraphQL library raises on purpose (bad variables, a scalar that will not
+    parse) and our ApiErrors are the request's fault and keep their message.
+    """
     original = error.original_error
-    return original is not None and not isinstance(original, ApiError)
+    return (
+        original is not None and not isinstance(original, GraphQLError) and error.path is not None
+    )
 
 
 def with_code(formatted: dict[str, Any]) -> dict[str, Any]:
-    """A formatted error that carries no code is the request's fault: syntax or validation."""
+    """A formatted error that carries no code is the request's fault: a variable that does not
+    fit its type is BAD_USER_INPUT (graphql-core words all of those "Variable '$…"), anything
+    else (syntax, unknown field, limits) GRAPHQL_VALIDATION_FAILED."""
     extensions = formatted.get("extensions") or {}
     if "code" in extensions:
         return formatted
-    return {**formatted, "extensions": {**extensions, "code": VALIDATION_FAILED}}
+    bad_variable = str(formatted.get("message", "")).startswith("Variable '$")
+    code = ErrorCode.BAD_USER_INPUT.value if bad_variable else VALIDATION_FAILED
+    return {**formatted, "extensions": {**extensions, "code": code}}
 
 
 class MaskUnexpectedErrors(MaskErrors):

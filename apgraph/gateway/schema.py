@@ -13,6 +13,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
 from apgraph.gateway.access import enforce
@@ -25,6 +26,7 @@ from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.invoices import InvoiceType
 from apgraph.schema.payments import PaymentType
 from apgraph.schema.purchasing import PurchaseOrderType
+from apgraph.schema.scalars import SCALAR_MAP
 from apgraph.schema.suppliers import SupplierType
 
 CACHED_DOCUMENTS = 256  # distinct query texts whose parse and validation are kept
@@ -60,7 +62,13 @@ def build_schema(
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
-    schema = QuietSchema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions)
+    schema = QuietSchema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
     enforce(schema._schema, config.access)
     return schema
 
