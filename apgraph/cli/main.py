@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from apgraph.cli import connectors, identity
+from apgraph.cli import connectors, contracts, identity
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
 
@@ -17,6 +17,7 @@ app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts 
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 identity.register(app)
+contracts.register(app)
 connectors.register(app)
 
 
