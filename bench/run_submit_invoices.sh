@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Reseeds a PostgreSQL database, starts apgraph on it (in-process zero-latency simulators),
+# and runs bench/submit_invoices.py. Usage: bench/run_submit_invoices.sh [--invoices 400 --clients 8]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=${BENCH_DB:-apgraph_bench_submit}
+PORT=${BENCH_PORT:-8103}
+export APGRAPH_DATA_DIR="${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
+export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
+
+psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
+  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB"
+.venv/bin/apgraph seed --replace >/dev/null
+
+APGRAPH_ENVIRONMENT=production .venv/bin/apgraph serve --port "$PORT" --no-demo-data \
+  >/tmp/apgraph-bench-submit.log 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.5
+done
+
+.venv/bin/python bench/submit_invoices.py --url "http://127.0.0.1:$PORT/graphql" \
+  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --data-dir "$APGRAPH_DATA_DIR" "$@"

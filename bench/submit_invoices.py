@@ -1,0 +1,196 @@
+"""Benchmark: invoices through submitInvoice → POSTED, against a running server on PostgreSQL
+with the zero-latency simulators; prints invoices/s and p50/p99 of submitInvoice.
+
+    bench/run_submit_invoices.sh            # seeds, starts the server, runs this
+    python bench/submit_invoices.py --url http://127.0.0.1:8100/graphql \
+        --dsn postgresql://postgres@127.0.0.1:5432/apgraph_bench --data-dir /tmp/apgraph-bench-data
+
+Each invoice bills one unit of a different, fully received PO line of an active supplier, at
+the lower of the PO and contract price, with the supplier's tax: every one should match
+cleanly and post. Totals are kept distinct per supplier so none is a duplicate. Run it on a
+freshly seeded database (the wrapper does). Traffic goes to loopback only.
+"""
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from apgraph.domain.principal import Role
+from apgraph.gateway.demo_users import demo_token
+from apgraph.gateway.runtime import embedded_issuer
+from apgraph.settings import Settings
+
+SUBMIT = """
+mutation Submit($input: SubmitInvoiceInput!, $key: String!) {
+  submitInvoice(input: $input, idempotencyKey: $key) {
+    invoice { id status } userErrors { code field }
+  }
+}
+"""
+
+CANDIDATES = """
+SELECT l.purchase_order_id AS po, l.line_no, l.unit_price, l.unit_of_measure, l.item_id,
+       o.supplier_id, o.facility_id, o.cost_center_id, o.currency,
+       s.tax_treatment, s.tax_rate,
+       (SELECT min(c.unit_price) FROM contract_prices c
+         WHERE c.supplier_id = o.supplier_id AND c.item_id = l.item_id
+           AND c.currency = o.currency AND $1 BETWEEN c.valid_from AND c.valid_to) AS contract
+FROM purchase_order_lines l
+JOIN purchase_orders o ON o.id = l.purchase_order_id
+JOIN suppliers s ON s.id = o.supplier_id
+JOIN cost_centers cc ON cc.id = o.cost_center_id
+WHERE s.status = 'ACTIVE' AND cc.active AND o.status NOT IN ('CLOSED', 'CANCELLED')
+  AND (SELECT coalesce(sum(r.quantity), 0) FROM goods_receipts r
+        WHERE r.purchase_order_id = l.purchase_order_id AND r.line_no = l.line_no)
+      >= l.quantity
+  AND NOT EXISTS (SELECT 1 FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id
+        WHERE i.purchase_order_id = l.purchase_order_id AND il.po_line_no = l.line_no)
+ORDER BY o.supplier_id, l.purchase_order_id, l.line_no
+"""
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Planned:
+    supplier_id: str
+    variables: dict[str, object]
+
+
+def plan(rows: list[asyncpg.Record], *, count: int, today: date) -> list[Planned]:
+    planned: list[Planned] = []
+    totals_seen: set[tuple[str, Decimal]] = set()
+    for row in rows:
+        price = (
+            row["unit_price"]
+            if row["contract"] is None
+            else min(row["unit_price"], row["contract"])
+        )
+        amount = price.quantize(CENT, rounding=ROUND_HALF_UP)
+        if amount != price or amount <= 0:
+            continue  # keep the arithmetic exact at one unit
+        rate = row["tax_rate"] if row["tax_treatment"] == "STANDARD" else Decimal(0)
+        tax = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        total = amount + tax
+        if (row["supplier_id"], total) in totals_seen:
+            continue  # same supplier, same total, same day: that would be a duplicate
+        totals_seen.add((row["supplier_id"], total))
+        number = f"BENCH-{uuid.uuid4().hex[:10]}"
+        planned.append(
+            Planned(
+                row["supplier_id"],
+                {
+                    "key": number,
+                    "input": {
+                        "supplierId": row["supplier_id"],
+                        "supplierInvoiceNumber": number,
+                        "facilityId": row["facility_id"],
+                        "costCenterId": row["cost_center_id"],
+                        "purchaseOrderId": row["po"],
+                        "invoiceDate": today.isoformat(),
+                        "currency": row["currency"],
+                        "subtotal": str(amount),
+                        "tax": str(tax),
+                        "total": str(total),
+                        "lines": [
+                            {
+                                "poLineNo": row["line_no"],
+                                "quantity": "1",
+                                "unitOfMeasure": row["unit_of_measure"],
+                                "unitPrice": str(amount),
+                                "amount": str(amount),
+                                "itemId": row["item_id"],
+                            }
+                        ],
+                    },
+                },
+            )
+        )
+        if len(planned) == count:
+            break
+    return planned
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8100/graphql")
+    parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/apgraph_bench")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/apgraph-bench-data"))
+    parser.add_argument("--invoices", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        parser.error("the benchmark only targets servers on loopback")
+
+    today = datetime.now(UTC).date()
+    connection = await asyncpg.connect(args.dsn)
+    rows = await connection.fetch(CANDIDATES, today)
+    await connection.close()
+    planned = plan(rows, count=args.invoices, today=today)
+    if len(planned) < args.invoices:
+        parser.error(f"only {len(planned)} clean PO lines available; reseed the database")
+
+    issuer = embedded_issuer(Settings(data_dir=args.data_dir))
+    tokens = {
+        supplier: demo_token(
+            issuer, role=Role.SUPPLIER, supplier_id=supplier, now=datetime.now(UTC)
+        )
+        for supplier in {p.supplier_id for p in planned}
+    }
+    queue: asyncio.Queue[Planned] = asyncio.Queue()
+    for item in planned:
+        queue.put_nowait(item)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def client() -> None:
+            while not queue.empty():
+                item = queue.get_nowait()
+                started = time.perf_counter()
+                response = await http.post(
+                    args.url,
+                    json={"query": SUBMIT, "variables": item.variables},
+                    headers={"Authorization": f"Bearer {tokens[item.supplier_id]}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                body = response.json()
+                result = (body.get("data") or {}).get("submitInvoice") or {}
+                if result.get("userErrors"):
+                    outcomes[f"userError {result['userErrors'][0]['code']}"] += 1
+                elif result.get("invoice"):
+                    outcomes[result["invoice"]["status"]] += 1
+                else:
+                    outcomes[f"error {body.get('errors')}"[:80]] += 1
+
+        started = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for _ in range(args.clients):
+                group.create_task(client())
+        elapsed = time.perf_counter() - started
+
+    ordered = sorted(latencies)
+    posted = outcomes.get("POSTED", 0)
+    print(f"{len(planned)} invoices, {args.clients} clients, {elapsed:.1f} s")
+    print(f"outcomes: {dict(outcomes)}")
+    print(
+        f"submit → POSTED: {posted / elapsed:.1f} invoices/s   submitInvoice p50 "
+        f"{ordered[len(ordered) // 2] * 1000:.1f} ms  p99 "
+        f"{ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000:.1f} ms  "
+        f"mean {statistics.mean(latencies) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
