@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(
         default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
     )
+    rematch_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="how often invoices left VALIDATED are matched again; 0 turns it off",
+    )
+    escalation_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        le=86400,
+        description="how often exceptions past the approvals SLA are escalated; 0 turns it off",
+    )
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",

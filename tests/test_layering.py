@@ -17,7 +17,7 @@ ALLOWED = {
     "schema": {"domain", "services.ports"},
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", "services.ports"},
-    "events": {"domain", "services.ports"},
+    "events": {"domain", "services.ports", "services.periodic"},
     "simulators": {"domain", "store.seed"},  # never a connector's mapping
 }
 

@@ -116,9 +116,13 @@ class Order:
 
 
 class Orders:
-    """Each billable, never-invoiced PO of the demo network, handed out once per backend."""
+    """Each billable, never-invoiced PO of the demo network, handed out once per backend.
 
-    def __init__(self, network: DemoNetwork) -> None:
+    `already_invoiced`: the billable POs the seed has billed instead, a pool no other test
+    draws from, for tests whose invoices land in EXCEPTION whatever was billed before.
+    """
+
+    def __init__(self, network: DemoNetwork, *, already_invoiced: bool = False) -> None:
         today = datetime.now(UTC).date()
         invoiced = {invoice.purchase_order_id for invoice in network.invoices}
         lines: dict[str, list[PurchaseOrderLine]] = defaultdict(list)
@@ -134,7 +138,7 @@ class Orders:
             supplier = suppliers[order.supplier_id]
             center = centers[order.cost_center_id]
             if (
-                order.id in invoiced
+                (order.id in invoiced) is not already_invoiced
                 or order.status in (PurchaseOrderStatus.CLOSED, PurchaseOrderStatus.CANCELLED)
                 or not supplier.status.may_bill
                 or not center.active

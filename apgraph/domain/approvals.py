@@ -50,6 +50,7 @@ class Assignment:
     assignee: str
     assigned_by: str
     at: datetime
+    reason: str | None = None
 
 
 def route_exception(

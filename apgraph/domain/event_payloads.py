@@ -17,6 +17,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from apgraph.domain.events import (
     Event,
     InvoiceApprovalCompleted,
+    InvoiceEscalated,
     InvoiceMatchFailed,
     InvoicePosted,
     InvoicePostingFailed,
@@ -45,6 +46,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         InvoiceRejected,
         InvoiceMatchFailed,
         InvoiceApprovalCompleted,
+        InvoiceEscalated,
         InvoicePosted,
         InvoicePostingFailed,
         PaymentScheduled,

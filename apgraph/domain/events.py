@@ -81,6 +81,17 @@ class InvoicePostingFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceEscalated(Event):
+    """The exception waited past the approvals SLA: `approvers` (the escalation level) may
+    now decide on it too. Once per stay in EXCEPTION."""
+
+    type: ClassVar[str] = "invoice.escalated"
+
+    approvers: tuple[str, ...]
+    waiting_since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentScheduled(Event):
     type: ClassVar[str] = "payment.scheduled"
 

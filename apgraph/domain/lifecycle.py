@@ -313,16 +313,37 @@ def release(
 
 
 def reassign(
-    invoice: Invoice, *, by: str, to: str, at: datetime, route: ApprovalRoute
+    invoice: Invoice,
+    *,
+    by: str,
+    to: str,
+    at: datetime,
+    route: ApprovalRoute,
+    reason: str | None = None,
+    supervisor: bool = False,
 ) -> Transition:
-    """The exception stays in EXCEPTION, in another allowed approver's queue."""
+    """The exception stays in EXCEPTION, in another allowed approver's queue.
+
+    `by` is one of the route's approvers, or a `supervisor` (a finance admin) who dispatches
+    the queue without deciding on the invoice; never its submitter, who would otherwise pick
+    their own approver.
+    """
     _require(invoice, {S.EXCEPTION}, "reassign")
-    _allowed(by, route, invoice)
+    if by == invoice.submitted_by:
+        raise DomainError.of(ProblemCode.SUBMITTER_CANNOT_APPROVE, f"{by} submitted {invoice.id}")
+    if not supervisor:
+        _allowed(by, route, invoice)
     if to == invoice.submitted_by:
         raise DomainError.of(ProblemCode.SUBMITTER_CANNOT_APPROVE, f"{to} submitted {invoice.id}")
     _allowed(to, route, invoice)
     _aware(at)
-    assignment = Assignment(invoice_id=invoice.id, assignee=to, assigned_by=by, at=at)
+    assignment = Assignment(
+        invoice_id=invoice.id,
+        assignee=to,
+        assigned_by=by,
+        at=at,
+        reason=(reason.strip() or None) if reason is not None else None,
+    )
     return Transition(invoice, invoice.status, (), assignment=assignment)
 
 

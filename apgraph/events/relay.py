@@ -16,6 +16,7 @@ from apgraph.domain.erp import ForecastRecord
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.money import at_minor_units
+from apgraph.services.periodic import repeat_until
 from apgraph.services.ports import (
     AnalyticsSink,
     Clock,
@@ -82,10 +83,8 @@ class OutboxRelay:
 
     async def run_until(self, stop: asyncio.Event, *, interval: float) -> None:
         """Runs batches back to back while there is work, else every `interval` seconds."""
-        while not stop.is_set():
-            run = await self.run_once()
-            if run.published < self.batch_size:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
-                except TimeoutError:
-                    continue
+
+        async def more() -> bool:
+            return (await self.run_once()).published >= self.batch_size
+
+        await repeat_until(stop, more, interval=interval)

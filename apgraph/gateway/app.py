@@ -31,7 +31,9 @@ from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
+from apgraph.services.escalation import Escalator
 from apgraph.services.ports import Workflow, WorkflowPolicy
+from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
@@ -109,6 +111,24 @@ def outbox_relay(runtime: Runtime) -> OutboxRelay:
     )
 
 
+def rematcher(runtime: Runtime) -> Rematcher:
+    """The re-match loop of this process: it works for the system, so it reads unscoped."""
+    return Rematcher(
+        workflow=_workflow(runtime, None),
+        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        clock=runtime.clock,
+    )
+
+
+def escalator(runtime: Runtime) -> Escalator:
+    """The escalation loop of this process: it works for the system, so it reads unscoped."""
+    return Escalator(
+        workflow=_workflow(runtime, None),
+        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        clock=runtime.clock,
+    )
+
+
 def _workflow(runtime: Runtime, trace_id: str | None) -> Workflow:
     """The write side of one request: its units of work carry the request's trace id."""
     config = runtime.config
@@ -138,18 +158,32 @@ def create_app(
         if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
             await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
         stop = asyncio.Event()
-        relaying = None
+        background = []
         if settings.relay_interval_seconds > 0:
             relay = outbox_relay(app.state.runtime)
-            relaying = asyncio.create_task(
-                relay.run_until(stop, interval=settings.relay_interval_seconds)
+            background.append(
+                asyncio.create_task(relay.run_until(stop, interval=settings.relay_interval_seconds))
+            )
+        if settings.rematch_interval_seconds > 0:
+            rematch = rematcher(app.state.runtime)
+            background.append(
+                asyncio.create_task(
+                    rematch.run_until(stop, interval=settings.rematch_interval_seconds)
+                )
+            )
+        if settings.escalation_interval_seconds > 0:
+            escalation = escalator(app.state.runtime)
+            background.append(
+                asyncio.create_task(
+                    escalation.run_until(stop, interval=settings.escalation_interval_seconds)
+                )
             )
         try:
             yield
         finally:
             stop.set()
-            if relaying is not None:
-                await relaying
+            for task in background:
+                await task
             await app.state.runtime.close()
 
     schema = build_schema(

@@ -17,7 +17,8 @@ from apgraph.services.ports import ExceptionFilter
 async def _filter(
     info: Info, facility_id: strawberry.ID | None, reason: MatchCode | None, assigned_to: str | None
 ) -> ExceptionFilter:
-    """`assigned_to`: an approver's user id; the queue of the cost centers they approve for."""
+    """`assigned_to`: an approver's user id; their queue is what is currently assigned to them
+    (reassignException), plus what was never assigned at the cost centers they approve for."""
     cost_center_ids = None
     if assigned_to is not None:
         approved = await info.context.store.facilities.cost_centers_approved_by(assigned_to)
@@ -26,6 +27,7 @@ async def _filter(
         facility_id=parse_optional_id(ids.facility, facility_id, argument="facilityId"),
         reason=reason.value if reason else None,
         cost_center_ids=cost_center_ids,
+        assignee=assigned_to,
     )
 
 

@@ -13,6 +13,7 @@ from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoice_mutations import (
     ApproveInvoicePayload,
     HoldInvoicePayload,
+    ReassignExceptionPayload,
     RejectInvoicePayload,
     ReleaseInvoicePayload,
     RetryPostingPayload,
@@ -88,6 +89,22 @@ async def release_invoice(
         clock=ctx.clock,
     )
     return ReleaseInvoicePayload.from_outcome(outcome)
+
+
+async def reassign_exception(
+    info: Info, invoice_id: strawberry.ID, assignee: str, reason: str | None = None
+) -> ReassignExceptionPayload:
+    ctx = info.context
+    outcome = await approvals.reassign_exception(
+        approvals.ReassignException(
+            invoice_id=_invoice_id(invoice_id), assignee=assignee, reason=reason
+        ),
+        principal=ctx.principal,
+        workflow=ctx.workflow,
+        reads=ctx.store,
+        clock=ctx.clock,
+    )
+    return ReassignExceptionPayload.from_outcome(outcome)
 
 
 async def retry_posting(info: Info, invoice_id: strawberry.ID) -> RetryPostingPayload:

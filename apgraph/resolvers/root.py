@@ -97,6 +97,10 @@ class Mutation:
         resolver=mutation_resolvers.release_invoice,
         description="Puts an invoice on hold back in the approvers' queue.",
     )
+    reassign_exception = strawberry.mutation(
+        resolver=mutation_resolvers.reassign_exception,
+        description="Moves an exception to another allowed approver's queue; decides nothing.",
+    )
     retry_posting = strawberry.mutation(
         resolver=mutation_resolvers.retry_posting,
         description="Posts again an invoice whose posting failed; never books twice.",

@@ -92,6 +92,11 @@ class ReleaseInvoicePayload(InvoicePayload):
     pass
 
 
+@strawberry.type(name="ReassignExceptionPayload")
+class ReassignExceptionPayload(InvoicePayload):
+    pass
+
+
 @strawberry.type(name="RetryPostingPayload")
 class RetryPostingPayload(InvoicePayload):
     pass

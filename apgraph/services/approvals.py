@@ -21,7 +21,7 @@ from apgraph.domain.events import InvoiceApprovalCompleted
 from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
-from apgraph.domain.principal import Principal
+from apgraph.domain.principal import Principal, Role
 from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.services.ports import Clock, Reads, UnitOfWork, Workflow
 from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
@@ -54,6 +54,13 @@ class HoldInvoice:
 class ReleaseInvoice:
     invoice_id: InvoiceId
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReassignException:
+    invoice_id: InvoiceId
+    assignee: str
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,71 @@ async def release_invoice(
         reads=reads,
         clock=clock,
     )
+
+
+async def reassign_exception(
+    cmd: ReassignException,
+    *,
+    principal: Principal,
+    workflow: Workflow,
+    reads: Reads,
+    clock: Clock,
+) -> Outcome[Invoice]:
+    """Moves an exception to another approver's queue; it stays in EXCEPTION.
+
+    Who may: an approver the route allows on this invoice now (going on leave, handing it to
+    the colleague who knows the supplier), or a finance admin, who dispatches every
+    facility's queue without being on the route (assigning decides nothing; the assignee
+    still needs the route to approve). Never the submitter, who would otherwise pick their
+    own approver. The assignee must be one the route allows, so an exception never lands in
+    a queue whose owner could not act on it.
+    Stored with its audit entry in one unit of work.
+    """
+    at = clock.now()
+    async with workflow.unit_of_work() as uow:
+        invoice = await _visible(uow, cmd.invoice_id, principal)
+        route = await _route(uow, reads, invoice, workflow, at) if invoice else None
+        if invoice is None or route is None:
+            return _not_found(cmd.invoice_id)
+        supervisor = Role.FINANCE_ADMIN in principal.roles
+        try:
+            transition = lifecycle.reassign(
+                invoice,
+                by=principal.subject,
+                to=cmd.assignee,
+                at=at,
+                route=route,
+                reason=cmd.reason,
+                supervisor=supervisor,
+            )
+        except DomainError as error:
+            path = _reassign_path(error, invoice, route, supervisor, principal.subject)
+            return Outcome.failed(error.problem.at(*path))
+        assert transition.assignment is not None  # reassign always assigns
+        await uow.invoices.add_assignment(transition.assignment)
+        await audit(
+            uow,
+            principal=principal,
+            action="invoice.reassign",
+            invoice=invoice,
+            outcome=AuditOutcome.SUCCEEDED,
+            detail=f"assigned to {cmd.assignee}",
+            trace_id=workflow.trace_id,
+            at=at,
+        )
+        await uow.commit()
+    return Outcome.succeeded(transition.invoice)
+
+
+def _reassign_path(
+    error: DomainError, invoice: Invoice, route: ApprovalRoute, supervisor: bool, by: str
+) -> tuple[str, ...]:
+    """A refusal of the assignee points at `assignee`; of the caller or the state, at the
+    invoice. (The caller passed when they may reassign at all: the rules lifecycle applies.)"""
+    caller_passed = by != invoice.submitted_by and (supervisor or by in route.approvers)
+    if error.problem.code is ProblemCode.ILLEGAL_TRANSITION or not caller_passed:
+        return ID_PATH
+    return ("assignee",)
 
 
 async def retry_posting(

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
 from apgraph.domain.aging import Waiting
-from apgraph.domain.approvals import ApprovalRules
+from apgraph.domain.approvals import ApprovalRules, Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry, AuditEvent
 from apgraph.domain.codes import ConnectorCode
@@ -120,6 +120,9 @@ class ExceptionFilter:
     facility_id: str | None = None
     reason: str | None = None
     cost_center_ids: frozenset[str] | None = None
+    # set: the queue of this approver, i.e. the exceptions currently assigned to them, plus
+    # those never assigned at `cost_center_ids` (the cost centers they approve for)
+    assignee: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,6 +548,9 @@ class InvoiceWriter(Protocol):
 
     async def add_history(self, changes: Sequence[StatusChange]) -> None: ...
     async def add_approval(self, approval: Approval) -> None: ...
+    async def add_assignment(self, assignment: Assignment) -> None:
+        """Puts the exception in `assignment.assignee`'s queue (the latest one counts)."""
+        ...
 
     async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
         """The invoice's status changes, oldest first, as this transaction sees them."""

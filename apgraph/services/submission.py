@@ -30,9 +30,9 @@ from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder
 from apgraph.domain.submission import SubmittedInvoice, check_input
 from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import ValidationFacts, validate_invoice
+from apgraph.services.match_facts import contracts_or_none, receipts_or_none
 from apgraph.services.ports import (
     Clock,
-    ConnectorError,
     IdempotencyRecord,
     Reads,
     UnitOfWork,
@@ -204,8 +204,14 @@ async def _facts(
     receipts: Sequence[GoodsReceipt] | None = ()
     contracts: Sequence[ContractPrice] | None = ()
     if order is not None and order_lines is not None:
-        receipts = await _receipts(connectors, order)
-        contracts = await _contracts(connectors, submitted, order_lines)
+        receipts = await receipts_or_none(connectors, order)
+        contracts = await contracts_or_none(
+            connectors,
+            supplier_id=submitted.supplier_id,
+            invoice_date=submitted.invoice_date,
+            billed_po_lines={line.po_line_no for line in submitted.lines},
+            order_lines=order_lines,
+        )
     return _Facts(
         supplier=suppliers[0] if suppliers else None,
         order=order,
@@ -214,37 +220,6 @@ async def _facts(
         receipts=receipts,
         contracts=contracts,
     )
-
-
-async def _receipts(
-    connectors: WorkflowConnectors, order: PurchaseOrder
-) -> Sequence[GoodsReceipt] | None:
-    """None when materials management cannot answer: the invoice then waits in VALIDATED."""
-    try:
-        return await connectors.goods_receipts.receipts_for(order.id)
-    except ConnectorError:
-        return None
-
-
-async def _contracts(
-    connectors: WorkflowConnectors,
-    submitted: SubmittedInvoice,
-    order_lines: Sequence[PurchaseOrderLine],
-) -> Sequence[ContractPrice] | None:
-    """The contracts of the billed items on the invoice date; None when sourcing is down."""
-    billed = {line.po_line_no for line in submitted.lines}
-    items = sorted({line.item_id for line in order_lines if line.line_no in billed})
-    found = []
-    try:
-        for item_id in items:
-            contract = await connectors.contract_prices.price_for(
-                supplier_id=submitted.supplier_id, item_id=item_id, on=submitted.invoice_date
-            )
-            if contract is not None:
-                found.append(contract)
-    except ConnectorError:
-        return None
-    return found
 
 
 async def _store(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.aging import Waiting
@@ -17,10 +17,11 @@ from apgraph.services.ports import ExceptionFilter, Page, PageRequest, ReasonCou
 from apgraph.store.invoices import invoice_from_row
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
-from apgraph.store.tables import InvoiceExceptionRow, InvoiceRow
+from apgraph.store.tables import ExceptionAssignmentRow, InvoiceExceptionRow, InvoiceRow
 
 _invoices = InvoiceRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
+_assigned = ExceptionAssignmentRow.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,17 @@ class ExceptionQueueRepository:
                     _exceptions.invoice_id == _invoices.id, _exceptions.code == where.reason
                 )
             )
-        if where.cost_center_ids is not None:
+        if where.assignee is not None:
+            statement = statement.where(
+                or_(
+                    _currently_assigned_to(where.assignee),
+                    and_(
+                        not_(exists().where(_assigned.c.invoice_id == _invoices.id)),
+                        _invoices.cost_center_id.in_(sorted(where.cost_center_ids or ())),
+                    ),
+                )
+            )
+        elif where.cost_center_ids is not None:
             statement = statement.where(_invoices.cost_center_id.in_(sorted(where.cost_center_ids)))
         return statement
 
@@ -83,3 +94,14 @@ class ExceptionQueueRepository:
         )
         rows = await fetch(self.engine, statement)
         return [ReasonCount(facility_id=r.facility_id, code=r.code, count=int(r.n)) for r in rows]
+
+
+def _currently_assigned_to(assignee: str) -> ColumnElement[bool]:
+    """The invoice's latest assignment names `assignee` (no later row for the invoice)."""
+    mine = _assigned.alias("mine")
+    later = _assigned.alias("later")
+    return exists().where(
+        mine.c.invoice_id == _invoices.id,
+        mine.c.assignee == assignee,
+        not_(exists().where(later.c.invoice_id == mine.c.invoice_id, later.c.id > mine.c.id)),
+    )

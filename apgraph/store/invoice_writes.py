@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from apgraph.domain.approvals import Assignment
 from apgraph.domain.ids import EntityKind, InvoiceId, PurchaseOrderId, SupplierId, numbered
 from apgraph.domain.invoices import (
     Approval,
@@ -30,6 +31,7 @@ from apgraph.store.invoices import (
     status_change_from_row,
 )
 from apgraph.store.tables import (
+    ExceptionAssignmentRow,
     InvoiceApprovalRow,
     InvoiceExceptionRow,
     InvoiceLineRow,
@@ -122,6 +124,10 @@ class InvoiceWrites:
             insert(InvoiceApprovalRow),
             [{**asdict(approval), "decision": approval.decision.value}],
         )
+
+    async def add_assignment(self, assignment: Assignment) -> None:
+        """Appends one; the latest row per invoice is whose queue the exception is in."""
+        await self.connection.execute(insert(ExceptionAssignmentRow), [asdict(assignment)])
 
     async def replace_exceptions(
         self, invoice_id: InvoiceId, exceptions: Sequence[InvoiceException]

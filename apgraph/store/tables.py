@@ -363,3 +363,19 @@ class IdempotencyKeyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     result_ref: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class ExceptionAssignmentRow(Base):
+    """Whose queue an exception is in, one row per (re)assignment; the latest row is current.
+
+    Append-only, so the history of who moved an exception to whom stays; no row means the
+    exception is in the queues of its cost center's approvers (the route of DESIGN §4).
+    """
+
+    __tablename__ = "exception_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ID, ForeignKey("invoices.id"), index=True)
+    assignee: Mapped[str] = mapped_column(String(128), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)

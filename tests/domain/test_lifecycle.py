@@ -377,6 +377,33 @@ def test_an_exception_is_never_reassigned_to_someone_who_may_not_approve_it(by, 
     refused(code, lifecycle.reassign, at(S.EXCEPTION), by=by, to=to, at=NOW, route=ONE)
 
 
+def test_a_supervisor_off_the_route_dispatches_but_never_to_someone_off_it():
+    change = lifecycle.reassign(
+        at(S.EXCEPTION), by=CAROL, to=BOB, at=NOW, route=ONE, reason=" leave ", supervisor=True
+    )
+    assert (change.assignment.assigned_by, change.assignment.reason) == (CAROL, "leave")
+    refused(
+        ProblemCode.APPROVER_NOT_ALLOWED,
+        lifecycle.reassign,
+        at(S.EXCEPTION),
+        by=CAROL,
+        to="stranger",
+        at=NOW,
+        route=ONE,
+        supervisor=True,
+    )
+    refused(
+        ProblemCode.SUBMITTER_CANNOT_APPROVE,
+        lifecycle.reassign,
+        at(S.EXCEPTION),
+        by=SUBMITTER,
+        to=BOB,
+        at=NOW,
+        route=ONE,
+        supervisor=True,
+    )
+
+
 # --- payment -------------------------------------------------------------------------------
 
 

@@ -178,20 +178,6 @@ async def test_a_supplier_cannot_submit_for_another_supplier(workflow_api, order
     assert await footprint(workflow_api, order.supplier.id) == before
 
 
-async def test_materials_down_leaves_a_valid_invoice_validated_without_codes(workflow_api, orders):
-    order = orders.take(workflow_api.backend, "full")
-    simulators = workflow_api.runtime.connectors.simulators
-    simulators.materials.plan.add(Fault(FaultKind.ERROR, times=None))
-    try:
-        outcome = await submit(workflow_api, supplier_user(order), order.clean_invoice())
-    finally:
-        simulators.reset_faults()
-
-    assert outcome.value is not None
-    assert outcome.value.status is InvoiceStatus.VALIDATED
-    assert await codes_of(workflow_api, outcome.value.id) == set()
-
-
 async def test_erp_down_fails_the_posting_and_a_retry_posts_it_once(workflow_api, orders):
     # given the ERPs down past every retry
     order = orders.take(workflow_api.backend, "full")

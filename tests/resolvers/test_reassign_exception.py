@@ -1,0 +1,189 @@
+"""reassignException through the GraphQL API on both databases, and the queue that follows it."""
+
+import uuid
+
+import pytest
+
+from apgraph.domain.principal import Role
+from apgraph.store.seed import DemoNetwork
+from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
+from tests.workflow import Orders, as_input
+
+REASSIGN = """
+mutation Reassign($id: ID!, $to: String!, $reason: String) {
+  reassignException(invoiceId: $id, assignee: $to, reason: $reason) {
+    invoice { id status } userErrors { code field }
+  }
+}
+"""
+QUEUE = """
+query Queue($assignedTo: String!) {
+  exceptionQueue(assignedTo: $assignedTo, first: 100) { edges { node { id } } }
+}
+"""
+AUDIT = """
+query Audit($subject: String!) {
+  auditLog(filter: {subject: $subject, action: "invoice.reassign"}, first: 100) {
+    edges { node { entityIds detail } }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def billed_orders(network: DemoNetwork) -> Orders:
+    """POs the seed already billed: small exceptions at two-approver cost centers are few
+    among the never-billed ones, and the other workflow tests need those."""
+    return Orders(network, already_invoiced=True)
+
+
+async def two_approver_exception(workflow_api, billed_orders, *, token=None):
+    """A fresh EXCEPTION (QTY_VARIANCE) at a cost center naming at least two approvers,
+    submitted by its supplier unless `token`."""
+    order = billed_orders.for_exception(workflow_api.backend, approvers=2)
+    body = await workflow_api.data(
+        SUBMIT,
+        {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
+        token=token or workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    )
+    invoice = body["submitInvoice"]["invoice"]
+    assert invoice["status"] == "EXCEPTION", body
+    first, second = order.cost_center.approvers[:2]
+    return order, invoice["id"], first, second
+
+
+async def queue_of(workflow_api, approver, facility_id):
+    token = approver_token(workflow_api, approver, facility_id)
+    data = await workflow_api.data(QUEUE, {"assignedTo": approver}, token=token)
+    return {edge["node"]["id"] for edge in data["exceptionQueue"]["edges"]}
+
+
+async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
+    workflow_api, billed_orders
+):
+    # given an exception in the queues of both of its cost center's approvers
+    order, invoice_id, first, second = await two_approver_exception(workflow_api, billed_orders)
+    facility = order.order.facility_id
+    assert invoice_id in await queue_of(workflow_api, first, facility)
+    assert invoice_id in await queue_of(workflow_api, second, facility)
+
+    # when the first hands it to the second
+    body = await workflow_api.data(
+        REASSIGN,
+        {"id": invoice_id, "to": second, "reason": "on leave"},
+        token=approver_token(workflow_api, first, facility),
+    )
+
+    # then it is still an exception, only in the second's queue, and the move is audited
+    assert body["reassignException"] == {
+        "invoice": {"id": invoice_id, "status": "EXCEPTION"},
+        "userErrors": [],
+    }
+    assert invoice_id not in await queue_of(workflow_api, first, facility)
+    assert invoice_id in await queue_of(workflow_api, second, facility)
+    audited = await workflow_api.data(AUDIT, {"subject": first})
+    assert {
+        "entityIds": [invoice_id, order.supplier.id, facility],
+        "detail": f"assigned to {second}",
+    } in [edge["node"] for edge in audited["auditLog"]["edges"]]
+
+    # and handed back, the latest assignment wins
+    await workflow_api.data(
+        REASSIGN,
+        {"id": invoice_id, "to": first},
+        token=approver_token(workflow_api, second, facility),
+    )
+    assert invoice_id in await queue_of(workflow_api, first, facility)
+    assert invoice_id not in await queue_of(workflow_api, second, facility)
+
+
+async def test_a_finance_admin_dispatches_without_being_on_the_route(workflow_api, billed_orders):
+    order, invoice_id, first, second = await two_approver_exception(workflow_api, billed_orders)
+
+    body = await workflow_api.data(
+        REASSIGN, {"id": invoice_id, "to": second}, token=workflow_api.admin
+    )
+
+    assert body["reassignException"]["userErrors"] == []
+    assert invoice_id in await queue_of(workflow_api, second, order.order.facility_id)
+    assert invoice_id not in await queue_of(workflow_api, first, order.order.facility_id)
+
+
+async def test_an_assignee_the_route_does_not_allow_is_refused(workflow_api, billed_orders):
+    order, invoice_id, first, _ = await two_approver_exception(workflow_api, billed_orders)
+    token = approver_token(workflow_api, first, order.order.facility_id)
+
+    # an unknown user, and the escalation level before the SLA has run out
+    unknown = await workflow_api.data(REASSIGN, {"id": invoice_id, "to": "nobody"}, token=token)
+    early = await workflow_api.data(
+        REASSIGN, {"id": invoice_id, "to": "finance.controller"}, token=token
+    )
+
+    refused = {
+        "invoice": None,
+        "userErrors": [{"code": "APPROVER_NOT_ALLOWED", "field": ["assignee"]}],
+    }
+    assert unknown["reassignException"] == refused
+    assert early["reassignException"] == refused
+    assert invoice_id in await queue_of(workflow_api, first, order.order.facility_id)
+
+
+async def test_an_approver_not_on_the_route_may_not_reassign(workflow_api, billed_orders):
+    # the escalation level, with the facility in its token, is not on the route before the SLA
+    order, invoice_id, _, second = await two_approver_exception(workflow_api, billed_orders)
+    facility = order.order.facility_id
+    outsider = "finance.controller"
+
+    body = await workflow_api.data(
+        REASSIGN,
+        {"id": invoice_id, "to": second},
+        token=approver_token(workflow_api, outsider, facility),
+    )
+
+    assert body["reassignException"] == {
+        "invoice": None,
+        "userErrors": [{"code": "APPROVER_NOT_ALLOWED", "field": ["invoiceId"]}],
+    }
+
+
+async def test_the_submitter_may_not_pick_their_own_approver(workflow_api, billed_orders):
+    _, invoice_id, _, second = await two_approver_exception(
+        workflow_api, billed_orders, token=workflow_api.admin
+    )
+
+    body = await workflow_api.data(
+        REASSIGN, {"id": invoice_id, "to": second}, token=workflow_api.admin
+    )
+
+    assert body["reassignException"] == {
+        "invoice": None,
+        "userErrors": [{"code": "SUBMITTER_CANNOT_APPROVE", "field": ["invoiceId"]}],
+    }
+
+
+async def test_another_facilitys_exception_is_not_found(workflow_api, billed_orders, network):
+    order, invoice_id, _, second = await two_approver_exception(workflow_api, billed_orders)
+    elsewhere = next(f.id for f in network.facilities if f.id != order.order.facility_id)
+    token = workflow_api.token(Role.APPROVER, facility_ids=[elsewhere])
+
+    theirs = await workflow_api.data(REASSIGN, {"id": invoice_id, "to": second}, token=token)
+    nobodys = await workflow_api.data(REASSIGN, {"id": "INV-99999999", "to": second}, token=token)
+
+    assert theirs["reassignException"] == {
+        "invoice": None,
+        "userErrors": [{"code": "INVOICE_NOT_FOUND", "field": ["invoiceId"]}],
+    }
+    assert nobodys == theirs
+
+
+async def test_a_supplier_may_not_reassign_at_all(workflow_api, billed_orders):
+    order, invoice_id, _, second = await two_approver_exception(workflow_api, billed_orders)
+
+    body = await workflow_api.graphql(
+        REASSIGN,
+        {"id": invoice_id, "to": second},
+        token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    )
+
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
