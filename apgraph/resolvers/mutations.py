@@ -4,6 +4,8 @@ Scopes are checked per field by the gateway (gateway.yaml `access.fields`); whic
 caller may act on is the services' question. A malformed ID is a top-level BAD_USER_INPUT.
 """
 
+from typing import Any
+
 import strawberry
 
 from apgraph.domain import ids
@@ -26,13 +28,9 @@ from apgraph.services import approvals, submission
 async def submit_invoice(
     info: Info, input: SubmitInvoiceInput, idempotency_key: str
 ) -> SubmitInvoicePayload:
-    ctx = info.context
     outcome = await submission.submit_invoice(
         submission.SubmitInvoice(invoice=_submitted(input), idempotency_key=idempotency_key),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return SubmitInvoicePayload.from_outcome(outcome)
 
@@ -40,13 +38,9 @@ async def submit_invoice(
 async def approve_invoice(
     info: Info, invoice_id: strawberry.ID, note: str | None = None
 ) -> ApproveInvoicePayload:
-    ctx = info.context
     outcome = await approvals.approve_invoice(
         approvals.ApproveInvoice(invoice_id=_invoice_id(invoice_id), note=note),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return ApproveInvoicePayload.from_outcome(outcome)
 
@@ -54,25 +48,17 @@ async def approve_invoice(
 async def reject_invoice(
     info: Info, invoice_id: strawberry.ID, reason: str
 ) -> RejectInvoicePayload:
-    ctx = info.context
     outcome = await approvals.reject_invoice(
         approvals.RejectInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return RejectInvoicePayload.from_outcome(outcome)
 
 
 async def hold_invoice(info: Info, invoice_id: strawberry.ID, reason: str) -> HoldInvoicePayload:
-    ctx = info.context
     outcome = await approvals.hold_invoice(
         approvals.HoldInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return HoldInvoicePayload.from_outcome(outcome)
 
@@ -80,13 +66,9 @@ async def hold_invoice(info: Info, invoice_id: strawberry.ID, reason: str) -> Ho
 async def release_invoice(
     info: Info, invoice_id: strawberry.ID, note: str | None = None
 ) -> ReleaseInvoicePayload:
-    ctx = info.context
     outcome = await approvals.release_invoice(
         approvals.ReleaseInvoice(invoice_id=_invoice_id(invoice_id), note=note),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return ReleaseInvoicePayload.from_outcome(outcome)
 
@@ -94,29 +76,32 @@ async def release_invoice(
 async def reassign_exception(
     info: Info, invoice_id: strawberry.ID, assignee: str, reason: str | None = None
 ) -> ReassignExceptionPayload:
-    ctx = info.context
     outcome = await approvals.reassign_exception(
         approvals.ReassignException(
             invoice_id=_invoice_id(invoice_id), assignee=assignee, reason=reason
         ),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return ReassignExceptionPayload.from_outcome(outcome)
 
 
 async def retry_posting(info: Info, invoice_id: strawberry.ID) -> RetryPostingPayload:
-    ctx = info.context
     outcome = await approvals.retry_posting(
         approvals.RetryPosting(invoice_id=_invoice_id(invoice_id)),
-        principal=ctx.principal,
-        workflow=ctx.workflow,
-        reads=ctx.store,
-        clock=ctx.clock,
+        **_caller(info),
     )
     return RetryPostingPayload.from_outcome(outcome)
+
+
+def _caller(info: Info) -> dict[str, Any]:
+    """What every workflow service takes from the request: who, with what, and when."""
+    ctx = info.context
+    return {
+        "principal": ctx.principal,
+        "workflow": ctx.workflow,
+        "reads": ctx.store,
+        "clock": ctx.clock,
+    }
 
 
 def _invoice_id(raw: strawberry.ID) -> ids.InvoiceId:
