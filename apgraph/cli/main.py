@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from apgraph.cli import connectors, contracts, identity
+from apgraph.cli import connectors, contracts, deadletters, identity
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
 
@@ -18,6 +18,7 @@ db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 identity.register(app)
 contracts.register(app)
+deadletters.register(app)
 connectors.register(app)
 
 

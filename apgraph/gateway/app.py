@@ -70,7 +70,7 @@ class ApGraphQL(GraphQL[Context, None]):
             trace_id=getattr(request.state, "trace_id", ""),
             clock=runtime.clock,
             connectors=runtime.connectors,
-            workflow=_workflow(runtime, getattr(request.state, "trace_id", None)),
+            workflow=workflow_for(runtime, getattr(request.state, "trace_id", None)),
             request=request,
             response=response,
         )
@@ -114,7 +114,7 @@ def outbox_relay(runtime: Runtime) -> OutboxRelay:
 def rematcher(runtime: Runtime) -> Rematcher:
     """The re-match loop of this process: it works for the system, so it reads unscoped."""
     return Rematcher(
-        workflow=_workflow(runtime, None),
+        workflow=workflow_for(runtime, None),
         reads=ReadStore.scoped(runtime.engine, RowScope()),
         clock=runtime.clock,
     )
@@ -123,13 +123,13 @@ def rematcher(runtime: Runtime) -> Rematcher:
 def escalator(runtime: Runtime) -> Escalator:
     """The escalation loop of this process: it works for the system, so it reads unscoped."""
     return Escalator(
-        workflow=_workflow(runtime, None),
+        workflow=workflow_for(runtime, None),
         reads=ReadStore.scoped(runtime.engine, RowScope()),
         clock=runtime.clock,
     )
 
 
-def _workflow(runtime: Runtime, trace_id: str | None) -> Workflow:
+def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
     """The write side of one request: its units of work carry the request's trace id."""
     config = runtime.config
     return Workflow(
