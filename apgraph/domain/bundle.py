@@ -1,0 +1,131 @@
+"""A master-data bundle: what a hospital network brings when it joins apgraph.
+
+The canonical entities of one or more facilities, in dependency order, plus the ERP facts
+only onboarding knows: each facility's ERP and migration mode, each supplier's vendor keys.
+Parsing (JSON or CSV), storing and exporting live elsewhere; this is the shape they share,
+and the report every check writes into.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.facilities import CostCenter, Facility
+from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
+from apgraph.domain.suppliers import Supplier
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityEntry:
+    facility: Facility
+    erp: ErpSystem
+    migration: MigrationMode
+
+    @property
+    def route(self) -> ErpRoute:
+        return ErpRoute(self.migration)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorLink:
+    """A supplier's key in one ERP's vendor master (the `erp_cross_references` table)."""
+
+    system: ErpSystem
+    vendor_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierEntry:
+    supplier: Supplier
+    vendor_links: tuple[VendorLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderEntry:
+    order: PurchaseOrder
+    lines: tuple[PurchaseOrderLine, ...]  # by line_no
+
+
+@dataclass(frozen=True, slots=True)
+class MasterDataBundle:
+    """Each tuple in canonical-ID order. `policy` is the `matching` section as plain data
+    (the shape of gateway.yaml's), checked by `policies.matching.MatchingPolicy`."""
+
+    facilities: tuple[FacilityEntry, ...] = ()
+    cost_centers: tuple[CostCenter, ...] = ()
+    suppliers: tuple[SupplierEntry, ...] = ()
+    purchase_orders: tuple[PurchaseOrderEntry, ...] = ()
+    goods_receipts: tuple[GoodsReceipt, ...] = ()
+    contract_prices: tuple[ContractPrice, ...] = ()
+    policy: Mapping[str, object] | None = None
+
+    def counts(self) -> dict[str, int]:
+        """Rows per entity, in the bundle's file order (what the report prints)."""
+        return {
+            "facilities": len(self.facilities),
+            "cost_centers": len(self.cost_centers),
+            "suppliers": len(self.suppliers),
+            "purchase_orders": len(self.purchase_orders),
+            "purchase_order_lines": sum(len(entry.lines) for entry in self.purchase_orders),
+            "goods_receipts": len(self.goods_receipts),
+            "contract_prices": len(self.contract_prices),
+        }
+
+
+class BundleCode(Enum):
+    """Why a bundle row cannot be imported; stable, shown in reports and the API."""
+
+    MALFORMED = "MALFORMED"  # not JSON / not CSV / bad encoding; the whole file is unreadable
+    TOO_LARGE = "TOO_LARGE"
+    MISSING_FILE = "MISSING_FILE"
+    UNKNOWN_FILE = "UNKNOWN_FILE"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    UNKNOWN_COLUMN = "UNKNOWN_COLUMN"
+    SCHEMA = "SCHEMA"  # the JSON Schema refused it: wrong type, missing or unknown property
+    REQUIRED = "REQUIRED"
+    INVALID_ID = "INVALID_ID"
+    INVALID_VALUE = "INVALID_VALUE"  # not one of an enum's values, not a boolean, …
+    INVALID_AMOUNT = "INVALID_AMOUNT"  # not a decimal string, or more places than allowed
+    NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
+    INVALID_DATE = "INVALID_DATE"
+    DATE_RANGE = "DATE_RANGE"  # valid_to before valid_from
+    DUPLICATE = "DUPLICATE"  # the same canonical ID (or natural key) twice in the bundle
+    UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"  # neither in the bundle nor already stored
+    CONFLICT = "CONFLICT"  # contradicts what is stored in a way an upsert may not change
+    INVALID_POLICY = "INVALID_POLICY"
+
+
+@dataclass(frozen=True, slots=True)
+class BundleProblem:
+    """One line of the report: where (file and row, or JSON pointer), which field, and why."""
+
+    file: str  # "bundle.json", "purchase_order_lines.csv"
+    location: str  # "row 12" (CSV, header is row 1) or "/purchase_orders/3/lines/0" (JSON)
+    field: str | None
+    code: BundleCode
+    message: str
+
+    def line(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.file} {self.location}:{field} {self.code.value}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import (or a dry run) found and did; `applied` only when nothing was wrong."""
+
+    problems: tuple[BundleProblem, ...]
+    counts: Mapping[str, int]  # rows per entity in the bundle
+    created: Mapping[str, int]  # per entity; empty on a dry run or with problems
+    updated: Mapping[str, int]
+    unchanged: Mapping[str, int]
+    dry_run: bool
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def applied(self) -> bool:
+        return self.valid and not self.dry_run
