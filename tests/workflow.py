@@ -95,6 +95,18 @@ class Order:
         line = self._cheapest_received()
         return self.invoice({line.line_no: self.received[line.line_no] + OVER_ANY_TOLERANCE})
 
+    def large_over_received_invoice(self, subtotal: Decimal) -> SubmittedInvoice | None:
+        """QTY_VARIANCE on one received line, billing about `subtotal` (whole units), or None
+        when what was received already bills more than that."""
+        line = self._cheapest_received()
+        price = self.price(line)
+        quantity = max(
+            (subtotal / price).to_integral_value(), self.received[line.line_no] + OVER_ANY_TOLERANCE
+        )
+        if quantity * price > subtotal * Decimal("1.1"):
+            return None
+        return self.invoice({line.line_no: quantity})
+
     def unreceived_invoice(self) -> SubmittedInvoice:
         """MISSING_RECEIPT: one unit of the first line, of which nothing was received."""
         line = next(line for line in self.lines if not self.received.get(line.line_no))
@@ -187,6 +199,25 @@ class Orders:
             self._taken[backend].add(candidate.order.id)
             return candidate
         raise LookupError(f"no untaken PO with {receipts} receipts left on {backend}")
+
+    def for_large_exception(
+        self, backend: str, subtotal: Decimal
+    ) -> tuple[Order, SubmittedInvoice]:
+        """A PO at a cost center naming two approvers, and an over-received invoice billing
+        about `subtotal` on it."""
+        for candidate in self._orders:
+            if (
+                candidate.order.id in self._taken[backend]
+                or len(candidate.cost_center.approvers) < 2
+            ):
+                continue
+            if _receipts_of(candidate) == "none":
+                continue
+            invoice = candidate.large_over_received_invoice(subtotal)
+            if invoice is not None:
+                self._taken[backend].add(candidate.order.id)
+                return candidate, invoice
+        raise LookupError(f"no PO for a large exception left on {backend}")
 
     def for_exception(self, backend: str, *, approvers: int = 1) -> Order:
         """A PO whose over-received invoice lands in EXCEPTION for one cost-center approver

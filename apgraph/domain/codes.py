@@ -72,6 +72,8 @@ class ProblemCode(Enum):
     """Not an approver the routing allows for this facility, cost center and amount (yet)."""
     ALREADY_APPROVED_BY_YOU = "ALREADY_APPROVED_BY_YOU"
     """This approver approved the invoice already; a second approval must be someone else's."""
+    POSTING_IN_PROGRESS = "POSTING_IN_PROGRESS"
+    """The approvals are complete and the invoice is being posted; no decision overtakes it."""
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
     """An invoice in EXCEPTION is posted only after an approver approves it."""
     SECOND_APPROVER_REQUIRED = "SECOND_APPROVER_REQUIRED"

@@ -264,10 +264,7 @@ def approve(
             ProblemCode.ALREADY_APPROVED_BY_YOU,
             f"{approver} approved {invoice.id} already; the next approval is someone else's",
         )
-    if len(given) >= route.approvals_needed:
-        raise DomainError.of(
-            ProblemCode.ILLEGAL_TRANSITION, f"{invoice.id} is approved already; it awaits posting"
-        )
+    _not_awaiting_posting(invoice, route, decisions)
     _allowed(approver, route, invoice)
     given = (*given, approver)
     completed = InvoiceApprovalCompleted(*_about(invoice, at), approvers=given)
@@ -281,10 +278,18 @@ def approve(
 
 
 def reject(
-    invoice: Invoice, *, by: str, reason: str, at: datetime, route: ApprovalRoute
+    invoice: Invoice,
+    *,
+    by: str,
+    reason: str,
+    at: datetime,
+    route: ApprovalRoute,
+    decisions: Sequence[Approval] = (),
 ) -> Transition:
-    """EXCEPTION → REJECTED, final; the reason goes to the supplier."""
+    """EXCEPTION → REJECTED, final; the reason goes to the supplier. Not once the approvals
+    are complete: the invoice is then on its way to the ERP (POSTING_IN_PROGRESS)."""
     _require(invoice, {S.EXCEPTION}, "reject")
+    _not_awaiting_posting(invoice, route, decisions)
     _allowed(by, route, invoice)
     note = _reason(reason)
     rejected = InvoiceRejected(*_about(invoice, at), codes=(), reason=note, rejected_by=by)
@@ -293,10 +298,18 @@ def reject(
 
 
 def hold(
-    invoice: Invoice, *, by: str, reason: str, at: datetime, route: ApprovalRoute
+    invoice: Invoice,
+    *,
+    by: str,
+    reason: str,
+    at: datetime,
+    route: ApprovalRoute,
+    decisions: Sequence[Approval] = (),
 ) -> Transition:
-    """EXCEPTION → ON_HOLD while something is sorted out with the supplier."""
+    """EXCEPTION → ON_HOLD while something is sorted out with the supplier; not once the
+    approvals are complete (POSTING_IN_PROGRESS)."""
     _require(invoice, {S.EXCEPTION}, "hold")
+    _not_awaiting_posting(invoice, route, decisions)
     _allowed(by, route, invoice)
     decision = _decision(invoice, by, ApprovalDecision.HELD, at, _reason(reason))
     return _moved(invoice, (S.ON_HOLD,), decision=decision, at=at)
@@ -435,6 +448,19 @@ def _posted(invoice: Invoice, erp_document_ref: str, at: datetime) -> Transition
     posted = InvoicePosted(*_about(invoice, at), erp_document_ref=erp_document_ref)
     moved = _moved(invoice, (S.POSTED,), posted)
     return replace(moved, invoice=replace(moved.invoice, erp_document_ref=erp_document_ref))
+
+
+def _not_awaiting_posting(
+    invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval]
+) -> None:
+    """Once the last approval the route asks for is committed, the invoice belongs to the
+    posting: the ERP may already be booking it, so no decision may overtake it. Only the
+    posting's outcome (POSTED, POSTING_FAILED) or `retryPosting` moves it on."""
+    if len(approved_by(decisions, invoice=invoice)) >= route.approvals_needed:
+        raise DomainError.of(
+            ProblemCode.POSTING_IN_PROGRESS,
+            f"{invoice.id} is fully approved and on its way to the ERP",
+        )
 
 
 def _allowed(who: str, route: ApprovalRoute, invoice: Invoice) -> None:

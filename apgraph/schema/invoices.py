@@ -172,6 +172,19 @@ class InvoiceType(Node):
         found = await info.context.loaders.invoice_approvals.load(str(self.id))
         return domain.approval_status(self.status, [a.decision for a in found])
 
+    @strawberry.field(
+        description=(
+            "Whose queue the exception is in, when reassignException moved it there; null while "
+            "it waits in the queue of every approver its cost center names, and once no "
+            "approver's decision is awaited (neither EXCEPTION nor ON_HOLD)."
+        )
+    )
+    async def assigned_to(self, info: Info) -> str | None:
+        if self.status not in (InvoiceStatus.EXCEPTION, InvoiceStatus.ON_HOLD):
+            return None
+        found = await info.context.loaders.invoice_assignments.load(str(self.id))
+        return found[-1].assignee if found else None
+
     @strawberry.field(description="The payment settling this invoice, once scheduled.")
     async def payment(self, info: Info) -> PaymentType | None:
         allocations = await info.context.loaders.allocations_to_invoice.load(str(self.id))

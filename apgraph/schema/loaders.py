@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from apgraph.domain.approvals import Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.invoices import Approval, Invoice, InvoiceException, InvoiceLine, StatusChange
@@ -81,6 +82,7 @@ class Loaders:
     invoice_exceptions: Grouped[tuple[str, InvoiceException], InvoiceException]
     invoice_history: Grouped[StatusChange, StatusChange]
     invoice_approvals: Grouped[Approval, Approval]
+    invoice_assignments: Grouped[Assignment, Assignment]
     invoice_attachments: Grouped[Attachment, Attachment]
     payments: ById[Payment]
     allocations_to_invoice: Grouped[PaymentAllocation, PaymentAllocation]
@@ -115,6 +117,9 @@ class Loaders:
             ),
             invoice_approvals=Grouped(
                 store.invoices.approvals_of, parent_of=lambda a: a.invoice_id, value_of=_same
+            ),
+            invoice_assignments=Grouped(
+                store.invoices.assignments_of, parent_of=lambda a: a.invoice_id, value_of=_same
             ),
             invoice_attachments=Grouped(
                 store.attachments.of_invoices, parent_of=lambda a: a.invoice_id, value_of=_same

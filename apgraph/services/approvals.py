@@ -28,6 +28,8 @@ from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
 from apgraph.services.recording import audit, record_transitions
 
 ID_PATH = ("invoiceId",)
+REASSIGN = "invoice.reassign"
+RETRY = "invoice.retry_posting"
 
 Command = Callable[[Invoice, ApprovalRoute, Sequence[Approval], datetime], Transition]
 
@@ -104,10 +106,15 @@ async def reject_invoice(
     """EXCEPTION → REJECTED for good; the reason goes to the supplier."""
 
     def command(
-        invoice: Invoice, route: ApprovalRoute, _: Sequence[Approval], at: datetime
+        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
     ) -> Transition:
         return lifecycle.reject(
-            invoice, by=principal.subject, reason=cmd.reason, at=at, route=route
+            invoice,
+            by=principal.subject,
+            reason=cmd.reason,
+            at=at,
+            route=route,
+            decisions=decisions,
         )
 
     return await _decide(
@@ -128,9 +135,16 @@ async def hold_invoice(
     """EXCEPTION → ON_HOLD while something is sorted out with the supplier."""
 
     def command(
-        invoice: Invoice, route: ApprovalRoute, _: Sequence[Approval], at: datetime
+        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
     ) -> Transition:
-        return lifecycle.hold(invoice, by=principal.subject, reason=cmd.reason, at=at, route=route)
+        return lifecycle.hold(
+            invoice,
+            by=principal.subject,
+            reason=cmd.reason,
+            at=at,
+            route=route,
+            decisions=decisions,
+        )
 
     return await _decide(
         cmd.invoice_id,
@@ -189,7 +203,15 @@ async def reassign_exception(
         invoice = await _visible(uow, cmd.invoice_id, principal)
         route = await _route(uow, reads, invoice, workflow, at) if invoice else None
         if invoice is None or route is None:
-            return _not_found(cmd.invoice_id)
+            return await _refused(
+                uow,
+                _missing(cmd.invoice_id),
+                action=REASSIGN,
+                invoice_id=cmd.invoice_id,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         supervisor = Role.FINANCE_ADMIN in principal.roles
         try:
             transition = lifecycle.reassign(
@@ -203,13 +225,22 @@ async def reassign_exception(
             )
         except DomainError as error:
             path = _reassign_path(error, invoice, route, supervisor, principal.subject)
-            return Outcome.failed(error.problem.at(*path))
+            return await _refused(
+                uow,
+                error.problem.at(*path),
+                action=REASSIGN,
+                invoice_id=cmd.invoice_id,
+                seen=invoice,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         assert transition.assignment is not None  # reassign always assigns
         await uow.invoices.add_assignment(transition.assignment)
         await audit(
             uow,
             principal=principal,
-            action="invoice.reassign",
+            action=REASSIGN,
             invoice=invoice,
             outcome=AuditOutcome.SUCCEEDED,
             detail=f"assigned to {cmd.assignee}",
@@ -240,13 +271,19 @@ async def retry_posting(
     at = clock.now()
     async with workflow.unit_of_work() as uow:
         invoice = await _visible(uow, cmd.invoice_id, principal)
-        if invoice is None:
-            return _not_found(cmd.invoice_id)
         route = None
-        if invoice.status is InvoiceStatus.EXCEPTION:
+        if invoice is not None and invoice.status is InvoiceStatus.EXCEPTION:
             route = await _route(uow, reads, invoice, workflow, at)
-            if route is None:
-                return _not_found(cmd.invoice_id)
+        if invoice is None or (invoice.status is InvoiceStatus.EXCEPTION and route is None):
+            return await _refused(
+                uow,
+                _missing(cmd.invoice_id),
+                action=RETRY,
+                invoice_id=cmd.invoice_id,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         try:
             if invoice.status not in POSTABLE:
                 raise DomainError.of(
@@ -257,7 +294,16 @@ async def retry_posting(
                 decisions = await uow.invoices.approvals(invoice.id)
                 lifecycle.check_postable(invoice, route=route, decisions=decisions)
         except DomainError as error:
-            return Outcome.failed(error.problem.at(*ID_PATH))
+            return await _refused(
+                uow,
+                error.problem.at(*ID_PATH),
+                action=RETRY,
+                invoice_id=cmd.invoice_id,
+                seen=invoice,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         posting_key = await posting_key_of(uow, invoice.id)
     posted = await post_and_record(
         invoice,
@@ -286,13 +332,30 @@ async def _decide(
         invoice = await _visible(uow, invoice_id, principal)
         route = await _route(uow, reads, invoice, workflow, at) if invoice else None
         if invoice is None or route is None:
-            return _not_found(invoice_id)
+            return await _refused(
+                uow,
+                _missing(invoice_id),
+                action=action,
+                invoice_id=invoice_id,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         decisions = await uow.invoices.approvals(invoice.id)
         try:
             transition = command(invoice, route, decisions, at)
         except DomainError as error:
             path = ("reason",) if error.problem.code is ProblemCode.REASON_REQUIRED else ID_PATH
-            return Outcome.failed(error.problem.at(*path))
+            return await _refused(
+                uow,
+                error.problem.at(*path),
+                action=action,
+                invoice_id=invoice_id,
+                seen=invoice,
+                principal=principal,
+                workflow=workflow,
+                at=at,
+            )
         history = await uow.invoices.history(invoice.id)
         await record_transitions(
             uow,
@@ -352,7 +415,34 @@ async def _route(
     )
 
 
-def _not_found(invoice_id: InvoiceId) -> Outcome[Invoice]:
-    return Outcome.failed(
-        Problem(ProblemCode.INVOICE_NOT_FOUND, f"no invoice {invoice_id}", ID_PATH)
+def _missing(invoice_id: InvoiceId) -> Problem:
+    return Problem(ProblemCode.INVOICE_NOT_FOUND, f"no invoice {invoice_id}", ID_PATH)
+
+
+async def _refused(
+    uow: UnitOfWork,
+    problem: Problem,
+    *,
+    action: str,
+    invoice_id: InvoiceId,
+    seen: Invoice | None = None,
+    principal: Principal,
+    workflow: Workflow,
+    at: datetime,
+) -> Outcome[Invoice]:
+    """A refused command changes nothing but the audit trail: who tried what on which
+    invoice, and why not (an unknown and a foreign invoice are recorded alike, by the ID
+    asked for, so probing shows up in the trail without telling the prober anything)."""
+    await audit(
+        uow,
+        principal=principal,
+        action=action,
+        invoice=seen,
+        entity_ids=(invoice_id,),
+        outcome=AuditOutcome.DENIED,
+        detail=problem.code.value,
+        trace_id=workflow.trace_id,
+        at=at,
     )
+    await uow.commit()
+    return Outcome.failed(problem)

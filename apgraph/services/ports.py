@@ -17,6 +17,7 @@ from apgraph.domain.aging import Waiting
 from apgraph.domain.approvals import ApprovalRules, Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry, AuditEvent
+from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
@@ -182,6 +183,7 @@ class InvoiceReader(Protocol):
 
     async def history_of(self, invoice_ids: Sequence[str]) -> Sequence[StatusChange]: ...
     async def approvals_of(self, invoice_ids: Sequence[str]) -> Sequence[Approval]: ...
+    async def assignments_of(self, invoice_ids: Sequence[str]) -> Sequence[Assignment]: ...
 
 
 class PaymentReader(Protocol):
@@ -694,3 +696,51 @@ class Workflow:
     connectors: WorkflowConnectors
     policy: WorkflowPolicy
     trace_id: str | None
+
+
+# --- master-data import and export (services/onboarding.py) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIds:
+    """Of the IDs a bundle refers to, those the store already holds: the store answers only
+    for the IDs it was asked about, never with whole tables."""
+
+    facilities: frozenset[str]
+    cost_centers: frozenset[str]
+    suppliers: frozenset[str]
+    purchase_order_lines: Mapping[str, frozenset[int]]  # PO id → its stored line numbers
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """Rows per entity (the keys of `MasterDataBundle.counts()`) an upsert wrote or left."""
+
+    created: Mapping[str, int]
+    updated: Mapping[str, int]
+    unchanged: Mapping[str, int]
+
+
+class MasterDataStore(Protocol):
+    async def stored_ids(self, bundle: MasterDataBundle) -> StoredIds: ...
+
+    async def upsert(
+        self,
+        bundle: MasterDataBundle,
+        *,
+        actor: str,
+        at: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> UpsertCounts:
+        """Everything in one transaction, by canonical ID: new rows inserted, changed ones
+        updated, equal ones untouched. Every change is audited in the same transaction; a
+        bundle equal to what is stored writes nothing at all. `progress` hears the number of
+        rows compared so far."""
+        ...
+
+
+class MasterDataSink(Protocol):
+    """Something outside the database that must know imported master data (the simulated
+    systems' books, the ERP routes of a running server); told only after the commit."""
+
+    async def load(self, bundle: MasterDataBundle) -> None: ...

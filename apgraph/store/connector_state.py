@@ -12,6 +12,7 @@ from apgraph.domain.erp import ErpSystem, FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.services.ports import MigrationDifference, PostingState
+from apgraph.store.conflicts import insert_unless_present
 from apgraph.store.tables import ErpCrossReferenceRow, ErpPostingRow, MigrationDifferenceRow
 
 SUPPLIER = "supplier"  # the `entity` of a vendor ⇄ supplier link
@@ -68,28 +69,31 @@ class SqlPostingLedger:
     async def begin(
         self, *, system: ErpSystem, idempotency_key: str, invoice: Invoice, at: datetime
     ) -> PostingState | None:
+        """Marks the posting SENT; returns its state before, None when this is the first.
+
+        Insert first, read after: two attempts at once (a retry racing a replay) never both
+        take the first-attempt path, and neither trips over the other's unique key.
+        """
         key = (_p.system == system.value) & (_p.idempotency_key == idempotency_key)
         async with self.engine.begin() as connection:
-            before = (
-                await connection.execute(select(_p.state, _p.attempts).where(key))
-            ).one_or_none()
-            if before is None:
-                await connection.execute(
-                    insert(ErpPostingRow).values(
-                        system=system.value,
-                        idempotency_key=idempotency_key,
-                        invoice_id=invoice.id,
-                        facility_id=invoice.facility_id,
-                        state=PostingState.SENT.value,
-                        attempts=1,
-                        updated_at=at,
-                    )
+            first = await connection.execute(
+                insert_unless_present(connection, ErpPostingRow).values(
+                    system=system.value,
+                    idempotency_key=idempotency_key,
+                    invoice_id=invoice.id,
+                    facility_id=invoice.facility_id,
+                    state=PostingState.SENT.value,
+                    attempts=1,
+                    updated_at=at,
                 )
+            )
+            if first.rowcount == 1:
                 return None
+            before = (await connection.execute(select(_p.state).where(key).with_for_update())).one()
             await connection.execute(
                 update(ErpPostingRow)
                 .where(key)
-                .values(state=PostingState.SENT.value, attempts=before.attempts + 1, updated_at=at)
+                .values(state=PostingState.SENT.value, attempts=_p.attempts + 1, updated_at=at)
             )
             return PostingState(before.state)
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.domain.approvals import Assignment
 from apgraph.domain.ids import CostCenterId, FacilityId, InvoiceId, PurchaseOrderId, SupplierId
 from apgraph.domain.invoices import (
     Approval,
@@ -22,6 +23,7 @@ from apgraph.services.ports import InvoiceFilter, Page, PageRequest
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (
+    ExceptionAssignmentRow,
     InvoiceApprovalRow,
     InvoiceExceptionRow,
     InvoiceLineRow,
@@ -34,6 +36,7 @@ _lines = InvoiceLineRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _approvals = InvoiceApprovalRow.__table__.c
+_assignments = ExceptionAssignmentRow.__table__.c
 
 
 def invoice_from_row(row: Row[Any]) -> Invoice:
@@ -172,6 +175,25 @@ class InvoiceRepository:
             .order_by(_changes.invoice_id, _changes.sequence)
         )
         return [status_change_from_row(row) for row in await fetch(self.engine, statement)]
+
+    async def assignments_of(self, invoice_ids: Sequence[str]) -> Sequence[Assignment]:
+        """Every reassignment of these invoices' exceptions, oldest first."""
+        rows = _assignments
+        statement = (
+            select(rows.invoice_id, rows.assignee, rows.assigned_by, rows.at, rows.reason)
+            .where(rows.invoice_id.in_(invoice_ids))
+            .order_by(rows.id)
+        )
+        return [
+            Assignment(
+                invoice_id=InvoiceId(row.invoice_id),
+                assignee=row.assignee,
+                assigned_by=row.assigned_by,
+                at=row.at,
+                reason=row.reason,
+            )
+            for row in await fetch(self.engine, statement)
+        ]
 
     async def approvals_of(self, invoice_ids: Sequence[str]) -> Sequence[Approval]:
         statement = (

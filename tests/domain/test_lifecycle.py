@@ -268,7 +268,29 @@ def test_above_the_threshold_the_first_approval_is_recorded_and_a_second_approve
         ).invoice.status
         is S.POSTED
     )
-    refused(ProblemCode.ILLEGAL_TRANSITION, approve, exception, CAROL, TWO, decisions)
+    refused(ProblemCode.POSTING_IN_PROGRESS, approve, exception, CAROL, TWO, decisions)
+
+
+@pytest.mark.parametrize("command", [lifecycle.reject, lifecycle.hold])
+def test_once_approvals_are_complete_no_decision_overtakes_the_posting(command):
+    # given an exception whose one needed approval is committed: the ERP may be booking it
+    exception = at(S.EXCEPTION)
+    decisions = [approve(exception, ALICE).decision]
+    # then Bob can neither reject nor hold it on the way
+    refused(
+        ProblemCode.POSTING_IN_PROGRESS,
+        command,
+        exception,
+        by=BOB,
+        reason="second thoughts",
+        at=NOW,
+        route=ONE,
+        decisions=decisions,
+    )
+    # but while a second approver is still needed, he can
+    assert command(
+        exception, by=BOB, reason="call the supplier", at=NOW, route=TWO, decisions=decisions
+    ).invoice.status in (S.REJECTED, S.ON_HOLD)
 
 
 @pytest.mark.parametrize("route", [None, ONE])
@@ -609,7 +631,9 @@ def step(invoice_now, decisions, command, now):
             )
         case "reject" | "hold":
             command_of = lifecycle.reject if name == "reject" else lifecycle.hold
-            return command_of(invoice_now, by=args[0], reason="why", at=now, route=route)
+            return command_of(
+                invoice_now, by=args[0], reason="why", at=now, route=route, decisions=decisions
+            )
         case "release":
             return lifecycle.release(invoice_now, by=args[0], at=now, route=route)
         case "reassign":
@@ -657,6 +681,10 @@ def test_any_sequence_of_commands_stays_on_the_diagram_and_respects_segregation_
             continue  # a refusal changes nothing: `current` is what it was
         # every step is an edge of the diagram
         assert set(change.steps) <= DIAGRAM
+        # and no decision overtakes a posting under way
+        if command[0] in ("reject", "hold"):
+            approved = approved_by(decisions, invoice=current)
+            assert len(approved) < RULES.approvals_needed(total)
         assert change.before is current.status
         current = change.invoice
         visited.update(change.path)

@@ -47,6 +47,20 @@ async def exception_at(workflow_api, orders, *, token=None):
     return order, invoice["id"]
 
 
+AUDIT = """
+query Audit($subject: String!, $action: String!) {
+  auditLog(filter: {subject: $subject, action: $action}, first: 100) {
+    edges { node { entityIds outcome detail } }
+  }
+}
+"""
+
+
+async def audited(workflow_api, subject, action):
+    data = await workflow_api.data(AUDIT, {"subject": subject, "action": action})
+    return [edge["node"] for edge in data["auditLog"]["edges"]]
+
+
 def approver_token(workflow_api, subject, facility_id):
     return workflow_api.issuer.issue(
         subject=subject,
@@ -73,7 +87,7 @@ async def test_the_facility_approver_approves_and_the_invoice_is_posted_once(wor
 
 async def test_the_submitter_of_an_invoice_cannot_approve_it(workflow_api, orders):
     # given an exception the finance admin submitted
-    _, invoice_id = await exception_at(workflow_api, orders, token=workflow_api.admin)
+    order, invoice_id = await exception_at(workflow_api, orders, token=workflow_api.admin)
 
     # when the admin approves it
     body = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=workflow_api.admin)
@@ -85,6 +99,12 @@ async def test_the_submitter_of_an_invoice_cannot_approve_it(workflow_api, order
     }
     invoice = (await workflow_api.data(STATUS, {"id": invoice_id}))["invoice"]
     assert invoice == {"status": "EXCEPTION", "approvals": []}
+    # and the attempt is on the audit trail
+    assert {
+        "entityIds": [invoice_id, order.supplier.id, order.order.facility_id],
+        "outcome": "DENIED",
+        "detail": "SUBMITTER_CANNOT_APPROVE",
+    } in await audited(workflow_api, "finance.admin", "invoice.approve")
 
 
 async def test_an_approver_of_another_facility_gets_not_found(workflow_api, orders, network):
@@ -101,6 +121,14 @@ async def test_an_approver_of_another_facility_gets_not_found(workflow_api, orde
     }
     assert nobodys["data"] == theirs["data"]
     assert (await workflow_api.data(STATUS, {"id": invoice_id}))["invoice"]["approvals"] == []
+    # both probes are audited alike, by the ID asked for and nothing the prober could not see
+    trail = await audited(workflow_api, f"approver.{elsewhere.lower()}", "invoice.approve")
+    for probed in (invoice_id, "INV-99999999"):
+        assert {
+            "entityIds": [probed],
+            "outcome": "DENIED",
+            "detail": "INVOICE_NOT_FOUND",
+        } in trail
 
 
 async def test_a_supplier_may_not_approve_at_all(workflow_api, orders):

@@ -1,18 +1,19 @@
 """reassignException through the GraphQL API on both databases, and the queue that follows it."""
 
 import uuid
+from decimal import Decimal
 
 import pytest
 
 from apgraph.domain.principal import Role
 from apgraph.store.seed import DemoNetwork
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
-from tests.workflow import Orders, as_input
+from tests.workflow import Orders, as_input, erp_postings
 
 REASSIGN = """
 mutation Reassign($id: ID!, $to: String!, $reason: String) {
   reassignException(invoiceId: $id, assignee: $to, reason: $reason) {
-    invoice { id status } userErrors { code field }
+    invoice { id status assignedTo } userErrors { code field }
   }
 }
 """
@@ -52,6 +53,13 @@ async def two_approver_exception(workflow_api, billed_orders, *, token=None):
     return order, invoice["id"], first, second
 
 
+async def assignee_of(workflow_api, invoice_id):
+    data = await workflow_api.data(
+        "query($id: ID!) { invoice(id: $id) { assignedTo } }", {"id": invoice_id}
+    )
+    return data["invoice"]["assignedTo"]
+
+
 async def queue_of(workflow_api, approver, facility_id):
     token = approver_token(workflow_api, approver, facility_id)
     data = await workflow_api.data(QUEUE, {"assignedTo": approver}, token=token)
@@ -66,6 +74,7 @@ async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
     facility = order.order.facility_id
     assert invoice_id in await queue_of(workflow_api, first, facility)
     assert invoice_id in await queue_of(workflow_api, second, facility)
+    assert await assignee_of(workflow_api, invoice_id) is None
 
     # when the first hands it to the second
     body = await workflow_api.data(
@@ -76,7 +85,7 @@ async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
 
     # then it is still an exception, only in the second's queue, and the move is audited
     assert body["reassignException"] == {
-        "invoice": {"id": invoice_id, "status": "EXCEPTION"},
+        "invoice": {"id": invoice_id, "status": "EXCEPTION", "assignedTo": second},
         "userErrors": [],
     }
     assert invoice_id not in await queue_of(workflow_api, first, facility)
@@ -95,6 +104,7 @@ async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
     )
     assert invoice_id in await queue_of(workflow_api, first, facility)
     assert invoice_id not in await queue_of(workflow_api, second, facility)
+    assert await assignee_of(workflow_api, invoice_id) == first
 
 
 async def test_a_finance_admin_dispatches_without_being_on_the_route(workflow_api, billed_orders):
@@ -187,3 +197,52 @@ async def test_a_supplier_may_not_reassign_at_all(workflow_api, billed_orders):
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+APPROVE = """
+mutation Approve($id: ID!) {
+  approveInvoice(invoiceId: $id) {
+    invoice { id status approvalStatus } userErrors { code field }
+  }
+}
+"""
+
+
+async def test_above_the_policy_amount_two_distinct_approvers_are_needed(
+    workflow_api, billed_orders
+):
+    # given an exception of about 30,000 (gateway.yaml: two approvers above 25,000)
+    order, submitted = billed_orders.for_large_exception(workflow_api.backend, Decimal("30000"))
+    assert Decimal("25000") < submitted.total < Decimal("100000")
+    body = await workflow_api.data(
+        SUBMIT,
+        {"input": as_input(submitted), "key": f"key-{uuid.uuid4()}"},
+        token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    )
+    invoice_id = body["submitInvoice"]["invoice"]["id"]
+    assert body["submitInvoice"]["invoice"]["status"] == "EXCEPTION", body
+    first, second = order.cost_center.approvers[:2]
+    facility = order.order.facility_id
+
+    # when the first approves, then again, then the second
+    once = await workflow_api.data(
+        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, first, facility)
+    )
+    twice = await workflow_api.data(
+        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, first, facility)
+    )
+    assert erp_postings(workflow_api.runtime, invoice_id, facility) == 0
+    done = await workflow_api.data(
+        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, second, facility)
+    )
+
+    # then one approval is not enough, the same approver does not count twice, and the
+    # second distinct approval posts it, once
+    assert once["approveInvoice"]["invoice"]["status"] == "EXCEPTION"
+    assert once["approveInvoice"]["userErrors"] == []
+    assert twice["approveInvoice"] == {
+        "invoice": None,
+        "userErrors": [{"code": "ALREADY_APPROVED_BY_YOU", "field": ["invoiceId"]}],
+    }
+    assert done["approveInvoice"]["invoice"]["status"] == "POSTED"
+    assert erp_postings(workflow_api.runtime, invoice_id, facility) == 1

@@ -7,6 +7,7 @@ from apgraph.domain.codes import ProblemCode
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Principal, Role
 from apgraph.services import approvals, submission
+from apgraph.simulators.faults import Fault, FaultKind
 from tests.services.workflow_support import CLOCK, person, reads, workflow
 from tests.workflow import Order, erp_postings
 
@@ -129,7 +130,47 @@ async def test_two_approvers_at_once_post_the_invoice_once(workflow_api, orders)
     # then one approval counts, the other is refused, and the ERP booked it once
     assert sorted(o.ok for o in outcomes) == [False, True]
     refused = next(o for o in outcomes if not o.ok)
-    assert [p.code for p in refused.problems] == [ProblemCode.ILLEGAL_TRANSITION]
+    # (already posted, or caught while the posting was under way)
+    assert [p.code for p in refused.problems] in (
+        [ProblemCode.ILLEGAL_TRANSITION],
+        [ProblemCode.POSTING_IN_PROGRESS],
+    )
+    assert await status_of(workflow_api, invoice_id) is InvoiceStatus.POSTED
+    assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 1
+
+
+async def test_a_rejection_cannot_overtake_the_posting_of_an_approved_invoice(workflow_api, orders):
+    # given an exception with two approvers, one approval needed, and a slow ERP
+    order, invoice_id = await in_exception(workflow_api, orders, approvers=2)
+    first, second = (approver(s, order.order.facility_id) for s in order.cost_center.approvers[:2])
+    simulators = workflow_api.runtime.connectors.simulators
+    for erp in (simulators.legacy_erp, simulators.cloud_erp):
+        erp.plan.add(Fault(FaultKind.LATENCY, seconds=1.0, times=None))
+    try:
+        # when the first approves, and the second rejects once that approval is committed
+        approving = asyncio.create_task(
+            act(
+                workflow_api, approvals.approve_invoice, approvals.ApproveInvoice(invoice_id), first
+            )
+        )
+        while not await decisions_on(workflow_api, invoice_id):
+            await asyncio.sleep(0.02)
+        rejected = await act(
+            workflow_api,
+            approvals.reject_invoice,
+            approvals.RejectInvoice(invoice_id, "wrong quantity"),
+            second,
+        )
+        approved = await approving
+    finally:
+        simulators.reset_faults()
+
+    # then the rejection is refused while the ERP books it, and the invoice is posted once
+    assert [(p.code, p.path) for p in rejected.problems] == [
+        (ProblemCode.POSTING_IN_PROGRESS, ("invoiceId",))
+    ]
+    assert approved.value is not None
+    assert approved.value.status is InvoiceStatus.POSTED
     assert await status_of(workflow_api, invoice_id) is InvoiceStatus.POSTED
     assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 1
 
