@@ -52,8 +52,11 @@ query($facility: ID!, $approver: String!) {
 
 
 @asynccontextmanager
-async def live_server(tmp_path: Path, network: seed.DemoNetwork) -> AsyncIterator[Api]:
-    """uvicorn on loopback over a freshly seeded PostgreSQL schema; `.runtime` is the app's."""
+async def live_server(
+    tmp_path: Path, network: seed.DemoNetwork, *, gateway_config: Path | None = None
+) -> AsyncIterator[Api]:
+    """uvicorn on loopback over a freshly seeded PostgreSQL schema; `.runtime` is the app's.
+    `gateway_config`: another gateway.yaml (e.g. remote connectors) than the shipped one."""
     database = await make_database("postgresql", tmp_path / "db")
     try:
         engine = database.engine()
@@ -61,6 +64,8 @@ async def live_server(tmp_path: Path, network: seed.DemoNetwork) -> AsyncIterato
         await seed.write(engine, network)
         await engine.dispose()
         settings = settings_for(database, tmp_path / "data")
+        if gateway_config is not None:
+            settings = settings.model_copy(update={"gateway_config": gateway_config})
         app = create_app(settings, load_gateway_config(settings.gateway_config))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")

@@ -1,4 +1,4 @@
-"""`apgraph serve | db upgrade | seed`, and the identity commands of cli/identity.py."""
+"""`apgraph serve | db upgrade | seed`, and the commands of the other cli modules."""
 
 import asyncio
 import dataclasses
@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from apgraph.cli import connectors, contracts, deadletters, identity
+from apgraph.cli import connectors, contracts, deadletters, identity, master_data
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.startup import StartupError, prepare
 
@@ -20,6 +20,7 @@ identity.register(app)
 contracts.register(app)
 deadletters.register(app)
 connectors.register(app)
+master_data.register(app)
 
 
 _settings = settings_from

@@ -1,4 +1,7 @@
-"""The ErpPosting services use: each facility's postings go where gateway.yaml routes them.
+"""The ErpPosting services use: each facility's postings go where its route says.
+
+A facility's route is the ERP and migration mode stored with it (seeded or imported), unless
+gateway.yaml's `facilities` section overrides it.
 
 In shadow mode the legacy ERP stays the system of record and its document is what the caller
 gets; the same posting (same idempotency key) is replayed to the cloud ERP, and every field the
@@ -7,10 +10,11 @@ caller: it is recorded as a difference too. Callers never learn which ERP answer
 document reference itself.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
@@ -33,6 +37,51 @@ from apgraph.services.ports import (
 )
 
 SHADOW_POSTING = "posting"  # the field a failed shadow posting is recorded under
+
+
+class FacilityRoutes(Mapping[FacilityId, ErpRoute]):
+    """Each facility's route: the one stored with it, unless gateway.yaml overrides it.
+
+    Mutable on purpose, and the router keeps this one object: the server reads the stored
+    routes once it can reach the database (`replace_stored`), and an import routes the
+    facilities it brings as soon as it has committed (`load`), with no restart and no edit
+    of gateway.yaml. Each change swaps in a new dict, so a reader never sees half of one.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[FacilityId, ErpRoute],
+        stored: Mapping[FacilityId, ErpRoute] | None = None,
+    ) -> None:
+        self._overrides = dict(overrides)
+        self._stored = dict(stored or {})
+        self._routes = self._stored | self._overrides
+
+    def __getitem__(self, facility_id: FacilityId) -> ErpRoute:
+        return self._routes[facility_id]
+
+    def __iter__(self) -> Iterator[FacilityId]:
+        return iter(self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    @property
+    def overridden(self) -> frozenset[FacilityId]:
+        return frozenset(self._overrides)
+
+    def replace_stored(self, stored: Mapping[FacilityId, ErpRoute]) -> None:
+        """The stored routes become exactly `stored`; the overrides still win."""
+        self._stored = dict(stored)
+        self._routes = self._stored | self._overrides
+
+    def update_stored(self, stored: Mapping[FacilityId, ErpRoute]) -> None:
+        """Adds or replaces the stored routes of these facilities; the others stay."""
+        self.replace_stored(self._stored | dict(stored))
+
+    async def load(self, bundle: MasterDataBundle) -> None:
+        """A MasterDataSink: the routes of an imported bundle's facilities, once committed."""
+        self.update_stored({entry.facility.id: entry.route for entry in bundle.facilities})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +149,7 @@ class ErpRouter:
         if route is None:
             raise ConnectorRejected(
                 ExternalSystem.LEGACY_ERP,
-                f"{facility_id} has no ERP route in gateway.yaml",
+                f"{facility_id} has no ERP route (none stored with it, none in gateway.yaml)",
                 code=ConnectorCode.ERP_ROUTE_UNKNOWN,
             )
         return route

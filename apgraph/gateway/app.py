@@ -155,6 +155,7 @@ def create_app(
             yield
             return
         app.state.runtime = Runtime.open(settings, config)
+        await app.state.runtime.connectors.load_stored_master_data(app.state.runtime.engine)
         if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
             await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
         stop = asyncio.Event()

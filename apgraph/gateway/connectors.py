@@ -27,7 +27,7 @@ from apgraph.connectors.materials.adapter import MaterialsAdapter
 from apgraph.connectors.materials.client import materials_client
 from apgraph.connectors.probes import Probe
 from apgraph.connectors.resilience import Endpoint, ResiliencePolicy
-from apgraph.connectors.routing import ErpRouter
+from apgraph.connectors.routing import ErpRouter, FacilityRoutes
 from apgraph.connectors.sourcing.adapter import SourcingAdapter
 from apgraph.connectors.sourcing.client import sourcing_client
 from apgraph.domain.erp import ErpSystem
@@ -40,6 +40,7 @@ from apgraph.services.ports import (
     ConnectorError,
     ConnectorProbe,
     ExternalSystem,
+    MasterDataSink,
     MigrationDifferenceLog,
 )
 from apgraph.services.supplier_sync import SyncReport, sync_vendor_links
@@ -52,6 +53,7 @@ from apgraph.store.connector_state import (
     SqlMigrationDifferences,
     SqlPostingLedger,
 )
+from apgraph.store.master_data_io import read_bundle, stored_routes
 from apgraph.store.suppliers import SupplierRepository
 
 log = logging.getLogger("apgraph.connectors")
@@ -78,6 +80,24 @@ class Connectors:
     simulators: Simulators | None  # the in-process ones, in simulated mode
     clock: Clock
     _closers: Sequence[Callable[[], Awaitable[None]]]
+    routes: FacilityRoutes  # the router's: gateway.yaml's overrides, then the stored routes
+
+    @property
+    def master_data_sinks(self) -> list[MasterDataSink]:
+        """What an import tells once it committed: the routes, and the simulators' books."""
+        sinks: list[MasterDataSink] = [self.routes]
+        if self.simulators is not None:
+            sinks.append(self.simulators)
+        return sinks
+
+    async def load_stored_master_data(self, engine: AsyncEngine) -> None:
+        """Routes each stored facility by its columns; in simulated mode, also loads what the
+        database holds into the simulators' books (an import made while no server ran), after
+        the demo network they start from. Run once the database is reachable, before the
+        supplier sync."""
+        self.routes.replace_stored(await stored_routes(engine))
+        if self.simulators is not None:
+            await self.simulators.load(await read_bundle(engine))
 
     async def link_suppliers(self, engine: AsyncEngine) -> list[SyncReport]:
         """Runs the vendor ⇄ supplier sync against both ERPs; a failing ERP is logged, and
@@ -191,8 +211,11 @@ def build_connectors(
     differences = SqlMigrationDifferences(engine)
     legacy = LegacyErpAdapter(legacy_client, xrefs, ledger, clock)
     cloud = CloudErpAdapter(cloud_client, xrefs, ledger, clock)
+    routes = FacilityRoutes(
+        overrides={FacilityId(f): routing.route for f, routing in config.facilities.items()}
+    )
     router = ErpRouter(
-        routes={FacilityId(f): routing.route for f, routing in config.facilities.items()},
+        routes=routes,
         erps={ErpSystem.LEGACY: legacy, ErpSystem.CLOUD: cloud},
         differences=differences,
         clock=clock,
@@ -221,6 +244,7 @@ def build_connectors(
             sourcing.aclose,
             analytics.aclose,
         ),
+        routes=routes,
     )
 
 

@@ -75,9 +75,9 @@ async def check_facilities_exist(engine: AsyncEngine, config: GatewayConfig) -> 
             f"gateway.yaml: facilities: {', '.join(unknown)} not in the database "
             "(import or seed them, or remove them from gateway.yaml)"
         )
-    unrouted = sorted(known - set(config.facilities))
-    if unrouted:
-        log.warning("facilities with no ERP routing in gateway.yaml: %s", ", ".join(unrouted))
+    overridden = sorted(set(config.facilities))
+    if overridden:
+        log.info("gateway.yaml overrides the stored ERP route of %s", ", ".join(overridden))
 
 
 def _redacted(url: str) -> str:

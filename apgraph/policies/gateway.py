@@ -1,4 +1,4 @@
-"""The sections of gateway.yaml known so far: facility routing, API products, query limits.
+"""The sections of gateway.yaml known so far: facility route overrides, API products, limits.
 
 Unknown keys are errors: a typo must not silently drop a setting.
 """
@@ -74,7 +74,9 @@ class Limits(_Section):
 
 
 class GatewayConfig(_Section):
-    facilities: dict[FacilityKey, FacilityRouting] = Field(min_length=1)
+    # Overrides only: each facility is routed by the ERP and migration mode stored with it
+    # (seeded or imported); a facility listed here is routed as listed instead.
+    facilities: dict[FacilityKey, FacilityRouting] = Field(default_factory=dict)
     products: dict[str, Product] = Field(min_length=1)
     limits: Limits = Limits()
     access: AccessPolicy

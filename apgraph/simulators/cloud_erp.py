@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.domain.bundle import MasterDataBundle
+from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
@@ -60,6 +62,12 @@ class CloudErpSimulator:
     plan: FaultPlan
     tokens: Tokens
     app: ASGIApp
+
+    def load(self, bundle: MasterDataBundle) -> None:
+        """The imported suppliers become vendors of this ERP (see ErpBook.add_vendors)."""
+        self.book.add_vendors(
+            bundle.suppliers, system=ErpSystem.CLOUD, vendor_key=supplier_number, tax_id=str
+        )
 
 
 def create(

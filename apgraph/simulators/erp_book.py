@@ -7,7 +7,7 @@ duplicate and refused.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from apgraph.domain.bundle import SupplierEntry
+from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.payments import PaymentStatus
 from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus
@@ -110,14 +112,7 @@ class ErpBook:
         """The demo network as this ERP knows it: every supplier past onboarding, every
         invoice the seed posted to it (document numbers `prefix-N`), every payment of those."""
         vendors = {
-            vendor_key(s): Vendor(
-                key=vendor_key(s),
-                supplier_id=s.id,
-                tax_id=tax_id(s.tax_id),
-                name=s.legal_name,
-                term_days=TERM_DAYS[s.payment_terms],
-                blocked=s.status is SupplierStatus.BLOCKED,
-            )
+            vendor_key(s): _vendor(s, vendor_key(s), tax_id)
             for s in network.suppliers
             if s.status is not SupplierStatus.ONBOARDING
         }
@@ -156,6 +151,29 @@ class ErpBook:
         ]
         first = max(documents, default=0) + 1
         return cls(vendors=vendors, documents=documents, payments=payments, next_number=first)
+
+    def add_vendors(
+        self,
+        suppliers: Iterable[SupplierEntry],
+        *,
+        system: ErpSystem,
+        vendor_key: Callable[[Supplier], str],
+        tax_id: Callable[[str], str],
+    ) -> int:
+        """Adds or replaces the vendors of imported suppliers, as `seeded` would have made
+        them: each one past onboarding, under its vendor link for `system` when the bundle
+        gives one, else under this ERP's own key. Returns how many it wrote."""
+        written = 0
+        with self._lock:
+            for entry in suppliers:
+                supplier = entry.supplier
+                if supplier.status is SupplierStatus.ONBOARDING:
+                    continue
+                linked = (link.vendor_key for link in entry.vendor_links if link.system is system)
+                key = next(linked, None) or vendor_key(supplier)
+                self.vendors[key] = _vendor(supplier, key, tax_id)
+                written += 1
+        return written
 
     def post(self, draft: Draft, *, token: str) -> tuple[Document, bool]:
         """The document for `token`, and whether it was posted now (False: a repeat)."""
@@ -229,6 +247,17 @@ class ErpBook:
         vendor = next(v for v in self.vendors.values() if v.supplier_id == supplier_id)
         vendor.term_days = days
         return vendor
+
+
+def _vendor(supplier: Supplier, key: str, tax_id: Callable[[str], str]) -> Vendor:
+    return Vendor(
+        key=key,
+        supplier_id=supplier.id,
+        tax_id=tax_id(supplier.tax_id),
+        name=supplier.legal_name,
+        term_days=TERM_DAYS[supplier.payment_terms],
+        blocked=supplier.status is SupplierStatus.BLOCKED,
+    )
 
 
 def control_routes(book: ErpBook) -> list[Route]:

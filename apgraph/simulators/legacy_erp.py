@@ -16,6 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.domain.bundle import MasterDataBundle
+from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
@@ -42,6 +44,12 @@ class LegacyErpSimulator:
     book: ErpBook
     plan: FaultPlan
     app: ASGIApp
+
+    def load(self, bundle: MasterDataBundle) -> None:
+        """The imported suppliers become vendors of this ERP (see ErpBook.add_vendors)."""
+        self.book.add_vendors(
+            bundle.suppliers, system=ErpSystem.LEGACY, vendor_key=vendor_key, tax_id=tax_number
+        )
 
 
 def create(network: DemoNetwork) -> LegacyErpSimulator:

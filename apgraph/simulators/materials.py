@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.purchasing import GoodsReceipt
 from apgraph.simulators.faults import FaultInjection, FaultPlan, control_routes
 from apgraph.store.seed import DemoNetwork
@@ -22,6 +23,27 @@ class MaterialsSimulator:
     receipts: dict[str, list[GoodsReceipt]]
     plan: FaultPlan
     app: ASGIApp
+
+    def load(self, bundle: MasterDataBundle) -> None:
+        """Adds the imported receipts; one with a receipt number already known replaces it.
+
+        Each touched order gets a new list, so a request reading the old one finishes on it.
+        """
+        if not bundle.goods_receipts:
+            return
+        incoming = {receipt.id: receipt for receipt in bundle.goods_receipts}
+        touched: set[str] = {receipt.purchase_order_id for receipt in incoming.values()}
+        touched |= {
+            order
+            for order, receipts in self.receipts.items()
+            if any(receipt.id in incoming for receipt in receipts)
+        }
+        by_order: dict[str, list[GoodsReceipt]] = defaultdict(list)
+        for receipt in incoming.values():
+            by_order[receipt.purchase_order_id].append(receipt)
+        for order in touched:
+            kept = [r for r in self.receipts.get(order, []) if r.id not in incoming]
+            self.receipts[order] = sorted(kept + by_order.get(order, []), key=lambda r: r.id)
 
 
 def create(network: DemoNetwork) -> MaterialsSimulator:

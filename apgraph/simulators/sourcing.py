@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.purchasing import ContractPrice
 from apgraph.simulators.faults import FaultInjection, FaultPlan, control_routes
 from apgraph.store.seed import DemoNetwork
@@ -23,6 +24,25 @@ class SourcingSimulator:
     prices: dict[tuple[str, str], list[ContractPrice]]
     plan: FaultPlan
     app: ASGIApp
+
+    def load(self, bundle: MasterDataBundle) -> None:
+        """Adds the imported contract prices; one with an agreement line already known
+        replaces it. Each touched (supplier, item) gets a new list, as in materials."""
+        if not bundle.contract_prices:
+            return
+        incoming = {contract.id: contract for contract in bundle.contract_prices}
+        touched: set[tuple[str, str]] = {(c.supplier_id, c.item_id) for c in incoming.values()}
+        touched |= {
+            pair
+            for pair, contracts in self.prices.items()
+            if any(contract.id in incoming for contract in contracts)
+        }
+        by_pair: dict[tuple[str, str], list[ContractPrice]] = defaultdict(list)
+        for contract in incoming.values():
+            by_pair[(contract.supplier_id, contract.item_id)].append(contract)
+        for pair in touched:
+            kept = [c for c in self.prices.get(pair, []) if c.id not in incoming]
+            self.prices[pair] = sorted(kept + by_pair.get(pair, []), key=lambda c: c.id)
 
 
 def create(network: DemoNetwork) -> SourcingSimulator:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from apgraph.domain.bundle import MasterDataBundle
 from apgraph.simulators import analytics, cloud_erp, legacy_erp, materials, sourcing
 from apgraph.store.seed import DemoNetwork
 
@@ -27,6 +28,17 @@ class Simulators:
     sourcing: sourcing.SourcingSimulator
     analytics: analytics.AnalyticsSimulator
     app: Starlette
+
+    async def load(self, bundle: MasterDataBundle) -> None:
+        """A MasterDataSink: imported master data joins the books, so the connectors see the
+        facts the database holds. The ERPs get the suppliers as vendors, materials management
+        the receipts, sourcing the contract prices; POs, facilities and cost centers live in
+        no simulated system. Adding is idempotent: loading the same bundle twice changes
+        nothing the second time."""
+        self.legacy_erp.load(bundle)
+        self.cloud_erp.load(bundle)
+        self.materials.load(bundle)
+        self.sourcing.load(bundle)
 
     def reset_faults(self) -> None:
         """Clears every fault and call count (not the books)."""

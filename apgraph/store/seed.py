@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.codes import MatchCode, ValidationCode
+from apgraph.domain.erp import ErpSystem, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     AttachmentId,
@@ -300,12 +301,24 @@ _HOSPITALS = (
     _Hospital("Island Health Medical Center", "Hawaii", "Pacific/Honolulu", _TRAUMA),
 )
 
-# Posted invoices carry the document number of their facility's ERP. The seed cannot read
-# gateway.yaml (store does not import policies), so this mirrors its routing: FAC-0004 and
-# FAC-0005 on the cloud ERP, every other facility on the legacy one.
+# Each demo facility's ERP and migration mode, stored with it (the columns routing reads):
+# FAC-0004 and FAC-0005 on the cloud ERP, FAC-0003 shadowing it, every other facility on the
+# legacy one, as the example gateway.yaml also lists them. Posted invoices carry the document
+# number of their facility's ERP.
+_CLOUD_ROUTE = (ErpSystem.CLOUD, MigrationMode.CLOUD)
+_DEMO_ROUTES = {
+    "FAC-0003": (ErpSystem.LEGACY, MigrationMode.SHADOW),
+    "FAC-0004": _CLOUD_ROUTE,
+    "FAC-0005": _CLOUD_ROUTE,
+}
+_LEGACY_ROUTE = (ErpSystem.LEGACY, MigrationMode.LEGACY)
 _LEGACY_ERP = ("LEG", 5_100_000)
 _CLOUD_ERP = ("CLD", 9_000_000)
-_ON_THE_CLOUD_ERP = frozenset({"FAC-0004", "FAC-0005"})
+
+
+def demo_route(facility_id: str) -> tuple[ErpSystem, MigrationMode]:
+    """The ERP a demo facility posts to (its system of record) and its migration mode."""
+    return _DEMO_ROUTES.get(facility_id, _LEGACY_ROUTE)
 
 
 def _facilities(count: int) -> list[Facility]:
@@ -1504,7 +1517,7 @@ class _Invoicing:
         )
 
     def _erp_document(self, facility_id: FacilityId) -> str:
-        system = _CLOUD_ERP if facility_id in _ON_THE_CLOUD_ERP else _LEGACY_ERP
+        system = _CLOUD_ERP if demo_route(facility_id)[0] is ErpSystem.CLOUD else _LEGACY_ERP
         self._documents[system] += 1
         prefix, first = system
         return f"{prefix}-{first + self._documents[system]}"
@@ -1736,34 +1749,37 @@ def _pdf(text: str) -> bytes:
 def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
     """Every table's rows, parents before children."""
     return [
-        (_table(tables.FacilityRow), [_row(f) for f in network.facilities]),
-        (_table(tables.CostCenterRow), [_row(c) for c in network.cost_centers]),
-        (_table(tables.SupplierRow), [_supplier_row(s) for s in network.suppliers]),
-        (_table(tables.PurchaseOrderRow), [_row(o) for o in network.purchase_orders]),
+        (
+            _table(tables.FacilityRow),
+            [facility_row(f, *demo_route(f.id)) for f in network.facilities],
+        ),
+        (_table(tables.CostCenterRow), [row_of(c) for c in network.cost_centers]),
+        (_table(tables.SupplierRow), [supplier_row(s) for s in network.suppliers]),
+        (_table(tables.PurchaseOrderRow), [row_of(o) for o in network.purchase_orders]),
         (
             _table(tables.PurchaseOrderLineRow),
-            [_row(line, purchase_order_id=po) for po, line in network.purchase_order_lines],
+            [row_of(line, purchase_order_id=po) for po, line in network.purchase_order_lines],
         ),
-        (_table(tables.GoodsReceiptRow), [_row(r) for r in network.goods_receipts]),
-        (_table(tables.ContractPriceRow), [_row(c) for c in network.contract_prices]),
-        (_table(tables.InvoiceRow), [_row(i) for i in network.invoices]),
+        (_table(tables.GoodsReceiptRow), [row_of(r) for r in network.goods_receipts]),
+        (_table(tables.ContractPriceRow), [row_of(c) for c in network.contract_prices]),
+        (_table(tables.InvoiceRow), [row_of(i) for i in network.invoices]),
         (
             _table(tables.InvoiceLineRow),
-            [_row(line, invoice_id=invoice) for invoice, line in network.invoice_lines],
+            [row_of(line, invoice_id=invoice) for invoice, line in network.invoice_lines],
         ),
         (
             _table(tables.InvoiceExceptionRow),
-            [_row(found, invoice_id=invoice) for invoice, found in network.invoice_exceptions],
+            [row_of(found, invoice_id=invoice) for invoice, found in network.invoice_exceptions],
         ),
-        (_table(tables.InvoiceStatusChangeRow), [_row(c) for c in network.status_changes]),
-        (_table(tables.InvoiceApprovalRow), [_row(a) for a in network.approvals]),
-        (_table(tables.AttachmentRow), [_row(a) for a in network.attachments]),
+        (_table(tables.InvoiceStatusChangeRow), [row_of(c) for c in network.status_changes]),
+        (_table(tables.InvoiceApprovalRow), [row_of(a) for a in network.approvals]),
+        (_table(tables.AttachmentRow), [row_of(a) for a in network.attachments]),
         (
             _table(tables.AttachmentContentRow),
             [{"attachment_id": a, "content": c} for a, c in network.attachment_contents],
         ),
-        (_table(tables.PaymentRow), [_row(p) for p in network.payments]),
-        (_table(tables.PaymentAllocationRow), [_row(a) for a in network.payment_allocations]),
+        (_table(tables.PaymentRow), [row_of(p) for p in network.payments]),
+        (_table(tables.PaymentAllocationRow), [row_of(a) for a in network.payment_allocations]),
     ]
 
 
@@ -1771,11 +1787,18 @@ def _table(model: type[tables.Base]) -> Table:
     return tables.Base.metadata.tables[model.__tablename__]
 
 
-def _row(value: Any, **parent: object) -> dict[str, Any]:
-    """A domain dataclass as a row: its fields are the table's columns, enums stored as values."""
+def row_of(value: Any, **parent: object) -> dict[str, Any]:
+    """A domain dataclass as a row: its fields are the table's columns, enums stored as values.
+
+    Shared with the master-data import (store/master_data_io.py), which writes the same rows.
+    """
     row = {field.name: _column_value(getattr(value, field.name)) for field in fields(value)}
     row.update(parent)
     return row
+
+
+def facility_row(facility: Facility, erp: ErpSystem, migration: MigrationMode) -> dict[str, Any]:
+    return row_of(facility, erp_system=erp.value, migration_mode=migration.value)
 
 
 def _column_value(value: object) -> object:
@@ -1786,7 +1809,7 @@ def _column_value(value: object) -> object:
     return value
 
 
-def _supplier_row(supplier: Supplier) -> dict[str, Any]:
+def supplier_row(supplier: Supplier) -> dict[str, Any]:
     bank = supplier.remit_to
     return {
         "id": supplier.id,

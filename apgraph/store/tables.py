@@ -49,6 +49,9 @@ class FacilityRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The facility's route (DESIGN §6); gateway.yaml's `facilities` section overrides it.
+    erp_system: Mapped[str] = mapped_column(CODE, server_default="legacy")
+    migration_mode: Mapped[str] = mapped_column(CODE, server_default="legacy")
 
 
 class CostCenterRow(Base):

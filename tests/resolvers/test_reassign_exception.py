@@ -3,12 +3,9 @@
 import uuid
 from decimal import Decimal
 
-import pytest
-
 from apgraph.domain.principal import Role
-from apgraph.store.seed import DemoNetwork
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
-from tests.workflow import Orders, as_input, erp_postings
+from tests.workflow import as_input, erp_postings
 
 REASSIGN = """
 mutation Reassign($id: ID!, $to: String!, $reason: String) {
@@ -29,13 +26,6 @@ query Audit($subject: String!) {
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-def billed_orders(network: DemoNetwork) -> Orders:
-    """POs the seed already billed: small exceptions at two-approver cost centers are few
-    among the never-billed ones, and the other workflow tests need those."""
-    return Orders(network, already_invoiced=True)
 
 
 async def two_approver_exception(workflow_api, billed_orders, *, token=None):

@@ -139,9 +139,11 @@ async def test_two_approvers_at_once_post_the_invoice_once(workflow_api, orders)
     assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 1
 
 
-async def test_a_rejection_cannot_overtake_the_posting_of_an_approved_invoice(workflow_api, orders):
+async def test_a_rejection_cannot_overtake_the_posting_of_an_approved_invoice(
+    workflow_api, billed_orders
+):
     # given an exception with two approvers, one approval needed, and a slow ERP
-    order, invoice_id = await in_exception(workflow_api, orders, approvers=2)
+    order, invoice_id = await in_exception(workflow_api, billed_orders, approvers=2)
     first, second = (approver(s, order.order.facility_id) for s in order.cost_center.approvers[:2])
     simulators = workflow_api.runtime.connectors.simulators
     for erp in (simulators.legacy_erp, simulators.cloud_erp):
@@ -153,7 +155,9 @@ async def test_a_rejection_cannot_overtake_the_posting_of_an_approved_invoice(wo
                 workflow_api, approvals.approve_invoice, approvals.ApproveInvoice(invoice_id), first
             )
         )
-        while not await decisions_on(workflow_api, invoice_id):
+        for _ in range(500):  # until the approval is committed (the ERP call is under way)
+            if await decisions_on(workflow_api, invoice_id):
+                break
             await asyncio.sleep(0.02)
         rejected = await act(
             workflow_api,

@@ -1,0 +1,92 @@
+"""Bundles that arrive as one uploaded file: the JSON form, or the CSV folder as a ZIP archive.
+
+An archive is checked before it is inflated: every member's declared size against the
+per-file limit, their sum against the whole upload's, and each member is read with a bound,
+so a small archive that inflates to gigabytes (a "zip bomb") is refused, not unpacked.
+Folders inside the archive are flattened only when the whole bundle sits in one folder (as
+`zip -r bundle.zip bundle/` makes it).
+"""
+
+import io
+import zipfile
+
+from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.services.bundles.consistency import KnownIds
+from apgraph.services.bundles.csv_reader import read_csv_files
+from apgraph.services.bundles.json_reader import read_json
+from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE
+
+Read = tuple[MasterDataBundle | None, list[BundleProblem]]
+
+
+def read_upload(
+    name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
+) -> Read:
+    """`name` is the uploaded file's name: `.json` or `.zip` (of the CSV files)."""
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return read_json(data, name=name, known=known)
+    if lowered.endswith(".zip"):
+        return _read_archive(name, data, max_bytes=max_bytes, known=known)
+    return None, [
+        _problem(name, BundleCode.UNKNOWN_FILE, "expected a .json file or a .zip of CSVs")
+    ]
+
+
+def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | None) -> Read:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as error:
+        return None, [_problem(name, BundleCode.MALFORMED, f"not a readable ZIP archive: {error}")]
+    declared = sum(member.file_size for member in members)
+    if declared > max_bytes * 2:
+        message = f"inflates to {declared} bytes, more than the limit of {max_bytes * 2}"
+        return None, [_problem(name, BundleCode.TOO_LARGE, message)]
+    prefix = _common_folder([member.filename for member in members])
+    files: dict[str, bytes] = {}
+    refused: list[BundleProblem] = []
+    for member in members:
+        inner = member.filename.removeprefix(prefix)
+        if inner.split("/")[-1].startswith(".") or inner.startswith("__MACOSX/"):
+            continue
+        if "/" in inner:
+            refused.append(
+                _problem(inner, BundleCode.UNKNOWN_FILE, "bundle files sit in one folder")
+            )
+            continue
+        read = _bounded_member(archive, member, max_bytes)
+        if isinstance(read, BundleProblem):
+            refused.append(read)
+        else:
+            files[inner] = read
+    return read_csv_files(files, known=known, refused=refused)
+
+
+def _bounded_member(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_bytes: int
+) -> bytes | BundleProblem:
+    """Never trusts the declared size alone: reads at most one byte past the limit."""
+    name = member.filename.split("/")[-1]
+    if member.file_size > max_bytes:
+        return _problem(name, BundleCode.TOO_LARGE, f"{member.file_size} bytes inflated")
+    try:
+        with archive.open(member) as file:
+            data = file.read(max_bytes + 1)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as error:
+        return _problem(name, BundleCode.MALFORMED, f"cannot be unpacked: {error}")
+    if len(data) > max_bytes:
+        return _problem(name, BundleCode.TOO_LARGE, f"more than {max_bytes} bytes inflated")
+    return data
+
+
+def _common_folder(names: list[str]) -> str:
+    """ "bundle/" when every member sits in that one folder; "" otherwise."""
+    heads = {name.split("/", 1)[0] for name in names if not name.startswith("__MACOSX/")}
+    if len(heads) == 1 and all("/" in n for n in names if not n.startswith("__MACOSX/")):
+        return f"{heads.pop()}/"
+    return ""
+
+
+def _problem(file: str, code: BundleCode, message: str) -> BundleProblem:
+    return BundleProblem(file, WHOLE_FILE, None, code, message)

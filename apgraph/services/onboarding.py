@@ -1,0 +1,89 @@
+"""Onboarding an acquired hospital: its master-data bundle is checked as a whole, then stored in
+one transaction, or not at all.
+
+The checks of the file itself (schema, ID forms, money, dates, duplicates) are the reader's
+(services/bundles); this adds the references to what is already stored, which only the
+database can answer. A bundle with any problem writes nothing; a dry run never writes. The
+systems outside the database (simulated books, a running server's ERP routes) hear of an
+import only after it committed, so they never know a fact the database does not.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle
+from apgraph.services.bundles import KnownIds, check_references
+from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, StoredIds
+
+Progress = Callable[[int], None]  # rows compared so far, of `sum(bundle.counts().values())`
+Locate = Callable[[KnownIds], Sequence[BundleProblem]]  # blocking: it runs in a thread
+
+
+async def import_bundle(
+    bundle: MasterDataBundle | None,
+    *,
+    problems: Sequence[BundleProblem] = (),
+    store: MasterDataStore,
+    sinks: Sequence[MasterDataSink] = (),
+    actor: str,
+    clock: Clock,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    locate: Locate | None = None,
+) -> ImportReport:
+    """`bundle` and `problems` are what reading the file gave (None: unreadable).
+
+    A parsed bundle no longer knows its files and rows, so a reference problem found here is
+    placed by entity and ID; `locate`, given, reads the source again with the stored IDs
+    and answers every problem placed by file and row (or JSON pointer) instead.
+
+    Re-importing a bundle already stored changes nothing and audits nothing (every row
+    `unchanged`); a changed row is updated and audited by the store, field names only.
+    """
+    if bundle is None:
+        return _refused({}, problems, dry_run=dry_run)
+    counts = bundle.counts()
+    known = known_ids(await store.stored_ids(bundle))
+    found = [*problems, *check_references(bundle, known)]
+    if found and locate is not None:
+        found = list(await asyncio.to_thread(locate, known))
+    if found:
+        return _refused(counts, found, dry_run=dry_run)
+    if dry_run:
+        return ImportReport(
+            problems=(), counts=counts, created={}, updated={}, unchanged={}, dry_run=True
+        )
+    written = await store.upsert(bundle, actor=actor, at=clock.now(), progress=progress)
+    for sink in sinks:
+        await sink.load(bundle)
+    return ImportReport(
+        problems=(),
+        counts=counts,
+        created=written.created,
+        updated=written.updated,
+        unchanged=written.unchanged,
+        dry_run=False,
+    )
+
+
+def known_ids(stored: StoredIds) -> KnownIds:
+    """The store's answer in the shape the reference check takes."""
+    return KnownIds(
+        facilities=stored.facilities,
+        cost_centers=stored.cost_centers,
+        suppliers=stored.suppliers,
+        purchase_order_lines=stored.purchase_order_lines,
+    )
+
+
+def _refused(
+    counts: dict[str, int], problems: Sequence[BundleProblem], *, dry_run: bool
+) -> ImportReport:
+    return ImportReport(
+        problems=tuple(problems),
+        counts=counts,
+        created={},
+        updated={},
+        unchanged={},
+        dry_run=dry_run,
+    )
