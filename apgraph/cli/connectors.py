@@ -74,6 +74,12 @@ def serve(
     port: int = typer.Option(8100, help="Port for all five simulators, each under its path."),
     scale: float = typer.Option(None, min=0.01, max=20.0, help="Demo network size they hold."),
     gateway_config: Path = GatewayConfigPath,
+    journal: Path = typer.Option(
+        None,
+        "--journal",
+        help="Folder where the ERPs journal their postings, replayed on the next start; "
+        "without it their books are in memory and a restart forgets them.",
+    ),
 ) -> None:
     """Serve the five simulators on one port, seeded from the demo network."""
     settings = settings_from(gateway_config=gateway_config, demo_scale=scale)
@@ -82,6 +88,12 @@ def serve(
     except StartupError as error:
         fail(str(error))
     simulators, secret = standalone_simulators(settings, config)
+    if journal is not None:
+        try:
+            replayed = simulators.keep_journals(journal)
+        except (OSError, ValueError, KeyError) as error:
+            fail(f"{journal}: the ERP journal cannot be used: {error}")
+        typer.echo(f"journal    {journal} (replayed: {replayed})")
     base = f"http://{host}:{port}"
     for system, prefix in SIMULATOR_PATHS.items():
         typer.echo(f"{system:11} {base}{prefix}")

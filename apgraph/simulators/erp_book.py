@@ -6,11 +6,15 @@ document and posts nothing; a new key for an invoice number the vendor already b
 duplicate and refused.
 """
 
+import json
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -98,6 +102,7 @@ class ErpBook:
     next_number: int
     today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
     posted_now: list[Document] = field(default_factory=list)  # posted since start, in order
+    journal: Path | None = None  # set by keep_journal: postings survive a restart
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -207,10 +212,40 @@ class ErpBook:
                 due_date=draft.document_date + timedelta(days=vendor.term_days),
                 posted_on=self.today(),
             )
+            self._journal(document)  # on disk before it is booked and answered
             self.next_number += 1
             self.documents[document.number] = document
             self.posted_now.append(document)
             return document, True
+
+    def keep_journal(self, path: Path) -> int:
+        """Replays the postings journaled at `path` by an earlier run, then journals every new
+        one there before it is answered: a real ERP's ledger outlives its process, and a
+        simulator killed mid-run must too, or a replay after the restart would book twice.
+        Returns how many postings it replayed. (`posted_now` holds them again, so the control
+        API's ledger covers every run.)"""
+        with self._lock:
+            replayed = 0
+            if path.exists():
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    if not line.strip():
+                        continue  # a line cut short by a kill is never followed by another
+                    document = _document_from_json(json.loads(line))
+                    self.documents[document.number] = document
+                    self.posted_now.append(document)
+                    self.next_number = max(self.next_number, document.number + 1)
+                    replayed += 1
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.journal = path
+            return replayed
+
+    def _journal(self, document: Document) -> None:
+        if self.journal is None:
+            return
+        with self.journal.open("a", encoding="utf-8") as file:
+            file.write(json.dumps(_journal_json(document)) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
 
     def by_token(self, token: str) -> Document | None:
         return next((d for d in self.documents.values() if d.token == token), None)
@@ -301,3 +336,35 @@ def _document_json(document: Document) -> dict[str, str | int]:
         "gross": format(document.gross, "f"),
         "due_date": document.due_date.isoformat(),
     }
+
+
+def _journal_json(document: Document) -> dict[str, str | int]:
+    return {
+        "number": document.number,
+        "token": document.token,
+        "vendor_key": document.vendor_key,
+        "external_ref": document.external_ref,
+        "vendor_invoice_no": document.vendor_invoice_no,
+        "currency": document.currency,
+        "gross": format(document.gross, "f"),
+        "tax": format(document.tax, "f"),
+        "document_date": document.document_date.isoformat(),
+        "due_date": document.due_date.isoformat(),
+        "posted_on": document.posted_on.isoformat(),
+    }
+
+
+def _document_from_json(raw: dict[str, Any]) -> Document:
+    return Document(
+        number=int(raw["number"]),
+        token=str(raw["token"]),
+        vendor_key=str(raw["vendor_key"]),
+        external_ref=str(raw["external_ref"]),
+        vendor_invoice_no=str(raw["vendor_invoice_no"]),
+        currency=str(raw["currency"]),
+        gross=Decimal(raw["gross"]),
+        tax=Decimal(raw["tax"]),
+        document_date=date.fromisoformat(raw["document_date"]),
+        due_date=date.fromisoformat(raw["due_date"]),
+        posted_on=date.fromisoformat(raw["posted_on"]),
+    )

@@ -2,6 +2,7 @@
 serve` puts on a port, and what the server mounts in-process when connectors are simulated."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -39,6 +40,14 @@ class Simulators:
         self.cloud_erp.load(bundle)
         self.materials.load(bundle)
         self.sourcing.load(bundle)
+
+    def keep_journals(self, folder: Path) -> dict[str, int]:
+        """Both ERPs journal their postings under `folder` and replay what an earlier run
+        journaled there; returns how many postings each replayed."""
+        return {
+            "legacy_erp": self.legacy_erp.book.keep_journal(folder / "legacy-erp.jsonl"),
+            "cloud_erp": self.cloud_erp.book.keep_journal(folder / "cloud-erp.jsonl"),
+        }
 
     def reset_faults(self) -> None:
         """Clears every fault and call count (not the books)."""
