@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=None, description="PostgreSQL schema to use (isolates test and bench runs)"
     )
     gateway_config: Path = Field(default=Path("gateway.yaml"))
+    policy_file: Path | None = Field(
+        default=None,
+        description="a matching policy (a bundle's `policy`, or the section alone, JSON or "
+        "YAML) that replaces gateway.yaml's `matching` section",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     seed_demo_data: bool = Field(
@@ -49,6 +54,12 @@ class Settings(BaseSettings):
     oidc_supplier_claim: str = "supplier_id"
     oidc_facilities_claim: str = "facility_ids"
     oidc_client_claim: str = "client_id"
+    max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        le=2 * 1024 * 1024 * 1024,
+        description="largest master-data bundle importMasterData accepts (a larger body: 413)",
+    )
     relay_interval_seconds: float = Field(
         default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
     )

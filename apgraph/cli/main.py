@@ -34,6 +34,12 @@ def serve(
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
+    policy: Path = typer.Option(
+        None,
+        "--policy",
+        help="Matching policy replacing gateway.yaml's `matching`: a bundle's JSON form (its "
+        "`policy`), or the section alone as JSON or YAML.",
+    ),
     demo_data: bool = typer.Option(None, "--demo-data/--no-demo-data", help="Seed if empty."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
 ) -> None:
@@ -45,6 +51,7 @@ def serve(
         database_url=database_url,
         data_dir=data_dir,
         gateway_config=gateway_config,
+        policy_file=policy,
         seed_demo_data=demo_data,
     )
     try:

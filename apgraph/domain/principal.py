@@ -64,6 +64,7 @@ ALL_SCOPES = (
     "payments:read",
     "payments:manage",
     "master-data:read",
+    "master-data:import",
     "audit:read",
     "admin",
 )

@@ -22,6 +22,7 @@ from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
+from apgraph.gateway.body_limit import BodyLimit
 from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.health import healthz, readyz
@@ -32,15 +33,17 @@ from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.escalation import Escalator
-from apgraph.services.ports import Workflow, WorkflowPolicy
+from apgraph.services.ports import Onboarding, Workflow, WorkflowPolicy
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.master_data_io import SqlMasterData
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
 IDE_TOKEN_LIFETIME = timedelta(hours=8)
+MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
 NOBODY = Principal(
     subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
 )
@@ -71,6 +74,11 @@ class ApGraphQL(GraphQL[Context, None]):
             clock=runtime.clock,
             connectors=runtime.connectors,
             workflow=workflow_for(runtime, getattr(request.state, "trace_id", None)),
+            onboarding=Onboarding(
+                store=SqlMasterData(runtime.engine),
+                sinks=runtime.connectors.master_data_sinks,
+                max_upload_bytes=runtime.settings.max_upload_bytes,
+            ),
             request=request,
             response=response,
         )
@@ -197,8 +205,13 @@ def create_app(
         graphql_ide="graphiql" if settings.dev else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         allow_queries_via_get=True,
+        # importMasterData takes a bundle file (GraphQL multipart request spec). Safe from
+        # cross-site forms: a request needs its bearer token, which a form cannot send.
+        multipart_uploads_enabled=True,
     )
-    protected_graphql = RequireBearer(graphql, graphql_errors=True, allow_ide=settings.dev)
+    # the bearer token is checked before a byte of the body is read; then the body's size
+    limited = BodyLimit(graphql, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    protected_graphql = RequireBearer(limited, graphql_errors=True, allow_ide=settings.dev)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -224,6 +237,8 @@ def create_app(
 def create_app_from_environment() -> Starlette:
     """The app of one worker process, when `apgraph serve --workers N` runs several."""
     from apgraph.policies.loader import load_gateway_config
+    from apgraph.policies.policy_file import with_policy_file
 
     settings = Settings()
-    return create_app(settings, load_gateway_config(settings.gateway_config))
+    config = load_gateway_config(settings.gateway_config)
+    return create_app(settings, with_policy_file(config, settings.policy_file))

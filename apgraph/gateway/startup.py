@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
+from apgraph.policies.policy_file import with_policy_file
 from apgraph.settings import Settings
 from apgraph.store import migrate, seed
 from apgraph.store.database import create_engine, is_sqlite
@@ -33,8 +34,11 @@ class Prepared:
 
 
 def load_config(settings: Settings) -> GatewayConfig:
+    """gateway.yaml, its `matching` section replaced by `--policy FILE` when one is given."""
     try:
-        config = load_gateway_config(settings.gateway_config)
+        config = with_policy_file(
+            load_gateway_config(settings.gateway_config), settings.policy_file
+        )
         check_connector_settings(settings, config.connectors)
     except (ConfigError, ConnectorSetupError) as error:
         raise StartupError(str(error)) from None

@@ -8,6 +8,7 @@ from apgraph.resolvers import events as event_reads
 from apgraph.resolvers import exceptions as exception_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
+from apgraph.resolvers import master_data
 from apgraph.resolvers import mutations as mutation_resolvers
 from apgraph.resolvers import nodes as node_reads
 from apgraph.resolvers import payments as payment_reads
@@ -104,4 +105,12 @@ class Mutation:
     retry_posting = strawberry.mutation(
         resolver=mutation_resolvers.retry_posting,
         description="Posts again an invoice whose posting failed; never books twice.",
+    )
+    import_master_data = strawberry.mutation(
+        resolver=master_data.import_master_data,
+        description=(
+            "Checks an uploaded master-data bundle (docs/master-data.md: bundle.json, or the "
+            "CSV files zipped) and, unless dryRun or any problem, upserts it in one "
+            "transaction. Problems come back in the report, each with file, row and code."
+        ),
     )

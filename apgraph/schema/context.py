@@ -8,7 +8,14 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
-from apgraph.services.ports import Clock, ConnectorViews, PageLimits, Reads, Workflow
+from apgraph.services.ports import (
+    Clock,
+    ConnectorViews,
+    Onboarding,
+    PageLimits,
+    Reads,
+    Workflow,
+)
 
 
 @dataclass(slots=True)
@@ -22,6 +29,7 @@ class Context:
     clock: Clock  # services and time-dependent reads take it from here, never from the wall
     connectors: ConnectorViews  # operator queries only
     workflow: Workflow  # what mutations hand their services: units of work, connectors, policy
+    onboarding: Onboarding  # what importMasterData hands the onboarding service
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     request: Any = None  # the Starlette request or websocket

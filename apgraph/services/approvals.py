@@ -12,6 +12,7 @@ only the approval that completes the set leads to a posting (posting.py).
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from apgraph.domain import lifecycle
 from apgraph.domain.approvals import ApprovalRoute, route_exception
@@ -32,6 +33,21 @@ REASSIGN = "invoice.reassign"
 RETRY = "invoice.retry_posting"
 
 Command = Callable[[Invoice, ApprovalRoute, Sequence[Approval], datetime], Transition]
+
+
+class ReasonedDecision(Protocol):
+    """`lifecycle.reject` and `lifecycle.hold`."""
+
+    def __call__(
+        self,
+        invoice: Invoice,
+        *,
+        by: str,
+        reason: str,
+        at: datetime,
+        route: ApprovalRoute,
+        decisions: Sequence[Approval] = (),
+    ) -> Transition: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,24 +120,11 @@ async def reject_invoice(
     cmd: RejectInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
 ) -> Outcome[Invoice]:
     """EXCEPTION → REJECTED for good; the reason goes to the supplier."""
-
-    def command(
-        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
-    ) -> Transition:
-        return lifecycle.reject(
-            invoice,
-            by=principal.subject,
-            reason=cmd.reason,
-            at=at,
-            route=route,
-            decisions=decisions,
-        )
-
-    return await _decide(
+    return await _decide_with_reason(
         cmd.invoice_id,
-        command,
+        lifecycle.reject,
+        cmd.reason,
         action="invoice.reject",
-        note=cmd.reason.strip() or None,
         principal=principal,
         workflow=workflow,
         reads=reads,
@@ -133,24 +136,11 @@ async def hold_invoice(
     cmd: HoldInvoice, *, principal: Principal, workflow: Workflow, reads: Reads, clock: Clock
 ) -> Outcome[Invoice]:
     """EXCEPTION → ON_HOLD while something is sorted out with the supplier."""
-
-    def command(
-        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
-    ) -> Transition:
-        return lifecycle.hold(
-            invoice,
-            by=principal.subject,
-            reason=cmd.reason,
-            at=at,
-            route=route,
-            decisions=decisions,
-        )
-
-    return await _decide(
+    return await _decide_with_reason(
         cmd.invoice_id,
-        command,
+        lifecycle.hold,
+        cmd.reason,
         action="invoice.hold",
-        note=cmd.reason.strip() or None,
         principal=principal,
         workflow=workflow,
         reads=reads,
@@ -314,6 +304,43 @@ async def retry_posting(
         clock=clock,
     )
     return Outcome.succeeded(posted)
+
+
+async def _decide_with_reason(
+    invoice_id: InvoiceId,
+    decision: ReasonedDecision,
+    reason: str,
+    *,
+    action: str,
+    principal: Principal,
+    workflow: Workflow,
+    reads: Reads,
+    clock: Clock,
+) -> Outcome[Invoice]:
+    """Reject and hold: the same decision shape, a reason the supplier and auditors read."""
+
+    def command(
+        invoice: Invoice, route: ApprovalRoute, decisions: Sequence[Approval], at: datetime
+    ) -> Transition:
+        return decision(
+            invoice,
+            by=principal.subject,
+            reason=reason,
+            at=at,
+            route=route,
+            decisions=decisions,
+        )
+
+    return await _decide(
+        invoice_id,
+        command,
+        action=action,
+        note=reason.strip() or None,
+        principal=principal,
+        workflow=workflow,
+        reads=reads,
+        clock=clock,
+    )
 
 
 async def _decide(

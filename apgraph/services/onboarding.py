@@ -11,9 +11,9 @@ import only after it committed, so they never know a fact the database does not.
 import asyncio
 from collections.abc import Callable, Sequence
 
-from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle
-from apgraph.services.bundles import KnownIds, check_references
-from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, StoredIds
+from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport, MasterDataBundle
+from apgraph.services.bundles import KnownIds, check_references, read_upload
+from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding, StoredIds
 
 Progress = Callable[[int], None]  # rows compared so far, of `sum(bundle.counts().values())`
 Locate = Callable[[KnownIds], Sequence[BundleProblem]]  # blocking: it runs in a thread
@@ -63,6 +63,36 @@ async def import_bundle(
         updated=written.updated,
         unchanged=written.unchanged,
         dry_run=False,
+    )
+
+
+async def import_upload(
+    name: str,
+    data: bytes,
+    *,
+    onboarding: Onboarding,
+    actor: str,
+    clock: Clock,
+    dry_run: bool = False,
+) -> ImportReport:
+    """A bundle uploaded as one file (`importMasterData`): `.json`, or a `.zip` of the CSV
+    files. `data` may run one byte past the limit, which is how an oversized upload shows;
+    parsing runs in a thread so a large bundle never stalls the server's other requests."""
+    limit = onboarding.max_upload_bytes
+    if len(data) > limit:
+        message = f"more than the limit of {limit} bytes; split the bundle"
+        problem = BundleProblem(name, "file", None, BundleCode.TOO_LARGE, message)
+        return _refused({}, [problem], dry_run=dry_run)
+    bundle, problems = await asyncio.to_thread(read_upload, name, data, max_bytes=limit)
+    return await import_bundle(
+        bundle,
+        problems=problems,
+        store=onboarding.store,
+        sinks=onboarding.sinks,
+        actor=actor,
+        clock=clock,
+        dry_run=dry_run,
+        locate=lambda known: read_upload(name, data, max_bytes=limit, known=known)[1],
     )
 
 

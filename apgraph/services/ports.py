@@ -744,3 +744,13 @@ class MasterDataSink(Protocol):
     systems' books, the ERP routes of a running server); told only after the commit."""
 
     async def load(self, bundle: MasterDataBundle) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Onboarding:
+    """What `importMasterData` hands the onboarding service: where bundles are stored, who
+    must hear of them after the commit, and the largest upload it reads."""
+
+    store: MasterDataStore
+    sinks: Sequence[MasterDataSink]
+    max_upload_bytes: int

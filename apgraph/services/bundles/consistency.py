@@ -129,9 +129,9 @@ def reference_problems(
             COST_CENTERS.name,
         )
     lines_unknown = PURCHASE_ORDER_LINES.name in declared.unreadable
+    orders = lines.keys()  # a view: built once, not a set per receipt
     for receipt in goods_receipts:
         order_id, line_no = receipt.value.purchase_order_id, receipt.value.line_no
-        orders = set(lines)
         require(
             receipt.source,
             "purchase_order_id",

@@ -1,0 +1,79 @@
+"""The payload of `importMasterData`: the same report `apgraph import` prints, as typed data.
+
+A bundle with problems is not an error of the request: it is the answer (every problem with
+its file, row or JSON pointer, field and code), so a finance-ops screen can list them next to
+the rows at fault. Only a request that cannot be read at all is a top-level error.
+"""
+
+from typing import Self
+
+import strawberry
+
+from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport
+
+strawberry.enum(
+    BundleCode,
+    name="BundleCode",
+    description="Why a bundle row cannot be imported (docs/master-data.md lists each).",
+)
+
+
+@strawberry.type(name="BundleProblem", description="One line of the report.")
+class BundleProblemType:
+    file: str = strawberry.field(description='e.g. "bundle.json", "purchase_order_lines.csv".')
+    location: str = strawberry.field(
+        description='"row 12" in a CSV file (the header is row 1), or a JSON pointer.'
+    )
+    field: str | None
+    code: BundleCode
+    message: str
+
+    @classmethod
+    def from_domain(cls, problem: BundleProblem) -> Self:
+        return cls(
+            file=problem.file,
+            location=problem.location,
+            field=problem.field,
+            code=problem.code,
+            message=problem.message,
+        )
+
+
+@strawberry.type(name="ImportCount", description="Rows of one entity: in the bundle, and written.")
+class ImportCountType:
+    entity: str = strawberry.field(description='e.g. "suppliers", "purchase_order_lines".')
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@strawberry.type(
+    name="ImportMasterDataPayload",
+    description="What the import found and did; nothing is written unless `applied`.",
+)
+class ImportMasterDataPayload:
+    valid: bool
+    applied: bool = strawberry.field(description="False on a dry run and whenever `valid` is.")
+    dry_run: bool
+    problems: list[BundleProblemType]
+    counts: list[ImportCountType]
+
+    @classmethod
+    def from_report(cls, report: ImportReport) -> Self:
+        return cls(
+            valid=report.valid,
+            applied=report.applied,
+            dry_run=report.dry_run,
+            problems=[BundleProblemType.from_domain(p) for p in report.problems],
+            counts=[
+                ImportCountType(
+                    entity=entity,
+                    rows=rows,
+                    created=report.created.get(entity, 0),
+                    updated=report.updated.get(entity, 0),
+                    unchanged=report.unchanged.get(entity, 0),
+                )
+                for entity, rows in report.counts.items()
+            ],
+        )
