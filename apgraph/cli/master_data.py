@@ -24,7 +24,7 @@ from apgraph.domain.bundle import ImportReport
 from apgraph.domain.principal import RowScope
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
-from apgraph.services.bundles import read_bundle_path, write_bundle_path
+from apgraph.services.bundles import read_bundle_path_result, write_bundle_path
 from apgraph.services.onboarding import Progress as ProgressCallback
 from apgraph.services.onboarding import import_bundle
 from apgraph.settings import Settings
@@ -54,21 +54,22 @@ def import_command(
 ) -> None:
     """Import a master-data bundle: all of it, or, with any problem, nothing."""
     settings = settings_from(database_url=database_url, data_dir=data_dir)
-    bundle, problems = read_bundle_path(path)
-    total = sum(bundle.counts().values()) if bundle is not None else 0
+    read = read_bundle_path_result(path)
+    total = sum(read.bundle.counts().values()) if read.bundle is not None else 0
 
     async def run(progress: ProgressCallback | None) -> ImportReport:
         engine = await _migrated_engine(settings)
         try:
             return await import_bundle(
-                bundle,
-                problems=problems,
+                read.bundle,
+                problems=read.problems,
+                partial=read.partial,
                 store=SqlMasterData(engine),
                 actor=f"cli:{getpass.getuser()}",
                 clock=SystemClock(),
                 dry_run=dry_run,
                 progress=progress,
-                locate=lambda known: read_bundle_path(path, known=known)[1],
+                locate=lambda known: read_bundle_path_result(path, known=known).problems,
             )
         finally:
             await engine.dispose()
@@ -133,8 +134,12 @@ def _report_lines(report: ImportReport) -> Iterator[str]:
         done = [report.created, report.updated, report.unchanged]
         cells = [_cell(counts.get(entity)) for counts in done]
         yield f"{entity:22} {rows:>8} {cells[0]:>8} {cells[1]:>8} {cells[2]:>9}"
-    if report.valid:
-        yield "apgraph: valid; dry run, nothing written" if report.dry_run else "apgraph: imported"
+    if report.dry_run and report.valid:
+        yield "apgraph: valid; dry run, nothing written"
+    elif report.applied and not any([*report.created.values(), *report.updated.values()]):
+        yield "apgraph: imported; every row was already stored as it is, nothing written"
+    elif report.applied:
+        yield "apgraph: imported"
 
 
 def _cell(count: int | None) -> str:

@@ -92,7 +92,6 @@ class BundleCode(Enum):
     DATE_RANGE = "DATE_RANGE"  # valid_to before valid_from
     DUPLICATE = "DUPLICATE"  # the same canonical ID (or natural key) twice in the bundle
     UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"  # neither in the bundle nor already stored
-    CONFLICT = "CONFLICT"  # contradicts what is stored in a way an upsert may not change
     INVALID_POLICY = "INVALID_POLICY"
 
 

@@ -210,7 +210,11 @@ def create_app(
         multipart_uploads_enabled=True,
     )
     # the bearer token is checked before a byte of the body is read; then the body's size
-    limited = BodyLimit(graphql, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    limited = BodyLimit(
+        graphql,
+        max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        limit_shown=settings.max_upload_bytes,
+    )
     protected_graphql = RequireBearer(limited, graphql_errors=True, allow_ide=settings.dev)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),

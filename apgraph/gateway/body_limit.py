@@ -13,11 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, limit_shown: int | None = None) -> None:
+        """`limit_shown`: the limit the refusal names, when callers know another figure (the
+        upload limit, where `max_bytes` adds the multipart envelope around the file)."""
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.app = app
         self.max_bytes = max_bytes
+        self.limit_shown = limit_shown or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,12 +62,13 @@ class BodyLimit:
                 raise
 
     async def _refuse(self, send: Send) -> None:
+        message = f"the request body is larger than the limit of {self.limit_shown} bytes"
         body = json.dumps(
             {
                 "data": None,
                 "errors": [
                     {
-                        "message": f"the request body is larger than {self.max_bytes} bytes",
+                        "message": message,
                         "extensions": {"code": "PAYLOAD_TOO_LARGE"},
                     }
                 ],

@@ -3,7 +3,8 @@ one transaction, or not at all.
 
 The checks of the file itself (schema, ID forms, money, dates, duplicates) are the reader's
 (services/bundles); this adds the references to what is already stored, which only the
-database can answer. A bundle with any problem writes nothing; a dry run never writes. The
+database can answer, for every row that parsed even when others did not, so one report lists
+every problem. A bundle with any problem writes nothing; a dry run never writes. The
 systems outside the database (simulated books, a running server's ERP routes) hear of an
 import only after it committed, so they never know a fact the database does not.
 """
@@ -12,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport, MasterDataBundle
-from apgraph.services.bundles import KnownIds, check_references, read_upload
+from apgraph.services.bundles import KnownIds, check_references, read_upload_result
 from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding, StoredIds
 
 Progress = Callable[[int], None]  # rows compared so far, of `sum(bundle.counts().values())`
@@ -23,6 +24,7 @@ async def import_bundle(
     bundle: MasterDataBundle | None,
     *,
     problems: Sequence[BundleProblem] = (),
+    partial: MasterDataBundle | None = None,
     store: MasterDataStore,
     sinks: Sequence[MasterDataSink] = (),
     actor: str,
@@ -31,17 +33,23 @@ async def import_bundle(
     progress: Progress | None = None,
     locate: Locate | None = None,
 ) -> ImportReport:
-    """`bundle` and `problems` are what reading the file gave (None: unreadable).
+    """`bundle` and `problems` are what reading the file gave (None: any problem), and
+    `partial` the bundle of the rows that parsed (`ReadResult.partial`).
 
     A parsed bundle no longer knows its files and rows, so a reference problem found here is
     placed by entity and ID; `locate`, given, reads the source again with the stored IDs
-    and answers every problem placed by file and row (or JSON pointer) instead.
+    and answers every problem placed by file and row (or JSON pointer) instead. With `bundle`
+    None, `partial` and `locate` both given, the references of the rows that parsed are
+    checked against the bundle and the store too, so the report lists every problem at once.
 
     Re-importing a bundle already stored changes nothing and audits nothing (every row
     `unchanged`); a changed row is updated and audited by the store, field names only.
     """
     if bundle is None:
-        return _refused({}, problems, dry_run=dry_run)
+        if partial is None or locate is None or partial == MasterDataBundle():
+            return _refused({}, problems, dry_run=dry_run)
+        known = known_ids(await store.stored_ids(partial))
+        return _refused({}, await asyncio.to_thread(locate, known), dry_run=dry_run)
     counts = bundle.counts()
     known = known_ids(await store.stored_ids(bundle))
     found = [*problems, *check_references(bundle, known)]
@@ -83,16 +91,17 @@ async def import_upload(
         message = f"more than the limit of {limit} bytes; split the bundle"
         problem = BundleProblem(name, "file", None, BundleCode.TOO_LARGE, message)
         return _refused({}, [problem], dry_run=dry_run)
-    bundle, problems = await asyncio.to_thread(read_upload, name, data, max_bytes=limit)
+    read = await asyncio.to_thread(read_upload_result, name, data, max_bytes=limit)
     return await import_bundle(
-        bundle,
-        problems=problems,
+        read.bundle,
+        problems=read.problems,
+        partial=read.partial,
         store=onboarding.store,
         sinks=onboarding.sinks,
         actor=actor,
         clock=clock,
         dry_run=dry_run,
-        locate=lambda known: read_upload(name, data, max_bytes=limit, known=known)[1],
+        locate=lambda known: read_upload_result(name, data, max_bytes=limit, known=known).problems,
     )
 
 

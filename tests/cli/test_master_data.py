@@ -13,6 +13,7 @@ from apgraph.services.bundles import write_bundle_path
 from apgraph.store import seed
 from tests.bundles import bundle_of
 from tests.databases import drop_database, make_database
+from tests.services.bundles.examples import CSV_TEXT, csv_files
 
 TINY = seed.DemoSize(facilities=3, suppliers=10, purchase_orders=40, invoices=60)
 
@@ -50,6 +51,9 @@ def test_an_import_prints_its_counts_and_a_second_one_changes_nothing(bundle_fil
     assert second.exit_code == 0, second.output
     assert _table(second.output)["purchase_orders"] == ["40", "0", "0", "40"]
     assert _table(second.output)["suppliers"] == ["10", "0", "0", "10"]
+    assert second.output.splitlines()[-1] == (
+        "apgraph: imported; every row was already stored as it is, nothing written"
+    )
 
 
 def test_an_invalid_bundle_prints_one_line_per_problem_exits_1_and_writes_nothing(
@@ -87,6 +91,32 @@ def test_a_dry_run_reports_and_writes_nothing(bundle_file, tmp_path):
     exported = tmp_path / "after.json"
     assert run("export", str(exported), "--data-dir", data).exit_code == 0
     assert json.loads(exported.read_text())["suppliers"] == []
+
+
+def test_a_dry_run_prints_a_bad_row_and_another_rows_unknown_reference(tmp_path):
+    # given a CSV folder whose receipts hold a negative quantity and a PO that exists nowhere
+    header = CSV_TEXT["goods_receipts.csv"].splitlines()[0]
+    receipts = (
+        f"{header}\n"
+        "GR-00000001,PO-2026-000001,1,-8,2026-01-10T13:17:45Z\n"
+        "GR-00000002,PO-2026-000777,1,40,2026-01-11T09:00:00Z\n"
+    )
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for name, data in csv_files(goods_receipts=receipts).items():
+        (folder / name).write_bytes(data)
+
+    # when it is checked
+    result = run("import", str(folder), "--dry-run", "--data-dir", str(tmp_path / "data"))
+
+    # then both problems are printed, one line each, and the command fails
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:3] == [
+        "goods_receipts.csv row 2: quantity: NEGATIVE_QUANTITY: -8 is negative",
+        "goods_receipts.csv row 3: purchase_order_id: UNKNOWN_REFERENCE: "
+        "purchase order PO-2026-000777 is neither in the bundle nor stored",
+        "apgraph: 2 problem(s); nothing was imported",
+    ]
 
 
 def test_a_facility_exported_as_csv_imports_alone_into_an_empty_database(bundle_file, tmp_path):

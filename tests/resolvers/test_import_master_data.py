@@ -133,6 +133,15 @@ async def imported(api, name: str, data: bytes, **options) -> dict[str, Any]:
     return body["data"]["importMasterData"]
 
 
+def zipped(files: dict[str, bytes]) -> bytes:
+    """The CSV form as `importMasterData` takes it: the files in one .zip."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, data in files.items():
+            bundle.writestr(name, data)
+    return archive.getvalue()
+
+
 def counts(report) -> dict[str, tuple[int, int, int, int]]:
     return {
         c["entity"]: (c["rows"], c["created"], c["updated"], c["unchanged"])
@@ -173,12 +182,7 @@ async def test_an_import_is_applied_once_and_a_second_upload_changes_nothing(wor
 
 async def test_the_csv_files_zipped_import_like_the_json_form(workflow_api, network):
     bundle = hospital(network)
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in write_csv(bundle).items():
-            zipped.writestr(name, data)
-
-    report = await imported(workflow_api, "hospital.zip", archive.getvalue())
+    report = await imported(workflow_api, "hospital.zip", zipped(write_csv(bundle)))
 
     assert (report["valid"], report["applied"]) == (True, True)
     assert counts(report)["cost_centers"] == (1, 1, 0, 0)
@@ -194,12 +198,8 @@ async def test_a_bundle_with_problems_reports_each_and_writes_nothing(workflow_a
     files["contract_prices.csv"] = files["contract_prices.csv"].replace(
         b"2026-12-31", b"2025-12-31"
     )
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
 
-    report = await imported(workflow_api, "hospital.zip", archive.getvalue())
+    report = await imported(workflow_api, "hospital.zip", zipped(files))
 
     assert (report["valid"], report["applied"]) == (False, False)
     assert sorted(
@@ -244,13 +244,32 @@ async def test_a_receipt_for_a_po_line_neither_bundled_nor_stored_is_placed_by_r
     files = write_csv(bundle)
     header, receipt = files["goods_receipts.csv"].decode().splitlines()
     files["goods_receipts.csv"] = f"{header}\n{receipt.replace(',1,10,', ',7,3,')}\n".encode()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
 
-    report = await imported(workflow_api, "hospital.zip", archive.getvalue())
+    report = await imported(workflow_api, "hospital.zip", zipped(files))
 
     assert [(p["file"], p["location"], p["field"], p["code"]) for p in report["problems"]] == [
         ("goods_receipts.csv", "row 2", "line_no", "UNKNOWN_REFERENCE")
     ]
+
+
+async def test_a_bad_row_does_not_hide_another_rows_unknown_reference(workflow_api, network):
+    # given the hospital's receipt with a negative quantity, and a second receipt on a PO that
+    # is neither in the bundle nor stored (its PO names a stored supplier: no problem)
+    bundle = hospital(network)
+    facility_id = bundle.facilities[0].facility.id
+    files = write_csv(bundle)
+    header, receipt = files["goods_receipts.csv"].decode().splitlines()
+    negative = receipt.replace(",1,10,", ",1,-3,")
+    stranger = "GR-08899999,PO-2026-899999,1,4,2026-11-09T14:00:00Z"
+    files["goods_receipts.csv"] = f"{header}\n{negative}\n{stranger}\n".encode()
+
+    # when it is uploaded
+    report = await imported(workflow_api, "hospital.zip", zipped(files))
+
+    # then both rows are reported, by file and row, and nothing is written
+    assert (report["valid"], report["applied"]) == (False, False)
+    assert [(p["file"], p["location"], p["field"], p["code"]) for p in report["problems"]] == [
+        ("goods_receipts.csv", "row 2", "quantity", "NEGATIVE_QUANTITY"),
+        ("goods_receipts.csv", "row 3", "purchase_order_id", "UNKNOWN_REFERENCE"),
+    ]
+    assert (await workflow_api.data(FACILITY, {"id": facility_id}))["facility"] is None

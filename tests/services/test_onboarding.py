@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
 from apgraph.domain.ids import SupplierId
-from apgraph.services.bundles import read_json, write_json
+from apgraph.services.bundles import read_csv_files_result, read_json, write_json
 from apgraph.services.onboarding import import_bundle
 from apgraph.store import migrate, seed
 from apgraph.store.audit import AuditRepository
 from apgraph.store.master_data_io import SqlMasterData, read_bundle
 from tests.bundles import bundle_of, bundles
 from tests.databases import drop_database, make_database
+from tests.services.bundles.examples import CSV_TEXT, csv_files
 
 ACTOR = "cli:onboarding"
 
@@ -67,6 +68,63 @@ async def _import(engine, bundle, **options):
     return await import_bundle(
         bundle, store=SqlMasterData(engine), actor=ACTOR, clock=FixedClock(), **options
     )
+
+
+async def _import_csv(engine, files: dict[str, bytes], **options):
+    """As the CLI and the API import a source: read, then read again with what is stored."""
+    read = read_csv_files_result(files)
+    return await _import(
+        engine,
+        read.bundle,
+        problems=read.problems,
+        partial=read.partial,
+        locate=lambda known: read_csv_files_result(files, known=known).problems,
+        **options,
+    )
+
+
+RECEIPTS_HEADER = CSV_TEXT["goods_receipts.csv"].splitlines()[0]
+
+
+async def test_a_bad_row_does_not_hide_another_rows_unknown_reference(engine):
+    # given receipts: one with a negative quantity, one on a PO neither bundled nor stored
+    files = csv_files(
+        goods_receipts=f"""\
+{RECEIPTS_HEADER}
+GR-00000001,PO-2026-000001,1,-8,2026-01-10T13:17:45Z
+GR-00000002,PO-2026-000777,1,40,2026-01-11T09:00:00-05:00
+"""
+    )
+
+    # when the bundle is imported
+    report = await _import_csv(engine, files)
+
+    # then both are reported, each once, by file and row; nothing is written
+    assert [(p.file, p.location, p.field, p.code) for p in report.problems] == [
+        ("goods_receipts.csv", "row 2", "quantity", BundleCode.NEGATIVE_QUANTITY),
+        ("goods_receipts.csv", "row 3", "purchase_order_id", BundleCode.UNKNOWN_REFERENCE),
+    ]
+    assert await read_bundle(engine) == MasterDataBundle()
+
+
+async def test_a_reference_to_stored_data_is_no_problem_beside_a_bad_row(engine):
+    # given the example bundle already stored
+    assert (await _import_csv(engine, csv_files())).applied
+
+    # when receipts arrive alone: one bad, one on a stored line, one on a line nowhere
+    receipts = f"""\
+{RECEIPTS_HEADER}
+GR-00000010,PO-2026-000001,2,-1,2026-02-10T13:17:45Z
+GR-00000011,PO-2026-000001,2,12.5,2026-02-10T13:17:45Z
+GR-00000012,PO-2026-000002,9,1,2026-02-11T09:00:00Z
+"""
+    report = await _import_csv(engine, {"goods_receipts.csv": receipts.encode()})
+
+    # then the stored line satisfies its receipt; the bad row and the missing line are reported
+    assert [(p.location, p.field, p.code) for p in report.problems] == [
+        ("row 2", "quantity", BundleCode.NEGATIVE_QUANTITY),
+        ("row 4", "line_no", BundleCode.UNKNOWN_REFERENCE),
+    ]
 
 
 async def test_a_valid_bundle_is_imported_and_the_sinks_hear_of_it_after_the_commit(engine, bundle):

@@ -49,6 +49,22 @@ class RawBundle:
     unreadable: set[str] = field(default_factory=set)  # files whose IDs could not be read
 
 
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """What reading a bundle gave: the bundle, or None with every problem found; and in both
+    cases `partial`, the bundle of the rows that parsed (all of them when `bundle` is not
+    None), so the caller can ask the store about what those rows refer to and read again
+    with `known` to report their reference problems too."""
+
+    bundle: MasterDataBundle | None
+    problems: list[BundleProblem]
+    partial: MasterDataBundle = MasterDataBundle()
+
+    def pair(self) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
+        """The (bundle, problems) the tuple-returning readers give."""
+        return self.bundle, self.problems
+
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
@@ -70,11 +86,10 @@ def _build(
     return built
 
 
-def assemble(
-    raw: RawBundle, *, known: KnownIds | None
-) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
+def assemble(raw: RawBundle, *, known: KnownIds | None) -> ReadResult:
     """With `known` None, references outside the bundle are not judged (`check_references`
-    does that later); a PO line, contact or vendor link must always come with its owner."""
+    does that later); a PO line, contact or vendor link must always come with its owner.
+    Only rows that parsed are judged for their references: a bad row was reported already."""
     problems = list(raw.problems)
 
     def build(csv: layout.CsvFile, builder: Callable[[Fields], T]) -> list[_Built[T]]:
@@ -136,12 +151,23 @@ def assemble(
         order_lines: dict[str, set[int]] = {order_id: set() for order_id in declared_orders}
         for line in items(lines):
             order_lines.get(line.value.purchase_order_id, set()).add(line.value.line.line_no)
+        # a row whose ID did not parse may be the one a reference means
+        ids_of: dict[str, list[str]] = {
+            layout.FACILITIES.name: [one.item.value.facility.id for one in facilities],
+            layout.COST_CENTERS.name: [one.item.value.id for one in centers],
+            layout.SUPPLIERS.name: [one.item.value.id for one in suppliers],
+            layout.PURCHASE_ORDERS.name: [one.item.value.id for one in orders],
+        }
+        unidentified = {name for name, ids in ids_of.items() if "" in ids}
         declared = Declared(
             facilities={one.item.value.facility.id for one in facilities} - {""},
             cost_centers={one.item.value.id for one in centers} - {""},
             suppliers=declared_suppliers,
             purchase_order_lines=order_lines,
-            unreadable=raw.unreadable,
+            unnumbered_orders={
+                line.value.purchase_order_id for line in items(lines) if not line.value.line.line_no
+            },
+            unreadable=raw.unreadable | unidentified,
         )
         problems += reference_problems(
             declared,
@@ -156,9 +182,7 @@ def assemble(
         source, policy = raw.policy
         problems += policy_problems(source, policy)
 
-    if problems:
-        return None, sorted(problems, key=report_order)
-    return _bundle(
+    partial = _bundle(
         facilities=[e.value for e in ok(facilities)],
         cost_centers=[c.value for c in ok(centers)],
         suppliers=[s.value for s in ok(suppliers)],
@@ -169,7 +193,10 @@ def assemble(
         receipts=[r.value for r in ok(receipts)],
         contracts=[c.value for c in ok(contracts)],
         policy=policy,
-    ), []
+    )
+    if problems:
+        return ReadResult(None, sorted(problems, key=report_order), partial)
+    return ReadResult(partial, [], partial)
 
 
 class _HasId(Protocol):

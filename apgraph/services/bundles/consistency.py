@@ -78,6 +78,7 @@ class Declared:
     cost_centers: Set[str]
     suppliers: Set[str]
     purchase_order_lines: Mapping[str, Set[int]]
+    unnumbered_orders: Set[str] = frozenset()  # a line's number did not parse: receipts pass
     unreadable: Set[str] = frozenset()  # files whose IDs are unknown: their references pass
 
 
@@ -141,7 +142,7 @@ def reference_problems(
             PURCHASE_ORDERS.name,
         )
         in_bundle = order_id in declared.purchase_order_lines
-        if in_bundle and lines_unknown:
+        if in_bundle and (lines_unknown or order_id in declared.unnumbered_orders):
             continue
         if order_id in lines and line_no and line_no not in lines[order_id]:
             problems.append(

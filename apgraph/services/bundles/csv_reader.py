@@ -9,7 +9,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
-from apgraph.services.bundles.assembly import RawBundle, assemble
+from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble
 from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.decoding import decoded, parsed_json
 from apgraph.services.bundles.fields import Record, Source
@@ -33,6 +33,16 @@ def read_csv_files(
     `refused`: problems found before reading (a file too large to read); such a file is
     unreadable, so what refers to its rows is not reported again.
     """
+    return read_csv_files_result(files, known=known, refused=refused).pair()
+
+
+def read_csv_files_result(
+    files: Mapping[str, bytes],
+    *,
+    known: KnownIds | None = None,
+    refused: Sequence[BundleProblem] = (),
+) -> ReadResult:
+    """As `read_csv_files`, with the partial bundle of the rows that parsed."""
     raw = RawBundle(problems=list(refused), unreadable={problem.file for problem in refused})
     if not files and not refused:
         raw.problems.append(

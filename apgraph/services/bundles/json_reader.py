@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
 from apgraph.domain.ids import EntityKind
 from apgraph.services.bundles import layout
-from apgraph.services.bundles.assembly import RawBundle, assemble, report_order
+from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble, report_order
 from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.decoding import parsed_json
 from apgraph.services.bundles.fields import Record, Source
@@ -84,9 +84,16 @@ def read_json(
     data: bytes, *, name: str = layout.JSON_FILE, known: KnownIds | None = None
 ) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
     """`name` is the file the problems name; `known` as in `assemble`."""
+    return read_json_result(data, name=name, known=known).pair()
+
+
+def read_json_result(
+    data: bytes, *, name: str = layout.JSON_FILE, known: KnownIds | None = None
+) -> ReadResult:
+    """As `read_json`, with the partial bundle of the rows that parsed."""
     document, unreadable = parsed_json(data, file=name)
     if unreadable is not None:
-        return None, [unreadable]
+        return ReadResult(None, [unreadable])
     raw = RawBundle()
     structural: set[str] = set()
     value_problems: list[BundleProblem] = []
@@ -102,12 +109,13 @@ def read_json(
                 raw.problems.append(problem)
     if isinstance(document, dict):
         _collect(document, name, structural, raw)
-    bundle, problems = assemble(raw, known=known)
-    judged = {problem.location for problem in problems}
+    result = assemble(raw, known=known)
+    judged = {problem.location for problem in result.problems}
     missed = [problem for problem in value_problems if problem.location not in judged]
     if missed:
-        return None, sorted([*problems, *missed], key=report_order)
-    return bundle, problems
+        problems = sorted([*result.problems, *missed], key=report_order)
+        return ReadResult(None, problems, result.partial)
+    return result
 
 
 def _pointer(path: list[str | int]) -> str:

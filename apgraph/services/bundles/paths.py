@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.consistency import KnownIds
-from apgraph.services.bundles.csv_reader import read_csv_files
-from apgraph.services.bundles.json_reader import read_json
+from apgraph.services.bundles.csv_reader import read_csv_files_result
+from apgraph.services.bundles.json_reader import read_json_result
 from apgraph.services.bundles.writer import write_csv, write_json
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # per file: the JSON file, or each CSV file
@@ -41,27 +42,34 @@ def read_bundle_path(
 ) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
     """A `.json` file or a folder of CSV files. Names starting with "." are ignored (editors
     and file managers leave them); `known` as in the readers."""
+    return read_bundle_path_result(path, max_bytes=max_bytes, known=known).pair()
+
+
+def read_bundle_path_result(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
+) -> ReadResult:
+    """As `read_bundle_path`, with the partial bundle of the rows that parsed."""
     if path.is_dir():
         return _read_folder(path, max_bytes=max_bytes, known=known)
     if not path.is_file():
-        return None, [
-            BundleProblem(path.name, WHOLE_FILE, None, BundleCode.MISSING_FILE, "no such file")
-        ]
+        message = f"no such file or folder: {path}"
+        return ReadResult(
+            None, [BundleProblem(path.name, WHOLE_FILE, None, BundleCode.MISSING_FILE, message)]
+        )
     if path.suffix.lower() != ".json":
         message = "expected a .json file or a folder of CSV files"
-        return None, [BundleProblem(path.name, WHOLE_FILE, None, BundleCode.UNKNOWN_FILE, message)]
+        problem = BundleProblem(path.name, WHOLE_FILE, None, BundleCode.UNKNOWN_FILE, message)
+        return ReadResult(None, [problem])
     size = path.stat().st_size
     if size > max_bytes:
-        return None, [_too_large(path.name, size, max_bytes)]
+        return ReadResult(None, [_too_large(path.name, size, max_bytes)])
     data = _bounded(path, max_bytes)
     if isinstance(data, BundleProblem):
-        return None, [data]
-    return read_json(data, name=path.name, known=known)
+        return ReadResult(None, [data])
+    return read_json_result(data, name=path.name, known=known)
 
 
-def _read_folder(
-    folder: Path, *, max_bytes: int, known: KnownIds | None
-) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
+def _read_folder(folder: Path, *, max_bytes: int, known: KnownIds | None) -> ReadResult:
     refused: list[BundleProblem] = []
     files: dict[str, bytes] = {}
     for entry in sorted(folder.iterdir()):
@@ -81,7 +89,7 @@ def _read_folder(
             refused.append(data)
         else:
             files[entry.name] = data
-    return read_csv_files(files, known=known, refused=refused)
+    return read_csv_files_result(files, known=known, refused=refused)
 
 
 def write_bundle_path(

@@ -11,9 +11,10 @@ import io
 import zipfile
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.consistency import KnownIds
-from apgraph.services.bundles.csv_reader import read_csv_files
-from apgraph.services.bundles.json_reader import read_json
+from apgraph.services.bundles.csv_reader import read_csv_files_result
+from apgraph.services.bundles.json_reader import read_json_result
 from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE
 
 Read = tuple[MasterDataBundle | None, list[BundleProblem]]
@@ -23,26 +24,33 @@ def read_upload(
     name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
 ) -> Read:
     """`name` is the uploaded file's name: `.json` or `.zip` (of the CSV files)."""
+    return read_upload_result(name, data, max_bytes=max_bytes, known=known).pair()
+
+
+def read_upload_result(
+    name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
+) -> ReadResult:
+    """As `read_upload`, with the partial bundle of the rows that parsed."""
     lowered = name.lower()
     if lowered.endswith(".json"):
-        return read_json(data, name=name, known=known)
+        return read_json_result(data, name=name, known=known)
     if lowered.endswith(".zip"):
         return _read_archive(name, data, max_bytes=max_bytes, known=known)
-    return None, [
-        _problem(name, BundleCode.UNKNOWN_FILE, "expected a .json file or a .zip of CSVs")
-    ]
+    message = "expected a .json file or a .zip of CSVs"
+    return ReadResult(None, [_problem(name, BundleCode.UNKNOWN_FILE, message)])
 
 
-def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | None) -> Read:
+def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | None) -> ReadResult:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as error:
-        return None, [_problem(name, BundleCode.MALFORMED, f"not a readable ZIP archive: {error}")]
+        problem = _problem(name, BundleCode.MALFORMED, f"not a readable ZIP archive: {error}")
+        return ReadResult(None, [problem])
     declared = sum(member.file_size for member in members)
     if declared > max_bytes * 2:
         message = f"inflates to {declared} bytes, more than the limit of {max_bytes * 2}"
-        return None, [_problem(name, BundleCode.TOO_LARGE, message)]
+        return ReadResult(None, [_problem(name, BundleCode.TOO_LARGE, message)])
     prefix = _common_folder([member.filename for member in members])
     files: dict[str, bytes] = {}
     refused: list[BundleProblem] = []
@@ -60,7 +68,7 @@ def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | N
             refused.append(read)
         else:
             files[inner] = read
-    return read_csv_files(files, known=known, refused=refused)
+    return read_csv_files_result(files, known=known, refused=refused)
 
 
 def _bounded_member(

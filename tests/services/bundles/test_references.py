@@ -117,3 +117,31 @@ def test_the_example_bundle_refers_only_to_itself():
     bundle, _ = read_csv_files(csv_files())
     assert bundle is not None
     assert check_references(bundle, KnownIds()) == []
+
+
+def test_a_receipt_on_a_line_whose_number_is_bad_is_not_reported_again():
+    # given line 1 of PO-2026-000001, which a receipt names, with an unreadable line number
+    lines = CSV_TEXT["purchase_order_lines.csv"].replace("PO-2026-000001,1,", "PO-2026-000001,x,")
+
+    # when
+    _, problems = read_csv_files(csv_files(purchase_order_lines=lines), known=KnownIds())
+
+    # then only the bad line is reported, not the receipt that names it
+    assert [(p.file, p.location, p.field) for p in problems] == [
+        ("purchase_order_lines.csv", "row 2", "line_no")
+    ]
+
+
+def test_a_receipt_on_a_po_whose_id_is_bad_is_not_reported_again():
+    # given the PO a receipt names, with a malformed ID
+    orders = CSV_TEXT["purchase_orders.csv"].replace("PO-2026-000001,SUP", "PO-26-1,SUP")
+
+    # when
+    _, problems = read_csv_files(csv_files(purchase_orders=orders), known=KnownIds())
+
+    # then the PO is reported, and its lines (which must come with it), but not the receipt
+    assert [(p.file, p.location, p.field, p.code) for p in problems] == [
+        ("purchase_orders.csv", "row 2", "id", C.INVALID_ID),
+        ("purchase_order_lines.csv", "row 2", "purchase_order_id", C.UNKNOWN_REFERENCE),
+        ("purchase_order_lines.csv", "row 3", "purchase_order_id", C.UNKNOWN_REFERENCE),
+    ]
