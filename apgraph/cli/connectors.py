@@ -100,6 +100,7 @@ def serve(
     typer.echo(f"cloud ERP client: {config.connectors.cloud_erp.client_id} / secret: {secret}")
     typer.echo(f'faults: POST {base}/<system>/_control/faults, e.g. {{"kind": "error"}}')
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     uvicorn.run(simulators.app, host=host, port=port, log_level="warning")
 
 

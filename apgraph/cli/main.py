@@ -45,6 +45,7 @@ def serve(
 ) -> None:
     """Migrate, seed demo data into an empty database, and serve the API."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     settings = _settings(
         host=host,
         port=port,

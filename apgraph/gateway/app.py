@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException  # what strawberry answers a bad request with
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -82,6 +83,18 @@ class ApGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Strawberry answers some malformed multipart requests (e.g. `operations` sent as a
+        file part, a map path into a non-object) with a 500; they are the client's to fix."""
+        try:
+            return await super().parse_multipart(request)
+        except (TypeError, AttributeError, IndexError) as error:
+            raise HTTPException(
+                400,
+                "malformed GraphQL multipart request: `operations` and `map` must be form "
+                f"fields holding JSON, and each map path must lead to a variable ({error})",
+            ) from None
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -273,3 +273,20 @@ async def test_a_bad_row_does_not_hide_another_rows_unknown_reference(workflow_a
         ("goods_receipts.csv", "row 3", "purchase_order_id", "UNKNOWN_REFERENCE"),
     ]
     assert (await workflow_api.data(FACILITY, {"id": facility_id}))["facility"] is None
+
+
+async def test_a_malformed_multipart_request_is_the_clients_error(workflow_api, network):
+    # `operations` sent as a file part (curl -F operations=@file) rather than a form field
+    operations = json.dumps({"query": IMPORT, "variables": {"bundle": None, "dryRun": True}})
+    response = await workflow_api.client.post(
+        "/graphql",
+        data={"map": json.dumps({"0": ["variables.bundle"]})},
+        files={
+            "operations": ("ops.json", operations.encode(), "application/json"),
+            "0": ("bundle.json", write_json(hospital(network)), "application/json"),
+        },
+        headers=workflow_api.headers(...),
+    )
+
+    assert response.status_code == 400
+    assert "multipart" in response.text
