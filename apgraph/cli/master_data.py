@@ -74,8 +74,19 @@ def import_command(
         finally:
             await engine.dispose()
 
-    with _progress_bar(total) as progress:
-        report = asyncio.run(run(progress))
+    unreadable = read.bundle is None and not any(read.partial.counts().values())
+    if unreadable:  # nothing parsed: no reference to look up, so the database is left alone
+        report = ImportReport(
+            problems=tuple(read.problems),
+            counts={},
+            created={},
+            updated={},
+            unchanged={},
+            dry_run=dry_run,
+        )
+    else:
+        with _progress_bar(total) as progress:
+            report = asyncio.run(run(progress))
     for line in _report_lines(report):
         typer.echo(line)
     if not report.valid:

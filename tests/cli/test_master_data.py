@@ -175,3 +175,15 @@ def test_import_and_export_against_postgresql(bundle_file, tmp_path):
         assert json.loads(exported.read_text()) == json.loads(bundle_file.read_text())
     finally:
         asyncio.run(drop_database(database))
+
+
+def test_an_unreadable_bundle_leaves_the_database_alone(tmp_path):
+    # given no database yet, and a path that is no bundle
+    data_dir = tmp_path / "data"
+
+    result = run("import", str(tmp_path / "nowhere.json"), "--data-dir", str(data_dir))
+
+    # then the problem is reported, and no database was created or migrated for it
+    assert result.exit_code == 1
+    assert "MISSING_FILE" in result.output
+    assert not data_dir.exists()
