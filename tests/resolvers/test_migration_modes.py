@@ -52,12 +52,12 @@ def moving_hospital(
 ) -> tuple[MasterDataBundle, Order]:
     """The hospital at one step of its move, with a fresh, fully received PO for that step."""
     supplier = next(s for s in network.suppliers if s.status is SupplierStatus.ACTIVE)
-    facility_id = FacilityId(f"FAC-07{n:02d}")
+    facility_id = FacilityId(f"FAC-06{n:02d}")
     center = CostCenter(
         cost_center_for(facility_id, "4410"), facility_id, "4410", "Med-Surg", True, ("lee.mig",)
     )
     order = PurchaseOrder(
-        PurchaseOrderId(f"PO-2026-7{n:03d}{step:02d}"),
+        PurchaseOrderId(f"PO-2026-6{n:03d}{step:02d}"),
         supplier.id,
         facility_id,
         center.id,
@@ -69,7 +69,7 @@ def moving_hospital(
         1, f"ITM-MIG-{n}", "Gauze", Category.MEDICAL_SUPPLIES, Decimal(20), "BX", Decimal("8.40")
     )
     receipt = GoodsReceipt(
-        GoodsReceiptId(f"GR-07{n:04d}{step:02d}"),
+        GoodsReceiptId(f"GR-06{n:04d}{step:02d}"),
         order.id,
         1,
         Decimal(20),
