@@ -60,7 +60,7 @@ from apgraph.domain.suppliers import (
 )
 from apgraph.gateway.runtime import SystemClock
 from apgraph.services.bundles import check_references, read_bundle_path, write_bundle_path
-from apgraph.services.onboarding import import_bundle, known_ids
+from apgraph.services.onboarding import import_bundle
 from apgraph.store import migrate
 from apgraph.store.database import create_engine
 from apgraph.store.master_data_io import SqlMasterData
@@ -217,7 +217,7 @@ async def main(args: argparse.Namespace) -> None:
         assert parsed is not None
 
         t = time.perf_counter()
-        referenced = check_references(parsed, known_ids(await store.stored_ids(parsed)))
+        referenced = check_references(parsed, await store.stored_ids(parsed))
         check_seconds = time.perf_counter() - t
         assert not referenced, referenced[:5]
 

@@ -6,8 +6,8 @@ Parsing (JSON or CSV), storing and exporting live elsewhere; this is the shape t
 and the report every check writes into.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
 from enum import Enum
 
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
@@ -71,6 +71,18 @@ class MasterDataBundle:
             "goods_receipts": len(self.goods_receipts),
             "contract_prices": len(self.contract_prices),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class KnownIds:
+    """Of the IDs a bundle refers to, those already stored: references the bundle itself does
+    not satisfy may be satisfied by these. The store answers only for the IDs it was asked
+    about, never with whole tables."""
+
+    facilities: Set[str] = frozenset()
+    cost_centers: Set[str] = frozenset()
+    suppliers: Set[str] = frozenset()
+    purchase_order_lines: Mapping[str, Set[int]] = field(default_factory=dict)  # PO → line_nos
 
 
 class BundleCode(Enum):

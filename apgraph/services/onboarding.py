@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport, MasterDataBundle
 from apgraph.services.bundles import KnownIds, check_references, read_upload_result
-from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding, StoredIds
+from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding
 
 Progress = Callable[[int], None]  # rows compared so far, of `sum(bundle.counts().values())`
 Locate = Callable[[KnownIds], Sequence[BundleProblem]]  # blocking: it runs in a thread
@@ -48,10 +48,10 @@ async def import_bundle(
     if bundle is None:
         if partial is None or locate is None or partial == MasterDataBundle():
             return _refused({}, problems, dry_run=dry_run)
-        known = known_ids(await store.stored_ids(partial))
+        known = await store.stored_ids(partial)
         return _refused({}, await asyncio.to_thread(locate, known), dry_run=dry_run)
     counts = bundle.counts()
-    known = known_ids(await store.stored_ids(bundle))
+    known = await store.stored_ids(bundle)
     found = [*problems, *check_references(bundle, known)]
     if found and locate is not None:
         found = list(await asyncio.to_thread(locate, known))
@@ -102,16 +102,6 @@ async def import_upload(
         clock=clock,
         dry_run=dry_run,
         locate=lambda known: read_upload_result(name, data, max_bytes=limit, known=known).problems,
-    )
-
-
-def known_ids(stored: StoredIds) -> KnownIds:
-    """The store's answer in the shape the reference check takes."""
-    return KnownIds(
-        facilities=stored.facilities,
-        cost_centers=stored.cost_centers,
-        suppliers=stored.suppliers,
-        purchase_order_lines=stored.purchase_order_lines,
     )
 
 

@@ -17,7 +17,7 @@ from apgraph.domain.aging import Waiting
 from apgraph.domain.approvals import ApprovalRules, Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry, AuditEvent
-from apgraph.domain.bundle import MasterDataBundle
+from apgraph.domain.bundle import KnownIds, MasterDataBundle
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
@@ -702,17 +702,6 @@ class Workflow:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredIds:
-    """Of the IDs a bundle refers to, those the store already holds: the store answers only
-    for the IDs it was asked about, never with whole tables."""
-
-    facilities: frozenset[str]
-    cost_centers: frozenset[str]
-    suppliers: frozenset[str]
-    purchase_order_lines: Mapping[str, frozenset[int]]  # PO id → its stored line numbers
-
-
-@dataclass(frozen=True, slots=True)
 class UpsertCounts:
     """Rows per entity (the keys of `MasterDataBundle.counts()`) an upsert wrote or left."""
 
@@ -722,7 +711,7 @@ class UpsertCounts:
 
 
 class MasterDataStore(Protocol):
-    async def stored_ids(self, bundle: MasterDataBundle) -> StoredIds: ...
+    async def stored_ids(self, bundle: MasterDataBundle) -> KnownIds: ...
 
     async def upsert(
         self,

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.domain.bundle import (
     FacilityEntry,
+    KnownIds,
     MasterDataBundle,
     PurchaseOrderEntry,
     SupplierEntry,
@@ -47,7 +48,7 @@ from apgraph.domain.bundle import (
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
 from apgraph.domain.ids import ContractPriceId, FacilityId, SupplierId
 from apgraph.domain.purchasing import ContractPrice
-from apgraph.services.ports import StoredIds, UpsertCounts
+from apgraph.services.ports import UpsertCounts
 from apgraph.store import audit
 from apgraph.store.connector_state import SUPPLIER
 from apgraph.store.facilities import cost_center_from_row, facility_from_row
@@ -95,7 +96,7 @@ _Key = tuple[Any, ...]
 # --- what is stored of what a bundle names ----------------------------------------------------
 
 
-async def stored_ids(connection: AsyncConnection, bundle: MasterDataBundle) -> StoredIds:
+async def stored_ids(connection: AsyncConnection, bundle: MasterDataBundle) -> KnownIds:
     """Of the facilities, cost centers, suppliers and POs the bundle has or refers to, those
     already stored, with the line numbers of each stored PO."""
     facility_ids = {e.facility.id for e in bundle.facilities}
@@ -120,7 +121,7 @@ async def stored_ids(connection: AsyncConnection, bundle: MasterDataBundle) -> S
         orders = await connection.execute(select(_orders.c.id).where(_orders.c.id.in_(ids)))
         for (order_id,) in orders:
             lines.setdefault(order_id, set())
-    return StoredIds(
+    return KnownIds(
         facilities=await _present(connection, _facilities.c.id, facility_ids),
         cost_centers=await _present(connection, _cost_centers.c.id, cost_center_ids),
         suppliers=await _present(connection, _suppliers.c.id, supplier_ids),
@@ -537,7 +538,7 @@ class SqlMasterData:
 
     engine: AsyncEngine
 
-    async def stored_ids(self, bundle: MasterDataBundle) -> StoredIds:
+    async def stored_ids(self, bundle: MasterDataBundle) -> KnownIds:
         async with self.engine.connect() as connection:
             return await stored_ids(connection, bundle)
 

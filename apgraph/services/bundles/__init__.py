@@ -5,8 +5,9 @@ it never raises on bad input. Its `*_result` twin also gives the partial bundle 
 that parsed, whose references to stored data the importer checks (services/onboarding).
 """
 
+from apgraph.domain.bundle import KnownIds
 from apgraph.services.bundles.assembly import ReadResult
-from apgraph.services.bundles.consistency import KnownIds, check_references
+from apgraph.services.bundles.consistency import check_references
 from apgraph.services.bundles.csv_reader import read_csv_files, read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json, read_json_result, schema
 from apgraph.services.bundles.paths import (

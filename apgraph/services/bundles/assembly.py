@@ -16,6 +16,7 @@ from apgraph.domain.bundle import (
     BundleCode,
     BundleProblem,
     FacilityEntry,
+    KnownIds,
     MasterDataBundle,
     PurchaseOrderEntry,
     SupplierEntry,
@@ -29,7 +30,6 @@ from apgraph.policies.matching import MatchingPolicy
 from apgraph.services.bundles import entities, layout
 from apgraph.services.bundles.consistency import (
     Declared,
-    KnownIds,
     Located,
     duplicates,
     reference_problems,

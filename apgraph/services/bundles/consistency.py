@@ -5,10 +5,10 @@ incremental bundle (new POs for stored suppliers) imports as well as a whole net
 """
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
 from apgraph.domain.facilities import CostCenter
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder
 from apgraph.services.bundles.fields import Source
@@ -22,16 +22,6 @@ from apgraph.services.bundles.layout import (
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-
-@dataclass(frozen=True, slots=True)
-class KnownIds:
-    """What is already stored, for references the bundle itself does not satisfy."""
-
-    facilities: Set[str] = frozenset()
-    cost_centers: Set[str] = frozenset()
-    suppliers: Set[str] = frozenset()
-    purchase_order_lines: Mapping[str, Set[int]] = field(default_factory=dict)  # PO → line_nos
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,8 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
 from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble
-from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.decoding import decoded, parsed_json
 from apgraph.services.bundles.fields import Record, Source
 from apgraph.services.bundles.layout import CSV_FILES, POLICY_FILE, CsvFile

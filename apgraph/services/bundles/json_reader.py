@@ -14,11 +14,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
 from apgraph.domain.ids import EntityKind
 from apgraph.services.bundles import layout
 from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble, report_order
-from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.decoding import parsed_json
 from apgraph.services.bundles.fields import Record, Source
 from apgraph.services.bundles.quick_check import Check, compile_check

@@ -7,9 +7,8 @@ bytes.
 from pathlib import Path
 from typing import Literal
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
 from apgraph.services.bundles.assembly import ReadResult
-from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.csv_reader import read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json_result
 from apgraph.services.bundles.writer import write_csv, write_json

@@ -10,9 +10,8 @@ Folders inside the archive are flattened only when the whole bundle sits in one 
 import io
 import zipfile
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
+from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
 from apgraph.services.bundles.assembly import ReadResult
-from apgraph.services.bundles.consistency import KnownIds
 from apgraph.services.bundles.csv_reader import read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json_result
 from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE
