@@ -22,6 +22,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate, seed
 from tests.databases import Database, drop_database, make_database
+from tests.order_supply import Mint, OrderSupply
 from tests.workflow import Orders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,20 +33,6 @@ TEST_SCALE = 0.05
 def network() -> seed.DemoNetwork:
     """The demo network every API test database holds: the facts tests reason about."""
     return seed.generate(seed.DemoSize().scaled(TEST_SCALE))
-
-
-@pytest.fixture(scope="session")
-def orders(network: seed.DemoNetwork) -> Orders:
-    """The POs workflow tests bill, each handed out once per database (tests/workflow.py)."""
-    return Orders(network)
-
-
-@pytest.fixture(scope="session")
-def billed_orders(network: seed.DemoNetwork) -> Orders:
-    """POs the seed already billed, handed out once per database like `orders`: for tests
-    whose invoices land in EXCEPTION whatever was billed before (never-billed POs with small
-    exceptions are few, and the posting tests need those)."""
-    return Orders(network, already_invoiced=True)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -190,6 +177,40 @@ async def workflow_api(
         api.runtime = runtime
         yield api
     await runtime.close()
+
+
+@pytest.fixture(scope="session")
+def order_pool(network: seed.DemoNetwork) -> Orders:
+    """The never-billed POs workflow tests bill, each handed out once per database."""
+    return Orders(network)
+
+
+@pytest.fixture(scope="session")
+def billed_order_pool(network: seed.DemoNetwork) -> Orders:
+    """The POs the seed already billed, handed out once per database like `order_pool`."""
+    return Orders(network, already_invoiced=True)
+
+
+@pytest.fixture(scope="session")
+def mint(workflow_api: Api) -> Mint:
+    """Copies of pool POs imported into `workflow_api`'s database (tests/order_supply.py)."""
+    assert workflow_api.runtime is not None
+    return Mint(workflow_api.runtime, workflow_api.backend)
+
+
+@pytest.fixture
+def orders(order_pool: Orders, mint: Mint) -> OrderSupply:
+    """POs for workflow tests on `workflow_api`: never billed, each handed out once, minted
+    once the pool has none left that fits."""
+    return OrderSupply(order_pool, mint)
+
+
+@pytest.fixture
+def billed_orders(billed_order_pool: Orders, mint: Mint) -> OrderSupply:
+    """POs the seed already billed, handed out like `orders`: for tests whose invoices land
+    in EXCEPTION whatever was billed before (never-billed POs with small exceptions are few,
+    and the posting tests need those)."""
+    return OrderSupply(billed_order_pool, mint)
 
 
 def free_port() -> int:

@@ -2,11 +2,13 @@
 
 The API database lives for the whole session (once per backend), and quantities are
 cumulative per PO line, so a test that shared a PO would depend on test order. `Orders`
-hands out each seeded PO once per backend; supplier invoice numbers are random.
+hands out each seeded PO once per backend (tests/order_supply.py mints copies once they are
+gone); supplier invoice numbers are random.
 """
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -126,12 +128,40 @@ class Order:
             "1.2"
         ) < SMALL_TOTAL
 
+    @property
+    def receipts(self) -> Receipts:
+        if all(self.received.get(line.line_no, 0) >= line.quantity for line in self.lines):
+            return "full"
+        if not any(self.received.get(line.line_no) for line in self.lines):
+            return "none"
+        return "partial"
+
+    def fits(
+        self, receipts: Receipts, *, small_exception: bool = False, approvers: int = 1
+    ) -> bool:
+        """What `Orders.take` asks of a PO: its receipts, an over-received invoice one approver
+        decides on (`small_exception`), at least `approvers` at its cost center."""
+        return (
+            self.receipts == receipts
+            and (not small_exception or self.over_received_total_is_small())
+            and len(self.cost_center.approvers) >= approvers
+        )
+
+    def large_exception_invoice(self, subtotal: Decimal) -> SubmittedInvoice | None:
+        """An over-received invoice billing about `subtotal` at a cost center naming two
+        approvers, or None when this PO cannot give one."""
+        if len(self.cost_center.approvers) < 2 or self.receipts == "none":
+            return None
+        return self.large_over_received_invoice(subtotal)
+
 
 class Orders:
     """Each billable, never-invoiced PO of the demo network, handed out once per backend.
 
     `already_invoiced`: the billable POs the seed has billed instead, a pool no other test
     draws from, for tests whose invoices land in EXCEPTION whatever was billed before.
+    Against a running server, `tests.order_supply.OrderSupply` hands these out and mints
+    copies once they are gone.
     """
 
     def __init__(self, network: DemoNetwork, *, already_invoiced: bool = False) -> None:
@@ -179,6 +209,11 @@ class Orders:
             )
         self._taken: dict[str, set[str]] = defaultdict(set)
 
+    @property
+    def all(self) -> tuple[Order, ...]:
+        """Every PO of the pool, taken or not, in the network's order."""
+        return tuple(self._orders)
+
     def take(
         self,
         backend: str,
@@ -187,17 +222,10 @@ class Orders:
         small_exception: bool = False,
         approvers: int = 1,
     ) -> Order:
-        for candidate in self._orders:
-            if candidate.order.id in self._taken[backend]:
-                continue
-            if _receipts_of(candidate) != receipts:
-                continue
-            if small_exception and not candidate.over_received_total_is_small():
-                continue
-            if len(candidate.cost_center.approvers) < approvers:
-                continue
-            self._taken[backend].add(candidate.order.id)
-            return candidate
+        for candidate in self._untaken(backend):
+            if candidate.fits(receipts, small_exception=small_exception, approvers=approvers):
+                self._taken[backend].add(candidate.order.id)
+                return candidate
         raise LookupError(f"no untaken PO with {receipts} receipts left on {backend}")
 
     def for_large_exception(
@@ -205,15 +233,8 @@ class Orders:
     ) -> tuple[Order, SubmittedInvoice]:
         """A PO at a cost center naming two approvers, and an over-received invoice billing
         about `subtotal` on it."""
-        for candidate in self._orders:
-            if (
-                candidate.order.id in self._taken[backend]
-                or len(candidate.cost_center.approvers) < 2
-            ):
-                continue
-            if _receipts_of(candidate) == "none":
-                continue
-            invoice = candidate.large_over_received_invoice(subtotal)
+        for candidate in self._untaken(backend):
+            invoice = candidate.large_exception_invoice(subtotal)
             if invoice is not None:
                 self._taken[backend].add(candidate.order.id)
                 return candidate, invoice
@@ -222,26 +243,18 @@ class Orders:
     def for_exception(self, backend: str, *, approvers: int = 1) -> Order:
         """A PO whose over-received invoice lands in EXCEPTION for one cost-center approver
         (`approvers`: how many the cost center names)."""
-        for receipts in ("partial", "full"):
+        for receipts in EXCEPTION_RECEIPTS:
             try:
                 return self.take(backend, receipts, small_exception=True, approvers=approvers)
             except LookupError:
                 continue
         raise LookupError(f"no PO for a small exception left on {backend}")
 
-
-def any_order(orders: Orders) -> Order:
-    """A billable PO, not taken: for invoices refused or REJECTED, which never count towards
-    a PO's billed quantities."""
-    return next(order for order in orders._orders if _receipts_of(order) == "full")
+    def _untaken(self, backend: str) -> Iterator[Order]:
+        return (order for order in self._orders if order.order.id not in self._taken[backend])
 
 
-def _receipts_of(order: Order) -> Receipts:
-    if all(order.received.get(line.line_no, 0) >= line.quantity for line in order.lines):
-        return "full"
-    if not any(order.received.get(line.line_no) for line in order.lines):
-        return "none"
-    return "partial"
+EXCEPTION_RECEIPTS: tuple[Receipts, ...] = ("partial", "full")  # for_exception's preference
 
 
 def as_input(submitted: SubmittedInvoice) -> dict[str, Any]:

@@ -36,7 +36,7 @@ STATUS = "query($id: ID!) { invoice(id: $id) { status approvals { decision } } }
 
 async def exception_at(workflow_api, orders, *, token=None):
     """A fresh invoice in EXCEPTION (QTY_VARIANCE), submitted by its supplier unless `token`."""
-    order = orders.for_exception(workflow_api.backend)
+    order = await orders.for_exception()
     body = await workflow_api.data(
         SUBMIT,
         {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},

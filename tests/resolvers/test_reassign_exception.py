@@ -31,7 +31,7 @@ query Audit($subject: String!) {
 async def two_approver_exception(workflow_api, billed_orders, *, token=None):
     """A fresh EXCEPTION (QTY_VARIANCE) at a cost center naming at least two approvers,
     submitted by its supplier unless `token`."""
-    order = billed_orders.for_exception(workflow_api.backend, approvers=2)
+    order = await billed_orders.for_exception(approvers=2)
     body = await workflow_api.data(
         SUBMIT,
         {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
@@ -202,7 +202,7 @@ async def test_above_the_policy_amount_two_distinct_approvers_are_needed(
     workflow_api, billed_orders
 ):
     # given an exception of about 30,000 (gateway.yaml: two approvers above 25,000)
-    order, submitted = billed_orders.for_large_exception(workflow_api.backend, Decimal("30000"))
+    order, submitted = await billed_orders.for_large_exception(Decimal("30000"))
     assert Decimal("25000") < submitted.total < Decimal("100000")
     body = await workflow_api.data(
         SUBMIT,

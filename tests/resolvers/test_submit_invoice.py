@@ -5,7 +5,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from apgraph.domain.principal import Role
-from tests.workflow import Order, any_order, as_input, erp_postings
+from tests.workflow import Order, as_input, erp_postings
 
 SUBMIT = """
 mutation Submit($input: SubmitInvoiceInput!, $key: String!) {
@@ -33,7 +33,7 @@ async def invoices_of(workflow_api, supplier_id) -> int:
 
 async def test_a_clean_invoice_is_posted_and_the_erp_books_it_once(workflow_api, orders):
     # given a PO received in full
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
 
     # when its supplier bills what was received
     body = await submit(
@@ -49,7 +49,7 @@ async def test_a_clean_invoice_is_posted_and_the_erp_books_it_once(workflow_api,
 
 
 async def test_billing_over_received_lands_in_exception_with_qty_variance(workflow_api, orders):
-    order = orders.for_exception(workflow_api.backend)
+    order = await orders.for_exception()
 
     body = await submit(
         workflow_api, order.over_received_invoice(), token=supplier_token(workflow_api, order)
@@ -62,7 +62,7 @@ async def test_billing_over_received_lands_in_exception_with_qty_variance(workfl
 
 
 async def test_billing_a_line_without_receipt_is_a_missing_receipt(workflow_api, orders):
-    order = orders.take(workflow_api.backend, "none")
+    order = await orders.take("none")
 
     body = await submit(
         workflow_api, order.unreceived_invoice(), token=supplier_token(workflow_api, order)
@@ -75,7 +75,7 @@ async def test_billing_a_line_without_receipt_is_a_missing_receipt(workflow_api,
 
 async def test_an_invalid_invoice_is_rejected_with_every_code(workflow_api, orders, network):
     # given an invoice charged to another facility's cost center, with tax and total off
-    order = any_order(orders)
+    order = orders.any_order()
     elsewhere = next(
         c for c in network.cost_centers if c.facility_id != order.order.facility_id and c.active
     )
@@ -97,7 +97,7 @@ async def test_an_invalid_invoice_is_rejected_with_every_code(workflow_api, orde
 
 
 async def test_an_unknown_po_is_refused_and_nothing_is_stored(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     before = await invoices_of(workflow_api, order.supplier.id)
 
     body = await submit(
@@ -114,7 +114,7 @@ async def test_an_unknown_po_is_refused_and_nothing_is_stored(workflow_api, orde
 
 
 async def test_the_same_key_twice_stores_one_invoice(workflow_api, orders):
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
     token = supplier_token(workflow_api, order)
     invoice = order.clean_invoice()
     key = f"same-{uuid.uuid4()}"
@@ -136,7 +136,7 @@ async def test_the_same_key_twice_stores_one_invoice(workflow_api, orders):
 
 
 async def test_the_same_key_with_another_payload_is_a_user_error(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     token = supplier_token(workflow_api, order)
     key = f"reused-{uuid.uuid4()}"
     invoice = replace(order.clean_invoice(), tax=Decimal("0.01"))
@@ -156,7 +156,7 @@ async def test_the_same_key_with_another_payload_is_a_user_error(workflow_api, o
 
 async def test_supplier_a_cannot_submit_for_supplier_b(workflow_api, orders, network):
     # given supplier B's PO and supplier A's token
-    order = any_order(orders)
+    order = orders.any_order()
     other = next(s for s in network.suppliers if s.id != order.supplier.id)
     before = await invoices_of(workflow_api, order.supplier.id)
 
@@ -176,7 +176,7 @@ async def test_supplier_a_cannot_submit_for_supplier_b(workflow_api, orders, net
 
 
 async def test_bad_input_comes_back_as_user_errors_next_to_the_fields(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     clean = order.clean_invoice()
     bad = replace(clean, lines=(replace(clean.lines[0], quantity=Decimal(0)),))
     before = await invoices_of(workflow_api, order.supplier.id)
@@ -191,7 +191,7 @@ async def test_bad_input_comes_back_as_user_errors_next_to_the_fields(workflow_a
 
 
 async def test_a_caller_without_the_submit_scope_is_forbidden(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     before = await invoices_of(workflow_api, order.supplier.id)
 
     body = await submit(workflow_api, order.clean_invoice(), token=workflow_api.token(Role.AUDITOR))
@@ -202,7 +202,7 @@ async def test_a_caller_without_the_submit_scope_is_forbidden(workflow_api, orde
 
 
 async def test_a_malformed_id_is_bad_user_input(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     variables = {"input": {**as_input(order.clean_invoice()), "facilityId": "nope"}, "key": "k"}
 
     body = await workflow_api.graphql(SUBMIT, variables, token=supplier_token(workflow_api, order))

@@ -22,7 +22,7 @@ async def in_exception(
     workflow_api, orders, *, submitted_by=None, approvers=1
 ) -> tuple[Order, str]:
     """A fresh invoice in EXCEPTION (QTY_VARIANCE) and its PO."""
-    order = orders.for_exception(workflow_api.backend, approvers=approvers)
+    order = await orders.for_exception(approvers=approvers)
     principal = submitted_by or person(
         f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
     )

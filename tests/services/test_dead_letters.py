@@ -14,7 +14,7 @@ from tests.workflow import erp_postings
 
 async def test_a_failed_posting_is_a_dead_letter_until_a_replay_posts_it_once(workflow_api, orders):
     # given an invoice whose posting failed while both ERPs were down
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
     simulators = workflow_api.runtime.connectors.simulators
     for erp in (simulators.legacy_erp, simulators.cloud_erp):
         erp.plan.add(Fault(FaultKind.ERROR, times=None))

@@ -29,7 +29,7 @@ async def in_exception(workflow_api, orders) -> tuple[Invoice, datetime]:
     """A fresh MISSING_RECEIPT exception (one unit billed: a small total the cost center's
     approvers decide on), and since when it waits. A PO without receipts, as the POs with
     receipts are all spoken for by other tests of the session."""
-    order = orders.take(workflow_api.backend, "none")
+    order = await orders.take("none")
     supplier = person(
         f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
     )

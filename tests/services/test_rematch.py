@@ -74,7 +74,7 @@ async def test_a_waiting_invoice_is_posted_once_by_the_first_rematch_after_mater
     workflow_api, orders
 ):
     # given an invoice that waits because materials management was down at submission
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
     waiting = await submitted_while_materials_down(workflow_api, order, order.clean_invoice())
 
     # when the re-match runs while it is still down
@@ -104,7 +104,7 @@ async def test_a_waiting_invoice_is_posted_once_by_the_first_rematch_after_mater
 
 async def test_a_rematch_sends_an_invoice_without_receipt_to_an_approver(workflow_api, orders):
     # given an invoice, billing a line nothing was received of, that waits in VALIDATED
-    order = orders.take(workflow_api.backend, "none")
+    order = await orders.take("none")
     waiting = await submitted_while_materials_down(workflow_api, order, order.unreceived_invoice())
 
     # when materials management is back and the re-match runs

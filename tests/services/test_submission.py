@@ -12,7 +12,7 @@ from apgraph.services import approvals, submission
 from apgraph.services.ports import AuditFilter, InvoiceFilter
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.services.workflow_support import CLOCK, person, reads, workflow
-from tests.workflow import Order, any_order, erp_postings
+from tests.workflow import Order, erp_postings
 
 
 def supplier_user(order: Order) -> Principal:
@@ -48,7 +48,7 @@ async def footprint(workflow_api, supplier_id):
 
 async def test_a_clean_invoice_against_a_fully_received_po_is_posted_once(workflow_api, orders):
     # given a PO received in full
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
 
     # when its supplier bills what was received
     outcome = await submit(workflow_api, supplier_user(order), order.clean_invoice())
@@ -64,7 +64,7 @@ async def test_a_clean_invoice_against_a_fully_received_po_is_posted_once(workfl
 
 async def test_billing_more_than_was_received_is_a_qty_variance_exception(workflow_api, orders):
     # given a PO with receipts
-    order = orders.for_exception(workflow_api.backend)
+    order = await orders.for_exception()
 
     # when the supplier bills beyond any tolerance of what was received
     outcome = await submit(workflow_api, supplier_user(order), order.over_received_invoice())
@@ -78,7 +78,7 @@ async def test_billing_more_than_was_received_is_a_qty_variance_exception(workfl
 
 
 async def test_a_po_line_without_any_receipt_is_a_missing_receipt_exception(workflow_api, orders):
-    order = orders.take(workflow_api.backend, "none")
+    order = await orders.take("none")
 
     outcome = await submit(workflow_api, supplier_user(order), order.unreceived_invoice())
 
@@ -91,7 +91,7 @@ async def test_an_invalid_invoice_is_rejected_with_every_reason_at_once(
     workflow_api, orders, network
 ):
     # given an invoice charged to another facility's cost center, whose tax and total are off
-    order = any_order(orders)
+    order = orders.any_order()
     other_center = next(
         c for c in network.cost_centers if c.facility_id != order.order.facility_id and c.active
     )
@@ -117,7 +117,7 @@ async def test_an_invalid_invoice_is_rejected_with_every_reason_at_once(
 async def test_input_that_cannot_be_stored_is_refused_with_field_paths_and_leaves_no_trace(
     workflow_api, orders
 ):
-    order = any_order(orders)
+    order = orders.any_order()
     clean = order.clean_invoice()
     bad_line = replace(clean.lines[0], quantity=Decimal(-1))
     before = await footprint(workflow_api, order.supplier.id)
@@ -131,7 +131,7 @@ async def test_input_that_cannot_be_stored_is_refused_with_field_paths_and_leave
 
 
 async def test_the_same_key_and_payload_twice_gives_the_first_invoice(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     user = supplier_user(order)
     invoice = replace(order.clean_invoice(), tax=Decimal("0.01"))  # rejected: no PO budget used
     twice = f"twice-{uuid.uuid4()}"
@@ -145,7 +145,7 @@ async def test_the_same_key_and_payload_twice_gives_the_first_invoice(workflow_a
 
 
 async def test_the_same_key_with_another_payload_is_refused(workflow_api, orders):
-    order = any_order(orders)
+    order = orders.any_order()
     user = supplier_user(order)
     invoice = replace(order.clean_invoice(), tax=Decimal("0.01"))
     reused = f"reused-{uuid.uuid4()}"
@@ -163,7 +163,7 @@ async def test_the_same_key_with_another_payload_is_refused(workflow_api, orders
 
 async def test_a_supplier_cannot_submit_for_another_supplier(workflow_api, orders, network):
     # given supplier A's user and supplier B's PO
-    order = any_order(orders)
+    order = orders.any_order()
     other = next(s for s in network.suppliers if s.id != order.supplier.id)
     intruder = person(f"portal.{other.id.lower()}", Role.SUPPLIER, supplier_id=other.id)
     before = await footprint(workflow_api, order.supplier.id)
@@ -180,7 +180,7 @@ async def test_a_supplier_cannot_submit_for_another_supplier(workflow_api, order
 
 async def test_erp_down_fails_the_posting_and_a_retry_posts_it_once(workflow_api, orders):
     # given the ERPs down past every retry
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
     simulators = workflow_api.runtime.connectors.simulators
     for erp in (simulators.legacy_erp, simulators.cloud_erp):
         erp.plan.add(Fault(FaultKind.ERROR, times=None))
@@ -214,7 +214,7 @@ async def test_erp_down_fails_the_posting_and_a_retry_posts_it_once(workflow_api
 
 async def test_the_same_submission_twice_at_the_same_moment_posts_once(workflow_api, orders):
     # given one invoice and one idempotency key
-    order = orders.take(workflow_api.backend, "full")
+    order = await orders.take("full")
     user = supplier_user(order)
     invoice = order.clean_invoice()
     key = f"race-{uuid.uuid4()}"
