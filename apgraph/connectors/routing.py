@@ -66,22 +66,16 @@ class FacilityRoutes(Mapping[FacilityId, ErpRoute]):
     def __len__(self) -> int:
         return len(self._routes)
 
-    @property
-    def overridden(self) -> frozenset[FacilityId]:
-        return frozenset(self._overrides)
-
     def replace_stored(self, stored: Mapping[FacilityId, ErpRoute]) -> None:
         """The stored routes become exactly `stored`; the overrides still win."""
         self._stored = dict(stored)
         self._routes = self._stored | self._overrides
 
-    def update_stored(self, stored: Mapping[FacilityId, ErpRoute]) -> None:
-        """Adds or replaces the stored routes of these facilities; the others stay."""
-        self.replace_stored(self._stored | dict(stored))
-
     async def load(self, bundle: MasterDataBundle) -> None:
-        """A MasterDataSink: the routes of an imported bundle's facilities, once committed."""
-        self.update_stored({entry.facility.id: entry.route for entry in bundle.facilities})
+        """A MasterDataSink: the routes of an imported bundle's facilities, once committed;
+        the other facilities' stay."""
+        imported = {entry.facility.id: entry.route for entry in bundle.facilities}
+        self.replace_stored(self._stored | imported)
 
 
 @dataclass(frozen=True, slots=True)

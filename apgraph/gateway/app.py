@@ -34,11 +34,10 @@ from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.escalation import Escalator
-from apgraph.services.ports import Onboarding, Workflow, WorkflowPolicy
+from apgraph.services.ports import Workflow, WorkflowPolicy
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
-from apgraph.store.master_data_io import SqlMasterData
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
@@ -75,11 +74,7 @@ class ApGraphQL(GraphQL[Context, None]):
             clock=runtime.clock,
             connectors=runtime.connectors,
             workflow=workflow_for(runtime, getattr(request.state, "trace_id", None)),
-            onboarding=Onboarding(
-                store=SqlMasterData(runtime.engine),
-                sinks=runtime.connectors.master_data_sinks,
-                max_upload_bytes=runtime.settings.max_upload_bytes,
-            ),
+            onboarding=runtime.onboarding,
             request=request,
             response=response,
         )

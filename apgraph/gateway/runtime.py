@@ -4,6 +4,7 @@ and the identity machinery built from them (the composition root's long-lived ha
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,11 +14,12 @@ from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.services.ports import Clock, PageLimits
+from apgraph.services.ports import Clock, Onboarding, PageLimits
 from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine
+from apgraph.store.master_data_io import SqlMasterData
 
 
 class SystemClock:
@@ -43,6 +45,15 @@ class Runtime:
     def page_limits(self) -> PageLimits:
         limits = self.config.limits
         return PageLimits(default_size=limits.default_page_size, max_size=limits.max_page_size)
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        """What importMasterData hands the onboarding service; built once, not per request."""
+        return Onboarding(
+            store=SqlMasterData(self.engine),
+            sinks=self.connectors.master_data_sinks,
+            max_upload_bytes=self.settings.max_upload_bytes,
+        )
 
     @property
     def audit(self) -> AuditRepository:

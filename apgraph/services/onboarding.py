@@ -12,7 +12,7 @@ import only after it committed, so they never know a fact the database does not.
 import asyncio
 from collections.abc import Callable, Sequence
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport, MasterDataBundle
+from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle
 from apgraph.services.bundles import KnownIds, check_references, read_upload_result
 from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding
 
@@ -87,10 +87,6 @@ async def import_upload(
     files. `data` may run one byte past the limit, which is how an oversized upload shows;
     parsing runs in a thread so a large bundle never stalls the server's other requests."""
     limit = onboarding.max_upload_bytes
-    if len(data) > limit:
-        message = f"more than the limit of {limit} bytes; split the bundle"
-        problem = BundleProblem(name, "file", None, BundleCode.TOO_LARGE, message)
-        return _refused({}, [problem], dry_run=dry_run)
     read = await asyncio.to_thread(read_upload_result, name, data, max_bytes=limit)
     return await import_bundle(
         read.bundle,

@@ -243,7 +243,7 @@ class ErpBook:
         if self.journal is None:
             return
         with self.journal.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(_journal_json(document)) + "\n")
+            file.write(json.dumps(_document_json(document)) + "\n")
             file.flush()
             os.fsync(file.fileno())
 
@@ -328,17 +328,7 @@ def control_routes(book: ErpBook) -> list[Route]:
 
 
 def _document_json(document: Document) -> dict[str, str | int]:
-    return {
-        "number": document.number,
-        "token": document.token,
-        "external_ref": document.external_ref,
-        "vendor_invoice_no": document.vendor_invoice_no,
-        "gross": format(document.gross, "f"),
-        "due_date": document.due_date.isoformat(),
-    }
-
-
-def _journal_json(document: Document) -> dict[str, str | int]:
+    """A document whole: a line of the journal, and an entry of the control API's ledger."""
     return {
         "number": document.number,
         "token": document.token,

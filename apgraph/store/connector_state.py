@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.erp import ErpSystem, FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
@@ -20,6 +20,39 @@ SUPPLIER = "supplier"  # the `entity` of a vendor ⇄ supplier link
 _x = ErpCrossReferenceRow.__table__.c
 _p = ErpPostingRow.__table__.c
 _d = MigrationDifferenceRow.__table__.c
+
+
+async def replace_vendor_links(
+    connection: AsyncConnection,
+    system: ErpSystem,
+    links: Mapping[SupplierId, str],
+    *,
+    at: datetime,
+) -> None:
+    """In the caller's transaction: the links of these suppliers (supplier ID → vendor key)
+    replace their earlier ones to `system`, and any other supplier's link to these keys."""
+    if not links:
+        return
+    await connection.execute(
+        delete(ErpCrossReferenceRow).where(
+            _x.system == system.value,
+            _x.entity == SUPPLIER,
+            or_(_x.canonical_id.in_(list(links)), _x.vendor_key.in_(list(links.values()))),
+        )
+    )
+    await connection.execute(
+        insert(ErpCrossReferenceRow),
+        [
+            {
+                "system": system.value,
+                "entity": SUPPLIER,
+                "canonical_id": supplier_id,
+                "vendor_key": vendor_key,
+                "synced_at": at,
+            }
+            for supplier_id, vendor_key in links.items()
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,27 +72,8 @@ class SqlCrossReferences:
         """Replaces the links of these suppliers, and any link to these vendor keys, in one go."""
         if not links:
             return
-        mine = (_x.system == system.value) & (_x.entity == SUPPLIER)
         async with self.engine.begin() as connection:
-            await connection.execute(
-                delete(ErpCrossReferenceRow).where(
-                    mine,
-                    or_(_x.canonical_id.in_(list(links)), _x.vendor_key.in_(list(links.values()))),
-                )
-            )
-            await connection.execute(
-                insert(ErpCrossReferenceRow),
-                [
-                    {
-                        "system": system.value,
-                        "entity": SUPPLIER,
-                        "canonical_id": supplier_id,
-                        "vendor_key": vendor_key,
-                        "synced_at": at,
-                    }
-                    for supplier_id, vendor_key in links.items()
-                ],
-            )
+            await replace_vendor_links(connection, system, links, at=at)
 
 
 @dataclass(frozen=True, slots=True)

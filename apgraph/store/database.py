@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 @dataclass(slots=True)
@@ -63,3 +63,12 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
         )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
+
+
+async def begin_writing(connection: AsyncConnection) -> None:
+    """Begins a transaction that will write. On SQLite it takes the one write lock up front
+    (BEGIN IMMEDIATE): a deferred transaction would read a snapshot first and could then fail
+    to upgrade to writing when another writer got there in between."""
+    await connection.begin()
+    if connection.dialect.name == "sqlite":
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")

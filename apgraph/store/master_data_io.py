@@ -28,7 +28,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    delete,
     insert,
     or_,
     select,
@@ -50,7 +49,8 @@ from apgraph.domain.ids import ContractPriceId, FacilityId, SupplierId
 from apgraph.domain.purchasing import ContractPrice
 from apgraph.services.ports import UpsertCounts
 from apgraph.store import audit
-from apgraph.store.connector_state import SUPPLIER
+from apgraph.store.connector_state import SUPPLIER, replace_vendor_links
+from apgraph.store.database import begin_writing
 from apgraph.store.facilities import cost_center_from_row, facility_from_row
 from apgraph.store.purchasing import (
     goods_receipt_from_row,
@@ -78,7 +78,7 @@ UPDATED = "master_data.updated"  # one per changed row: which fields (names only
 # matter for PostgreSQL's plans: tables filled in this very transaction have no statistics,
 # so each lookup may scan the whole table; a few scans cost little, hundreds would not.
 CHUNK = 5000
-LINK_CHUNK = 500  # vendor links per DELETE: four parameters each
+LINK_CHUNK = 500  # vendor links per DELETE and INSERT
 
 _facilities: Table = FacilityRow.__table__  # type: ignore[assignment]
 _cost_centers: Table = CostCenterRow.__table__  # type: ignore[assignment]
@@ -355,38 +355,17 @@ async def _link_vendors(
         )
         stored |= {(row.system, row.canonical_id): row.vendor_key for row in found}
     differing = {key: vendor for key, vendor in wanted.items() if stored.get(key) != vendor}
-    for chunk in _chunks(sorted(differing.items()), size=LINK_CHUNK):
-        await connection.execute(
-            delete(_xrefs).where(
-                _xrefs.c.entity == SUPPLIER,
-                or_(
-                    *(
-                        and_(
-                            _xrefs.c.system == system,
-                            or_(_xrefs.c.canonical_id == supplier, _xrefs.c.vendor_key == vendor),
-                        )
-                        for (system, supplier), vendor in chunk
-                    )
-                ),
-            )
+    for system in ErpSystem:
+        links = sorted(
+            (SupplierId(supplier), vendor)
+            for (name, supplier), vendor in differing.items()
+            if name == system.value
         )
-        await _insert(
-            connection,
-            _xrefs,
-            [
-                {
-                    "system": system,
-                    "entity": SUPPLIER,
-                    "canonical_id": supplier,
-                    "vendor_key": vendor,
-                    "synced_at": at,
-                }
-                for (system, supplier), vendor in chunk
-            ],
-        )
+        for chunk in _chunks(links, size=LINK_CHUNK):
+            await replace_vendor_links(connection, system, dict(chunk), at=at)
     relinked: dict[str, list[ErpSystem]] = {}
-    for system, supplier in sorted(differing):
-        relinked.setdefault(supplier, []).append(ErpSystem(system))
+    for name, supplier in sorted(differing):
+        relinked.setdefault(supplier, []).append(ErpSystem(name))
     return relinked
 
 
@@ -555,20 +534,13 @@ class SqlMasterData:
             await connection.commit()
         return counts
 
-    async def read(
-        self, *, facilities: Sequence[str] | None = None, policy: Mapping[str, object] | None = None
-    ) -> MasterDataBundle:
-        return await read_bundle(self.engine, facilities=facilities, policy=policy)
-
 
 @asynccontextmanager
 async def _write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction that rolls back unless committed. On SQLite it takes the write lock up
-    front (BEGIN IMMEDIATE, as the unit of work does), so it never reads a stale snapshot."""
+    front, as the unit of work does."""
     async with engine.connect() as connection:
-        await connection.begin()
-        if connection.dialect.name == "sqlite":
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        await begin_writing(connection)
         yield connection
 
 

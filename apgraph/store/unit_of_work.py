@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.audit import AuditEvent
 from apgraph.domain.events import Event
 from apgraph.store import audit, outbox
+from apgraph.store.database import begin_writing
 from apgraph.store.idempotency import IdempotencyKeyStore
 from apgraph.store.invoice_writes import InvoiceWrites
 
@@ -61,9 +62,7 @@ class SqlUnitOfWork:
         self._used = True
         connection = await self._engine.connect()
         try:
-            await connection.begin()
-            if connection.dialect.name == "sqlite":
-                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            await begin_writing(connection)
         except BaseException:
             await connection.close()
             raise

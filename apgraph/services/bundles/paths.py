@@ -17,7 +17,8 @@ DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # per file: the JSON file, or each CSV fi
 WHOLE_FILE = "file"
 
 
-def _too_large(name: str, size: int, max_bytes: int) -> BundleProblem:
+def too_large(name: str, size: int, max_bytes: int) -> BundleProblem:
+    """A file refused by its size, before (or instead of) reading it."""
     return BundleProblem(
         name,
         WHOLE_FILE,
@@ -32,7 +33,7 @@ def _bounded(path: Path, max_bytes: int) -> bytes | BundleProblem:
     with path.open("rb") as file:
         data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        return _too_large(path.name, len(data), max_bytes)
+        return too_large(path.name, len(data), max_bytes)
     return data
 
 
@@ -61,7 +62,7 @@ def read_bundle_path_result(
         return ReadResult(None, [problem])
     size = path.stat().st_size
     if size > max_bytes:
-        return ReadResult(None, [_too_large(path.name, size, max_bytes)])
+        return ReadResult(None, [too_large(path.name, size, max_bytes)])
     data = _bounded(path, max_bytes)
     if isinstance(data, BundleProblem):
         return ReadResult(None, [data])
@@ -81,7 +82,7 @@ def _read_folder(folder: Path, *, max_bytes: int, known: KnownIds | None) -> Rea
             continue
         size = entry.stat().st_size
         if size > max_bytes:
-            refused.append(_too_large(entry.name, size, max_bytes))
+            refused.append(too_large(entry.name, size, max_bytes))
             continue
         data = _bounded(entry, max_bytes)
         if isinstance(data, BundleProblem):

@@ -14,7 +14,7 @@ from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDat
 from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.csv_reader import read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json_result
-from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE
+from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE, too_large
 
 Read = tuple[MasterDataBundle | None, list[BundleProblem]]
 
@@ -29,7 +29,10 @@ def read_upload(
 def read_upload_result(
     name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
 ) -> ReadResult:
-    """As `read_upload`, with the partial bundle of the rows that parsed."""
+    """As `read_upload`, with the partial bundle of the rows that parsed. `data` may run past
+    `max_bytes` (a caller reads one byte more to tell): the upload is then refused unread."""
+    if len(data) > max_bytes:
+        return ReadResult(None, [too_large(name, len(data), max_bytes)])
     lowered = name.lower()
     if lowered.endswith(".json"):
         return read_json_result(data, name=name, known=known)
