@@ -1,5 +1,6 @@
 """Reads gateway.yaml once at start and turns every problem into one readable line."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -22,8 +23,14 @@ def load_gateway_config(path: Path) -> GatewayConfig:
     try:
         return GatewayConfig.model_validate(raw)
     except ValidationError as error:
-        lines = [
-            f"{path}: {'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
-            for problem in error.errors()
-        ]
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(problem_lines(path, error)) from None
+
+
+def problem_lines(path: Path, error: ValidationError, *, at: Sequence[str] = ()) -> str:
+    """One line per problem: the file, the dotted path of the value at fault (under `at`,
+    where the validated section sits in the file), and what is wrong with it."""
+    return "\n".join(
+        f"{path}: {'.'.join([*at, *(str(part) for part in problem['loc'])]) or '(top)'}: "
+        f"{problem['msg']}"
+        for problem in error.errors()
+    )

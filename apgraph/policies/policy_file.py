@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.policies.loader import ConfigError
+from apgraph.policies.loader import ConfigError, problem_lines
 from apgraph.policies.matching import MatchingPolicy
 
 BUNDLE_FORMAT = "apgraph.master-data"  # the `format` member of a bundle's JSON form
@@ -34,12 +34,7 @@ def load_matching_policy(path: Path) -> MatchingPolicy:
     try:
         return MatchingPolicy.model_validate(section)
     except ValidationError as error:
-        lines = [
-            f"{path}: {'.'.join([*where, *(str(part) for part in problem['loc'])]) or '(top)'}: "
-            f"{problem['msg']}"
-            for problem in error.errors()
-        ]
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(problem_lines(path, error, at=where)) from None
 
 
 def _parsed(path: Path) -> object:
