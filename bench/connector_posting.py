@@ -22,13 +22,15 @@ from pathlib import Path
 
 import uvicorn
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
 from apgraph.domain.suppliers import SupplierStatus
 from apgraph.gateway.connectors import build_connectors, standalone_simulators
 from apgraph.gateway.runtime import utc_now
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.database import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,8 +69,8 @@ async def main(postings: int) -> None:
 
     engine = create_engine(settings.resolved_database_url)
     await migrate.upgrade(engine)
-    network = seed.generate(seed.DemoSize().scaled(SCALE))
-    await seed.write(engine, network)
+    network = generator.generate(generator.DemoSize().scaled(SCALE))
+    await demo_writer.write(engine, network)
     connectors = build_connectors(settings, config, engine, now=utc_now)
     await connectors.link_suppliers(engine)
     active = {s.id for s in network.suppliers if s.status is SupplierStatus.ACTIVE}

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from apgraph.demo import generator
 from apgraph.domain.bundle import (
     FacilityEntry,
     MasterDataBundle,
@@ -42,17 +43,16 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
-from apgraph.store import seed
 
 
-def bundle_of(network: seed.DemoNetwork) -> MasterDataBundle:
+def bundle_of(network: generator.DemoNetwork) -> MasterDataBundle:
     """The network's master data as an import would bring it (no vendor links: the demo's
     suppliers are linked by the supplier sync)."""
     lines: dict[str, list[PurchaseOrderLine]] = {}
     for order_id, line in network.purchase_order_lines:
         lines.setdefault(order_id, []).append(line)
     return MasterDataBundle(
-        facilities=tuple(FacilityEntry(f, *seed.demo_route(f.id)) for f in network.facilities),
+        facilities=tuple(FacilityEntry(f, *generator.demo_route(f.id)) for f in network.facilities),
         cost_centers=network.cost_centers,
         suppliers=tuple(SupplierEntry(s, ()) for s in network.suppliers),
         purchase_orders=tuple(

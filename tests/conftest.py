@@ -13,6 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.principal import Role
 from apgraph.gateway.app import create_app
 from apgraph.gateway.demo_users import demo_token
@@ -20,7 +22,7 @@ from apgraph.gateway.runtime import Runtime, embedded_issuer
 from apgraph.gateway.tokens import TokenIssuer
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from tests.databases import Database, drop_database, make_database
 from tests.order_supply import Mint, OrderSupply
 from tests.workflow import Orders
@@ -30,21 +32,21 @@ TEST_SCALE = 0.05
 
 
 @pytest.fixture(scope="session")
-def network() -> seed.DemoNetwork:
+def network() -> generator.DemoNetwork:
     """The demo network every API test database holds: the facts tests reason about."""
-    return seed.generate(seed.DemoSize().scaled(TEST_SCALE))
+    return generator.generate(generator.DemoSize().scaled(TEST_SCALE))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def seeded_database(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    network: seed.DemoNetwork,
+    network: generator.DemoNetwork,
 ) -> AsyncIterator[Database]:
     database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -146,14 +148,14 @@ async def api(
 async def workflow_database(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    network: seed.DemoNetwork,
+    network: generator.DemoNetwork,
 ) -> AsyncIterator[Database]:
     """A seeded database of its own for the tests that submit and approve invoices, so the
     read-side tests can keep comparing the `api` database with the seed."""
     database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -180,13 +182,13 @@ async def workflow_api(
 
 
 @pytest.fixture(scope="session")
-def order_pool(network: seed.DemoNetwork) -> Orders:
+def order_pool(network: generator.DemoNetwork) -> Orders:
     """The never-billed POs workflow tests bill, each handed out once per database."""
     return Orders(network)
 
 
 @pytest.fixture(scope="session")
-def billed_order_pool(network: seed.DemoNetwork) -> Orders:
+def billed_order_pool(network: generator.DemoNetwork) -> Orders:
     """The POs the seed already billed, handed out once per database like `order_pool`."""
     return Orders(network, already_invoiced=True)
 
@@ -221,13 +223,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 async def live_api(
-    tmp_path_factory: pytest.TempPathFactory, network: seed.DemoNetwork
+    tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork
 ) -> AsyncIterator[Api]:
     """A real uvicorn server on loopback over PostgreSQL: what an attacker would reach."""
     database = await make_database("postgresql", tmp_path_factory.mktemp("live"))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     await engine.dispose()
     settings = settings_for(database, tmp_path_factory.mktemp("live-data"))
     config = load_gateway_config(settings.gateway_config)

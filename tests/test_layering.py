@@ -8,17 +8,26 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "apgraph"
 
+# Each layer's ports, by capability (services/ports/): a layer names only those it needs.
+READS = "services.ports.reads"
+CLOCK = "services.ports.clock"
+CONNECTORS = "services.ports.connectors"
+UNIT_OF_WORK = "services.ports.unit_of_work"
+WORKFLOW = "services.ports.workflow"
+MASTER_DATA = "services.ports.master_data"
+
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
     "domain": set(),
     "policies": {"domain"},
     "services": {"domain", "policies"},
-    "store": {"domain", "services.ports"},
-    "schema": {"domain", "services.ports"},
+    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA},
+    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA},
     "resolvers": {"schema", "services", "domain"},
-    "connectors": {"domain", "services.ports"},
-    "events": {"domain", "services.ports", "services.periodic"},
-    "simulators": {"domain", "store.seed"},  # never a connector's mapping
+    "connectors": {"domain", CLOCK, CONNECTORS},
+    "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, "services.periodic"},
+    "demo": {"domain", "store"},  # the writer only: test below
+    "simulators": {"domain", "demo.generator"},  # never a connector's mapping, never the store
 }
 
 
@@ -69,3 +78,14 @@ def test_the_domain_imports_only_the_standard_library_and_itself():
                 and not name.startswith("apgraph.domain")
             ]
     assert offenders == []
+
+
+def test_the_demo_generator_is_pure_and_only_its_writer_touches_the_store():
+    generator = imports_of(PACKAGE / "demo" / "generator.py")
+    assert {name for name in generator if not name.startswith("apgraph.domain")} == set()
+    importers = sorted(
+        path.name
+        for path in (PACKAGE / "demo").rglob("*.py")
+        if any(name.startswith("apgraph.store") for name in imports_of(path))
+    )
+    assert importers == ["writer.py"]

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.principal import Role
 from apgraph.domain.purchasing import Category
@@ -23,7 +25,7 @@ from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import embedded_issuer
 from apgraph.policies.loader import load_gateway_config
 from apgraph.simulators.faults import Fault, FaultKind
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from tests.conftest import Api, free_port, settings_for
 from tests.databases import drop_database, make_database
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
@@ -53,7 +55,7 @@ query($facility: ID!, $approver: String!) {
 
 @asynccontextmanager
 async def live_server(
-    tmp_path: Path, network: seed.DemoNetwork, *, gateway_config: Path | None = None
+    tmp_path: Path, network: generator.DemoNetwork, *, gateway_config: Path | None = None
 ) -> AsyncIterator[Api]:
     """uvicorn on loopback over a freshly seeded PostgreSQL schema; `.runtime` is the app's.
     `gateway_config`: another gateway.yaml (e.g. remote connectors) than the shipped one."""
@@ -61,7 +63,7 @@ async def live_server(
     try:
         engine = database.engine()
         await migrate.upgrade(engine)
-        await seed.write(engine, network)
+        await demo_writer.write(engine, network)
         await engine.dispose()
         settings = settings_for(database, tmp_path / "data")
         if gateway_config is not None:

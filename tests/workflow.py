@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.facilities import CostCenter
 from apgraph.domain.matching.contract import contract_on
@@ -21,7 +22,6 @@ from apgraph.domain.money import round_half_up
 from apgraph.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
 from apgraph.domain.suppliers import Supplier, TaxTreatment
-from apgraph.store.seed import DemoNetwork
 
 Receipts = Literal["full", "partial", "none"]
 OVER_ANY_TOLERANCE = Decimal(11)  # every category's absolute quantity tolerance is at most 10

@@ -20,7 +20,7 @@ from apgraph.gateway.connectors import (
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.connector_health import check_connectors
-from apgraph.services.ports import ConnectorHealth
+from apgraph.services.ports.connectors import ConnectorHealth
 from apgraph.settings import Settings
 from apgraph.store.database import create_engine
 

@@ -117,12 +117,13 @@ def seed(
     replace: bool = typer.Option(False, help="Delete all existing data first."),
 ) -> None:
     """Generate a deterministic demo hospital network into the database."""
+    from apgraph.demo import generator
+    from apgraph.demo import writer as demo_writer
     from apgraph.store import migrate
-    from apgraph.store import seed as demo
     from apgraph.store.database import create_engine
 
     settings = _settings(database_url=database_url, data_dir=data_dir)
-    size = demo.DemoSize().scaled(scale)
+    size = generator.DemoSize().scaled(scale)
     overrides = {
         "facilities": facilities,
         "suppliers": suppliers,
@@ -136,11 +137,13 @@ def seed(
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
         try:
             await migrate.upgrade(engine)
-            if not await demo.is_empty(engine):
+            if not await demo_writer.is_empty(engine):
                 if not replace:
                     _fail("the database already has data; pass --replace to start over")
-                await demo.clear(engine)
-            return await demo.write(engine, demo.generate(size, random_seed=random_seed))
+                await demo_writer.clear(engine)
+            return await demo_writer.write(
+                engine, generator.generate(size, random_seed=random_seed)
+            )
         finally:
             await engine.dispose()
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 
 from apgraph.connectors.resilience import OutcomeUnknown, RateLimited
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     ConnectorMappingError,
     ConnectorRejected,
     ConnectorUnavailable,

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.erp import ErpDocumentRef, ErpSystem
 from apgraph.domain.invoices import Invoice
-from apgraph.services.ports import (
-    Clock,
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,

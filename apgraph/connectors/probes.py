@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apgraph.connectors.resilience import Endpoint
-from apgraph.services.ports import ConnectorStats, ExternalSystem
+from apgraph.services.ports.connectors import ConnectorStats, ExternalSystem
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorStats,

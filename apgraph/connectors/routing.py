@@ -26,8 +26,8 @@ from apgraph.domain.erp import (
 )
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.invoices import Invoice
-from apgraph.services.ports import (
-    Clock,
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorRejected,
     ErpPosting,

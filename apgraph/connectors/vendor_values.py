@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from apgraph.services.ports import ConnectorMappingError, ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
 
 
 def member(system: ExternalSystem, source: object, name: str) -> Any:

@@ -17,14 +17,10 @@ from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.money import at_minor_units
 from apgraph.services.periodic import repeat_until
-from apgraph.services.ports import (
-    AnalyticsSink,
-    Clock,
-    ConnectorError,
-    InvoiceReader,
-    Outbox,
-    OutboxRecord,
-)
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import AnalyticsSink, ConnectorError
+from apgraph.services.ports.reads import InvoiceReader
+from apgraph.services.ports.unit_of_work import Outbox, OutboxRecord
 
 log = logging.getLogger("apgraph.relay")
 

@@ -34,7 +34,7 @@ from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.escalation import Escalator
-from apgraph.services.ports import Workflow, WorkflowPolicy
+from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository

@@ -30,24 +30,24 @@ from apgraph.connectors.resilience import Endpoint, ResiliencePolicy
 from apgraph.connectors.routing import ErpRouter, FacilityRoutes
 from apgraph.connectors.sourcing.adapter import SourcingAdapter
 from apgraph.connectors.sourcing.client import sourcing_client
+from apgraph.demo import generator
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.principal import RowScope
 from apgraph.policies.connectors import ConnectorsConfig, EndpointMode
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.services.ports import (
-    Clock,
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorProbe,
     ExternalSystem,
-    MasterDataSink,
     MigrationDifferenceLog,
 )
+from apgraph.services.ports.master_data import MasterDataSink
 from apgraph.services.supplier_sync import SyncReport, sync_vendor_links
 from apgraph.settings import Settings
 from apgraph.simulators import suite
 from apgraph.simulators.suite import Simulators
-from apgraph.store import seed
 from apgraph.store.connector_state import (
     SqlCrossReferences,
     SqlMigrationDifferences,
@@ -263,9 +263,9 @@ def _policy(section: ConnectorsConfig) -> ResiliencePolicy:
 
 
 @lru_cache(maxsize=2)
-def _demo_network(scale: float) -> seed.DemoNetwork:
+def _demo_network(scale: float) -> generator.DemoNetwork:
     """The simulators' books: generating is pure, so one network serves every runtime."""
-    return seed.generate(seed.DemoSize().scaled(scale))
+    return generator.generate(generator.DemoSize().scaled(scale))
 
 
 def standalone_simulators(settings: Settings, config: GatewayConfig) -> tuple[Simulators, str]:

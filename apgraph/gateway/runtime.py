@@ -14,7 +14,9 @@ from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.services.ports import Clock, Onboarding, PageLimits
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.master_data import Onboarding
+from apgraph.services.ports.reads import PageLimits
 from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.policies.policy_file import with_policy_file
 from apgraph.settings import Settings
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.database import create_engine, is_sqlite
 from apgraph.store.tables import FacilityRow
 
@@ -56,9 +58,9 @@ async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepare
             if run_migrations:
                 await migrate.upgrade(engine)
             seeded = None
-            if settings.seed_demo_data and await seed.is_empty(engine):
-                network = seed.generate(seed.DemoSize().scaled(settings.demo_scale))
-                seeded = await seed.write(engine, network)
+            if settings.seed_demo_data and await demo_writer.is_empty(engine):
+                network = generator.generate(generator.DemoSize().scaled(settings.demo_scale))
+                seeded = await demo_writer.write(engine, network)
             await check_facilities_exist(engine, config)
         except (OperationalError, DBAPIError, OSError) as error:
             raise StartupError(

@@ -4,7 +4,7 @@ from apgraph.schema.audit import AuditEntryConnection, AuditEntryType, AuditFilt
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput
 from apgraph.schema.pagination import decode_sequence_cursor
-from apgraph.services.ports import AuditFilter
+from apgraph.services.ports.reads import AuditFilter
 
 
 async def audit_log(

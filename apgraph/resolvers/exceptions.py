@@ -11,7 +11,7 @@ from apgraph.schema.errors import parse_optional_id
 from apgraph.schema.exceptions import AgingBucketTotalType, ExceptionReasonCountType
 from apgraph.schema.invoices import InvoiceConnection, InvoiceType
 from apgraph.schema.pagination import page_request
-from apgraph.services.ports import ExceptionFilter
+from apgraph.services.ports.reads import ExceptionFilter
 
 
 async def _filter(

@@ -9,7 +9,7 @@ from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoices import InvoiceConnection, InvoiceFilterInput, InvoiceType
 from apgraph.schema.pagination import page_request
-from apgraph.services.ports import InvoiceFilter
+from apgraph.services.ports.reads import InvoiceFilter
 
 
 async def invoice(info: Info, id: strawberry.ID) -> InvoiceType | None:

@@ -9,7 +9,7 @@ from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.pagination import page_request
 from apgraph.schema.payments import PaymentConnection, PaymentFilterInput, PaymentType
-from apgraph.services.ports import PaymentFilter
+from apgraph.services.ports.reads import PaymentFilter
 
 
 async def payment(info: Info, id: strawberry.ID) -> PaymentType | None:

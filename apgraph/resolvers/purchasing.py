@@ -16,7 +16,7 @@ from apgraph.schema.purchasing import (
 )
 from apgraph.schema.validation import reasons_of
 from apgraph.services import master_data
-from apgraph.services.ports import PurchaseOrderFilter
+from apgraph.services.ports.reads import PurchaseOrderFilter
 
 
 async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrderType | None:

@@ -8,7 +8,7 @@ from apgraph.schema.context import Info
 from apgraph.schema.errors import parse_id
 from apgraph.schema.pagination import page_request
 from apgraph.schema.suppliers import SupplierConnection, SupplierFilterInput, SupplierType
-from apgraph.services.ports import SupplierFilter
+from apgraph.services.ports.reads import SupplierFilter
 
 
 async def supplier(info: Info, id: strawberry.ID) -> SupplierType | None:

@@ -5,7 +5,7 @@ from typing import Self
 
 import strawberry
 
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorHealth,
     ExternalSystem,

@@ -8,14 +8,11 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
-from apgraph.services.ports import (
-    Clock,
-    ConnectorViews,
-    Onboarding,
-    PageLimits,
-    Reads,
-    Workflow,
-)
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import ConnectorViews
+from apgraph.services.ports.master_data import Onboarding
+from apgraph.services.ports.reads import PageLimits, Reads
+from apgraph.services.ports.workflow import Workflow
 
 
 @dataclass(slots=True)

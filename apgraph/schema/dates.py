@@ -5,7 +5,7 @@ import datetime
 import strawberry
 
 from apgraph.schema.errors import BadUserInput
-from apgraph.services.ports import DateRange
+from apgraph.services.ports.reads import DateRange
 
 
 @strawberry.input(name="DateRange", description="Inclusive at both ends; either may be left out.")

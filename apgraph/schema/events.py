@@ -6,7 +6,7 @@ from typing import Self
 import strawberry
 from strawberry.scalars import JSON
 
-from apgraph.services.ports import OutboxRecord
+from apgraph.services.ports.unit_of_work import OutboxRecord
 
 
 @strawberry.type(name="InvoiceEvent", description="Something that happened to an invoice.")

@@ -9,7 +9,7 @@ from apgraph.domain.codes import MatchCode
 from apgraph.schema.facilities import FacilityType
 from apgraph.schema.money import MoneyType
 from apgraph.schema.relations import facility_of
-from apgraph.services.ports import ReasonCount
+from apgraph.services.ports.reads import ReasonCount
 
 strawberry.enum(AgingBucket, name="AgingBucket")
 strawberry.enum(MatchCode, name="MatchCode")

@@ -20,7 +20,7 @@ from apgraph.domain.invoices import Approval, Invoice, InvoiceException, Invoice
 from apgraph.domain.payments import Payment, PaymentAllocation
 from apgraph.domain.purchasing import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
 from apgraph.domain.suppliers import Supplier
-from apgraph.services.ports import Reads
+from apgraph.services.ports.reads import Reads
 
 T = TypeVar("T")
 Item = TypeVar("Item")

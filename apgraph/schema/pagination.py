@@ -9,7 +9,7 @@ import strawberry
 
 from apgraph.domain.ids import EntityKind
 from apgraph.schema.errors import BadUserInput
-from apgraph.services.ports import Page, PageLimits, PageRequest
+from apgraph.services.ports.reads import Page, PageLimits, PageRequest
 
 NodeT = TypeVar("NodeT")
 DomainT = TypeVar("DomainT")

@@ -24,7 +24,10 @@ from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.principal import Principal, Role
 from apgraph.domain.problems import DomainError, Outcome, Problem
-from apgraph.services.ports import Clock, Reads, UnitOfWork, Workflow
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.reads import Reads
+from apgraph.services.ports.unit_of_work import UnitOfWork
+from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
 from apgraph.services.recording import audit, record_transitions
 

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from apgraph.services.ports import ConnectorHealth, ConnectorProbe
+from apgraph.services.ports.connectors import ConnectorHealth, ConnectorProbe
 
 
 async def check_connectors(probes: Sequence[ConnectorProbe]) -> list[ConnectorHealth]:

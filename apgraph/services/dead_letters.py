@@ -10,7 +10,9 @@ from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.principal import ALL_SCOPES, Principal, Role
 from apgraph.services import approvals
-from apgraph.services.ports import Clock, InvoiceFilter, PageRequest, Reads, Workflow
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Reads
+from apgraph.services.ports.workflow import Workflow
 
 REPLAYER = Principal(
     subject="apgraph.deadletters",

@@ -22,7 +22,9 @@ from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Invoice, InvoiceStatus, StatusChange
 from apgraph.domain.principal import Principal
 from apgraph.services.periodic import repeat_until
-from apgraph.services.ports import Clock, InvoiceFilter, PageRequest, Reads, Workflow
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Reads
+from apgraph.services.ports.workflow import Workflow
 from apgraph.services.recording import audit
 
 ESCALATOR = Principal(

@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 from apgraph.domain.facilities import CostCenter
 from apgraph.domain.master_data import Reason, check_cost_center, check_purchase_order
 from apgraph.domain.purchasing import PurchaseOrder
-from apgraph.services.ports import FacilityReader, PurchaseOrderReader
+from apgraph.services.ports.reads import FacilityReader, PurchaseOrderReader
 
 T = TypeVar("T")
 

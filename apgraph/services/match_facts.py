@@ -9,7 +9,8 @@ from datetime import date
 
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
-from apgraph.services.ports import ConnectorError, WorkflowConnectors
+from apgraph.services.ports.connectors import ConnectorError
+from apgraph.services.ports.workflow import WorkflowConnectors
 
 
 async def receipts_or_none(

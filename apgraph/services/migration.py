@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from apgraph.domain.ids import FacilityId
-from apgraph.services.ports import MigrationDifference, MigrationDifferenceLog
+from apgraph.services.ports.connectors import MigrationDifference, MigrationDifferenceLog
 
 
 async def migration_differences(

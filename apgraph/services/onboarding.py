@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 
 from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle
 from apgraph.services.bundles import KnownIds, check_references, read_upload_result
-from apgraph.services.ports import Clock, MasterDataSink, MasterDataStore, Onboarding
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.master_data import MasterDataSink, MasterDataStore, Onboarding
 
 Progress = Callable[[int], None]  # rows compared so far, of `sum(bundle.counts().values())`
 Locate = Callable[[KnownIds], Sequence[BundleProblem]]  # blocking: it runs in a thread

@@ -34,7 +34,10 @@ from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError
-from apgraph.services.ports import Clock, ConnectorError, UnitOfWork, Workflow
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import ConnectorError
+from apgraph.services.ports.unit_of_work import UnitOfWork
+from apgraph.services.ports.workflow import Workflow
 from apgraph.services.recording import audit, record_transitions
 
 POSTING_KEYS = "apgraph.erp-posting"  # the idempotency scope that keeps each invoice's key

@@ -12,7 +12,7 @@ from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.domain.invoices import Invoice, StatusChange
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.principal import Principal
-from apgraph.services.ports import UnitOfWork
+from apgraph.services.ports.unit_of_work import UnitOfWork
 
 
 async def record_transitions(

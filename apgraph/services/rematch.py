@@ -23,14 +23,10 @@ from apgraph.domain.principal import Principal
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrderLine
 from apgraph.services.match_facts import contracts_or_none, receipts_or_none
 from apgraph.services.periodic import repeat_until
-from apgraph.services.ports import (
-    Clock,
-    InvoiceFilter,
-    PageRequest,
-    Reads,
-    UnitOfWork,
-    Workflow,
-)
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Reads
+from apgraph.services.ports.unit_of_work import UnitOfWork
+from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import post_and_record, posting_key_of
 from apgraph.services.recording import audit, record_transitions
 

@@ -31,14 +31,10 @@ from apgraph.domain.submission import SubmittedInvoice, check_input
 from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import ValidationFacts, validate_invoice
 from apgraph.services.match_facts import contracts_or_none, receipts_or_none
-from apgraph.services.ports import (
-    Clock,
-    IdempotencyRecord,
-    Reads,
-    UnitOfWork,
-    Workflow,
-    WorkflowConnectors,
-)
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.reads import Reads
+from apgraph.services.ports.unit_of_work import IdempotencyRecord, UnitOfWork
+from apgraph.services.ports.workflow import Workflow, WorkflowConnectors
 from apgraph.services.posting import (
     post_and_record,
     remember_posting_key,

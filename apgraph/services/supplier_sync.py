@@ -6,14 +6,9 @@ from dataclasses import dataclass
 from apgraph.domain.erp import ErpSystem, normalized_tax_id
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.suppliers import Supplier
-from apgraph.services.ports import (
-    Clock,
-    CrossReferences,
-    PageRequest,
-    SupplierFilter,
-    SupplierMaster,
-    SupplierReader,
-)
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import CrossReferences, SupplierMaster
+from apgraph.services.ports.reads import PageRequest, SupplierFilter, SupplierReader
 
 _PAGE = 500
 

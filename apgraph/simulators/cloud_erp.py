@@ -18,13 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
 from apgraph.simulators.faults import CONTROL_PREFIX, FaultInjection, FaultPlan, control_routes
-from apgraph.store.seed import DemoNetwork
 
 SUPPLIER_PAGE = 500
 _REFUSAL_STATUS = {"VENDOR_UNKNOWN": 422, "VENDOR_BLOCKED": 422, "DUPLICATE_INVOICE": 409}

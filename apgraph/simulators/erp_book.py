@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import SupplierEntry
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.payments import PaymentStatus
 from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus
 from apgraph.simulators.faults import CONTROL_PREFIX
-from apgraph.store.seed import DemoNetwork
 
 TERM_DAYS = {
     PaymentTerms.NET15: 15,

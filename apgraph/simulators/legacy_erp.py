@@ -16,13 +16,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
 from apgraph.simulators.faults import FaultInjection, FaultPlan, control_routes
-from apgraph.store.seed import DemoNetwork
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = "urn:legacy-erp:accounts-payable:v3"

@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.purchasing import ContractPrice
 from apgraph.simulators.faults import FaultInjection, FaultPlan, control_routes
-from apgraph.store.seed import DemoNetwork
 
 
 @dataclass(slots=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.simulators import analytics, cloud_erp, legacy_erp, materials, sourcing
-from apgraph.store.seed import DemoNetwork
 
 # path prefix of each simulator; gateway.yaml's example base URLs use the same
 PREFIXES = {

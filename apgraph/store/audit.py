@@ -13,7 +13,7 @@ from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
-from apgraph.services.ports import AuditFilter, Page
+from apgraph.services.ports.reads import AuditFilter, Page
 from apgraph.store.reading import count, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 

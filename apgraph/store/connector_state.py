@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.erp import ErpSystem, FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice
-from apgraph.services.ports import MigrationDifference, PostingState
+from apgraph.services.ports.connectors import MigrationDifference, PostingState
 from apgraph.store.conflicts import insert_unless_present
 from apgraph.store.tables import ErpCrossReferenceRow, ErpPostingRow, MigrationDifferenceRow
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.domain.aging import Waiting
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports import ExceptionFilter, Page, PageRequest, ReasonCount
+from apgraph.services.ports.reads import ExceptionFilter, Page, PageRequest, ReasonCount
 from apgraph.store.invoices import invoice_from_row
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import CostCenterId, FacilityId
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports import Page, PageRequest
+from apgraph.services.ports.reads import Page, PageRequest
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import facility_condition
 from apgraph.store.tables import CostCenterRow, FacilityRow

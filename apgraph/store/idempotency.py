@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from apgraph.services.ports import IdempotencyRecord
+from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store.conflicts import insert_unless_present
 from apgraph.store.tables import IdempotencyKeyRow
 

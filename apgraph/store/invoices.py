@@ -19,7 +19,7 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports import InvoiceFilter, Page, PageRequest
+from apgraph.services.ports.reads import InvoiceFilter, Page, PageRequest
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (

@@ -47,7 +47,7 @@ from apgraph.domain.bundle import (
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
 from apgraph.domain.ids import ContractPriceId, FacilityId, SupplierId
 from apgraph.domain.purchasing import ContractPrice
-from apgraph.services.ports import UpsertCounts
+from apgraph.services.ports.master_data import UpsertCounts
 from apgraph.store import audit
 from apgraph.store.connector_state import SUPPLIER, replace_vendor_links
 from apgraph.store.database import begin_writing
@@ -57,7 +57,7 @@ from apgraph.store.purchasing import (
     purchase_order_from_row,
     purchase_order_line_from_row,
 )
-from apgraph.store.seed import facility_row, row_of, supplier_row
+from apgraph.store.rows import facility_row, row_of, supplier_row
 from apgraph.store.suppliers import supplier_from_row
 from apgraph.store.tables import (
     ContractPriceRow,

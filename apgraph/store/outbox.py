@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.event_payloads import to_payload
 from apgraph.domain.events import Event
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
-from apgraph.services.ports import OutboxRecord
+from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
 from apgraph.store.reading import fetch
 from apgraph.store.tables import OutboxRow

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.domain.ids import InvoiceId, PaymentId, SupplierId
 from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports import Page, PageRequest, PaymentFilter
+from apgraph.services.ports.reads import Page, PageRequest, PaymentFilter
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import facility_condition, supplier_condition
 from apgraph.store.tables import InvoiceRow, PaymentAllocationRow, PaymentRow

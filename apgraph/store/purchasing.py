@@ -22,7 +22,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
 )
-from apgraph.services.ports import Page, PageRequest, PurchaseOrderFilter
+from apgraph.services.ports.reads import Page, PageRequest, PurchaseOrderFilter
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import GoodsReceiptRow, PurchaseOrderLineRow, PurchaseOrderRow

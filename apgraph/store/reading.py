@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.services.ports import Page, PageRequest
+from apgraph.services.ports.reads import Page, PageRequest
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
-from apgraph.services.ports import Page, PageRequest, SupplierFilter
+from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import supplier_condition
 from apgraph.store.tables import SupplierRow

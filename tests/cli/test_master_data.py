@@ -9,13 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from apgraph.cli.main import app
+from apgraph.demo import generator
 from apgraph.services.bundles import write_bundle_path
-from apgraph.store import seed
 from tests.bundles import bundle_of
 from tests.databases import drop_database, make_database
 from tests.services.bundles.examples import CSV_TEXT, csv_files
 
-TINY = seed.DemoSize(facilities=3, suppliers=10, purchase_orders=40, invoices=60)
+TINY = generator.DemoSize(facilities=3, suppliers=10, purchase_orders=40, invoices=60)
 
 
 def run(*arguments: str, **environment: str):
@@ -26,7 +26,7 @@ def run(*arguments: str, **environment: str):
 @pytest.fixture(scope="module")
 def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bundle") / "bundle.json"
-    write_bundle_path(bundle_of(seed.generate(TINY)), path, format="json")
+    write_bundle_path(bundle_of(generator.generate(TINY)), path, format="json")
     return path
 
 

@@ -8,10 +8,12 @@ import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.principal import RowScope
 from apgraph.services.supplier_sync import sync_vendor_links
 from apgraph.simulators import suite
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.connector_state import SqlCrossReferences
 from apgraph.store.suppliers import SupplierRepository
 from tests.conftest import free_port
@@ -20,7 +22,7 @@ from tests.databases import make_database
 
 
 @pytest.fixture(scope="session")
-def served(network: seed.DemoNetwork) -> Iterator[Served]:
+def served(network: generator.DemoNetwork) -> Iterator[Served]:
     simulators = suite.create(network, cloud_client_id=CLIENT_ID, cloud_client_secret=CLIENT_SECRET)
     port = free_port()
     server = uvicorn.Server(
@@ -54,13 +56,13 @@ def no_faults(served: Served) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 async def ledger_engine(
-    served: Served, network: seed.DemoNetwork, tmp_path_factory: pytest.TempPathFactory
+    served: Served, network: generator.DemoNetwork, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     """SQLite with the demo network, and the vendor links of both ERPs synced."""
     database = await make_database("sqlite", tmp_path_factory.mktemp("connectors"))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     stack = build_stack(served, engine)
     for master in (stack.legacy, stack.cloud):
         await sync_vendor_links(

@@ -18,13 +18,13 @@ from apgraph.connectors.materials.client import materials_client
 from apgraph.connectors.resilience import Endpoint, ResiliencePolicy
 from apgraph.connectors.sourcing.adapter import SourcingAdapter
 from apgraph.connectors.sourcing.client import sourcing_client
+from apgraph.demo import generator
 from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.suppliers import SupplierStatus
 from apgraph.gateway.runtime import SystemClock
-from apgraph.services.ports import ExternalSystem
+from apgraph.services.ports.connectors import ExternalSystem
 from apgraph.simulators.suite import PREFIXES, Simulators
-from apgraph.store import seed
 from apgraph.store.connector_state import SqlCrossReferences, SqlPostingLedger
 
 CLIENT_ID = "apgraph"
@@ -135,7 +135,7 @@ def build_stack(
 _numbers = itertools.count(90_000_000)
 
 
-def fresh_invoice(network: seed.DemoNetwork, *, facility: str = "FAC-0001") -> Invoice:
+def fresh_invoice(network: generator.DemoNetwork, *, facility: str = "FAC-0001") -> Invoice:
     """A new invoice of an active supplier, with an ID and invoice number no ERP has seen."""
     active = {s.id for s in network.suppliers if s.status is SupplierStatus.ACTIVE}
     template = next(i for i in network.invoices if i.supplier_id in active)

@@ -8,7 +8,11 @@ from datetime import timedelta
 import pytest
 
 from apgraph.domain.erp import ForecastRecord
-from apgraph.services.ports import ConnectorMappingError, ConnectorRejected, ExternalSystem
+from apgraph.services.ports.connectors import (
+    ConnectorMappingError,
+    ConnectorRejected,
+    ExternalSystem,
+)
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.connectors.support import HANG, Stack
 

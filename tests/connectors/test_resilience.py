@@ -12,7 +12,7 @@ from apgraph.connectors.resilience import (
     OutcomeUnknown,
     RateLimited,
 )
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorMappingError,

@@ -16,7 +16,7 @@ from apgraph.domain.erp import COMPARED_FIELDS, ErpDocumentRef, ErpSystem
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.principal import RowScope
 from apgraph.policies.loader import load_gateway_config
-from apgraph.services.ports import ConnectorRejected
+from apgraph.services.ports.connectors import ConnectorRejected
 from apgraph.services.supplier_sync import sync_vendor_links
 from apgraph.simulators.faults import Fault, FaultKind
 from apgraph.store.connector_state import SqlCrossReferences, SqlMigrationDifferences

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apgraph.demo import generator
 from apgraph.domain import lifecycle
 from apgraph.domain.approvals import (
     ApprovalLevel,
@@ -40,7 +41,6 @@ from apgraph.domain.matching.findings import Finding
 from apgraph.domain.matching.match import MatchResult
 from apgraph.domain.problems import DomainError
 from apgraph.domain.suppliers import PaymentTerms, SupplierStatus
-from apgraph.store import seed
 from tests.domain.examples import NOW, SUBMITTER, cost_center, d, invoice, submitted
 
 S = InvoiceStatus
@@ -716,7 +716,7 @@ def test_any_sequence_of_commands_stays_on_the_diagram_and_respects_segregation_
 
 def test_the_demo_networks_histories_walk_the_machine_and_respect_its_rules():
     # given the seeded demo network, whose histories were written without this module
-    network = seed.generate(seed.DemoSize().scaled(0.05))
+    network = generator.generate(generator.DemoSize().scaled(0.05))
     decisions, visited = {}, {}
     for approval in network.approvals:
         decisions.setdefault(approval.invoice_id, []).append(approval)

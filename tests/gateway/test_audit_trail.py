@@ -3,10 +3,11 @@
 import httpx
 from sqlalchemy import text
 
+from apgraph.demo import writer as demo_writer
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from tests.conftest import Api, settings_for
 from tests.databases import make_database
 
@@ -18,7 +19,7 @@ async def test_a_classified_read_that_cannot_be_audited_returns_no_data(tmp_path
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     async with engine.begin() as connection:
         await connection.execute(text("DROP TABLE audit_head"))
     await engine.dispose()

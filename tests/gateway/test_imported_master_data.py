@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.bundle import FacilityEntry, MasterDataBundle, PurchaseOrderEntry
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
@@ -24,7 +26,7 @@ from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
 from apgraph.services.onboarding import import_bundle
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.master_data_io import SqlMasterData
 from tests.conftest import settings_for
 from tests.databases import Database, drop_database, make_database
@@ -38,7 +40,7 @@ class FixedClock:
         return datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-def acquired(network: seed.DemoNetwork) -> MasterDataBundle:
+def acquired(network: generator.DemoNetwork) -> MasterDataBundle:
     """A new hospital on the cloud ERP, with a PO of a known supplier, its receipt and a
     contract price; FAC-0002 (which gateway.yaml lists) claims the cloud ERP too."""
     supplier = network.suppliers[0]
@@ -89,11 +91,11 @@ def acquired(network: seed.DemoNetwork) -> MasterDataBundle:
 
 
 @pytest.fixture
-async def database(tmp_path: Path, network: seed.DemoNetwork) -> AsyncIterator[Database]:
+async def database(tmp_path: Path, network: generator.DemoNetwork) -> AsyncIterator[Database]:
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -114,7 +116,7 @@ async def _import(engine, bundle, **options):
     assert report.applied, [p.line() for p in report.problems]
 
 
-async def _assert_served(runtime: Runtime, network: seed.DemoNetwork) -> None:
+async def _assert_served(runtime: Runtime, network: generator.DemoNetwork) -> None:
     connectors = runtime.connectors
     assert connectors.erp.routes[NEW] == ErpRoute(MigrationMode.CLOUD)
     # gateway.yaml's entry overrides the stored route

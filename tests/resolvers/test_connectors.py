@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from apgraph.domain.erp import FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId
 from apgraph.domain.principal import Role
-from apgraph.services.ports import MigrationDifference
+from apgraph.services.ports.connectors import MigrationDifference
 from apgraph.store.connector_state import SqlMigrationDifferences
 
 CONNECTORS = """

@@ -5,7 +5,7 @@ import uuid
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.services import submission
 from apgraph.services.dead_letters import REPLAYER, dead_letters, replay_dead_letters
-from apgraph.services.ports import ExternalSystem
+from apgraph.services.ports.connectors import ExternalSystem
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.services.test_submission import supplier_user
 from tests.services.workflow_support import CLOCK, reads, workflow

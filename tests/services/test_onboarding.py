@@ -10,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.bundle import BundleCode, BundleProblem, MasterDataBundle
 from apgraph.domain.ids import SupplierId
 from apgraph.services.bundles import read_csv_files_result, read_json, write_json
 from apgraph.services.onboarding import import_bundle
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.audit import AuditRepository
 from apgraph.store.master_data_io import SqlMasterData, read_bundle
 from tests.bundles import bundle_of, bundles
@@ -43,13 +45,15 @@ class RecordingSink:
 
 
 @pytest.fixture(scope="module")
-def bundle(tiny_network: seed.DemoNetwork) -> MasterDataBundle:
+def bundle(tiny_network: generator.DemoNetwork) -> MasterDataBundle:
     return bundle_of(tiny_network)
 
 
 @pytest.fixture(scope="module")
-def tiny_network() -> seed.DemoNetwork:
-    return seed.generate(seed.DemoSize(facilities=2, suppliers=10, purchase_orders=40, invoices=60))
+def tiny_network() -> generator.DemoNetwork:
+    return generator.generate(
+        generator.DemoSize(facilities=2, suppliers=10, purchase_orders=40, invoices=60)
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -246,10 +250,10 @@ async def test_a_facility_export_imports_into_an_empty_database_on_its_own(engin
     source = await make_database("sqlite", tmp_path / "source")
     source_engine = source.engine()
     await migrate.upgrade(source_engine)
-    network = seed.generate(
-        seed.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
+    network = generator.generate(
+        generator.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
     )
-    await seed.write(source_engine, network)
+    await demo_writer.write(source_engine, network)
 
     # when FAC-0002 is exported and imported into the empty database
     exported = await read_bundle(source_engine, facilities=["FAC-0002"])

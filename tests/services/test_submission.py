@@ -9,7 +9,7 @@ from apgraph.domain.codes import MatchCode, ProblemCode, ValidationCode
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Principal, Role
 from apgraph.services import approvals, submission
-from apgraph.services.ports import AuditFilter, InvoiceFilter
+from apgraph.services.ports.reads import AuditFilter, InvoiceFilter
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.services.workflow_support import CLOCK, person, reads, workflow
 from tests.workflow import Order, erp_postings

@@ -4,13 +4,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.principal import RowScope
 from apgraph.domain.suppliers import SupplierStatus
 from apgraph.services.supplier_sync import sync_vendor_links
 from apgraph.simulators.erp_book import Vendor
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from apgraph.store.connector_state import SqlCrossReferences
 from apgraph.store.suppliers import SupplierRepository
 from tests.connectors.support import CLOCK, build_stack
@@ -23,7 +24,7 @@ async def empty_links(network, tmp_path) -> AsyncIterator:
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     yield engine
     await engine.dispose()
 

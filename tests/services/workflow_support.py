@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apgraph.domain.principal import Principal, Role
-from apgraph.services.ports import Workflow, WorkflowPolicy
+from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
 

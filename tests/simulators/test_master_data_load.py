@@ -9,6 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from apgraph.demo import generator
 from apgraph.domain.bundle import MasterDataBundle, SupplierEntry, VendorLink
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import ContractPriceId, GoodsReceiptId, SupplierId
@@ -17,9 +18,10 @@ from apgraph.domain.suppliers import SupplierStatus
 from apgraph.simulators import suite
 from apgraph.simulators.cloud_erp import supplier_number
 from apgraph.simulators.legacy_erp import vendor_key
-from apgraph.store import seed
 
-NETWORK = seed.generate(seed.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60))
+NETWORK = generator.generate(
+    generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
+)
 ORDER = NETWORK.purchase_orders[0]
 SUPPLIER = NETWORK.suppliers[0]
 

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.store import migrate, seed
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
+from apgraph.store import migrate
 from tests.databases import drop_database, make_database
 
 # The smallest network in which every supplier and invoice status occurs: quick to write.
-TINY = seed.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
+TINY = generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
 
 
 @asynccontextmanager
@@ -27,8 +29,8 @@ async def migrated(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-def tiny_network() -> seed.DemoNetwork:
-    return seed.generate(TINY)
+def tiny_network() -> generator.DemoNetwork:
+    return generator.generate(TINY)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,19 +41,19 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
-async def seeded(engine: AsyncEngine, tiny_network: seed.DemoNetwork) -> AsyncEngine:
+async def seeded(engine: AsyncEngine, tiny_network: generator.DemoNetwork) -> AsyncEngine:
     """`engine` holding the tiny network, for writes that need facts to point at."""
-    await seed.write(engine, tiny_network)
+    await demo_writer.write(engine, tiny_network)
     return engine
 
 
 @pytest.fixture
 async def seeded_postgres(
-    tmp_path: Path, tiny_network: seed.DemoNetwork
+    tmp_path: Path, tiny_network: generator.DemoNetwork
 ) -> AsyncIterator[AsyncEngine]:
     """For what only PostgreSQL can show: a second transaction waiting on a row lock."""
     async with migrated("postgresql", tmp_path) as engine:
-        await seed.write(engine, tiny_network)
+        await demo_writer.write(engine, tiny_network)
         yield engine
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from apgraph.domain.erp import ErpSystem
-from apgraph.services.ports import PostingState
+from apgraph.services.ports.connectors import PostingState
 from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.tables import ErpPostingRow
 

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from apgraph.services.ports import IdempotencyRecord
+from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store.unit_of_work import SqlUnitOfWork
 from tests.store.lock_waits import backend_pid, until_blocked_by
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.audit import first_break
 from apgraph.domain.bundle import MasterDataBundle, PurchaseOrderEntry, VendorLink
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
-from apgraph.store import seed
 from apgraph.store.audit import AuditRepository
 from apgraph.store.master_data_io import (
     IMPORTED,
@@ -27,7 +28,7 @@ ACTOR = "cli:onboarding"
 
 
 @pytest.fixture(scope="module")
-def bundle(tiny_network: seed.DemoNetwork) -> MasterDataBundle:
+def bundle(tiny_network: generator.DemoNetwork) -> MasterDataBundle:
     return bundle_of(tiny_network)
 
 
@@ -192,10 +193,10 @@ async def test_stored_ids_answer_only_for_what_the_bundle_names(engine, bundle):
 
 async def test_a_facility_export_holds_only_what_belongs_to_that_facility(engine):
     # given the demo network of three facilities
-    network = seed.generate(
-        seed.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
+    network = generator.generate(
+        generator.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
     )
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
 
     # when FAC-0002 alone is exported
     exported = await read_bundle(engine, facilities=["FAC-0002"])
@@ -212,9 +213,11 @@ async def test_a_facility_export_holds_only_what_belongs_to_that_facility(engine
 
 
 async def test_the_seed_stores_each_facility_route(engine, tiny_network):
-    await seed.write(
+    await demo_writer.write(
         engine,
-        seed.generate(seed.DemoSize(facilities=6, suppliers=10, purchase_orders=40, invoices=60)),
+        generator.generate(
+            generator.DemoSize(facilities=6, suppliers=10, purchase_orders=40, invoices=60)
+        ),
     )
 
     routes = await stored_routes(engine)

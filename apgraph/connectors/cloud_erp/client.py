@@ -10,7 +10,7 @@ import httpx
 
 from apgraph.connectors.http import check_status, json_body, send
 from apgraph.connectors.resilience import Endpoint
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,

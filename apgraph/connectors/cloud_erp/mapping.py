@@ -6,7 +6,7 @@ from apgraph.connectors import vendor_values as values
 from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
 from apgraph.domain.ids import InvoiceId, invoice
 from apgraph.domain.invoices import Invoice
-from apgraph.services.ports import ConnectorMappingError, ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
 
 SYSTEM = ExternalSystem.CLOUD_ERP
 INVOICES = "api/v2/invoices"

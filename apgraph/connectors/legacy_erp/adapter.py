@@ -11,8 +11,8 @@ from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.invoices import Invoice
-from apgraph.services.ports import (
-    Clock,
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.connectors import (
     ConnectorRejected,
     CrossReferences,
     ExternalSystem,

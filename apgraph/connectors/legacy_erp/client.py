@@ -18,7 +18,11 @@ from defusedxml import ElementTree as SafeElementTree
 
 from apgraph.connectors.http import check_status, send
 from apgraph.connectors.resilience import Endpoint
-from apgraph.services.ports import ConnectorMappingError, ConnectorRejected, ExternalSystem
+from apgraph.services.ports.connectors import (
+    ConnectorMappingError,
+    ConnectorRejected,
+    ExternalSystem,
+)
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SYSTEM = ExternalSystem.LEGACY_ERP

@@ -5,7 +5,7 @@ from typing import Any
 from apgraph.connectors import vendor_values as values
 from apgraph.domain.ids import GoodsReceiptId, PurchaseOrderId
 from apgraph.domain.purchasing import GoodsReceipt
-from apgraph.services.ports import ConnectorMappingError, ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
 
 SYSTEM = ExternalSystem.MATERIALS
 

@@ -7,7 +7,7 @@ import pytest
 from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import ErpSystem
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from apgraph.connectors.cloud_erp import mapping
-from apgraph.services.ports import ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 GOOD = {
     "InvoiceId": 9000042,

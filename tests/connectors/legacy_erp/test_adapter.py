@@ -13,7 +13,7 @@ from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import SupplierStatus
-from apgraph.services.ports import (
+from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorMappingError,

@@ -8,7 +8,7 @@ import pytest
 
 from apgraph.connectors.legacy_erp import mapping
 from apgraph.domain.erp import ErpSystem
-from apgraph.services.ports import ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 NS = mapping.NS
 GOOD = {

@@ -4,7 +4,7 @@ import pytest
 
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.ids import PurchaseOrderId
-from apgraph.services.ports import ConnectorError, ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorError, ConnectorMappingError
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.connectors.support import HANG
 

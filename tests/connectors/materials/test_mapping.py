@@ -7,7 +7,7 @@ import pytest
 
 from apgraph.connectors.materials import mapping
 from apgraph.domain.ids import PurchaseOrderId
-from apgraph.services.ports import ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 PO = PurchaseOrderId("PO-2026-000002")
 RECEIPT = {

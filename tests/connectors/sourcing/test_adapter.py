@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from apgraph.domain.codes import ConnectorCode
-from apgraph.services.ports import ConnectorError, ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorError, ConnectorMappingError
 from apgraph.simulators.faults import Fault, FaultKind
 
 LINES = "GET /v1/agreement-lines"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from apgraph.connectors.sourcing import mapping
-from apgraph.services.ports import ConnectorMappingError
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 LINE = {
     "agreementLine": 12,

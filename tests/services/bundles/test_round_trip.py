@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from apgraph.demo import generator
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.policies.matching import CategoryPolicy, MatchingPolicy
 from apgraph.services.bundles import (
@@ -21,7 +22,6 @@ from apgraph.services.bundles import (
     write_csv,
     write_json,
 )
-from apgraph.store import seed
 from tests.bundles import bundle_of, bundles
 from tests.services.bundles.examples import POLICY
 
@@ -75,7 +75,7 @@ def test_what_is_written_is_valid_against_the_shipped_schema(bundle):
 
 @pytest.fixture(scope="module")
 def demo() -> MasterDataBundle:
-    return bundle_of(seed.generate(seed.DemoSize().scaled(0.05)))
+    return bundle_of(generator.generate(generator.DemoSize().scaled(0.05)))
 
 
 @pytest.mark.parametrize("form", ["json", "csv"])

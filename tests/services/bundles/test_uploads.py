@@ -3,13 +3,15 @@
 import io
 import zipfile
 
+from apgraph.demo import generator
 from apgraph.domain.bundle import BundleCode
 from apgraph.services.bundles import read_upload, write_csv, write_json
-from apgraph.store import seed
 from tests.bundles import bundle_of
 
 BUNDLE = bundle_of(
-    seed.generate(seed.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60))
+    generator.generate(
+        generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
+    )
 )
 
 

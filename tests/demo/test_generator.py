@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from apgraph.demo.generator import REFERENCE_DATE, DemoNetwork, DemoSize, generate
+from apgraph.demo.writer import KEPT_BY_CLEAR, clear, is_empty, write
 from apgraph.domain.audit import AuditEvent, AuditOutcome, first_break
 from apgraph.domain.codes import ValidationCode
 from apgraph.domain.invoices import ApprovalDecision, InvoiceStatus
@@ -19,16 +21,6 @@ from apgraph.store import tables
 from apgraph.store.audit import AuditRepository
 from apgraph.store.database import create_engine
 from apgraph.store.migrate import upgrade
-from apgraph.store.seed import (
-    KEPT_BY_CLEAR,
-    REFERENCE_DATE,
-    DemoNetwork,
-    DemoSize,
-    clear,
-    generate,
-    is_empty,
-    write,
-)
 
 SMALL = DemoSize().scaled(0.05)
 CUTOFF = datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=UTC)

@@ -1,6 +1,7 @@
-"""The demo network: a deterministic, realistic multi-hospital AP data set, and its loader.
+"""The demo network: a deterministic, realistic multi-hospital AP data set (pure: no I/O).
 
-`apgraph seed`, the tests and the benchmark all use it. `generate` is pure: one seeded
+`apgraph seed`, the simulators, the tests and the benchmark all use it; `demo/writer.py`
+loads it into a database. `generate` is pure: one seeded
 `random.Random` and no clock (every date counts back from REFERENCE_DATE), so the same size
 and seed give the same network on any machine.
 
@@ -17,15 +18,12 @@ import random
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from enum import Enum
 from itertools import accumulate, pairwise
-from typing import Any, NamedTuple, TypeVar
-
-from sqlalchemy import Table, delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import NamedTuple, TypeVar
 
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.codes import MatchCode, ValidationCode
@@ -71,7 +69,6 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
-from apgraph.store import tables
 
 REFERENCE_DATE = date(2026, 11, 1)
 CURRENCY = "USD"
@@ -190,47 +187,6 @@ def generate(size: DemoSize, *, random_seed: int = 7) -> DemoNetwork:
         payments=tuple(payments),
         payment_allocations=tuple(allocations),
     )
-
-
-async def write(
-    engine: AsyncEngine, network: DemoNetwork, *, chunk_size: int = 1000
-) -> dict[str, int]:
-    """Inserts the whole network in one transaction: all of it, or on any error none of it.
-
-    Expects a migrated database without a network in it (`is_empty`; `clear` empties one).
-    Returns the rows written per table name.
-    """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-    counts: dict[str, int] = {}
-    async with engine.begin() as connection:
-        for table, rows in _rows(network):
-            for start in range(0, len(rows), chunk_size):
-                await connection.execute(insert(table), rows[start : start + chunk_size])
-            counts[table.name] = len(rows)
-    return counts
-
-
-async def is_empty(engine: AsyncEngine) -> bool:
-    """No facility means no network: every other row hangs off one."""
-    facilities = _table(tables.FacilityRow)
-    async with engine.connect() as connection:
-        first = await connection.scalar(select(facilities.c.id).limit(1))
-    return first is None
-
-
-# Never cleared: the audit trail is append-only (deleting it would break its hash chain and
-# its purpose), and registered partner clients are not demo data.
-KEPT_BY_CLEAR = frozenset({"audit_log", "audit_head", "oauth_clients"})
-
-
-async def clear(engine: AsyncEngine) -> None:
-    """Deletes the business data, children first, in one transaction (`seed --replace`);
-    the audit trail and the registered clients stay."""
-    async with engine.begin() as connection:
-        for table in reversed(tables.Base.metadata.sorted_tables):
-            if table.name not in KEPT_BY_CLEAR:
-                await connection.execute(delete(table))
 
 
 # --- facilities and cost centers ------------------------------------------------------------
@@ -1741,92 +1697,6 @@ def _pdf(text: str) -> bytes:
             "",
         )
     ).encode("ascii")
-
-
-# --- rows -----------------------------------------------------------------------------------
-
-
-def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
-    """Every table's rows, parents before children."""
-    return [
-        (
-            _table(tables.FacilityRow),
-            [facility_row(f, *demo_route(f.id)) for f in network.facilities],
-        ),
-        (_table(tables.CostCenterRow), [row_of(c) for c in network.cost_centers]),
-        (_table(tables.SupplierRow), [supplier_row(s) for s in network.suppliers]),
-        (_table(tables.PurchaseOrderRow), [row_of(o) for o in network.purchase_orders]),
-        (
-            _table(tables.PurchaseOrderLineRow),
-            [row_of(line, purchase_order_id=po) for po, line in network.purchase_order_lines],
-        ),
-        (_table(tables.GoodsReceiptRow), [row_of(r) for r in network.goods_receipts]),
-        (_table(tables.ContractPriceRow), [row_of(c) for c in network.contract_prices]),
-        (_table(tables.InvoiceRow), [row_of(i) for i in network.invoices]),
-        (
-            _table(tables.InvoiceLineRow),
-            [row_of(line, invoice_id=invoice) for invoice, line in network.invoice_lines],
-        ),
-        (
-            _table(tables.InvoiceExceptionRow),
-            [row_of(found, invoice_id=invoice) for invoice, found in network.invoice_exceptions],
-        ),
-        (_table(tables.InvoiceStatusChangeRow), [row_of(c) for c in network.status_changes]),
-        (_table(tables.InvoiceApprovalRow), [row_of(a) for a in network.approvals]),
-        (_table(tables.AttachmentRow), [row_of(a) for a in network.attachments]),
-        (
-            _table(tables.AttachmentContentRow),
-            [{"attachment_id": a, "content": c} for a, c in network.attachment_contents],
-        ),
-        (_table(tables.PaymentRow), [row_of(p) for p in network.payments]),
-        (_table(tables.PaymentAllocationRow), [row_of(a) for a in network.payment_allocations]),
-    ]
-
-
-def _table(model: type[tables.Base]) -> Table:
-    return tables.Base.metadata.tables[model.__tablename__]
-
-
-def row_of(value: Any, **parent: object) -> dict[str, Any]:
-    """A domain dataclass as a row: its fields are the table's columns, enums stored as values.
-
-    Shared with the master-data import (store/master_data_io.py), which writes the same rows.
-    """
-    row = {field.name: _column_value(getattr(value, field.name)) for field in fields(value)}
-    row.update(parent)
-    return row
-
-
-def facility_row(facility: Facility, erp: ErpSystem, migration: MigrationMode) -> dict[str, Any]:
-    return row_of(facility, erp_system=erp.value, migration_mode=migration.value)
-
-
-def _column_value(value: object) -> object:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)  # a JSON column
-    return value
-
-
-def supplier_row(supplier: Supplier) -> dict[str, Any]:
-    bank = supplier.remit_to
-    return {
-        "id": supplier.id,
-        "legal_name": supplier.legal_name,
-        "tax_id": supplier.tax_id,
-        "status": supplier.status.value,
-        "payment_terms": supplier.payment_terms.value,
-        "tax_treatment": supplier.tax_treatment.value,
-        "tax_rate": supplier.tax_rate,
-        "bank_name": bank.bank_name if bank else None,
-        "bank_routing_number": bank.routing_number if bank else None,
-        "bank_account_number": bank.account_number if bank else None,
-        "contacts": [
-            {"name": c.name, "email": c.email, "phone": c.phone, "role": c.role}
-            for c in supplier.contacts
-        ],
-    }
 
 
 # --- small shared pieces --------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The deterministic demo network (`generator`, pure) and its database loader (`writer`)."""

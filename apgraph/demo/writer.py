@@ -1,0 +1,95 @@
+"""Loads the demo network into a migrated database, in one transaction."""
+
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.demo.generator import DemoNetwork, demo_route
+from apgraph.store import tables
+from apgraph.store.rows import facility_row, row_of, supplier_row
+
+
+async def write(
+    engine: AsyncEngine, network: DemoNetwork, *, chunk_size: int = 1000
+) -> dict[str, int]:
+    """Inserts the whole network in one transaction: all of it, or on any error none of it.
+
+    Expects a migrated database without a network in it (`is_empty`; `clear` empties one).
+    Returns the rows written per table name.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    counts: dict[str, int] = {}
+    async with engine.begin() as connection:
+        for table, rows in _rows(network):
+            for start in range(0, len(rows), chunk_size):
+                await connection.execute(insert(table), rows[start : start + chunk_size])
+            counts[table.name] = len(rows)
+    return counts
+
+
+async def is_empty(engine: AsyncEngine) -> bool:
+    """No facility means no network: every other row hangs off one."""
+    facilities = _table(tables.FacilityRow)
+    async with engine.connect() as connection:
+        first = await connection.scalar(select(facilities.c.id).limit(1))
+    return first is None
+
+
+# Never cleared: the audit trail is append-only (deleting it would break its hash chain and
+# its purpose), and registered partner clients are not demo data.
+KEPT_BY_CLEAR = frozenset({"audit_log", "audit_head", "oauth_clients"})
+
+
+async def clear(engine: AsyncEngine) -> None:
+    """Deletes the business data, children first, in one transaction (`seed --replace`);
+    the audit trail and the registered clients stay."""
+    async with engine.begin() as connection:
+        for table in reversed(tables.Base.metadata.sorted_tables):
+            if table.name not in KEPT_BY_CLEAR:
+                await connection.execute(delete(table))
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+
+def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Every table's rows, parents before children."""
+    return [
+        (
+            _table(tables.FacilityRow),
+            [facility_row(f, *demo_route(f.id)) for f in network.facilities],
+        ),
+        (_table(tables.CostCenterRow), [row_of(c) for c in network.cost_centers]),
+        (_table(tables.SupplierRow), [supplier_row(s) for s in network.suppliers]),
+        (_table(tables.PurchaseOrderRow), [row_of(o) for o in network.purchase_orders]),
+        (
+            _table(tables.PurchaseOrderLineRow),
+            [row_of(line, purchase_order_id=po) for po, line in network.purchase_order_lines],
+        ),
+        (_table(tables.GoodsReceiptRow), [row_of(r) for r in network.goods_receipts]),
+        (_table(tables.ContractPriceRow), [row_of(c) for c in network.contract_prices]),
+        (_table(tables.InvoiceRow), [row_of(i) for i in network.invoices]),
+        (
+            _table(tables.InvoiceLineRow),
+            [row_of(line, invoice_id=invoice) for invoice, line in network.invoice_lines],
+        ),
+        (
+            _table(tables.InvoiceExceptionRow),
+            [row_of(found, invoice_id=invoice) for invoice, found in network.invoice_exceptions],
+        ),
+        (_table(tables.InvoiceStatusChangeRow), [row_of(c) for c in network.status_changes]),
+        (_table(tables.InvoiceApprovalRow), [row_of(a) for a in network.approvals]),
+        (_table(tables.AttachmentRow), [row_of(a) for a in network.attachments]),
+        (
+            _table(tables.AttachmentContentRow),
+            [{"attachment_id": a, "content": c} for a, c in network.attachment_contents],
+        ),
+        (_table(tables.PaymentRow), [row_of(p) for p in network.payments]),
+        (_table(tables.PaymentAllocationRow), [row_of(a) for a in network.payment_allocations]),
+    ]
+
+
+def _table(model: type[tables.Base]) -> Table:
+    return tables.Base.metadata.tables[model.__tablename__]

@@ -1,0 +1,54 @@
+"""Master-data import and export (services/onboarding.py): the store and the sinks a bundle
+is written to.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from apgraph.domain.bundle import KnownIds, MasterDataBundle
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """Rows per entity (the keys of `MasterDataBundle.counts()`) an upsert wrote or left."""
+
+    created: Mapping[str, int]
+    updated: Mapping[str, int]
+    unchanged: Mapping[str, int]
+
+
+class MasterDataStore(Protocol):
+    async def stored_ids(self, bundle: MasterDataBundle) -> KnownIds: ...
+
+    async def upsert(
+        self,
+        bundle: MasterDataBundle,
+        *,
+        actor: str,
+        at: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> UpsertCounts:
+        """Everything in one transaction, by canonical ID: new rows inserted, changed ones
+        updated, equal ones untouched. Every change is audited in the same transaction; a
+        bundle equal to what is stored writes nothing at all. `progress` hears the number of
+        rows compared so far."""
+        ...
+
+
+class MasterDataSink(Protocol):
+    """Something outside the database that must know imported master data (the simulated
+    systems' books, the ERP routes of a running server); told only after the commit."""
+
+    async def load(self, bundle: MasterDataBundle) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Onboarding:
+    """What `importMasterData` hands the onboarding service: where bundles are stored, who
+    must hear of them after the commit, and the largest upload it reads."""
+
+    store: MasterDataStore
+    sinks: Sequence[MasterDataSink]
+    max_upload_bytes: int

@@ -1,0 +1,226 @@
+"""The read side: pages, filters and one reader Protocol per aggregate; the store implements them,
+the schema layer builds pages and filters from arguments.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
+
+from apgraph.domain.aging import Waiting
+from apgraph.domain.approvals import Assignment
+from apgraph.domain.attachments import Attachment
+from apgraph.domain.audit import AuditEntry
+from apgraph.domain.facilities import CostCenter, Facility
+from apgraph.domain.invoices import (
+    Approval,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    InvoiceStatus,
+    StatusChange,
+)
+from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
+from apgraph.domain.purchasing import (
+    GoodsReceipt,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+)
+from apgraph.domain.suppliers import Supplier, SupplierStatus
+from apgraph.services.ports.unit_of_work import OutboxRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Keyset pagination: `first` rows with an ID after `after` (None: from the start)."""
+
+    first: int
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Inclusive on both ends; None leaves that end open."""
+
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierFilter:
+    statuses: frozenset[SupplierStatus] | None = None
+    name_contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    statuses: frozenset[InvoiceStatus] | None = None
+    supplier_id: str | None = None
+    facility_id: str | None = None
+    purchase_order_id: str | None = None
+    invoice_dates: DateRange = DateRange()
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderFilter:
+    statuses: frozenset[PurchaseOrderStatus] | None = None
+    supplier_id: str | None = None
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFilter:
+    statuses: frozenset[PaymentStatus] | None = None
+    supplier_id: str | None = None
+    scheduled_dates: DateRange = DateRange()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    subject: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionFilter:
+    """The exception queue: open exceptions, narrowed by facility, reason, or the cost centers
+    an approver answers for (None: not narrowed)."""
+
+    facility_id: str | None = None
+    reason: str | None = None
+    cost_center_ids: frozenset[str] | None = None
+    # set: the queue of this approver, i.e. the exceptions currently assigned to them, plus
+    # those never assigned at `cost_center_ids` (the cost centers they approve for)
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCount:
+    facility_id: str
+    code: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageLimits:
+    default_size: int
+    max_size: int
+
+
+class FacilityReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]: ...
+    async def page(self, page: PageRequest) -> Page[Facility]: ...
+    async def count(self) -> int: ...
+    async def cost_centers(self, ids: Sequence[str]) -> Sequence[CostCenter]: ...
+    async def cost_centers_of(self, facility_ids: Sequence[str]) -> Sequence[CostCenter]: ...
+
+    async def cost_centers_with_code(self, code: str) -> Sequence[CostCenter]:
+        """Every cost center with this GL code the caller may see, at any facility."""
+        ...
+
+    async def cost_centers_approved_by(self, user_id: str) -> Sequence[CostCenter]: ...
+
+
+class SupplierReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Supplier]: ...
+    async def page(self, where: SupplierFilter, page: PageRequest) -> Page[Supplier]: ...
+    async def count(self, where: SupplierFilter) -> int: ...
+
+
+class PurchaseOrderReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[PurchaseOrder]: ...
+    async def page(self, where: PurchaseOrderFilter, page: PageRequest) -> Page[PurchaseOrder]: ...
+    async def count(self, where: PurchaseOrderFilter) -> int: ...
+
+    async def lines_of(self, order_ids: Sequence[str]) -> Sequence[tuple[str, PurchaseOrderLine]]:
+        """(order id, line) pairs in line order."""
+        ...
+
+    async def receipts_of(self, order_ids: Sequence[str]) -> Sequence[GoodsReceipt]: ...
+
+
+class InvoiceReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]: ...
+    async def page(self, where: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
+    async def count(self, where: InvoiceFilter) -> int: ...
+    async def lines_of(self, invoice_ids: Sequence[str]) -> Sequence[tuple[str, InvoiceLine]]: ...
+
+    async def exceptions_of(
+        self, invoice_ids: Sequence[str]
+    ) -> Sequence[tuple[str, InvoiceException]]: ...
+
+    async def history_of(self, invoice_ids: Sequence[str]) -> Sequence[StatusChange]: ...
+    async def approvals_of(self, invoice_ids: Sequence[str]) -> Sequence[Approval]: ...
+    async def assignments_of(self, invoice_ids: Sequence[str]) -> Sequence[Assignment]: ...
+
+
+class PaymentReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Payment]: ...
+    async def page(self, where: PaymentFilter, page: PageRequest) -> Page[Payment]: ...
+    async def count(self, where: PaymentFilter) -> int: ...
+    async def allocations_to(self, invoice_ids: Sequence[str]) -> Sequence[PaymentAllocation]: ...
+    async def allocations_of(self, payment_ids: Sequence[str]) -> Sequence[PaymentAllocation]: ...
+
+
+class AttachmentReader(Protocol):
+    async def of_invoices(self, invoice_ids: Sequence[str]) -> Sequence[Attachment]: ...
+
+    async def with_content(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        """Metadata and bytes; None when unknown or not the caller's (the same answer)."""
+        ...
+
+
+class AuditReader(Protocol):
+    async def page(self, where: AuditFilter, *, first: int, after: int | None) -> Page[AuditEntry]:
+        """Newest first; `after` is the sequence of the last entry already seen."""
+        ...
+
+    async def count(self, where: AuditFilter) -> int: ...
+
+
+class ExceptionQueueReader(Protocol):
+    async def page(self, where: ExceptionFilter, page: PageRequest) -> Page[Invoice]: ...
+    async def count(self, where: ExceptionFilter) -> int: ...
+    async def waiting(self, where: ExceptionFilter) -> Sequence[Waiting]: ...
+    async def reason_counts(self, where: ExceptionFilter) -> Sequence[ReasonCount]: ...
+
+
+class InvoiceEventReader(Protocol):
+    async def of_invoice(self, invoice_id: str) -> Sequence["OutboxRecord"]:
+        """One invoice's events, oldest first; callers check the invoice is theirs to see."""
+        ...
+
+
+class Reads(Protocol):
+    """Every reader of one request, each already scoped to the caller's rows."""
+
+    @property
+    def facilities(self) -> FacilityReader: ...
+    @property
+    def suppliers(self) -> SupplierReader: ...
+    @property
+    def purchase_orders(self) -> PurchaseOrderReader: ...
+    @property
+    def invoices(self) -> InvoiceReader: ...
+    @property
+    def payments(self) -> PaymentReader: ...
+    @property
+    def attachments(self) -> AttachmentReader: ...
+    @property
+    def audit(self) -> AuditReader: ...
+    @property
+    def exceptions(self) -> ExceptionQueueReader: ...
+    @property
+    def events(self) -> InvoiceEventReader: ...

@@ -1,0 +1,186 @@
+"""The write side: one unit of work per use case (STYLE §3.4), its writers, the outbox and
+idempotency keys.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from apgraph.domain.approvals import Assignment
+from apgraph.domain.audit import AuditEvent
+from apgraph.domain.events import Event
+from apgraph.domain.ids import FacilityId, InvoiceId, PurchaseOrderId, SupplierId
+from apgraph.domain.invoices import (
+    Approval,
+    Invoice,
+    InvoiceException,
+    InvoiceLine,
+    StatusChange,
+)
+from apgraph.domain.matching.match import BilledInvoice
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """An event in its DESIGN §5 envelope, as the outbox stores it and a relay publishes it.
+
+    `sequence` is global and gap-free in commit order, so a subscriber resumes after the last
+    one it saw. `payload` is canonical JSON (amounts as strings) with its schema `version`.
+    """
+
+    id: str  # a UUID: consumers dedupe by it
+    type: str  # e.g. "invoice.posted"
+    sequence: int
+    occurred_at: datetime
+    invoice_id: InvoiceId
+    supplier_id: SupplierId
+    facility_id: FacilityId
+    trace_id: str | None
+    payload: Mapping[str, object]
+    published_at: datetime | None  # None until a relay marks it published
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The first request made under (scope, key): what it asked for and what it produced."""
+
+    scope: str  # whose key it is: a principal's subject or a client id
+    key: str
+    fingerprint: str  # of the request; a reused key with another fingerprint is refused
+    result_ref: str  # what the first request produced, e.g. an invoice ID
+    created_at: datetime
+
+
+class InvoiceWriter(Protocol):
+    """Invoices as a unit of work changes them; every call joins its transaction."""
+
+    async def next_id(self) -> InvoiceId:
+        """The next free invoice ID. The counter stays locked until the unit of work ends, so
+        IDs are consecutive and never collide; a rolled-back unit of work gives its ID back."""
+        ...
+
+    async def add(self, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None: ...
+
+    async def get_for_update(self, invoice_id: InvoiceId) -> Invoice | None:
+        """None when there is no such invoice. On PostgreSQL the row stays locked until the
+        unit of work ends, so a concurrent change waits instead of being overwritten."""
+        ...
+
+    async def save(self, invoice: Invoice) -> None:
+        """Writes the invoice's current fields over the stored row, which must exist."""
+        ...
+
+    async def add_history(self, changes: Sequence[StatusChange]) -> None: ...
+    async def add_approval(self, approval: Approval) -> None: ...
+    async def add_assignment(self, assignment: Assignment) -> None:
+        """Puts the exception in `assignment.assignee`'s queue (the latest one counts)."""
+        ...
+
+    async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
+        """The invoice's status changes, oldest first, as this transaction sees them."""
+        ...
+
+    async def approvals(self, invoice_id: InvoiceId) -> Sequence[Approval]:
+        """The invoice's decisions, oldest first, as this transaction sees them."""
+        ...
+
+    async def replace_exceptions(
+        self, invoice_id: InvoiceId, exceptions: Sequence[InvoiceException]
+    ) -> None:
+        """The invoice's reasons become exactly `exceptions` (empty clears them)."""
+        ...
+
+    async def earlier_of_supplier(
+        self, supplier_id: SupplierId, *, excluding: InvoiceId | None = None
+    ) -> Sequence[Invoice]:
+        """Every stored invoice of the supplier but `excluding`: `ValidationFacts.invoices_on_file`.
+
+        Rejected ones included (the duplicate rule skips them itself). On PostgreSQL the
+        supplier's row stays locked until the unit of work ends, so two submissions of one
+        supplier are checked for duplicates one after the other, never side by side.
+        """
+        ...
+
+    async def billed_per_po_line(
+        self, purchase_order_id: PurchaseOrderId, *, excluding: InvoiceId | None = None
+    ) -> Sequence[BilledInvoice]:
+        """Every stored invoice on the PO but `excluding`, with its lines: `billed_before`.
+
+        `match_invoice` itself keeps those received earlier and not rejected. On PostgreSQL the
+        PO's row stays locked until the unit of work ends, so cumulative quantities on its
+        lines are computed by one submission at a time.
+        """
+        ...
+
+
+class OutboxWriter(Protocol):
+    async def add(self, events: Sequence[Event]) -> None:
+        """Queued for the outbox; written with their sequences when the unit of work commits."""
+        ...
+
+
+class AuditWriter(Protocol):
+    async def add(self, events: Sequence[AuditEvent], *, at: datetime) -> None:
+        """Chained into the audit trail when the unit of work commits, with its change."""
+        ...
+
+
+class IdempotencyKeys(Protocol):
+    async def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def put(
+        self, scope: str, key: str, *, fingerprint: str, result_ref: str, at: datetime
+    ) -> IdempotencyRecord:
+        """Stores the key unless (scope, key) is on file; returns the record on file.
+
+        The first request wins: when the answer is not the record just offered, another
+        request holds the key (a concurrent one waits here for the first to end). Refusing a
+        reused key with another fingerprint (IDEMPOTENCY_KEY_REUSED) is the caller's business.
+        """
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: `async with uow:` ... `await uow.commit()`.
+
+    Leaving the block without `commit()` (a refusal returned early, an exception) rolls back
+    everything, outbox events and audit entries included. Single use: one block per instance.
+    """
+
+    @property
+    def invoices(self) -> InvoiceWriter: ...
+    @property
+    def outbox(self) -> OutboxWriter: ...
+    @property
+    def audit(self) -> AuditWriter: ...
+    @property
+    def idempotency(self) -> IdempotencyKeys: ...
+
+    async def __aenter__(self) -> "UnitOfWork": ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class Outbox(Protocol):
+    """What a relay and a resuming subscriber read of the outbox."""
+
+    async def pending(self, limit: int) -> Sequence[OutboxRecord]:
+        """Unpublished records, lowest sequence first."""
+        ...
+
+    async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
+        """Idempotent: a record already marked keeps its first `published_at`."""
+        ...
+
+    async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
+        """Records with a higher sequence, published or not, lowest first: replay a cursor."""
+        ...

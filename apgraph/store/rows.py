@@ -1,0 +1,51 @@
+"""Domain dataclasses as table rows: shared by the demo writer and the master-data import."""
+
+from dataclasses import fields
+from enum import Enum
+from typing import Any
+
+from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.facilities import Facility
+from apgraph.domain.suppliers import Supplier
+
+
+def row_of(value: Any, **parent: object) -> dict[str, Any]:
+    """A domain dataclass as a row: its fields are the table's columns, enums stored as values.
+
+    Shared with the master-data import (store/master_data_io.py), which writes the same rows.
+    """
+    row = {field.name: _column_value(getattr(value, field.name)) for field in fields(value)}
+    row.update(parent)
+    return row
+
+
+def facility_row(facility: Facility, erp: ErpSystem, migration: MigrationMode) -> dict[str, Any]:
+    return row_of(facility, erp_system=erp.value, migration_mode=migration.value)
+
+
+def _column_value(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)  # a JSON column
+    return value
+
+
+def supplier_row(supplier: Supplier) -> dict[str, Any]:
+    bank = supplier.remit_to
+    return {
+        "id": supplier.id,
+        "legal_name": supplier.legal_name,
+        "tax_id": supplier.tax_id,
+        "status": supplier.status.value,
+        "payment_terms": supplier.payment_terms.value,
+        "tax_treatment": supplier.tax_treatment.value,
+        "tax_rate": supplier.tax_rate,
+        "bank_name": bank.bank_name if bank else None,
+        "bank_routing_number": bank.routing_number if bank else None,
+        "bank_account_number": bank.account_number if bank else None,
+        "contacts": [
+            {"name": c.name, "email": c.email, "phone": c.phone, "role": c.role}
+            for c in supplier.contacts
+        ],
+    }
