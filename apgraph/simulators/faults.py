@@ -12,6 +12,10 @@ number of `times` (None: until cleared). Requests to `/_control/...` are never f
 | rate_limit | 429 with `Retry-After: retry_after` | no |
 | malformed | the answer without `field` (a JSON key or XML element), or cut in half | yes |
 | lost_response | nothing for `seconds`, then 504: posted, but the answer never arrives | yes |
+| hold | the normal answer, once released (`POST /_control/release`) or after `seconds` | yes |
+
+`hold` lets a test or an operator act while a call is provably in flight: `held` counts the
+requests waiting, so nobody has to guess how long a latency window lasts.
 """
 
 import asyncio
@@ -39,6 +43,7 @@ class FaultKind(Enum):
     RATE_LIMIT = "rate_limit"
     MALFORMED = "malformed"
     LOST_RESPONSE = "lost_response"
+    HOLD = "hold"
 
 
 @dataclass(slots=True)
@@ -69,16 +74,36 @@ class FaultPlan:
 
     faults: list[Fault] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    held: int = 0  # requests waiting behind a `hold` fault right now
     _lock: threading.Lock = field(default_factory=threading.Lock)  # tests add from their thread
+    _released: threading.Event = field(default_factory=threading.Event)
 
     def add(self, fault: Fault) -> None:
         with self._lock:
+            if fault.kind is FaultKind.HOLD:
+                self._released.clear()
             self.faults.append(fault)
 
     def clear(self) -> None:
         with self._lock:
             self.faults.clear()
             self.calls.clear()
+        self.release()
+
+    def release(self) -> None:
+        """Lets every held request go on (and any held later, until a new hold is added)."""
+        self._released.set()
+
+    async def hold(self, seconds: float) -> None:
+        """Waits until released, at most `seconds`; counted in `held` meanwhile."""
+        with self._lock:
+            self.held += 1
+        try:
+            # a thread's wait: the plan is shared with tests on other threads and event loops
+            await asyncio.to_thread(self._released.wait, seconds)
+        finally:
+            with self._lock:
+                self.held -= 1
 
     def take(self, operation: str) -> Fault | None:
         """Counts the request and returns the first fault that hits it, using one of its times."""
@@ -137,6 +162,9 @@ class FaultInjection:
         elif kind is FaultKind.RATE_LIMIT:
             headers = [(b"retry-after", str(fault.retry_after).encode())]
             await _reply(send, 429, b"slow down", headers)
+        elif kind is FaultKind.HOLD:
+            await self.plan.hold(fault.seconds)
+            await self.app(scope, receive, send)
         elif kind is FaultKind.MALFORMED:
             status, headers, body = await _captured(self.app, scope, receive)
             await _reply(send, status, _malformed(body, headers, fault.field), headers)
@@ -147,7 +175,8 @@ class FaultInjection:
 
 
 def control_routes(plan: FaultPlan) -> list[Route]:
-    """`/_control/faults` (GET, POST one fault as JSON, DELETE all) and `/_control/calls`."""
+    """`/_control/faults` (GET, POST one fault as JSON, DELETE all), `/_control/calls`,
+    `/_control/held` (how many requests a `hold` fault keeps waiting) and `/_control/release`."""
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
@@ -162,9 +191,18 @@ def control_routes(plan: FaultPlan) -> list[Route]:
     async def calls(_: Request) -> Response:
         return JSONResponse(dict(plan.calls))
 
+    async def held(_: Request) -> Response:
+        return JSONResponse({"held": plan.held})
+
+    async def release(_: Request) -> Response:
+        plan.release()
+        return JSONResponse({"released": True})
+
     return [
         Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{CONTROL_PREFIX}/calls", calls),
+        Route(f"{CONTROL_PREFIX}/held", held),
+        Route(f"{CONTROL_PREFIX}/release", release, methods=["POST"]),
     ]
 
 

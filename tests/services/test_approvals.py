@@ -2,6 +2,8 @@
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.invoices import InvoiceStatus
@@ -142,29 +144,31 @@ async def test_two_approvers_at_once_post_the_invoice_once(workflow_api, orders)
 async def test_a_rejection_cannot_overtake_the_posting_of_an_approved_invoice(
     workflow_api, billed_orders
 ):
-    # given an exception with two approvers, one approval needed, and a slow ERP
+    # given an exception with two approvers, one approval needed, and an ERP that holds the
+    # posting until told to answer
     order, invoice_id = await in_exception(workflow_api, billed_orders, approvers=2)
     first, second = (approver(s, order.order.facility_id) for s in order.cost_center.approvers[:2])
     simulators = workflow_api.runtime.connectors.simulators
-    for erp in (simulators.legacy_erp, simulators.cloud_erp):
-        erp.plan.add(Fault(FaultKind.LATENCY, seconds=1.0, times=None))
+    erps = (simulators.legacy_erp, simulators.cloud_erp)
+    for erp in erps:
+        erp.plan.add(Fault(FaultKind.HOLD, seconds=60.0, times=1))
     try:
-        # when the first approves, and the second rejects once that approval is committed
+        # when the first approves, and the second rejects while the ERP call is provably
+        # in flight (held by the simulator)
         approving = asyncio.create_task(
             act(
                 workflow_api, approvals.approve_invoice, approvals.ApproveInvoice(invoice_id), first
             )
         )
-        for _ in range(500):  # until the approval is committed (the ERP call is under way)
-            if await decisions_on(workflow_api, invoice_id):
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: sum(erp.plan.held for erp in erps) == 1, approving)
         rejected = await act(
             workflow_api,
             approvals.reject_invoice,
             approvals.RejectInvoice(invoice_id, "wrong quantity"),
             second,
         )
+        for erp in erps:
+            erp.plan.release()
         approved = await approving
     finally:
         simulators.reset_faults()
@@ -215,3 +219,10 @@ async def test_hold_release_and_reject_walk_the_exception_through_its_states(wor
         "RELEASED",
         "REJECTED",
     ]
+
+
+async def until(condition: Callable[[], bool], task: asyncio.Task[Any]) -> None:
+    """Waits for `condition`, failing at once if `task` ends first (it never would hold)."""
+    while not condition():
+        assert not task.done(), f"the call ended before the condition held: {task.result()}"
+        await asyncio.sleep(0.005)
