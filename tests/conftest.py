@@ -1,8 +1,5 @@
 """Shared fixtures: the real app over HTTP, once on SQLite and once on PostgreSQL."""
 
-import asyncio
-import socket
-import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
@@ -24,6 +20,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.databases import Database, drop_database, make_database
+from tests.live_server import serving
 from tests.order_supply import Mint, OrderSupply
 from tests.workflow import Orders
 
@@ -215,12 +212,6 @@ def billed_orders(billed_order_pool: Orders, mint: Mint) -> OrderSupply:
     return OrderSupply(billed_order_pool, mint)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 async def live_api(
     tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork
@@ -233,22 +224,7 @@ async def live_api(
     await engine.dispose()
     settings = settings_for(database, tmp_path_factory.mktemp("live-data"))
     config = load_gateway_config(settings.gateway_config)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, config), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        deadline = asyncio.get_running_loop().time() + 30
-        while not server.started:
-            assert thread.is_alive(), "the live server stopped during start-up"
-            assert asyncio.get_running_loop().time() < deadline, "the live server did not start"
-            await asyncio.sleep(0.05)
-        yield Api(client, "postgresql", embedded_issuer(settings), settings)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(create_app(settings, config), name="live server") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            yield Api(client, "postgresql", embedded_issuer(settings), settings)
     await drop_database(database)

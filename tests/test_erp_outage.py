@@ -18,7 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TEST_SCALE, Api, free_port
+from tests.conftest import ROOT, TEST_SCALE, Api
+from tests.live_server import free_port
 from tests.test_scenario import INVOICE, RETRY, live_server, submit
 from tests.workflow import Orders, system_of_record
 

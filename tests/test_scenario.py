@@ -5,8 +5,6 @@ and runs the simulators in-process, so the test reads the legacy ERP's ledger an
 faults through `app.state.runtime`. It writes, so it has a seeded database of its own.
 """
 
-import asyncio
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
@@ -26,8 +23,9 @@ from apgraph.gateway.runtime import embedded_issuer
 from apgraph.policies.loader import load_gateway_config
 from apgraph.simulators.faults import Fault, FaultKind
 from apgraph.store import migrate
-from tests.conftest import Api, free_port, settings_for
+from tests.conftest import Api, settings_for
 from tests.databases import drop_database, make_database
+from tests.live_server import serving
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
 from tests.workflow import Order, Orders, Receipts, as_input, erp_postings, system_of_record
 
@@ -69,25 +67,11 @@ async def live_server(
         if gateway_config is not None:
             settings = settings.model_copy(update={"gateway_config": gateway_config})
         app = create_app(settings, load_gateway_config(settings.gateway_config))
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            deadline = asyncio.get_running_loop().time() + 30
-            while not server.started:  # lifespan done: suppliers linked, simulators up
-                assert thread.is_alive(), "the live server stopped during start-up"
-                assert asyncio.get_running_loop().time() < deadline, "the server did not start"
-                await asyncio.sleep(0.05)
-            base = f"http://127.0.0.1:{server.config.port}"
+        with serving(app, name="live server") as base:  # lifespan done: vendors linked
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:
                 api = Api(client, "postgresql", embedded_issuer(settings), settings)
                 api.runtime = app.state.runtime
                 yield api
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
     finally:
         await drop_database(database)
 

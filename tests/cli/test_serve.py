@@ -1,7 +1,6 @@
 """`apgraph serve` as a real process: embedded first start, and refusals at start."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,14 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 APGRAPH = [sys.executable, "-m", "apgraph.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def environment(**extra: str) -> dict[str, str]:

@@ -12,10 +12,10 @@ from tests.cli.test_serve import (
     APGRAPH,
     ROOT,
     environment,
-    free_port,
     run_and_fail,
     wait_until_healthy,
 )
+from tests.live_server import free_port
 
 SHIPPED = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
 NEGATIVE = {**SHIPPED["categories"]["PHARMACY"], "price_percent": "-1"}

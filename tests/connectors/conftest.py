@@ -1,11 +1,8 @@
 """The simulators on a loopback port for the whole session, and a database for the ledger."""
 
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo import generator
@@ -16,34 +13,16 @@ from apgraph.simulators import suite
 from apgraph.store import migrate
 from apgraph.store.connector_state import SqlCrossReferences
 from apgraph.store.suppliers import SupplierRepository
-from tests.conftest import free_port
 from tests.connectors.support import CLIENT_ID, CLIENT_SECRET, CLOCK, Served, Stack, build_stack
 from tests.databases import make_database
+from tests.live_server import serving
 
 
 @pytest.fixture(scope="session")
 def served(network: generator.DemoNetwork) -> Iterator[Served]:
     simulators = suite.create(network, cloud_client_id=CLIENT_ID, cloud_client_secret=CLIENT_SECRET)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            simulators.app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the simulators stopped during start-up"
-        assert time.monotonic() < deadline, "the simulators did not start in time"
-        time.sleep(0.01)
-    yield Served(simulators, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(simulators.app, name="simulators") as base:
+        yield Served(simulators, base)
 
 
 @pytest.fixture(autouse=True)

@@ -2,12 +2,10 @@
 independent issuer started on loopback, with its own key and its own claim names.
 """
 
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from starlette.applications import Starlette
@@ -17,7 +15,8 @@ from starlette.routing import Route
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
-from tests.conftest import free_port, settings_for
+from tests.conftest import settings_for
+from tests.live_server import free_port, serving
 
 ISSUER = "https://idp.hospital.example"
 AUDIENCE = "apgraph-production"
@@ -37,14 +36,7 @@ class Issuer:
                 return JSONResponse({"error": "down"}, status_code=503)
             return JSONResponse(KeySet(self.keys).as_dict(private=False))
 
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                Starlette(routes=[Route("/jwks", jwks)]),
-                host="127.0.0.1",
-                port=self.port,
-                log_level="warning",
-            )
-        )
+        self.app = Starlette(routes=[Route("/jwks", jwks)])
 
     def token(self, *, key=None, **claims) -> str:
         key = key or self.keys[0]
@@ -56,15 +48,8 @@ class Issuer:
 @pytest.fixture(scope="module")
 def idp():
     issuer = Issuer()
-    thread = threading.Thread(target=issuer.server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not issuer.server.started:
-        assert time.monotonic() < deadline, "the test issuer did not start"
-        time.sleep(0.05)
-    yield issuer
-    issuer.server.should_exit = True
-    thread.join(timeout=20)
+    with serving(issuer.app, name="test issuer", port=issuer.port):
+        yield issuer
 
 
 @pytest.fixture
