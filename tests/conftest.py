@@ -19,6 +19,7 @@ from apgraph.gateway.tokens import TokenIssuer
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate
+from tests.browser import chromium  # noqa: F401  (a fixture for every test)
 from tests.databases import Database, drop_database, make_database
 from tests.live_server import serving
 from tests.order_supply import Mint, OrderSupply

@@ -2,8 +2,10 @@
 
 import asyncio
 import dataclasses
+import errno
 import logging
 import os
+import socket
 from pathlib import Path
 
 import typer
@@ -11,6 +13,7 @@ import uvicorn
 
 from apgraph.cli import connectors, contracts, deadletters, identity, master_data
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
@@ -55,6 +58,15 @@ def serve(
         policy_file=policy,
         seed_demo_data=demo_data,
     )
+    if settings.dev and not is_loopback_host(settings.host):
+        _fail(
+            f"dev mode serves this machine only (GraphiQL signs in with a demo token); to serve "
+            f"{settings.host}, run production: APGRAPH_ENVIRONMENT=production apgraph serve "
+            f"--host {settings.host}"
+        )
+    problem = port_problem(settings.host, settings.port)
+    if problem:
+        _fail(problem)
     try:
         prepared = asyncio.run(prepare(settings))
     except StartupError as error:
@@ -89,6 +101,27 @@ def serve(
         port=settings.port,
         workers=workers,
     )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, checked before anything is printed
+    or migrated (uvicorn would say so only after the banner)."""
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        return f"cannot listen on {host}: {error.strerror}"
+    with socket.socket(info[0], socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(info[4])
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another apgraph serve?); "
+                    "stop it or pick another with --port"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return None
 
 
 @db_app.command("upgrade")

@@ -1,16 +1,14 @@
 """The Starlette app: GraphQL at /graphql, health probes, attachment content, the issuer."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException  # what strawberry answers a bad request with
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -18,14 +16,14 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from apgraph.domain.principal import Principal, Role, RowScope
+from apgraph.domain.principal import Principal, RowScope
 from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.body_limit import BodyLimit
-from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.errors import with_code
+from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
@@ -42,7 +40,6 @@ from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
-IDE_TOKEN_LIFETIME = timedelta(hours=8)
 MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
 NOBODY = Principal(
     subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
@@ -101,19 +98,13 @@ class ApGraphQL(GraphQL[Context, None]):
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """GraphiQL, signed in as the demo finance admin so a newcomer can try it at once."""
+        """GraphiQL from the package; signed in as the read-only demo reader, on this machine
+        only, so a newcomer can try it at once and nobody else gets a token."""
         runtime: Runtime = request.app.state.runtime
-        html = self.graphql_ide_html
-        if runtime.issuer is not None:
-            token = demo_token(
-                runtime.issuer,
-                role=Role.FINANCE_ADMIN,
-                now=runtime.clock.now(),
-                lifetime=IDE_TOKEN_LIFETIME,
-            )
-            headers = json.dumps({"Authorization": f"Bearer {token}"})
-            html = html.replace("const defaultHeaders = {};", f"const defaultHeaders = {headers};")
-        return HTMLResponse(html)
+        signed_in = None
+        if runtime.issuer is not None and graphiql.from_this_machine(request):
+            signed_in = graphiql.reader_token(runtime.issuer, runtime.clock.now())
+        return graphiql.page(signed_in)
 
 
 def outbox_relay(runtime: Runtime) -> OutboxRelay:
@@ -234,6 +225,8 @@ def create_app(
             RequireBearer(request_response(attachment_content), graphql_errors=False),
         ),
     ]
+    if settings.dev:
+        routes.append(Route(graphiql.ASSETS_PATH + "/{name}", graphiql.asset_endpoint))
     if settings.auth_mode == "embedded":
         routes += [
             Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
