@@ -84,7 +84,7 @@ def serve(
     )
     if settings.auth_mode == "embedded":
         if settings.dev:
-            typer.echo("apgraph: GraphiQL is signed in as the demo finance admin")
+            typer.echo("apgraph: GraphiQL signs in this machine's browser as a read-only demo user")
         typer.echo(
             "apgraph: tokens for other roles: apgraph token --role supplier --supplier SUP-000001"
             " | ap_clerk | approver --facility FAC-0001 | finance_admin | auditor"
