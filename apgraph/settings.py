@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         le=2 * 1024 * 1024 * 1024,
         description="largest master-data bundle importMasterData accepts (a larger body: 413)",
     )
+    websocket_recheck_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how often an open WebSocket re-checks its token (client revoked, key "
+        "withdrawn); expiry closes it at the token's exp whatever this is",
+    )
     relay_interval_seconds: float = Field(
         default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
     )

@@ -12,7 +12,7 @@ import typer
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.domain.principal import RowScope
-from apgraph.gateway.app import workflow_for
+from apgraph.gateway.request_context import workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.dead_letters import ReplayReport, dead_letters, replay_dead_letters

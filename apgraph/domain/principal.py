@@ -1,6 +1,7 @@
 """Who is calling: the identity every request carries, from the gateway down to the store."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from apgraph.domain.ids import FacilityId, SupplierId
@@ -46,6 +47,9 @@ class Principal:
     facility_ids: frozenset[FacilityId] | None = None  # None: every facility
     client_id: str | None = None
     display_name: str = field(default="", compare=False)
+    # when the credentials behind this principal stop being valid (a token's `exp`); a
+    # long-lived connection ends then, whatever it is doing
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def row_scope(self) -> RowScope:

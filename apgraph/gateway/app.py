@@ -16,7 +16,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from apgraph.domain.principal import Principal, RowScope
+from apgraph.domain.principal import RowScope
 from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
@@ -25,55 +25,36 @@ from apgraph.gateway.body_limit import BodyLimit
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
+from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
-from apgraph.policies.access import ANY_SIGNED_IN
+from apgraph.gateway.websocket_session import SocketSessions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
-from apgraph.schema.loaders import Loaders
 from apgraph.services.escalation import Escalator
-from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
-from apgraph.store.unit_of_work import SqlUnitOfWork
 
 MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
-NOBODY = Principal(
-    subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
-)
 
 
 class ApGraphQL(GraphQL[Context, None]):
     """Builds each request's context: the caller, the store scoped to them, fresh loaders."""
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        runtime: Runtime = request.app.state.runtime
         # RequireBearer set the principal; only the GraphiQL page itself (which executes
-        # nothing) arrives without one, and gets a caller who may see nothing.
-        principal = getattr(request.state, "principal", NOBODY)
-        store = ReadStore.scoped(runtime.engine, principal.row_scope)
-        types = runtime.config.access.types
-
-        def may_read(type_name: str) -> bool:
-            requirement = types.get(type_name)
-            return requirement == ANY_SIGNED_IN or requirement in principal.scopes
-
-        return Context(
-            principal=principal,
-            store=store,
-            loaders=Loaders.over(store),
-            page_limits=runtime.page_limits,
-            may_read=may_read,
-            trace_id=getattr(request.state, "trace_id", ""),
-            clock=runtime.clock,
-            connectors=runtime.connectors,
-            workflow=workflow_for(runtime, getattr(request.state, "trace_id", None)),
-            onboarding=runtime.onboarding,
+        # nothing) arrives without one, and gets a caller who may see nothing. On a WebSocket
+        # this is the connection's context: each operation gets its own
+        # (ContextPerSocketOperation).
+        return context_for(
+            request.app.state.runtime,
+            getattr(request.state, "principal", NOBODY),
             request=request,
             response=response,
+            trace_id=getattr(request.state, "trace_id", ""),
         )
 
     async def parse_multipart(self, request: Any) -> dict[str, str]:
@@ -133,21 +114,6 @@ def escalator(runtime: Runtime) -> Escalator:
         workflow=workflow_for(runtime, None),
         reads=ReadStore.scoped(runtime.engine, RowScope()),
         clock=runtime.clock,
-    )
-
-
-def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
-    """The write side of one request: its units of work carry the request's trace id."""
-    config = runtime.config
-    return Workflow(
-        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id=trace_id),
-        connectors=runtime.connectors,
-        policy=WorkflowPolicy(
-            match_rules=config.matching.rules(),
-            duplicate_window_days=config.matching.duplicate_window_days,
-            approvals=config.approvals.rules(),
-        ),
-        trace_id=trace_id,
     )
 
 
@@ -219,7 +185,14 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", protected_graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", protected_graphql),  # graphql-transport-ws only, never legacy
+        # graphql-transport-ws only, never legacy; each socket ends with its token
+        WebSocketRoute(
+            "/graphql",
+            RequireBearer(
+                SocketSessions(graphql, recheck_seconds=settings.websocket_recheck_seconds),
+                graphql_errors=True,
+            ),
+        ),
         Route(
             "/attachments/{attachment_id}/content",
             RequireBearer(request_response(attachment_content), graphql_errors=False),

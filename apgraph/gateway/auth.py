@@ -7,6 +7,7 @@ narrows what its roles grant and never widens it.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -53,6 +54,14 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
     raise InvalidToken("a claim that should hold strings holds something else")
+
+
+def _expiry(exp: Any) -> datetime | None:
+    """The verifier has required `exp` already; a missing one (tests' hand-built claims) is
+    no expiry rather than a crash."""
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        return datetime.fromtimestamp(exp, UTC)
+    return None
 
 
 def _roles(names: Iterable[str]) -> frozenset[Role]:
@@ -118,6 +127,7 @@ class Authenticator:
             supplier_id=supplier_id,
             facility_ids=facility_ids,
             client_id=str(client_id) if client_id is not None else None,
+            expires_at=_expiry(claims.get("exp")),
         )
 
     @staticmethod

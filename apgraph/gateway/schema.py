@@ -19,6 +19,7 @@ from strawberry.types.execution import ExecutionContext
 from apgraph.gateway.access import enforce
 from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
+from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.resolvers.root import Mutation, Query
@@ -53,6 +54,7 @@ def build_schema(
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
+        ContextPerSocketOperation,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(limit_rules),
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),

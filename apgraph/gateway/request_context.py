@@ -1,0 +1,61 @@
+"""What one GraphQL operation runs with: the caller, the store scoped to them, fresh loaders.
+
+Built per HTTP request, and per operation on a WebSocket (where the caller is re-checked
+before each operation), so no operation inherits another's caller, cache or audit notes.
+"""
+
+from typing import Any
+
+from apgraph.domain.principal import Principal
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.access import ANY_SIGNED_IN
+from apgraph.schema.context import Context
+from apgraph.schema.loaders import Loaders
+from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
+from apgraph.store.read_store import ReadStore
+from apgraph.store.unit_of_work import SqlUnitOfWork
+
+NOBODY = Principal(
+    subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
+)
+
+
+def context_for(
+    runtime: Runtime, principal: Principal, *, request: Any, response: Any, trace_id: str
+) -> Context:
+    store = ReadStore.scoped(runtime.engine, principal.row_scope)
+    types = runtime.config.access.types
+
+    def may_read(type_name: str) -> bool:
+        requirement = types.get(type_name)
+        return requirement == ANY_SIGNED_IN or requirement in principal.scopes
+
+    return Context(
+        principal=principal,
+        store=store,
+        loaders=Loaders.over(store),
+        page_limits=runtime.page_limits,
+        may_read=may_read,
+        trace_id=trace_id,
+        clock=runtime.clock,
+        connectors=runtime.connectors,
+        workflow=workflow_for(runtime, trace_id or None),
+        onboarding=runtime.onboarding,
+        request=request,
+        response=response,
+    )
+
+
+def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
+    """The write side of one request: its units of work carry the request's trace id."""
+    config = runtime.config
+    return Workflow(
+        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id=trace_id),
+        connectors=runtime.connectors,
+        policy=WorkflowPolicy(
+            match_rules=config.matching.rules(),
+            duplicate_window_days=config.matching.duplicate_window_days,
+            approvals=config.approvals.rules(),
+        ),
+        trace_id=trace_id,
+    )
