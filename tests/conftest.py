@@ -105,14 +105,20 @@ class Api:
         variables: dict[str, Any] | None = None,
         *,
         token: str | None | EllipsisType = ...,
+        product: str | None = None,
     ) -> dict[str, Any]:
+        """`product`: e.g. "supplier-portal/v1"; None: the operators' full /graphql."""
         response = await self.client.post(
-            "/graphql",
+            self.path(product),
             json={"query": query, "variables": variables or {}},
             headers=self.headers(token),
         )
         assert response.headers["content-type"].startswith("application/json"), response.text
         return response.json()
+
+    @staticmethod
+    def path(product: str | None) -> str:
+        return "/graphql" if product is None else f"/products/{product}/graphql"
 
     async def data(
         self,
@@ -120,9 +126,10 @@ class Api:
         variables: dict[str, Any] | None = None,
         *,
         token: str | None | EllipsisType = ...,
+        product: str | None = None,
     ) -> dict[str, Any]:
         """The `data` of a response that must have no errors."""
-        body = await self.graphql(query, variables, token=token)
+        body = await self.graphql(query, variables, token=token, product=product)
         assert "errors" not in body, body["errors"]
         return body["data"]
 

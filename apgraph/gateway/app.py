@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import strawberry
 from cross_web import HTTPException  # what strawberry answers a bad request with
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from apgraph.gateway.body_limit import BodyLimit
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
+from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
@@ -52,6 +54,7 @@ class ApGraphQL(GraphQL[Context, None]):
         return context_for(
             request.app.state.runtime,
             getattr(request.state, "principal", NOBODY),
+            schema=self.schema,
             request=request,
             response=response,
             trace_id=getattr(request.state, "trace_id", ""),
@@ -165,18 +168,21 @@ def create_app(
         show_error_detail=settings.dev,
         expose_sql_statements=settings.expose_sql_statements,
     )
-    graphql = ApGraphQL(
-        schema,
-        graphql_ide="graphiql" if settings.dev else None,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        allow_queries_via_get=True,
-        # importMasterData takes a bundle file (GraphQL multipart request spec). Safe from
-        # cross-site forms: a request needs its bearer token, which a form cannot send.
-        multipart_uploads_enabled=True,
-    )
+
+    def graphql_app(schema: strawberry.Schema) -> ApGraphQL:
+        return ApGraphQL(
+            schema,
+            graphql_ide="graphiql" if settings.dev else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allow_queries_via_get=True,
+            # importMasterData takes a bundle file (GraphQL multipart request spec). Safe from
+            # cross-site forms: a request needs its bearer token, which a form cannot send.
+            multipart_uploads_enabled=True,
+        )
+
     # the bearer token is checked before a byte of the body is read; then the body's size
     limited = BodyLimit(
-        graphql,
+        graphql_app(schema),
         max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         limit_shown=settings.max_upload_bytes,
     )
@@ -196,6 +202,13 @@ def create_app(
         Route(
             "/attachments/{attachment_id}/content",
             RequireBearer(request_response(attachment_content), graphql_errors=False),
+        ),
+        *product_routes(
+            settings,
+            config,
+            ProductSchemas.build(settings, config),
+            graphql_app=graphql_app,
+            max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         ),
     ]
     if settings.dev:

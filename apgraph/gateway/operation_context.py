@@ -26,6 +26,7 @@ class ContextPerSocketOperation(SchemaExtension):
                 self.execution_context.context = context_for(
                     context.request.app.state.runtime,
                     principal,
+                    schema=self.execution_context.schema,
                     request=context.request,
                     response=context.response,
                     trace_id=context.trace_id,

@@ -6,6 +6,8 @@ before each operation), so no operation inherits another's caller, cache or audi
 
 from typing import Any
 
+import strawberry
+
 from apgraph.domain.principal import Principal
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.access import ANY_SIGNED_IN
@@ -21,12 +23,21 @@ NOBODY = Principal(
 
 
 def context_for(
-    runtime: Runtime, principal: Principal, *, request: Any, response: Any, trace_id: str
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    schema: strawberry.Schema,
+    request: Any,
+    response: Any,
+    trace_id: str,
 ) -> Context:
+    """`schema`: the one the operation runs on; a product's view may leave a type out."""
     store = ReadStore.scoped(runtime.engine, principal.row_scope)
     types = runtime.config.access.types
 
     def may_read(type_name: str) -> bool:
+        if schema.get_type_by_name(type_name) is None:
+            return False
         requirement = types.get(type_name)
         return requirement == ANY_SIGNED_IN or requirement in principal.scopes
 

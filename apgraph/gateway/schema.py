@@ -1,6 +1,6 @@
 """The one strawberry schema, with the limits and error masking gateway.yaml asks for."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -45,34 +45,56 @@ NODE_TYPES = [
 def build_schema(
     config: GatewayConfig, *, show_error_detail: bool, expose_sql_statements: bool
 ) -> strawberry.Schema:
-    """The schema with gateway.yaml's limits, error masking, audit trail and access rules."""
+    """The full internal schema (operators' /graphql) with gateway.yaml's limits, error
+    masking, audit trail and access rules."""
     limits = config.limits
-    # The limit rules are built once, so the validation cache recognises them on every
-    # request; the extensions are factories, so each operation gets fresh extension state.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-    ]
-    extensions: list[Callable[[], SchemaExtension]] = [
-        ContextPerSocketOperation,
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules(limit_rules),
-        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
-        AuditTrail,
-    ]
-    if expose_sql_statements:
-        extensions.append(SqlStatementCount)
     schema = QuietSchema(
         query=Query,
         mutation=Mutation,
         types=NODE_TYPES,
-        extensions=extensions,
+        extensions=schema_extensions(
+            max_depth=limits.max_depth,
+            max_aliases=limits.max_aliases,
+            max_tokens=limits.max_tokens,
+            show_error_detail=show_error_detail,
+            expose_sql_statements=expose_sql_statements,
+        ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
     enforce(schema._schema, config.access)
     return schema
+
+
+def schema_extensions(
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    show_error_detail: bool,
+    expose_sql_statements: bool,
+    before_execution: Sequence[Callable[[], SchemaExtension]] = (),
+) -> list[Callable[[], SchemaExtension]]:
+    """The extensions every schema runs; `before_execution` (a product's cost and allow-list
+    checks) run after the limits and before the audit trail and SQL counting."""
+    # The limit rules are built once, so the validation cache recognises them on every
+    # request; the extensions are factories, so each operation gets fresh extension state.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ContextPerSocketOperation,
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(limit_rules),
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
+        *before_execution,
+        AuditTrail,
+    ]
+    if expose_sql_statements:
+        extensions.append(SqlStatementCount)
+    return extensions
 
 
 class QuietSchema(strawberry.Schema):

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
+from apgraph.gateway.products.views import ViewError, check_views
+from apgraph.gateway.schema import build_schema
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.policies.policy_file import with_policy_file
@@ -42,7 +44,9 @@ def load_config(settings: Settings) -> GatewayConfig:
             load_gateway_config(settings.gateway_config), settings.policy_file
         )
         check_connector_settings(settings, config.connectors)
-    except (ConfigError, ConnectorSetupError) as error:
+        full = build_schema(config, show_error_detail=False, expose_sql_statements=False)
+        check_views(config, full, source=settings.gateway_config)
+    except (ConfigError, ConnectorSetupError, ViewError) as error:
         raise StartupError(str(error)) from None
     return config
 

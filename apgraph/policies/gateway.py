@@ -3,7 +3,6 @@
 Unknown keys are errors: a typo must not silently drop a setting.
 """
 
-from enum import Enum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -14,13 +13,7 @@ from apgraph.policies.access import AccessPolicy
 from apgraph.policies.approvals import ApprovalPolicy
 from apgraph.policies.connectors import ConnectorsConfig
 from apgraph.policies.matching import MatchingPolicy
-
-
-class Lifecycle(Enum):
-    BETA = "beta"
-    ACTIVE = "active"
-    DEPRECATED = "deprecated"
-    RETIRED = "retired"
+from apgraph.policies.products import Products
 
 
 def _facility_id(raw: str) -> str:
@@ -55,16 +48,6 @@ class FacilityRouting(_Section):
         return ErpRoute(self.migration)
 
 
-class ProductVersion(_Section):
-    status: Lifecycle
-    sunset: str | None = Field(default=None, description="ISO date after which it is retired")
-
-
-class Product(_Section):
-    title: str
-    versions: dict[str, ProductVersion] = Field(min_length=1)
-
-
 class Limits(_Section):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1)
@@ -77,7 +60,7 @@ class GatewayConfig(_Section):
     # Overrides only: each facility is routed by the ERP and migration mode stored with it
     # (seeded or imported); a facility listed here is routed as listed instead.
     facilities: dict[FacilityKey, FacilityRouting] = Field(default_factory=dict)
-    products: dict[str, Product] = Field(min_length=1)
+    products: Products = Field(min_length=1)
     limits: Limits = Limits()
     access: AccessPolicy
     connectors: ConnectorsConfig

@@ -1,0 +1,99 @@
+"""Every product version's endpoints: /products/<product>/<version>/graphql (HTTP and
+WebSocket) and .../schema.graphql (the view's SDL), each behind the same gates in the same
+order: lifecycle, bearer token, role admission, rate limit, body size, persisted operations.
+Every gate answers before the body is parsed, so a refusal never reaches a resolver."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
+from starlette.types import ASGIApp
+
+from apgraph.gateway.authentication import RequireBearer
+from apgraph.gateway.body_limit import BodyLimit
+from apgraph.gateway.products.admission import AdmitRoles
+from apgraph.gateway.products.lifecycle import VersionLifecycle, endpoint_path
+from apgraph.gateway.products.views import ViewSchema, build_view_schema
+from apgraph.policies.gateway import GatewayConfig
+from apgraph.settings import Settings
+
+GraphQLApp = Callable[[ViewSchema], ASGIApp]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSchemas:
+    """Each product version's schema, by (product, version)."""
+
+    by_version: dict[tuple[str, str], ViewSchema]
+
+    @classmethod
+    def build(cls, settings: Settings, config: GatewayConfig) -> "ProductSchemas":
+        return cls(
+            {
+                (name, version_name): build_view_schema(
+                    config,
+                    product,
+                    version.view,
+                    show_error_detail=settings.dev,
+                    expose_sql_statements=settings.expose_sql_statements,
+                    introspection=settings.dev or product.introspection_in_production,
+                )
+                for name, product in config.products.items()
+                for version_name, version in product.versions.items()
+            }
+        )
+
+
+def product_routes(
+    settings: Settings,
+    config: GatewayConfig,
+    schemas: ProductSchemas,
+    *,
+    graphql_app: GraphQLApp,
+    max_body_bytes: int,
+) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for (name, version_name), schema in schemas.by_version.items():
+        gate = Gate(settings, config, name, version_name)
+        graphql = gate(BodyLimit(graphql_app(schema), max_bytes=max_body_bytes), errors=True)
+        path = endpoint_path(name, version_name)
+        routes += [
+            Route(path, graphql, methods=["GET", "POST"]),
+            WebSocketRoute(path, graphql),
+            Route(
+                path.removesuffix("graphql") + "schema.graphql",
+                gate(request_response(sdl_of(schema)), errors=False),
+            ),
+        ]
+    return routes
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Wraps an endpoint of one product version in its gates, outermost first."""
+
+    settings: Settings
+    config: GatewayConfig
+    product: str
+    version: str
+
+    def __call__(self, app: ASGIApp, *, errors: bool) -> ASGIApp:
+        """`errors`: refusals shaped as GraphQL responses (the GraphQL endpoint)."""
+        product = self.config.products[self.product]
+        admitted = AdmitRoles(app, product=self.product, roles=product.roles)
+        bearer = RequireBearer(admitted, graphql_errors=errors, allow_ide=self.settings.dev)
+        return VersionLifecycle(
+            bearer, product=self.product, name=self.version, version=product.versions[self.version]
+        )
+
+
+def sdl_of(schema: ViewSchema) -> Callable[[Request], Awaitable[Response]]:
+    """The view's SDL, exactly what `apgraph contracts export` freezes for the version."""
+    text = schema.as_str() + "\n"
+
+    async def sdl(request: Request) -> Response:
+        return PlainTextResponse(text, media_type="application/graphql")
+
+    return sdl

@@ -1,0 +1,112 @@
+"""A product version's schema: the one schema's types, filtered to the version's view.
+
+Built with strawberry's public `Schema.get_fields` hook, over the same root types and
+resolvers as the full schema: a field outside the view does not exist for the product, so
+naming it fails validation exactly like a typo, introspection and the SDL never show it, and
+a type reachable only through hidden fields (so through no fragment either) is not in the
+schema at all. `node(id)` answers null for a type outside the view (gateway/app.py asks the
+product's schema, before any load).
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+from apgraph.gateway.access import enforce
+from apgraph.gateway.schema import QuietSchema, schema_extensions
+from apgraph.policies.gateway import GatewayConfig
+from apgraph.policies.products import Product, View
+from apgraph.resolvers.root import Mutation, Query
+from apgraph.schema.scalars import SCALAR_MAP
+
+
+class ViewError(Exception):
+    """A view names a field the schema does not have; one line per problem."""
+
+
+class ViewSchema(QuietSchema):
+    """The schema as one product version sees it."""
+
+    def __init__(self, view: View, **kwargs: Any) -> None:
+        self.view = view  # read by get_fields while the parent builds the schema
+        super().__init__(**kwargs)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        type_name = type_definition.name
+        shown = self.view.root_fields(type_name)
+        name_of = self.config.name_converter.get_graphql_name
+        if shown is not None:
+            return [field for field in type_definition.fields if name_of(field) in shown]
+        return [
+            field
+            for field in type_definition.fields
+            if f"{type_name}.{name_of(field)}" not in self.view.hidden
+        ]
+
+
+def build_view_schema(
+    config: GatewayConfig,
+    product: Product,
+    view: View,
+    *,
+    show_error_detail: bool,
+    expose_sql_statements: bool,
+    introspection: bool,
+    before_execution: Sequence[Callable[[], SchemaExtension]] = (),
+) -> ViewSchema:
+    limits = product.limits
+    extensions = schema_extensions(
+        max_depth=limits.max_depth,
+        max_aliases=limits.max_aliases,
+        max_tokens=limits.max_tokens,
+        show_error_detail=show_error_detail,
+        expose_sql_statements=expose_sql_statements,
+        before_execution=before_execution,
+    )
+    if not introspection:
+        extensions.insert(0, DisableIntrospection)
+    schema = ViewSchema(
+        view,
+        query=Query,
+        mutation=Mutation if view.mutation else None,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+    enforce(schema._schema, config.access)
+    return schema
+
+
+def check_views(config: GatewayConfig, full: strawberry.Schema, *, source: object) -> None:
+    """Every name a view uses exists in the full schema: a typo must not hide a field
+    silently, nor leave a product without the operation it was meant to have."""
+    problems = []
+    for product_name, product in config.products.items():
+        for version_name, version in product.versions.items():
+            at = f"products.{product_name}.versions.{version_name}.view"
+            view = version.view
+            for root, names in (("Query", view.query), ("Mutation", view.mutation)):
+                fields = _fields_of(full, root)
+                problems += [
+                    f"{at}.{root}: no field `{name}` on {root}" for name in sorted(names - fields)
+                ]
+            for hidden in sorted(view.hidden):
+                type_name, field_name = hidden.split(".", 1)
+                if type_name in ("Query", "Mutation"):
+                    problems.append(f"{at}.hidden: {hidden}: list root fields in {type_name}")
+                elif field_name not in _fields_of(full, type_name):
+                    problems.append(f"{at}.hidden: no field `{hidden}` in the schema")
+    if problems:
+        raise ViewError("\n".join(f"{source}: {problem}" for problem in problems))
+
+
+def _fields_of(schema: strawberry.Schema, type_name: str) -> set[str]:
+    found = schema.get_type_by_name(type_name)
+    if not isinstance(found, StrawberryObjectDefinition):
+        return set()
+    name_of = schema.config.name_converter.get_graphql_name
+    return {name_of(field) for field in found.fields}

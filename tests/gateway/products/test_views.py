@@ -1,0 +1,110 @@
+"""Each product version serves a view of the one schema: outside the view nothing exists,
+for validation, introspection, node(id) and fragments alike."""
+
+from graphql import (
+    GraphQLSchema,
+    build_client_schema,
+    build_schema,
+    get_introspection_query,
+    lexicographic_sort_schema,
+    print_schema,
+)
+
+from apgraph.domain.principal import Role
+from apgraph.store.database import counting_statements
+
+PORTAL = "supplier-portal/v1"
+PARTNER = "partner-procurement/v1"
+
+
+def printed(schema: GraphQLSchema) -> str:
+    """Types in name order, as the contracts are written."""
+    return print_schema(lexicographic_sort_schema(schema))
+
+
+async def test_a_supplier_portal_operation_naming_the_audit_log_fails_like_an_unknown_field(
+    api, network
+):
+    # given a supplier's token
+    supplier = api.token(Role.SUPPLIER, supplier_id=network.suppliers[0].id)
+
+    # when it asks the portal for the audit log, and for a field that exists nowhere
+    hidden = await api.graphql("{ auditLog { totalCount } }", token=supplier, product=PORTAL)
+    unknown = await api.graphql("{ auditLogz { totalCount } }", token=supplier, product=PORTAL)
+
+    # then both fail validation the same way, before anything is read
+    (error,) = hidden["errors"]
+    assert error["message"] == "Cannot query field 'auditLog' on type 'Query'."
+    assert error["extensions"]["code"] == unknown["errors"][0]["extensions"]["code"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert hidden["extensions"]["sqlStatements"] == 0
+
+
+async def test_the_full_schema_still_has_the_audit_log_for_operators(api):
+    data = await api.data("{ auditLog(first: 1) { totalCount } }")
+    assert data["auditLog"]["totalCount"] >= 0
+
+
+async def test_introspection_and_the_sdl_endpoint_show_the_view_only(api, partner):
+    # when a partner it introspects its product and downloads the SDL
+    body = await api.graphql(get_introspection_query(), token=partner, product=PARTNER)
+    sdl = await api.client.get(f"/products/{PARTNER}/schema.graphql", headers=api.headers(partner))
+
+    # then both are the same view, without what the view leaves out
+    assert sdl.status_code == 200
+    assert printed(build_schema(sdl.text)) == printed(build_client_schema(body["data"]))
+    for absent in ("auditLog", "type BankAccount", "type Payment ", "approveInvoice", "assignedTo"):
+        assert absent not in sdl.text
+    assert "validatePurchaseOrder" in sdl.text
+
+
+async def test_a_fragment_on_a_type_outside_the_view_fails_validation(api, partner):
+    body = await api.graphql(
+        "query($id: ID!) { node(id: $id) { ... on Payment { id } } }",
+        {"id": "PAY-00000001"},
+        token=partner,
+        product=PARTNER,
+    )
+    (error,) = body["errors"]
+    assert error["message"] == "Unknown type 'Payment'."
+
+
+async def test_node_answers_null_for_a_type_outside_the_view_without_reading_it(
+    api, network, partner
+):
+    # given a payment the finance admin can read through node(id)
+    payment = network.payments[0].id
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await api.data(query, {"id": payment}))["node"] == {"id": payment}
+
+    # when a partner asks its product for it
+    body = await api.graphql(query, {"id": payment}, token=partner, product=PARTNER)
+
+    # then it is as unknown as a made-up ID, and nothing was read
+    assert body["data"] == {"node": None}
+    assert body["extensions"]["sqlStatements"] == 0
+
+
+async def test_a_role_the_product_does_not_admit_is_refused_before_anything_runs(api, network):
+    # given a supplier token
+    supplier = api.token(Role.SUPPLIER, supplier_id=network.suppliers[0].id)
+
+    # when it calls the partner product
+    with counting_statements() as count:
+        response = await api.client.post(
+            api.path(PARTNER),
+            json={"query": "{ viewer { subject } }"},
+            headers=api.headers(supplier),
+        )
+
+    # then it is refused with a stable code, and no SQL was sent
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "PRODUCT_NOT_ADMITTED"
+    assert count.statements == 0
+
+
+async def test_an_admitted_role_is_served(api, network):
+    supplier_id = network.suppliers[0].id
+    supplier = api.token(Role.SUPPLIER, supplier_id=supplier_id)
+    data = await api.data("{ viewer { supplierId } }", token=supplier, product=PORTAL)
+    assert data == {"viewer": {"supplierId": supplier_id}}
