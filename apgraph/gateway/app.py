@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -54,7 +55,7 @@ class ApGraphQL(GraphQL[Context, None]):
         return context_for(
             request.app.state.runtime,
             getattr(request.state, "principal", NOBODY),
-            schema=self.schema,
+            schema=self.schema,  # type: ignore[arg-type]  # ours is always a strawberry.Schema
             request=request,
             response=response,
             trace_id=getattr(request.state, "trace_id", ""),
@@ -180,9 +181,13 @@ def create_app(
             multipart_uploads_enabled=True,
         )
 
+    def socket_sessions(app: ASGIApp) -> ASGIApp:
+        return SocketSessions(app, recheck_seconds=settings.websocket_recheck_seconds)
+
+    graphql = graphql_app(schema)
     # the bearer token is checked before a byte of the body is read; then the body's size
     limited = BodyLimit(
-        graphql_app(schema),
+        graphql,
         max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         limit_shown=settings.max_upload_bytes,
     )
@@ -194,10 +199,7 @@ def create_app(
         # graphql-transport-ws only, never legacy; each socket ends with its token
         WebSocketRoute(
             "/graphql",
-            RequireBearer(
-                SocketSessions(graphql, recheck_seconds=settings.websocket_recheck_seconds),
-                graphql_errors=True,
-            ),
+            RequireBearer(socket_sessions(graphql), graphql_errors=True),
         ),
         Route(
             "/attachments/{attachment_id}/content",
@@ -208,6 +210,7 @@ def create_app(
             config,
             ProductSchemas.build(settings, config),
             graphql_app=graphql_app,
+            socket_sessions=socket_sessions,
             max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         ),
     ]

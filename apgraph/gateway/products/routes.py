@@ -52,16 +52,19 @@ def product_routes(
     schemas: ProductSchemas,
     *,
     graphql_app: GraphQLApp,
+    socket_sessions: Callable[[ASGIApp], ASGIApp],
     max_body_bytes: int,
 ) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for (name, version_name), schema in schemas.by_version.items():
         gate = Gate(settings, config, name, version_name)
-        graphql = gate(BodyLimit(graphql_app(schema), max_bytes=max_body_bytes), errors=True)
+        view = graphql_app(schema)
+        graphql = gate(BodyLimit(view, max_bytes=max_body_bytes), errors=True)
         path = endpoint_path(name, version_name)
         routes += [
             Route(path, graphql, methods=["GET", "POST"]),
-            WebSocketRoute(path, graphql),
+            # graphql-transport-ws only; each socket ends with its token, as on /graphql
+            WebSocketRoute(path, gate(socket_sessions(view), errors=True)),
             Route(
                 path.removesuffix("graphql") + "schema.graphql",
                 gate(request_response(sdl_of(schema)), errors=False),
