@@ -11,10 +11,15 @@ class AgingBucket(Enum):
     """Days since the invoice was received; each bucket's upper bound is inclusive."""
 
     DAYS_0_2 = (0, 2)
+    """Received 0 to 2 days ago."""
     DAYS_3_7 = (3, 7)
+    """Received 3 to 7 days ago."""
     DAYS_8_14 = (8, 14)
+    """Received 8 to 14 days ago."""
     DAYS_15_30 = (15, 30)
+    """Received 15 to 30 days ago."""
     OVER_30 = (31, None)
+    """Received 31 or more days ago."""
 
     def __init__(self, first_day: int, last_day: int | None) -> None:
         self.first_day = first_day

@@ -15,9 +15,14 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditOutcome(Enum):
+    """How an audited action ended."""
+
     SUCCEEDED = "succeeded"
+    """It was done."""
     DENIED = "denied"
+    """Refused: missing scope, row scoping, segregation of duties, or a business rule."""
     FAILED = "failed"
+    """Attempted but failed (e.g. an external system was down)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,23 +88,40 @@ class KnownIds:
 class BundleCode(Enum):
     """Why a bundle row cannot be imported; stable, shown in reports and the API."""
 
-    MALFORMED = "MALFORMED"  # not JSON / not CSV / bad encoding; the whole file is unreadable
+    MALFORMED = "MALFORMED"
+    """Not JSON, not CSV, or badly encoded: the whole file is unreadable."""
     TOO_LARGE = "TOO_LARGE"
+    """The file, or the whole bundle once inflated, is over the size limit."""
     MISSING_FILE = "MISSING_FILE"
+    """A CSV file the bundle needs is not there."""
     UNKNOWN_FILE = "UNKNOWN_FILE"
+    """A file the format does not know."""
     MISSING_COLUMN = "MISSING_COLUMN"
+    """A CSV file lacks a required column."""
     UNKNOWN_COLUMN = "UNKNOWN_COLUMN"
-    SCHEMA = "SCHEMA"  # the JSON Schema refused it: wrong type, missing or unknown property
+    """A CSV file has a column the format does not know."""
+    SCHEMA = "SCHEMA"
+    """The JSON Schema refused it: wrong type, missing or unknown property."""
     REQUIRED = "REQUIRED"
+    """A required value is empty."""
     INVALID_ID = "INVALID_ID"
-    INVALID_VALUE = "INVALID_VALUE"  # not one of an enum's values, not a boolean, …
-    INVALID_AMOUNT = "INVALID_AMOUNT"  # not a decimal string, or more places than allowed
+    """Not a canonical ID of the right kind (e.g. SUP-000123)."""
+    INVALID_VALUE = "INVALID_VALUE"
+    """Not one of an enum's values, not a boolean, …"""
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    """Not a decimal string, or more decimal places than allowed."""
     NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
+    """A quantity below zero."""
     INVALID_DATE = "INVALID_DATE"
-    DATE_RANGE = "DATE_RANGE"  # valid_to before valid_from
-    DUPLICATE = "DUPLICATE"  # the same canonical ID (or natural key) twice in the bundle
-    UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"  # neither in the bundle nor already stored
+    """Not a date in YYYY-MM-DD form."""
+    DATE_RANGE = "DATE_RANGE"
+    """valid_to before valid_from."""
+    DUPLICATE = "DUPLICATE"
+    """The same canonical ID (or natural key) twice in the bundle."""
+    UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"
+    """Refers to an entity neither in the bundle nor already stored."""
     INVALID_POLICY = "INVALID_POLICY"
+    """The bundle's matching policy is not valid."""
 
 
 @dataclass(frozen=True, slots=True)

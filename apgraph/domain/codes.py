@@ -7,18 +7,32 @@ class ValidationCode(Enum):
     """Why a purchase order, cost center or invoice does not pass validation (DESIGN §4)."""
 
     SUPPLIER_UNKNOWN = "SUPPLIER_UNKNOWN"
+    """No supplier with that ID."""
     SUPPLIER_BLOCKED = "SUPPLIER_BLOCKED"
+    """The supplier is blocked or still onboarding: it may not bill."""
     FACILITY_NOT_FOUND = "FACILITY_NOT_FOUND"
+    """No facility with that ID."""
     PO_NOT_FOUND = "PO_NOT_FOUND"
+    """No purchase order with that ID (the checks that need the PO are skipped)."""
     PO_CLOSED = "PO_CLOSED"
+    """The PO is CLOSED or CANCELLED: it takes no more invoices."""
     PO_SUPPLIER_MISMATCH = "PO_SUPPLIER_MISMATCH"
+    """The PO was placed with another supplier."""
     PO_FACILITY_MISMATCH = "PO_FACILITY_MISMATCH"
+    """The PO belongs to another facility."""
     COST_CENTER_INVALID = "COST_CENTER_INVALID"
+    """No such cost center, or it is inactive."""
     COST_CENTER_FACILITY_MISMATCH = "COST_CENTER_FACILITY_MISMATCH"
+    """The cost center belongs to another facility."""
     TAX_MISMATCH = "TAX_MISMATCH"
+    """Tax differs from subtotal × the supplier's rate (or is not 0.00 when exempt) by > 0.01."""
     TOTALS_MISMATCH = "TOTALS_MISMATCH"
+    """A line is not quantity × unit price, lines do not add up to the subtotal, or subtotal
+    plus tax is not the total."""
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    """The invoice currency is not the PO's."""
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    """The supplier already sent this number, or the same amount within the duplicate window."""
 
 
 class ConnectorCode(Enum):

@@ -9,36 +9,58 @@ from apgraph.domain.ids import CostCenterId, FacilityId, InvoiceId, PurchaseOrde
 
 
 class InvoiceStatus(Enum):
-    """The lifecycle of DESIGN §4."""
+    """Where an invoice stands in its lifecycle (DESIGN §4)."""
 
     RECEIVED = "RECEIVED"
+    """Stored as sent; validation comes next."""
     VALIDATED = "VALIDATED"
+    """Passed validation; waits here for the match while materials management is down."""
     MATCHED = "MATCHED"
+    """Matched PO × receipt × invoice within tolerance; being posted to the ERP."""
     EXCEPTION = "EXCEPTION"
+    """Needs an approver: see `exceptions` for the reason codes."""
     ON_HOLD = "ON_HOLD"
+    """An approver put the exception on hold; released back to EXCEPTION."""
     REJECTED = "REJECTED"
+    """Refused: failed validation, or an approver rejected it. The supplier may resubmit."""
     POSTED = "POSTED"
+    """Booked in the facility's ERP; `erpDocumentRef` names the document."""
     POSTING_FAILED = "POSTING_FAILED"
+    """The ERP could not be reached or refused past every retry; waits for a replay."""
     SCHEDULED = "SCHEDULED"
+    """In a payment run."""
     PAID = "PAID"
+    """Paid: the ERP confirmed the payment."""
     REMITTED = "REMITTED"
+    """Paid and the remittance advice sent to the supplier."""
 
 
 class ApprovalDecision(Enum):
+    """What an approver decided on an invoice in exception."""
+
     APPROVED = "APPROVED"
+    """Approved for posting, despite its exceptions."""
     REJECTED = "REJECTED"
+    """Rejected, with a reason the supplier can read."""
     HELD = "HELD"
+    """Put on hold, with a reason (e.g. a credit note asked for)."""
     RELEASED = "RELEASED"
+    """Released from hold, back into the exception queue."""
 
 
 class ApprovalStatus(Enum):
     """Where an invoice stands with its approvers, derived from status and decisions."""
 
-    NOT_REQUIRED = "NOT_REQUIRED"  # matched cleanly, no approver involved
-    PENDING = "PENDING"  # in EXCEPTION, waiting for an approver
+    NOT_REQUIRED = "NOT_REQUIRED"
+    """Matched cleanly: no approver involved."""
+    PENDING = "PENDING"
+    """In EXCEPTION, waiting for an approver (or a second one)."""
     ON_HOLD = "ON_HOLD"
+    """An approver holds it."""
     APPROVED = "APPROVED"
+    """Every approval it needs was given."""
     REJECTED = "REJECTED"
+    """Rejected, by validation or an approver."""
 
 
 @dataclass(frozen=True, slots=True)

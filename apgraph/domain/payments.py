@@ -9,17 +9,29 @@ from apgraph.domain.ids import InvoiceId, PaymentId, SupplierId
 
 
 class PaymentStatus(Enum):
+    """Where a payment stands."""
+
     SCHEDULED = "SCHEDULED"
+    """Planned for its pay date; not yet sent to the ERP."""
     RELEASED = "RELEASED"
+    """Sent to the ERP for payment; waiting for its confirmation."""
     PAID = "PAID"
+    """The ERP confirmed the money went out."""
     CANCELLED = "CANCELLED"
+    """Will not be paid (e.g. the run was cancelled or the invoice withdrawn)."""
 
 
 class PaymentMethod(Enum):
+    """How the money reaches the supplier."""
+
     ACH = "ACH"
+    """US ACH bank transfer to the remit-to account."""
     WIRE = "WIRE"
+    """Wire transfer."""
     CHECK = "CHECK"
+    """Paper check mailed to the supplier."""
     VIRTUAL_CARD = "VIRTUAL_CARD"
+    """A single-use virtual card number."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,18 @@ from apgraph.domain.ids import (
 
 
 class PurchaseOrderStatus(Enum):
+    """Where a purchase order stands."""
+
     OPEN = "OPEN"
+    """Ordered; nothing received yet."""
     PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    """Some lines or quantities received."""
     RECEIVED = "RECEIVED"
+    """Everything ordered was received."""
     CLOSED = "CLOSED"
+    """Closed by purchasing: no further invoices (PO_CLOSED)."""
     CANCELLED = "CANCELLED"
+    """Cancelled: no invoices (PO_CLOSED)."""
 
     @property
     def accepts_invoices(self) -> bool:
@@ -32,10 +39,15 @@ class Category(Enum):
     """Item categories; matching tolerances are policy per category."""
 
     MEDICAL_SUPPLIES = "MEDICAL_SUPPLIES"
+    """Med-surg supplies: gloves, sutures, catheters, implants."""
     PHARMACY = "PHARMACY"
+    """Drugs; contract pricing mandatory and no quantity tolerance by default."""
     BIOMED_SERVICE = "BIOMED_SERVICE"
+    """Biomedical equipment service and repair."""
     CLINICAL_SERVICE = "CLINICAL_SERVICE"
+    """Contracted clinical services, e.g. staffing, lab."""
     FACILITY_OPS = "FACILITY_OPS"
+    """Facility operations: cleaning, maintenance, utilities."""
 
 
 @dataclass(frozen=True, slots=True)

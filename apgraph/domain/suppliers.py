@@ -9,10 +9,16 @@ from apgraph.domain.ids import SupplierId
 
 
 class SupplierStatus(Enum):
+    """Whether a supplier may bill and be paid."""
+
     ACTIVE = "ACTIVE"
-    ON_HOLD = "ON_HOLD"  # a payment hold: invoices are still received, matched and posted
+    """Bills and is paid normally."""
+    ON_HOLD = "ON_HOLD"
+    """A payment hold: invoices are still received, matched and posted, not paid."""
     BLOCKED = "BLOCKED"
-    ONBOARDING = "ONBOARDING"  # vendor set-up (tax id, bank account) not verified yet
+    """May not bill: new invoices are rejected with SUPPLIER_BLOCKED."""
+    ONBOARDING = "ONBOARDING"
+    """Vendor set-up (tax id, bank account) not verified yet: may not bill yet."""
 
     @property
     def may_bill(self) -> bool:
@@ -30,16 +36,27 @@ class SupplierStatus(Enum):
 
 
 class TaxTreatment(Enum):
-    STANDARD = "STANDARD"  # bills tax at `tax_rate` on the subtotal
-    EXEMPT = "EXEMPT"  # bills no tax
+    """How a supplier's invoices are taxed."""
+
+    STANDARD = "STANDARD"
+    """Bills tax at `taxRate` on the subtotal, rounded half up to cents."""
+    EXEMPT = "EXEMPT"
+    """Bills no tax."""
 
 
 class PaymentTerms(Enum):
+    """When a supplier's invoices fall due, counted from the invoice date."""
+
     NET15 = "NET15"
+    """Due 15 days after the invoice date."""
     NET30 = "NET30"
+    """Due 30 days after the invoice date."""
     NET45 = "NET45"
+    """Due 45 days after the invoice date."""
     NET60 = "NET60"
+    """Due 60 days after the invoice date."""
     DUE_ON_RECEIPT = "DUE_ON_RECEIPT"
+    """Due on the invoice date."""
 
     @property
     def days(self) -> int:

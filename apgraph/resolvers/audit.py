@@ -1,5 +1,10 @@
 """auditLog: the audit trail, newest first."""
 
+from typing import Annotated
+
+import strawberry
+
+from apgraph.schema.arguments import After, First
 from apgraph.schema.audit import AuditEntryConnection, AuditEntryType, AuditFilterInput
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput
@@ -9,9 +14,11 @@ from apgraph.services.ports.reads import AuditFilter
 
 async def audit_log(
     info: Info,
-    filter: AuditFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    filter: Annotated[
+        AuditFilterInput | None, strawberry.argument(description="Which entries; omit for all.")
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> AuditEntryConnection | None:
     ctx = info.context
     given = filter or AuditFilterInput()

@@ -1,8 +1,11 @@
 """`connectors` and `migrationDifferences`: what operators watch during the ERP migration."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
+from apgraph.schema.arguments import FacilityIdArgument
 from apgraph.schema.connectors import ConnectorStatusType, MigrationDifferenceType
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput, parse_id
@@ -15,7 +18,12 @@ async def connectors(info: Info) -> list[ConnectorStatusType] | None:
 
 
 async def migration_differences(
-    info: Info, facility_id: strawberry.ID, limit: int | None = None
+    info: Info,
+    facility_id: FacilityIdArgument,
+    limit: Annotated[
+        int | None,
+        strawberry.argument(description="At most this many, newest first (default 100)."),
+    ] = None,
 ) -> list[MigrationDifferenceType] | None:
     ctx = info.context
     size = ctx.page_limits.default_size if limit is None else limit

@@ -1,11 +1,14 @@
 """The exception queue: what waits for an approver, how long it has waited, and why."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.aging import aging
 from apgraph.domain.codes import MatchCode
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, FacilityScope, First
 from apgraph.schema.context import Info
 from apgraph.schema.errors import parse_optional_id
 from apgraph.schema.exceptions import AgingBucketTotalType, ExceptionReasonCountType
@@ -33,11 +36,19 @@ async def _filter(
 
 async def exception_queue(
     info: Info,
-    facility_id: strawberry.ID | None = None,
-    reason: MatchCode | None = None,
-    assigned_to: str | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    facility_id: FacilityScope = None,
+    reason: Annotated[
+        MatchCode | None, strawberry.argument(description="Only exceptions with this reason code.")
+    ] = None,
+    assigned_to: Annotated[
+        str | None,
+        strawberry.argument(
+            description="An approver's user name: the exceptions in their queue (assigned to them, "
+            "or waiting for every approver of their cost centers)."
+        ),
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> InvoiceConnection | None:
     ctx = info.context
     where = await _filter(info, facility_id, reason, assigned_to)
@@ -52,7 +63,7 @@ async def exception_queue(
 
 
 async def invoice_aging(
-    info: Info, facility_id: strawberry.ID | None = None
+    info: Info, facility_id: FacilityScope = None
 ) -> list[AgingBucketTotalType] | None:
     where = await _filter(info, facility_id, None, None)
     waiting = await info.context.store.exceptions.waiting(where)
@@ -62,7 +73,7 @@ async def invoice_aging(
 
 
 async def exception_reason_counts(
-    info: Info, facility_id: strawberry.ID | None = None
+    info: Info, facility_id: FacilityScope = None
 ) -> list[ExceptionReasonCountType] | None:
     where = await _filter(info, facility_id, None, None)
     counted = await info.context.store.exceptions.reason_counts(where)

@@ -1,9 +1,12 @@
 """Facility and cost-center lookups, and the cost-center check partners run."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, CanonicalId, FacilityIdArgument, First
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput, parse_id
 from apgraph.schema.facilities import (
@@ -17,13 +20,13 @@ from apgraph.schema.validation import reasons_of
 from apgraph.services import master_data
 
 
-async def facility(info: Info, id: strawberry.ID) -> FacilityType | None:
+async def facility(info: Info, id: CanonicalId) -> FacilityType | None:
     found = await info.context.loaders.facilities.load(parse_id(ids.facility, id, argument="id"))
     return FacilityType.from_domain(found) if found else None
 
 
 async def facilities(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info, first: First = None, after: After = None
 ) -> FacilityConnection | None:
     ctx = info.context
     page = page_request(first, after, kind=EntityKind.FACILITY, limits=ctx.page_limits)
@@ -36,7 +39,7 @@ async def facilities(
     )
 
 
-async def cost_center(info: Info, id: strawberry.ID) -> CostCenterType | None:
+async def cost_center(info: Info, id: CanonicalId) -> CostCenterType | None:
     found = await info.context.loaders.cost_centers.load(
         parse_id(ids.cost_center, id, argument="id")
     )
@@ -44,7 +47,9 @@ async def cost_center(info: Info, id: strawberry.ID) -> CostCenterType | None:
 
 
 async def validate_cost_center(
-    info: Info, facility_id: strawberry.ID, code: str
+    info: Info,
+    facility_id: FacilityIdArgument,
+    code: Annotated[str, strawberry.argument(description="The GL segment, e.g. 4410.")],
 ) -> CostCenterValidationType | None:
     if not code.isdigit() or len(code) != 4:
         raise BadUserInput(f"`code` must be a 4-digit GL segment, got {code!r}", argument="code")

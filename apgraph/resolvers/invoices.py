@@ -1,9 +1,12 @@
 """Invoice lookups and lists."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, CanonicalId, First
 from apgraph.schema.context import Info
 from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
@@ -12,7 +15,7 @@ from apgraph.schema.pagination import page_request
 from apgraph.services.ports.reads import InvoiceFilter
 
 
-async def invoice(info: Info, id: strawberry.ID) -> InvoiceType | None:
+async def invoice(info: Info, id: CanonicalId) -> InvoiceType | None:
     found = await info.context.loaders.invoices.load(parse_id(ids.invoice, id, argument="id"))
     return InvoiceType.from_domain(found) if found else None
 
@@ -36,9 +39,11 @@ def invoice_filter(given: InvoiceFilterInput | None) -> InvoiceFilter:
 
 async def invoices(
     info: Info,
-    filter: InvoiceFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    filter: Annotated[
+        InvoiceFilterInput | None, strawberry.argument(description="Which invoices; omit for all.")
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> InvoiceConnection | None:
     ctx = info.context
     where = invoice_filter(filter)

@@ -1,5 +1,8 @@
 """importMasterData: an uploaded bundle → the onboarding service → the report as typed data."""
 
+from typing import Annotated
+
+import strawberry
 from strawberry.file_uploads import Upload
 
 from apgraph.schema.context import Info
@@ -10,7 +13,16 @@ DEFAULT_NAME = "bundle.json"  # a client that sends no file name sends the JSON 
 
 
 async def import_master_data(
-    info: Info, bundle: Upload, dry_run: bool = False
+    info: Info,
+    bundle: Annotated[
+        Upload,
+        strawberry.argument(
+            description="bundle.json, or the CSV files zipped, as a GraphQL multipart upload."
+        ),
+    ],
+    dry_run: Annotated[
+        bool, strawberry.argument(description="Check only: report, write nothing.")
+    ] = False,
 ) -> ImportMasterDataPayload:
     ctx = info.context
     limit = ctx.onboarding.max_upload_bytes

@@ -4,12 +4,13 @@ Scopes are checked per field by the gateway (gateway.yaml `access.fields`); whic
 caller may act on is the services' question. A malformed ID is a top-level BAD_USER_INPUT.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
+from apgraph.schema.arguments import InvoiceIdArgument
 from apgraph.schema.context import Info
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoice_mutations import (
@@ -24,9 +25,26 @@ from apgraph.schema.invoice_mutations import (
 )
 from apgraph.services import approvals, submission
 
+Note = Annotated[
+    str | None, strawberry.argument(description="A note for the history and the audit trail.")
+]
+Reason = Annotated[
+    str,
+    strawberry.argument(description="Why, in words the supplier and auditors can read; required."),
+]
+
 
 async def submit_invoice(
-    info: Info, input: SubmitInvoiceInput, idempotency_key: str
+    info: Info,
+    input: Annotated[SubmitInvoiceInput, strawberry.argument(description="The invoice as sent.")],
+    idempotency_key: Annotated[
+        str,
+        strawberry.argument(
+            description="A key the client makes up per invoice (e.g. a UUID): a retry with the "
+            "same key and input returns the first answer and never stores a second invoice; the "
+            "same key with other input is IDEMPOTENCY_KEY_REUSED."
+        ),
+    ],
 ) -> SubmitInvoicePayload:
     outcome = await submission.submit_invoice(
         submission.SubmitInvoice(invoice=_submitted(input), idempotency_key=idempotency_key),
@@ -36,7 +54,7 @@ async def submit_invoice(
 
 
 async def approve_invoice(
-    info: Info, invoice_id: strawberry.ID, note: str | None = None
+    info: Info, invoice_id: InvoiceIdArgument, note: Note = None
 ) -> ApproveInvoicePayload:
     outcome = await approvals.approve_invoice(
         approvals.ApproveInvoice(invoice_id=_invoice_id(invoice_id), note=note),
@@ -46,7 +64,7 @@ async def approve_invoice(
 
 
 async def reject_invoice(
-    info: Info, invoice_id: strawberry.ID, reason: str
+    info: Info, invoice_id: InvoiceIdArgument, reason: Reason
 ) -> RejectInvoicePayload:
     outcome = await approvals.reject_invoice(
         approvals.RejectInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
@@ -55,7 +73,9 @@ async def reject_invoice(
     return RejectInvoicePayload.from_outcome(outcome)
 
 
-async def hold_invoice(info: Info, invoice_id: strawberry.ID, reason: str) -> HoldInvoicePayload:
+async def hold_invoice(
+    info: Info, invoice_id: InvoiceIdArgument, reason: Reason
+) -> HoldInvoicePayload:
     outcome = await approvals.hold_invoice(
         approvals.HoldInvoice(invoice_id=_invoice_id(invoice_id), reason=reason),
         **_caller(info),
@@ -64,7 +84,7 @@ async def hold_invoice(info: Info, invoice_id: strawberry.ID, reason: str) -> Ho
 
 
 async def release_invoice(
-    info: Info, invoice_id: strawberry.ID, note: str | None = None
+    info: Info, invoice_id: InvoiceIdArgument, note: Note = None
 ) -> ReleaseInvoicePayload:
     outcome = await approvals.release_invoice(
         approvals.ReleaseInvoice(invoice_id=_invoice_id(invoice_id), note=note),
@@ -74,7 +94,13 @@ async def release_invoice(
 
 
 async def reassign_exception(
-    info: Info, invoice_id: strawberry.ID, assignee: str, reason: str | None = None
+    info: Info,
+    invoice_id: InvoiceIdArgument,
+    assignee: Annotated[
+        str,
+        strawberry.argument(description="The user name of an approver the routing allows."),
+    ],
+    reason: Note = None,
 ) -> ReassignExceptionPayload:
     outcome = await approvals.reassign_exception(
         approvals.ReassignException(
@@ -85,7 +111,7 @@ async def reassign_exception(
     return ReassignExceptionPayload.from_outcome(outcome)
 
 
-async def retry_posting(info: Info, invoice_id: strawberry.ID) -> RetryPostingPayload:
+async def retry_posting(info: Info, invoice_id: InvoiceIdArgument) -> RetryPostingPayload:
     outcome = await approvals.retry_posting(
         approvals.RetryPosting(invoice_id=_invoice_id(invoice_id)),
         **_caller(info),

@@ -3,9 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
-import strawberry
-
 from apgraph.domain.ids import EntityKind, kind_of
+from apgraph.schema.arguments import CanonicalId
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -28,7 +27,7 @@ NODES: dict[EntityKind, tuple[Callable[[Loaders], Any], Any]] = {
 }
 
 
-async def node(info: Info, id: strawberry.ID) -> Node | None:
+async def node(info: Info, id: CanonicalId) -> Node | None:
     """A type the caller may not read answers like an unknown ID: null."""
     kind = kind_of(id)
     if kind is None:

@@ -1,9 +1,12 @@
 """Payment lookups and lists."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, CanonicalId, First
 from apgraph.schema.context import Info
 from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
@@ -12,16 +15,18 @@ from apgraph.schema.payments import PaymentConnection, PaymentFilterInput, Payme
 from apgraph.services.ports.reads import PaymentFilter
 
 
-async def payment(info: Info, id: strawberry.ID) -> PaymentType | None:
+async def payment(info: Info, id: CanonicalId) -> PaymentType | None:
     found = await info.context.loaders.payments.load(parse_id(ids.payment, id, argument="id"))
     return PaymentType.from_domain(found) if found else None
 
 
 async def payments(
     info: Info,
-    filter: PaymentFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    filter: Annotated[
+        PaymentFilterInput | None, strawberry.argument(description="Which payments; omit for all.")
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> PaymentConnection | None:
     ctx = info.context
     given = filter or PaymentFilterInput()

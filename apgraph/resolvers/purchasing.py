@@ -1,9 +1,12 @@
 """Purchase-order lookups and the PO check partners run before billing."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, CanonicalId, First
 from apgraph.schema.context import Info
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.pagination import page_request
@@ -19,7 +22,7 @@ from apgraph.services import master_data
 from apgraph.services.ports.reads import PurchaseOrderFilter
 
 
-async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrderType | None:
+async def purchase_order(info: Info, id: CanonicalId) -> PurchaseOrderType | None:
     found = await info.context.loaders.purchase_orders.load(
         parse_id(ids.purchase_order, id, argument="id")
     )
@@ -28,9 +31,12 @@ async def purchase_order(info: Info, id: strawberry.ID) -> PurchaseOrderType | N
 
 async def purchase_orders(
     info: Info,
-    filter: PurchaseOrderFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    filter: Annotated[
+        PurchaseOrderFilterInput | None,
+        strawberry.argument(description="Which purchase orders; omit for all."),
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> PurchaseOrderConnection | None:
     ctx = info.context
     given = filter or PurchaseOrderFilterInput()
@@ -54,7 +60,11 @@ async def purchase_orders(
 
 
 async def validate_purchase_order(
-    info: Info, input: ValidatePurchaseOrderInput
+    info: Info,
+    input: Annotated[
+        ValidatePurchaseOrderInput,
+        strawberry.argument(description="The PO and what to check it for."),
+    ],
 ) -> PurchaseOrderValidationType | None:
     checked = await master_data.validate_purchase_order(
         purchase_order_id=parse_id(

@@ -16,34 +16,60 @@ from apgraph.resolvers import purchasing as purchasing_reads
 from apgraph.resolvers import suppliers as supplier_reads
 
 
-@strawberry.type
+@strawberry.type(description="Every read of the API. Lists are Relay connections.")
 class Query:
     node = strawberry.field(resolver=node_reads.node, description="Any object by its canonical ID.")
     viewer = strawberry.field(resolver=node_reads.viewer, description="Who the server sees.")
 
-    facility = strawberry.field(resolver=facility_reads.facility)
-    facilities = strawberry.field(resolver=facility_reads.facilities)
-    cost_center = strawberry.field(resolver=facility_reads.cost_center)
+    facility = strawberry.field(
+        resolver=facility_reads.facility,
+        description="A facility by ID; null if unknown or not yours.",
+    )
+    facilities = strawberry.field(
+        resolver=facility_reads.facilities, description="The facilities the caller may see."
+    )
+    cost_center = strawberry.field(
+        resolver=facility_reads.cost_center, description="A cost center by ID; null if unknown."
+    )
     validate_cost_center = strawberry.field(
         resolver=facility_reads.validate_cost_center,
         description="Is this GL code an active cost center of the facility? If not, every reason.",
     )
 
-    supplier = strawberry.field(resolver=supplier_reads.supplier)
-    suppliers = strawberry.field(resolver=supplier_reads.suppliers)
+    supplier = strawberry.field(
+        resolver=supplier_reads.supplier,
+        description="A supplier by ID; null if unknown or not yours (a supplier sees only itself).",
+    )
+    suppliers = strawberry.field(
+        resolver=supplier_reads.suppliers, description="The supplier master, by ID."
+    )
 
-    purchase_order = strawberry.field(resolver=purchasing_reads.purchase_order)
-    purchase_orders = strawberry.field(resolver=purchasing_reads.purchase_orders)
+    purchase_order = strawberry.field(
+        resolver=purchasing_reads.purchase_order,
+        description="A PO by ID; null if unknown or not yours.",
+    )
+    purchase_orders = strawberry.field(
+        resolver=purchasing_reads.purchase_orders, description="Purchase orders the caller may see."
+    )
     validate_purchase_order = strawberry.field(
         resolver=purchasing_reads.validate_purchase_order,
         description="May this supplier bill this PO at this facility? If not, every reason.",
     )
 
-    invoice = strawberry.field(resolver=invoice_reads.invoice)
-    invoices = strawberry.field(resolver=invoice_reads.invoices)
+    invoice = strawberry.field(
+        resolver=invoice_reads.invoice,
+        description="An invoice by ID; null if unknown or not yours.",
+    )
+    invoices = strawberry.field(
+        resolver=invoice_reads.invoices, description="Invoices the caller may see, by ID."
+    )
 
-    payment = strawberry.field(resolver=payment_reads.payment)
-    payments = strawberry.field(resolver=payment_reads.payments)
+    payment = strawberry.field(
+        resolver=payment_reads.payment, description="A payment by ID; null if unknown or not yours."
+    )
+    payments = strawberry.field(
+        resolver=payment_reads.payments, description="Payments the caller may see, by ID."
+    )
 
     invoice_events = strawberry.field(
         resolver=event_reads.invoice_events,
@@ -76,7 +102,9 @@ class Query:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every command. Business refusals come back as userErrors in the payload."
+)
 class Mutation:
     submit_invoice = strawberry.mutation(
         resolver=mutation_resolvers.submit_invoice,

@@ -1,9 +1,12 @@
 """Supplier master lookups."""
 
+from typing import Annotated
+
 import strawberry
 
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.arguments import After, CanonicalId, First
 from apgraph.schema.context import Info
 from apgraph.schema.errors import parse_id
 from apgraph.schema.pagination import page_request
@@ -11,16 +14,19 @@ from apgraph.schema.suppliers import SupplierConnection, SupplierFilterInput, Su
 from apgraph.services.ports.reads import SupplierFilter
 
 
-async def supplier(info: Info, id: strawberry.ID) -> SupplierType | None:
+async def supplier(info: Info, id: CanonicalId) -> SupplierType | None:
     found = await info.context.loaders.suppliers.load(parse_id(ids.supplier, id, argument="id"))
     return SupplierType.from_domain(found) if found else None
 
 
 async def suppliers(
     info: Info,
-    filter: SupplierFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    filter: Annotated[
+        SupplierFilterInput | None,
+        strawberry.argument(description="Which suppliers; omit for all."),
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> SupplierConnection | None:
     ctx = info.context
     where = SupplierFilter(

@@ -12,12 +12,12 @@ CONTENT_ROUTE = "/attachments/{id}/content"
 
 @strawberry.type(name="Attachment", description="A document attached to an invoice.")
 class AttachmentType:
-    id: strawberry.ID
-    filename: str
-    media_type: str
+    id: strawberry.ID = strawberry.field(description="Canonical ID, DOC-….")
+    filename: str = strawberry.field(description="The file name as uploaded.")
+    media_type: str = strawberry.field(description="e.g. application/pdf.")
     size: int = strawberry.field(description="Bytes.")
     sha256: str = strawberry.field(description="Hex digest of the content.")
-    uploaded_at: datetime.datetime
+    uploaded_at: datetime.datetime = strawberry.field(description="When it was attached (UTC).")
     download_path: str = strawberry.field(
         description="Path on this server that serves the content to callers who may see it."
     )

@@ -5,6 +5,7 @@ from typing import Self
 
 import strawberry
 
+from apgraph.schema.enums import register_enum
 from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorHealth,
@@ -12,22 +13,26 @@ from apgraph.services.ports.connectors import (
     MigrationDifference,
 )
 
-strawberry.enum(ExternalSystem, name="ConnectorSystem")
-strawberry.enum(BreakerState, name="BreakerState")
+register_enum(ExternalSystem, name="ConnectorSystem")
+register_enum(BreakerState, name="BreakerState")
 
 
 @strawberry.type(name="ConnectorStatus", description="One external system, as this server sees it.")
 class ConnectorStatusType:
-    system: ExternalSystem
+    system: ExternalSystem = strawberry.field(description="Which system.")
     endpoint: str = strawberry.field(description='Its base URL, or "in-process" (simulators).')
     reachable: bool = strawberry.field(description="Did it answer a ping just now?")
     problem: str | None = strawberry.field(description="Why the ping failed; null if it answered.")
-    breaker: BreakerState
+    breaker: BreakerState = strawberry.field(
+        description="Its circuit breaker, as this server holds it."
+    )
     calls: int = strawberry.field(description="Operations asked of it since the server started.")
     attempts: int = strawberry.field(description="Requests sent, retries included.")
     failures: int = strawberry.field(description="Operations that failed after every retry.")
     last_error: str | None = strawberry.field(description="The latest failure, with its code.")
-    last_error_at: datetime.datetime | None
+    last_error_at: datetime.datetime | None = strawberry.field(
+        description="When the latest failure happened."
+    )
 
     @classmethod
     def from_domain(cls, health: ConnectorHealth) -> Self:
@@ -51,17 +56,19 @@ class ConnectorStatusType:
     description="A field the cloud ERP's shadow posting booked otherwise than the legacy ERP.",
 )
 class MigrationDifferenceType:
-    facility_id: strawberry.ID
-    invoice_id: strawberry.ID
-    idempotency_key: str
+    facility_id: strawberry.ID = strawberry.field(description="The facility in shadow mode.")
+    invoice_id: strawberry.ID = strawberry.field(description="The invoice posted to both ERPs.")
+    idempotency_key: str = strawberry.field(description="The posting key both ERPs were given.")
     field: str = strawberry.field(
         description='The canonical field, e.g. "dueDate"; "posting" when the cloud ERP failed.'
     )
-    legacy_value: str | None
+    legacy_value: str | None = strawberry.field(
+        description="The legacy ERP value (the one of record)."
+    )
     cloud_value: str | None = strawberry.field(
         description="The cloud ERP's value; for a failed posting, its error code."
     )
-    recorded_at: datetime.datetime
+    recorded_at: datetime.datetime = strawberry.field(description="When the difference was found.")
 
     @classmethod
     def from_domain(cls, found: MigrationDifference) -> Self:

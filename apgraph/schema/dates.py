@@ -10,8 +10,12 @@ from apgraph.services.ports.reads import DateRange
 
 @strawberry.input(name="DateRange", description="Inclusive at both ends; either may be left out.")
 class DateRangeInput:
-    start: datetime.date | None = strawberry.field(default=None, name="from")
-    end: datetime.date | None = strawberry.field(default=None, name="to")
+    start: datetime.date | None = strawberry.field(
+        default=None, name="from", description="First day, YYYY-MM-DD; omit for no lower bound."
+    )
+    end: datetime.date | None = strawberry.field(
+        default=None, name="to", description="Last day, YYYY-MM-DD; omit for no upper bound."
+    )
 
 
 def date_range(given: DateRangeInput | None, *, argument: str) -> DateRange:

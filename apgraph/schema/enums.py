@@ -1,31 +1,69 @@
 """The domain's enums, registered once with strawberry under their GraphQL names.
 
 `strawberry.enum` marks the domain class itself, so the aliases stay plain types for mypy.
+Descriptions come from the domain: the class docstring describes the enum and the docstring
+under each member describes that value, so a new code is documented where it is defined.
 """
+
+import ast
+import inspect
+from enum import Enum
+from typing import Any
 
 import strawberry
 
 from apgraph.domain import codes, invoices, payments, purchasing, suppliers
 
+
+def register_enum(cls: type[Enum], *, name: str, description: str | None = None) -> None:
+    """`strawberry.enum` with the domain's docstrings as the enum's and its values' descriptions.
+
+    strawberry reads per-value descriptions only from `strawberry.enum_value`, which the pure
+    domain cannot use; the definition it returns is updated instead.
+    """
+    strawberry.enum(cls, name=name, description=description or inspect.getdoc(cls))
+    described = member_docstrings(cls)
+    definition: Any = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        value.description = described.get(value.name)
+
+
+def member_docstrings(cls: type[Enum]) -> dict[str, str]:
+    """The string literal under each `NAME = value` line of the class body."""
+    body = ast.parse(inspect.cleandoc("\n" + inspect.getsource(cls))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    found: dict[str, str] = {}
+    for statement, following in zip(body.body, body.body[1:], strict=False):
+        if (
+            isinstance(statement, ast.Assign)
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            found[statement.targets[0].id] = inspect.cleandoc(following.value.value)
+    return found
+
+
 SupplierStatus = suppliers.SupplierStatus
-strawberry.enum(SupplierStatus, name="SupplierStatus")
+register_enum(SupplierStatus, name="SupplierStatus")
 TaxTreatment = suppliers.TaxTreatment
-strawberry.enum(TaxTreatment, name="TaxTreatment")
+register_enum(TaxTreatment, name="TaxTreatment")
 PaymentTerms = suppliers.PaymentTerms
-strawberry.enum(PaymentTerms, name="PaymentTerms")
+register_enum(PaymentTerms, name="PaymentTerms")
 PurchaseOrderStatus = purchasing.PurchaseOrderStatus
-strawberry.enum(PurchaseOrderStatus, name="PurchaseOrderStatus")
+register_enum(PurchaseOrderStatus, name="PurchaseOrderStatus")
 Category = purchasing.Category
-strawberry.enum(Category, name="Category")
+register_enum(Category, name="Category")
 InvoiceStatus = invoices.InvoiceStatus
-strawberry.enum(InvoiceStatus, name="InvoiceStatus")
+register_enum(InvoiceStatus, name="InvoiceStatus")
 ApprovalStatus = invoices.ApprovalStatus
-strawberry.enum(ApprovalStatus, name="ApprovalStatus")
+register_enum(ApprovalStatus, name="ApprovalStatus")
 ApprovalDecision = invoices.ApprovalDecision
-strawberry.enum(ApprovalDecision, name="ApprovalDecision")
+register_enum(ApprovalDecision, name="ApprovalDecision")
 PaymentStatus = payments.PaymentStatus
-strawberry.enum(PaymentStatus, name="PaymentStatus")
+register_enum(PaymentStatus, name="PaymentStatus")
 PaymentMethod = payments.PaymentMethod
-strawberry.enum(PaymentMethod, name="PaymentMethod")
+register_enum(PaymentMethod, name="PaymentMethod")
 ValidationCode = codes.ValidationCode
-strawberry.enum(ValidationCode, name="ValidationCode")
+register_enum(ValidationCode, name="ValidationCode")

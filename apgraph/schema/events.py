@@ -14,8 +14,8 @@ class InvoiceEventType:
     id: strawberry.ID = strawberry.field(description="UUID; consumers dedupe by it.")
     type: str = strawberry.field(description='e.g. "invoice.posted".')
     sequence: int = strawberry.field(description="Global and gap-free in commit order.")
-    occurred_at: datetime.datetime
-    trace_id: str | None
+    occurred_at: datetime.datetime = strawberry.field(description="When it happened (UTC).")
+    trace_id: str | None = strawberry.field(description="The request trace that caused it.")
     published: bool = strawberry.field(description="Delivered by the relay yet.")
     payload: JSON = strawberry.field(description="Canonical, versioned; amounts as strings.")
 

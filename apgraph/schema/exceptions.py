@@ -6,22 +6,23 @@ import strawberry
 
 from apgraph.domain.aging import AgingBucket, BucketTotal
 from apgraph.domain.codes import MatchCode
+from apgraph.schema.enums import register_enum
 from apgraph.schema.facilities import FacilityType
 from apgraph.schema.money import MoneyType
 from apgraph.schema.relations import facility_of
 from apgraph.services.ports.reads import ReasonCount
 
-strawberry.enum(AgingBucket, name="AgingBucket")
-strawberry.enum(MatchCode, name="MatchCode")
+register_enum(AgingBucket, name="AgingBucket")
+register_enum(MatchCode, name="MatchCode")
 
 
 @strawberry.type(name="AgingBucketTotal", description="Open exceptions that have waited this long.")
 class AgingBucketTotalType:
-    bucket: AgingBucket
+    bucket: AgingBucket = strawberry.field(description="The age bucket.")
     first_day: int = strawberry.field(description="Days since the invoice was received, from.")
     last_day: int | None = strawberry.field(description="To, inclusive; null for the last bucket.")
-    count: int
-    total: MoneyType
+    count: int = strawberry.field(description="Open exceptions in the bucket.")
+    total: MoneyType = strawberry.field(description="What they bill in all, per currency.")
 
     @classmethod
     def from_domain(cls, bucket: BucketTotal) -> Self:
@@ -39,9 +40,11 @@ class AgingBucketTotalType:
 )
 class ExceptionReasonCountType:
     code: str = strawberry.field(description="A match reason code, e.g. QTY_VARIANCE.")
-    count: int
+    count: int = strawberry.field(description="Open exceptions with that code.")
     facility_id: strawberry.Private[str]
-    facility: FacilityType | None = strawberry.field(resolver=facility_of)
+    facility: FacilityType | None = strawberry.field(
+        resolver=facility_of, description="The facility they belong to."
+    )
 
     @classmethod
     def from_domain(cls, counted: ReasonCount) -> Self:

@@ -13,10 +13,12 @@ from apgraph.schema.validation import ValidationReasonType
 
 @strawberry.type(name="CostCenter", description="A facility's GL segment that spend is charged to.")
 class CostCenterType(Node):
-    id: strawberry.ID
-    code: str
-    name: str
-    active: bool
+    id: strawberry.ID = strawberry.field(
+        description="Canonical ID, CC-<facility number>-<GL code>, e.g. CC-0001-4410."
+    )
+    code: str = strawberry.field(description="The GL segment, e.g. 4410.")
+    name: str = strawberry.field(description="e.g. Medical-Surgical Nursing.")
+    active: bool = strawberry.field(description="Inactive cost centers take no new invoices.")
     facility_id: strawberry.Private[str]
 
     @classmethod
@@ -29,7 +31,7 @@ class CostCenterType(Node):
             facility_id=cost_center.facility_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The facility it belongs to.")
     async def facility(self, info: Info) -> "FacilityType | None":
         found = await info.context.loaders.facilities.load(self.facility_id)
         return FacilityType.from_domain(found) if found else None
@@ -37,9 +39,9 @@ class CostCenterType(Node):
 
 @strawberry.type(name="Facility", description="A hospital or clinic of the network.")
 class FacilityType(Node):
-    id: strawberry.ID
-    name: str
-    region: str
+    id: strawberry.ID = strawberry.field(description="Canonical ID, FAC-0001.")
+    name: str = strawberry.field(description="The hospital or clinic name.")
+    region: str = strawberry.field(description="e.g. Northeast.")
     timezone: str = strawberry.field(description="IANA time zone, used for due dates.")
 
     @classmethod
@@ -51,21 +53,25 @@ class FacilityType(Node):
             timezone=facility.timezone,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its cost centers, active or not, by code.")
     async def cost_centers(self, info: Info) -> list[CostCenterType]:
         found = await info.context.loaders.cost_centers_of_facility.load(str(self.id))
         return [CostCenterType.from_domain(c) for c in found]
 
 
-@strawberry.type(name="FacilityConnection")
+@strawberry.type(name="FacilityConnection", description="A page of facilities.")
 class FacilityConnection(Connection[FacilityType]):
     pass
 
 
-@strawberry.type(name="CostCenterValidation")
+@strawberry.type(name="CostCenterValidation", description="validateCostCenter's answer.")
 class CostCenterValidationType:
-    valid: bool
-    reasons: list[ValidationReasonType]
+    valid: bool = strawberry.field(
+        description="True when the code is an active cost center of the facility."
+    )
+    reasons: list[ValidationReasonType] = strawberry.field(
+        description="Every reason it is not valid; empty when valid."
+    )
     cost_center: CostCenterType | None = strawberry.field(
         description="The cost center when it exists at that facility, active or not."
     )

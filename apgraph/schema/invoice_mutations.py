@@ -19,14 +19,16 @@ from apgraph.schema.user_errors import UserError, user_errors
 
 @strawberry.input(name="SubmitInvoiceLineInput", description="One billed line.")
 class SubmitInvoiceLineInput:
-    quantity: Decimal
-    unit_of_measure: str
+    quantity: Decimal = strawberry.field(
+        description='Billed quantity as a decimal string, e.g. "12" or "2.5".'
+    )
+    unit_of_measure: str = strawberry.field(description="As on the PO line, e.g. EA, BX, HR.")
     unit_price: Decimal = strawberry.field(description="Per unit, up to 4 decimals.")
     amount: Decimal = strawberry.field(description="As the supplier computed it.")
     po_line_no: int | None = strawberry.field(
         default=None, description="The PO line it bills; null on a non-PO invoice."
     )
-    description: str = ""
+    description: str = strawberry.field(default="", description="The supplier's text for the line.")
     item_id: str | None = strawberry.field(
         default=None, description="The supplier's own item number, if it sends one."
     )
@@ -34,16 +36,24 @@ class SubmitInvoiceLineInput:
 
 @strawberry.input(name="SubmitInvoiceInput", description="An invoice as the supplier sends it.")
 class SubmitInvoiceInput:
-    supplier_id: strawberry.ID
-    supplier_invoice_number: str
-    facility_id: strawberry.ID
-    cost_center_id: strawberry.ID
-    invoice_date: datetime.date
-    currency: str
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
-    lines: list[SubmitInvoiceLineInput]
+    supplier_id: strawberry.ID = strawberry.field(
+        description="The billing supplier, SUP-…; a supplier token may only name its own."
+    )
+    supplier_invoice_number: str = strawberry.field(
+        description="The number printed on the invoice; duplicates are checked on it."
+    )
+    facility_id: strawberry.ID = strawberry.field(description="The facility billed, FAC-….")
+    cost_center_id: strawberry.ID = strawberry.field(
+        description="The cost center charged, CC-<facility>-<GL code>, of that facility."
+    )
+    invoice_date: datetime.date = strawberry.field(
+        description="The date on the invoice, YYYY-MM-DD."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code; must be the PO's currency.")
+    subtotal: Decimal = strawberry.field(description="Sum of the line amounts, a decimal string.")
+    tax: Decimal = strawberry.field(description="Tax billed, a decimal string.")
+    total: Decimal = strawberry.field(description="Subtotal plus tax, exactly.")
+    lines: list[SubmitInvoiceLineInput] = strawberry.field(description="At least one line.")
     purchase_order_id: strawberry.ID | None = strawberry.field(
         default=None, description="Null for a non-PO invoice."
     )
@@ -67,36 +77,36 @@ class InvoicePayload:
         )
 
 
-@strawberry.type(name="SubmitInvoicePayload")
+@strawberry.type(name="SubmitInvoicePayload", description="submitInvoice's result.")
 class SubmitInvoicePayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="ApproveInvoicePayload")
+@strawberry.type(name="ApproveInvoicePayload", description="approveInvoice's result.")
 class ApproveInvoicePayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="RejectInvoicePayload")
+@strawberry.type(name="RejectInvoicePayload", description="rejectInvoice's result.")
 class RejectInvoicePayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="HoldInvoicePayload")
+@strawberry.type(name="HoldInvoicePayload", description="holdInvoice's result.")
 class HoldInvoicePayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="ReleaseInvoicePayload")
+@strawberry.type(name="ReleaseInvoicePayload", description="releaseInvoice's result.")
 class ReleaseInvoicePayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="ReassignExceptionPayload")
+@strawberry.type(name="ReassignExceptionPayload", description="reassignException's result.")
 class ReassignExceptionPayload(InvoicePayload):
     pass
 
 
-@strawberry.type(name="RetryPostingPayload")
+@strawberry.type(name="RetryPostingPayload", description="retryPosting's result.")
 class RetryPostingPayload(InvoicePayload):
     pass

@@ -22,16 +22,20 @@ from apgraph.schema.relations import cost_center_of, facility_of, supplier_of
 from apgraph.schema.suppliers import SupplierType
 
 
-@strawberry.type(name="InvoiceLine")
+@strawberry.type(name="InvoiceLine", description="One billed line of an invoice.")
 class InvoiceLineType:
-    line_no: int
+    line_no: int = strawberry.field(description="1, 2, … in the order the supplier sent them.")
     po_line_no: int | None = strawberry.field(description="The PO line billed; null if none.")
-    item_id: str | None
-    description: str
-    quantity: Decimal
-    unit_of_measure: str
-    unit_price: MoneyType
-    amount: MoneyType
+    item_id: str | None = strawberry.field(
+        description="The item billed, when the supplier named it."
+    )
+    description: str = strawberry.field(description="The supplier's text for the line.")
+    quantity: Decimal = strawberry.field(
+        description="Billed quantity in the line's unit of measure, a decimal string."
+    )
+    unit_of_measure: str = strawberry.field(description="e.g. EA, BX, CS, HR.")
+    unit_price: MoneyType = strawberry.field(description="Price per unit, in the invoice currency.")
+    amount: MoneyType = strawberry.field(description="The line total as billed.")
 
     @classmethod
     def from_domain(cls, line: domain.InvoiceLine, currency: str) -> Self:
@@ -50,17 +54,23 @@ class InvoiceLineType:
 @strawberry.type(name="InvoiceException", description="Why an invoice needs a person.")
 class InvoiceExceptionType:
     code: str = strawberry.field(description="A stable reason code, e.g. QTY_VARIANCE.")
-    line_no: int | None
-    message: str
+    line_no: int | None = strawberry.field(
+        description="The invoice line concerned; null when it concerns the whole invoice."
+    )
+    message: str = strawberry.field(description="What is off, in words for a person.")
 
 
-@strawberry.type(name="StatusChange")
+@strawberry.type(name="StatusChange", description="One step of an invoice's lifecycle.")
 class StatusChangeType:
-    at: datetime.datetime
-    from_status: InvoiceStatus | None
-    to_status: InvoiceStatus
-    actor: str
-    note: str | None
+    at: datetime.datetime = strawberry.field(description="When the change was committed (UTC).")
+    from_status: InvoiceStatus | None = strawberry.field(
+        description="The status before; null for the first step (receipt)."
+    )
+    to_status: InvoiceStatus = strawberry.field(description="The status after.")
+    actor: str = strawberry.field(
+        description="Who made the change: a user, a partner client, or apgraph itself."
+    )
+    note: str | None = strawberry.field(description="The reason or note given, if any.")
 
     @classmethod
     def from_domain(cls, change: domain.StatusChange) -> Self:
@@ -73,12 +83,12 @@ class StatusChangeType:
         )
 
 
-@strawberry.type(name="Approval")
+@strawberry.type(name="Approval", description="An approver's decision on an invoice in exception.")
 class ApprovalType:
-    approver: str
-    decision: ApprovalDecision
-    at: datetime.datetime
-    note: str | None
+    approver: str = strawberry.field(description="The approver's user name.")
+    decision: ApprovalDecision = strawberry.field(description="What they decided.")
+    at: datetime.datetime = strawberry.field(description="When (UTC).")
+    note: str | None = strawberry.field(description="Their note or reason, if any.")
 
     @classmethod
     def from_domain(cls, approval: domain.Approval) -> Self:
@@ -94,15 +104,19 @@ class ApprovalType:
     name="Invoice", description="An invoice as the supplier sent it, and where it stands."
 )
 class InvoiceType(Node):
-    id: strawberry.ID
-    supplier_invoice_number: str
-    invoice_date: datetime.date
-    due_date: datetime.date
-    subtotal: MoneyType
-    tax: MoneyType
-    total: MoneyType
-    status: InvoiceStatus
-    received_at: datetime.datetime
+    id: strawberry.ID = strawberry.field(description="apgraph's canonical ID, INV-00000042.")
+    supplier_invoice_number: str = strawberry.field(
+        description="The number the supplier printed on the invoice."
+    )
+    invoice_date: datetime.date = strawberry.field(description="The date on the invoice.")
+    due_date: datetime.date = strawberry.field(
+        description="Invoice date plus the supplier's payment terms."
+    )
+    subtotal: MoneyType = strawberry.field(description="Sum of the line amounts, before tax.")
+    tax: MoneyType = strawberry.field(description="Tax billed.")
+    total: MoneyType = strawberry.field(description="Subtotal plus tax: what the supplier asks.")
+    status: InvoiceStatus = strawberry.field(description="Where the invoice stands now.")
+    received_at: datetime.datetime = strawberry.field(description="When apgraph received it (UTC).")
     erp_document_ref: str | None = strawberry.field(
         description="The ERP's document number once posted."
     )
@@ -132,11 +146,17 @@ class InvoiceType(Node):
             currency=invoice.currency,
         )
 
-    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
+    supplier: SupplierType | None = strawberry.field(
+        resolver=supplier_of, description="Who sent the invoice; null if hidden from the caller."
+    )
 
-    facility: FacilityType | None = strawberry.field(resolver=facility_of)
+    facility: FacilityType | None = strawberry.field(
+        resolver=facility_of, description="The facility billed."
+    )
 
-    cost_center: CostCenterType | None = strawberry.field(resolver=cost_center_of)
+    cost_center: CostCenterType | None = strawberry.field(
+        resolver=cost_center_of, description="The cost center the spend is charged to."
+    )
 
     @strawberry.field(description="The PO billed against; null for a non-PO invoice.")
     async def purchase_order(self, info: Info) -> PurchaseOrderType | None:
@@ -145,7 +165,7 @@ class InvoiceType(Node):
         found = await info.context.loaders.purchase_orders.load(self.purchase_order_id)
         return PurchaseOrderType.from_domain(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="The billed lines, in line order.")
     async def lines(self, info: Info) -> list[InvoiceLineType]:
         found = await info.context.loaders.invoice_lines.load(str(self.id))
         return [InvoiceLineType.from_domain(line, self.currency) for line in found]
@@ -167,7 +187,7 @@ class InvoiceType(Node):
         found = await info.context.loaders.invoice_approvals.load(str(self.id))
         return [ApprovalType.from_domain(approval) for approval in found]
 
-    @strawberry.field
+    @strawberry.field(description="Where the approval of an exception stands.")
     async def approval_status(self, info: Info) -> ApprovalStatus:
         found = await info.context.loaders.invoice_approvals.load(str(self.id))
         return domain.approval_status(self.status, [a.decision for a in found])
@@ -193,21 +213,29 @@ class InvoiceType(Node):
         found = await info.context.loaders.payments.load(allocations[-1].payment_id)
         return PaymentType.from_domain(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Documents attached to the invoice (metadata; bytes via downloadPath)."
+    )
     async def attachments(self, info: Info) -> list[AttachmentType]:
         found = await info.context.loaders.invoice_attachments.load(str(self.id))
         return [AttachmentType.from_domain(attachment) for attachment in found]
 
 
-@strawberry.type(name="InvoiceConnection")
+@strawberry.type(name="InvoiceConnection", description="A page of invoices.")
 class InvoiceConnection(Connection[InvoiceType]):
     pass
 
 
-@strawberry.input(name="InvoiceFilter")
+@strawberry.input(
+    name="InvoiceFilter", description="Every given criterion must hold; omitted ones match all."
+)
 class InvoiceFilterInput:
-    status: list[InvoiceStatus] | None = None
-    supplier_id: strawberry.ID | None = None
-    facility_id: strawberry.ID | None = None
-    purchase_order_id: strawberry.ID | None = None
-    invoice_date: DateRangeInput | None = None
+    status: list[InvoiceStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+    supplier_id: strawberry.ID | None = strawberry.field(default=None, description="SUP-… ID.")
+    facility_id: strawberry.ID | None = strawberry.field(default=None, description="FAC-… ID.")
+    purchase_order_id: strawberry.ID | None = strawberry.field(default=None, description="PO-… ID.")
+    invoice_date: DateRangeInput | None = strawberry.field(
+        default=None, description="Invoice date within this range (inclusive)."
+    )

@@ -10,8 +10,9 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, ImportReport
+from apgraph.schema.enums import register_enum
 
-strawberry.enum(
+register_enum(
     BundleCode,
     name="BundleCode",
     description="Why a bundle row cannot be imported (docs/master-data.md lists each).",
@@ -24,9 +25,11 @@ class BundleProblemType:
     location: str = strawberry.field(
         description='"row 12" in a CSV file (the header is row 1), or a JSON pointer.'
     )
-    field: str | None
-    code: BundleCode
-    message: str
+    field: str | None = strawberry.field(
+        description="The column or property at fault; null for the whole row or file."
+    )
+    code: BundleCode = strawberry.field(description="Why, as a stable code.")
+    message: str = strawberry.field(description="What is wrong, for a person.")
 
     @classmethod
     def from_domain(cls, problem: BundleProblem) -> Self:
@@ -42,10 +45,12 @@ class BundleProblemType:
 @strawberry.type(name="ImportCount", description="Rows of one entity: in the bundle, and written.")
 class ImportCountType:
     entity: str = strawberry.field(description='e.g. "suppliers", "purchase_order_lines".')
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
+    rows: int = strawberry.field(description="Rows of this entity in the bundle.")
+    created: int = strawberry.field(
+        description="New rows written (or that would be, on a dry run)."
+    )
+    updated: int = strawberry.field(description="Stored rows changed (or that would be).")
+    unchanged: int = strawberry.field(description="Rows identical to what is stored.")
 
 
 @strawberry.type(
@@ -53,11 +58,15 @@ class ImportCountType:
     description="What the import found and did; nothing is written unless `applied`.",
 )
 class ImportMasterDataPayload:
-    valid: bool
+    valid: bool = strawberry.field(description="The bundle has no problem at all.")
     applied: bool = strawberry.field(description="False on a dry run and whenever `valid` is.")
-    dry_run: bool
-    problems: list[BundleProblemType]
-    counts: list[ImportCountType]
+    dry_run: bool = strawberry.field(description="It was a dry run: nothing written.")
+    problems: list[BundleProblemType] = strawberry.field(
+        description="Every problem found, in file order."
+    )
+    counts: list[ImportCountType] = strawberry.field(
+        description="Per entity: rows, created, updated, unchanged."
+    )
 
     @classmethod
     def from_report(cls, report: ImportReport) -> Self:

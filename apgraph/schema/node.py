@@ -5,4 +5,6 @@ import strawberry
 
 @strawberry.interface(description="An object with a canonical, prefixed ID (e.g. INV-00000042).")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The canonical ID; node(id:) finds the object again."
+    )

@@ -56,24 +56,32 @@ def page_request(
     return PageRequest(first=size, after=None if after is None else decode_cursor(after, kind))
 
 
-@strawberry.type
+@strawberry.type(description="Where this page sits in the list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More items follow: pass endCursor as `after`."
+    )
+    has_previous_page: bool = strawberry.field(description="Items come before this page.")
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null if empty."
+    )
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor; null if empty.")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(
+        description="Opaque; pass it as `after` to continue after this item."
+    )
+    node: NodeT = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list, in ID order.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(
+        description="The items of this page with their cursors."
+    )
+    page_info: PageInfo = strawberry.field(description="How to ask for the next page.")
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many items match the filter; costs one extra query.")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @strawberry.type(name="PaymentAllocation", description="The part of a payment for one invoice.")
 class PaymentAllocationType:
-    amount: MoneyType
+    amount: MoneyType = strawberry.field(description="The part of the payment for this invoice.")
     invoice_id: strawberry.Private[str]
 
     @classmethod
@@ -30,7 +30,7 @@ class PaymentAllocationType:
             amount=MoneyType.of(allocation.amount, currency), invoice_id=allocation.invoice_id
         )
 
-    @strawberry.field
+    @strawberry.field(description="The invoice settled; null if the caller may not see it.")
     async def invoice(
         self, info: Info
     ) -> Annotated["InvoiceType", strawberry.lazy("apgraph.schema.invoices")] | None:
@@ -42,12 +42,14 @@ class PaymentAllocationType:
 
 @strawberry.type(name="Payment", description="Money released to a supplier.")
 class PaymentType(Node):
-    id: strawberry.ID
-    amount: MoneyType
-    method: PaymentMethod
-    scheduled_date: datetime.date
-    status: PaymentStatus
-    remittance_ref: str | None
+    id: strawberry.ID = strawberry.field(description="Canonical ID, PAY-00000001.")
+    amount: MoneyType = strawberry.field(description="The amount paid, all allocations together.")
+    method: PaymentMethod = strawberry.field(description="How the money is sent.")
+    scheduled_date: datetime.date = strawberry.field(description="The pay date.")
+    status: PaymentStatus = strawberry.field(description="Where the payment stands.")
+    remittance_ref: str | None = strawberry.field(
+        description="The bank trace or check number once released."
+    )
     supplier_id: strawberry.Private[str]
 
     @classmethod
@@ -62,7 +64,9 @@ class PaymentType(Node):
             supplier_id=payment.supplier_id,
         )
 
-    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
+    supplier: SupplierType | None = strawberry.field(
+        resolver=supplier_of, description="The supplier paid."
+    )
 
     @strawberry.field(description="The invoices this payment settles.")
     async def allocations(self, info: Info) -> list[PaymentAllocationType]:
@@ -70,13 +74,17 @@ class PaymentType(Node):
         return [PaymentAllocationType.from_domain(a, self.amount.currency) for a in found]
 
 
-@strawberry.type(name="PaymentConnection")
+@strawberry.type(name="PaymentConnection", description="A page of payments.")
 class PaymentConnection(Connection[PaymentType]):
     pass
 
 
-@strawberry.input(name="PaymentFilter")
+@strawberry.input(name="PaymentFilter", description="Every given criterion must hold.")
 class PaymentFilterInput:
-    status: list[PaymentStatus] | None = None
-    supplier_id: strawberry.ID | None = None
-    scheduled: DateRangeInput | None = None
+    status: list[PaymentStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+    supplier_id: strawberry.ID | None = strawberry.field(default=None, description="SUP-… ID.")
+    scheduled: DateRangeInput | None = strawberry.field(
+        default=None, description="Pay date within this range (inclusive)."
+    )

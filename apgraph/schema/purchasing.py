@@ -21,10 +21,12 @@ from apgraph.schema.validation import ValidationReasonType
 
 @strawberry.type(name="GoodsReceipt", description="Goods or services confirmed as received.")
 class GoodsReceiptType:
-    id: strawberry.ID
-    line_no: int
-    quantity: Decimal
-    received_at: datetime.datetime
+    id: strawberry.ID = strawberry.field(description="Canonical ID, GR-….")
+    line_no: int = strawberry.field(description="The PO line received against.")
+    quantity: Decimal = strawberry.field(description="Received, in the PO line unit of measure.")
+    received_at: datetime.datetime = strawberry.field(
+        description="When materials management recorded it (UTC)."
+    )
 
     @classmethod
     def from_domain(cls, receipt: GoodsReceipt) -> Self:
@@ -36,15 +38,15 @@ class GoodsReceiptType:
         )
 
 
-@strawberry.type(name="PurchaseOrderLine")
+@strawberry.type(name="PurchaseOrderLine", description="One ordered item of a PO.")
 class PurchaseOrderLineType:
-    line_no: int
-    item_id: str
-    description: str
-    category: Category
-    quantity: Decimal
-    unit_of_measure: str
-    unit_price: MoneyType
+    line_no: int = strawberry.field(description="1, 2, … within the PO.")
+    item_id: str = strawberry.field(description="The catalog item ordered.")
+    description: str = strawberry.field(description="The item text.")
+    category: Category = strawberry.field(description="Decides the matching tolerances.")
+    quantity: Decimal = strawberry.field(description="Ordered, in unitOfMeasure.")
+    unit_of_measure: str = strawberry.field(description="e.g. EA, BX, CS, HR.")
+    unit_price: MoneyType = strawberry.field(description="The agreed price per unit.")
 
     @classmethod
     def from_domain(cls, line: PurchaseOrderLine, currency: str) -> Self:
@@ -61,10 +63,10 @@ class PurchaseOrderLineType:
 
 @strawberry.type(name="PurchaseOrder", description="What a facility ordered from a supplier.")
 class PurchaseOrderType(Node):
-    id: strawberry.ID
-    status: PurchaseOrderStatus
-    currency: str
-    ordered_on: datetime.date
+    id: strawberry.ID = strawberry.field(description="Canonical ID, PO-2026-000456.")
+    status: PurchaseOrderStatus = strawberry.field(description="Where the order stands.")
+    currency: str = strawberry.field(description="ISO 4217 code its invoices must use.")
+    ordered_on: datetime.date = strawberry.field(description="The order date.")
     supplier_id: strawberry.Private[str]
     facility_id: strawberry.Private[str]
     cost_center_id: strawberry.Private[str]
@@ -81,13 +83,19 @@ class PurchaseOrderType(Node):
             cost_center_id=order.cost_center_id,
         )
 
-    supplier: SupplierType | None = strawberry.field(resolver=supplier_of)
+    supplier: SupplierType | None = strawberry.field(
+        resolver=supplier_of, description="The supplier it was placed with."
+    )
 
-    facility: FacilityType | None = strawberry.field(resolver=facility_of)
+    facility: FacilityType | None = strawberry.field(
+        resolver=facility_of, description="The ordering facility."
+    )
 
-    cost_center: CostCenterType | None = strawberry.field(resolver=cost_center_of)
+    cost_center: CostCenterType | None = strawberry.field(
+        resolver=cost_center_of, description="The cost center it is charged to."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="Its lines, in line order.")
     async def lines(self, info: Info) -> list[PurchaseOrderLineType]:
         found = await info.context.loaders.purchase_order_lines.load(str(self.id))
         return [PurchaseOrderLineType.from_domain(line, self.currency) for line in found]
@@ -98,21 +106,23 @@ class PurchaseOrderType(Node):
         return [GoodsReceiptType.from_domain(receipt) for receipt in found]
 
 
-@strawberry.type(name="PurchaseOrderConnection")
+@strawberry.type(name="PurchaseOrderConnection", description="A page of purchase orders.")
 class PurchaseOrderConnection(Connection[PurchaseOrderType]):
     pass
 
 
-@strawberry.input(name="PurchaseOrderFilter")
+@strawberry.input(name="PurchaseOrderFilter", description="Every given criterion must hold.")
 class PurchaseOrderFilterInput:
-    status: list[PurchaseOrderStatus] | None = None
-    supplier_id: strawberry.ID | None = None
-    facility_id: strawberry.ID | None = None
+    status: list[PurchaseOrderStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+    supplier_id: strawberry.ID | None = strawberry.field(default=None, description="SUP-… ID.")
+    facility_id: strawberry.ID | None = strawberry.field(default=None, description="FAC-… ID.")
 
 
-@strawberry.input(name="ValidatePurchaseOrderInput")
+@strawberry.input(name="ValidatePurchaseOrderInput", description="The PO to check, and for whom.")
 class ValidatePurchaseOrderInput:
-    purchase_order_id: strawberry.ID
+    purchase_order_id: strawberry.ID = strawberry.field(description="The PO, PO-2026-000456.")
     supplier_id: strawberry.ID | None = strawberry.field(
         default=None, description="Checked against the PO's supplier when given."
     )
@@ -121,8 +131,14 @@ class ValidatePurchaseOrderInput:
     )
 
 
-@strawberry.type(name="PurchaseOrderValidation")
+@strawberry.type(name="PurchaseOrderValidation", description="validatePurchaseOrder's answer.")
 class PurchaseOrderValidationType:
-    valid: bool
-    reasons: list[ValidationReasonType]
-    purchase_order: PurchaseOrderType | None
+    valid: bool = strawberry.field(
+        description="True when the supplier may bill this PO at this facility."
+    )
+    reasons: list[ValidationReasonType] = strawberry.field(
+        description="Every reason it may not; empty when valid."
+    )
+    purchase_order: PurchaseOrderType | None = strawberry.field(
+        description="The PO when it exists and the caller may see it."
+    )

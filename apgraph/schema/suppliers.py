@@ -14,13 +14,13 @@ from apgraph.schema.pagination import Connection
 
 @strawberry.type(name="BankAccount", description="Where payments go. Classified data.")
 class BankAccountType:
-    bank_name: str
-    routing_number: str
+    bank_name: str = strawberry.field(description="The bank holding the account.")
+    routing_number: str = strawberry.field(description="ABA routing number, 9 digits.")
     account_number: str = strawberry.field(
         description="Classified: in full only with the suppliers:bank:read scope (and every such "
         "read is audited); otherwise all but the last 4 digits are masked."
     )
-    last4: str
+    last4: str = strawberry.field(description="The account number last 4 digits, for every reader.")
     owner_id: strawberry.Private[str]  # the supplier, named in the audit trail
 
     @classmethod
@@ -34,12 +34,12 @@ class BankAccountType:
         )
 
 
-@strawberry.type(name="Contact")
+@strawberry.type(name="Contact", description="A person at the supplier.")
 class ContactType:
-    name: str
-    email: str
-    phone: str | None
-    role: str
+    name: str = strawberry.field(description="Full name.")
+    email: str = strawberry.field(description="E-mail address.")
+    phone: str | None = strawberry.field(description="Phone number, if known.")
+    role: str = strawberry.field(description="e.g. accounts receivable, remittance.")
 
     @classmethod
     def from_domain(cls, contact: Contact) -> Self:
@@ -48,15 +48,17 @@ class ContactType:
 
 @strawberry.type(name="Supplier", description="A company that bills the network.")
 class SupplierType(Node):
-    id: strawberry.ID
-    legal_name: str
+    id: strawberry.ID = strawberry.field(description="Canonical ID, SUP-000123.")
+    legal_name: str = strawberry.field(description="The registered company name.")
     tax_id: str = strawberry.field(description="Masked for partner systems.")
-    status: SupplierStatus
-    payment_terms: PaymentTerms
-    tax_treatment: TaxTreatment
+    status: SupplierStatus = strawberry.field(description="Whether it may bill and be paid.")
+    payment_terms: PaymentTerms = strawberry.field(description="When its invoices fall due.")
+    tax_treatment: TaxTreatment = strawberry.field(description="How its invoices are taxed.")
     tax_rate: Decimal = strawberry.field(description='"0.0825" is 8.25 %; 0 when exempt.')
-    remit_to: BankAccountType | None
-    contacts: list[ContactType]
+    remit_to: BankAccountType | None = strawberry.field(
+        description="Where payments go; null when not on file."
+    )
+    contacts: list[ContactType] = strawberry.field(description="People to contact at the supplier.")
 
     @classmethod
     def from_domain(cls, supplier: Supplier) -> Self:
@@ -77,14 +79,16 @@ class SupplierType(Node):
         )
 
 
-@strawberry.type(name="SupplierConnection")
+@strawberry.type(name="SupplierConnection", description="A page of suppliers.")
 class SupplierConnection(Connection[SupplierType]):
     pass
 
 
-@strawberry.input(name="SupplierFilter")
+@strawberry.input(name="SupplierFilter", description="Every given criterion must hold.")
 class SupplierFilterInput:
-    status: list[SupplierStatus] | None = None
+    status: list[SupplierStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
     name_contains: str | None = strawberry.field(
         default=None, description="Case-insensitive part of the legal name."
     )

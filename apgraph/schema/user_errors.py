@@ -8,14 +8,15 @@ import strawberry
 
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.problems import Problem
+from apgraph.schema.enums import register_enum
 
-strawberry.enum(ProblemCode, name="UserErrorCode")
+register_enum(ProblemCode, name="UserErrorCode")
 
 
 @strawberry.type(name="UserError", description="Why a mutation was refused, and where.")
 class UserError:
-    code: ProblemCode
-    message: str
+    code: ProblemCode = strawberry.field(description="Why, as a stable code to branch on.")
+    message: str = strawberry.field(description="What is wrong, for a person; may change wording.")
     field: list[str] | None = strawberry.field(
         description='Path to the input at fault, e.g. ["input", "lines", "2", "quantity"].'
     )

@@ -8,10 +8,10 @@ from apgraph.domain.master_data import Reason
 from apgraph.schema.enums import ValidationCode
 
 
-@strawberry.type(name="ValidationReason")
+@strawberry.type(name="ValidationReason", description="One reason a check failed.")
 class ValidationReasonType:
-    code: ValidationCode
-    message: str
+    code: ValidationCode = strawberry.field(description="Why, as a stable code.")
+    message: str = strawberry.field(description="What is wrong, for a person.")
 
     @classmethod
     def from_domain(cls, reason: Reason) -> Self:

@@ -7,11 +7,11 @@ import strawberry
 from apgraph.domain.principal import Principal
 
 
-@strawberry.type(name="Viewer")
+@strawberry.type(name="Viewer", description="The caller as this server sees its token.")
 class ViewerType:
-    subject: str
-    roles: list[str]
-    scopes: list[str]
+    subject: str = strawberry.field(description="The user or client the token names.")
+    roles: list[str] = strawberry.field(description="e.g. supplier, approver, finance_admin.")
+    scopes: list[str] = strawberry.field(description="What the token may do, e.g. invoices:read.")
     supplier_id: strawberry.ID | None = strawberry.field(
         description="Set for supplier users: they see only this supplier's data."
     )

@@ -31,10 +31,15 @@ class ExternalSystem(Enum):
     """The systems apgraph calls; the value names the system in config, metrics and the API."""
 
     LEGACY_ERP = "legacy_erp"
+    """The on-premises ERP (SOAP/XML): posts invoices of legacy and shadow facilities."""
     CLOUD_ERP = "cloud_erp"
+    """The cloud ERP (REST, OAuth2): posts invoices of migrated facilities."""
     MATERIALS = "materials"
+    """Materials management: goods receipts for the three-way match."""
     SOURCING = "sourcing"
+    """The contract repository: contract prices for the price check."""
     ANALYTICS = "analytics"
+    """The analytics platform: receives the cash-flow forecast feed."""
 
     @classmethod
     def of_erp(cls, system: ErpSystem) -> "ExternalSystem":
@@ -218,9 +223,14 @@ class MigrationDifferenceLog(Protocol):
 
 
 class BreakerState(Enum):
-    CLOSED = "CLOSED"  # calls go through
-    OPEN = "OPEN"  # calls fail fast until the cool-down is over
-    HALF_OPEN = "HALF_OPEN"  # one trial call decides
+    """A circuit breaker's state, per external system."""
+
+    CLOSED = "CLOSED"
+    """Calls go through."""
+    OPEN = "OPEN"
+    """Calls fail fast until the cool-down is over."""
+    HALF_OPEN = "HALF_OPEN"
+    """One trial call decides whether it closes again."""
 
 
 @dataclass(frozen=True, slots=True)
