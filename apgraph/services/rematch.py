@@ -151,7 +151,9 @@ async def _match(
     if invoice.purchase_order_id is None:
         return MatchResult(())
     billed_before = await uow.invoices.billed_per_po_line(
-        invoice.purchase_order_id, excluding=invoice.id
+        invoice.purchase_order_id,
+        lines={line.po_line_no for line in facts.lines if line.po_line_no is not None},
+        excluding=invoice.id,
     )
     result = match_invoice(
         invoice,

@@ -286,7 +286,9 @@ async def _match(
     if invoice.purchase_order_id is None:
         return MatchResult(())
     billed_before = await uow.invoices.billed_per_po_line(
-        invoice.purchase_order_id, excluding=invoice.id
+        invoice.purchase_order_id,
+        lines={line.po_line_no for line in lines if line.po_line_no is not None},
+        excluding=invoice.id,
     )
     return match_invoice(
         invoice,
@@ -296,6 +298,7 @@ async def _match(
         billed_before=billed_before,
         contracts=facts.contracts,
         rules=workflow.policy.match_rules,
+        newest=True,  # under the lines' locks, every invoice on file was stored before it
     )
 
 

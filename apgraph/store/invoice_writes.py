@@ -3,10 +3,10 @@
 Every call runs on the unit of work's connection, in its transaction. The row locks taken
 here (`FOR NO KEY UPDATE` on PostgreSQL; SQLite has one writer at a time anyway) last until
 the unit of work ends: they make concurrent changes to one invoice, and concurrent checks
-against one supplier or one PO, happen one after the other.
+against one supplier or one PO line, happen one after the other (docs/invariants.md).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from apgraph.store.tables import (
     InvoiceLineRow,
     InvoiceRow,
     InvoiceStatusChangeRow,
-    PurchaseOrderRow,
+    PurchaseOrderLineRow,
     SupplierRow,
 )
 
@@ -49,6 +49,7 @@ _lines = InvoiceLineRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _approvals = InvoiceApprovalRow.__table__.c
+_order_lines = PurchaseOrderLineRow.__table__.c
 
 
 def invoice_values(invoice: Invoice) -> dict[str, Any]:
@@ -158,11 +159,19 @@ class InvoiceWrites:
         return [invoice_from_row(row) for row in rows]
 
     async def billed_per_po_line(
-        self, purchase_order_id: PurchaseOrderId, *, excluding: InvoiceId | None = None
+        self,
+        purchase_order_id: PurchaseOrderId,
+        *,
+        lines: Collection[int],
+        excluding: InvoiceId | None = None,
     ) -> Sequence[BilledInvoice]:
+        # the billed PO lines' rows, in line order (one statement locks them sorted, so two
+        # invoices billing overlapping lines never wait on each other in a circle)
         await self.connection.execute(
-            select(PurchaseOrderRow.id)
-            .where(PurchaseOrderRow.id == purchase_order_id)
+            select(_order_lines.line_no)
+            .where(_order_lines.purchase_order_id == purchase_order_id)
+            .where(_order_lines.line_no.in_(sorted(lines)))
+            .order_by(_order_lines.line_no)
             .with_for_update(key_share=True)
         )
         statement = select(InvoiceRow.__table__).where(

@@ -220,7 +220,9 @@ async def test_the_facts_for_the_rules_come_from_the_stored_invoices(seeded, tin
     async with SqlUnitOfWork(seeded) as uow:
         # when the duplicate and quantity facts are read, leaving the invoice itself out
         earlier = await uow.invoices.earlier_of_supplier(invoice.supplier_id, excluding=invoice.id)
-        billed = await uow.invoices.billed_per_po_line(invoice.purchase_order_id)
+        billed = await uow.invoices.billed_per_po_line(
+            invoice.purchase_order_id, lines={line.po_line_no for line in lines}
+        )
 
     # then they are the supplier's other invoices, and every invoice on the PO with its lines
     assert sorted(i.id for i in earlier) == sorted(set(of_supplier) - {invoice.id})
@@ -301,13 +303,15 @@ async def test_a_concurrent_check_waits_and_sees_the_invoice_stored_before_it(
     seeded_postgres, tiny_network, facts
 ):
     engine = seeded_postgres
-    seeded_invoice, _ = template(tiny_network)
+    seeded_invoice, seeded_lines = template(tiny_network)
 
     async def read_facts(uow) -> set[str]:
         if facts == "earlier_of_supplier":
             found = await uow.invoices.earlier_of_supplier(seeded_invoice.supplier_id)
             return {invoice.id for invoice in found}
-        billed = await uow.invoices.billed_per_po_line(seeded_invoice.purchase_order_id)
+        billed = await uow.invoices.billed_per_po_line(
+            seeded_invoice.purchase_order_id, lines={line.po_line_no for line in seeded_lines}
+        )
         return {b.invoice.id for b in billed}
 
     async def second_check() -> set[str]:
@@ -328,3 +332,39 @@ async def test_a_concurrent_check_waits_and_sees_the_invoice_stored_before_it(
 
     # and sees the invoice the first stored: no duplicate or over-billing slips through
     assert await second == before | {new_id}
+
+
+async def test_a_check_of_another_po_line_does_not_wait_for_a_unit_of_work_on_this_one(
+    seeded_postgres, tiny_network
+):
+    engine = seeded_postgres
+    order_id, billed_line = next(
+        (order_id, line.line_no)
+        for order_id, line in tiny_network.purchase_order_lines
+        if sum(1 for other, _ in tiny_network.purchase_order_lines if other == order_id) > 1
+    )
+    other_line = next(
+        line.line_no
+        for owner, line in tiny_network.purchase_order_lines
+        if owner == order_id and line.line_no != billed_line
+    )
+
+    # given a unit of work that checks, and so locks, one line of a PO
+    async with SqlUnitOfWork(engine) as first:
+        await first.invoices.billed_per_po_line(order_id, lines={billed_line})
+
+        # when another unit of work checks another line of the same PO meanwhile
+        async with SqlUnitOfWork(engine) as second:
+            # then it goes ahead (the lock is the line's, not the PO's)
+            async with asyncio.timeout(30):
+                await second.invoices.billed_per_po_line(order_id, lines={other_line})
+
+        # while a third one checking the same line waits for the first to end
+        async def same_line() -> None:
+            async with SqlUnitOfWork(engine) as third:
+                await third.invoices.billed_per_po_line(order_id, lines={billed_line})
+
+        waiting = asyncio.create_task(same_line())
+        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
+        await first.commit()
+    await waiting

@@ -58,6 +58,7 @@ def match_invoice(
     billed_before: Iterable[BilledInvoice],
     contracts: Sequence[ContractPrice] | None,
     rules: MatchRules,
+    newest: bool = False,
 ) -> MatchResult | None:
     """The match of DESIGN §4, or None when it cannot run yet.
 
@@ -68,6 +69,10 @@ def match_invoice(
     `billed_before`: other invoices on the same PO. Those received before this one count
     towards its quantities unless REJECTED (EXCEPTION and VALIDATED ones included); the rest
     are skipped, so a caller may pass every invoice of the PO.
+    `newest`: the invoice is being stored now, in the unit of work that holds its PO lines'
+    locks, so every other invoice on file was stored before it and counts, whenever it was
+    received: a concurrent submission may read the clock first and get the lock last, and
+    ordering by `received_at` would then let each of the two overlook the other.
 
     A non-PO invoice has nothing to match against and matches cleanly. Every line of a PO
     invoice must name a PO line of `order_lines` (the input checks made sure of it).
@@ -78,7 +83,7 @@ def match_invoice(
         return None
     ordered = {line.line_no: line for line in order_lines}
     received = _received(receipts, invoice)
-    billed = _billed(billed_before, invoice)
+    billed = _billed(billed_before, invoice, newest=newest)
     for line in lines:
         billed[_po_line_no(line, ordered)] += line.quantity
     findings: list[Finding] = []
@@ -148,21 +153,23 @@ def _received(receipts: Iterable[GoodsReceipt], invoice: Invoice) -> dict[int, D
     return dict(received)
 
 
-def _billed(others: Iterable[BilledInvoice], invoice: Invoice) -> defaultdict[int, Decimal]:
-    """Per PO line, what the invoices received before this one billed, unless rejected."""
+def _billed(
+    others: Iterable[BilledInvoice], invoice: Invoice, *, newest: bool
+) -> defaultdict[int, Decimal]:
+    """Per PO line, what the invoices before this one billed, unless rejected."""
     billed: defaultdict[int, Decimal] = defaultdict(Decimal)
     for other in others:
-        if _counts_before(other.invoice, invoice):
+        if _counts_before(other.invoice, invoice, newest=newest):
             for line in other.lines:
                 if line.po_line_no is not None:
                     billed[line.po_line_no] += line.quantity
     return billed
 
 
-def _counts_before(other: Invoice, invoice: Invoice) -> bool:
+def _counts_before(other: Invoice, invoice: Invoice, *, newest: bool) -> bool:
     return (
         other.id != invoice.id
         and other.purchase_order_id == invoice.purchase_order_id
         and other.status is not InvoiceStatus.REJECTED
-        and (other.received_at, other.id) < (invoice.received_at, invoice.id)
+        and (newest or (other.received_at, other.id) < (invoice.received_at, invoice.id))
     )

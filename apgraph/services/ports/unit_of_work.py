@@ -2,7 +2,7 @@
 idempotency keys.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -104,13 +104,18 @@ class InvoiceWriter(Protocol):
         ...
 
     async def billed_per_po_line(
-        self, purchase_order_id: PurchaseOrderId, *, excluding: InvoiceId | None = None
+        self,
+        purchase_order_id: PurchaseOrderId,
+        *,
+        lines: Collection[int],
+        excluding: InvoiceId | None = None,
     ) -> Sequence[BilledInvoice]:
         """Every stored invoice on the PO but `excluding`, with its lines: `billed_before`.
 
-        `match_invoice` itself keeps those received earlier and not rejected. On PostgreSQL the
-        PO's row stays locked until the unit of work ends, so cumulative quantities on its
-        lines are computed by one submission at a time.
+        `match_invoice` itself keeps those that count. On PostgreSQL the rows of the PO's
+        `lines` (the ones the invoice bills) stay locked until the unit of work ends, so the
+        cumulative quantity of one PO line is computed by one unit of work at a time, while
+        invoices billing other lines, of this PO or another, go ahead side by side.
         """
         ...
 
