@@ -12,14 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.principal import Role
 from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.runtime import embedded_issuer
 from apgraph.settings import Settings
-from apgraph.store import migrate, seed
+from apgraph.store import migrate
 from tests.cli.test_serve import wait_until_healthy
-from tests.conftest import TEST_SCALE, free_port
+from tests.conftest import TEST_SCALE
 from tests.databases import Database, drop_database, make_database
+from tests.live_server import free_port
 from tests.resolvers.test_invariants_under_concurrency import SUBMIT, at_once, billing
 from tests.workflow import Orders, as_input
 
@@ -29,13 +32,13 @@ ROUNDS = 10
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def shared_database(
-    request: pytest.FixtureRequest, tmp_path: Path, network: seed.DemoNetwork
+    request: pytest.FixtureRequest, tmp_path: Path, network: generator.DemoNetwork
 ) -> AsyncIterator[Database]:
     database = await make_database(request.param, tmp_path / request.param)
     (tmp_path / request.param).mkdir(exist_ok=True)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await seed.write(engine, network)
+    await demo_writer.write(engine, network)
     await engine.dispose()
     yield database
     await drop_database(database)

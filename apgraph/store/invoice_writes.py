@@ -180,16 +180,16 @@ class InvoiceWrites:
         if excluding is not None:
             statement = statement.where(_invoices.id != excluding)
         invoices = [invoice_from_row(row) for row in await self.connection.execute(statement)]
-        lines: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
+        of: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
         if invoices:
             found = await self.connection.execute(
                 select(InvoiceLineRow.__table__)
-                .where(_lines.invoice_id.in_(list(lines)))
+                .where(_lines.invoice_id.in_(list(of)))
                 .order_by(_lines.invoice_id, _lines.line_no)
             )
             for row in found:
-                lines[row.invoice_id].append(invoice_line_from_row(row))
-        return [BilledInvoice(invoice, tuple(lines[invoice.id])) for invoice in invoices]
+                of[row.invoice_id].append(invoice_line_from_row(row))
+        return [BilledInvoice(invoice, tuple(of[invoice.id])) for invoice in invoices]
 
 
 async def _highest_invoice_number(connection: AsyncConnection) -> int:
