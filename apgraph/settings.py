@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     oidc_supplier_claim: str = "supplier_id"
     oidc_facilities_claim: str = "facility_ids"
     oidc_client_claim: str = "client_id"
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest GraphQL request body (JSON); only importMasterData's multipart "
+        "upload may be larger, up to max_upload_bytes (a larger body: 413)",
+    )
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024,
         ge=1024,

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -23,7 +23,7 @@ from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import oauth
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
-from apgraph.gateway.body_limit import BodyLimit
+from apgraph.gateway.body_limit import BodyLimit, Limit
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
@@ -31,6 +31,7 @@ from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
+from apgraph.gateway.transport_errors import decode_bounded, refusal_response
 from apgraph.gateway.websocket_session import SocketSessions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
@@ -60,6 +61,20 @@ class ApGraphQL(GraphQL[Context, None]):
             response=response,
             trace_id=getattr(request.state, "trace_id", ""),
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but a request refused before execution gets a JSON answer."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as refusal:
+            response = refusal_response(refusal)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_bounded(data)
 
     async def parse_multipart(self, request: Any) -> dict[str, str]:
         """Strawberry answers some malformed multipart requests (e.g. `operations` sent as a
@@ -184,14 +199,22 @@ def create_app(
     def socket_sessions(app: ASGIApp) -> ASGIApp:
         return SocketSessions(app, recheck_seconds=settings.websocket_recheck_seconds)
 
+    def body_limit(app: ASGIApp) -> ASGIApp:
+        """Plain GraphQL bodies are small; only a multipart upload (importMasterData's
+        bundle) may reach the upload limit."""
+        return BodyLimit(
+            app,
+            max_bytes=settings.max_request_bytes,
+            multipart=Limit(
+                settings.max_upload_bytes + MULTIPART_OVERHEAD, shown=settings.max_upload_bytes
+            ),
+        )
+
     graphql = graphql_app(schema)
     # the bearer token is checked before a byte of the body is read; then the body's size
-    limited = BodyLimit(
-        graphql,
-        max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
-        limit_shown=settings.max_upload_bytes,
+    protected_graphql = RequireBearer(
+        body_limit(graphql), graphql_errors=True, allow_ide=settings.dev
     )
-    protected_graphql = RequireBearer(limited, graphql_errors=True, allow_ide=settings.dev)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -211,7 +234,7 @@ def create_app(
             ProductSchemas.build(settings, config),
             graphql_app=graphql_app,
             socket_sessions=socket_sessions,
-            max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+            body_limit=body_limit,
         ),
     ]
     if settings.dev:

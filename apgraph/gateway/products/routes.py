@@ -12,7 +12,6 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp
 
 from apgraph.gateway.authentication import RequireBearer
-from apgraph.gateway.body_limit import BodyLimit
 from apgraph.gateway.products.admission import AdmitRoles
 from apgraph.gateway.products.lifecycle import VersionLifecycle, endpoint_path
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
@@ -53,13 +52,13 @@ def product_routes(
     *,
     graphql_app: GraphQLApp,
     socket_sessions: Callable[[ASGIApp], ASGIApp],
-    max_body_bytes: int,
+    body_limit: Callable[[ASGIApp], ASGIApp],
 ) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for (name, version_name), schema in schemas.by_version.items():
         gate = Gate(settings, config, name, version_name)
         view = graphql_app(schema)
-        graphql = gate(BodyLimit(view, max_bytes=max_body_bytes), errors=True)
+        graphql = gate(body_limit(view), errors=True)
         path = endpoint_path(name, version_name)
         routes += [
             Route(path, graphql, methods=["GET", "POST"]),
