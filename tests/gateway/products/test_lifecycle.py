@@ -1,0 +1,91 @@
+"""A version's lifecycle on the wire: deprecated versions still answer, with Deprecation,
+Sunset and a Link to the successor; retired ones are refused naming the successor."""
+
+from collections.abc import AsyncIterator
+from email.utils import parsedate_to_datetime
+
+import httpx
+import pytest
+import yaml
+
+from apgraph.domain.principal import Role
+from apgraph.gateway.app import create_app
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.gateway import GatewayConfig
+from apgraph.store.database import counting_statements
+from tests.conftest import ROOT, Api, settings_for
+
+QUERY = {"query": "{ viewer { supplierId } }"}
+
+
+def portal_in_three_versions() -> GatewayConfig:
+    """v0 retired, v1 deprecated, v2 active: the same view each."""
+    raw = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
+    portal = raw["products"]["supplier-portal"]
+    view = portal["versions"]["v1"]["view"]
+    portal["versions"] = {
+        "v0": {"status": "retired", "successor": "v2", "view": view},
+        "v1": {
+            "status": "deprecated",
+            "deprecated_since": "2026-11-01",
+            "sunset": "2027-03-31",
+            "successor": "v2",
+            "view": view,
+        },
+        "v2": {"status": "active", "view": view},
+    }
+    return GatewayConfig.model_validate(raw)
+
+
+@pytest.fixture(scope="module")
+async def versioned(seeded_database, tmp_path_factory) -> AsyncIterator[Api]:
+    settings = settings_for(seeded_database, tmp_path_factory.mktemp("versioned"))
+    config = portal_in_three_versions()
+    runtime = Runtime.open(settings, config)
+    app = create_app(settings, config, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
+        assert runtime.issuer is not None
+        yield Api(client, seeded_database.backend, runtime.issuer, settings)
+    await runtime.close()
+
+
+async def test_a_deprecated_version_answers_with_deprecation_sunset_and_its_successor(versioned):
+    supplier = versioned.token(Role.SUPPLIER, supplier_id="SUP-000001")
+
+    response = await versioned.client.post(
+        versioned.path("supplier-portal/v1"), json=QUERY, headers=versioned.headers(supplier)
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"] == {"viewer": {"supplierId": "SUP-000001"}}
+    assert response.headers["deprecation"] == "@1793491200"  # 2026-11-01T00:00:00Z (RFC 9745)
+    assert parsedate_to_datetime(response.headers["sunset"]).date().isoformat() == "2027-03-31"
+    assert response.headers["link"] == (
+        '</products/supplier-portal/v2/graphql>; rel="successor-version"'
+    )
+
+
+async def test_an_active_version_carries_no_deprecation_headers(versioned):
+    supplier = versioned.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    response = await versioned.client.post(
+        versioned.path("supplier-portal/v2"), json=QUERY, headers=versioned.headers(supplier)
+    )
+    assert response.status_code == 200
+    assert "deprecation" not in response.headers
+    assert "sunset" not in response.headers
+
+
+async def test_a_retired_version_is_refused_naming_its_successor_before_anything_runs(versioned):
+    supplier = versioned.token(Role.SUPPLIER, supplier_id="SUP-000001")
+
+    with counting_statements() as count:
+        response = await versioned.client.post(
+            versioned.path("supplier-portal/v0"), json=QUERY, headers=versioned.headers(supplier)
+        )
+
+    assert response.status_code == 410
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "VERSION_RETIRED", "successor": "v2"}
+    assert "/products/supplier-portal/v2/graphql" in error["message"]
+    assert count.statements == 0
