@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         le=86400,
         description="how often exceptions past the approvals SLA are escalated; 0 turns it off",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="e.g. redis://127.0.0.1:6379: rate-limit budgets shared by every instance; "
+        "unset: kept in this process's memory",
+    )
+    redis_key_prefix: str = Field(
+        default="apgraph", min_length=1, description="prefix of every key apgraph sets in Redis"
+    )
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.gateway.attempts import FailedAttempts
 from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
+from apgraph.gateway.products.rate_limits import RateLimits
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
@@ -42,6 +43,7 @@ class Runtime:
     connectors: Connectors
     clock: Clock = field(default_factory=SystemClock)
     failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
+    rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
 
     @property
     def page_limits(self) -> PageLimits:
@@ -103,7 +105,20 @@ class Runtime:
         authenticator = Authenticator(verifier, config.access, claim_names, clients)
         clock = clock or SystemClock()
         connectors = build_connectors(settings, config, engine, clock=clock)
-        return cls(settings, config, engine, authenticator, issuer, http, connectors, clock)
+        rate_limits = RateLimits.open(
+            settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:rate"
+        )
+        return cls(
+            settings,
+            config,
+            engine,
+            authenticator,
+            issuer,
+            http,
+            connectors,
+            clock,
+            rate_limits=rate_limits,
+        )
 
     async def close(self) -> None:
         await self.connectors.aclose()

@@ -64,6 +64,7 @@ class CostWeights(_Section):
     object: int = Field(default=1, ge=0)
     scalar: int = Field(default=0, ge=0)
     mutation: int = Field(default=10, ge=0)
+    list_size: int = Field(default=10, ge=1, description="assumed items of an unpaged list")
     fields: dict[TypeField, int] = Field(default_factory=dict)
 
 

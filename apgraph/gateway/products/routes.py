@@ -14,8 +14,10 @@ from starlette.types import ASGIApp
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.products.admission import AdmitRoles
 from apgraph.gateway.products.lifecycle import VersionLifecycle, endpoint_path
+from apgraph.gateway.products.throttle import Throttle
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
 from apgraph.policies.gateway import GatewayConfig
+from apgraph.services.ports.reads import PageLimits
 from apgraph.settings import Settings
 
 GraphQLApp = Callable[[ViewSchema], ASGIApp]
@@ -38,6 +40,11 @@ class ProductSchemas:
                     show_error_detail=settings.dev,
                     expose_sql_statements=settings.expose_sql_statements,
                     introspection=settings.dev or product.introspection_in_production,
+                    product_name=name,
+                    page_limits=PageLimits(
+                        default_size=config.limits.default_page_size,
+                        max_size=config.limits.max_page_size,
+                    ),
                 )
                 for name, product in config.products.items()
                 for version_name, version in product.versions.items()
@@ -84,7 +91,10 @@ class Gate:
     def __call__(self, app: ASGIApp, *, errors: bool) -> ASGIApp:
         """`errors`: refusals shaped as GraphQL responses (the GraphQL endpoint)."""
         product = self.config.products[self.product]
-        admitted = AdmitRoles(app, product=self.product, roles=product.roles)
+        throttled = Throttle(
+            app, product=self.product, requests_per_minute=product.limits.requests_per_minute
+        )
+        admitted = AdmitRoles(throttled, product=self.product, roles=product.roles)
         bearer = RequireBearer(admitted, graphql_errors=errors, allow_ide=self.settings.dev)
         return VersionLifecycle(
             bearer, product=self.product, name=self.version, version=product.versions[self.version]

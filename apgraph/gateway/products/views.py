@@ -8,21 +8,24 @@ schema at all. `node(id)` answers null for a type outside the view (gateway/app.
 product's schema, before any load).
 """
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLSchema
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from apgraph.gateway.access import enforce
+from apgraph.gateway.products.cost import CostModel
+from apgraph.gateway.products.demand_control import DemandControl
 from apgraph.gateway.schema import QuietSchema, schema_extensions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.products import Product, View
 from apgraph.resolvers.root import Mutation, Query
 from apgraph.schema.scalars import SCALAR_MAP
+from apgraph.services.ports.reads import PageLimits
 
 
 class ViewError(Exception):
@@ -35,6 +38,11 @@ class ViewSchema(QuietSchema):
     def __init__(self, view: View, **kwargs: Any) -> None:
         self.view = view  # read by get_fields while the parent builds the schema
         super().__init__(**kwargs)
+
+    @property
+    def graphql_core_schema(self) -> GraphQLSchema:
+        """The graphql-core schema strawberry built, for analyses that walk it (cost)."""
+        return self._schema
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         type_name = type_definition.name
@@ -57,16 +65,29 @@ def build_view_schema(
     show_error_detail: bool,
     expose_sql_statements: bool,
     introspection: bool,
-    before_execution: Sequence[Callable[[], SchemaExtension]] = (),
+    product_name: str,
+    page_limits: PageLimits,
 ) -> ViewSchema:
     limits = product.limits
+    built: list[ViewSchema] = []  # the cost walk needs the schema the extensions belong to
+    model = CostModel(product.cost, page_limits.default_size, page_limits.max_size)
+
+    def demand_control() -> SchemaExtension:
+        return DemandControl(
+            product=product_name,
+            model=model,
+            max_cost=limits.max_cost,
+            cost_per_minute=limits.cost_per_minute,
+            graphql_schema=built[0].graphql_core_schema,
+        )
+
     extensions = schema_extensions(
         max_depth=limits.max_depth,
         max_aliases=limits.max_aliases,
         max_tokens=limits.max_tokens,
         show_error_detail=show_error_detail,
         expose_sql_statements=expose_sql_statements,
-        before_execution=before_execution,
+        before_execution=[demand_control],
     )
     if not introspection:
         extensions.insert(0, DisableIntrospection)
@@ -78,6 +99,7 @@ def build_view_schema(
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
     enforce(schema._schema, config.access)
+    built.append(schema)
     return schema
 
 

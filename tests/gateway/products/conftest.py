@@ -1,8 +1,20 @@
-"""A registered partner client on the `api` app, for the partner product's tests."""
+"""Fixtures for the product tests: a partner client, and apps on gateway.yaml variants."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
 import pytest
+import yaml
 
+from apgraph.gateway.app import create_app
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.gateway import GatewayConfig
+from tests.conftest import ROOT, Api, settings_for
 from tests.gateway.partners import register, token_for
+
+Change = Callable[[dict[str, Any]], None]
 
 
 @pytest.fixture(scope="session")
@@ -10,3 +22,23 @@ async def partner(api) -> str:
     """A token of a partner client bound to FAC-0001."""
     client = await register(api, facilities=["FAC-0001"])
     return token_for(api, client)
+
+
+def shipped_config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
+
+
+@asynccontextmanager
+async def app_with(database, data_dir, change: Change) -> AsyncIterator[Api]:
+    """The app on `database`, with gateway.yaml as shipped but for `change`."""
+    raw = shipped_config()
+    change(raw)
+    config = GatewayConfig.model_validate(raw)
+    settings = settings_for(database, data_dir)
+    runtime = Runtime.open(settings, config)
+    app = create_app(settings, config, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
+        assert runtime.issuer is not None
+        yield Api(client, database.backend, runtime.issuer, settings)
+    await runtime.close()

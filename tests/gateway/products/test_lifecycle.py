@@ -4,23 +4,18 @@ Sunset and a Link to the successor; retired ones are refused naming the successo
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 
-import httpx
 import pytest
-import yaml
 
 from apgraph.domain.principal import Role
-from apgraph.gateway.app import create_app
-from apgraph.gateway.runtime import Runtime
-from apgraph.policies.gateway import GatewayConfig
 from apgraph.store.database import counting_statements
-from tests.conftest import ROOT, Api, settings_for
+from tests.conftest import Api
+from tests.gateway.products.conftest import app_with
 
 QUERY = {"query": "{ viewer { supplierId } }"}
 
 
-def portal_in_three_versions() -> GatewayConfig:
+def portal_in_three_versions(raw: dict) -> None:
     """v0 retired, v1 deprecated, v2 active: the same view each."""
-    raw = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
     portal = raw["products"]["supplier-portal"]
     view = portal["versions"]["v1"]["view"]
     portal["versions"] = {
@@ -34,20 +29,13 @@ def portal_in_three_versions() -> GatewayConfig:
         },
         "v2": {"status": "active", "view": view},
     }
-    return GatewayConfig.model_validate(raw)
 
 
 @pytest.fixture(scope="module")
 async def versioned(seeded_database, tmp_path_factory) -> AsyncIterator[Api]:
-    settings = settings_for(seeded_database, tmp_path_factory.mktemp("versioned"))
-    config = portal_in_three_versions()
-    runtime = Runtime.open(settings, config)
-    app = create_app(settings, config, runtime=runtime)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
-        assert runtime.issuer is not None
-        yield Api(client, seeded_database.backend, runtime.issuer, settings)
-    await runtime.close()
+    data_dir = tmp_path_factory.mktemp("versioned")
+    async with app_with(seeded_database, data_dir, portal_in_three_versions) as api:
+        yield api
 
 
 async def test_a_deprecated_version_answers_with_deprecation_sunset_and_its_successor(versioned):
