@@ -174,6 +174,23 @@ def match(invoice: Invoice, result: MatchResult, *, at: datetime) -> Transition:
 # --- posting to the ERP ---------------------------------------------------------------------
 
 
+def refuse_posting(invoice: Invoice, reasons: Sequence[Reason], *, at: datetime) -> Transition:
+    """The facts checked again before posting (validation.recheck_before_posting) fail:
+    REJECTED with the validation codes, as a new invoice with these facts would be, and the
+    supplier may resubmit it once they are put right. From MATCHED the invoice passes
+    through EXCEPTION, both edges of the diagram. Nothing goes to the ERP."""
+    _require(invoice, {S.MATCHED, S.EXCEPTION}, "refuse posting of")
+    if not reasons:
+        raise ValueError("a refused posting names the validation codes that refused it")
+    codes = tuple(reason.code.value for reason in reasons)
+    rejected = InvoiceRejected(
+        *_about(invoice, at), codes=codes, reason=None, rejected_by=VALIDATION_ACTOR
+    )
+    recorded = tuple(InvoiceException(r.code.value, None, r.message) for r in reasons)
+    path = (S.REJECTED,) if invoice.status is S.EXCEPTION else (S.EXCEPTION, S.REJECTED)
+    return _moved(invoice, path, rejected, reasons=recorded)
+
+
 def check_postable(
     invoice: Invoice, *, route: ApprovalRoute | None = None, decisions: Sequence[Approval] = ()
 ) -> None:

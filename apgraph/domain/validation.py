@@ -46,31 +46,73 @@ def validate_invoice(
 
 
 def _reasons(submitted: SubmittedInvoice, facts: ValidationFacts, window: int) -> Iterator[Reason]:
-    supplier = facts.supplier
-    if supplier is None:
-        yield Reason(ValidationCode.SUPPLIER_UNKNOWN, f"no supplier {submitted.supplier_id}")
-    elif not supplier.status.may_bill:
-        yield Reason(ValidationCode.SUPPLIER_BLOCKED, _may_not_bill(supplier))
     order = facts.purchase_order if submitted.purchase_order_id is not None else None
-    if submitted.purchase_order_id is not None:
-        yield from check_purchase_order(
-            order,
-            purchase_order_id=submitted.purchase_order_id,
-            supplier_id=submitted.supplier_id,
-            facility_id=submitted.facility_id,
-        )
-    yield from _cost_center(submitted, facts.cost_center)
-    if supplier is not None and (tax := _tax_mismatch(submitted, supplier)):
+    yield from _master_data(submitted, facts.supplier, order, facts.cost_center)
+    if facts.supplier is not None and (tax := _tax_mismatch(submitted, facts.supplier)):
         yield tax
     if totals := _totals_mismatch(submitted):
         yield totals
-    if order is not None and order.currency != submitted.currency:
-        yield Reason(
-            ValidationCode.CURRENCY_MISMATCH,
-            f"billed in {submitted.currency}; {order.id} is in {order.currency}",
-        )
+    if currency := _currency_mismatch(submitted, order):
+        yield currency
     if duplicate := _duplicate(submitted, facts.invoices_on_file, window):
         yield duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class PostingFacts:
+    """The master data an invoice's validation rested on, as it stands when it is to post."""
+
+    supplier: Supplier | None
+    purchase_order: PurchaseOrder | None  # None: a non-PO invoice, or the PO is gone
+    cost_center: CostCenter | None
+
+
+def recheck_before_posting(invoice: Invoice, facts: PostingFacts) -> tuple[Reason, ...]:
+    """The validation reasons that hold now, for an invoice about to go to the ERP.
+
+    An invoice may wait in EXCEPTION (or VALIDATED) for days; meanwhile its supplier may be
+    blocked, its PO closed, its cost center retired. What validation refuses for a new
+    invoice it refuses for this one, checked again in the unit of work that decides to post:
+    the supplier, the PO (open, the supplier's, the facility's), the cost center and the
+    currency. What the invoice itself says (totals, tax) cannot have changed; duplicates were
+    decided under the supplier's lock when it was stored.
+    """
+    order = facts.purchase_order if invoice.purchase_order_id is not None else None
+    reasons = list(_master_data(invoice, facts.supplier, order, facts.cost_center))
+    if currency := _currency_mismatch(invoice, order):
+        reasons.append(currency)
+    return tuple(reasons)
+
+
+def _master_data(
+    invoice: SubmittedInvoice | Invoice,
+    supplier: Supplier | None,
+    order: PurchaseOrder | None,
+    center: CostCenter | None,
+) -> Iterator[Reason]:
+    if supplier is None:
+        yield Reason(ValidationCode.SUPPLIER_UNKNOWN, f"no supplier {invoice.supplier_id}")
+    elif not supplier.status.may_bill:
+        yield Reason(ValidationCode.SUPPLIER_BLOCKED, _may_not_bill(supplier))
+    if invoice.purchase_order_id is not None:
+        yield from check_purchase_order(
+            order,
+            purchase_order_id=invoice.purchase_order_id,
+            supplier_id=invoice.supplier_id,
+            facility_id=invoice.facility_id,
+        )
+    yield from _cost_center(invoice, center)
+
+
+def _currency_mismatch(
+    invoice: SubmittedInvoice | Invoice, order: PurchaseOrder | None
+) -> Reason | None:
+    if order is None or order.currency == invoice.currency:
+        return None
+    return Reason(
+        ValidationCode.CURRENCY_MISMATCH,
+        f"billed in {invoice.currency}; {order.id} is in {order.currency}",
+    )
 
 
 def _may_not_bill(supplier: Supplier) -> str:
@@ -80,7 +122,9 @@ def _may_not_bill(supplier: Supplier) -> str:
     return f"{supplier.id} is blocked"
 
 
-def _cost_center(submitted: SubmittedInvoice, center: CostCenter | None) -> Iterator[Reason]:
+def _cost_center(
+    submitted: SubmittedInvoice | Invoice, center: CostCenter | None
+) -> Iterator[Reason]:
     """COST_CENTER_INVALID covers unknown and inactive; the facility is checked either way."""
     if center is None:
         yield Reason(

@@ -29,6 +29,7 @@ from apgraph.services.ports.reads import Reads
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
+from apgraph.services.rechecks import audit_refusal, refusal_to_post
 from apgraph.services.recording import audit, record_transitions
 
 ID_PATH = ("invoiceId",)
@@ -283,9 +284,11 @@ async def retry_posting(
                     ProblemCode.ILLEGAL_TRANSITION,
                     f"cannot retry posting of {invoice.id} while it is {invoice.status.value}",
                 )
+            refused = None
             if invoice.status is not InvoiceStatus.POSTING_FAILED:
                 decisions = await uow.invoices.approvals(invoice.id)
                 lifecycle.check_postable(invoice, route=route, decisions=decisions)
+                refused = await refusal_to_post(uow, invoice, at=at)
         except DomainError as error:
             return await _refused(
                 uow,
@@ -297,6 +300,16 @@ async def retry_posting(
                 workflow=workflow,
                 at=at,
             )
+        if refused is not None:
+            history = await uow.invoices.history(invoice.id)
+            await record_transitions(
+                uow, [refused], actor=principal.subject, at=at, history_so_far=len(history)
+            )
+            await audit_refusal(
+                uow, refused, principal=principal, trace_id=workflow.trace_id, at=at
+            )
+            await uow.commit()
+            return Outcome.succeeded(refused.invoice)
         posting_key = await posting_key_of(uow, invoice.id)
     posted = await post_and_record(
         invoice,
@@ -386,10 +399,12 @@ async def _decide(
                 workflow=workflow,
                 at=at,
             )
+        completes = any(isinstance(e, InvoiceApprovalCompleted) for e in transition.events)
+        refused = await refusal_to_post(uow, transition.invoice, at=at) if completes else None
         history = await uow.invoices.history(invoice.id)
         await record_transitions(
             uow,
-            [transition],
+            [transition] if refused is None else [transition, refused],
             actor=principal.subject,
             at=at,
             history_so_far=len(history),
@@ -405,9 +420,15 @@ async def _decide(
             trace_id=workflow.trace_id,
             at=at,
         )
+        if refused is not None:
+            await audit_refusal(
+                uow, refused, principal=principal, trace_id=workflow.trace_id, at=at
+            )
         posting_key = await posting_key_of(uow, invoice.id)
         await uow.commit()
-    if not any(isinstance(event, InvoiceApprovalCompleted) for event in transition.events):
+    if refused is not None:
+        return Outcome.succeeded(refused.invoice)
+    if not completes:
         return Outcome.succeeded(transition.invoice)
     posted = await post_and_record(
         transition.invoice,

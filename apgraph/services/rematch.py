@@ -28,6 +28,7 @@ from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Reads
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import post_and_record, posting_key_of
+from apgraph.services.rechecks import audit_refusal, refusal_to_post
 from apgraph.services.recording import audit, record_transitions
 
 REMATCHER = Principal(
@@ -104,8 +105,16 @@ async def _rematch(
         if invoice is None or invoice.status is not InvoiceStatus.VALIDATED:
             return None
         result = await _match(uow, invoice, facts, workflow)
-        transition = lifecycle.match(invoice, result, at=at)
-        matched = transition.invoice
+        transitions = [lifecycle.match(invoice, result, at=at)]
+        refused = None
+        if transitions[0].invoice.status is InvoiceStatus.MATCHED:
+            refused = await refusal_to_post(uow, transitions[0].invoice, at=at)
+        if refused is not None:
+            transitions.append(refused)
+            await audit_refusal(
+                uow, refused, principal=REMATCHER, trace_id=workflow.trace_id, at=at
+            )
+        matched = transitions[-1].invoice
         if matched.status is InvoiceStatus.EXCEPTION:
             centers = await reads.facilities.cost_centers([matched.cost_center_id])
             if centers:
@@ -114,9 +123,9 @@ async def _rematch(
                 )
         history = await uow.invoices.history(invoice.id)
         await record_transitions(
-            uow, [transition], actor=REMATCHER.subject, at=at, history_so_far=len(history)
+            uow, transitions, actor=REMATCHER.subject, at=at, history_so_far=len(history)
         )
-        codes = dict.fromkeys(reason.code for reason in transition.reasons)
+        codes = dict.fromkeys(reason.code for t in transitions for reason in t.reasons)
         detail = " ".join([matched.status.value, *codes])
         if route is not None:
             detail += f"; routed to {', '.join(route.approvers)}"

@@ -23,14 +23,19 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.matching.match import BilledInvoice
+from apgraph.domain.validation import PostingFacts
 from apgraph.store import counters
+from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.invoices import (
     approval_from_row,
     invoice_from_row,
     invoice_line_from_row,
     status_change_from_row,
 )
+from apgraph.store.purchasing import purchase_order_from_row
+from apgraph.store.suppliers import supplier_from_row
 from apgraph.store.tables import (
+    CostCenterRow,
     ExceptionAssignmentRow,
     InvoiceApprovalRow,
     InvoiceExceptionRow,
@@ -38,6 +43,7 @@ from apgraph.store.tables import (
     InvoiceRow,
     InvoiceStatusChangeRow,
     PurchaseOrderLineRow,
+    PurchaseOrderRow,
     SupplierRow,
 )
 
@@ -157,6 +163,35 @@ class InvoiceWrites:
             statement.order_by(_invoices.received_at, _invoices.id)
         )
         return [invoice_from_row(row) for row in rows]
+
+    async def posting_facts(self, invoice: Invoice) -> PostingFacts:
+        """Read `FOR SHARE`: a concurrent change to the supplier, PO or cost center waits
+        until this unit of work has decided, so it is seen by the decision or comes after."""
+        supplier = await self.connection.execute(
+            select(SupplierRow.__table__)
+            .where(SupplierRow.id == invoice.supplier_id)
+            .with_for_update(read=True)
+        )
+        order = None
+        if invoice.purchase_order_id is not None:
+            order = (
+                await self.connection.execute(
+                    select(PurchaseOrderRow.__table__)
+                    .where(PurchaseOrderRow.id == invoice.purchase_order_id)
+                    .with_for_update(read=True)
+                )
+            ).one_or_none()
+        center = await self.connection.execute(
+            select(CostCenterRow.__table__)
+            .where(CostCenterRow.id == invoice.cost_center_id)
+            .with_for_update(read=True)
+        )
+        supplier_row, center_row = supplier.one_or_none(), center.one_or_none()
+        return PostingFacts(
+            supplier=supplier_from_row(supplier_row) if supplier_row is not None else None,
+            purchase_order=purchase_order_from_row(order) if order is not None else None,
+            cost_center=cost_center_from_row(center_row) if center_row is not None else None,
+        )
 
     async def billed_per_po_line(
         self,

@@ -20,6 +20,7 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.matching.match import BilledInvoice
+from apgraph.domain.validation import PostingFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,13 @@ class InvoiceWriter(Protocol):
         supplier's row stays locked until the unit of work ends, so two submissions of one
         supplier are checked for duplicates one after the other, never side by side.
         """
+        ...
+
+    async def posting_facts(self, invoice: Invoice) -> PostingFacts:
+        """The invoice's supplier, PO and cost center as they stand now, for the unit of work
+        that decides to post it (`recheck_before_posting`). On PostgreSQL their rows stay
+        share-locked until the unit of work ends, so a concurrent change to them (blocking
+        the supplier, closing the PO) is either seen by the decision or waits for it."""
         ...
 
     async def billed_per_po_line(
