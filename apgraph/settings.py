@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +61,27 @@ class Settings(BaseSettings):
         le=100 * 1024 * 1024,
         description="largest GraphQL request body (JSON); only importMasterData's multipart "
         "upload may be larger, up to max_upload_bytes (a larger body: 413)",
+    )
+    token_throttle_per_client: str = Field(
+        default="5/minute;10/10 minutes;20/hour",
+        description="failed secrets allowed per client id and source address (limits notation, "
+        "a ladder of windows: each exhausted one means a longer wait)",
+    )
+    token_throttle_per_source: str = Field(
+        default="20/minute;100/hour",
+        description="failed secrets allowed per source address across all client ids",
+    )
+    token_throttle_overall: str = Field(
+        default="10/second;200/minute",
+        description="failed secrets allowed overall; past it, an address that failed is "
+        "refused at its next attempt (an address that did not fail never is)",
+    )
+    token_refusal_burst_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="refused token requests with this little time between them are audited "
+        "as one entry with a count",
     )
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024,
@@ -123,6 +145,15 @@ class Settings(BaseSettings):
     @property
     def signing_keys_file(self) -> Path:
         return self.data_dir / "signing-keys.json"
+
+    @field_validator(
+        "token_throttle_per_client", "token_throttle_per_source", "token_throttle_overall"
+    )
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        if not parse_many(value):  # raises ValueError on text it cannot read
+            raise ValueError(f"no rate limit in {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> "Settings":

@@ -171,6 +171,18 @@ def create_app(
                     escalation.run_until(stop, interval=settings.escalation_interval_seconds)
                 )
             )
+        if settings.auth_mode == "embedded":
+            refusals = app.state.runtime.token_refusals
+            background.append(
+                asyncio.create_task(
+                    refusals.run_until(
+                        stop,
+                        audit=app.state.runtime.audit,
+                        clock=app.state.runtime.clock,
+                        interval=min(1.0, settings.token_refusal_burst_seconds),
+                    )
+                )
+            )
         try:
             yield
         finally:

@@ -5,8 +5,10 @@
 import base64
 import binascii
 import logging
+import time
 from urllib.parse import unquote
 
+from anyio import CapacityLimiter, to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -20,6 +22,7 @@ from apgraph.gateway.tokens import TokenIssuer
 log = logging.getLogger("apgraph.oauth")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_SCRYPT_SLOTS = CapacityLimiter(2)  # each check takes ~16 MiB and tens of ms of one core
 
 
 def _issuer(runtime: Runtime) -> TokenIssuer:
@@ -30,12 +33,34 @@ def _issuer(runtime: Runtime) -> TokenIssuer:
 
 
 def _error(
-    status: int, error: str, description: str, headers: dict[str, str] | None = None
+    status: int,
+    error: str,
+    description: str,
+    headers: dict[str, str] | None = None,
+    *,
+    refusal_id: str | None = None,
 ) -> JSONResponse:
+    """An RFC 6749 §5.2 error; `refusal_id` names the refusal in the log and the audit trail."""
+    body = {"error": error, "error_description": description}
+    if refusal_id is not None:
+        body["refusal_id"] = refusal_id
     return JSONResponse(
-        {"error": error, "error_description": description},
+        body,
         status_code=status,
         headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _refused(
+    runtime: Runtime, client_id: str, client: Client | None, source: str, reason: str
+) -> str:
+    """Counts a refusal into its audited burst (refusals.py); returns the refusal's id."""
+    return runtime.token_refusals.refused(
+        client_id=client_id,
+        registered=client is not None,
+        source=source,
+        reason=reason,
+        at=runtime.clock.now(),
     )
 
 
@@ -74,52 +99,34 @@ async def token_endpoint(request: Request) -> JSONResponse:
             {"WWW-Authenticate": 'Basic realm="apgraph"'},
         )
 
-    now = runtime.clock.now()
-    wait = runtime.failed_attempts.locked_for(client_id)
-    if wait > 0:
-        await runtime.audit.record(
-            [
-                AuditEvent(
-                    client_id,
-                    "token.refused",
-                    AuditOutcome.DENIED,
-                    client_id=client_id,
-                    detail="too many failed attempts",
-                )
-            ],
-            at=now,
-        )
-        return _error(
-            429,
-            "invalid_client",
-            "too many failed attempts; try again later",
-            {"Retry-After": str(int(wait) + 1)},
-        )
-
-    client = await runtime.clients.get(client_id)
-    valid = verify_secret(secret, client.secret_hash if client else DECOY_HASH)
-    if client is None or not valid or not client.active:
-        runtime.failed_attempts.failed(client_id)
-        log.info("client authentication failed for %r", client_id)  # never the secret
-        await runtime.audit.record(
-            [
-                AuditEvent(
-                    client_id,
-                    "token.refused",
-                    AuditOutcome.DENIED,
-                    client_id=client_id,
-                    detail="client authentication failed",
-                )
-            ],
-            at=now,
-        )
-        return _error(
-            401,
-            "invalid_client",
-            "unknown client, wrong secret, or revoked client",
-            {"WWW-Authenticate": 'Basic realm="apgraph"'},
-        )
-    runtime.failed_attempts.succeeded(client_id)
+    source = request.client.host if request.client else "unknown"
+    throttle = runtime.token_throttle
+    async with throttle.one_at_a_time(source):
+        throttled = throttle.admit(client_id, source, now=time.time())
+        client = await runtime.clients.get(client_id)
+        if throttled is not None:
+            refusal = _refused(runtime, client_id, client, source, throttled.refusal.value)
+            return _error(
+                429,
+                "invalid_client",
+                "too many failed attempts; try again later",
+                {"Retry-After": str(throttled.retry_after)},
+                refusal_id=refusal,
+            )
+        # scrypt off the event loop, a few at a time: other requests go on meanwhile
+        hashed = client.secret_hash if client else DECOY_HASH
+        valid = await to_thread.run_sync(verify_secret, secret, hashed, limiter=_SCRYPT_SLOTS)
+        if client is None or not valid or not client.active:
+            throttle.failed(client_id, source)
+            refusal = _refused(runtime, client_id, client, source, "client authentication failed")
+            return _error(
+                401,
+                "invalid_client",
+                "unknown client, wrong secret, or revoked client",
+                {"WWW-Authenticate": 'Basic realm="apgraph"'},
+                refusal_id=refusal,
+            )
+        throttle.succeeded(client_id, source)
 
     allowed = client.scopes & runtime.config.access.scopes_of(frozenset({Role.PARTNER}))
     requested = str(form.get("scope", "")).split()
@@ -130,6 +137,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
             f"this client may ask for: {' '.join(sorted(allowed)) or '(nothing)'}",
         )
     scope = " ".join(sorted(requested or allowed))
+    now = runtime.clock.now()
     issued = _issuer(runtime).issue(
         subject=client.client_id, now=now, claims=client_claims(client, scope)
     )

@@ -9,10 +9,11 @@ from functools import cached_property
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.gateway.attempts import FailedAttempts
 from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.products.rate_limits import RateLimits
+from apgraph.gateway.refusals import RefusalLog
+from apgraph.gateway.token_throttle import TokenThrottle
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
@@ -42,7 +43,6 @@ class Runtime:
     http: httpx.AsyncClient
     connectors: Connectors
     clock: Clock = field(default_factory=SystemClock)
-    failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
     rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
 
     @property
@@ -58,6 +58,21 @@ class Runtime:
             sinks=self.connectors.master_data_sinks,
             max_upload_bytes=self.settings.max_upload_bytes,
         )
+
+    @cached_property
+    def token_throttle(self) -> TokenThrottle:
+        """The token endpoint's budgets of failed secrets, for this process's life."""
+        settings = self.settings
+        return TokenThrottle(
+            per_client_and_source=settings.token_throttle_per_client,
+            per_source=settings.token_throttle_per_source,
+            overall=settings.token_throttle_overall,
+        )
+
+    @cached_property
+    def token_refusals(self) -> RefusalLog:
+        """Refused token requests not yet audited (written by the app's background task)."""
+        return RefusalLog(quiet=timedelta(seconds=self.settings.token_refusal_burst_seconds))
 
     @property
     def audit(self) -> AuditRepository:

@@ -38,10 +38,11 @@ def _count_statement(*_: Any, **__: Any) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+    # The busy timeout comes first: switching to WAL may itself wait for another connection.
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
