@@ -1,9 +1,11 @@
 """The one strawberry schema, with the limits and error masking gateway.yaml asks for."""
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
+from graphql import build_schema as parse_sdl
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -16,7 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
-from apgraph.gateway.access import enforce
+from apgraph.gateway.access import FieldGuard, FieldKey, GuardedSchema, plan_guards
 from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.operation_context import ContextPerSocketOperation
@@ -48,7 +50,7 @@ def build_schema(
     """The full internal schema (operators' /graphql) with gateway.yaml's limits, error
     masking, audit trail and access rules."""
     limits = config.limits
-    schema = QuietSchema(
+    return QuietSchema(
         query=Query,
         mutation=Mutation,
         types=NODE_TYPES,
@@ -60,9 +62,25 @@ def build_schema(
             expose_sql_statements=expose_sql_statements,
         ),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        guards=access_guards(config),
     )
-    enforce(schema._schema, config.access)
-    return schema
+
+
+def access_guards(config: GatewayConfig) -> dict[FieldKey, FieldGuard]:
+    """The access checks gateway.yaml asks for, planned on the full schema's SDL."""
+    return plan_guards(unguarded_schema(), config.access)
+
+
+@cache
+def unguarded_schema() -> GraphQLSchema:
+    """The full schema's shape without checks, to plan them on (built once per process)."""
+    plain = strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+    return parse_sdl(str(plain))
 
 
 def schema_extensions(
@@ -97,7 +115,7 @@ def schema_extensions(
     return extensions
 
 
-class QuietSchema(strawberry.Schema):
+class QuietSchema(GuardedSchema):
     """Leaves logging to MaskUnexpectedErrors: a client's typo is not a server error."""
 
     def process_errors(

@@ -17,10 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from apgraph.gateway.access import enforce
 from apgraph.gateway.products.cost import CostModel
 from apgraph.gateway.products.demand_control import DemandControl
-from apgraph.gateway.schema import QuietSchema, schema_extensions
+from apgraph.gateway.schema import QuietSchema, access_guards, schema_extensions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.products import Product, View
 from apgraph.resolvers.root import Mutation, Query
@@ -48,12 +47,11 @@ class ViewSchema(QuietSchema):
         type_name = type_definition.name
         shown = self.view.root_fields(type_name)
         name_of = self.config.name_converter.get_graphql_name
+        fields = super().get_fields(type_definition)  # with their access guards
         if shown is not None:
-            return [field for field in type_definition.fields if name_of(field) in shown]
+            return [field for field in fields if name_of(field) in shown]
         return [
-            field
-            for field in type_definition.fields
-            if f"{type_name}.{name_of(field)}" not in self.view.hidden
+            field for field in fields if f"{type_name}.{name_of(field)}" not in self.view.hidden
         ]
 
 
@@ -97,8 +95,8 @@ def build_view_schema(
         mutation=Mutation if view.mutation else None,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        guards=access_guards(config),
     )
-    enforce(schema._schema, config.access)
     built.append(schema)
     return schema
 
