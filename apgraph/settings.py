@@ -1,12 +1,32 @@
 """Settings from the environment (`APGRAPH_*`): the only module that reads it."""
 
 import json
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """One per user, whichever directory a command runs in: the server and every CLI command
+    agree on it ($XDG_DATA_HOME/apgraph, else ~/.local/share/apgraph)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "apgraph"
+
+
+def shipped_gateway_config() -> Path:
+    """The gateway.yaml shipped in the package: it works on the demo and on an empty database."""
+    return Path(str(resources.files("apgraph.policies").joinpath("gateway.yaml")))
+
+
+def default_gateway_config() -> Path:
+    """./gateway.yaml when there is one (`apgraph init` writes it), else the shipped one."""
+    local = Path("gateway.yaml")
+    return local if local.is_file() else shipped_gateway_config()
 
 
 class Settings(BaseSettings):
@@ -18,14 +38,19 @@ class Settings(BaseSettings):
         default="dev",
         description="dev serves GraphiQL and unmasked error details; production does not",
     )
-    data_dir: Path = Field(default=Path("apgraph-data"), description="embedded mode's files")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="embedded mode's files (keys, SQLite)"
+    )
     database_url: str | None = Field(
         default=None, description="e.g. postgresql+asyncpg://user@host/db; default: SQLite"
     )
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to use (isolates test and bench runs)"
     )
-    gateway_config: Path = Field(default=Path("gateway.yaml"))
+    gateway_config: Path = Field(
+        default_factory=default_gateway_config,
+        description="./gateway.yaml when there is one, else the one shipped in the package",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="a matching policy (a bundle's `policy`, or the section alone, JSON or "

@@ -55,7 +55,7 @@ def settings_for(database: Database, data_dir: Path, **overrides: Any) -> Settin
         database_url=database.url,
         database_schema=database.schema,
         data_dir=data_dir,
-        gateway_config=ROOT / "gateway.yaml",
+        gateway_config=ROOT / "tests" / "gateway.yaml",
         expose_sql_statements=True,
         demo_scale=TEST_SCALE,  # the in-process simulators know the network the database holds
         **overrides,

@@ -101,7 +101,7 @@ async def apgraph(api: Api, config: Path, *arguments: str) -> str:
 def remote_config(tmp_path: Path, erp_port: int, others_port: int) -> Path:
     """gateway.yaml with remote connectors, and little patience: the two ERPs at one child
     process, materials management, sourcing and analytics at another."""
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8"))
     erps, others = (f"http://127.0.0.1:{port}" for port in (erp_port, others_port))
     section = config["connectors"]
     section["mode"] = "remote"

@@ -5,7 +5,10 @@ import dataclasses
 import errno
 import logging
 import os
+import shlex
+import shutil
 import socket
+import sys
 from pathlib import Path
 
 import typer
@@ -15,6 +18,7 @@ from apgraph.cli import connectors, contracts, deadletters, identity, master_dat
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
+from apgraph.settings import Settings, default_data_dir, shipped_gateway_config
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
 db_app = typer.Typer(help="Database schema.")
@@ -50,6 +54,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     settings = _settings(
+        announce=False,  # the banner says it, after the checks
         host=host,
         port=port,
         database_url=database_url,
@@ -82,12 +87,17 @@ def serve(
     typer.echo(
         f"apgraph: serving on {url}" + (" (GraphiQL in the browser)" if settings.dev else "")
     )
+    typer.echo(
+        f"apgraph: configuration {settings.gateway_config.resolve()}; "
+        f"data dir {settings.data_dir.resolve()}"
+    )
     if settings.auth_mode == "embedded":
         if settings.dev:
             typer.echo("apgraph: GraphiQL signs in this machine's browser as a read-only demo user")
         typer.echo(
-            "apgraph: tokens for other roles: apgraph token --role supplier --supplier SUP-000001"
-            " | ap_clerk | approver --facility FAC-0001 | finance_admin | auditor"
+            f"apgraph: a token for another role: {command('token', settings)} --role supplier "
+            "--supplier SUP-000001 (or ap_clerk | approver --facility FAC-0001 | finance_admin "
+            "| auditor)"
         )
     if workers == 1:
         uvicorn.run(create_app(settings, prepared.config), host=settings.host, port=settings.port)
@@ -101,6 +111,23 @@ def serve(
         port=settings.port,
         workers=workers,
     )
+
+
+def command(name: str, settings: Settings) -> str:
+    """`apgraph NAME` as this process was started, so that it works when pasted: the
+    script's own path unless it is the `apgraph` on PATH, else `python -m apgraph`; with
+    --data-dir when the server's is not the one every command finds by default."""
+    script = Path(sys.argv[0])
+    if script.name == "apgraph":
+        on_path = shutil.which("apgraph")
+        same = on_path is not None and Path(on_path).resolve() == script.resolve()
+        program = "apgraph" if same else shlex.quote(str(script.resolve()))
+    else:
+        program = f"{shlex.quote(sys.executable)} -m apgraph"
+    line = f"{program} {name}"
+    if settings.data_dir.resolve() != default_data_dir().resolve():
+        line += f" --data-dir {shlex.quote(str(settings.data_dir.resolve()))}"
+    return line
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -122,6 +149,23 @@ def port_problem(host: str, port: int) -> str | None:
                 )
             return f"cannot listen on {host}:{port}: {error.strerror}"
     return None
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to write gateway.yaml."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing gateway.yaml."),
+) -> None:
+    """Write the shipped gateway.yaml into DIRECTORY, to edit; serve from there picks it up."""
+    target = directory / "gateway.yaml"
+    if target.exists() and not force:
+        _fail(f"{target.resolve()} already exists; --force replaces it")
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(shipped_gateway_config().read_text(encoding="utf-8"), encoding="utf-8")
+    typer.echo(
+        f"apgraph: wrote {target.resolve()}; edit it, then `apgraph serve` in "
+        f"{directory.resolve()} uses it (or pass --gateway-config {target.resolve()})"
+    )
 
 
 @db_app.command("upgrade")

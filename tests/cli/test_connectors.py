@@ -18,7 +18,7 @@ def run(*arguments: str, **environment: str):
 
 
 def test_check_prints_reachability_and_breaker_of_every_system():
-    result = run("connectors", "check", "--gateway-config", str(ROOT / "gateway.yaml"))
+    result = run("connectors", "check", "--gateway-config", str(ROOT / "tests" / "gateway.yaml"))
 
     assert result.exit_code == 0, result.output
     header, *rows = result.output.strip().splitlines()
@@ -30,7 +30,7 @@ def test_check_prints_reachability_and_breaker_of_every_system():
 
 
 def test_check_of_systems_nobody_serves_says_why_and_exits_1(tmp_path):
-    text = (ROOT / "gateway.yaml").read_text().replace("mode: simulated", "mode: remote")
+    text = (ROOT / "tests" / "gateway.yaml").read_text().replace("mode: simulated", "mode: remote")
     text = text.replace("127.0.0.1:8100", "127.0.0.1:9")  # the discard port: nothing listens
     (tmp_path / "gateway.yaml").write_text(text)
 
@@ -49,7 +49,7 @@ def test_check_of_systems_nobody_serves_says_why_and_exits_1(tmp_path):
 
 
 def test_remote_mode_without_the_cloud_secret_stops_with_one_line(tmp_path):
-    text = (ROOT / "gateway.yaml").read_text().replace("mode: simulated", "mode: remote")
+    text = (ROOT / "tests" / "gateway.yaml").read_text().replace("mode: simulated", "mode: remote")
     (tmp_path / "gateway.yaml").write_text(text)
 
     result = run("connectors", "check", "--gateway-config", str(tmp_path / "gateway.yaml"))

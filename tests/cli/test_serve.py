@@ -149,7 +149,7 @@ def run_and_fail(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_an_unknown_facility_in_gateway_yaml_stops_the_server_with_one_line(tmp_path):
-    config = (ROOT / "gateway.yaml").read_text().replace("FAC-0006", "FAC-0042")
+    config = (ROOT / "tests" / "gateway.yaml").read_text().replace("FAC-0006", "FAC-0042")
     (tmp_path / "gateway.yaml").write_text(config)
     result = run_and_fail(
         "serve",

@@ -17,7 +17,7 @@ from tests.cli.test_serve import (
 )
 from tests.live_server import free_port
 
-SHIPPED = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
+SHIPPED = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
 NEGATIVE = {**SHIPPED["categories"]["PHARMACY"], "price_percent": "-1"}
 BUNDLE = {"format": "apgraph.master-data", "version": 1}
 

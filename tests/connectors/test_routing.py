@@ -34,7 +34,7 @@ class Routed:
 
     def router(self, mode: str, tmp_path: Path) -> ErpRouter:
         """The facade as gateway.yaml with FAC-0002 in `mode` builds it."""
-        text = (ROOT / "gateway.yaml").read_text(encoding="utf-8")
+        text = (ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8")
         erp = "cloud" if mode == "cloud" else "legacy"
         text = text.replace(
             "FAC-0002: {erp: legacy, migration: legacy}",

@@ -235,7 +235,7 @@ def test_goods_arrive_after_they_are_ordered_and_before_they_are_billed(network)
 
 def test_posted_invoices_carry_a_document_number_of_the_erp_gateway_yaml_routes_to():
     # given a network with every facility gateway.yaml routes
-    routing = load_gateway_config(Path(__file__).parents[2] / "gateway.yaml").facilities
+    routing = load_gateway_config(Path(__file__).parents[2] / "tests" / "gateway.yaml").facilities
     network = generate(
         DemoSize(facilities=len(routing), suppliers=10, purchase_orders=80, invoices=160)
     )

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_policy_asks_two_approvers_above_25000_and_escalates_after_48_hours():
-    rules = load_gateway_config(ROOT / "gateway.yaml").approvals.rules()
+    rules = load_gateway_config(ROOT / "tests" / "gateway.yaml").approvals.rules()
     assert rules.approvals_needed(Decimal("25000.00")) == 1
     assert rules.approvals_needed(Decimal("25000.01")) == 2
     assert rules.escalate_after == timedelta(hours=48)
@@ -35,7 +35,7 @@ def test_the_shipped_policy_asks_two_approvers_above_25000_and_escalates_after_4
 def test_a_mistake_in_the_approvals_section_stops_the_server_with_its_place(
     tmp_path, key, value, complaint
 ):
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     config["approvals"][key] = value
     (tmp_path / "gateway.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError) as refused:
@@ -45,7 +45,7 @@ def test_a_mistake_in_the_approvals_section_stops_the_server_with_its_place(
 
 
 def test_the_section_is_required(tmp_path):
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     del config["approvals"]
     (tmp_path / "gateway.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError, match="approvals: Field required"):

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def variant(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
-    text = (ROOT / "gateway.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8")
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new)
@@ -22,7 +22,7 @@ def variant(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
 
 
 def test_the_shipped_connectors_section_runs_the_simulators_in_process():
-    config = load_gateway_config(ROOT / "gateway.yaml")
+    config = load_gateway_config(ROOT / "tests" / "gateway.yaml")
 
     assert config.connectors.mode is EndpointMode.SIMULATED
     assert config.connectors.resilience.attempts >= 1

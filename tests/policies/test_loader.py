@@ -7,6 +7,7 @@ import yaml
 
 from apgraph.policies.gateway import ErpSystem, MigrationMode
 from apgraph.policies.loader import ConfigError, load_gateway_config
+from apgraph.settings import shipped_gateway_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_shipped_gateway_yaml_is_valid():
-    config = load_gateway_config(ROOT / "gateway.yaml")
+    config = load_gateway_config(ROOT / "tests" / "gateway.yaml")
     assert config.facilities["FAC-0001"].erp is ErpSystem.LEGACY
     assert config.facilities["FAC-0003"].migration is MigrationMode.SHADOW
     assert "supplier-portal" in config.products
@@ -26,7 +27,7 @@ def test_the_shipped_gateway_yaml_is_valid():
 
 def test_every_problem_is_reported_on_its_own_line(tmp_path):
     # given the shipped configuration with four mistakes planted in it
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     config["facilities"]["FAC-1"] = {"erp": "legacy", "migration": "legacy"}
     config["facilities"]["FAC-0002"]["erp"] = "mainframe"
     config["limits"]["max_page_size"] = 0
@@ -48,7 +49,7 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path):
 
 
 def test_a_missing_section_is_named(tmp_path):
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     del config["access"]
     with pytest.raises(ConfigError, match="access: Field required"):
         load_gateway_config(write(tmp_path, yaml.safe_dump(config)))
@@ -59,3 +60,16 @@ def test_a_missing_file_and_broken_yaml_are_one_line_each(tmp_path):
         load_gateway_config(tmp_path / "absent.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_gateway_config(write(tmp_path, "facilities: [unclosed"))
+
+
+def test_the_shipped_gateway_yaml_names_no_facility_so_it_works_on_an_empty_database():
+    assert load_gateway_config(shipped_gateway_config()).facilities == {}
+
+
+def test_the_tests_gateway_yaml_is_the_shipped_one_plus_facility_overrides():
+    shipped = yaml.safe_load(shipped_gateway_config().read_text())
+    tests = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
+    assert tests["facilities"]
+    assert {**tests, "facilities": {}} == shipped
+    # the clone's gateway.yaml is the shipped one, not a copy that could drift
+    assert (ROOT / "gateway.yaml").resolve() == shipped_gateway_config().resolve()

@@ -30,7 +30,7 @@ PHARMACY_ONLY = {
 
 
 def shipped() -> MatchingPolicy:
-    return load_gateway_config(ROOT / "gateway.yaml").matching
+    return load_gateway_config(ROOT / "tests" / "gateway.yaml").matching
 
 
 def test_the_shipped_policy_gives_pharmacy_no_quantity_tolerance_and_blocks_without_contracts():
@@ -79,7 +79,7 @@ def test_a_mistake_in_the_matching_section_stops_the_server_with_its_place(
     tmp_path, path, value, complaint
 ):
     # given the shipped configuration with one mistake planted
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     here = config["matching"]
     for key in path[:-1]:
         here = here[key]

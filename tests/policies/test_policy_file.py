@@ -13,7 +13,7 @@ from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.policies.policy_file import load_matching_policy, with_policy_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
+SHIPPED = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
 STRICT_SUPPLIES = {
     "duplicate_window_days": 3,
     "categories": {
@@ -62,7 +62,7 @@ def test_the_policy_is_read_from_a_bundle_or_a_file_of_its_own(tmp_path, name, t
 def test_the_file_replaces_gateway_yamls_matching_section_and_nothing_else(tmp_path):
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(STRICT_SUPPLIES), encoding="utf-8")
-    shipped = load_gateway_config(ROOT / "gateway.yaml")
+    shipped = load_gateway_config(ROOT / "tests" / "gateway.yaml")
 
     config = with_policy_file(shipped, path)
 
