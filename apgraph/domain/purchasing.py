@@ -93,3 +93,8 @@ class ContractPrice:
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_to
+
+
+def open_quantity(*, ordered: Decimal, billed: Decimal) -> Decimal:
+    """What a PO line has left to bill; over-billing (OVER_BILLED) leaves nothing, not less."""
+    return max(ordered - billed, Decimal(0))

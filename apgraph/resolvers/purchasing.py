@@ -48,6 +48,7 @@ async def purchase_orders(
         facility_id=parse_optional_id(
             ids.facility, given.facility_id, argument="filter.facilityId"
         ),
+        open_to_bill=given.open_to_bill,
     )
     page = page_request(first, after, kind=EntityKind.PURCHASE_ORDER, limits=ctx.page_limits)
     found = await ctx.store.purchase_orders.page(where, page)

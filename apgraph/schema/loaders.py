@@ -20,7 +20,7 @@ from apgraph.domain.invoices import Approval, Invoice, InvoiceException, Invoice
 from apgraph.domain.payments import Payment, PaymentAllocation
 from apgraph.domain.purchasing import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
 from apgraph.domain.suppliers import Supplier
-from apgraph.services.ports.reads import Reads
+from apgraph.services.ports.reads import BilledQuantity, Reads
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -77,6 +77,7 @@ class Loaders:
     purchase_orders: ById[PurchaseOrder]
     purchase_order_lines: Grouped[tuple[str, PurchaseOrderLine], PurchaseOrderLine]
     goods_receipts: Grouped[GoodsReceipt, GoodsReceipt]
+    billed_quantities: Grouped[BilledQuantity, BilledQuantity]
     invoices: ById[Invoice]
     invoice_lines: Grouped[tuple[str, InvoiceLine], InvoiceLine]
     invoice_exceptions: Grouped[tuple[str, InvoiceException], InvoiceException]
@@ -105,6 +106,11 @@ class Loaders:
             goods_receipts=Grouped(
                 store.purchase_orders.receipts_of,
                 parent_of=lambda r: r.purchase_order_id,
+                value_of=_same,
+            ),
+            billed_quantities=Grouped(
+                store.purchase_orders.billed_of,
+                parent_of=lambda b: b.purchase_order_id,
                 value_of=_same,
             ),
             invoices=ById(store.invoices.get_many),

@@ -7,7 +7,12 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.money import plain
-from apgraph.domain.purchasing import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
+from apgraph.domain.purchasing import (
+    GoodsReceipt,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    open_quantity,
+)
 from apgraph.schema.context import Info
 from apgraph.schema.enums import Category, PurchaseOrderStatus
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -47,9 +52,37 @@ class PurchaseOrderLineType:
     quantity: Decimal = strawberry.field(description="Ordered, in unitOfMeasure.")
     unit_of_measure: str = strawberry.field(description="e.g. EA, BX, CS, HR.")
     unit_price: MoneyType = strawberry.field(description="The agreed price per unit.")
+    purchase_order_id: strawberry.Private[str]
+    ordered: strawberry.Private[Decimal]
+
+    @strawberry.field(
+        description="Received in all so far (goods receipts from materials management), in "
+        "unitOfMeasure."
+    )
+    async def received_quantity(self, info: Info) -> Decimal:
+        receipts = await info.context.loaders.goods_receipts.load(self.purchase_order_id)
+        return plain(sum((r.quantity for r in receipts if r.line_no == self.line_no), Decimal(0)))
+
+    @strawberry.field(
+        description="Billed in all so far: every invoice on this line but rejected ones (the "
+        "cumulative quantity the match checks), in unitOfMeasure."
+    )
+    async def billed_quantity(self, info: Info) -> Decimal:
+        return plain(await self._billed(info))
+
+    @strawberry.field(
+        description="Still to bill: ordered minus billed, never below 0. A PO with any line "
+        "open is found with purchaseOrders(filter: {openToBill: true})."
+    )
+    async def open_quantity(self, info: Info) -> Decimal:
+        return plain(open_quantity(ordered=self.ordered, billed=await self._billed(info)))
+
+    async def _billed(self, info: Info) -> Decimal:
+        billed = await info.context.loaders.billed_quantities.load(self.purchase_order_id)
+        return next((b.quantity for b in billed if b.line_no == self.line_no), Decimal(0))
 
     @classmethod
-    def from_domain(cls, line: PurchaseOrderLine, currency: str) -> Self:
+    def from_domain(cls, line: PurchaseOrderLine, currency: str, purchase_order_id: str) -> Self:
         return cls(
             line_no=line.line_no,
             item_id=line.item_id,
@@ -58,6 +91,8 @@ class PurchaseOrderLineType:
             quantity=plain(line.quantity),
             unit_of_measure=line.unit_of_measure,
             unit_price=MoneyType.of(line.unit_price, currency),
+            purchase_order_id=purchase_order_id,
+            ordered=line.quantity,
         )
 
 
@@ -98,7 +133,9 @@ class PurchaseOrderType(Node):
     @strawberry.field(description="Its lines, in line order.")
     async def lines(self, info: Info) -> list[PurchaseOrderLineType]:
         found = await info.context.loaders.purchase_order_lines.load(str(self.id))
-        return [PurchaseOrderLineType.from_domain(line, self.currency) for line in found]
+        return [
+            PurchaseOrderLineType.from_domain(line, self.currency, str(self.id)) for line in found
+        ]
 
     @strawberry.field(description="Receipts from materials management, oldest first.")
     async def goods_receipts(self, info: Info) -> list[GoodsReceiptType]:
@@ -118,6 +155,11 @@ class PurchaseOrderFilterInput:
     )
     supplier_id: strawberry.ID | None = strawberry.field(default=None, description="SUP-… ID.")
     facility_id: strawberry.ID | None = strawberry.field(default=None, description="FAC-… ID.")
+    open_to_bill: bool | None = strawberry.field(
+        default=None,
+        description="True: only POs that take invoices and have a line with something left to "
+        "bill (ordered > billed); false: only those with nothing left; omit for both.",
+    )
 
 
 @strawberry.input(name="ValidatePurchaseOrderInput", description="The PO to check, and for whom.")

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.ids import (
@@ -14,6 +14,7 @@ from apgraph.domain.ids import (
     PurchaseOrderId,
     SupplierId,
 )
+from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import RowScope
 from apgraph.domain.purchasing import (
     Category,
@@ -22,14 +23,52 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
 )
-from apgraph.services.ports.reads import Page, PageRequest, PurchaseOrderFilter
+from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
 from apgraph.store.reading import count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
-from apgraph.store.tables import GoodsReceiptRow, PurchaseOrderLineRow, PurchaseOrderRow
+from apgraph.store.tables import (
+    GoodsReceiptRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    PurchaseOrderLineRow,
+    PurchaseOrderRow,
+)
 
 _orders = PurchaseOrderRow.__table__.c
 _lines = PurchaseOrderLineRow.__table__.c
 _receipts = GoodsReceiptRow.__table__.c
+_invoices = InvoiceRow.__table__.c
+_invoice_lines = InvoiceLineRow.__table__.c
+_CLOSED = sorted(s.value for s in PurchaseOrderStatus if not s.accepts_invoices)
+
+
+def _billing(*columns: ColumnElement[Any]) -> Select[Any]:
+    """Invoice lines that bill a PO line, on every invoice that counts (all but REJECTED):
+    the cumulative billing the match checks (DESIGN §4)."""
+    return (
+        select(*columns)
+        .select_from(InvoiceLineRow.__table__)
+        .join(InvoiceRow.__table__, _invoices.id == _invoice_lines.invoice_id)
+        .where(_invoices.status != InvoiceStatus.REJECTED.value)
+        .where(_invoice_lines.po_line_no.is_not(None))
+    )
+
+
+def _open_to_bill() -> ColumnElement[bool]:
+    """The order takes invoices and one of its lines ordered more than is billed on it."""
+    billed = (
+        _billing(func.coalesce(func.sum(_invoice_lines.quantity), 0))
+        .where(_invoices.purchase_order_id == _lines.purchase_order_id)
+        .where(_invoice_lines.po_line_no == _lines.line_no)
+        .scalar_subquery()
+    )
+    open_line = (
+        select(_lines.line_no)
+        .where(_lines.purchase_order_id == _orders.id)
+        .where(_lines.quantity > billed)
+        .exists()
+    )
+    return and_(_orders.status.not_in(_CLOSED), open_line)
 
 
 def purchase_order_from_row(row: Row[Any]) -> PurchaseOrder:
@@ -91,6 +130,9 @@ class PurchaseOrderRepository:
             statement = statement.where(_orders.facility_id == where.facility_id)
         if where.statuses is not None:
             statement = statement.where(_orders.status.in_(sorted(s.value for s in where.statuses)))
+        if where.open_to_bill is not None:
+            is_open = _open_to_bill()
+            statement = statement.where(is_open if where.open_to_bill else not_(is_open))
         return statement
 
     async def page(self, where: PurchaseOrderFilter, page: PageRequest) -> Page[PurchaseOrder]:
@@ -122,3 +164,19 @@ class PurchaseOrderRepository:
             .order_by(_receipts.id)
         )
         return [goods_receipt_from_row(row) for row in await fetch(self.engine, statement)]
+
+    async def billed_of(self, order_ids: Sequence[str]) -> Sequence[BilledQuantity]:
+        """Callers reach them only through visible orders, like the lines."""
+        line = _invoice_lines.po_line_no
+        statement = (
+            _billing(
+                _invoices.purchase_order_id,
+                line.label("line_no"),
+                func.sum(_invoice_lines.quantity).label("quantity"),
+            )
+            .where(_invoices.purchase_order_id.in_(order_ids))
+            .group_by(_invoices.purchase_order_id, line)
+            .order_by(_invoices.purchase_order_id, line)
+        )
+        rows = await fetch(self.engine, statement)
+        return [BilledQuantity(row.purchase_order_id, row.line_no, row.quantity) for row in rows]

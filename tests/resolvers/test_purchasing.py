@@ -1,5 +1,7 @@
 """purchaseOrder(id), purchaseOrders, validatePurchaseOrder(input)."""
 
+from decimal import Decimal
+
 import pytest
 
 from apgraph.domain.purchasing import PurchaseOrderStatus
@@ -121,3 +123,89 @@ async def test_purchase_orders_filter_by_supplier(api, network):
     )
     assert data["purchaseOrders"]["totalCount"] == len(expected)
     assert [e["node"]["id"] for e in data["purchaseOrders"]["edges"]] == expected[:100]
+
+
+QUANTITIES = """
+query($id: ID!) {
+  purchaseOrder(id: $id) {
+    lines { lineNo quantity receivedQuantity billedQuantity openQuantity }
+  }
+}
+"""
+
+OPEN_TO_BILL = """
+query($s: ID, $open: Boolean) {
+  purchaseOrders(filter: {supplierId: $s, openToBill: $open}, first: 100) {
+    totalCount edges { node { id status lines { quantity billedQuantity openQuantity } } }
+  }
+}
+"""
+
+
+def billed_in_network(network, order_id: str, line_no: int) -> Decimal:
+    """What the demo network's invoices (all but REJECTED) bill on one PO line."""
+    counted = {
+        i.id
+        for i in network.invoices
+        if i.purchase_order_id == order_id and i.status.name != "REJECTED"
+    }
+    return sum(
+        (
+            line.quantity
+            for invoice_id, line in network.invoice_lines
+            if invoice_id in counted and line.po_line_no == line_no
+        ),
+        Decimal(0),
+    )
+
+
+async def test_each_po_line_tells_what_was_received_billed_and_is_left_to_bill(api, network):
+    # given closed POs the demo network billed (closed: no test bills them further)
+    billed = {i.purchase_order_id for i in network.invoices}
+    orders = [
+        o
+        for o in network.purchase_orders
+        if o.id in billed and o.status is PurchaseOrderStatus.CLOSED
+    ][:5]
+    assert orders
+    for order in orders:
+        lines = [line for po_id, line in network.purchase_order_lines if po_id == order.id]
+
+        # when an integrator asks for the quantities per line
+        found = (await api.data(QUANTITIES, {"id": order.id}))["purchaseOrder"]["lines"]
+
+        # then each is the demo network's own arithmetic, without trailing zeros
+        for line, answer in zip(lines, found, strict=True):
+            received = sum(
+                (
+                    r.quantity
+                    for r in network.goods_receipts
+                    if r.purchase_order_id == order.id and r.line_no == line.line_no
+                ),
+                Decimal(0),
+            )
+            billed = billed_in_network(network, order.id, line.line_no)
+            assert Decimal(answer["receivedQuantity"]) == received
+            assert Decimal(answer["billedQuantity"]) == billed
+            assert Decimal(answer["openQuantity"]) == max(line.quantity - billed, Decimal(0))
+            assert not answer["billedQuantity"].endswith(".0000")
+
+
+async def test_the_open_to_bill_filter_splits_a_suppliers_pos_by_what_is_left(api, network):
+    supplier = network.suppliers[0].id
+    everything = (await api.data(OPEN_TO_BILL, {"s": supplier}))["purchaseOrders"]
+    still_open = (await api.data(OPEN_TO_BILL, {"s": supplier, "open": True}))["purchaseOrders"]
+    done = (await api.data(OPEN_TO_BILL, {"s": supplier, "open": False}))["purchaseOrders"]
+
+    assert still_open["totalCount"] > 0
+    assert done["totalCount"] > 0
+    assert still_open["totalCount"] + done["totalCount"] == everything["totalCount"]
+    for edge in still_open["edges"]:
+        node = edge["node"]
+        assert node["status"] not in ("CLOSED", "CANCELLED")
+        assert any(Decimal(line["openQuantity"]) > 0 for line in node["lines"])
+    for edge in done["edges"]:
+        node = edge["node"]
+        assert node["status"] in ("CLOSED", "CANCELLED") or all(
+            Decimal(line["openQuantity"]) == 0 for line in node["lines"]
+        )

@@ -5,6 +5,7 @@ the schema layer builds pages and filters from arguments.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
 from apgraph.domain.aging import Waiting
@@ -76,6 +77,16 @@ class PurchaseOrderFilter:
     statuses: frozenset[PurchaseOrderStatus] | None = None
     supplier_id: str | None = None
     facility_id: str | None = None
+    open_to_bill: bool | None = None  # True: some line ordered more than is billed; False: none
+
+
+@dataclass(frozen=True, slots=True)
+class BilledQuantity:
+    """How much of one PO line the invoices on it bill in all (every one but REJECTED)."""
+
+    purchase_order_id: str
+    line_no: int
+    quantity: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +160,10 @@ class PurchaseOrderReader(Protocol):
         ...
 
     async def receipts_of(self, order_ids: Sequence[str]) -> Sequence[GoodsReceipt]: ...
+
+    async def billed_of(self, order_ids: Sequence[str]) -> Sequence[BilledQuantity]:
+        """Per billed line of these orders, what is billed on it; lines never billed are absent."""
+        ...
 
 
 class InvoiceReader(Protocol):
