@@ -70,6 +70,15 @@ class MatchCode(Enum):
     """The billed unit price exceeds the contract price of the day by more than the tolerance."""
     CONTRACT_PRICE_UNAVAILABLE = "CONTRACT_PRICE_UNAVAILABLE"
     """Sourcing was down: matched on the PO price only; blocks only where policy says `block`."""
+    POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE"
+    """Same supplier, currency and total as an earlier invoice dated outside the duplicate
+    window, with a number equal once normalized or a keystroke or two away: held for review."""
+    INVOICE_PREDATES_PO = "INVOICE_PREDATES_PO"
+    """Dated before its PO was ordered: a sign of a PO raised after the fact."""
+    STALE_INVOICE = "STALE_INVOICE"
+    """Dated longer before it reached apgraph than the policy allows (default 365 days)."""
+    ZERO_TOTAL = "ZERO_TOTAL"
+    """Totals 0.00: a zero-value document is held for review, not booked (policy knob)."""
 
 
 class ProblemCode(Enum):

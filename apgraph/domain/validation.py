@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from apgraph.domain.codes import ValidationCode
 from apgraph.domain.facilities import CostCenter
+from apgraph.domain.invoice_numbers import NumberRules
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.master_data import Reason, check_purchase_order
 from apgraph.domain.money import MINOR_UNITS, round_half_up
@@ -33,19 +34,27 @@ class ValidationFacts:
 
 
 def validate_invoice(
-    submitted: SubmittedInvoice, facts: ValidationFacts, *, duplicate_window_days: int
+    submitted: SubmittedInvoice,
+    facts: ValidationFacts,
+    *,
+    duplicate_window_days: int,
+    numbers: NumberRules | None = None,
 ) -> tuple[Reason, ...]:
     """Every reason the invoice is invalid; empty when it is valid.
 
     PO_NOT_FOUND skips the checks that need the PO (closed, supplier, facility, currency);
     TAX_MISMATCH is skipped when the supplier is unknown (a blocked supplier is still known).
-    A non-PO invoice has no PO checks at all. `duplicate_window_days` is policy (default 7).
+    A non-PO invoice has no PO checks at all. `duplicate_window_days` is policy (default 7);
+    `numbers` says when two invoice numbers are one (invoice_numbers.py; every step but the
+    confusables table by default).
     Expects a submission `check_input` accepted (finite amounts, a known currency).
     """
-    return tuple(_reasons(submitted, facts, duplicate_window_days))
+    return tuple(_reasons(submitted, facts, duplicate_window_days, numbers or NumberRules()))
 
 
-def _reasons(submitted: SubmittedInvoice, facts: ValidationFacts, window: int) -> Iterator[Reason]:
+def _reasons(
+    submitted: SubmittedInvoice, facts: ValidationFacts, window: int, numbers: NumberRules
+) -> Iterator[Reason]:
     order = facts.purchase_order if submitted.purchase_order_id is not None else None
     yield from _master_data(submitted, facts.supplier, order, facts.cost_center)
     if facts.supplier is not None and (tax := _tax_mismatch(submitted, facts.supplier)):
@@ -54,7 +63,7 @@ def _reasons(submitted: SubmittedInvoice, facts: ValidationFacts, window: int) -
         yield totals
     if currency := _currency_mismatch(submitted, order):
         yield currency
-    if duplicate := _duplicate(submitted, facts.invoices_on_file, window):
+    if duplicate := _duplicate(submitted, facts.invoices_on_file, window, numbers):
         yield duplicate
 
 
@@ -184,18 +193,18 @@ def _totals_mismatch(submitted: SubmittedInvoice) -> Reason | None:
 
 
 def _duplicate(
-    submitted: SubmittedInvoice, on_file: Sequence[Invoice], window: int
+    submitted: SubmittedInvoice, on_file: Sequence[Invoice], window: int, numbers: NumberRules
 ) -> Reason | None:
     """Against the supplier's earlier invoices that were not rejected, on any PO.
 
-    Either the same invoice number (trimmed, case-folded), or the same currency and total
-    dated at most `window` days apart, both ends inclusive.
+    Either the same invoice number however written (`numbers.key`), or the same currency and
+    total dated at most `window` days apart, both ends inclusive.
     """
-    number = _normalized(submitted.supplier_invoice_number)
+    number = numbers.key(submitted.supplier_invoice_number)
     for other in sorted(on_file, key=lambda invoice: (invoice.received_at, invoice.id)):
         if other.supplier_id != submitted.supplier_id or other.status is InvoiceStatus.REJECTED:
             continue
-        if _normalized(other.supplier_invoice_number) == number:
+        if numbers.key(other.supplier_invoice_number) == number:
             return Reason(
                 ValidationCode.DUPLICATE_INVOICE,
                 f"invoice number {other.supplier_invoice_number!r} was billed as {other.id}",
@@ -212,7 +221,3 @@ def _duplicate(
                 f"dated {apart} days apart",
             )
     return None
-
-
-def _normalized(number: str) -> str:
-    return number.strip().casefold()

@@ -7,9 +7,12 @@ never with a guessed default.
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from apgraph.domain.invoice_numbers import NumberRules
 from apgraph.domain.matching.rules import STRICT, CategoryRules, SourcingDown
 from apgraph.domain.matching.tolerance import Tolerance
 from apgraph.domain.purchasing import Category
+from apgraph.domain.review import ReviewRules
+from apgraph.policies.confusables import prototypes
 from apgraph.policies.decimals import QuotedDecimal
 
 
@@ -32,11 +35,52 @@ class CategoryPolicy(_Section):
     )
 
 
+class DuplicatePolicy(_Section):
+    """When two invoice numbers of one supplier are one (domain/invoice_numbers.py), and how
+    near a number must be to hold a same-total invoice as a POSSIBLE_DUPLICATE."""
+
+    fold_unicode: bool = Field(default=True, description="NFKC, then case-folded")
+    ignore_separators: bool = Field(
+        default=True, description="spaces of every kind, zero-width characters, punctuation"
+    )
+    ignore_leading_zeros: bool = Field(default=True, description="of each run of digits")
+    map_confusables: bool = Field(
+        default=True, description="look-alike characters (Cyrillic І, Latin I) as one"
+    )
+    near_duplicate_edit_distance: int = Field(
+        default=1, ge=0, le=3, description="edits between normalized numbers"
+    )
+
+    def numbers(self) -> NumberRules:
+        return NumberRules(
+            fold_unicode=self.fold_unicode,
+            ignore_separators=self.ignore_separators,
+            ignore_leading_zeros=self.ignore_leading_zeros,
+            confusables=prototypes() if self.map_confusables else {},
+        )
+
+
 class MatchingPolicy(_Section):
     duplicate_window_days: int = Field(
         ge=0, le=366, description="same currency and total this many days apart is a duplicate"
     )
     categories: dict[Category, CategoryPolicy]
+    duplicates: DuplicatePolicy = DuplicatePolicy()
+    stale_invoice_days: int = Field(
+        default=365, ge=1, le=3660, description="dated longer before it arrived: STALE_INVOICE"
+    )
+    hold_zero_total: bool = Field(
+        default=True, description="a 0.00 invoice waits for an approver (ZERO_TOTAL)"
+    )
+
+    def review(self) -> ReviewRules:
+        """What the review checks take (domain/review.py)."""
+        return ReviewRules(
+            numbers=self.duplicates.numbers(),
+            near_duplicate_distance=self.duplicates.near_duplicate_edit_distance,
+            stale_after_days=self.stale_invoice_days,
+            hold_zero_total=self.hold_zero_total,
+        )
 
     def quantity_tolerance(self, category: Category) -> Tolerance:
         return self.category_rules(category).quantity

@@ -20,7 +20,13 @@ from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from apgraph.domain.matching.match import MatchResult, match_invoice
 from apgraph.domain.principal import Principal
-from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrderLine
+from apgraph.domain.purchasing import (
+    ContractPrice,
+    GoodsReceipt,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
+from apgraph.domain.review import review_invoice
 from apgraph.services.match_facts import contracts_or_none, receipts_or_none
 from apgraph.services.periodic import repeat_until
 from apgraph.services.ports.clock import Clock
@@ -46,6 +52,7 @@ class RematchReport:
 
 @dataclass(frozen=True, slots=True)
 class _Facts:
+    order: PurchaseOrder | None  # None: a non-PO invoice
     order_lines: Sequence[PurchaseOrderLine]
     receipts: Sequence[GoodsReceipt]
     contracts: Sequence[ContractPrice] | None  # None: sourcing is down (the policy decides)
@@ -76,7 +83,7 @@ async def _facts(reads: Reads, workflow: Workflow, invoice: Invoice) -> _Facts |
     """None when materials management cannot answer for the invoice's PO."""
     lines = [line for _, line in await reads.invoices.lines_of([invoice.id])]
     if invoice.purchase_order_id is None:
-        return _Facts((), (), (), lines)
+        return _Facts(None, (), (), (), lines)
     orders = await reads.purchase_orders.get_many([invoice.purchase_order_id])
     if not orders:
         raise LookupError(f"{invoice.id} bills {invoice.purchase_order_id}, which is gone")
@@ -91,7 +98,7 @@ async def _facts(reads: Reads, workflow: Workflow, invoice: Invoice) -> _Facts |
         billed_po_lines={line.po_line_no for line in lines},
         order_lines=order_lines,
     )
-    return _Facts(order_lines, receipts, contracts, lines)
+    return _Facts(orders[0], order_lines, receipts, contracts, lines)
 
 
 async def _rematch(
@@ -155,6 +162,25 @@ async def _rematch(
 
 
 async def _match(
+    uow: UnitOfWork, invoice: Invoice, facts: _Facts, workflow: Workflow
+) -> MatchResult:
+    """The three-way match and the review checks, as a submission runs them; a possible
+    duplicate is looked for among the invoices received before this one (a later one was
+    itself checked against this one)."""
+    on_file = await uow.invoices.earlier_of_supplier(invoice.supplier_id, excluding=invoice.id)
+    before = [o for o in on_file if (o.received_at, o.id) < (invoice.received_at, invoice.id)]
+    return (await _three_way(uow, invoice, facts, workflow)).with_review(
+        review_invoice(
+            invoice,
+            order=facts.order,
+            on_file=before,
+            rules=workflow.policy.review,
+            duplicate_window_days=workflow.policy.duplicate_window_days,
+        )
+    )
+
+
+async def _three_way(
     uow: UnitOfWork, invoice: Invoice, facts: _Facts, workflow: Workflow
 ) -> MatchResult:
     if invoice.purchase_order_id is None:

@@ -27,6 +27,7 @@ from apgraph.domain.matching.match import MatchResult, match_invoice
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import Outcome, Problem
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
+from apgraph.domain.review import review_invoice
 from apgraph.domain.submission import SubmittedInvoice, check_input
 from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import ValidationFacts, validate_invoice
@@ -245,11 +246,12 @@ async def _store(
         submitted,
         ValidationFacts(supplier, facts.order, facts.cost_center, on_file),
         duplicate_window_days=workflow.policy.duplicate_window_days,
+        numbers=workflow.policy.review.numbers,
     )
     transitions: list[Transition] = [received, lifecycle.validate(received.invoice, reasons, at=at)]
     route = None
     if transitions[-1].invoice.status is InvoiceStatus.VALIDATED:
-        result = await _match(uow, transitions[-1].invoice, lines, facts, workflow)
+        result = await _match(uow, transitions[-1].invoice, lines, facts, on_file, workflow)
         if result is not None:
             transitions.append(lifecycle.match(transitions[-1].invoice, result, at=at))
     invoice = transitions[-1].invoice
@@ -277,6 +279,30 @@ async def _store(
 
 
 async def _match(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    facts: _Facts,
+    on_file: Sequence[Invoice],
+    workflow: Workflow,
+) -> MatchResult | None:
+    """The three-way match and the review checks (domain/review.py); None while materials
+    management is down: both wait for the re-match loop."""
+    result = await _three_way(uow, invoice, lines, facts, workflow)
+    if result is None:
+        return None
+    return result.with_review(
+        review_invoice(
+            invoice,
+            order=facts.order,
+            on_file=on_file,
+            rules=workflow.policy.review,
+            duplicate_window_days=workflow.policy.duplicate_window_days,
+        )
+    )
+
+
+async def _three_way(
     uow: UnitOfWork,
     invoice: Invoice,
     lines: Sequence[InvoiceLine],

@@ -101,3 +101,10 @@ def test_an_integer_is_exact_and_accepted():
 def test_the_policy_is_frozen():
     with pytest.raises(ValidationError):
         shipped().duplicate_window_days = 30
+
+
+def test_the_shipped_number_rules_map_unicode_confusables():
+    rules = load_gateway_config(ROOT / "gateway.yaml").matching.review()
+    assert rules.numbers.key("\u0406NV-001") == rules.numbers.key("INV-001")
+    assert rules.near_duplicate_distance == 1
+    assert (rules.stale_after_days, rules.hold_zero_total) == (365, True)

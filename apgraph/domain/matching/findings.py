@@ -1,4 +1,5 @@
-"""One reason the match found on one invoice line, with the figures an approver needs."""
+"""One reason the match found on one invoice line, with the figures an approver needs; or
+one about the invoice as a whole (domain/review.py)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,3 +43,17 @@ class Finding:
     def as_exception(self) -> InvoiceException:
         """As the invoice records it (the exceptions an approver works through)."""
         return InvoiceException(code=self.code.value, line_no=self.line_no, message=self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFinding:
+    """One code about the whole invoice (a possible duplicate, its dates, its total), with a
+    message that names what the approver should look at. Always blocking: it is held for a
+    person to look at."""
+
+    code: MatchCode
+    message: str
+    blocking: bool = True
+
+    def as_exception(self) -> InvoiceException:
+        return InvoiceException(code=self.code.value, line_no=None, message=self.message)

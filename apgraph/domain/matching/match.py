@@ -17,7 +17,7 @@ from apgraph.domain.matching.contract import (
     contract_on,
     contract_unavailable,
 )
-from apgraph.domain.matching.findings import Finding
+from apgraph.domain.matching.findings import Finding, InvoiceFinding
 from apgraph.domain.matching.price import check_unit_price
 from apgraph.domain.matching.quantity import check_ordered, check_received
 from apgraph.domain.matching.rules import MatchRules, rules_for
@@ -36,7 +36,11 @@ class BilledInvoice:
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    findings: tuple[Finding, ...]  # by line, then in MatchCode order
+    findings: tuple[Finding | InvoiceFinding, ...]  # by line, in MatchCode order; then the
+    # invoice's own (domain/review.py)
+
+    def with_review(self, found: Sequence[InvoiceFinding]) -> "MatchResult":
+        return MatchResult((*self.findings, *found))
 
     @property
     def needs_approval(self) -> bool:

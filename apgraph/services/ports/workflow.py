@@ -1,11 +1,12 @@
 """The invoice workflow's dependencies: what the composition root hands its services."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from apgraph.domain.approvals import ApprovalRules
 from apgraph.domain.matching.rules import MatchRules
+from apgraph.domain.review import ReviewRules
 from apgraph.services.ports.connectors import ContractPrices, ErpPosting, GoodsReceipts
 from apgraph.services.ports.unit_of_work import UnitOfWork
 
@@ -28,6 +29,7 @@ class WorkflowPolicy:
     match_rules: MatchRules
     duplicate_window_days: int
     approvals: ApprovalRules
+    review: ReviewRules = field(default_factory=ReviewRules)  # numbers, dates, zero totals
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,92 @@
+"""When two supplier invoice numbers are one number, however they are written.
+
+A supplier's invoice number names one invoice. `DUP-77`, `DUP77` and `DUP-077`, `INV-001`
+with a full-width `００１`, a no-break or zero-width space inside, an en dash for the hyphen,
+or a Cyrillic `І` for the Latin `I`, all name the same one, so the duplicate rule compares
+`key(number)` instead of the text. Each step is a policy knob (matching.duplicates in
+gateway.yaml); the confusables table comes from the policy layer (a kept copy of Unicode's
+confusables data), so this module stays pure.
+
+The key, in order:
+1. Unicode NFKC, then case-folded (full-width and compatibility forms become plain ones).
+2. Invisible characters removed: spaces of every kind, zero-width and other format
+   characters, controls. Decimal digits of any script become ASCII digits.
+3. Leading zeros of each run of digits dropped, runs being delimited by anything else
+   (`INV-0001` → `INV-1`; `2024-007` → `2024-7`; a run of zeros stays `0`).
+4. Punctuation and symbols removed (hyphens, dashes, slashes, dots, `#`).
+5. Each character replaced by its confusables prototype (`І`, `l`, `1` alike), then
+   case-folded again: the Unicode skeleton idea, applied to what is left.
+"""
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRules:
+    """How invoice numbers are compared; every step on by default."""
+
+    fold_unicode: bool = True  # step 1
+    ignore_separators: bool = True  # steps 2 and 4
+    ignore_leading_zeros: bool = True  # step 3
+    confusables: Mapping[str, str] = field(default_factory=dict)  # step 5; empty: off
+
+    def key(self, number: str) -> str:
+        """The form two numbers are compared in; trimmed and case-folded at the least."""
+        text = number.strip()
+        if self.fold_unicode:
+            text = unicodedata.normalize("NFKC", text)
+        text = text.casefold()
+        if self.ignore_separators:
+            text = "".join(
+                c for c in text if unicodedata.category(c) not in _INVISIBLE and c.strip()
+            )
+        text = "".join(_ascii_digit(c) for c in text)
+        if self.ignore_leading_zeros:
+            text = _without_leading_zeros(text)
+        if self.ignore_separators:
+            text = "".join(c for c in text if unicodedata.category(c)[0] not in "PS")
+        if self.confusables:
+            text = "".join(self.confusables.get(c, c) for c in text).casefold()
+        return text
+
+
+def edit_distance(a: str, b: str, *, at_most: int) -> int:
+    """Levenshtein distance (insert, delete, replace one character), or `at_most + 1` as
+    soon as it is known to be larger: near-duplicate numbers differ by a keystroke or two."""
+    if abs(len(a) - len(b)) > at_most:
+        return at_most + 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        if min(current) > at_most:
+            return at_most + 1
+        previous = current
+    return min(previous[-1], at_most + 1)
+
+
+def _ascii_digit(char: str) -> str:
+    if char.isdecimal() and not char.isascii():
+        return str(unicodedata.decimal(char))
+    return char
+
+
+def _without_leading_zeros(text: str) -> str:
+    out: list[str] = []
+    run: list[str] = []
+    for char in [*text, ""]:
+        if char and char.isascii() and char.isdigit():
+            run.append(char)
+            continue
+        if run:
+            out.append("".join(run).lstrip("0") or "0")
+            run = []
+        out.append(char)
+    return "".join(out)
