@@ -9,6 +9,7 @@ import shlex
 import shutil
 import socket
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -192,6 +193,13 @@ def seed(
     invoices: int = typer.Option(None, min=1),
     random_seed: int = typer.Option(7, "--random-seed", help="Same seed, same network."),
     replace: bool = typer.Option(False, help="Delete all existing data first."),
+    as_of: datetime = typer.Option(
+        None,
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="The day the demo story ends (YYYY-MM-DD; default today): dates count back from "
+        "it, by whole weeks. Same seed and day, same network.",
+    ),
 ) -> None:
     """Generate a deterministic demo hospital network into the database."""
     from apgraph.demo import generator
@@ -208,6 +216,7 @@ def seed(
         "invoices": invoices,
     }
     size = dataclasses.replace(size, **{k: v for k, v in overrides.items() if v is not None})
+    day = as_of.date() if as_of is not None else datetime.now(UTC).date()
 
     async def run() -> dict[str, int]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -219,7 +228,7 @@ def seed(
                     _fail("the database already has data; pass --replace to start over")
                 await demo_writer.clear(engine)
             return await demo_writer.write(
-                engine, generator.generate(size, random_seed=random_seed)
+                engine, generator.generate(size, random_seed=random_seed, as_of=day)
             )
         finally:
             await engine.dispose()

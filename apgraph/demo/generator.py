@@ -18,12 +18,12 @@ import random
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from enum import Enum
 from itertools import accumulate, pairwise
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, get_args, get_type_hints
 
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.codes import MatchCode, ValidationCode
@@ -151,8 +151,60 @@ class DemoNetwork:
     payment_allocations: tuple[PaymentAllocation, ...]
 
 
-def generate(size: DemoSize, *, random_seed: int = 7) -> DemoNetwork:
-    """The network for `size`; equal inputs give equal networks, whatever the day or machine."""
+def generate(size: DemoSize, *, random_seed: int = 7, as_of: date | None = None) -> DemoNetwork:
+    """The network for `size`; equal inputs give equal networks, whatever the day or machine.
+
+    Dates count back from REFERENCE_DATE, or from `as_of` (the day a server seeds it, so the
+    demo's exceptions are days old, not months): the whole network is moved by whole weeks,
+    which keeps payment runs on their weekday and every interval between dates as it was.
+    """
+    network = _generate(size, random_seed=random_seed)
+    if as_of is None:
+        return network
+    return shifted(network, days=(as_of - REFERENCE_DATE).days // 7 * 7)
+
+
+def shifted(network: DemoNetwork, *, days: int) -> DemoNetwork:
+    """Every date and time in the network moved by `days`; nothing else changes."""
+    if days == 0:
+        return network
+    delta = timedelta(days=days)
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, tuple):  # a (parent id, child) pair
+            return tuple(moved(item) for item in value)
+        kind = type(value)
+        names = _DATED.get(kind)
+        if names is None:
+            names = _DATED[kind] = _dated_fields(kind)
+        if not names:
+            return value
+        changed = {name: getattr(value, name) for name in names}
+        return replace(value, **{k: v + delta for k, v in changed.items() if v is not None})
+
+    return DemoNetwork(
+        **{f.name: tuple(moved(item) for item in getattr(network, f.name)) for f in fields(network)}
+    )
+
+
+_DATED: dict[type, tuple[str, ...]] = {}  # per class: computed once, read per object
+
+
+def _dated_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a domain dataclass that hold a date or a time (optional ones included)."""
+    if not is_dataclass(cls):
+        return ()
+    hints = get_type_hints(cls)
+
+    def dated(hint: Any) -> bool:
+        if isinstance(hint, type) and issubclass(hint, date):
+            return True
+        return any(dated(argument) for argument in get_args(hint))
+
+    return tuple(f.name for f in fields(cls) if dated(hints[f.name]))
+
+
+def _generate(size: DemoSize, *, random_seed: int) -> DemoNetwork:
     rng = random.Random(random_seed)
     facilities = _facilities(size.facilities)
     chart = _Chart.of(facilities)

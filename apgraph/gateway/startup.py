@@ -6,6 +6,7 @@ with no traceback for an operator to dig through.
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -63,7 +64,10 @@ async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepare
                 await migrate.upgrade(engine)
             seeded = None
             if settings.seed_demo_data and await demo_writer.is_empty(engine):
-                network = generator.generate(generator.DemoSize().scaled(settings.demo_scale))
+                network = generator.generate(
+                    generator.DemoSize().scaled(settings.demo_scale),
+                    as_of=datetime.now(UTC).date(),  # the demo's exceptions are days old
+                )
                 seeded = await demo_writer.write(engine, network)
             await check_facilities_exist(engine, config)
         except (OperationalError, DBAPIError, OSError) as error:

@@ -1,6 +1,6 @@
 import hashlib
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -360,3 +360,30 @@ async def row_counts(engine, names):
             name: await connection.scalar(select(func.count()).select_from(metadata.tables[name]))
             for name in names
         }
+
+
+def test_a_network_seeded_on_another_day_is_the_same_story_moved_by_whole_weeks():
+    # given the day a server seeds its demo, 38 days after the reference date
+    as_of = REFERENCE_DATE + timedelta(days=38)
+
+    # when the network is generated for that day
+    moved = generate(SMALL, as_of=as_of)
+    base = generate(SMALL)
+
+    # then every date moved by the 35 whole days before it, so weekdays stay, and nothing
+    # else changed
+    week_shift = timedelta(days=35)
+    assert [i.invoice_date for i in moved.invoices] == [
+        i.invoice_date + week_shift for i in base.invoices
+    ]
+    assert [c.at for c in moved.status_changes] == [c.at + week_shift for c in base.status_changes]
+    assert [p.scheduled_date.weekday() for p in moved.payments] == [
+        p.scheduled_date.weekday() for p in base.payments
+    ]
+    assert [(c.valid_from, c.valid_to) for c in moved.contract_prices] == [
+        (c.valid_from + week_shift, c.valid_to + week_shift) for c in base.contract_prices
+    ]
+    assert [i.id for i in moved.invoices] == [i.id for i in base.invoices]
+    assert [i.total for i in moved.invoices] == [i.total for i in base.invoices]
+    assert moved.invoice_lines == base.invoice_lines
+    assert generate(SMALL, as_of=as_of) == moved  # same seed and day, same network
