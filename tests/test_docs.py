@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 GRAPHQL_BLOCK = re.compile(r"```graphql\n(.*?)```", re.S)
-OPERATION = re.compile(r"^\s*(#.*\n\s*)*(query|mutation|subscription|fragment|\{)")  # not an SDL excerpt
+# an operation, not an SDL excerpt
+OPERATION = re.compile(r"^\s*(#.*\n\s*)*(query|mutation|subscription|fragment|\{)")
 
 
 def relative_links(document: Path) -> list[str]:
