@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.cli import remote
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.connectors import (
     SIMULATOR_PATHS,
@@ -20,7 +21,7 @@ from apgraph.gateway.connectors import (
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.connector_health import check_connectors
-from apgraph.services.ports.connectors import ConnectorHealth
+from apgraph.services.ports.connectors import ConnectorHealth, ExternalSystem
 from apgraph.settings import Settings
 from apgraph.store.database import create_engine
 
@@ -35,14 +36,68 @@ def register(app: typer.Typer) -> None:
     app.add_typer(simulators_app, name="simulators")
 
 
+STATUS_FIELDS = "system endpoint reachable problem breaker calls attempts failures"
+CHECK = f"{{ connectors {{ {STATUS_FIELDS} }} }}"
+RESET = (
+    "mutation Reset($system: ConnectorSystem) { resetConnectorBreakers(system: $system) "
+    f"{{ connectors {{ {STATUS_FIELDS} }} }} }}"
+)
+ServerUrl = typer.Option(
+    None,
+    "--url",
+    help="A running apgraph server, e.g. http://127.0.0.1:8000: report what it sees (its "
+    "breakers and counters) instead of a fresh in-process copy's.",
+)
+OperatorToken = typer.Option(
+    None,
+    "--token",
+    help="A bearer token with the admin scope; default: a 5-minute operator token signed "
+    "with the data dir's keys (embedded mode).",
+)
+
+
 @connectors_app.command("check")
-def check(gateway_config: Path = GatewayConfigPath) -> None:
-    """Ping every configured system; print reachability and breaker state. Exit 1 if any is down."""
+def check(
+    gateway_config: Path = GatewayConfigPath,
+    url: str = ServerUrl,
+    token: str = OperatorToken,
+    data_dir: Path = DataDir,
+) -> None:
+    """Ping every configured system; print reachability and breaker state. Exit 1 if any is down.
+
+    With --url, the running server answers (its breakers, its counters); without it, a fresh
+    in-process copy built from gateway.yaml pings (reachability only: its breakers are new).
+    """
+    if url is not None:
+        token = token or remote.operator_token(settings_from(data_dir=data_dir))
+        found = remote.ask(url, CHECK, {}, token)["connectors"]
+        typer.echo(remote.table(found))
+        if not all(row["reachable"] for row in found):
+            raise typer.Exit(code=1)
+        return
     settings = settings_from(gateway_config=gateway_config)
-    found = _with_connectors(settings, lambda connectors, _: check_connectors(connectors.probes))
-    typer.echo(table(found))
-    if not all(health.reachable for health in found):
+    found_here = _with_connectors(
+        settings, lambda connectors, _: check_connectors(connectors.probes)
+    )
+    typer.echo(table(found_here))
+    if not all(health.reachable for health in found_here):
         raise typer.Exit(code=1)
+
+
+@connectors_app.command("reset")
+def reset(
+    system: ExternalSystem = typer.Argument(None, help="The system; default: every one."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", "--url", help="The running apgraph server whose breakers to close."
+    ),
+    token: str = OperatorToken,
+    data_dir: Path = DataDir,
+) -> None:
+    """Close circuit breakers on a running server now (the system is back), then show them."""
+    token = token or remote.operator_token(settings_from(data_dir=data_dir))
+    variables = {"system": system.name if system is not None else None}
+    answer = remote.ask(url, RESET, variables, token)
+    typer.echo(remote.table(answer["resetConnectorBreakers"]["connectors"]))
 
 
 @connectors_app.command("sync-suppliers")
@@ -105,25 +160,17 @@ def serve(
 
 
 def table(found: list[ConnectorHealth]) -> str:
-    rows = [("SYSTEM", "ENDPOINT", "REACHABLE", "BREAKER", "CALLS", "FAILURES", "PROBLEM")]
-    rows += [
+    return remote.status_table(
         (
             h.stats.system.value,
             h.stats.endpoint,
-            "yes" if h.reachable else "no",
+            h.reachable,
             h.stats.breaker.value,
-            str(h.stats.calls),
-            str(h.stats.failures),
-            h.problem or "",
+            h.stats.calls,
+            h.stats.failures,
+            h.problem,
         )
         for h in found
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
-        "  ".join(
-            [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]
-        ).rstrip()
-        for row in rows
     )
 
 

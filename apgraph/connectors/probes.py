@@ -21,3 +21,6 @@ class Probe:
 
     async def ping(self) -> str | None:
         return await self.pinger()
+
+    def reset_breaker(self) -> None:
+        self.endpoint.breaker.reset()

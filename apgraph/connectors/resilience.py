@@ -124,6 +124,10 @@ class CircuitBreaker:
         """The admitted call ended without a verdict (cancelled): let another one try."""
         self._trial_running = False
 
+    def reset(self) -> None:
+        """An operator closes it by hand (the system is back; no need to wait the cooldown)."""
+        self.succeeded()
+
 
 class Endpoint:
     """One external system as its client sees it: the policy, a breaker, and counters."""

@@ -6,15 +6,33 @@ import strawberry
 
 from apgraph.domain import ids
 from apgraph.schema.arguments import FacilityIdArgument
-from apgraph.schema.connectors import ConnectorStatusType, MigrationDifferenceType
+from apgraph.schema.connectors import (
+    ConnectorStatusType,
+    MigrationDifferenceType,
+    ResetConnectorBreakersPayload,
+)
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput, parse_id
 from apgraph.services import connector_health, migration
+from apgraph.services.ports.connectors import ExternalSystem
 
 
 async def connectors(info: Info) -> list[ConnectorStatusType] | None:
     found = await connector_health.check_connectors(info.context.connectors.probes)
     return [ConnectorStatusType.from_domain(health) for health in found]
+
+
+async def reset_connector_breakers(
+    info: Info,
+    system: Annotated[
+        ExternalSystem | None,
+        strawberry.argument(description="The system whose breaker to close; null: every one."),
+    ] = None,
+) -> ResetConnectorBreakersPayload:
+    reset = await connector_health.reset_breakers(info.context.connectors.probes, system)
+    return ResetConnectorBreakersPayload(
+        connectors=[ConnectorStatusType.from_domain(health) for health in reset]
+    )
 
 
 async def migration_differences(

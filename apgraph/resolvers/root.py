@@ -134,6 +134,11 @@ class Mutation:
         resolver=mutation_resolvers.retry_posting,
         description="Posts again an invoice whose posting failed; never books twice.",
     )
+    reset_connector_breakers = strawberry.mutation(
+        resolver=connector_reads.reset_connector_breakers,
+        description="Closes external systems' circuit breakers now, once they are back, instead "
+        "of waiting the cooldown (operators: admin scope).",
+    )
     import_master_data = strawberry.mutation(
         resolver=master_data.import_master_data,
         description=(

@@ -52,6 +52,15 @@ class ConnectorStatusType:
 
 
 @strawberry.type(
+    name="ResetConnectorBreakersPayload", description="resetConnectorBreakers' result."
+)
+class ResetConnectorBreakersPayload:
+    connectors: list[ConnectorStatusType] = strawberry.field(
+        description="Each system whose breaker was closed, as it stands now (pinged just now)."
+    )
+
+
+@strawberry.type(
     name="MigrationDifference",
     description="A field the cloud ERP's shadow posting booked otherwise than the legacy ERP.",
 )

@@ -3,7 +3,18 @@
 import asyncio
 from collections.abc import Sequence
 
-from apgraph.services.ports.connectors import ConnectorHealth, ConnectorProbe
+from apgraph.services.ports.connectors import ConnectorHealth, ConnectorProbe, ExternalSystem
+
+
+async def reset_breakers(
+    probes: Sequence[ConnectorProbe], system: ExternalSystem | None = None
+) -> list[ConnectorHealth]:
+    """Closes the breaker of `system` (every system when None) and reports each reset one as
+    it stands now, pinged: an operator resets once the system is back, and sees whether it is."""
+    chosen = [probe for probe in probes if system is None or probe.system is system]
+    for probe in chosen:
+        probe.reset_breaker()
+    return await check_connectors(chosen)
 
 
 async def check_connectors(probes: Sequence[ConnectorProbe]) -> list[ConnectorHealth]:

@@ -266,6 +266,10 @@ class ConnectorProbe(Protocol):
         """None when the system answered; else why not, in one line."""
         ...
 
+    def reset_breaker(self) -> None:
+        """Close its breaker now: the next call goes out instead of waiting the cooldown."""
+        ...
+
 
 class ConnectorViews(Protocol):
     """What operators' queries read of the connectors."""
