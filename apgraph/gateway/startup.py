@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
+from apgraph.gateway.products.operation_lists import OperationListError
+from apgraph.gateway.products.routes import ProductSchemas
 from apgraph.gateway.products.views import ViewError, check_views
 from apgraph.gateway.schema import build_schema
 from apgraph.policies.gateway import GatewayConfig
@@ -47,7 +49,8 @@ def load_config(settings: Settings) -> GatewayConfig:
         check_connector_settings(settings, config.connectors)
         full = build_schema(config, show_error_detail=False, expose_sql_statements=False)
         check_views(config, full, source=settings.gateway_config)
-    except (ConfigError, ConnectorSetupError, ViewError) as error:
+        ProductSchemas.build(settings, config)  # each product's allow-list can be read
+    except (ConfigError, ConnectorSetupError, ViewError, OperationListError) as error:
         raise StartupError(str(error)) from None
     return config
 

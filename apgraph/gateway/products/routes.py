@@ -14,6 +14,12 @@ from starlette.types import ASGIApp
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.products.admission import AdmitRoles
 from apgraph.gateway.products.lifecycle import VersionLifecycle, endpoint_path
+from apgraph.gateway.products.operation_lists import (
+    OperationList,
+    list_path,
+    read_operation_list,
+)
+from apgraph.gateway.products.persisted import PersistedQueries
 from apgraph.gateway.products.throttle import Throttle
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
 from apgraph.policies.gateway import GatewayConfig
@@ -25,31 +31,38 @@ GraphQLApp = Callable[[ViewSchema], ASGIApp]
 
 @dataclass(frozen=True, slots=True)
 class ProductSchemas:
-    """Each product version's schema, by (product, version)."""
+    """Each product version's schema, by (product, version); each product's allow-list."""
 
     by_version: dict[tuple[str, str], ViewSchema]
+    operation_lists: dict[str, OperationList]
 
     @classmethod
     def build(cls, settings: Settings, config: GatewayConfig) -> "ProductSchemas":
-        return cls(
-            {
-                (name, version_name): build_view_schema(
-                    config,
-                    product,
-                    version.view,
-                    show_error_detail=settings.dev,
-                    expose_sql_statements=settings.expose_sql_statements,
-                    introspection=settings.dev or product.introspection_in_production,
-                    product_name=name,
-                    page_limits=PageLimits(
-                        default_size=config.limits.default_page_size,
-                        max_size=config.limits.max_page_size,
-                    ),
-                )
-                for name, product in config.products.items()
-                for version_name, version in product.versions.items()
-            }
+        """Raises OperationListError when a product's allow-list cannot be read."""
+        lists = {
+            name: read_operation_list(path)
+            for name, product in config.products.items()
+            if (path := list_path(settings.gateway_config, product.persisted_operations))
+        }
+        page_limits = PageLimits(
+            default_size=config.limits.default_page_size, max_size=config.limits.max_page_size
         )
+        schemas = {
+            (name, version_name): build_view_schema(
+                config,
+                product,
+                version.view,
+                show_error_detail=settings.dev,
+                expose_sql_statements=settings.expose_sql_statements,
+                introspection=settings.dev or product.introspection_in_production,
+                product_name=name,
+                page_limits=page_limits,
+                allowed=lists.get(name) if product.persisted_operations.required else None,
+            )
+            for name, product in config.products.items()
+            for version_name, version in product.versions.items()
+        }
+        return cls(schemas, lists)
 
 
 def product_routes(
@@ -65,7 +78,12 @@ def product_routes(
     for (name, version_name), schema in schemas.by_version.items():
         gate = Gate(settings, config, name, version_name)
         view = graphql_app(schema)
-        graphql = gate(body_limit(view), errors=True)
+        persisted = PersistedQueries(
+            view,
+            policy=config.products[name].persisted_operations,
+            allowed=schemas.operation_lists.get(name, OperationList()),
+        )
+        graphql = gate(body_limit(persisted), errors=True)
         path = endpoint_path(name, version_name)
         routes += [
             Route(path, graphql, methods=["GET", "POST"]),

@@ -17,8 +17,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from apgraph.gateway.products.allow_list import AllowListOnly
 from apgraph.gateway.products.cost import CostModel
 from apgraph.gateway.products.demand_control import DemandControl
+from apgraph.gateway.products.operation_lists import OperationList
 from apgraph.gateway.schema import QuietSchema, access_guards, schema_extensions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.products import Product, View
@@ -65,7 +67,9 @@ def build_view_schema(
     introspection: bool,
     product_name: str,
     page_limits: PageLimits,
+    allowed: OperationList | None,
 ) -> ViewSchema:
+    """`allowed`: the operations a product that requires persisted operations runs."""
     limits = product.limits
     built: list[ViewSchema] = []  # the cost walk needs the schema the extensions belong to
     model = CostModel(product.cost, page_limits.default_size, page_limits.max_size)
@@ -85,7 +89,10 @@ def build_view_schema(
         max_tokens=limits.max_tokens,
         show_error_detail=show_error_detail,
         expose_sql_statements=expose_sql_statements,
-        before_execution=[demand_control],
+        before_execution=[
+            *([lambda: AllowListOnly(allowed=allowed)] if allowed is not None else []),
+            demand_control,
+        ],
     )
     if not introspection:
         extensions.insert(0, DisableIntrospection)

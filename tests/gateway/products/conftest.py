@@ -8,6 +8,7 @@ import httpx
 import pytest
 import yaml
 
+from apgraph.domain.clients import Client
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.gateway import GatewayConfig
@@ -18,10 +19,15 @@ Change = Callable[[dict[str, Any]], None]
 
 
 @pytest.fixture(scope="session")
-async def partner(api) -> str:
-    """A token of a partner client bound to FAC-0001."""
-    client = await register(api, facilities=["FAC-0001"])
-    return token_for(api, client)
+async def partner_client(api) -> Client:
+    """A partner client bound to FAC-0001, registered in the `api` database."""
+    return await register(api, facilities=["FAC-0001"])
+
+
+@pytest.fixture(scope="session")
+def partner(api, partner_client) -> str:
+    """A token of `partner_client`, signed by the `api` app's issuer."""
+    return token_for(api, partner_client)
 
 
 def shipped_config() -> dict[str, Any]:

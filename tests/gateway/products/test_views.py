@@ -1,6 +1,9 @@
 """Each product version serves a view of the one schema: outside the view nothing exists,
 for validation, introspection, node(id) and fragments alike."""
 
+from collections.abc import AsyncIterator
+
+import pytest
 from graphql import (
     GraphQLSchema,
     build_client_schema,
@@ -12,6 +15,9 @@ from graphql import (
 
 from apgraph.domain.principal import Role
 from apgraph.store.database import counting_statements
+from tests.conftest import Api
+from tests.gateway.partners import token_for
+from tests.gateway.products.conftest import app_with
 
 PORTAL = "supplier-portal/v1"
 PARTNER = "partner-procurement/v1"
@@ -46,7 +52,7 @@ async def test_the_full_schema_still_has_the_audit_log_for_operators(api):
 
 
 async def test_introspection_and_the_sdl_endpoint_show_the_view_only(api, partner):
-    # when a partner it introspects its product and downloads the SDL
+    # when a partner introspects its product and downloads the SDL
     body = await api.graphql(get_introspection_query(), token=partner, product=PARTNER)
     sdl = await api.client.get(f"/products/{PARTNER}/schema.graphql", headers=api.headers(partner))
 
@@ -58,11 +64,23 @@ async def test_introspection_and_the_sdl_endpoint_show_the_view_only(api, partne
     assert "validatePurchaseOrder" in sdl.text
 
 
-async def test_a_fragment_on_a_type_outside_the_view_fails_validation(api, partner):
-    body = await api.graphql(
+def any_partner_operation(raw: dict) -> None:
+    """The partner product without its allow-list, to send it ad-hoc documents."""
+    raw["products"]["partner-procurement"]["persisted_operations"] = {}
+
+
+@pytest.fixture(scope="module")
+async def open_partner(seeded_database, tmp_path_factory) -> AsyncIterator[Api]:
+    data_dir = tmp_path_factory.mktemp("open-partner")
+    async with app_with(seeded_database, data_dir, any_partner_operation) as api:
+        yield api
+
+
+async def test_a_fragment_on_a_type_outside_the_view_fails_validation(open_partner, partner_client):
+    body = await open_partner.graphql(
         "query($id: ID!) { node(id: $id) { ... on Payment { id } } }",
         {"id": "PAY-00000001"},
-        token=partner,
+        token=token_for(open_partner, partner_client),
         product=PARTNER,
     )
     (error,) = body["errors"]
@@ -70,7 +88,7 @@ async def test_a_fragment_on_a_type_outside_the_view_fails_validation(api, partn
 
 
 async def test_node_answers_null_for_a_type_outside_the_view_without_reading_it(
-    api, network, partner
+    api, open_partner, network, partner_client
 ):
     # given a payment the finance admin can read through node(id)
     payment = network.payments[0].id
@@ -78,7 +96,8 @@ async def test_node_answers_null_for_a_type_outside_the_view_without_reading_it(
     assert (await api.data(query, {"id": payment}))["node"] == {"id": payment}
 
     # when a partner asks its product for it
-    body = await api.graphql(query, {"id": payment}, token=partner, product=PARTNER)
+    partner = token_for(open_partner, partner_client)
+    body = await open_partner.graphql(query, {"id": payment}, token=partner, product=PARTNER)
 
     # then it is as unknown as a made-up ID, and nothing was read
     assert body["data"] == {"node": None}
