@@ -36,7 +36,7 @@ def _list_of(product: str, gateway_config: Path | None) -> tuple[Path, Operation
         fail(str(error))
     if product not in config.products:
         fail(f"unknown product {product!r}; gateway.yaml has {', '.join(config.products)}")
-    path = list_path(settings.gateway_config, config.products[product].persisted_operations)
+    path = list_path(config.products[product].persisted_operations)
     if path is None:
         fail(f"{product} keeps no list: set products.{product}.persisted_operations.file")
     try:

@@ -75,7 +75,9 @@ class PersistedOperations(_Section):
 
     required: bool = False
     apq: bool = False
-    file: Path | None = Field(default=None, description="the allow-list, relative to gateway.yaml")
+    file: Path | None = Field(
+        default=None, description="the allow-list (relative: to where apgraph runs)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "PersistedOperations":

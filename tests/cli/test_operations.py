@@ -26,6 +26,8 @@ def operations(*args: str) -> subprocess.CompletedProcess[str]:
 def test_add_list_and_remove_a_partners_operations(tmp_path):
     # given gateway.yaml keeping the partner list next to it, and an Apollo manifest
     raw = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    stored_at = tmp_path / "operations" / "partner-procurement.json"
+    raw["products"]["partner-procurement"]["persisted_operations"]["file"] = str(stored_at)
     config = tmp_path / "gateway.yaml"
     config.write_text(yaml.safe_dump(raw))
     manifest = tmp_path / "manifest.json"
@@ -50,7 +52,7 @@ def test_add_list_and_remove_a_partners_operations(tmp_path):
     assert added.returncode == 0, added.stderr
     assert f"{VIEWER_ID}  Viewer" in listed.stdout
     assert removed.returncode == 0
-    stored = json.loads((tmp_path / "operations" / "partner-procurement.json").read_text())
+    stored = json.loads(stored_at.read_text())
     assert VIEWER_ID not in stored
     assert again.returncode == 1
     assert f"no operation {VIEWER_ID}" in again.stderr

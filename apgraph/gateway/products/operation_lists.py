@@ -54,11 +54,10 @@ class OperationList:
         return json.dumps(dict(sorted(self.documents.items())), indent=2) + "\n"
 
 
-def list_path(gateway_config: Path, policy: PersistedOperations) -> Path | None:
-    """Where a product's list lives: its `file`, relative to gateway.yaml's folder."""
-    if policy.file is None:
-        return None
-    return policy.file if policy.file.is_absolute() else gateway_config.parent / policy.file
+def list_path(policy: PersistedOperations) -> Path | None:
+    """Where a product's list lives: its `file`, relative to where apgraph runs (as the
+    default gateway.yaml is), so a copy of gateway.yaml elsewhere still finds it."""
+    return policy.file
 
 
 def write_operation_list(path: Path, operations: OperationList) -> None:
