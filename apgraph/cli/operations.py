@@ -15,6 +15,7 @@ from apgraph.gateway.products.operation_lists import (
     OperationList,
     OperationListError,
     list_path,
+    list_target,
     operation_name,
     read_operation_list,
     write_operation_list,
@@ -36,13 +37,15 @@ def _list_of(product: str, gateway_config: Path | None) -> tuple[Path, Operation
         fail(str(error))
     if product not in config.products:
         fail(f"unknown product {product!r}; gateway.yaml has {', '.join(config.products)}")
-    path = list_path(config.products[product].persisted_operations)
-    if path is None:
+    policy = config.products[product].persisted_operations
+    path = list_path(settings.gateway_config, policy)
+    if path is None or policy.file is None:
         fail(f"{product} keeps no list: set products.{product}.persisted_operations.file")
     try:
-        return path, read_operation_list(path) if path.exists() else OperationList()
+        current = read_operation_list(path) if path.exists() else OperationList()
     except OperationListError as error:
         fail(str(error))
+    return list_target(settings.gateway_config, policy.file), current
 
 
 @operations_app.command("add")

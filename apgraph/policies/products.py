@@ -75,9 +75,7 @@ class PersistedOperations(_Section):
 
     required: bool = False
     apq: bool = False
-    file: Path | None = Field(
-        default=None, description="the allow-list (relative: to where apgraph runs)"
-    )
+    file: Path | None = Field(default=None, description="the allow-list, relative to gateway.yaml")
 
     @model_validator(mode="after")
     def _consistent(self) -> "PersistedOperations":

@@ -11,10 +11,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
-# a gateway.yaml written elsewhere still finds the shipped allow-list
-SHIPPED["products"]["partner-procurement"]["persisted_operations"]["file"] = str(
-    ROOT / "operations" / "partner-procurement.json"
-)
 FINANCE_V1 = SHIPPED["products"]["finance-ops"]["versions"]["v1"]
 
 

@@ -7,9 +7,6 @@ import yaml
 from tests.cli.test_serve import ROOT, run_and_fail
 
 SHIPPED = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
-SHIPPED["products"]["partner-procurement"]["persisted_operations"]["file"] = str(
-    ROOT / "operations" / "partner-procurement.json"
-)
 PORTAL_V1 = SHIPPED["products"]["supplier-portal"]["versions"]["v1"]
 
 

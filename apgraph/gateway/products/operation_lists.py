@@ -15,6 +15,7 @@ from pathlib import Path
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 
 from apgraph.policies.products import PersistedOperations
+from apgraph.settings import shipped_gateway_config
 
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -54,10 +55,22 @@ class OperationList:
         return json.dumps(dict(sorted(self.documents.items())), indent=2) + "\n"
 
 
-def list_path(policy: PersistedOperations) -> Path | None:
-    """Where a product's list lives: its `file`, relative to where apgraph runs (as the
-    default gateway.yaml is), so a copy of gateway.yaml elsewhere still finds it."""
-    return policy.file
+def list_path(gateway_config: Path, policy: PersistedOperations) -> Path | None:
+    """Where a product's list is kept: its `file`, relative to gateway.yaml's folder. A copy
+    of gateway.yaml (`apgraph init`) without its own copy of the list reads the list shipped
+    in the package beside the shipped gateway.yaml, until `apgraph operations add` writes one
+    next to it (see `list_target`)."""
+    if policy.file is None:
+        return None
+    local = list_target(gateway_config, policy.file)
+    shipped = shipped_gateway_config().parent / policy.file
+    return local if local.exists() or not shipped.exists() else shipped
+
+
+def list_target(gateway_config: Path, file: Path) -> Path:
+    """Where a change to the list is written: next to gateway.yaml (a symlinked gateway.yaml,
+    as in a clone, counts from the file it points at)."""
+    return file if file.is_absolute() else gateway_config.resolve().parent / file
 
 
 def write_operation_list(path: Path, operations: OperationList) -> None:

@@ -42,7 +42,7 @@ class ProductSchemas:
         lists = {
             name: read_operation_list(path)
             for name, product in config.products.items()
-            if (path := list_path(product.persisted_operations))
+            if (path := list_path(settings.gateway_config, product.persisted_operations))
         }
         page_limits = PageLimits(
             default_size=config.limits.default_page_size, max_size=config.limits.max_page_size

@@ -31,13 +31,8 @@ def partner(api, partner_client) -> str:
 
 
 def shipped_config() -> dict[str, Any]:
-    """gateway.yaml as shipped, its allow-list named by absolute path (so a copy written
-    elsewhere still finds it)."""
-    raw = yaml.safe_load((ROOT / "gateway.yaml").read_text(encoding="utf-8"))
-    raw["products"]["partner-procurement"]["persisted_operations"]["file"] = str(
-        ROOT / "operations" / "partner-procurement.json"
-    )
-    return raw
+    """The tests' gateway.yaml (the shipped one with the demo's facility routes)."""
+    return yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8"))
 
 
 @asynccontextmanager

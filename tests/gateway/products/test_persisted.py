@@ -13,7 +13,9 @@ from tests.gateway.products.test_websocket import run_over_socket
 
 PARTNER = "partner-procurement/v1"
 PORTAL = "supplier-portal/v1"
-LISTED = json.loads((ROOT / "operations" / "partner-procurement.json").read_text())
+LISTED = json.loads(
+    (ROOT / "apgraph" / "policies" / "operations" / "partner-procurement.json").read_text()
+)
 VIEWER_ID, VIEWER = next((k, v) for k, v in LISTED.items() if "query Viewer" in v)
 
 
