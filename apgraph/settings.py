@@ -121,6 +121,24 @@ class Settings(BaseSettings):
         description="how often an open WebSocket re-checks its token (client revoked, key "
         "withdrawn); expiry closes it at the token's exp whatever this is",
     )
+    import_max_inflated_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1024,
+        description="importMasterData: a zip's CSV files together, once inflated (more: "
+        "TOO_LARGE, checked while inflating)",
+    )
+    import_max_rows: int = Field(
+        default=250_000,
+        ge=1,
+        description="importMasterData: entity rows in one bundle (more: TOO_LARGE, and no row "
+        "past the limit is read)",
+    )
+    import_listed_problems: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="importMasterData: problems listed in the report; problemCounts counts all",
+    )
     relay_interval_seconds: float = Field(
         default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
     )

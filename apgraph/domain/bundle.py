@@ -6,7 +6,7 @@ Parsing (JSON or CSV), storing and exporting live elsewhere; this is the shape t
 and the report every check writes into.
 """
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -91,7 +91,7 @@ class BundleCode(Enum):
     MALFORMED = "MALFORMED"
     """Not JSON, not CSV, or badly encoded: the whole file is unreadable."""
     TOO_LARGE = "TOO_LARGE"
-    """The file, or the whole bundle once inflated, is over the size limit."""
+    """The file, or the whole bundle once inflated, is over the size or row limit."""
     MISSING_FILE = "MISSING_FILE"
     """A CSV file the bundle needs is not there."""
     UNKNOWN_FILE = "UNKNOWN_FILE"
@@ -140,8 +140,30 @@ class BundleProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class ProblemTally:
+    """The first problems found, in report order, and how many of each code there were in
+    all: a bundle can hold a million problems, and nobody reads past the first screens."""
+
+    listed: tuple[BundleProblem, ...]
+    by_code: Mapping[BundleCode, int]
+
+    @classmethod
+    def of(cls, problems: Sequence[BundleProblem], *, listed_at_most: int) -> "ProblemTally":
+        by_code: dict[BundleCode, int] = {}
+        for problem in problems:
+            by_code[problem.code] = by_code.get(problem.code, 0) + 1
+        return cls(tuple(problems[:listed_at_most]), by_code)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_code.values())
+
+
+@dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import (or a dry run) found and did; `applied` only when nothing was wrong."""
+    """What an import (or a dry run) found and did; `applied` only when nothing was wrong.
+
+    `problems` may list only the first of them (`problem_counts` counts them all)."""
 
     problems: tuple[BundleProblem, ...]
     counts: Mapping[str, int]  # rows per entity in the bundle
@@ -149,6 +171,17 @@ class ImportReport:
     updated: Mapping[str, int]
     unchanged: Mapping[str, int]
     dry_run: bool
+    problem_counts: Mapping[BundleCode, int] | None = None  # None: `problems` is all of them
+
+    @property
+    def problems_by_code(self) -> Mapping[BundleCode, int]:
+        if self.problem_counts is not None:
+            return self.problem_counts
+        return ProblemTally.of(self.problems, listed_at_most=0).by_code
+
+    @property
+    def problem_total(self) -> int:
+        return sum(self.problems_by_code.values())
 
     @property
     def valid(self) -> bool:

@@ -15,6 +15,7 @@ from apgraph.gateway.products.rate_limits import RateLimits
 from apgraph.gateway.refusals import RefusalLog
 from apgraph.gateway.token_throttle import TokenThrottle
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
+from apgraph.gateway.worker_process import WorkerProcess
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.master_data import Onboarding
@@ -44,6 +45,7 @@ class Runtime:
     connectors: Connectors
     clock: Clock = field(default_factory=SystemClock)
     rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
+    worker: WorkerProcess = field(default_factory=WorkerProcess)  # importMasterData's reading
 
     @property
     def page_limits(self) -> PageLimits:
@@ -57,6 +59,10 @@ class Runtime:
             store=SqlMasterData(self.engine),
             sinks=self.connectors.master_data_sinks,
             max_upload_bytes=self.settings.max_upload_bytes,
+            max_inflated_bytes=self.settings.import_max_inflated_bytes,
+            max_rows=self.settings.import_max_rows,
+            listed_problems=self.settings.import_listed_problems,
+            isolated=self.worker,
         )
 
     @cached_property
@@ -136,6 +142,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        self.worker.close()
         await self.connectors.aclose()
         await self.http.aclose()
         await self.engine.dispose()

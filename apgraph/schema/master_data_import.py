@@ -42,6 +42,14 @@ class BundleProblemType:
         )
 
 
+@strawberry.type(
+    name="BundleProblemCount", description="How many problems of one code the bundle has."
+)
+class BundleProblemCountType:
+    code: BundleCode = strawberry.field(description="The problem code.")
+    count: int = strawberry.field(description="Problems with this code, listed or not.")
+
+
 @strawberry.type(name="ImportCount", description="Rows of one entity: in the bundle, and written.")
 class ImportCountType:
     entity: str = strawberry.field(description='e.g. "suppliers", "purchase_order_lines".')
@@ -62,7 +70,14 @@ class ImportMasterDataPayload:
     applied: bool = strawberry.field(description="False on a dry run and whenever `valid` is.")
     dry_run: bool = strawberry.field(description="It was a dry run: nothing written.")
     problems: list[BundleProblemType] = strawberry.field(
-        description="Every problem found, in file order."
+        description="The first problems found, in file order: at most 1,000 by default "
+        "(the server's APGRAPH_IMPORT_LISTED_PROBLEMS); `problemCount` counts them all."
+    )
+    problem_count: int = strawberry.field(
+        description="Every problem found, listed in `problems` or not."
+    )
+    problem_counts: list[BundleProblemCountType] = strawberry.field(
+        description="Every problem found, counted per code (most frequent first)."
     )
     counts: list[ImportCountType] = strawberry.field(
         description="Per entity: rows, created, updated, unchanged."
@@ -75,6 +90,13 @@ class ImportMasterDataPayload:
             applied=report.applied,
             dry_run=report.dry_run,
             problems=[BundleProblemType.from_domain(p) for p in report.problems],
+            problem_count=report.problem_total,
+            problem_counts=[
+                BundleProblemCountType(code=code, count=count)
+                for code, count in sorted(
+                    report.problems_by_code.items(), key=lambda item: (-item[1], item[0].value)
+                )
+            ],
             counts=[
                 ImportCountType(
                     entity=entity,

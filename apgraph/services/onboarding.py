@@ -12,8 +12,9 @@ import only after it committed, so they never know a fact the database does not.
 import asyncio
 from collections.abc import Callable, Sequence
 
-from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle
-from apgraph.services.bundles import KnownIds, check_references, read_upload_result
+from apgraph.domain.bundle import BundleProblem, ImportReport, MasterDataBundle, ProblemTally
+from apgraph.services.bundles import KnownIds, ReadLimits, check_references
+from apgraph.services.bundles.uploads import TalliedRead, read_upload_tallied
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.master_data import MasterDataSink, MasterDataStore, Onboarding
 
@@ -85,20 +86,61 @@ async def import_upload(
     dry_run: bool = False,
 ) -> ImportReport:
     """A bundle uploaded as one file (`importMasterData`): `.json`, or a `.zip` of the CSV
-    files. `data` may run one byte past the limit, which is how an oversized upload shows;
-    parsing runs in a thread so a large bundle never stalls the server's other requests."""
-    limit = onboarding.max_upload_bytes
-    read = await asyncio.to_thread(read_upload_result, name, data, max_bytes=limit)
-    return await import_bundle(
-        read.bundle,
-        problems=read.problems,
-        partial=read.partial,
-        store=onboarding.store,
-        sinks=onboarding.sinks,
-        actor=actor,
-        clock=clock,
+    files. `data` may run one byte past the limit, which is how an oversized upload shows.
+
+    Reading costs what the upload holds, up to `onboarding`'s limits of inflated bytes and
+    rows, checked as it reads; it runs in `onboarding.isolated` (a worker process in the
+    server), so even the worst upload never stalls other requests. The report lists the
+    first `listed_problems` problems and counts them all by code."""
+    limits = ReadLimits(
+        max_bytes=onboarding.max_upload_bytes,
+        max_inflated_bytes=onboarding.max_inflated_bytes,
+        max_rows=onboarding.max_rows,
+    )
+
+    async def read(known: KnownIds | None) -> TalliedRead:
+        return await asyncio.to_thread(
+            onboarding.isolated,
+            read_upload_tallied,
+            name,
+            data,
+            limits=limits,
+            known=known,
+            listed_at_most=onboarding.listed_problems,
+        )
+
+    first = await read(None)
+    if first.bundle is not None:
+        known = await onboarding.store.stored_ids(first.bundle)
+        if not check_references(first.bundle, known):
+            return await import_bundle(
+                first.bundle,
+                store=onboarding.store,
+                sinks=onboarding.sinks,
+                actor=actor,
+                clock=clock,
+                dry_run=dry_run,
+            )
+        counts = first.bundle.counts()
+    elif first.partial == MasterDataBundle():
+        return _tallied({}, first.problems, dry_run=dry_run)
+    else:
+        known = await onboarding.store.stored_ids(first.partial)
+        counts = {}
+    # a problem: read again knowing what is stored, so each problem is placed by file and row
+    located = await read(known)
+    return _tallied(counts, located.problems, dry_run=dry_run)
+
+
+def _tallied(counts: dict[str, int], problems: ProblemTally, *, dry_run: bool) -> ImportReport:
+    return ImportReport(
+        problems=problems.listed,
+        counts=counts,
+        created={},
+        updated={},
+        unchanged={},
         dry_run=dry_run,
-        locate=lambda known: read_upload_result(name, data, max_bytes=limit, known=known).problems,
+        problem_counts=problems.by_code,
     )
 
 

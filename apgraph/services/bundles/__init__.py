@@ -10,8 +10,8 @@ from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.consistency import check_references
 from apgraph.services.bundles.csv_reader import read_csv_files, read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json, read_json_result, schema
+from apgraph.services.bundles.limits import DEFAULT_MAX_BYTES, ReadLimits
 from apgraph.services.bundles.paths import (
-    DEFAULT_MAX_BYTES,
     read_bundle_path,
     read_bundle_path_result,
     write_bundle_path,
@@ -22,6 +22,7 @@ from apgraph.services.bundles.writer import write_csv, write_json
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "KnownIds",
+    "ReadLimits",
     "ReadResult",
     "check_references",
     "read_bundle_path",

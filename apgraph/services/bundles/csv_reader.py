@@ -6,6 +6,7 @@ delimiter) is one problem and its rows are skipped; the other files are still re
 
 import csv
 import io
+import itertools
 from collections.abc import Mapping, Sequence
 
 from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
@@ -13,6 +14,7 @@ from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble
 from apgraph.services.bundles.decoding import decoded, parsed_json
 from apgraph.services.bundles.fields import Record, Source
 from apgraph.services.bundles.layout import CSV_FILES, POLICY_FILE, CsvFile
+from apgraph.services.bundles.limits import DEFAULT_MAX_ROWS, too_many_rows
 
 _BY_NAME = {csv_file.name: csv_file for csv_file in CSV_FILES}
 _OTHER_DELIMITERS = (";", "\t", "|")
@@ -26,13 +28,15 @@ def read_csv_files(
     *,
     known: KnownIds | None = None,
     refused: Sequence[BundleProblem] = (),
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
     """A missing entity file means no rows of that entity; `known` as in `assemble`.
 
     `refused`: problems found before reading (a file too large to read); such a file is
-    unreadable, so what refers to its rows is not reported again.
+    unreadable, so what refers to its rows is not reported again. Past `max_rows` rows in
+    all the files together, reading stops: the file that crossed it is refused whole.
     """
-    return read_csv_files_result(files, known=known, refused=refused).pair()
+    return read_csv_files_result(files, known=known, refused=refused, max_rows=max_rows).pair()
 
 
 def read_csv_files_result(
@@ -40,6 +44,7 @@ def read_csv_files_result(
     *,
     known: KnownIds | None = None,
     refused: Sequence[BundleProblem] = (),
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ReadResult:
     """As `read_csv_files`, with the partial bundle of the rows that parsed."""
     raw = RawBundle(problems=list(refused), unreadable={problem.file for problem in refused})
@@ -57,7 +62,10 @@ def read_csv_files_result(
             else:
                 raw.policy = (Source(name, "", pointer=True), policy)
         elif name in _BY_NAME:
-            records, identified = _records(_BY_NAME[name], files[name], raw.problems)
+            rows_left = max_rows - sum(len(records) for records in raw.records.values())
+            records, identified = _records(
+                _BY_NAME[name], files[name], raw.problems, rows_left=rows_left, max_rows=max_rows
+            )
             raw.records[name] += records
             if not identified:
                 raw.unreadable.add(name)
@@ -76,10 +84,11 @@ def read_csv_files_result(
 
 
 def _records(
-    layout: CsvFile, data: bytes, problems: list[BundleProblem]
+    layout: CsvFile, data: bytes, problems: list[BundleProblem], *, rows_left: int, max_rows: int
 ) -> tuple[list[Record], bool]:
-    """The rows, and whether they are identified: false when the file cannot be read or a
-    key column is missing, so references to its rows cannot be judged."""
+    """The rows, and whether they are identified: false when the file cannot be read, holds
+    more than `rows_left` rows, or a key column is missing, so references to its rows cannot
+    be judged. Rows past the limit are never parsed."""
 
     def problem(location: str, field: str | None, code: BundleCode, message: str) -> None:
         problems.append(BundleProblem(layout.name, location, field, code, message))
@@ -90,9 +99,12 @@ def _records(
         return [], False
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        rows = list(reader)
+        rows = list(itertools.islice(reader, max(rows_left, 0) + 2))  # the header, one too many
     except csv.Error as error:
         problem(f"row {reader.line_num}", None, BundleCode.MALFORMED, f"not CSV: {error}")
+        return [], False
+    if len(rows) > max(rows_left, 0) + 1:
+        problems.append(too_many_rows(layout.name, f"row {len(rows)}", max_rows=max_rows))
         return [], False
     if not rows or not any(cell.strip() for cell in rows[0]):
         problem(

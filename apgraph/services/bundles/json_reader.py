@@ -20,6 +20,7 @@ from apgraph.services.bundles import layout
 from apgraph.services.bundles.assembly import RawBundle, ReadResult, assemble, report_order
 from apgraph.services.bundles.decoding import parsed_json
 from apgraph.services.bundles.fields import Record, Source
+from apgraph.services.bundles.limits import DEFAULT_MAX_ROWS, too_many_rows
 from apgraph.services.bundles.quick_check import Check, compile_check
 
 # a value's own rules, which `fields` judges for both forms
@@ -80,19 +81,30 @@ def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 def read_json(
-    data: bytes, *, name: str = layout.JSON_FILE, known: KnownIds | None = None
+    data: bytes,
+    *,
+    name: str = layout.JSON_FILE,
+    known: KnownIds | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> tuple[MasterDataBundle | None, list[BundleProblem]]:
-    """`name` is the file the problems name; `known` as in `assemble`."""
-    return read_json_result(data, name=name, known=known).pair()
+    """`name` is the file the problems name; `known` as in `assemble`. A document of more
+    than `max_rows` entity rows is refused before any of them is checked."""
+    return read_json_result(data, name=name, known=known, max_rows=max_rows).pair()
 
 
 def read_json_result(
-    data: bytes, *, name: str = layout.JSON_FILE, known: KnownIds | None = None
+    data: bytes,
+    *,
+    name: str = layout.JSON_FILE,
+    known: KnownIds | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ReadResult:
     """As `read_json`, with the partial bundle of the rows that parsed."""
     document, unreadable = parsed_json(data, file=name)
     if unreadable is not None:
         return ReadResult(None, [unreadable])
+    if _rows_in(document) > max_rows:
+        return ReadResult(None, [too_many_rows(name, "/", max_rows=max_rows)])
     raw = RawBundle()
     structural: set[str] = set()
     value_problems: list[BundleProblem] = []
@@ -115,6 +127,34 @@ def read_json_result(
         problems = sorted([*result.problems, *missed], key=report_order)
         return ReadResult(None, problems, result.partial)
     return result
+
+
+_ENTITIES = (
+    "facilities",
+    "cost_centers",
+    "suppliers",
+    "purchase_orders",
+    "goods_receipts",
+    "contract_prices",
+)
+_NESTED = ("contacts", "vendor_links", "lines")
+
+
+def _rows_in(document: object) -> int:
+    """Entity rows, nested ones (contacts, vendor links, PO lines) included, counted
+    before anything is checked."""
+    if not isinstance(document, dict):
+        return 0
+    rows = 0
+    for key in _ENTITIES:
+        items = document.get(key)
+        if not isinstance(items, list):
+            continue
+        rows += len(items)
+        for item in items:
+            if isinstance(item, dict):
+                rows += sum(len(v) for k in _NESTED if isinstance(v := item.get(k), list))
+    return rows
 
 
 def _pointer(path: list[str | int]) -> str:

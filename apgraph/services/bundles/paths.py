@@ -11,10 +11,8 @@ from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDat
 from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.csv_reader import read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json_result
+from apgraph.services.bundles.limits import DEFAULT_MAX_BYTES, WHOLE_FILE
 from apgraph.services.bundles.writer import write_csv, write_json
-
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # per file: the JSON file, or each CSV file
-WHOLE_FILE = "file"
 
 
 def too_large(name: str, size: int, max_bytes: int) -> BundleProblem:

@@ -9,14 +9,32 @@ Folders inside the archive are flattened only when the whole bundle sits in one 
 
 import io
 import zipfile
+from dataclasses import dataclass
 
-from apgraph.domain.bundle import BundleCode, BundleProblem, KnownIds, MasterDataBundle
+from apgraph.domain.bundle import (
+    BundleCode,
+    BundleProblem,
+    KnownIds,
+    MasterDataBundle,
+    ProblemTally,
+)
 from apgraph.services.bundles.assembly import ReadResult
 from apgraph.services.bundles.csv_reader import read_csv_files_result
 from apgraph.services.bundles.json_reader import read_json_result
-from apgraph.services.bundles.paths import DEFAULT_MAX_BYTES, WHOLE_FILE, too_large
+from apgraph.services.bundles.limits import DEFAULT_MAX_BYTES, WHOLE_FILE, ReadLimits
+from apgraph.services.bundles.paths import too_large
 
 Read = tuple[MasterDataBundle | None, list[BundleProblem]]
+
+
+@dataclass(frozen=True, slots=True)
+class TalliedRead:
+    """A ReadResult whose problems are tallied (the first listed, all counted): what a worker
+    process hands back, small whatever the upload held."""
+
+    bundle: MasterDataBundle | None
+    partial: MasterDataBundle
+    problems: ProblemTally
 
 
 def read_upload(
@@ -26,23 +44,44 @@ def read_upload(
     return read_upload_result(name, data, max_bytes=max_bytes, known=known).pair()
 
 
+def read_upload_tallied(
+    name: str, data: bytes, *, limits: ReadLimits, known: KnownIds | None, listed_at_most: int
+) -> TalliedRead:
+    """As `read_upload_result` within `limits`, the problems tallied. A module-level function
+    of picklable arguments, so a worker process can run it."""
+    read = read_upload_result(name, data, limits=limits, known=known)
+    return TalliedRead(
+        read.bundle, read.partial, ProblemTally.of(read.problems, listed_at_most=listed_at_most)
+    )
+
+
 def read_upload_result(
-    name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, known: KnownIds | None = None
+    name: str,
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    known: KnownIds | None = None,
+    limits: ReadLimits | None = None,
 ) -> ReadResult:
     """As `read_upload`, with the partial bundle of the rows that parsed. `data` may run past
-    `max_bytes` (a caller reads one byte more to tell): the upload is then refused unread."""
-    if len(data) > max_bytes:
-        return ReadResult(None, [too_large(name, len(data), max_bytes)])
+    `max_bytes` (a caller reads one byte more to tell): the upload is then refused unread.
+    `limits`, given, replaces `max_bytes` and adds the inflated-bytes and row limits."""
+    limits = limits or ReadLimits(max_bytes=max_bytes, max_inflated_bytes=2 * max_bytes)
+    if len(data) > limits.max_bytes:
+        return ReadResult(None, [too_large(name, len(data), limits.max_bytes)])
     lowered = name.lower()
     if lowered.endswith(".json"):
-        return read_json_result(data, name=name, known=known)
+        return read_json_result(data, name=name, known=known, max_rows=limits.max_rows)
     if lowered.endswith(".zip"):
-        return _read_archive(name, data, max_bytes=max_bytes, known=known)
+        return _read_archive(name, data, limits=limits, known=known)
     message = "expected a .json file or a .zip of CSVs"
     return ReadResult(None, [_problem(name, BundleCode.UNKNOWN_FILE, message)])
 
 
-def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | None) -> ReadResult:
+def _read_archive(
+    name: str, data: bytes, *, limits: ReadLimits, known: KnownIds | None
+) -> ReadResult:
+    max_bytes = limits.max_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
@@ -50,9 +89,11 @@ def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | N
         problem = _problem(name, BundleCode.MALFORMED, f"not a readable ZIP archive: {error}")
         return ReadResult(None, [problem])
     declared = sum(member.file_size for member in members)
-    if declared > max_bytes * 2:
-        message = f"inflates to {declared} bytes, more than the limit of {max_bytes * 2}"
+    inflated_limit = limits.max_inflated_bytes
+    if declared > inflated_limit:
+        message = f"inflates to {declared} bytes, more than the limit of {inflated_limit}"
         return ReadResult(None, [_problem(name, BundleCode.TOO_LARGE, message)])
+    inflated = 0
     prefix = _common_folder([member.filename for member in members])
     files: dict[str, bytes] = {}
     refused: list[BundleProblem] = []
@@ -65,12 +106,14 @@ def _read_archive(name: str, data: bytes, *, max_bytes: int, known: KnownIds | N
                 _problem(inner, BundleCode.UNKNOWN_FILE, "bundle files sit in one folder")
             )
             continue
-        read = _bounded_member(archive, member, max_bytes)
+        # declared sizes can lie: what is actually inflated counts against the limit too
+        read = _bounded_member(archive, member, min(max_bytes, inflated_limit - inflated))
         if isinstance(read, BundleProblem):
             refused.append(read)
         else:
             files[inner] = read
-    return read_csv_files_result(files, known=known, refused=refused)
+            inflated += len(read)
+    return read_csv_files_result(files, known=known, refused=refused, max_rows=limits.max_rows)
 
 
 def _bounded_member(
@@ -78,7 +121,7 @@ def _bounded_member(
 ) -> bytes | BundleProblem:
     """Never trusts the declared size alone: reads at most one byte past the limit."""
     name = member.filename.split("/")[-1]
-    if member.file_size > max_bytes:
+    if member.file_size > max_bytes or max_bytes <= 0:
         return _problem(name, BundleCode.TOO_LARGE, f"{member.file_size} bytes inflated")
     try:
         with archive.open(member) as file:

@@ -5,7 +5,7 @@ is written to.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from apgraph.domain.bundle import KnownIds, MasterDataBundle
 
@@ -44,11 +44,33 @@ class MasterDataSink(Protocol):
     async def load(self, bundle: MasterDataBundle) -> None: ...
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Isolated(Protocol):
+    """Runs a CPU-heavy pure function where it cannot stall the server's other requests (a
+    worker process), blocking the calling thread until it returns; arguments and result
+    travel pickled, so the function is module-level and its result small."""
+
+    def __call__(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+def run_here(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Isolated in name only: the calling thread runs it (tests, the command line)."""
+    return function(*args, **kwargs)
+
+
 @dataclass(frozen=True, slots=True)
 class Onboarding:
     """What `importMasterData` hands the onboarding service: where bundles are stored, who
-    must hear of them after the commit, and the largest upload it reads."""
+    must hear of them after the commit, how much one upload may cost (bytes uploaded and
+    inflated, rows, problems listed in the report), and where reading it runs."""
 
     store: MasterDataStore
     sinks: Sequence[MasterDataSink]
     max_upload_bytes: int
+    max_inflated_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 250_000
+    listed_problems: int = 1_000
+    isolated: Isolated = run_here

@@ -5,7 +5,14 @@ import zipfile
 
 from apgraph.demo import generator
 from apgraph.domain.bundle import BundleCode
-from apgraph.services.bundles import read_upload, write_csv, write_json
+from apgraph.services.bundles import (
+    ReadLimits,
+    read_upload,
+    read_upload_result,
+    write_csv,
+    write_json,
+)
+from apgraph.services.bundles.uploads import read_upload_tallied
 from tests.bundles import bundle_of
 
 BUNDLE = bundle_of(
@@ -71,3 +78,57 @@ def test_a_nested_folder_inside_the_bundle_is_refused():
 
     assert bundle is None
     assert [(p.file, p.code) for p in problems] == [("extra/notes.csv", BundleCode.UNKNOWN_FILE)]
+
+
+SUPPLIER_HEADER = write_csv(BUNDLE)["suppliers.csv"].splitlines(keepends=True)[0]
+SUPPLIER_ROW = write_csv(BUNDLE)["suppliers.csv"].splitlines(keepends=True)[1]
+
+
+def test_rows_past_the_row_limit_are_never_read():
+    # a small archive of one supplier row repeated: 2,000 rows against a limit of 500
+    archive = zipped({"suppliers.csv": SUPPLIER_HEADER + SUPPLIER_ROW * 2_000})
+
+    read = read_upload_result("bundle.zip", archive, limits=ReadLimits(max_rows=500))
+
+    assert read.bundle is None
+    assert [(p.file, p.location, p.code) for p in read.problems] == [
+        ("suppliers.csv", "row 502", BundleCode.TOO_LARGE)
+    ]
+
+
+def test_the_row_limit_counts_every_file_and_the_json_form_too():
+    rows = sum(write_csv(BUNDLE)[name].count(b"\n") - 1 for name in write_csv(BUNDLE))
+    small = ReadLimits(max_rows=rows - 1)
+
+    assert read_upload_result("bundle.zip", zipped(write_csv(BUNDLE)), limits=small).bundle is None
+    by_json = read_upload_result("bundle.json", write_json(BUNDLE), limits=small)
+    assert [(p.location, p.code) for p in by_json.problems] == [("/", BundleCode.TOO_LARGE)]
+    assert (
+        read_upload_result(
+            "bundle.json", write_json(BUNDLE), limits=ReadLimits(max_rows=rows)
+        ).bundle
+        == BUNDLE
+    )
+
+
+def test_members_that_lie_about_their_size_count_against_the_inflated_limit():
+    files = write_csv(BUNDLE)
+    inflated = sum(len(data) for data in files.values())
+
+    read = read_upload_result(
+        "bundle.zip", zipped(files), limits=ReadLimits(max_inflated_bytes=inflated - 1)
+    )
+
+    assert read.bundle is None
+    assert BundleCode.TOO_LARGE in {p.code for p in read.problems}
+
+
+def test_a_tallied_read_lists_the_first_problems_and_counts_them_all():
+    archive = zipped({"suppliers.csv": SUPPLIER_HEADER + SUPPLIER_ROW * 300})
+
+    read = read_upload_tallied(
+        "bundle.zip", archive, limits=ReadLimits(), known=None, listed_at_most=10
+    )
+
+    assert len(read.problems.listed) == 10
+    assert read.problems.by_code == {BundleCode.DUPLICATE: 299}
