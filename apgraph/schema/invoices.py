@@ -170,12 +170,40 @@ class InvoiceType(Node):
         found = await info.context.loaders.invoice_lines.load(str(self.id))
         return [InvoiceLineType.from_domain(line, self.currency) for line in found]
 
-    @strawberry.field(description="Open reasons this invoice needs an approver or was rejected.")
+    @strawberry.field(
+        description=(
+            "Open reasons: why this invoice needs an approver, or was rejected (and flags such "
+            "as CONTRACT_PRICE_UNAVAILABLE on an invoice that posted without one). Empty once "
+            "an approver approved the invoice and it moved on: its reasons are then "
+            "approvedExceptions."
+        )
+    )
     async def exceptions(self, info: Info) -> list[InvoiceExceptionType]:
+        if await self._approved(info):
+            return []
+        return await self._recorded(info)
+
+    @strawberry.field(
+        description=(
+            "The reasons approvers accepted when they approved this invoice, once it moved on "
+            "(POSTED and after); empty while any reason is still open."
+        )
+    )
+    async def approved_exceptions(self, info: Info) -> list[InvoiceExceptionType]:
+        if not await self._approved(info):
+            return []
+        return await self._recorded(info)
+
+    async def _recorded(self, info: Info) -> list[InvoiceExceptionType]:
         found = await info.context.loaders.invoice_exceptions.load(str(self.id))
         return [
             InvoiceExceptionType(code=e.code, line_no=e.line_no, message=e.message) for e in found
         ]
+
+    async def _approved(self, info: Info) -> bool:
+        found = await info.context.loaders.invoice_approvals.load(str(self.id))
+        status = domain.approval_status(self.status, [a.decision for a in found])
+        return status is ApprovalStatus.APPROVED
 
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[StatusChangeType]:

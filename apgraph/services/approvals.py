@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Protocol
 
 from apgraph.domain import lifecycle
-from apgraph.domain.approvals import ApprovalRoute, route_exception
+from apgraph.domain.approvals import ApprovalRoute, approved_by, route_exception
 from apgraph.domain.audit import AuditOutcome
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.events import InvoiceApprovalCompleted
 from apgraph.domain.ids import InvoiceId
-from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
+from apgraph.domain.invoices import Approval, ApprovalDecision, Invoice, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
+from apgraph.domain.money import at_minor_units
 from apgraph.domain.principal import Principal, Role
 from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.services.ports.clock import Clock
@@ -410,13 +411,16 @@ async def _decide(
             history_so_far=len(history),
             note=note,
         )
+        detail = f"{invoice.status.value} → {transition.invoice.status.value}"
+        if _approves(transition):
+            detail += await _approval_detail(reads, invoice, decisions, route, completes)
         await audit(
             uow,
             principal=principal,
             action=action,
             invoice=invoice,
             outcome=AuditOutcome.SUCCEEDED,
-            detail=f"{invoice.status.value} → {transition.invoice.status.value}",
+            detail=detail,
             trace_id=workflow.trace_id,
             at=at,
         )
@@ -439,6 +443,31 @@ async def _decide(
         clock=clock,
     )
     return Outcome.succeeded(posted)
+
+
+def _approves(transition: Transition) -> bool:
+    decision = transition.decision
+    return decision is not None and decision.decision is ApprovalDecision.APPROVED
+
+
+async def _approval_detail(
+    reads: Reads,
+    invoice: Invoice,
+    decisions: Sequence[Approval],
+    route: ApprovalRoute,
+    completes: bool,
+) -> str:
+    """What was approved, for the trail: the amount, the codes the approver accepted, and
+    whether this approval completed the set the route asks for."""
+    found = await reads.invoices.exceptions_of([invoice.id])
+    codes = " ".join(dict.fromkeys(reason.code for _, reason in found)) or "none"
+    count = len(approved_by(decisions, invoice=invoice)) + 1
+    return (
+        f"; approved {at_minor_units(invoice.total, invoice.currency)} {invoice.currency}, "
+        f"codes {codes}; "
+        f"approval {count} of {route.approvals_needed}, "
+        + ("set complete" if completes else "set not complete")
+    )
 
 
 async def _visible(uow: UnitOfWork, invoice_id: InvoiceId, principal: Principal) -> Invoice | None:
