@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +20,13 @@ from apgraph.gateway.connectors import (
     standalone_simulators,
 )
 from apgraph.gateway.runtime import SystemClock
+from apgraph.gateway.simulator_control import (
+    MASTER_DATA_PATH,
+    empty_network,
+    with_master_data_control,
+)
 from apgraph.gateway.startup import StartupError, load_config
+from apgraph.services.bundles import read_bundle_path, write_json
 from apgraph.services.connector_health import check_connectors
 from apgraph.services.ports.connectors import ConnectorHealth, ExternalSystem
 from apgraph.settings import Settings
@@ -135,14 +142,22 @@ def serve(
         help="Folder where the ERPs journal their postings, replayed on the next start; "
         "without it their books are in memory and a restart forgets them.",
     ),
+    empty: bool = typer.Option(
+        False,
+        "--empty",
+        help="Start with empty books instead of the demo network's: they know only what "
+        "`apgraph simulators load` teaches them.",
+    ),
 ) -> None:
-    """Serve the five simulators on one port, seeded from the demo network."""
+    """Serve the five simulators on one port, seeded from the demo network (or empty)."""
     settings = settings_from(gateway_config=gateway_config, demo_scale=scale)
     try:
         config = load_config(settings)
     except StartupError as error:
         fail(str(error))
-    simulators, secret = standalone_simulators(settings, config)
+    simulators, secret = standalone_simulators(
+        settings, config, network=empty_network() if empty else None
+    )
     if journal is not None:
         try:
             replayed = simulators.keep_journals(journal)
@@ -154,9 +169,48 @@ def serve(
         typer.echo(f"{system:11} {base}{prefix}")
     typer.echo(f"cloud ERP client: {config.connectors.cloud_erp.client_id} / secret: {secret}")
     typer.echo(f'faults: POST {base}/<system>/_control/faults, e.g. {{"kind": "error"}}')
+    typer.echo(
+        f"master data: POST {base}{MASTER_DATA_PATH} (bundle.json), or "
+        f"apgraph simulators load BUNDLE --url {base}" + (" (books start empty)" if empty else "")
+    )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
-    uvicorn.run(simulators.app, host=host, port=port, log_level="warning")
+    uvicorn.run(with_master_data_control(simulators), host=host, port=port, log_level="warning")
+
+
+@simulators_app.command("load")
+def load(
+    bundle: Path = typer.Argument(..., help="bundle.json, or a directory of CSV files."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8100",
+        "--url",
+        help="Where `apgraph simulators serve` runs; or a dev server's "
+        "http://127.0.0.1:8000/simulators (then with --token, admin scope).",
+    ),
+    token: str = typer.Option(None, "--token", help="A bearer token, for a dev server."),
+) -> None:
+    """Teach running simulators a master-data bundle: the ERPs learn its suppliers as vendors,
+    materials management its receipts, sourcing its contract prices."""
+    found, problems = read_bundle_path(bundle)
+    if found is None:
+        for problem in problems:
+            typer.echo(problem.line(), err=True)
+        fail(f"{bundle}: {len(problems)} problem(s); nothing was loaded")
+    endpoint = url.rstrip("/") + MASTER_DATA_PATH
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        answer = httpx.post(endpoint, content=write_json(found), headers=headers, timeout=120)
+    except httpx.HTTPError as error:
+        fail(f"{endpoint}: no answer ({error})")
+    if answer.status_code != 200:
+        fail(f"{endpoint}: HTTP {answer.status_code}: {answer.text[:500]}")
+    loaded = answer.json()["loaded"]
+    typer.echo(
+        "apgraph: the simulators learned "
+        + ", ".join(f"{count} {name}" for name, count in loaded.items() if count)
+    )
 
 
 def table(found: list[ConnectorHealth]) -> str:

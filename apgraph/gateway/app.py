@@ -20,7 +20,7 @@ from strawberry.types import ExecutionResult
 
 from apgraph.domain.principal import RowScope
 from apgraph.events.relay import OutboxRelay
-from apgraph.gateway import oauth
+from apgraph.gateway import oauth, simulator_control
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.body_limit import BodyLimit, Limit
@@ -251,6 +251,16 @@ def create_app(
     ]
     if settings.dev:
         routes.append(Route(graphiql.ASSETS_PATH + "/{name}", graphiql.asset_endpoint))
+        # the in-process simulators' fault-control API, for operators (admin), dev only
+        routes.append(
+            Route(
+                simulator_control.EMBEDDED_PREFIX + "/{rest:path}",
+                RequireBearer(
+                    request_response(simulator_control.embedded_control), graphql_errors=False
+                ),
+                methods=["GET", "POST", "DELETE"],
+            )
+        )
     if settings.auth_mode == "embedded":
         routes += [
             Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),

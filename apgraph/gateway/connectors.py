@@ -268,12 +268,15 @@ def _demo_network(scale: float) -> generator.DemoNetwork:
     return generator.generate(generator.DemoSize().scaled(scale))
 
 
-def standalone_simulators(settings: Settings, config: GatewayConfig) -> tuple[Simulators, str]:
+def standalone_simulators(
+    settings: Settings, config: GatewayConfig, *, network: generator.DemoNetwork | None = None
+) -> tuple[Simulators, str]:
     """The simulators for `apgraph simulators serve`, and the cloud ERP secret they accept
-    (APGRAPH_CLOUD_ERP_CLIENT_SECRET, or one made up now)."""
+    (APGRAPH_CLOUD_ERP_CLIENT_SECRET, or one made up now). Their books start from `network`,
+    by default the demo network."""
     secret = settings.cloud_erp_client_secret or secrets.token_urlsafe(24)
     simulators = suite.create(
-        _demo_network(settings.demo_scale),
+        network if network is not None else _demo_network(settings.demo_scale),
         cloud_client_id=config.connectors.cloud_erp.client_id,
         cloud_client_secret=secret,
     )
