@@ -59,20 +59,19 @@ async def import_bundle(
         found = list(await asyncio.to_thread(locate, known))
     if found:
         return _refused(counts, found, dry_run=dry_run)
-    if dry_run:
-        return ImportReport(
-            problems=(), counts=counts, created={}, updated={}, unchanged={}, dry_run=True
-        )
-    written = await store.upsert(bundle, actor=actor, at=clock.now(), progress=progress)
-    for sink in sinks:
-        await sink.load(bundle)
+    written = await store.upsert(
+        bundle, actor=actor, at=clock.now(), progress=progress, dry_run=dry_run
+    )
+    if not dry_run:
+        for sink in sinks:
+            await sink.load(bundle)
     return ImportReport(
         problems=(),
         counts=counts,
         created=written.created,
         updated=written.updated,
         unchanged=written.unchanged,
-        dry_run=False,
+        dry_run=dry_run,
     )
 
 

@@ -528,10 +528,12 @@ class SqlMasterData:
         actor: str,
         at: datetime,
         progress: Progress | None = None,
+        dry_run: bool = False,
     ) -> UpsertCounts:
         async with _write_transaction(self.engine) as connection:
             counts = await upsert_bundle(connection, bundle, actor=actor, at=at, progress=progress)
-            await connection.commit()
+            if not dry_run:  # a dry run's transaction rolls back: the counts, nothing written
+                await connection.commit()
         return counts
 
 

@@ -156,7 +156,7 @@ async def test_a_dry_run_reports_and_writes_nothing(workflow_api, network):
     report = await imported(workflow_api, "bundle.json", write_json(bundle), dry_run=True)
 
     assert (report["valid"], report["applied"], report["dryRun"]) == (True, False, True)
-    assert counts(report)["purchase_order_lines"] == (1, 0, 0, 0)
+    assert counts(report)["purchase_order_lines"] == (1, 1, 0, 0)  # would be created
     assert (await workflow_api.data(FACILITY, {"id": facility_id}))["facility"] is None
 
 

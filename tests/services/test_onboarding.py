@@ -204,17 +204,46 @@ async def test_an_unreadable_bundle_is_reported_with_no_counts(engine):
 async def test_a_dry_run_reports_the_counts_and_writes_nothing(engine, bundle):
     # given an empty database and a sink
     sink = RecordingSink(engine)
+    head = await AuditRepository(engine).head()
 
     # when the bundle is imported as a dry run
     report = await _import(engine, bundle, sinks=[sink], dry_run=True)
 
-    # then it is valid, counted and not applied; nothing is stored or told
+    # then it is valid, counted as it would be written, and not applied; nothing is stored
+    # (audit trail included) or told
     assert report.valid
     assert not report.applied
     assert report.counts == bundle.counts()
-    assert report.created == {}
+    assert report.created == bundle.counts()
+    assert set(report.updated.values()) == {0}
     assert await read_bundle(engine) == MasterDataBundle()
     assert sink.loaded == []
+    assert await AuditRepository(engine).head() == head
+
+
+async def test_a_dry_run_over_what_is_stored_tells_what_would_change(engine, bundle):
+    # given the bundle imported, then one supplier renamed in a second version of it
+    await _import(engine, bundle)
+    renamed = replace(
+        bundle,
+        suppliers=(
+            replace(
+                bundle.suppliers[0],
+                supplier=replace(bundle.suppliers[0].supplier, legal_name="Renamed Medical, Inc."),
+            ),
+            *bundle.suppliers[1:],
+        ),
+    )
+
+    # when the second version is imported as a dry run
+    report = await _import(engine, renamed, dry_run=True)
+
+    # then it names the one update and the rows left as they are, and stores nothing of it
+    assert report.updated["suppliers"] == 1
+    assert report.unchanged["suppliers"] == len(bundle.suppliers) - 1
+    assert set(report.created.values()) == {0}
+    stored = (await read_bundle(engine)).suppliers[0].supplier
+    assert stored.legal_name == bundle.suppliers[0].supplier.legal_name
 
 
 async def test_a_bundle_may_refer_to_what_is_already_stored(engine, bundle):

@@ -1,11 +1,16 @@
 """One reason the match found on one invoice line, with the figures an approver needs; or
 one about the invoice as a whole (domain/review.py)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from apgraph.domain.codes import MatchCode
 from apgraph.domain.invoices import InvoiceException
+from apgraph.domain.money import at_minor_units, plain
+
+_QUANTITY_CODES = frozenset(
+    {MatchCode.MISSING_RECEIPT, MatchCode.QTY_VARIANCE, MatchCode.OVER_BILLED}
+)
 
 _SAYS = {
     MatchCode.MISSING_RECEIPT: "no goods receipt for the billed PO line (billed {actual})",
@@ -35,10 +40,27 @@ class Finding:
     expected: Decimal
     actual: Decimal
     blocking: bool = True
+    unit: str = ""  # quantities' unit of measure, for the message
+    currency: str = ""  # prices' currency, for the message
 
     @property
     def message(self) -> str:
-        return _SAYS[self.code].format(expected=self.expected, actual=self.actual)
+        """Quantities without trailing zeros and with their unit ("received 14 BX"), prices
+        with their currency's places ("unit price 10.50 USD"), as a reader expects them."""
+        return _SAYS[self.code].format(
+            expected=self._figure(self.expected), actual=self._figure(self.actual)
+        )
+
+    def _figure(self, value: Decimal) -> str:
+        if self.code in _QUANTITY_CODES:
+            return f"{plain(value)} {self.unit}".rstrip()
+        if not self.currency:
+            return str(value)
+        return f"{at_minor_units(value, self.currency)} {self.currency}"
+
+    def described(self, *, unit: str, currency: str) -> "Finding":
+        """The same finding, told in the line's unit of measure and the invoice's currency."""
+        return replace(self, unit=unit, currency=currency)
 
     def as_exception(self) -> InvoiceException:
         """As the invoice records it (the exceptions an approver works through)."""

@@ -135,7 +135,14 @@ def match_invoice(
                     tolerance=rules_here.price,
                 )
             )
-        findings += sorted((f for f in found if f is not None), key=lambda f: _CODE_ORDER[f.code])
+        findings += sorted(
+            (
+                f.described(unit=po_line.unit_of_measure, currency=invoice.currency)
+                for f in found
+                if f is not None
+            ),
+            key=lambda f: _CODE_ORDER[f.code],
+        )
     return MatchResult(tuple(findings))
 
 

@@ -29,11 +29,12 @@ class MasterDataStore(Protocol):
         actor: str,
         at: datetime,
         progress: Callable[[int], None] | None = None,
+        dry_run: bool = False,
     ) -> UpsertCounts:
         """Everything in one transaction, by canonical ID: new rows inserted, changed ones
         updated, equal ones untouched. Every change is audited in the same transaction; a
         bundle equal to what is stored writes nothing at all. `progress` hears the number of
-        rows compared so far."""
+        rows compared so far. `dry_run`: the same work and counts, rolled back at the end."""
         ...
 
 

@@ -231,9 +231,23 @@ def test_every_finding_of_every_line_is_reported():
         2: [M.MISSING_RECEIPT],
     }
     assert [f.as_exception().message for f in result.findings] == [
-        "billed 100 in all, received 80",
-        "unit price 11.00, PO price 10.00",
-        "no goods receipt for the billed PO line (billed 10)",
+        "billed 100 BX in all, received 80 BX",
+        "unit price 11.00 USD, PO price 10.00 USD",
+        "no goods receipt for the billed PO line (billed 10 VIAL)",
+    ]
+
+
+def test_figures_read_as_a_person_writes_them_whatever_the_store_kept():
+    # given figures as the store returns them, four places each
+    result = run(
+        [line(1, "31.0000", "10.5000")],
+        order_lines=[order_line(1)],
+        receipts=[receipt(1, "14.0000")],
+    )
+    # then quantities lose their trailing zeros and take their unit, prices their currency's
+    assert [f.as_exception().message for f in result.findings] == [
+        "billed 31 BX in all, received 14 BX",
+        "unit price 10.50 USD, PO price 10.00 USD",
     ]
 
 
