@@ -26,9 +26,10 @@ MAX_BUNDLE_BYTES = 100 * 1024 * 1024
 PROBLEMS_SHOWN = 50
 EMBEDDED_PREFIX = "/simulators"
 # what the server forwards to its in-process simulators: control routes only
+_SYSTEMS = "|".join(re.escape(prefix) for prefix in PREFIXES.values())
 _CONTROL = re.compile(
-    "^(?:" + "|".join(re.escape(p) for p in PREFIXES.values()) + r")/_control/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$"
-    f"|^{re.escape(MASTER_DATA_PATH)}$"
+    rf"^(?:{_SYSTEMS})/_control/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$"
+    rf"|^{re.escape(MASTER_DATA_PATH)}$"
 )
 
 
