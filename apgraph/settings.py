@@ -148,6 +148,20 @@ class Settings(BaseSettings):
         le=3600,
         description="how often invoices left VALIDATED are matched again; 0 turns it off",
     )
+    posting_recovery_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="how often postings a crash interrupted (invoices left MATCHED) are looked "
+        "up in their ERP and completed or posted; also once at start; 0 turns it off",
+    )
+    posting_recovery_grace_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="an invoice MATCHED this long is taken as interrupted: longer than any "
+        "posting attempt lasts (connectors' deadline), so none still under way is disturbed",
+    )
     escalation_interval_seconds: float = Field(
         default=300.0,
         ge=0,

@@ -53,17 +53,22 @@ query($facility: ID!, $approver: String!) {
 
 @asynccontextmanager
 async def live_server(
-    tmp_path: Path, network: generator.DemoNetwork, *, gateway_config: Path | None = None
+    tmp_path: Path,
+    network: generator.DemoNetwork,
+    *,
+    gateway_config: Path | None = None,
+    **settings_overrides: Any,
 ) -> AsyncIterator[Api]:
     """uvicorn on loopback over a freshly seeded PostgreSQL schema; `.runtime` is the app's.
-    `gateway_config`: another gateway.yaml (e.g. remote connectors) than the shipped one."""
+    `gateway_config`: another gateway.yaml (e.g. remote connectors) than the shipped one;
+    `settings_overrides`: Settings fields (e.g. the background loops' intervals)."""
     database = await make_database("postgresql", tmp_path / "db")
     try:
         engine = database.engine()
         await migrate.upgrade(engine)
         await demo_writer.write(engine, network)
         await engine.dispose()
-        settings = settings_for(database, tmp_path / "data")
+        settings = settings_for(database, tmp_path / "data", **settings_overrides)
         if gateway_config is not None:
             settings = settings.model_copy(update={"gateway_config": gateway_config})
         app = create_app(settings, load_gateway_config(settings.gateway_config))

@@ -6,6 +6,7 @@ the running server instead. With real ERPs (connectors.mode: remote) both reach 
 """
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -16,10 +17,13 @@ from apgraph.gateway.request_context import workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.dead_letters import ReplayReport, dead_letters, replay_dead_letters
+from apgraph.services.posting_recovery import interrupted_postings
 from apgraph.settings import Settings
 from apgraph.store.read_store import ReadStore
 
-deadletters_app = typer.Typer(help="Invoices whose ERP posting failed past every retry.")
+deadletters_app = typer.Typer(
+    help="Invoices whose ERP posting failed past every retry, or was interrupted by a crash."
+)
 
 Limit = typer.Option(100, min=1, max=10_000, help="How many, oldest first.")
 
@@ -39,17 +43,27 @@ def list_dead_letters(
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
 ) -> None:
-    """Every invoice in POSTING_FAILED, oldest first."""
+    """Every invoice in POSTING_FAILED, oldest first; then every posting a crash interrupted
+    (MATCHED past the grace period, outcome unknown), which the server resolves on its own."""
     settings = _settings(database_url, data_dir, gateway_config)
 
     async def run() -> list[str]:
         runtime = Runtime.open(settings, load_config(settings))
         try:
-            found = await dead_letters(
-                reads=ReadStore.scoped(runtime.engine, RowScope()), limit=limit
+            reads = ReadStore.scoped(runtime.engine, RowScope())
+            found = await dead_letters(reads=reads, limit=limit)
+            interrupted, _ = await interrupted_postings(
+                reads=reads,
+                now=runtime.clock.now(),
+                grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
+                limit=limit,
             )
             return [
                 f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}" for i in found
+            ] + [
+                f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
+                "MATCHED: posting interrupted, outcome unknown (resolved by the server)"
+                for i in interrupted
             ]
         finally:
             await runtime.close()

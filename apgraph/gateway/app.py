@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import strawberry
@@ -36,6 +37,7 @@ from apgraph.gateway.websocket_session import SocketSessions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.services.escalation import Escalator
+from apgraph.services.posting_recovery import PostingRecovery
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
@@ -127,6 +129,17 @@ def rematcher(runtime: Runtime) -> Rematcher:
     )
 
 
+def posting_recovery(runtime: Runtime) -> PostingRecovery:
+    """The recovery loop of interrupted postings: it works for the system, so it reads
+    unscoped."""
+    return PostingRecovery(
+        workflow=workflow_for(runtime, None),
+        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        clock=runtime.clock,
+        grace=timedelta(seconds=runtime.settings.posting_recovery_grace_seconds),
+    )
+
+
 def escalator(runtime: Runtime) -> Escalator:
     """The escalation loop of this process: it works for the system, so it reads unscoped."""
     return Escalator(
@@ -162,6 +175,13 @@ def create_app(
             background.append(
                 asyncio.create_task(
                     rematch.run_until(stop, interval=settings.rematch_interval_seconds)
+                )
+            )
+        if settings.posting_recovery_interval_seconds > 0:
+            recovery = posting_recovery(app.state.runtime)
+            background.append(
+                asyncio.create_task(
+                    recovery.run_until(stop, interval=settings.posting_recovery_interval_seconds)
                 )
             )
         if settings.escalation_interval_seconds > 0:

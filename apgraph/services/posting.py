@@ -17,8 +17,9 @@ no row lock should be held across retries with backoff. At most once rests on th
 
 A crash after the ERP booked the invoice but before its answer was recorded leaves the invoice
 MATCHED (or approved in EXCEPTION); `retryPosting` posts it again under its key and gets the
-first document back. (A resubmission under the same idempotency key only reports it: it
-cannot tell an interrupted posting from one still under way.)
+first document back, and for MATCHED the servers do so on their own (posting_recovery.py).
+(A resubmission under the same idempotency key only reports it: it cannot tell an interrupted
+posting from one still under way.)
 """
 
 import hashlib
