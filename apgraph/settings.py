@@ -176,6 +176,29 @@ class Settings(BaseSettings):
     redis_key_prefix: str = Field(
         default="apgraph", min_length=1, description="prefix of every key apgraph sets in Redis"
     )
+    bus_url: str | None = Field(
+        default=None,
+        description="NATS JetStream, e.g. nats://127.0.0.1:4222; unset: the in-process bus. "
+        "Set and unreachable: the server refuses to start",
+    )
+    bus_stream_prefix: str = Field(
+        default="APGRAPH",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="names the JetStream streams (<prefix>_INVOICE, <prefix>_PAYMENT) and "
+        "consumers, so several deployments (or test runs) can share one NATS",
+    )
+    subscription_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="events held for one subscriber; one more and its connection is closed "
+        "(WebSocket close code 4413) to resume from its cursor",
+    )
+    subscription_resume_window: int = Field(
+        default=100_000,
+        ge=0,
+        description="how many events back an `after` cursor may resume from",
+    )
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",

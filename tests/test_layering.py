@@ -15,6 +15,7 @@ CONNECTORS = "services.ports.connectors"
 UNIT_OF_WORK = "services.ports.unit_of_work"
 WORKFLOW = "services.ports.workflow"
 MASTER_DATA = "services.ports.master_data"
+BUS = "services.ports.bus"
 
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
@@ -22,10 +23,10 @@ ALLOWED = {
     "policies": {"domain"},
     "services": {"domain", "policies"},
     "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA},
-    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA},
+    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS},
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},
-    "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, "services.periodic"},
+    "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, BUS, "services.periodic"},
     "demo": {"domain", "store"},  # the writer only: test below
     "simulators": {"domain", "demo.generator"},  # never a connector's mapping, never the store
 }

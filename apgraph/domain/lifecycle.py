@@ -29,11 +29,14 @@ from apgraph.domain.codes import ProblemCode
 from apgraph.domain.events import (
     Event,
     InvoiceApprovalCompleted,
+    InvoiceHeld,
+    InvoiceMatched,
     InvoiceMatchFailed,
     InvoicePosted,
     InvoicePostingFailed,
     InvoiceReceived,
     InvoiceRejected,
+    InvoiceReleased,
     InvoiceValidated,
     PaymentReleased,
     PaymentScheduled,
@@ -164,11 +167,13 @@ def match(invoice: Invoice, result: MatchResult, *, at: datetime) -> Transition:
     """
     _require(invoice, {S.VALIDATED}, "match")
     recorded = tuple(finding.as_exception() for finding in result.findings)
+    flags = tuple(sorted({f.code.value for f in result.findings if not f.blocking}))
+    matched = InvoiceMatched(*_about(invoice, at), flags=flags)
     if not result.needs_approval:
-        return _moved(invoice, (S.MATCHED,), reasons=recorded, at=at)
+        return _moved(invoice, (S.MATCHED,), matched, reasons=recorded)
     codes = tuple(code.value for code in result.codes)
     failed = InvoiceMatchFailed(*_about(invoice, at), codes=codes)
-    return _moved(invoice, (S.MATCHED, S.EXCEPTION), failed, reasons=recorded)
+    return _moved(invoice, (S.MATCHED, S.EXCEPTION), matched, failed, reasons=recorded)
 
 
 # --- posting to the ERP ---------------------------------------------------------------------
@@ -328,8 +333,10 @@ def hold(
     _require(invoice, {S.EXCEPTION}, "hold")
     _not_awaiting_posting(invoice, route, decisions)
     _allowed(by, route, invoice)
-    decision = _decision(invoice, by, ApprovalDecision.HELD, at, _reason(reason))
-    return _moved(invoice, (S.ON_HOLD,), decision=decision, at=at)
+    why = _reason(reason)
+    held = InvoiceHeld(*_about(invoice, at), held_by=by, reason=why)
+    decision = _decision(invoice, by, ApprovalDecision.HELD, at, why)
+    return _moved(invoice, (S.ON_HOLD,), held, decision=decision)
 
 
 def release(
@@ -339,7 +346,8 @@ def release(
     _require(invoice, {S.ON_HOLD}, "release")
     _allowed(by, route, invoice)
     decision = _decision(invoice, by, ApprovalDecision.RELEASED, at, note)
-    return _moved(invoice, (S.EXCEPTION,), decision=decision, at=at)
+    released = InvoiceReleased(*_about(invoice, at), released_by=by)
+    return _moved(invoice, (S.EXCEPTION,), released, decision=decision)
 
 
 def reassign(

@@ -1,10 +1,10 @@
 """The outbox relay: publishes committed events, at least once, in sequence order.
 
-Today its one consumer is the analytics platform's payment forecast: every `invoice.posted`
-becomes a forecast record (the invoice's total, expected on its due date). The bus and the
-subscriptions of DESIGN §5 will consume the same records. A delivery that fails leaves the
-batch unpublished, to be tried again on the next run; the analytics sink keys each batch by
-its content, so a resend after a lost answer is counted once.
+Every batch goes to the event bus (subscriptions, webhooks), and each `invoice.posted` also
+becomes a forecast record for the analytics platform (the invoice's total, expected on its
+due date). A delivery that fails leaves the batch unpublished, to be tried again on the next
+run: the bus dedupes by event id (JetStream) and its consumers by id or sequence, and the
+analytics sink keys each batch by its content, so a resend after a lost answer counts once.
 """
 
 import asyncio
@@ -17,6 +17,7 @@ from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.money import at_minor_units
 from apgraph.services.periodic import repeat_until
+from apgraph.services.ports.bus import BusUnavailable, EventBus
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import AnalyticsSink, ConnectorError
 from apgraph.services.ports.reads import InvoiceReader
@@ -52,12 +53,22 @@ class OutboxRelay:
     invoices: InvoiceReader  # unscoped: the relay works for the system, not for a caller
     analytics: AnalyticsSink
     clock: Clock
+    bus: EventBus | None = None  # None: analytics only (tests of the forecast feed)
     batch_size: int = 200
+    wake: asyncio.Event | None = None  # set after a commit that wrote events: relay at once
 
     async def run_once(self) -> RelayRun:
         records = await self.outbox.pending(self.batch_size)
         if not records:
             return RelayRun(published=0, forecasts=0)
+        if self.bus is not None:
+            try:
+                await self.bus.publish(records)
+            except BusUnavailable as error:
+                log.warning(
+                    "event bus unavailable, %d events stay pending: %s", len(records), error
+                )
+                return RelayRun(published=0, forecasts=0, failed=str(error))
         forecasts = await self._forecasts(records)
         if forecasts:
             try:
@@ -83,4 +94,4 @@ class OutboxRelay:
         async def more() -> bool:
             return (await self.run_once()).published >= self.batch_size
 
-        await repeat_until(stop, more, interval=interval)
+        await repeat_until(stop, more, interval=interval, wake=self.wake)

@@ -21,7 +21,7 @@ from strawberry.types import ExecutionResult
 
 from apgraph.domain.principal import RowScope
 from apgraph.events.relay import OutboxRelay
-from apgraph.gateway import oauth, simulator_control
+from apgraph.gateway import live, oauth, simulator_control
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.body_limit import BodyLimit, Limit
@@ -164,12 +164,14 @@ def create_app(
         if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
             await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
         stop = asyncio.Event()
-        background = []
-        if settings.relay_interval_seconds > 0:
-            relay = outbox_relay(app.state.runtime)
-            background.append(
-                asyncio.create_task(relay.run_until(stop, interval=settings.relay_interval_seconds))
-            )
+        runtime_now: Runtime = app.state.runtime
+        background = await live.start(
+            runtime_now.live,
+            settings,
+            OutboxRepository(runtime_now.engine),
+            outbox_relay(runtime_now),
+            stop,
+        )
         if settings.rematch_interval_seconds > 0:
             rematch = rematcher(app.state.runtime)
             background.append(

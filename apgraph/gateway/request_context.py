@@ -4,9 +4,11 @@ Built per HTTP request, and per operation on a WebSocket (where the caller is re
 before each operation), so no operation inherits another's caller, cache or audit notes.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
+from starlette.websockets import WebSocket
 
 from apgraph.domain.principal import Principal
 from apgraph.gateway.runtime import Runtime
@@ -14,9 +16,11 @@ from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
+from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
+SLOW_SUBSCRIBER = 4413  # graphql-transport-ws leaves 44xx to the server: "too slow, resume"
 NOBODY = Principal(
     subject="anonymous", roles=frozenset(), scopes=frozenset(), facility_ids=frozenset()
 )
@@ -52,16 +56,32 @@ def context_for(
         connectors=runtime.connectors,
         workflow=workflow_for(runtime, trace_id or None),
         onboarding=runtime.onboarding,
+        live=runtime.live.feed(
+            runtime.settings, OutboxRepository(runtime.engine), closer_of(request)
+        ),
         request=request,
         response=response,
     )
+
+
+def closer_of(request: Any) -> Callable[[], Awaitable[None]]:
+    """How a subscriber that fell behind is cut off: a WebSocket is closed with 4413 (it
+    resumes from its cursor); an SSE stream ends by itself when its feed does."""
+
+    async def close() -> None:
+        if isinstance(request, WebSocket):
+            await request.close(code=SLOW_SUBSCRIBER, reason="too slow: resume from your cursor")
+
+    return close
 
 
 def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
     """The write side of one request: its units of work carry the request's trace id."""
     config = runtime.config
     return Workflow(
-        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id=trace_id),
+        unit_of_work=lambda: SqlUnitOfWork(
+            runtime.engine, trace_id=trace_id, on_events=runtime.live.wake.set
+        ),
         connectors=runtime.connectors,
         policy=WorkflowPolicy(
             match_rules=config.matching.rules(),

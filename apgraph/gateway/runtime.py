@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
+from apgraph.gateway.live import Live
 from apgraph.gateway.products.rate_limits import RateLimits
 from apgraph.gateway.refusals import RefusalLog
 from apgraph.gateway.token_throttle import TokenThrottle
@@ -46,6 +47,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
     worker: WorkerProcess = field(default_factory=WorkerProcess)  # importMasterData's reading
+    live: Live = field(default_factory=Live)  # the bus and hub, once the lifespan started them
 
     @property
     def page_limits(self) -> PageLimits:
@@ -143,6 +145,8 @@ class Runtime:
 
     async def close(self) -> None:
         self.worker.close()
+        if self.live.close_bus is not None:
+            await self.live.close_bus()
         await self.connectors.aclose()
         await self.http.aclose()
         await self.engine.dispose()

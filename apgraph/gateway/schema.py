@@ -24,7 +24,7 @@ from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.policies.gateway import GatewayConfig
-from apgraph.resolvers.root import Mutation, Query
+from apgraph.resolvers.root import Mutation, Query, Subscription
 from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.invoices import InvoiceType
 from apgraph.schema.payments import PaymentType
@@ -53,6 +53,7 @@ def build_schema(
     return QuietSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=schema_extensions(
             max_depth=limits.max_depth,
@@ -77,6 +78,7 @@ def unguarded_schema() -> GraphQLSchema:
     plain = strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

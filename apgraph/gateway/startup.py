@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
+from apgraph.gateway.live import BusUnreachable, connect_bus
 from apgraph.gateway.products.operation_lists import OperationListError
 from apgraph.gateway.products.routes import ProductSchemas
 from apgraph.gateway.products.views import ViewError, check_views
@@ -73,6 +74,7 @@ async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepare
                 )
                 seeded = await demo_writer.write(engine, network)
             await check_facilities_exist(engine, config)
+            await check_bus(settings)
         except (OperationalError, DBAPIError, OSError) as error:
             raise StartupError(
                 f"database {_redacted(settings.resolved_database_url)} is unreachable or "
@@ -95,6 +97,16 @@ async def check_facilities_exist(engine: AsyncEngine, config: GatewayConfig) -> 
     overridden = sorted(set(config.facilities))
     if overridden:
         log.info("gateway.yaml overrides the stored ERP route of %s", ", ".join(overridden))
+
+
+async def check_bus(settings: Settings) -> None:
+    """With APGRAPH_BUS_URL set, NATS must answer: a server that cannot publish its events
+    would let the outbox grow while every subscriber waits in silence."""
+    try:
+        bus = await connect_bus(settings)
+    except BusUnreachable as error:
+        raise StartupError(f"{error} (APGRAPH_BUS_URL; unset it for the in-process bus)") from None
+    await bus.close()
 
 
 def _redacted(url: str) -> str:

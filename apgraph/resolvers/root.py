@@ -13,6 +13,7 @@ from apgraph.resolvers import mutations as mutation_resolvers
 from apgraph.resolvers import nodes as node_reads
 from apgraph.resolvers import payments as payment_reads
 from apgraph.resolvers import purchasing as purchasing_reads
+from apgraph.resolvers import subscriptions as live
 from apgraph.resolvers import suppliers as supplier_reads
 
 
@@ -146,4 +147,23 @@ class Mutation:
             "CSV files zipped) and, unless dryRun or any problem, upserts it in one "
             "transaction. Problems come back in the report, each with file, row and code."
         ),
+    )
+
+
+@strawberry.type
+class Subscription:
+    invoice_status_changed = strawberry.subscription(
+        resolver=live.invoice_status_changed,
+        description=(
+            "Every status change of the invoices you may see, as it commits (holds, releases, "
+            "approvals and escalations included). Pass `after` to first receive what you missed."
+        ),
+    )
+    payment_status_changed = strawberry.subscription(
+        resolver=live.payment_status_changed,
+        description="Payments of the invoices you may see: scheduled, released, remitted.",
+    )
+    exception_queue_changed = strawberry.subscription(
+        resolver=live.exception_queue_changed,
+        description="Invoices entering and leaving one of your facilities' exception queue.",
     )

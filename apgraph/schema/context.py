@@ -8,6 +8,7 @@ import strawberry
 
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
+from apgraph.services.ports.bus import LiveEvents
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import ConnectorViews
 from apgraph.services.ports.master_data import Onboarding
@@ -27,6 +28,7 @@ class Context:
     connectors: ConnectorViews  # operator queries only
     workflow: Workflow  # what mutations hand their services: units of work, connectors, policy
     onboarding: Onboarding  # what importMasterData hands the onboarding service
+    live: LiveEvents | None = None  # subscriptions' feed; None where no hub runs (ASGI tests)
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     request: Any = None  # the Starlette request or websocket

@@ -8,10 +8,15 @@ log = logging.getLogger("apgraph.background")
 
 
 async def repeat_until(
-    stop: asyncio.Event, run_once: Callable[[], Awaitable[bool]], *, interval: float
+    stop: asyncio.Event,
+    run_once: Callable[[], Awaitable[bool]],
+    *,
+    interval: float,
+    wake: asyncio.Event | None = None,
 ) -> None:
     """Runs `run_once` back to back while it answers True (a full batch: more may wait), else
-    every `interval` seconds, until `stop` is set; a run under way is finished, not cut."""
+    every `interval` seconds, or as soon as `wake` is set, until `stop` is set; a run under
+    way is finished, not cut."""
     while not stop.is_set():
         try:
             more = await run_once()
@@ -22,7 +27,17 @@ async def repeat_until(
             more = False
         if more:
             continue
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            continue
+        await _first_of(stop, wake, within=interval)
+        if wake is not None:
+            wake.clear()
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event | None, *, within: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()

@@ -133,3 +133,7 @@ class OutboxRepository:
             .limit(limit)
         )
         return [record_from_row(row) for row in await fetch(self.engine, statement)]
+
+    async def head(self) -> int:
+        async with self.engine.connect() as connection:
+            return await _highest_sequence(connection)

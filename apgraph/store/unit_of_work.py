@@ -10,7 +10,7 @@ lock up front and queue for it (busy_timeout), instead of reading under a snapsh
 concurrent commit makes stale, which SQLite refuses at the first write.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -44,12 +44,20 @@ class _QueuedAudit:
 class SqlUnitOfWork:
     """Single use: `async with SqlUnitOfWork(engine, trace_id=...) as uow: ...`.
 
-    `trace_id` is the request's, stamped on every outbox event the unit of work writes.
+    `trace_id` is the request's, stamped on every outbox event the unit of work writes;
+    `on_events` is told after a commit that wrote events (it wakes the relay at once).
     """
 
-    def __init__(self, engine: AsyncEngine, *, trace_id: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        trace_id: str | None = None,
+        on_events: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._trace_id = trace_id
+        self._on_events = on_events
         self._connection: AsyncConnection | None = None
         self._used = False
         self._committed = False
@@ -116,6 +124,8 @@ class SqlUnitOfWork:
             await audit.append(connection, events, at=at)
         await connection.commit()
         self._committed = True
+        if self._events.queued and self._on_events is not None:
+            self._on_events()
 
     def _open(self) -> AsyncConnection:
         if self._connection is None:

@@ -17,13 +17,17 @@ from apgraph.domain.approvals import (
     route_exception,
 )
 from apgraph.domain.codes import MatchCode, ProblemCode, ValidationCode
+from apgraph.domain.event_payloads import EVENT_TYPES
 from apgraph.domain.events import (
     InvoiceApprovalCompleted,
+    InvoiceHeld,
+    InvoiceMatched,
     InvoiceMatchFailed,
     InvoicePosted,
     InvoicePostingFailed,
     InvoiceReceived,
     InvoiceRejected,
+    InvoiceReleased,
     InvoiceValidated,
     PaymentReleased,
     PaymentScheduled,
@@ -144,13 +148,15 @@ def test_an_invalid_invoice_is_rejected_with_every_code():
 
 def test_a_clean_match_is_matched_and_waits_for_posting():
     change = lifecycle.match(at(S.VALIDATED), MatchResult(()), at=NOW)
-    assert (change.invoice.status, change.events, change.reasons) == (S.MATCHED, (), ())
+    assert (change.invoice.status, change.reasons) == (S.MATCHED, ())
+    assert change.events == (InvoiceMatched("INV-00000001", "SUP-000001", "FAC-0001", NOW, ()),)
 
 
 def test_a_match_with_findings_passes_matched_on_its_way_to_exception():
     change = lifecycle.match(at(S.VALIDATED), MatchResult((QTY, FLAG)), at=NOW)
     assert change.steps == ((S.VALIDATED, S.MATCHED), (S.MATCHED, S.EXCEPTION))
-    (failed,) = change.events
+    matched, failed = change.events  # one event per status entered
+    assert (matched.type, matched.flags) == ("invoice.matched", ("CONTRACT_PRICE_UNAVAILABLE",))
     assert isinstance(failed, InvoiceMatchFailed)
     assert failed.codes == ("QTY_VARIANCE", "CONTRACT_PRICE_UNAVAILABLE")
     assert [(r.code, r.line_no) for r in change.reasons] == [
@@ -162,6 +168,7 @@ def test_a_match_with_findings_passes_matched_on_its_way_to_exception():
 def test_a_flag_alone_is_matched_and_kept_on_the_invoice():
     change = lifecycle.match(at(S.VALIDATED), MatchResult((FLAG,)), at=NOW)
     assert change.invoice.status is S.MATCHED
+    assert [e.flags for e in change.events] == [("CONTRACT_PRICE_UNAVAILABLE",)]
     assert [r.code for r in change.reasons] == ["CONTRACT_PRICE_UNAVAILABLE"]
 
 
@@ -371,10 +378,18 @@ def test_hold_and_release_keep_the_exception_and_its_approvals():
     held = lifecycle.hold(
         exception, by=BOB, reason="Waiting for the packing slip", at=NOW, route=TWO
     )
-    assert (held.invoice.status, held.events) == (S.ON_HOLD, ())
+    assert held.invoice.status is S.ON_HOLD
+    assert held.events == (
+        InvoiceHeld(
+            "INV-00000001", "SUP-000001", "FAC-0001", NOW, BOB, "Waiting for the packing slip"
+        ),
+    )
     assert held.decision.decision is ApprovalDecision.HELD
     released = lifecycle.release(held.invoice, by=BOB, at=LATER, route=TWO)
     assert released.invoice.status is S.EXCEPTION
+    assert released.events == (
+        InvoiceReleased("INV-00000001", "SUP-000001", "FAC-0001", LATER, BOB),
+    )
     assert released.decision.decision is ApprovalDecision.RELEASED
     decisions = [first.decision, held.decision, released.decision]
     second = approve(released.invoice, BOB, TWO, decisions)
@@ -522,28 +537,18 @@ def test_the_clock_is_aware_utc():
         lifecycle.validate(at(S.RECEIVED), [], at=datetime(2026, 10, 21, 15, 0))
 
 
-def test_every_event_type_is_one_of_design_section_5():
-    # every event the machine emits carries one of these type strings
-    assert {
-        cls.type
-        for cls in (
-            InvoiceReceived,
-            InvoiceValidated,
-            InvoiceRejected,
-            InvoiceMatchFailed,
-            InvoiceApprovalCompleted,
-            InvoicePosted,
-            InvoicePostingFailed,
-            PaymentScheduled,
-            PaymentReleased,
-            RemittanceSent,
-        )
-    } == {
+def test_every_event_type_is_one_of_design_section_5_or_issue_18():
+    # DESIGN §5 lists the failures and milestones; issue 18 adds one event per status change
+    assert set(EVENT_TYPES) == {
         "invoice.received",
         "invoice.validated",
         "invoice.rejected",
+        "invoice.matched",
         "invoice.match_failed",
         "invoice.approval_completed",
+        "invoice.held",
+        "invoice.released",
+        "invoice.escalated",
         "invoice.posted",
         "invoice.posting_failed",
         "payment.scheduled",
@@ -681,6 +686,15 @@ def test_any_sequence_of_commands_stays_on_the_diagram_and_respects_segregation_
             continue  # a refusal changes nothing: `current` is what it was
         # every step is an edge of the diagram
         assert set(change.steps) <= DIAGRAM
+        # and every status entered has its event, in order; a failed posting passes POSTED
+        # only on its way to POSTING_FAILED (DESIGN §4), which books nothing
+        if change.path:
+            entered = [
+                status
+                for status in change.path
+                if not (status is S.POSTED and change.events[-1].status is S.POSTING_FAILED)
+            ]
+            assert [e.status for e in change.events] == entered
         # and no decision overtakes a posting under way
         if command[0] in ("reject", "hold"):
             approved = approved_by(decisions, invoice=current)

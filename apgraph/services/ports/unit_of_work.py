@@ -197,3 +197,8 @@ class Outbox(Protocol):
     async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
         """Records with a higher sequence, published or not, lowest first: replay a cursor."""
         ...
+
+    async def head(self) -> int:
+        """The highest committed sequence (0 for an empty outbox): every lower one is
+        committed too, so a reader at the head has missed nothing."""
+        ...

@@ -1,0 +1,270 @@
+"""Live status end to end: real server processes, a real WebSocket, invoices submitted
+through the API (issue 18). Once with the in-process bus in one process; once on NATS
+JetStream with two processes, the subscriber on one and the mutations on the other."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from apgraph.demo import writer as demo_writer
+from apgraph.domain.principal import Role
+from apgraph.gateway.demo_users import demo_token
+from apgraph.gateway.runtime import embedded_issuer
+from apgraph.settings import Settings
+from apgraph.store import migrate
+from tests.conftest import ROOT, TEST_SCALE
+from tests.databases import drop_database, make_database
+from tests.events.servers import NATS_URL, Subscriber, served, unique_prefix
+from tests.workflow import Orders, as_input
+
+SUBMIT = """
+mutation($input: SubmitInvoiceInput!, $key: String!) {
+  submitInvoice(input: $input, idempotencyKey: $key) { invoice { id status } userErrors { code } }
+}
+"""
+STATUS = """
+subscription($after: String) {
+  invoiceStatusChanged(after: $after) { cursor invoiceId status event { type sequence } }
+}
+"""
+
+
+@dataclass
+class Deployment:
+    subscribe_at: str  # base URL of the process subscribers use
+    mutate_at: str  # base URL of the process mutations go to
+    settings: Settings
+    orders: Orders
+
+    def token(self, role: Role, **claims) -> str:
+        return demo_token(
+            embedded_issuer(self.settings), role=role, now=datetime.now(UTC), **claims
+        )
+
+    async def submit(self, order) -> str:
+        token = self.token(Role.SUPPLIER, supplier_id=order.supplier.id)
+        async with httpx.AsyncClient(base_url=self.mutate_at, timeout=60) as client:
+            response = await client.post(
+                "/graphql",
+                json={
+                    "query": SUBMIT,
+                    "variables": {
+                        "input": as_input(order.clean_invoice()),
+                        "key": uuid.uuid4().hex,
+                    },
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]["submitInvoice"]["invoice"]["id"]
+
+
+@pytest.fixture(scope="module", params=["in-process", "nats"])
+async def deployment(request, tmp_path_factory, network) -> AsyncIterator[Deployment]:
+    database = await make_database("postgresql", tmp_path_factory.mktemp("live-status"))
+    engine = database.engine()
+    await migrate.upgrade(engine)
+    await demo_writer.write(engine, network)
+    await engine.dispose()
+    nats = request.param == "nats"
+    settings = Settings(
+        database_url=database.url,
+        database_schema=database.schema,
+        data_dir=tmp_path_factory.mktemp("live-status-data"),
+        gateway_config=ROOT / "tests" / "gateway.yaml",
+        demo_scale=TEST_SCALE,
+        seed_demo_data=False,
+        relay_interval_seconds=0.2,
+        bus_url=NATS_URL if nats else None,
+        bus_stream_prefix=unique_prefix(),
+    )
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(served(settings))
+        second = await stack.enter_async_context(served(settings)) if nats else first
+        yield Deployment(first, second, settings, Orders(network))
+    await drop_database(database)
+
+
+def clean_order(deployment: Deployment, *, other_than: str | None = None):
+    while True:
+        order = deployment.orders.take("postgresql", "full")
+        if order.supplier.id != other_than:
+            return order
+
+
+async def changes_until_posted(subscriber: Subscriber, invoice_id: str) -> list[dict]:
+    """Every change received until `invoice_id` is POSTED, whichever invoice it is about."""
+    seen: list[dict] = []
+    while not any(c["invoiceId"] == invoice_id and c["status"] == "POSTED" for c in seen):
+        message = await subscriber.message()
+        assert message["type"] == "next", message
+        seen.append(message["payload"]["data"]["invoiceStatusChanged"])
+    return seen
+
+
+async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deployment):
+    # given a supplier subscribed to its invoices' status, and another supplier's invoice
+    mine = clean_order(deployment)
+    theirs = clean_order(deployment, other_than=mine.supplier.id)
+    token = deployment.token(Role.SUPPLIER, supplier_id=mine.supplier.id)
+    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        await subscriber.subscribe(STATUS)
+        # when the other supplier's invoice and then its own are submitted
+        await deployment.submit(theirs)
+        my_invoice = await deployment.submit(mine)
+        # then it sees its own invoice walk the lifecycle, and nothing of the other's
+        seen = await changes_until_posted(subscriber, my_invoice)
+    assert {c["invoiceId"] for c in seen} == {my_invoice}  # nothing of their invoice
+    assert [c["status"] for c in seen] == ["RECEIVED", "VALIDATED", "MATCHED", "POSTED"]
+    assert [c["event"]["type"] for c in seen] == [
+        "invoice.received",
+        "invoice.validated",
+        "invoice.matched",
+        "invoice.posted",
+    ]
+
+
+QUEUE = """
+subscription($facility: ID!) {
+  exceptionQueueChanged(facilityId: $facility) { kind invoiceId facilityId status cursor }
+}
+"""
+
+
+async def test_a_reconnect_with_the_last_cursor_receives_exactly_the_missed_events(
+    deployment,
+):
+    # given a finance dashboard that followed one invoice to POSTED, then disconnected
+    first, missed, later = (clean_order(deployment) for _ in range(3))
+    watcher = deployment.token(Role.FINANCE_ADMIN)
+    token = deployment.token(Role.FINANCE_ADMIN)
+    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        await subscriber.subscribe(STATUS)
+        first_id = await deployment.submit(first)
+        seen = await changes_until_posted(subscriber, first_id)
+    last_cursor = seen[-1]["cursor"]
+    # when another invoice goes all the way while it is away (an admin watches it happen)
+    async with Subscriber.connect(deployment.subscribe_at, watcher) as admin:
+        await admin.subscribe(STATUS)
+        missed_id = await deployment.submit(missed)
+        await changes_until_posted(admin, missed_id)
+    # and it comes back with its last cursor, and a third invoice is submitted afterwards
+    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        await subscriber.subscribe(STATUS, {"after": last_cursor})
+        replayed = await changes_until_posted(subscriber, missed_id)
+        later_id = await deployment.submit(later)
+        live = await changes_until_posted(subscriber, later_id)
+    # then it receives exactly what it missed, then the live ones: no gap, no repeat
+    expected = ["RECEIVED", "VALIDATED", "MATCHED", "POSTED"]
+    assert [(c["invoiceId"], c["status"]) for c in replayed] == [
+        (missed_id, status) for status in expected
+    ]
+    assert [(c["invoiceId"], c["status"]) for c in live] == [
+        (later_id, status) for status in expected
+    ]
+    sequences = [c["event"]["sequence"] for c in replayed + live]
+    assert sequences == sorted(set(sequences))
+
+
+async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deployment):
+    # given an approver of a facility, subscribed to its exception queue
+    order = deployment.orders.for_exception("postgresql")
+    facility = order.order.facility_id
+    token = deployment.token(Role.APPROVER, facility_ids=[facility])
+    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        await subscriber.subscribe(QUEUE, {"facility": facility})
+        # when an invoice over what was received is submitted there
+        supplier = deployment.token(Role.SUPPLIER, supplier_id=order.supplier.id)
+        async with httpx.AsyncClient(base_url=deployment.mutate_at, timeout=60) as client:
+            body = (
+                await client.post(
+                    "/graphql",
+                    json={
+                        "query": SUBMIT,
+                        "variables": {
+                            "input": as_input(order.over_received_invoice()),
+                            "key": uuid.uuid4().hex,
+                        },
+                    },
+                    headers={"Authorization": f"Bearer {supplier}"},
+                )
+            ).json()
+        invoice_id = body["data"]["submitInvoice"]["invoice"]["id"]
+        # then the queue change arrives: the invoice entered the queue, in EXCEPTION
+        message = await subscriber.message()
+    change = message["payload"]["data"]["exceptionQueueChanged"]
+    assert (change["kind"], change["invoiceId"], change["facilityId"], change["status"]) == (
+        "ENTERED",
+        invoice_id,
+        facility,
+        "EXCEPTION",
+    )
+
+
+PAYMENTS = "subscription { paymentStatusChanged { cursor paymentId } }"
+
+
+async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_time(deployment):
+    # given a token narrowed to invoices:read (no payments:read), and a supplier (no queue)
+    narrowed = (
+        embedded_issuer(deployment.settings)
+        .issue(
+            subject="dashboard.narrow",
+            now=datetime.now(UTC),
+            claims={"roles": ["ap_clerk"], "scope": "invoices:read"},
+        )
+        .access_token
+    )
+    supplier = deployment.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    for token, query, variables in (
+        (narrowed, PAYMENTS, {}),
+        (supplier, QUEUE, {"facility": "FAC-0001"}),
+    ):
+        async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+            # when it subscribes
+            operation = await subscriber.subscribe(query, variables)
+            message = await subscriber.message()
+        # then the subscription is refused with FORBIDDEN before any event
+        assert (message["type"], message["id"]) == ("error", operation)
+        assert [e["extensions"]["code"] for e in message["payload"]] == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor!",
+        "MToxMjM",  # "1:123" base64url: a sequence with an id the outbox never wrote
+    ],
+)
+async def test_a_forged_cursor_is_refused_with_bad_user_input(deployment, cursor):
+    token = deployment.token(Role.FINANCE_ADMIN)
+    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        operation = await subscriber.subscribe(STATUS, {"after": cursor})
+        message = await subscriber.message()
+    assert (message["type"], message["id"]) == ("error", operation)
+    assert message["payload"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
+async def test_a_malformed_message_closes_that_socket_with_4400_and_no_other(deployment):
+    # given two subscribers on the same server
+    token = deployment.token(Role.FINANCE_ADMIN)
+    async with (
+        Subscriber.connect(deployment.subscribe_at, token) as bad,
+        Subscriber.connect(deployment.subscribe_at, token) as good,
+    ):
+        await good.subscribe(STATUS)
+        # when one sends a subscribe message without an id
+        await bad.ws.send('{"type": "subscribe", "payload": {"query": "subscription { x }"}}')
+        # then its socket is closed with 4400, and the other still works
+        with pytest.raises(ConnectionClosed) as closed:
+            await bad.message()
+        assert closed.value.rcvd.code == 4400
+        await good.ws.send('{"type": "ping"}')
+        assert (await good.message())["type"] == "pong"
