@@ -12,7 +12,7 @@ from apgraph.gateway.schema import build_schema as build_apgraph_schema
 from apgraph.policies.loader import load_gateway_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 GRAPHQL_BLOCK = re.compile(r"```graphql\n(.*?)```", re.S)
 # an operation, not an SDL excerpt
