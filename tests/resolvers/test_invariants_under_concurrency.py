@@ -20,6 +20,10 @@ from apgraph.domain.principal import Role
 from apgraph.domain.purchasing import PurchaseOrderLine
 from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
 from apgraph.domain.suppliers import TaxTreatment
+from apgraph.services.dead_letters import REPLAYER, replay_dead_letters
+from apgraph.simulators.faults import Fault, FaultKind
+from tests.services.test_rematch import rematcher, submitted_while_materials_down
+from tests.services.workflow_support import CLOCK, reads, workflow
 from tests.workflow import Order, as_input, erp_postings
 
 ROUNDS = 12
@@ -253,3 +257,51 @@ def _approver(workflow_api, subject: str, order: Order) -> str:
         now=datetime.now(UTC),
         claims={"roles": [Role.APPROVER.value], "facility_ids": [order.order.facility_id]},
     ).access_token
+
+
+async def test_re_match_runs_and_retry_posting_at_once_post_once(workflow_api, orders):
+    """An invoice posts once: an invoice left VALIDATED while materials management was down,
+    picked up by two re-match runs (two workers) while an operator asks for retryPosting."""
+    for _ in range(ROUNDS // 2):
+        order = await orders.take("full")
+        waiting = await submitted_while_materials_down(workflow_api, order, order.clean_invoice())
+        retry = partial(workflow_api.graphql, RETRY, {"id": waiting.id})
+
+        await at_once(rematcher(workflow_api).run_once, rematcher(workflow_api).run_once, retry)
+
+        invoice = (await workflow_api.data(INVOICE, {"id": waiting.id}))["invoice"]
+        assert invoice["status"] == "POSTED"
+        assert [h["toStatus"] for h in invoice["history"]].count("POSTED") == 1
+        assert erp_postings(workflow_api.runtime, waiting.id, waiting.facility_id) == 1
+
+
+async def test_dead_letter_replay_and_retry_posting_at_once_post_once(workflow_api, orders):
+    """An invoice posts once: a dead letter (POSTING_FAILED) replayed by the operator's
+    `deadletters replay` while two retryPosting requests come in."""
+    runtime = workflow_api.runtime
+    for _ in range(ROUNDS // 2):
+        order = await orders.take("full")
+        for erp in (
+            runtime.connectors.simulators.legacy_erp,
+            runtime.connectors.simulators.cloud_erp,
+        ):
+            erp.plan.add(Fault(FaultKind.ERROR, times=None))
+        try:
+            failed = await submit(workflow_api, order, order.clean_invoice())
+        finally:
+            simulators.reset_faults()
+        assert failed["status"] == "POSTING_FAILED"
+        retry = partial(workflow_api.graphql, RETRY, {"id": failed["id"]})
+
+        async def replay() -> object:
+            return await replay_dead_letters(
+                reads=reads(runtime, REPLAYER), workflow=workflow(runtime), clock=CLOCK, limit=50
+            )
+
+        await at_once(replay, retry, retry)
+
+        invoice = (await workflow_api.data(INVOICE, {"id": failed["id"]}))["invoice"]
+        assert invoice["status"] == "POSTED"
+        assert [h["toStatus"] for h in invoice["history"]].count("POSTING_FAILED") == 1
+        assert [h["toStatus"] for h in invoice["history"]][-1] == "POSTED"
+        assert erp_postings(runtime, failed["id"], order.order.facility_id) == 1
