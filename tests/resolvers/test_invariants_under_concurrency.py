@@ -279,12 +279,10 @@ async def test_dead_letter_replay_and_retry_posting_at_once_post_once(workflow_a
     """An invoice posts once: a dead letter (POSTING_FAILED) replayed by the operator's
     `deadletters replay` while two retryPosting requests come in."""
     runtime = workflow_api.runtime
+    simulators = runtime.connectors.simulators
     for _ in range(ROUNDS // 2):
         order = await orders.take("full")
-        for erp in (
-            runtime.connectors.simulators.legacy_erp,
-            runtime.connectors.simulators.cloud_erp,
-        ):
+        for erp in (simulators.legacy_erp, simulators.cloud_erp):
             erp.plan.add(Fault(FaultKind.ERROR, times=None))
         try:
             failed = await submit(workflow_api, order, order.clean_invoice())
