@@ -750,3 +750,26 @@ def test_the_demo_networks_histories_walk_the_machine_and_respect_its_rules():
         assert bill.due_date == terms[bill.supplier_id].due_date(bill.invoice_date)
     recorded = {found.code for _, found in network.invoice_exceptions}
     assert recorded <= {c.value for c in MatchCode} | {c.value for c in ValidationCode}
+
+
+@pytest.mark.parametrize(
+    ("status", "path"),
+    [
+        (InvoiceStatus.EXCEPTION, (InvoiceStatus.REJECTED,)),
+        (InvoiceStatus.MATCHED, (InvoiceStatus.EXCEPTION, InvoiceStatus.REJECTED)),
+    ],
+)
+def test_a_posting_refused_by_the_facts_rejects_with_the_validation_codes(status, path):
+    blocked = Reason(ValidationCode.SUPPLIER_BLOCKED, "SUP-000001 is blocked")
+    refused = lifecycle.refuse_posting(invoice(1, status=status), [blocked], at=NOW)
+    assert refused.path == path
+    assert [reason.code for reason in refused.reasons] == ["SUPPLIER_BLOCKED"]
+    (event,) = refused.events
+    assert isinstance(event, InvoiceRejected)
+    assert event.codes == ("SUPPLIER_BLOCKED",)
+
+
+def test_only_an_invoice_on_its_way_to_the_erp_can_have_its_posting_refused():
+    blocked = Reason(ValidationCode.SUPPLIER_BLOCKED, "blocked")
+    with pytest.raises(DomainError):
+        lifecycle.refuse_posting(invoice(1, status=InvoiceStatus.POSTED), [blocked], at=NOW)

@@ -11,7 +11,12 @@ from apgraph.domain.codes import ValidationCode as V
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.purchasing import PurchaseOrderStatus
 from apgraph.domain.suppliers import SupplierStatus, TaxTreatment
-from apgraph.domain.validation import ValidationFacts, validate_invoice
+from apgraph.domain.validation import (
+    PostingFacts,
+    ValidationFacts,
+    recheck_before_posting,
+    validate_invoice,
+)
 from tests.domain.examples import (
     INVOICE_DATE,
     cost_center,
@@ -316,3 +321,25 @@ def test_an_unknown_supplier_is_never_blocked_nor_tax_checked(case):
     found = set(codes(bill, replace(facts, supplier=None)))
     assert V.SUPPLIER_UNKNOWN in found
     assert not found & {V.SUPPLIER_BLOCKED, V.TAX_MISMATCH}
+
+
+# --- checked again before posting ----------------------------------------------------------
+
+POSTING = PostingFacts(supplier=supplier(), purchase_order=order(), cost_center=cost_center())
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        (POSTING, []),
+        (replace(POSTING, supplier=supplier(status=SupplierStatus.BLOCKED)), [V.SUPPLIER_BLOCKED]),
+        (replace(POSTING, supplier=supplier(status=SupplierStatus.ON_HOLD)), []),  # bills on
+        (replace(POSTING, purchase_order=order(status=PurchaseOrderStatus.CLOSED)), [V.PO_CLOSED]),
+        (replace(POSTING, purchase_order=None), [V.PO_NOT_FOUND]),
+        (replace(POSTING, cost_center=cost_center(active=False)), [V.COST_CENTER_INVALID]),
+        (replace(POSTING, purchase_order=order(currency="EUR")), [V.CURRENCY_MISMATCH]),
+    ],
+)
+def test_the_master_data_an_invoice_rests_on_is_checked_again_before_it_posts(facts, expected):
+    reasons = recheck_before_posting(invoice(1, status=InvoiceStatus.EXCEPTION), facts)
+    assert [reason.code for reason in reasons] == expected
