@@ -201,8 +201,8 @@ class PersistedQueries:
                     Refused(MALFORMED, "`extensions` is not JSON"), scope, receive, send
                 )
                 return
-        if not params and not self.policy.required:
-            await self.app(scope, receive, send)  # the IDE page
+        if not params:
+            await self.app(scope, receive, send)  # the IDE page, or a GET asking nothing
             return
         try:
             text = resolve(

@@ -36,12 +36,13 @@ def shipped_config() -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def app_with(database, data_dir, change: Change) -> AsyncIterator[Api]:
-    """The app on `database`, with gateway.yaml as shipped but for `change`."""
+async def app_with(database, data_dir, change: Change, **settings: Any) -> AsyncIterator[Api]:
+    """The app on `database`, with gateway.yaml as shipped but for `change`, and `settings`
+    (e.g. environment="production") over the tests' own."""
     raw = shipped_config()
     change(raw)
     config = GatewayConfig.model_validate(raw)
-    settings = settings_for(database, data_dir)
+    settings = settings_for(database, data_dir, **settings)
     runtime = Runtime.open(settings, config)
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
