@@ -7,6 +7,8 @@ lines them up, and the invariants must hold all the same.
 """
 
 import asyncio
+import random
+import string
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -161,8 +163,8 @@ def _all_of(order: Order, line: PurchaseOrderLine, *, cents_off: int) -> Submitt
 
 
 async def test_one_invoice_number_sent_twice_at_once_is_kept_once(workflow_api, orders):
-    """Duplicate detection per supplier: of two invoices with one number, fired at once, one
-    is REJECTED as DUPLICATE_INVOICE."""
+    """Duplicate detection per supplier: of two invoices with one number (written two ways),
+    fired at once, one is REJECTED as DUPLICATE_INVOICE."""
     kept_twice = [n for n in range(ROUNDS) if not await _duplicate_round(workflow_api, orders)]
     assert kept_twice == [], f"{len(kept_twice)} of {ROUNDS} numbers kept twice"
 
@@ -172,7 +174,8 @@ async def _duplicate_round(workflow_api, orders) -> bool:
     order = await orders.take("full")
     line = order.lines[0]
     quantity = min(order.received.get(line.line_no, 0), line.quantity) or Decimal(1)
-    number = f"RACE-{uuid.uuid4().hex[:10]}"
+    token = "".join(random.choices(string.ascii_uppercase, k=10))
+    numbers = (f"RACE-{token}-001", f"race {token}\u20130001")  # one number, written two ways
     results = await at_once(
         *(
             partial(
@@ -181,7 +184,7 @@ async def _duplicate_round(workflow_api, orders) -> bool:
                 order,
                 billing(order, line, quantity, cents_off=n, number=number),
             )
-            for n in (1, 2)
+            for n, number in enumerate(numbers, start=1)
         )
     )
     rejected = [r for r in results if r["status"] == "REJECTED"]
@@ -208,6 +211,26 @@ async def test_the_same_approver_twice_at_once_is_one_approval_of_two(workflow_a
         assert invoice["status"] == "EXCEPTION"
         assert len(invoice["approvals"]) == 1
         assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 0
+
+
+async def test_two_distinct_approvers_at_once_complete_the_set_and_post_once(workflow_api, orders):
+    """The two-approver rule, from the other side: two distinct approvers approving at once
+    both count, and the invoice posts once."""
+    for _ in range(ROUNDS // 2):
+        order, invoice_id = await _large_exception(workflow_api, orders)
+        first, second = (_approver(workflow_api, s, order) for s in order.cost_center.approvers[:2])
+
+        await at_once(
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=first),
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=second),
+        )
+
+        invoice = (await workflow_api.data(INVOICE, {"id": invoice_id}))["invoice"]
+        assert invoice["status"] == "POSTED"
+        assert sorted(a["approver"] for a in invoice["approvals"]) == sorted(
+            order.cost_center.approvers[:2]
+        )
+        assert erp_postings(workflow_api.runtime, invoice_id, order.order.facility_id) == 1
 
 
 async def test_approval_and_retry_posting_at_once_post_once(workflow_api, orders):
