@@ -236,3 +236,14 @@ async def live_api(
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             yield Api(client, "postgresql", embedded_issuer(settings), settings)
     await drop_database(database)
+
+
+@pytest.fixture(scope="session")
+async def live_production_api(live_api: Api) -> AsyncIterator[Api]:
+    """The same database and signing keys as `live_api`, served in production mode (no
+    GraphiQL, no error details, no suggestions): what an attacker reaches in production."""
+    settings = live_api.settings.model_copy(update={"environment": "production"})
+    config = load_gateway_config(settings.gateway_config)
+    with serving(create_app(settings, config), name="live production server") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            yield Api(client, "postgresql", live_api.issuer, settings)

@@ -23,6 +23,7 @@ from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.query_stats import SqlStatementCount
+from apgraph.gateway.suggestions import HideSuggestions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.resolvers.root import Mutation, Query, Subscription
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -62,7 +63,9 @@ def build_schema(
             show_error_detail=show_error_detail,
             expose_sql_statements=expose_sql_statements,
         ),
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=not show_error_detail
+        ),
         guards=access_guards(config),
     )
 
@@ -109,6 +112,7 @@ def schema_extensions(
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
+        *([] if show_error_detail else [HideSuggestions]),
         *before_execution,
         AuditTrail,
     ]

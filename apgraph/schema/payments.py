@@ -68,7 +68,11 @@ class PaymentType(Node):
         resolver=supplier_of, description="The supplier paid."
     )
 
-    @strawberry.field(description="The invoices this payment settles.")
+    @strawberry.field(
+        description="The invoices this payment settles that the caller may see: allocations "
+        "to invoices of facilities (or suppliers) outside the caller's reach are left out, "
+        "while `amount` stays the whole payment's."
+    )
     async def allocations(self, info: Info) -> list[PaymentAllocationType]:
         found = await info.context.loaders.allocations_of_payment.load(str(self.id))
         return [PaymentAllocationType.from_domain(a, self.amount.currency) for a in found]

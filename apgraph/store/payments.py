@@ -1,7 +1,8 @@
 """Payments and what they settle: rows ⇄ domain.
 
 A payment has no facility of its own; a facility-bound caller sees the payments that settle
-at least one invoice of its facilities.
+at least one invoice of its facilities, and of such a payment only the allocations to
+invoices it may see: what the payment settles elsewhere is another facility's business.
 """
 
 from collections.abc import Sequence
@@ -93,15 +94,23 @@ class PaymentRepository:
     async def count(self, where: PaymentFilter) -> int:
         return await count(self.engine, self._filtered(where))
 
-    async def allocations_to(self, invoice_ids: Sequence[str]) -> Sequence[PaymentAllocation]:
-        statement = select(PaymentAllocationRow.__table__).where(
-            _allocations.invoice_id.in_(invoice_ids)
+    def _visible_allocations(self) -> Select[Any]:
+        """Allocations to invoices the caller may see, by the invoices' own scoping."""
+        statement = select(PaymentAllocationRow.__table__)
+        if self.scope.unrestricted:
+            return statement
+        return statement.join(InvoiceRow.__table__, _allocations.invoice_id == _invoices.id).where(
+            supplier_condition(self.scope, _invoices.supplier_id),
+            facility_condition(self.scope, _invoices.facility_id),
         )
+
+    async def allocations_to(self, invoice_ids: Sequence[str]) -> Sequence[PaymentAllocation]:
+        statement = self._visible_allocations().where(_allocations.invoice_id.in_(invoice_ids))
         return [allocation_from_row(row) for row in await fetch(self.engine, statement)]
 
     async def allocations_of(self, payment_ids: Sequence[str]) -> Sequence[PaymentAllocation]:
         statement = (
-            select(PaymentAllocationRow.__table__)
+            self._visible_allocations()
             .where(_allocations.payment_id.in_(payment_ids))
             .order_by(_allocations.payment_id, _allocations.invoice_id)
         )
