@@ -5,7 +5,8 @@ Everything is a real process or socket: `apgraph simulators serve` (the ERPs, jo
 books) and `apgraph serve` run as child processes over a seeded PostgreSQL schema with remote
 connectors. Two postings are provably in flight when the server dies, as the legacy ERP's fault
 control reports (`/_control/calls`, and its ledger), not by a guess at timing: one the ERP has
-booked but not yet answered (`lost_response`), one it will never book (`timeout`).
+booked but not yet answered (`lost_response`), one it will never book (`timeout`). While the
+ERP refuses lookups after the restart, both wait MATCHED rather than becoming dead letters.
 """
 
 import asyncio
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.postgres
 CRASH = "server-crash"  # the key Orders hands this test's POs out under
 LEGACY_FACILITIES = {"FAC-0001", "FAC-0002", "FAC-0006"}  # gateway.yaml: legacy ERP, no shadow
 POSTING = "PostVendorInvoice"  # the legacy ERP's posting operation, as its faults name it
+LOOKUP = "FindPostingByToken"  # its lookup of a posting by key
 CONTROL = "/legacy-erp/_control"
 
 
@@ -207,11 +209,22 @@ async def test_a_server_killed_mid_posting_posts_every_invoice_once_on_its_own(t
             )
             assert len(listed) == 2, listed
 
-            # and once it is back, with no command at all, both end POSTED...
+            # and when the server is back while the ERP cannot be asked, both wait MATCHED
+            # (not dead letters) through the server's lookups...
+            lookup = {"kind": "error", "operation": LOOKUP, "times": None}
+            assert (await erp.post(f"{CONTROL}/faults", json=lookup)).is_success
+            looked_up = (await erp.get(f"{CONTROL}/calls")).json().get(LOOKUP, 0)
             await server.start()
             try:
                 async with httpx.AsyncClient(base_url=server.base, timeout=120) as client:
                     api = Api(client, "postgresql", issuer, Settings())
+                    await until(lambda: _looked_up(erp, looked_up + 3), "lookups refused")
+                    for order in (booked, lost):
+                        retried = await submit(api, order, keys[order.order.id])
+                        assert retried["status"] == "MATCHED", retried
+                    assert (await erp.delete(f"{CONTROL}/faults")).is_success
+
+                    # ...and once it answers, with no command at all, both end POSTED...
                     for order in (booked, lost):
                         key = keys[order.order.id]
 
@@ -237,6 +250,10 @@ async def test_a_server_killed_mid_posting_posts_every_invoice_once_on_its_own(t
 
 async def _calls_reached(erp: httpx.AsyncClient, count: int) -> bool:
     return bool((await erp.get(f"{CONTROL}/calls")).json().get(POSTING, 0) >= count)
+
+
+async def _looked_up(erp: httpx.AsyncClient, count: int) -> bool:
+    return bool((await erp.get(f"{CONTROL}/calls")).json().get(LOOKUP, 0) >= count)
 
 
 async def _ledger_grew(erps: SimulatorProcess, before: int) -> bool:
