@@ -16,14 +16,15 @@ UNIT_OF_WORK = "services.ports.unit_of_work"
 WORKFLOW = "services.ports.workflow"
 MASTER_DATA = "services.ports.master_data"
 BUS = "services.ports.bus"
+USAGE = "services.ports.usage"
 
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
     "domain": set(),
     "policies": {"domain"},
     "services": {"domain", "policies"},
-    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA},
-    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS},
+    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE},
+    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS, USAGE},
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},
     "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, BUS, "services.periodic"},

@@ -15,7 +15,15 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from apgraph.cli import connectors, contracts, deadletters, identity, master_data, operations
+from apgraph.cli import (
+    connectors,
+    contracts,
+    deadletters,
+    identity,
+    master_data,
+    operations,
+    products,
+)
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
@@ -30,6 +38,7 @@ deadletters.register(app)
 connectors.register(app)
 master_data.register(app)
 operations.register(app)
+products.register(app)
 
 
 _settings = settings_from

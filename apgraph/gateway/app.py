@@ -43,8 +43,10 @@ from apgraph.settings import Settings
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
+from apgraph.store.usage import UsageRepository
 
 MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
+USAGE_FLUSH_SECONDS = 10.0  # API product usage reaches the database this often per instance
 
 
 class ApGraphQL(GraphQL[Context, None]):
@@ -205,6 +207,13 @@ def create_app(
                     )
                 )
             )
+        background.append(
+            asyncio.create_task(
+                runtime_now.usage.run_until(
+                    stop, UsageRepository(runtime_now.engine), interval=USAGE_FLUSH_SECONDS
+                )
+            )
+        )
         try:
             yield
         finally:

@@ -13,6 +13,7 @@ from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.live import Live
 from apgraph.gateway.products.rate_limits import RateLimits
+from apgraph.gateway.products.usage import UsageMeter
 from apgraph.gateway.refusals import RefusalLog
 from apgraph.gateway.token_throttle import TokenThrottle
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
@@ -46,6 +47,7 @@ class Runtime:
     connectors: Connectors
     clock: Clock = field(default_factory=SystemClock)
     rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
+    usage: UsageMeter = field(default_factory=UsageMeter)
     worker: WorkerProcess = field(default_factory=WorkerProcess)  # importMasterData's reading
     live: Live = field(default_factory=Live)  # the bus and hub, once the lifespan started them
 

@@ -15,6 +15,7 @@ from apgraph.resolvers import payments as payment_reads
 from apgraph.resolvers import purchasing as purchasing_reads
 from apgraph.resolvers import subscriptions as live
 from apgraph.resolvers import suppliers as supplier_reads
+from apgraph.resolvers import usage as usage_reads
 
 
 @strawberry.type(description="Every read of the API. Lists are Relay connections.")
@@ -96,6 +97,11 @@ class Query:
     connectors = strawberry.field(
         resolver=connector_reads.connectors,
         description="Each external system: reachable now, breaker state, counters (operators).",
+    )
+    product_usage = strawberry.field(
+        resolver=usage_reads.product_usage,
+        description="API product usage per product version, client and operation, most "
+        "requests first: who still calls a deprecated version (operators).",
     )
     migration_differences = strawberry.field(
         resolver=connector_reads.migration_differences,

@@ -14,6 +14,7 @@ from apgraph.store.outbox import OutboxRepository
 from apgraph.store.payments import PaymentRepository
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.suppliers import SupplierRepository
+from apgraph.store.usage import UsageRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class ReadStore:
     audit: AuditRepository
     exceptions: ExceptionQueueRepository
     events: OutboxRepository
+    usage: UsageRepository
 
     @classmethod
     def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
@@ -40,4 +42,5 @@ class ReadStore:
             audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
             exceptions=ExceptionQueueRepository(engine, scope),
             events=OutboxRepository(engine),  # reached only through a visible invoice
+            usage=UsageRepository(engine),  # API product usage, for operators (admin)
         )

@@ -382,3 +382,19 @@ class ExceptionAssignmentRow(Base):
     assigned_by: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ProductUsageRow(Base):
+    """Requests per minute, product version, client and operation: summed by every instance
+    (the gateway flushes its counts every few seconds), read by operators."""
+
+    __tablename__ = "product_usage"
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(128), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(128), primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger)
+    errors: Mapped[int] = mapped_column(BigInteger)
+    latency_ms_total: Mapped[float]
+    latency_ms_max: Mapped[float]

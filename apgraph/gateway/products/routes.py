@@ -21,6 +21,7 @@ from apgraph.gateway.products.operation_lists import (
 )
 from apgraph.gateway.products.persisted import PersistedQueries
 from apgraph.gateway.products.throttle import Throttle
+from apgraph.gateway.products.usage import MeterUsage
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.reads import PageLimits
@@ -112,7 +113,9 @@ class Gate:
         throttled = Throttle(
             app, product=self.product, requests_per_minute=product.limits.requests_per_minute
         )
-        admitted = AdmitRoles(throttled, product=self.product, roles=product.roles)
+        admitted: ASGIApp = AdmitRoles(throttled, product=self.product, roles=product.roles)
+        if errors:  # the GraphQL endpoint: its requests count as usage, refusals included
+            admitted = MeterUsage(admitted, product=self.product, version=self.version)
         bearer = RequireBearer(admitted, graphql_errors=errors, allow_ide=self.settings.dev)
         return VersionLifecycle(
             bearer, product=self.product, name=self.version, version=product.versions[self.version]

@@ -21,6 +21,7 @@ from apgraph.gateway.products.allow_list import AllowListOnly
 from apgraph.gateway.products.cost import CostModel
 from apgraph.gateway.products.demand_control import DemandControl
 from apgraph.gateway.products.operation_lists import OperationList
+from apgraph.gateway.products.usage import NameOperation
 from apgraph.gateway.schema import QuietSchema, access_guards, schema_extensions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.products import Product, View
@@ -90,6 +91,7 @@ def build_view_schema(
         show_error_detail=show_error_detail,
         expose_sql_statements=expose_sql_statements,
         before_execution=[
+            NameOperation,
             *([lambda: AllowListOnly(allowed=allowed)] if allowed is not None else []),
             demand_control,
         ],

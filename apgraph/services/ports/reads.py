@@ -30,6 +30,7 @@ from apgraph.domain.purchasing import (
 )
 from apgraph.domain.suppliers import Supplier, SupplierStatus
 from apgraph.services.ports.unit_of_work import OutboxRecord
+from apgraph.services.ports.usage import UsageReader
 
 T = TypeVar("T")
 
@@ -239,3 +240,5 @@ class Reads(Protocol):
     def exceptions(self) -> ExceptionQueueReader: ...
     @property
     def events(self) -> InvoiceEventReader: ...
+    @property
+    def usage(self) -> UsageReader: ...

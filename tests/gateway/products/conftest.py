@@ -48,5 +48,7 @@ async def app_with(database, data_dir, change: Change, **settings: Any) -> Async
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
         assert runtime.issuer is not None
-        yield Api(client, database.backend, runtime.issuer, settings)
+        api = Api(client, database.backend, runtime.issuer, settings)
+        api.runtime = runtime
+        yield api
     await runtime.close()
