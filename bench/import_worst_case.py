@@ -151,7 +151,12 @@ async def measure(
         assert "errors" not in response.json(), response.text
         return (time.perf_counter() - started) * 1000
 
-    baseline = [await other_user() for _ in range(50)]
+    for _ in range(20):  # warm-up: connections, caches
+        await other_user()
+    baseline = []
+    for _ in range(200):
+        baseline.append(await other_user())
+        await asyncio.sleep(0.02)
     memory_before = tree_rss_kb(pid)
     done = asyncio.Event()
     latencies: list[float] = []

@@ -63,6 +63,14 @@ async def test_variables_nested_ten_thousand_deep_are_a_400_not_a_500(live_api):
     assert refusal(response) == (400, "JSON_TOO_DEEP")
 
 
+async def test_deep_variables_are_the_same_400_in_production(live_production_api):
+    body = '{"query": "{ viewer { subject } }", "variables": {"v": ' + nested(DEEP) + "}}"
+
+    response = await post_raw(live_production_api, body)
+
+    assert refusal(response) == (400, "JSON_TOO_DEEP")
+
+
 async def test_multipart_operations_nested_ten_thousand_deep_are_a_400_not_a_500(live_api):
     operations = (
         '{"query": ' + json.dumps(IMPORT) + ', "variables": {"b": null, "v": ' + nested(DEEP) + "}}"

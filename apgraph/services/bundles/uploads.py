@@ -9,7 +9,7 @@ Folders inside the archive are flattened only when the whole bundle sits in one 
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from apgraph.domain.bundle import (
     BundleCode,
@@ -51,7 +51,23 @@ def read_upload_tallied(
     of picklable arguments, so a worker process can run it."""
     read = read_upload_result(name, data, limits=limits, known=known)
     return TalliedRead(
-        read.bundle, read.partial, ProblemTally.of(read.problems, listed_at_most=listed_at_most)
+        read.bundle,
+        _distinct(read.partial),
+        ProblemTally.of(read.problems, listed_at_most=listed_at_most),
+    )
+
+
+def _distinct(bundle: MasterDataBundle) -> MasterDataBundle:
+    """The partial bundle only serves to ask the store about the IDs it refers to: rows
+    repeated identically (the worst case, a million copies of one row) are sent back once."""
+    return replace(
+        bundle,
+        facilities=tuple(dict.fromkeys(bundle.facilities)),
+        cost_centers=tuple(dict.fromkeys(bundle.cost_centers)),
+        suppliers=tuple(dict.fromkeys(bundle.suppliers)),
+        purchase_orders=tuple(dict.fromkeys(bundle.purchase_orders)),
+        goods_receipts=tuple(dict.fromkeys(bundle.goods_receipts)),
+        contract_prices=tuple(dict.fromkeys(bundle.contract_prices)),
     )
 
 

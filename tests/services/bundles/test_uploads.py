@@ -132,3 +132,4 @@ def test_a_tallied_read_lists_the_first_problems_and_counts_them_all():
 
     assert len(read.problems.listed) == 10
     assert read.problems.by_code == {BundleCode.DUPLICATE: 299}
+    assert len(read.partial.suppliers) == 1  # identical rows travel back once
