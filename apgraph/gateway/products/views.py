@@ -103,7 +103,9 @@ def build_view_schema(
         query=Query,
         mutation=Mutation if view.mutation else None,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=not show_error_detail
+        ),
         guards=access_guards(config),
     )
     built.append(schema)

@@ -87,20 +87,37 @@ async def test_a_fragment_on_a_type_outside_the_view_fails_validation(open_partn
     assert error["message"] == "Unknown type 'Payment'."
 
 
-async def test_node_answers_null_for_a_type_outside_the_view_without_reading_it(
-    api, open_partner, network, partner_client
-):
-    # given a payment the finance admin can read through node(id)
-    payment = network.payments[0].id
-    query = "query($id: ID!) { node(id: $id) { id } }"
-    assert (await api.data(query, {"id": payment}))["node"] == {"id": payment}
+def portal_without_payments(raw: dict) -> None:
+    """The portal's view less payments: its suppliers keep the payments:read scope."""
+    view = raw["products"]["supplier-portal"]["versions"]["v1"]["view"]
+    view["Query"] = [name for name in view["Query"] if name not in ("payment", "payments")]
+    view["hidden"] = [*view.get("hidden", []), "Invoice.payment"]
 
-    # when a partner asks its product for it
-    partner = token_for(open_partner, partner_client)
-    body = await open_partner.graphql(query, {"id": payment}, token=partner, product=PARTNER)
+
+@pytest.fixture(scope="module")
+async def paymentless_portal(seeded_database, tmp_path_factory) -> AsyncIterator[Api]:
+    data_dir = tmp_path_factory.mktemp("paymentless")
+    async with app_with(seeded_database, data_dir, portal_without_payments) as api:
+        yield api
+
+
+async def test_node_answers_null_for_a_type_outside_the_view_without_reading_it(
+    paymentless_portal, network
+):
+    # given a supplier's own payment, which its scopes would let it read
+    payment = network.payments[0]
+    supplier = paymentless_portal.token(Role.SUPPLIER, supplier_id=payment.supplier_id)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    full = await paymentless_portal.data(query, {"id": payment.id}, token=supplier)
+    assert full["node"] == {"id": payment.id}  # on /graphql, the full schema
+
+    # when it asks through a portal whose view has no payments
+    body = await paymentless_portal.graphql(
+        query, {"id": payment.id}, token=supplier, product="supplier-portal/v1"
+    )
 
     # then it is as unknown as a made-up ID, and nothing was read
-    assert body["data"] == {"node": None}
+    assert body == {"data": {"node": None}, "extensions": body["extensions"]}
     assert body["extensions"]["sqlStatements"] == 0
 
 
