@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default="dev",
         description="dev serves GraphiQL and unmasked error details; production does not",
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json: one JSON object per log line, with the trace id; text: for a terminal",
+    )
     data_dir: Path = Field(
         default_factory=default_data_dir, description="embedded mode's files (keys, SQLite)"
     )

@@ -15,6 +15,7 @@ CONNECTORS = "services.ports.connectors"
 UNIT_OF_WORK = "services.ports.unit_of_work"
 WORKFLOW = "services.ports.workflow"
 MASTER_DATA = "services.ports.master_data"
+FIGURES = "services.ports.figures"
 BUS = "services.ports.bus"
 USAGE = "services.ports.usage"
 
@@ -23,12 +24,13 @@ ALLOWED = {
     "domain": set(),
     "policies": {"domain"},
     "services": {"domain", "policies"},
-    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE},
+    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE, FIGURES},
     "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS, USAGE},
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},
     "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, BUS, "services.periodic"},
     "demo": {"domain", "store"},  # the writer only: test below
+    "observability": {"domain", CONNECTORS, FIGURES},
     "simulators": {"domain", "demo.generator"},  # never a connector's mapping, never the store
 }
 

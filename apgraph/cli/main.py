@@ -27,6 +27,7 @@ from apgraph.cli import (
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
+from apgraph.observability import logs
 from apgraph.settings import Settings, default_data_dir, shipped_gateway_config
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
@@ -62,8 +63,6 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
 ) -> None:
     """Migrate, seed demo data into an empty database, and serve the API."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     settings = _settings(
         announce=False,  # the banner says it, after the checks
         host=host,
@@ -74,6 +73,8 @@ def serve(
         policy_file=policy,
         seed_demo_data=demo_data,
     )
+    logs.configure(format=settings.log_format)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     if settings.dev and not is_loopback_host(settings.host):
         _fail(
             f"dev mode serves this machine only (GraphiQL signs in with a demo token); to serve "
@@ -111,17 +112,34 @@ def serve(
             "| auditor)"
         )
     if workers == 1:
-        uvicorn.run(create_app(settings, prepared.config), host=settings.host, port=settings.port)
+        uvicorn.run(
+            create_app(settings, prepared.config),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,  # uvicorn's loggers write through ours (logs.configure)
+        )
         return
-    # Workers are separate processes: they rebuild the same settings from the environment.
+    # Workers are separate processes: they rebuild the same settings from the environment,
+    # and share one folder for their metrics so that a scrape of any of them counts all.
     os.environ.update(settings.as_environment())
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_folder(settings.data_dir))
     uvicorn.run(
         "apgraph.gateway.app:create_app_from_environment",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=workers,
+        log_config=None,
     )
+
+
+def fresh_metrics_folder(data_dir: Path) -> Path:
+    """An empty folder for this run's multiprocess metrics (prometheus-client's files)."""
+    folder = data_dir / "metrics"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def command(name: str, settings: Settings) -> str:

@@ -28,12 +28,14 @@ from apgraph.gateway.body_limit import BodyLimit, Limit
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
+from apgraph.gateway.metrics import metrics_endpoint
 from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
 from apgraph.gateway.transport_errors import decode_bounded, refusal_response
 from apgraph.gateway.websocket_session import SocketSessions
+from apgraph.observability import logs
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.services.escalation import Escalator
@@ -267,6 +269,7 @@ def create_app(
             "/graphql",
             RequireBearer(socket_sessions(graphql), graphql_errors=True),
         ),
+        Route("/metrics", RequireBearer(request_response(metrics_endpoint), graphql_errors=False)),
         Route(
             "/attachments/{attachment_id}/content",
             RequireBearer(request_response(attachment_content), graphql_errors=False),
@@ -310,5 +313,6 @@ def create_app_from_environment() -> Starlette:
     from apgraph.policies.policy_file import with_policy_file
 
     settings = Settings()
+    logs.configure(format=settings.log_format)
     config = load_gateway_config(settings.gateway_config)
     return create_app(settings, with_policy_file(config, settings.policy_file))

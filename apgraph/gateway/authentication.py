@@ -6,6 +6,7 @@ itself (a plain GET for HTML) passes; every query it sends still needs a token.
 """
 
 import logging
+import re
 import uuid
 
 from starlette.datastructures import Headers, QueryParams
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.gateway.auth import AuthenticationFailed
+from apgraph.observability.logs import current_trace_id
 from apgraph.schema.errors import ErrorCode
 
 log = logging.getLogger("apgraph.auth")
@@ -21,11 +23,16 @@ log = logging.getLogger("apgraph.auth")
 WEBSOCKET_UNAUTHORIZED = 4401  # graphql-transport-ws leaves 44xx to the server
 
 
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-(?P<trace>[0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
 def trace_id_of(headers: Headers) -> str:
-    """The W3C traceparent's trace id when the caller sent one, else a fresh one."""
-    parts = headers.get("traceparent", "").split("-")
-    if len(parts) == 4 and len(parts[1]) == 32:
-        return parts[1]
+    """The W3C traceparent's trace id when the caller sent a well-formed one (lower-case hex,
+    not all zeros, version ff never valid), else a fresh one: a caller cannot put arbitrary
+    text into our logs, events and audit rows through it."""
+    found = _TRACEPARENT.match(headers.get("traceparent", ""))
+    if found and not found.string.startswith("ff") and found["trace"].strip("0"):
+        return found["trace"]
     return uuid.uuid4().hex
 
 
@@ -46,6 +53,7 @@ class RequireBearer:
         runtime = scope["app"].state.runtime
         state = scope.setdefault("state", {})
         state["trace_id"] = trace_id_of(headers)
+        current_trace_id.set(state["trace_id"])  # on every log line of this request
         try:
             state["principal"] = await runtime.authenticator.authenticate(headers)
         except AuthenticationFailed as failure:

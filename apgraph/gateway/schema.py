@@ -21,6 +21,7 @@ from strawberry.types.execution import ExecutionContext
 from apgraph.gateway.access import FieldGuard, FieldKey, GuardedSchema, plan_guards
 from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
+from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.gateway.suggestions import HideSuggestions
@@ -115,6 +116,7 @@ def schema_extensions(
         *([] if show_error_detail else [HideSuggestions]),
         *before_execution,
         AuditTrail,
+        RequestMetrics,
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)

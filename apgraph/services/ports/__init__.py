@@ -7,5 +7,6 @@ One module per capability, so each layer imports only the ports it needs (tests/
 - `unit_of_work`: the write side (unit of work, writers, outbox, idempotency keys);
 - `workflow`: what the composition root hands the invoice workflow's services;
 - `master_data`: master-data import and export;
-- `bus`: the event bus and the live feed subscriptions follow.
+- `bus`: the event bus and the live feed subscriptions follow;
+- `figures`: the business figures metrics report.
 """

@@ -1,0 +1,93 @@
+"""Prometheus metrics: counted per GraphQL operation, served at /metrics to operators.
+
+`/metrics` needs a bearer token with the `admin` scope (Prometheus sends one with
+`authorization: {credentials_file: …}`), so the figures never leak to a supplier. It answers
+in the Prometheus text format: this process's (or, with PROMETHEUS_MULTIPROC_DIR set, every
+worker's) request metrics, each connector's counters, and the business figures read from the
+database at the scrape (apgraph/observability/metrics.py names them all).
+"""
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry.extensions import SchemaExtension
+
+from apgraph.observability import metrics
+from apgraph.observability.metrics import Metric
+from apgraph.store.figures import SqlFigures
+
+METRICS_SCOPE = "admin"
+NEEDS_SCOPE = f"/metrics needs the {METRICS_SCOPE} scope"
+_PRODUCT_PATH = re.compile(r"^/products/(?P<product>[^/]+)/(?P<version>[^/]+)/graphql$")
+_NAMES = metrics.OperationNames()
+
+
+def product_of(path: str) -> tuple[str, str]:
+    """(product, version) of the endpoint called; `/graphql` is the operators' internal one."""
+    found = _PRODUCT_PATH.match(path)
+    return (found["product"], found["version"]) if found else ("internal", "-")
+
+
+class RequestMetrics(SchemaExtension):
+    """Counts and times every operation, with its outcome and the error codes it answered."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        request = getattr(context.context, "request", None)
+        path = request.url.path if request is not None and hasattr(request, "url") else "/graphql"
+        product, version = product_of(path)
+        operation = _NAMES.label(context.operation_name)
+        result = context.result
+        errors = list(result.errors or []) if result is not None else []
+        if context.pre_execution_errors:
+            errors += list(context.pre_execution_errors)
+        outcome = "error" if errors else "success"
+        metrics.REQUESTS.labels(product, version, operation, outcome).inc()
+        metrics.REQUEST_SECONDS.labels(product, version, operation).observe(
+            time.perf_counter() - started
+        )
+        for error in errors:
+            code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
+            metrics.ERRORS.labels(product, version, str(code)).inc()
+
+
+class _Snapshot(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Behind RequireBearer: the admin scope is checked here."""
+    if METRICS_SCOPE not in request.state.principal.scopes:
+        return JSONResponse(
+            {"errors": [{"message": NEEDS_SCOPE, "extensions": {"code": "FORBIDDEN"}}]},
+            status_code=403,
+        )
+    runtime: Any = request.app.state.runtime
+    figures = await SqlFigures(runtime.engine).figures(now=runtime.clock.now())
+    stats = [probe.stats() for probe in runtime.connectors.probes]
+    snapshot = [
+        *metrics.business_families(figures),
+        *metrics.connector_families(stats),
+    ]
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)  # every worker's request metrics, summed
+    else:
+        for collector in (metrics.REQUESTS, metrics.REQUEST_SECONDS, metrics.ERRORS):
+            registry.register(collector)
+    registry.register(_Snapshot(snapshot))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
