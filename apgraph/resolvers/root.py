@@ -156,7 +156,9 @@ class Mutation:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live status over graphql-transport-ws; every event is authorized as it is sent."
+)
 class Subscription:
     invoice_status_changed = strawberry.subscription(
         resolver=live.invoice_status_changed,
