@@ -186,3 +186,19 @@ async def test_row_rules_hold_on_a_socket_as_over_http(live_api, network):
     assert payload["data"]["invoices"]["totalCount"] == sum(
         1 for i in network.invoices if i.facility_id == "FAC-0003"
     )
+
+
+async def test_a_subscription_ends_with_its_token(live_api):
+    # given a subscription opened with a token that lives a few seconds
+    token = live_api.token(Role.AP_CLERK, lifetime=timedelta(seconds=3))
+    ws = await connect(live_api, token)
+    subscription = "subscription { invoiceStatusChanged { cursor invoiceId } }"
+    await ws.send(
+        json.dumps({"id": "feed", "type": "subscribe", "payload": {"query": subscription}})
+    )
+
+    # when the client keeps listening, then the server ends the socket at the token's expiry
+    received, code = await until_closed(ws)
+    assert code == 4401
+    assert all(message.get("type") != "error" for message in received), received
+    assert time.time() >= expiry_of(token)
