@@ -59,8 +59,7 @@ class DemandControl(SchemaExtension):
 
     async def _spend(self, request_context: Any) -> None:
         runtime = request_context.request.app.state.runtime
-        verdict = await runtime.rate_limits.spend(
-            COST_UNITS,
+        verdict = await runtime.rate_limits.spend_cost(
             self.cost_per_minute,
             product=self.product,
             client=client_key(request_context.principal),

@@ -1,8 +1,11 @@
 """Per client and product budgets, per minute: requests, and cost units (demand control).
 
 Kept in memory for one process (embedded mode) or in Redis (APGRAPH_REDIS_URL), so every
-instance spends from one budget. A moving window (the `limits` library's), so a client can
-never send two budgets' worth across a window boundary.
+instance spends from one budget, with the `limits` library. Requests: a moving window, exact
+(a client never sends two budgets' worth across a window boundary; it keeps one entry per
+request). Cost units: a sliding window counter, two counters per client whatever the amount
+(a moving window would keep one entry per unit: 4 ms per request in Redis for the portal
+page's 1951 units), exact within a window and weighting the previous one across the boundary.
 """
 
 import math
@@ -11,7 +14,11 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import (
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
 from limits.storage import storage_from_string
 
 from apgraph.domain.principal import Principal
@@ -48,7 +55,8 @@ def client_key(principal: Principal) -> str:
 class RateLimits:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.limiter = MovingWindowRateLimiter(storage)
+        self.requests = MovingWindowRateLimiter(storage)
+        self.units = SlidingWindowCounterRateLimiter(storage)
 
     @classmethod
     def in_memory(cls) -> "RateLimits":
@@ -64,14 +72,21 @@ class RateLimits:
             raise ValueError(f"{redis_url}: not a Redis URL (redis://host:port)")
         return cls(storage)
 
-    async def spend(
-        self, kind: str, limit: int, *, product: str, client: str, amount: int = 1
-    ) -> Verdict:
-        """Takes `amount` from the client's `kind` budget on `product`, unless that would
+    async def spend_request(self, limit: int, *, product: str, client: str) -> Verdict:
+        """One request from the client's requests-per-minute budget on `product`."""
+        return await _spend(self.requests, "requests", limit, product, client, amount=1)
+
+    async def spend_cost(self, limit: int, *, product: str, client: str, amount: int) -> Verdict:
+        """`amount` cost units from the client's budget on `product`, unless that would
         overdraw it (then nothing is taken)."""
-        item: RateLimitItem = RateLimitItemPerMinute(limit, namespace=kind)
-        identifiers = (product, client)
-        allowed = amount <= limit and await self.limiter.hit(item, *identifiers, cost=amount)
-        stats = await self.limiter.get_window_stats(item, *identifiers)
-        reset_after = max(0, math.ceil(stats.reset_time - time.time()))
-        return Verdict(allowed, limit, max(0, stats.remaining), reset_after)
+        return await _spend(self.units, "cost", limit, product, client, amount=amount)
+
+
+async def _spend(
+    limiter: RateLimiter, kind: str, limit: int, product: str, client: str, *, amount: int
+) -> Verdict:
+    item: RateLimitItem = RateLimitItemPerMinute(limit, namespace=kind)
+    allowed = amount <= limit and await limiter.hit(item, product, client, cost=amount)
+    stats = await limiter.get_window_stats(item, product, client)
+    reset_after = max(0, math.ceil(stats.reset_time - time.time()))
+    return Verdict(allowed, limit, max(0, stats.remaining), reset_after)

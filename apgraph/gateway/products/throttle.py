@@ -23,8 +23,8 @@ class Throttle:
             await self.app(scope, receive, send)
             return
         limits = scope["app"].state.runtime.rate_limits
-        verdict = await limits.spend(
-            REQUESTS, self.limit, product=self.product, client=client_key(principal)
+        verdict = await limits.spend_request(
+            self.limit, product=self.product, client=client_key(principal)
         )
         headers = verdict.headers(f"{REQUESTS} per minute")
         if not verdict.allowed:
