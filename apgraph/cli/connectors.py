@@ -12,7 +12,14 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.cli import remote
-from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.options import (
+    DatabaseUrl,
+    DataDir,
+    GatewayConfigPath,
+    fail,
+    port_problem,
+    settings_from,
+)
 from apgraph.gateway.connectors import (
     SIMULATOR_PATHS,
     Connectors,
@@ -151,6 +158,9 @@ def serve(
 ) -> None:
     """Serve the five simulators on one port, seeded from the demo network (or empty)."""
     settings = settings_from(gateway_config=gateway_config, demo_scale=scale)
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
     try:
         config = load_config(settings)
     except StartupError as error:

@@ -2,12 +2,10 @@
 
 import asyncio
 import dataclasses
-import errno
 import logging
 import os
 import shlex
 import shutil
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +22,14 @@ from apgraph.cli import (
     operations,
     products,
 )
-from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.options import (
+    DatabaseUrl,
+    DataDir,
+    GatewayConfigPath,
+    fail,
+    port_problem,
+    settings_from,
+)
 from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
 from apgraph.observability import logs
@@ -157,27 +162,6 @@ def command(name: str, settings: Settings) -> str:
     if settings.data_dir.resolve() != default_data_dir().resolve():
         line += f" --data-dir {shlex.quote(str(settings.data_dir.resolve()))}"
     return line
-
-
-def port_problem(host: str, port: int) -> str | None:
-    """Why the server could not listen on host:port, checked before anything is printed
-    or migrated (uvicorn would say so only after the banner)."""
-    try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as error:
-        return f"cannot listen on {host}: {error.strerror}"
-    with socket.socket(info[0], socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind(info[4])
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return (
-                    f"port {port} on {host} is already in use (another apgraph serve?); "
-                    "stop it or pick another with --port"
-                )
-            return f"cannot listen on {host}:{port}: {error.strerror}"
-    return None
 
 
 @app.command()

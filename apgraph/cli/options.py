@@ -1,5 +1,8 @@
-"""What every command shares: settings from options, the database options, one-line failure."""
+"""What every command shares: settings from options, the database options, one-line failure,
+the check that a port is free."""
 
+import errno
+import socket
 from typing import Any, NoReturn
 
 import typer
@@ -36,3 +39,24 @@ def settings_from(*, announce: bool = True, **overrides: Any) -> Settings:
 def fail(message: str) -> NoReturn:
     typer.secho(f"apgraph: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, checked before anything is printed
+    or migrated (uvicorn would say so only after the banner)."""
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        return f"cannot listen on {host}: {error.strerror}"
+    with socket.socket(info[0], socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(info[4])
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another apgraph serve?); "
+                    "stop it or pick another with --port"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return None

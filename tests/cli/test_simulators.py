@@ -2,6 +2,7 @@
 from a directory that is not the clone: simulators that start knowing nothing learn an
 imported hospital's master data while they run."""
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -100,3 +101,25 @@ def test_an_invalid_bundle_teaches_nothing_and_says_why(simulators, tmp_path):
     direct = httpx.post(f"{simulators}/_control/master-data", content=bundle.read_bytes())
     assert direct.status_code == 400
     assert direct.json()["code"] == "INVALID_BUNDLE"
+
+
+def test_simulators_on_a_busy_port_say_so_in_one_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*APGRAPH, "simulators", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"apgraph: port {port} on 127.0.0.1 is already in use (another apgraph serve?); "
+        "stop it or pick another with --port"
+    ]
