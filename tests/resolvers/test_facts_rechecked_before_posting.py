@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import update
 
+from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Role
 from apgraph.store.tables import PurchaseOrderRow, SupplierRow
 from tests.resolvers.test_approve_invoice import AUDIT, approver_token
+from tests.services.test_rematch import rematcher, submitted_while_materials_down
 from tests.workflow import Order, as_input, erp_postings
 
 SUBMIT = """
@@ -121,4 +123,25 @@ async def recheck_entries(workflow_api, subject: str, invoice_id: str) -> list[d
         {"outcome": edge["node"]["outcome"], "detail": edge["node"]["detail"]}
         for edge in data["auditLog"]["edges"]
         if invoice_id in edge["node"]["entityIds"]
+    ]
+
+
+async def test_an_invoice_waiting_for_materials_is_rejected_when_its_supplier_was_blocked(
+    workflow_api, orders
+):
+    # given a clean invoice left VALIDATED while materials management was down
+    order = await orders.take("full")
+    waiting = await submitted_while_materials_down(workflow_api, order, order.clean_invoice())
+
+    # when its supplier is blocked meanwhile, and the re-match loop picks it up
+    async with blocked(workflow_api, order.supplier.id):
+        report = await rematcher(workflow_api).run_once()
+
+    # then it is rejected with the validation code instead of posted, and nothing is booked
+    assert report.matched[waiting.id] is InvoiceStatus.REJECTED
+    stored = (await workflow_api.data(INVOICE, {"id": waiting.id}))["invoice"]
+    assert (stored["status"], stored["exceptions"]) == ("REJECTED", [{"code": "SUPPLIER_BLOCKED"}])
+    assert erp_postings(workflow_api.runtime, waiting.id, order.order.facility_id) == 0
+    assert await recheck_entries(workflow_api, "apgraph.rematch", waiting.id) == [
+        {"outcome": "DENIED", "detail": "MATCHED → REJECTED SUPPLIER_BLOCKED"}
     ]
