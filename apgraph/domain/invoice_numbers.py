@@ -18,39 +18,59 @@ The key, in order:
    case-folded again: the Unicode skeleton idea, applied to what is left.
 """
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+_DIGITS = re.compile(r"[0-9]+")
+_ASCII_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_ASCII_PUNCTUATION = re.compile(r"[^0-9a-z]+")  # what is left once case-folded and visible
 
 
 @dataclass(frozen=True, slots=True)
 class NumberRules:
-    """How invoice numbers are compared; every step on by default."""
+    """How invoice numbers are compared; every step on by default.
+
+    `confusables` maps code points to their prototype, as `str.translate` takes it (the
+    policy layer builds it from Unicode's data); empty turns step 5 off.
+    """
 
     fold_unicode: bool = True  # step 1
     ignore_separators: bool = True  # steps 2 and 4
     ignore_leading_zeros: bool = True  # step 3
-    confusables: Mapping[str, str] = field(default_factory=dict)  # step 5; empty: off
+    confusables: Mapping[int, str] = field(default_factory=dict)  # step 5
 
     def key(self, number: str) -> str:
-        """The form two numbers are compared in; trimmed and case-folded at the least."""
+        """The form two numbers are compared in; trimmed and case-folded at the least.
+
+        Called for every invoice of the supplier on each submission, so plain ASCII numbers
+        (nearly all) skip the per-character Unicode look-ups.
+        """
         text = number.strip()
-        if self.fold_unicode:
+        plain = text.isascii()
+        if self.fold_unicode and not plain:
             text = unicodedata.normalize("NFKC", text)
         text = text.casefold()
         if self.ignore_separators:
-            text = "".join(
-                c for c in text if unicodedata.category(c) not in _INVISIBLE and c.strip()
+            text = (
+                _ASCII_INVISIBLE.sub("", text)
+                if plain
+                else "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
             )
-        text = "".join(_ascii_digit(c) for c in text)
+        if not plain:
+            text = "".join(_ascii_digit(c) for c in text)
         if self.ignore_leading_zeros:
-            text = _without_leading_zeros(text)
+            text = _DIGITS.sub(_without_leading_zeros, text)
         if self.ignore_separators:
-            text = "".join(c for c in text if unicodedata.category(c)[0] not in "PS")
+            text = (
+                _ASCII_PUNCTUATION.sub("", text)
+                if plain
+                else "".join(c for c in text if unicodedata.category(c)[0] not in "PS")
+            )
         if self.confusables:
-            text = "".join(self.confusables.get(c, c) for c in text).casefold()
+            text = text.translate(self.confusables).casefold()
         return text
 
 
@@ -78,15 +98,5 @@ def _ascii_digit(char: str) -> str:
     return char
 
 
-def _without_leading_zeros(text: str) -> str:
-    out: list[str] = []
-    run: list[str] = []
-    for char in [*text, ""]:
-        if char and char.isascii() and char.isdigit():
-            run.append(char)
-            continue
-        if run:
-            out.append("".join(run).lstrip("0") or "0")
-            run = []
-        out.append(char)
-    return "".join(out)
+def _without_leading_zeros(run: re.Match[str]) -> str:
+    return run.group().lstrip("0") or "0"

@@ -18,16 +18,17 @@ _MARKS = "\u200e\u200f"  # the package wraps right-to-left characters in directi
 
 
 @cache
-def prototypes() -> Mapping[str, str]:
-    """character → prototype, for every character that is not its own prototype."""
+def prototypes() -> Mapping[int, str]:
+    """code point → prototype, for every character that is not its own prototype (as
+    `str.translate` takes it)."""
     data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text())
     listed = {char: [h["c"].strip(_MARKS) for h in entries] for char, entries in data.items()}
-    mapping: dict[str, str] = {}
+    mapping: dict[int, str] = {}
     for char, others in listed.items():
         if len(char) != 1 or len(others) != 1 or len(others[0]) != 1:
             continue
         (other,) = others
         prototype = other if len(listed.get(other, ())) > 1 else min(char, other)
         if prototype != char:
-            mapping[char] = prototype
+            mapping[ord(char)] = prototype
     return mapping

@@ -4,7 +4,7 @@ import pytest
 
 from apgraph.domain.invoice_numbers import NumberRules, edit_distance
 
-LOOK_ALIKE = {"\u0456": "i", "1": "l", "0": "O"}  # a slice of the table, as case-folded
+LOOK_ALIKE = {0x456: "i", ord("1"): "l", ord("0"): "O"}  # a slice of the table, case-folded
 ALL = NumberRules(confusables=LOOK_ALIKE)
 
 
