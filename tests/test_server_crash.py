@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -260,8 +261,102 @@ async def _ledger_grew(erps: SimulatorProcess, before: int) -> bool:
     return sum((await erps.ledger("legacy")).values()) > before
 
 
-async def _interrupted(env: dict[str, str]) -> list[str] | None:
-    """Both interrupted postings as `deadletters list` shows them, once it shows both."""
+async def _interrupted(env: dict[str, str], count: int = 2) -> list[str] | None:
+    """The interrupted postings `deadletters list` shows, once it shows `count`."""
     listing = await operator(env, "deadletters", "list")
     found = [line for line in listing.splitlines() if "posting interrupted" in line]
-    return found if len(found) >= 2 else None
+    return found if len(found) >= count else None
+
+
+APPROVE = """
+mutation($id: ID!) {
+  approveInvoice(invoiceId: $id) { invoice { id status } userErrors { code } }
+}
+"""
+
+
+def legacy_exception_order(network: Any) -> Order:
+    orders = Orders(network)
+    while True:
+        order = orders.for_exception(CRASH)
+        if order.order.facility_id in LEGACY_FACILITIES:
+            return order
+
+
+async def test_a_server_killed_mid_approval_posts_the_approved_exception_once_on_its_own(
+    tmp_path, network
+):
+    erps = SimulatorProcess(free_port(), tmp_path / "erp-journal")
+    others = SimulatorProcess(free_port(), tmp_path / "unused-journal")
+    await erps.start()
+    await others.start()
+    config = remote_config(tmp_path, erps.port, others.port)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["connectors"]["resilience"]["read_timeout"] = 60.0  # unanswered calls stay in flight
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    order = legacy_exception_order(network)
+    try:
+        async with (
+            seeded(tmp_path, network) as database,
+            httpx.AsyncClient(base_url=erps.base, timeout=10) as erp,
+        ):
+            env = environment(database, config, tmp_path / "data")
+            server = ServerProcess(env)
+            await server.start()
+            await operator(env, "connectors", "sync-suppliers")
+            issuer = embedded_issuer(Settings(data_dir=tmp_path / "data"))
+            approver = issuer.issue(
+                subject=order.approver,
+                now=datetime.now(UTC),
+                claims={"roles": [Role.APPROVER.value], "facility_ids": [order.order.facility_id]},
+            ).access_token
+            try:
+                async with httpx.AsyncClient(base_url=server.base, timeout=120) as client:
+                    api = Api(client, "postgresql", issuer, Settings())
+                    # given an exception waiting for its one approver
+                    body = await api.data(
+                        SUBMIT,
+                        {"input": as_input(order.over_received_invoice()), "key": "exception"},
+                        token=api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+                    )
+                    invoice = body["submitInvoice"]["invoice"]
+                    assert invoice["status"] == "EXCEPTION", body
+
+                    # when the approval's posting is booked by the ERP but its answer is not
+                    # back yet, and the server is SIGKILLed
+                    fault = {"kind": "lost_response", "operation": POSTING, "seconds": 600}
+                    assert (await erp.post(f"{CONTROL}/faults", json=fault)).is_success
+                    books = sum((await erps.ledger("legacy")).values())
+                    approving = asyncio.create_task(
+                        api.graphql(APPROVE, {"id": invoice["id"]}, token=approver)
+                    )
+                    await until(lambda: _ledger_grew(erps, books), "booked by the ERP")
+                    await server.kill()
+                    with pytest.raises(httpx.TransportError):
+                        await approving
+            finally:
+                await server.kill()
+
+            # then an operator sees it as an interrupted posting, approved in EXCEPTION...
+            listed = await until(lambda: _interrupted(env, 1), "listed as interrupted")
+            assert listed[0].startswith(invoice["id"]), listed
+            assert "EXCEPTION: posting interrupted" in listed[0], listed
+
+            # ...and once the server is back, with no command, it ends POSTED, booked once
+            await server.start()
+            try:
+                async with httpx.AsyncClient(base_url=server.base, timeout=120) as client:
+                    api = Api(client, "postgresql", issuer, Settings())
+
+                    async def posted() -> bool:
+                        found = await api.data(INVOICE, {"id": invoice["id"]})
+                        return bool(found["invoice"]["status"] == "POSTED")
+
+                    await until(posted, "the approved exception POSTED")
+                    assert (await erps.ledger("legacy"))[invoice["id"]] == 1
+            finally:
+                await server.kill()
+    finally:
+        for process in (erps, others):
+            if process.process is not None:
+                await process.kill()

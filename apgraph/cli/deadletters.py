@@ -19,6 +19,7 @@ from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.dead_letters import ReplayReport, dead_letters, replay_dead_letters
 from apgraph.services.posting_recovery import interrupted_postings
 from apgraph.settings import Settings
+from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.read_store import ReadStore
 
 deadletters_app = typer.Typer(
@@ -54,6 +55,7 @@ def list_dead_letters(
             found = await dead_letters(reads=reads, limit=limit)
             interrupted, _ = await interrupted_postings(
                 reads=reads,
+                ledger=SqlPostingLedger(runtime.engine),
                 now=runtime.clock.now(),
                 grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
                 limit=limit,
@@ -62,7 +64,7 @@ def list_dead_letters(
                 f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}" for i in found
             ] + [
                 f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
-                "MATCHED: posting interrupted, outcome unknown (resolved by the server)"
+                f"{i.status.value}: posting interrupted, outcome unknown (resolved by the server)"
                 for i in interrupted
             ]
         finally:

@@ -42,6 +42,7 @@ from apgraph.services.escalation import Escalator
 from apgraph.services.posting_recovery import PostingRecovery
 from apgraph.services.rematch import Rematcher
 from apgraph.settings import Settings
+from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.read_store import ReadStore
@@ -139,6 +140,7 @@ def posting_recovery(runtime: Runtime) -> PostingRecovery:
     return PostingRecovery(
         workflow=workflow_for(runtime, None),
         reads=ReadStore.scoped(runtime.engine, RowScope()),
+        ledger=SqlPostingLedger(runtime.engine),
         clock=runtime.clock,
         grace=timedelta(seconds=runtime.settings.posting_recovery_grace_seconds),
     )

@@ -10,6 +10,12 @@ key and the recording unit of work re-checks the status under a row lock, so a r
 a posting still under way, or another worker's run, never books twice. While the ERP cannot
 answer, the invoice stays MATCHED and is tried again on the next run; meanwhile operators see
 it in `apgraph deadletters list`, marked as a posting whose outcome is unknown.
+
+The last approval of an exception is interrupted the same way, leaving the invoice approved in
+EXCEPTION. Such an invoice is known by its posting ledger row, SENT longer than `grace` ago
+and never settled, and is posted again as `retryPosting` would (its ledger row makes the
+connectors look the key up first, so a document the ERP already holds is recorded, not
+booked again).
 """
 
 import asyncio
@@ -24,7 +30,7 @@ from apgraph.domain.principal import ALL_SCOPES, Principal, Role
 from apgraph.services import approvals
 from apgraph.services.periodic import repeat_until
 from apgraph.services.ports.clock import Clock
-from apgraph.services.ports.connectors import ConnectorError
+from apgraph.services.ports.connectors import ConnectorError, PostingLedger
 from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Reads
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import post_and_record, posting_key_of
@@ -47,9 +53,10 @@ class RecoveryReport:
 
 
 async def interrupted_postings(
-    *, reads: Reads, now: datetime, grace: timedelta, limit: int
+    *, reads: Reads, ledger: PostingLedger, now: datetime, grace: timedelta, limit: int
 ) -> tuple[Sequence[Invoice], int]:
-    """The invoices among the oldest `limit` MATCHED ones that have not moved for `grace`:
+    """The invoices among the oldest `limit` MATCHED ones that have not moved for `grace`,
+    then the approved exceptions whose posting was sent over `grace` ago and never settled:
     their posting ended without a recorded outcome. Also how many MATCHED were looked at."""
     batch = (await reads.invoices.page(MATCHED, PageRequest(first=limit))).items
     last_change: dict[str, datetime] = {}
@@ -57,20 +64,37 @@ async def interrupted_postings(
         before = last_change.get(change.invoice_id, change.at)
         last_change[change.invoice_id] = max(change.at, before)
     stuck = [i for i in batch if now - last_change.get(i.id, i.received_at) >= grace]
+    unsettled = await ledger.unsettled(
+        status=InvoiceStatus.EXCEPTION, sent_before=now - grace, limit=limit
+    )
+    stuck += [
+        invoice
+        for invoice in await reads.invoices.get_many(unsettled)
+        if invoice.status is InvoiceStatus.EXCEPTION  # still: it may have moved on since
+    ]
     return stuck, len(batch)
 
 
 async def resolve_interrupted_postings(
-    *, workflow: Workflow, reads: Reads, clock: Clock, grace: timedelta, batch_size: int = 50
+    *,
+    workflow: Workflow,
+    reads: Reads,
+    ledger: PostingLedger,
+    clock: Clock,
+    grace: timedelta,
+    batch_size: int = 50,
 ) -> RecoveryReport:
     """Looks up, then completes or posts, each interrupted posting; `reads` sees every facility."""
     stuck, looked_at = await interrupted_postings(
-        reads=reads, now=clock.now(), grace=grace, limit=batch_size
+        reads=reads, ledger=ledger, now=clock.now(), grace=grace, limit=batch_size
     )
     resolved: dict[InvoiceId, InvoiceStatus] = {}
     unknown: list[InvoiceId] = []
     for invoice in stuck:
-        status = await _resolve(invoice, workflow=workflow, reads=reads, clock=clock)
+        if invoice.status is InvoiceStatus.EXCEPTION:
+            status = await _post_again(invoice, workflow=workflow, reads=reads, clock=clock)
+        else:
+            status = await _resolve(invoice, workflow=workflow, reads=reads, clock=clock)
         if status is None:
             unknown.append(InvoiceId(invoice.id))
         else:
@@ -102,6 +126,13 @@ async def _resolve(
         )
         return completed.status
     log.warning("posting of %s interrupted before the ERP booked it; posting it now", invoice.id)
+    return await _post_again(invoice, workflow=workflow, reads=reads, clock=clock)
+
+
+async def _post_again(
+    invoice: Invoice, *, workflow: Workflow, reads: Reads, clock: Clock
+) -> InvoiceStatus | None:
+    """As `retryPosting` would; None when it could not be done now (tried again next run)."""
     outcome = await approvals.retry_posting(
         approvals.RetryPosting(invoice_id=InvoiceId(invoice.id)),
         principal=RECOVERER,
@@ -119,6 +150,7 @@ class PostingRecovery:
 
     workflow: Workflow
     reads: Reads  # unscoped
+    ledger: PostingLedger
     clock: Clock
     grace: timedelta
     batch_size: int = 50
@@ -127,6 +159,7 @@ class PostingRecovery:
         return await resolve_interrupted_postings(
             workflow=self.workflow,
             reads=self.reads,
+            ledger=self.ledger,
             clock=self.clock,
             grace=self.grace,
             batch_size=self.batch_size,

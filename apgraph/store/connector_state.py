@@ -5,15 +5,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.erp import ErpSystem, FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
-from apgraph.domain.invoices import Invoice
+from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.services.ports.connectors import MigrationDifference, PostingState
 from apgraph.store.conflicts import insert_unless_present
-from apgraph.store.tables import ErpCrossReferenceRow, ErpPostingRow, MigrationDifferenceRow
+from apgraph.store.tables import (
+    ErpCrossReferenceRow,
+    ErpPostingRow,
+    InvoiceRow,
+    MigrationDifferenceRow,
+)
 
 SUPPLIER = "supplier"  # the `entity` of a vendor ⇄ supplier link
 
@@ -132,6 +137,26 @@ class SqlPostingLedger:
                     updated_at=at,
                 )
             )
+
+    async def unsettled(
+        self, *, status: InvoiceStatus, sent_before: datetime, limit: int
+    ) -> Sequence[InvoiceId]:
+        invoices = InvoiceRow.__table__.c
+        statement = (
+            select(_p.invoice_id)
+            .join(InvoiceRow.__table__, invoices.id == _p.invoice_id)
+            .where(
+                _p.state == PostingState.SENT.value,
+                _p.updated_at < sent_before,
+                invoices.status == status.value,
+            )
+            .group_by(_p.invoice_id)
+            .order_by(func.min(_p.updated_at))
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            found = (await connection.execute(statement)).scalars().all()
+        return [InvoiceId(invoice_id) for invoice_id in found]
 
     async def state_of(self, system: ErpSystem, idempotency_key: str) -> PostingState | None:
         """For operators and tests: where one posting stands."""

@@ -20,6 +20,7 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import FacilityId, InvoiceId, PurchaseOrderId, SupplierId
 from apgraph.domain.invoices import (
     Invoice,
+    InvoiceStatus,
 )
 from apgraph.domain.purchasing import (
     ContractPrice,
@@ -199,6 +200,13 @@ class PostingLedger(Protocol):
         error: str | None,
         at: datetime,
     ) -> None: ...
+
+    async def unsettled(
+        self, *, status: InvoiceStatus, sent_before: datetime, limit: int
+    ) -> Sequence[InvoiceId]:
+        """Invoices now in `status` with a posting SENT before `sent_before` and never settled
+        (its process died, or its answer never came), oldest first: their outcome is unknown."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
