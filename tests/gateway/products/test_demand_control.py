@@ -23,6 +23,8 @@ BOMB = (
 def small_budgets(raw: dict) -> None:
     raw["products"]["supplier-portal"]["limits"] = {
         "max_depth": 5,
+        "max_aliases": 20,
+        "max_tokens": 3000,
         "max_cost": 500,
         "requests_per_minute": 50,
         "cost_per_minute": 1000,
@@ -96,3 +98,43 @@ async def test_another_clients_budget_is_its_own(budgeted):
         await post(budgeted, PAGE_OF_IDS, "SUP-000005")
     response, _ = await post(budgeted, PAGE_OF_IDS, "SUP-000006")
     assert response.status_code == 200
+
+
+def aliased(count: int) -> str:
+    return "{ " + " ".join(f"a{i}: viewer {{ subject }}" for i in range(count)) + " }"
+
+
+async def test_more_aliases_than_the_products_limit_are_refused_before_running(budgeted):
+    # this portal admits 20 aliases
+    response, statements = await post(budgeted, aliased(21), "SUP-000010")
+    (error,) = response.json()["errors"]
+    assert "aliases" in error["message"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert statements == 0
+
+
+async def test_more_tokens_than_the_products_limit_are_refused_before_running(budgeted):
+    # this portal admits 3000 tokens; each `__typename` is one
+    query = "{ " + "__typename " * 3100 + "}"
+    response, statements = await post(budgeted, query, "SUP-000011")
+    (error,) = response.json()["errors"]
+    assert "token" in error["message"].lower()
+    assert statements == 0
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(budgeted):
+    token = budgeted.token(Role.SUPPLIER, supplier_id="SUP-000012")
+    body = (
+        b'{"query": "'
+        + b" " * (budgeted.settings.max_request_bytes + 1)
+        + b'{ viewer { subject } }"}'
+    )
+    with counting_statements() as count:
+        response = await budgeted.client.post(
+            budgeted.path(PORTAL),
+            content=body,
+            headers={**budgeted.headers(token), "content-type": "application/json"},
+        )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert count.statements == 0
