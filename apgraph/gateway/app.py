@@ -25,6 +25,7 @@ from apgraph.gateway import live, oauth, simulator_control
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.body_limit import BodyLimit, Limit
+from apgraph.gateway.dashboard import page as dashboard
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
@@ -264,6 +265,8 @@ def create_app(
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
+        Route("/dashboard", dashboard.dashboard_page),
+        Route("/dashboard/assets/{name}", dashboard.dashboard_asset),
         Route("/readyz", readyz),
         Route("/graphql", protected_graphql, methods=["GET", "POST"]),
         # graphql-transport-ws only, never legacy; each socket ends with its token

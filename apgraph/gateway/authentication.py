@@ -36,6 +36,41 @@ def trace_id_of(headers: Headers) -> str:
     return uuid.uuid4().hex
 
 
+BEARER_SUBPROTOCOL = "apgraph.bearer."
+
+
+def with_browser_bearer(scope: Scope) -> Scope:
+    """A browser cannot set headers on a WebSocket: it may offer its token as a subprotocol
+    entry `apgraph.bearer.<token>` beside `graphql-transport-ws` (as Kubernetes' API server
+    takes one). The entry becomes the Authorization header and leaves the offered list, so
+    only graphql-transport-ws is ever negotiated and every later check reads the header."""
+    if scope["type"] != "websocket":
+        return scope
+    headers = list(scope.get("headers", []))
+    offered = [
+        entry.strip()
+        for name, value in headers
+        if name == b"sec-websocket-protocol"
+        for entry in value.decode("latin-1").split(",")
+    ]
+    tokens = [
+        entry[len(BEARER_SUBPROTOCOL) :]
+        for entry in offered
+        if entry.startswith(BEARER_SUBPROTOCOL)
+    ]
+    if not tokens or any(name == b"authorization" for name, _ in headers):
+        return scope
+    kept = ", ".join(entry for entry in offered if not entry.startswith(BEARER_SUBPROTOCOL))
+    headers = [(n, v) for n, v in headers if n != b"sec-websocket-protocol"]
+    headers.append((b"authorization", f"Bearer {tokens[0]}".encode("latin-1")))
+    if kept:
+        headers.append((b"sec-websocket-protocol", kept.encode("latin-1")))
+    subprotocols = [
+        entry for entry in scope.get("subprotocols", []) if not entry.startswith(BEARER_SUBPROTOCOL)
+    ]
+    return {**scope, "headers": headers, "subprotocols": subprotocols}
+
+
 class RequireBearer:
     def __init__(self, app: ASGIApp, *, graphql_errors: bool, allow_ide: bool = False) -> None:
         self.app = app
@@ -46,6 +81,7 @@ class RequireBearer:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        scope = with_browser_bearer(scope)
         headers = Headers(scope=scope)
         if self.allow_ide and _wants_ide(scope, headers):
             await self.app(scope, receive, send)

@@ -1,5 +1,7 @@
 """GraphQL over WebSocket: graphql-transport-ws only, and only with a bearer token."""
 
+from datetime import timedelta
+
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -44,3 +46,37 @@ async def test_the_legacy_graphql_ws_protocol_is_not_served(live_api):
     token = live_api.token(Role.AP_CLERK)
     # strawberry closes with 4406: "Subprotocol not acceptable"
     assert await handshake(live_api, subprotocol="graphql-ws", token=token) == ("closed", 4406)
+
+
+async def browser_handshake(api, offered: list[str]):
+    """As a browser connects: no headers of its own, the token offered as a subprotocol."""
+    try:
+        async with websockets.connect(url(api), subprotocols=offered) as ws:
+            chosen = ws.subprotocol
+            await ws.send('{"type": "connection_init"}')
+            return "open", chosen, await ws.recv()
+    except InvalidStatus as refused:
+        return "http", None, refused.response.status_code
+    except ConnectionClosed as closed:
+        return "closed", None, closed.rcvd.code if closed.rcvd else None
+
+
+async def test_a_browser_offers_its_token_as_a_subprotocol_and_only_graphql_transport_ws_is_chosen(
+    live_api,
+):
+    token = live_api.token(Role.AP_CLERK)
+    kind, chosen, message = await browser_handshake(
+        live_api, ["graphql-transport-ws", f"apgraph.bearer.{token}"]
+    )
+    assert (kind, chosen) == ("open", "graphql-transport-ws")
+    assert '"connection_ack"' in message
+
+
+async def test_a_forged_or_expired_token_offered_as_a_subprotocol_is_refused(live_api):
+    token = live_api.token(Role.AP_CLERK)
+    expired = live_api.token(Role.AP_CLERK, lifetime=timedelta(seconds=-60))
+    for offered in (token[:-4] + "AAAA", expired):
+        kind, _, status = await browser_handshake(
+            live_api, ["graphql-transport-ws", f"apgraph.bearer.{offered}"]
+        )
+        assert (kind, status) == ("http", 403)

@@ -1,0 +1,1 @@
+"""The operations dashboard: a static page shipped in the package, reading the GraphQL API."""
