@@ -57,6 +57,7 @@ class ProductSchemas:
                 expose_sql_statements=settings.expose_sql_statements,
                 introspection=settings.dev or product.introspection_in_production,
                 product_name=name,
+                version_name=version_name,
                 page_limits=page_limits,
                 allowed=lists.get(name) if product.persisted_operations.required else None,
             )

@@ -4,7 +4,7 @@ seconds (and at shutdown) by each instance, so `apgraph products usage` and the 
 `productUsage` field show who still calls a deprecated version.
 
 Counted: every HTTP request to a product's GraphQL endpoint that carries a valid token,
-refusals included (as errors). WebSocket operations are not counted yet.
+refusals included (as errors), and every operation over its WebSocket.
 """
 
 import asyncio
@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
+from graphql import DocumentNode, OperationDefinitionNode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
@@ -116,23 +117,44 @@ def clock_of(runtime: object) -> Clock:
 
 
 class NameOperation(SchemaExtension):
-    """Tells MeterUsage which operation ran and whether it answered errors."""
+    """Over HTTP, tells MeterUsage which operation ran and whether it answered errors; over
+    WebSocket (no request to time), records each operation itself."""
+
+    def __init__(self, *, product: str, version: str) -> None:
+        self.product = product
+        self.version = version
 
     def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
         yield
         context = self.execution_context
         request = getattr(context.context, "request", None)
-        if request is None or request.scope["type"] != "http":
+        if request is None:
             return
-        name = context.operation_name
-        if name is None and context.graphql_document is not None:
-            names = [
-                getattr(getattr(d, "name", None), "value", None)
-                for d in context.graphql_document.definitions
-                if d.kind == "operation_definition"
-            ]
-            name = names[0] if len(names) == 1 else None
-        state = request.scope.setdefault("state", {})
-        state[OPERATION_NAME] = name or ANONYMOUS
-        result = context.result
-        state[GRAPHQL_ERRORS] = bool(getattr(result, "errors", None))
+        name = context.operation_name or _only_operation_name(context.graphql_document)
+        failed = bool(getattr(context.result, "errors", None))
+        if request.scope["type"] == "http":
+            state = request.scope.setdefault("state", {})
+            state[OPERATION_NAME] = name or ANONYMOUS
+            state[GRAPHQL_ERRORS] = failed
+            return
+        runtime = request.app.state.runtime
+        key = UsageKey(
+            minute=minute_of(clock_of(runtime).now()),
+            product=self.product,
+            version=self.version,
+            client=client_key(context.context.principal),
+            operation=name or ANONYMOUS,
+        )
+        runtime.usage.record(key, failed=failed, latency_ms=(time.perf_counter() - started) * 1000)
+
+
+def _only_operation_name(document: DocumentNode | None) -> str | None:
+    if document is None:
+        return None
+    names = [
+        d.name.value if d.name else None
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    return names[0] if len(names) == 1 else None

@@ -67,6 +67,7 @@ def build_view_schema(
     expose_sql_statements: bool,
     introspection: bool,
     product_name: str,
+    version_name: str,
     page_limits: PageLimits,
     allowed: OperationList | None,
 ) -> ViewSchema:
@@ -91,7 +92,7 @@ def build_view_schema(
         show_error_detail=show_error_detail,
         expose_sql_statements=expose_sql_statements,
         before_execution=[
-            NameOperation,
+            lambda: NameOperation(product=product_name, version=version_name),
             *([lambda: AllowListOnly(allowed=allowed)] if allowed is not None else []),
             demand_control,
         ],

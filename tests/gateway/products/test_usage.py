@@ -1,6 +1,7 @@
 """Usage per product: each request to a product version counted per client and operation,
 in the database, for `apgraph products usage` and the operators' `productUsage` field."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from apgraph.domain.principal import Role
 from apgraph.store.usage import UsageRepository
 from tests.conftest import ROOT, Api
 from tests.gateway.products.conftest import app_with
+from tests.gateway.products.test_websocket import run_over_socket
 
 PORTAL = "supplier-portal/v1"
 USAGE = """
@@ -120,3 +122,24 @@ def usage_command(env: dict[str, str], *args: str) -> subprocess.CompletedProces
         text=True,
         timeout=120,
     )
+
+
+async def test_websocket_operations_are_counted_too(live_api):
+    # given a supplier running a named operation over the portal's WebSocket
+    supplier = live_api.token(Role.SUPPLIER, supplier_id="SUP-000009")
+    kind, _ = await run_over_socket(
+        live_api, PORTAL, supplier, "query OverSocket { viewer { supplierId } }"
+    )
+    assert kind == "payload"
+
+    # when the server has added its counts (every few seconds), then an operator sees them
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        data = await live_api.data(USAGE, {"product": "supplier-portal"})
+        rows = [r for r in data["productUsage"] if r["operation"] == "OverSocket"]
+        if rows or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert [(r["client"], r["requests"], r["errors"]) for r in rows] == [
+        ("portal.sup-000009", 1, 0)
+    ]
