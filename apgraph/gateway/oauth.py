@@ -9,6 +9,7 @@ import time
 from urllib.parse import unquote
 
 from anyio import CapacityLimiter, to_thread
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -22,6 +23,7 @@ from apgraph.gateway.tokens import TokenIssuer
 log = logging.getLogger("apgraph.oauth")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BUSY_RETRY_AFTER_SECONDS = 1
 _SCRYPT_SLOTS = CapacityLimiter(2)  # each check takes ~16 MiB and tens of ms of one core
 
 
@@ -141,18 +143,29 @@ async def token_endpoint(request: Request) -> JSONResponse:
     issued = _issuer(runtime).issue(
         subject=client.client_id, now=now, claims=client_claims(client, scope)
     )
-    await runtime.audit.record(
-        [
-            AuditEvent(
-                client.client_id,
-                "token.issued",
-                AuditOutcome.SUCCEEDED,
-                client_id=client.client_id,
-                detail=f"scope={scope}",
-            )
-        ],
-        at=now,
-    )
+    try:
+        await runtime.audit.record(
+            [
+                AuditEvent(
+                    client.client_id,
+                    "token.issued",
+                    AuditOutcome.SUCCEEDED,
+                    client_id=client.client_id,
+                    detail=f"scope={scope}",
+                )
+            ],
+            at=now,
+        )
+    except OperationalError as error:
+        # e.g. SQLite's one write lock held past its busy timeout: a token not audited is not
+        # handed out, and the client is told to come back, not that the server broke
+        log.warning("token for %s not issued, audit trail busy: %s", client.client_id, error)
+        return _error(
+            503,
+            "temporarily_unavailable",
+            "the server is busy; try again shortly",
+            {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse(
         {
             "access_token": issued.access_token,

@@ -7,6 +7,7 @@ all loopback) the way an attacker and a partner on different hosts would.
 
 import asyncio
 import secrets
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -246,3 +247,27 @@ async def test_concurrent_failures_on_sqlite_never_answer_500(server):
 
 
 GUESSES = 6  # per host and kind; 16 hosts at once keep SQLite's one writer busy
+
+
+async def test_a_token_asked_for_while_sqlite_is_locked_is_a_503_to_retry_not_a_500(
+    server, database
+):
+    # given a partner, and another writer holding SQLite's one write lock past the busy timeout
+    partner = await partners.register(server, facilities=["FAC-0001"], secret=SECRET)
+    writer = sqlite3.connect(database.url.split(":///", 1)[1], isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+
+        # when the partner asks for its token
+        async with host(server, "127.0.3.1") as own_host:
+            busy = await ask(own_host, partner.client_id, SECRET)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+    # then it is told to come back (no token unaudited, no server error), and then gets it
+    assert busy.status_code == 503, busy.text
+    assert busy.json()["error"] == "temporarily_unavailable"
+    assert int(busy.headers["retry-after"]) >= 1
+    async with host(server, "127.0.3.1") as own_host:
+        assert (await ask(own_host, partner.client_id, SECRET)).status_code == 200
