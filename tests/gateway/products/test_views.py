@@ -15,7 +15,7 @@ from graphql import (
 
 from apgraph.domain.principal import Role
 from apgraph.store.database import counting_statements
-from tests.conftest import Api
+from tests.conftest import ROOT, Api
 from tests.gateway.partners import token_for
 from tests.gateway.products.conftest import app_with
 
@@ -144,3 +144,24 @@ async def test_an_admitted_role_is_served(api, network):
     supplier = api.token(Role.SUPPLIER, supplier_id=supplier_id)
     data = await api.data("{ viewer { supplierId } }", token=supplier, product=PORTAL)
     assert data == {"viewer": {"supplierId": supplier_id}}
+
+
+@pytest.mark.parametrize("product", ["supplier-portal", "finance-ops", "partner-procurement"])
+async def test_each_products_introspection_equals_its_frozen_contract(api, partner, product):
+    # given a token the product admits
+    tokens = {
+        "supplier-portal": api.token(Role.SUPPLIER, supplier_id="SUP-000001"),
+        "finance-ops": api.token(Role.AP_CLERK),
+        "partner-procurement": partner,
+    }
+
+    # when it introspects the product over HTTP
+    body = await api.graphql(
+        get_introspection_query(descriptions=True, specified_by_url=True),
+        token=tokens[product],
+        product=f"{product}/v1",
+    )
+
+    # then it sees exactly the contract frozen for the version
+    contract = (ROOT / "contracts" / product / "v1.graphql").read_text(encoding="utf-8")
+    assert printed(build_client_schema(body["data"])) == printed(build_schema(contract))
