@@ -38,9 +38,10 @@ class Settings(BaseSettings):
         default="dev",
         description="dev serves GraphiQL and unmasked error details; production does not",
     )
-    log_format: Literal["json", "text"] = Field(
-        default="json",
-        description="json: one JSON object per log line, with the trace id; text: for a terminal",
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="json: one JSON object per log line, with the trace id; text: for a "
+        "terminal; default json in production, text in dev",
     )
     data_dir: Path = Field(
         default_factory=default_data_dir, description="embedded mode's files (keys, SQLite)"
@@ -225,6 +226,12 @@ class Settings(BaseSettings):
     @property
     def dev(self) -> bool:
         return self.environment == "dev"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "text" if self.dev else "json"
 
     @property
     def signing_keys_file(self) -> Path:

@@ -78,7 +78,7 @@ def serve(
         policy_file=policy,
         seed_demo_data=demo_data,
     )
-    logs.configure(format=settings.log_format)
+    logs.configure(format=settings.effective_log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     if settings.dev and not is_loopback_host(settings.host):
         _fail(

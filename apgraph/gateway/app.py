@@ -318,6 +318,6 @@ def create_app_from_environment() -> Starlette:
     from apgraph.policies.policy_file import with_policy_file
 
     settings = Settings()
-    logs.configure(format=settings.log_format)
+    logs.configure(format=settings.effective_log_format)
     config = load_gateway_config(settings.gateway_config)
     return create_app(settings, with_policy_file(config, settings.policy_file))
