@@ -221,15 +221,13 @@ class PersistedQueries:
 
 
 def _without_ids(request: Mapping[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in request.items() if k != "documentId"}
-    extensions = kept.get("extensions")
+    """The request less what named the persisted operation, once its text is in `query`."""
+    kept = {k: v for k, v in request.items() if k not in ("documentId", "extensions")}
+    extensions = request.get("extensions")
     if isinstance(extensions, dict):
         rest = {k: v for k, v in extensions.items() if k not in ("persistedQuery", "documentId")}
-        kept["extensions"] = rest if rest else None
-        if kept["extensions"] is None:
-            del kept["extensions"]
-    elif isinstance(extensions, str):
-        del kept["extensions"]
+        if rest:
+            kept["extensions"] = rest
     return kept
 
 
