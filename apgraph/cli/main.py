@@ -33,6 +33,7 @@ from apgraph.cli.options import (
 from apgraph.gateway.graphiql.page import is_loopback_host
 from apgraph.gateway.startup import StartupError, prepare
 from apgraph.observability import logs
+from apgraph.policies.products import Lifecycle
 from apgraph.settings import Settings, default_data_dir, shipped_gateway_config
 
 app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts payable.")
@@ -103,6 +104,16 @@ def serve(
     url = f"http://{settings.host}:{settings.port}/graphql"
     typer.echo(
         f"apgraph: serving on {url}" + (" (GraphiQL in the browser)" if settings.dev else "")
+    )
+    products = ", ".join(
+        f"{name}/{version}"
+        for name, product in prepared.config.products.items()
+        for version, declared in product.versions.items()
+        if declared.status is not Lifecycle.RETIRED
+    )
+    typer.echo(
+        f"apgraph: API products at http://{settings.host}:{settings.port}/products/"
+        f"<product>/<version>/graphql: {products}"
     )
     typer.echo(
         f"apgraph: configuration {settings.gateway_config.resolve()}; "
