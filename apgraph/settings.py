@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -207,6 +207,22 @@ class Settings(BaseSettings):
     expose_sql_statements: bool = Field(
         default=False,
         description="report the SQL statement count of each operation in `extensions`",
+    )
+    tracing: Literal["on", "off"] = Field(
+        default="on",
+        description="on: OpenTelemetry trace context for every request, SQL statement and "
+        "connector call, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (else "
+        "sampled off: trace ids only, nothing recorded); off: no instrumentation at all",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "otel_exporter_otlp_endpoint",
+            "APGRAPH_OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ),
+        description="the standard OpenTelemetry variable (no APGRAPH_ prefix): set, spans are "
+        "exported over OTLP/HTTP, configured by the other OTEL_* variables",
     )
     cloud_erp_client_secret: str | None = Field(
         default=None,

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from cross_web import HTTPException  # what strawberry answers a bad request with
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,7 +37,7 @@ from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
 from apgraph.gateway.transport_errors import decode_bounded, refusal_response
 from apgraph.gateway.websocket_session import SocketSessions
-from apgraph.observability import logs
+from apgraph.observability import logs, tracing
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.services.escalation import Escalator
@@ -156,17 +157,38 @@ def escalator(runtime: Runtime) -> Escalator:
     )
 
 
+def tracer_provider_for(settings: Settings) -> TracerProvider | None:
+    """APGRAPH_TRACING and the standard OTEL_* variables (observability/tracing.py)."""
+    return tracing.tracer_provider(
+        enabled=settings.tracing == "on",
+        export=bool(settings.otel_exporter_otlp_endpoint),
+        service=tracing.SERVICE,
+    )
+
+
 def create_app(
-    settings: Settings, config: GatewayConfig, *, runtime: Runtime | None = None
+    settings: Settings,
+    config: GatewayConfig,
+    *,
+    runtime: Runtime | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
-    """`runtime` given: the caller owns it (tests). Else the app opens and closes its own."""
+    """`runtime` given: the caller owns it (tests). Else the app opens and closes its own.
+    `tracer_provider` given (tests: an in-memory exporter): traces go there whatever the
+    settings say; else the runtime's, else the settings'."""
+    provider = tracer_provider or (runtime.tracer_provider if runtime is not None else None)
+    owns_provider = provider is None
+    if provider is None:
+        provider = tracer_provider_for(settings)
+    if provider is not None:
+        tracing.install(provider)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runtime is not None:
             yield
             return
-        app.state.runtime = Runtime.open(settings, config)
+        app.state.runtime = Runtime.open(settings, config, tracer_provider=provider)
         await app.state.runtime.connectors.load_stored_master_data(app.state.runtime.engine)
         if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
             await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
@@ -226,6 +248,8 @@ def create_app(
             for task in background:
                 await task
             await app.state.runtime.close()
+            if owns_provider and provider is not None:
+                provider.shutdown()  # the last batch of spans goes out
 
     schema = build_schema(
         config,
@@ -307,6 +331,8 @@ def create_app(
             Route("/.well-known/openid-configuration", oauth.discovery),
         ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    if provider is not None:
+        tracing.instrument_app(app, provider)
     if runtime is not None:
         app.state.runtime = runtime
     return app

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.gateway.auth import AuthenticationFailed
+from apgraph.observability import tracing
 from apgraph.observability.logs import current_trace_id
 from apgraph.schema.errors import ErrorCode
 
@@ -88,7 +89,8 @@ class RequireBearer:
             return
         runtime = scope["app"].state.runtime
         state = scope.setdefault("state", {})
-        state["trace_id"] = trace_id_of(headers)
+        # with tracing on, the request span's: one id for logs, audit rows, events, traces
+        state["trace_id"] = tracing.current_trace_id() or trace_id_of(headers)
         current_trace_id.set(state["trace_id"])  # on every log line of this request
         try:
             state["principal"] = await runtime.authenticator.authenticate(headers)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +35,7 @@ from apgraph.demo import generator
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.principal import RowScope
+from apgraph.observability import tracing
 from apgraph.policies.connectors import ConnectorsConfig, EndpointMode
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
@@ -141,7 +143,10 @@ def build_connectors(
     engine: AsyncEngine,
     *,
     clock: Clock,
+    tracer_provider: TracerProvider | None = None,
 ) -> Connectors:
+    """`tracer_provider`: each connector call gets a client span and sends a traceparent, and
+    the in-process simulators continue the trace."""
     section = config.connectors
     check_connector_settings(settings, section)
     policy = _policy(section)
@@ -154,6 +159,8 @@ def build_connectors(
         simulators = suite.create(
             network, cloud_client_id=section.cloud_erp.client_id, cloud_client_secret=secret
         )
+        if tracer_provider is not None:
+            tracing.instrument_app(simulators.app, tracer_provider)
         transport = httpx.ASGITransport(app=simulators.app)
 
     def base_url(system: ExternalSystem, configured: str) -> str:
@@ -165,11 +172,15 @@ def build_connectors(
         address = IN_PROCESS if transport is not None else configured
         return Endpoint(system, policy, address=address)
 
+    def traced() -> httpx.AsyncBaseTransport | None:
+        """One per client: a remote system's connection pool is its client's own."""
+        return tracing.traced_transport(transport, tracer_provider)
+
     def http(system: ExternalSystem, configured: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             base_url=base_url(system, configured),
             timeout=policy.http_timeout(),
-            transport=transport,
+            transport=traced(),
         )
 
     legacy_url = str(section.legacy_erp.base_url)
@@ -191,7 +202,7 @@ def build_connectors(
         token_url=token_url,
         client_id=section.cloud_erp.client_id,
         client_secret=secret,
-        transport=transport,
+        transport=traced(),
     )
     materials = materials_client(
         http(ExternalSystem.MATERIALS, materials_url),
@@ -269,15 +280,28 @@ def _demo_network(scale: float) -> generator.DemoNetwork:
 
 
 def standalone_simulators(
-    settings: Settings, config: GatewayConfig, *, network: generator.DemoNetwork | None = None
+    settings: Settings,
+    config: GatewayConfig,
+    *,
+    network: generator.DemoNetwork | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> tuple[Simulators, str]:
     """The simulators for `apgraph simulators serve`, and the cloud ERP secret they accept
     (APGRAPH_CLOUD_ERP_CLIENT_SECRET, or one made up now). Their books start from `network`,
-    by default the demo network."""
+    by default the demo network. They continue the callers' traces (into `tracer_provider`,
+    else one the settings describe)."""
     secret = settings.cloud_erp_client_secret or secrets.token_urlsafe(24)
     simulators = suite.create(
         network if network is not None else _demo_network(settings.demo_scale),
         cloud_client_id=config.connectors.cloud_erp.client_id,
         cloud_client_secret=secret,
     )
+    if tracer_provider is None:  # as the server's: APGRAPH_TRACING and the OTEL_* variables
+        tracer_provider = tracing.tracer_provider(
+            enabled=settings.tracing == "on",
+            export=bool(settings.otel_exporter_otlp_endpoint),
+            service=tracing.SIMULATORS_SERVICE,
+        )
+    if tracer_provider is not None:
+        tracing.instrument_app(simulators.app, tracer_provider)
     return simulators, secret

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.gateway.auth import Authenticator, ClaimNames
@@ -18,6 +19,7 @@ from apgraph.gateway.refusals import RefusalLog
 from apgraph.gateway.token_throttle import TokenThrottle
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
 from apgraph.gateway.worker_process import WorkerProcess
+from apgraph.observability import tracing
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.master_data import Onboarding
@@ -50,6 +52,7 @@ class Runtime:
     usage: UsageMeter = field(default_factory=UsageMeter)
     worker: WorkerProcess = field(default_factory=WorkerProcess)  # importMasterData's reading
     live: Live = field(default_factory=Live)  # the bus and hub, once the lifespan started them
+    tracer_provider: TracerProvider | None = None  # None: tracing off
 
     @property
     def page_limits(self) -> PageLimits:
@@ -94,9 +97,17 @@ class Runtime:
 
     @classmethod
     def open(
-        cls, settings: Settings, config: GatewayConfig, *, clock: Clock | None = None
+        cls,
+        settings: Settings,
+        config: GatewayConfig,
+        *,
+        clock: Clock | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> "Runtime":
+        """`tracer_provider`: SQL statements and connector calls get spans."""
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+        if tracer_provider is not None:
+            tracing.instrument_engine(engine, tracer_provider)
         http = httpx.AsyncClient(timeout=5.0)
         issuer = None
         if settings.auth_mode == "embedded":
@@ -129,7 +140,9 @@ class Runtime:
             clients = None  # the external issuer owns its clients and their revocation
         authenticator = Authenticator(verifier, config.access, claim_names, clients)
         clock = clock or SystemClock()
-        connectors = build_connectors(settings, config, engine, clock=clock)
+        connectors = build_connectors(
+            settings, config, engine, clock=clock, tracer_provider=tracer_provider
+        )
         rate_limits = RateLimits.open(
             settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:rate"
         )
@@ -143,6 +156,7 @@ class Runtime:
             connectors,
             clock,
             rate_limits=rate_limits,
+            tracer_provider=tracer_provider,
         )
 
     async def close(self) -> None:

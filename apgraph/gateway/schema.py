@@ -23,6 +23,7 @@ from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
 from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
+from apgraph.gateway.operation_span import OperationSpan
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.gateway.suggestions import HideSuggestions
 from apgraph.policies.gateway import GatewayConfig
@@ -108,6 +109,7 @@ def schema_extensions(
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         ContextPerSocketOperation,
+        OperationSpan,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(limit_rules),
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),

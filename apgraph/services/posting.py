@@ -26,6 +26,8 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from opentelemetry import trace
+
 from apgraph.domain import lifecycle
 from apgraph.domain.approvals import ApprovalRoute
 from apgraph.domain.audit import AuditOutcome
@@ -41,6 +43,7 @@ from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.recording import audit, record_transitions
 
+_tracer = trace.get_tracer(__name__)  # the OTel API: a no-op until a provider is set
 POSTING_KEYS = "apgraph.erp-posting"  # the idempotency scope that keeps each invoice's key
 POSTABLE = frozenset({InvoiceStatus.MATCHED, InvoiceStatus.EXCEPTION, InvoiceStatus.POSTING_FAILED})
 
@@ -67,6 +70,7 @@ async def posting_key_of(uow: UnitOfWork, invoice_id: InvoiceId) -> str:
     return record.result_ref if record is not None else invoice_id
 
 
+@_tracer.start_as_current_span("apgraph.post_invoice")
 async def post_and_record(
     invoice: Invoice,
     *,

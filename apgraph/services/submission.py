@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from opentelemetry import trace
+
 from apgraph.domain import lifecycle
 from apgraph.domain.approvals import ApprovalRoute, route_exception
 from apgraph.domain.audit import AuditOutcome
@@ -43,6 +45,7 @@ from apgraph.services.posting import (
 )
 from apgraph.services.recording import audit, record_transitions
 
+_tracer = trace.get_tracer(__name__)  # the OTel API: a no-op until a provider is set
 MAX_IDEMPOTENCY_KEY = 128  # characters, as the key store keeps them
 KEY_PATH = ("idempotencyKey",)
 
@@ -65,6 +68,7 @@ class _Facts:
     contracts: Sequence[ContractPrice] | None  # None: sourcing is down
 
 
+@_tracer.start_as_current_span("apgraph.submit_invoice")
 async def submit_invoice(
     cmd: SubmitInvoice,
     *,
