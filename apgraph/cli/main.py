@@ -21,6 +21,7 @@ from apgraph.cli import (
     master_data,
     operations,
     products,
+    report,
 )
 from apgraph.cli.options import (
     DatabaseUrl,
@@ -46,6 +47,7 @@ connectors.register(app)
 master_data.register(app)
 operations.register(app)
 products.register(app)
+report.register(app)
 
 
 _settings = settings_from

@@ -12,11 +12,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.invoices import InvoiceStatus
-from apgraph.services.ports.figures import Figures, OpenAmount, ReasonCount, StatusCount
+from apgraph.services.ports.figures import (
+    Figures,
+    OpenAmount,
+    Period,
+    ReasonCount,
+    StatusCount,
+)
 from apgraph.store.tables import (
     InvoiceExceptionRow,
     InvoiceRow,
@@ -39,35 +45,50 @@ WAITING_FOR_A_DECISION = frozenset({S.EXCEPTION.value, S.ON_HOLD.value})
 class SqlFigures:
     engine: AsyncEngine
 
-    async def figures(self, *, now: datetime) -> Figures:
+    async def figures(self, *, now: datetime, period: Period | None = None) -> Figures:
+        """Everything, or with `period` the invoices received in it (see `Period`); the
+        outbox and the liabilities are always as they stand now."""
+        received = (
+            (_invoices.received_at >= period.start) & (_invoices.received_at < period.end)
+            if period is not None
+            else true()
+        )
+        changed = (
+            (_changes.at >= period.start) & (_changes.at < period.end)
+            if period is not None
+            else true()
+        )
         async with self.engine.connect() as connection:
             current = await _counts(
                 connection,
-                select(_invoices.facility_id, _invoices.status, func.count()).group_by(
-                    _invoices.facility_id, _invoices.status
-                ),
+                select(_invoices.facility_id, _invoices.status, func.count())
+                .where(received)
+                .group_by(_invoices.facility_id, _invoices.status),
             )
             entered = await _counts(
                 connection,
                 select(_invoices.facility_id, _changes.to_status, func.count())
                 .select_from(InvoiceStatusChangeRow.__table__)
                 .join(InvoiceRow.__table__, _invoices.id == _changes.invoice_id)
+                .where(changed)
                 .group_by(_invoices.facility_id, _changes.to_status),
             )
             reasons = await connection.execute(
                 select(_invoices.facility_id, _exceptions.code, func.count())
                 .select_from(InvoiceExceptionRow.__table__)
                 .join(InvoiceRow.__table__, _invoices.id == _exceptions.invoice_id)
-                .where(_invoices.status == S.EXCEPTION.value)
+                .where((_invoices.status == S.EXCEPTION.value) & received)
                 .group_by(_invoices.facility_id, _exceptions.code)
             )
             history = await connection.execute(
-                select(
-                    _changes.invoice_id, _changes.at, _changes.from_status, _changes.to_status
-                ).order_by(_changes.invoice_id, _changes.sequence)
+                select(_changes.invoice_id, _changes.at, _changes.from_status, _changes.to_status)
+                .select_from(InvoiceStatusChangeRow.__table__)
+                .join(InvoiceRow.__table__, _invoices.id == _changes.invoice_id)
+                .where(received)
+                .order_by(_changes.invoice_id, _changes.sequence)
             )
             invoices = await connection.execute(
-                select(_invoices.id, _invoices.status, _invoices.received_at)
+                select(_invoices.id, _invoices.status, _invoices.received_at).where(received)
             )
             owed = await connection.execute(
                 select(_invoices.currency, func.sum(_invoices.total))

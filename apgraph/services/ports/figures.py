@@ -53,5 +53,15 @@ class Figures:
     dead_letters: int  # postings waiting for a replay (POSTING_FAILED)
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """[start, end), as instants: a report's date range. Within it, `entered` counts the
+    status changes made in it; every other figure is of the invoices received in it (their
+    match, decisions and postings, whenever those happened)."""
+
+    start: datetime
+    end: datetime
+
+
 class FigureReader(Protocol):
-    async def figures(self, *, now: datetime) -> Figures: ...
+    async def figures(self, *, now: datetime, period: Period | None = None) -> Figures: ...
