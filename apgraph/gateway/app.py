@@ -35,6 +35,7 @@ from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
+from apgraph.gateway.sse import sse_endpoint
 from apgraph.gateway.transport_errors import decode_bounded, refusal_response
 from apgraph.gateway.websocket_session import SocketSessions
 from apgraph.observability import logs, tracing
@@ -299,6 +300,14 @@ def create_app(
             RequireBearer(socket_sessions(graphql), graphql_errors=True),
         ),
         Route("/metrics", RequireBearer(request_response(metrics_endpoint), graphql_errors=False)),
+        # subscriptions over Server-Sent Events (graphql-sse, distinct connections mode)
+        Route(
+            "/graphql/stream",
+            RequireBearer(
+                request_response(sse_endpoint(lambda request: schema)), graphql_errors=True
+            ),
+            methods=["GET", "POST"],
+        ),
         Route(
             "/attachments/{attachment_id}/content",
             RequireBearer(request_response(attachment_content), graphql_errors=False),

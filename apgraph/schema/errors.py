@@ -20,6 +20,7 @@ class ErrorCode(Enum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
+    SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"  # an SSE subscription cut off behind its queue: resume
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 

@@ -126,3 +126,52 @@ class Subscriber:
                     await self.ws.send(json.dumps({"type": "pong"}))
                     continue
                 return message
+
+
+class SseSubscriber:
+    """graphql-sse (distinct connections): one HTTP stream per subscription. `message()`
+    answers in graphql-transport-ws's shape ({"type": "next"|"complete", "payload": …}) so the
+    same tests run on both transports."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.token = token
+        self._streams: list[Any] = []
+        self._lines: Any = None
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, base: str, token: str) -> AsyncIterator["SseSubscriber"]:
+        async with httpx.AsyncClient(base_url=base, timeout=None) as client:
+            subscriber = cls(client, token)
+            try:
+                yield subscriber
+            finally:
+                for stream in subscriber._streams:
+                    await stream.__aexit__(None, None, None)
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        stream = self.client.stream(
+            "POST",
+            "/graphql/stream",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"},
+        )
+        response = await stream.__aenter__()
+        self._streams.append(stream)
+        assert response.status_code == 200, await response.aread()
+        self.response = response
+        self._lines = response.aiter_lines()
+        return str(len(self._streams))
+
+    async def message(self, within: float = 30) -> dict[str, Any]:
+        event, data = None, None
+        async with asyncio.timeout(within):
+            async for line in self._lines:
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    data = line.removeprefix("data: ")
+                elif line == "" and event is not None:
+                    return {"type": event, "payload": json.loads(data) if data else None}
+        return {"type": "closed", "payload": None}

@@ -20,7 +20,7 @@ from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.conftest import ROOT, TEST_SCALE
 from tests.databases import drop_database, make_database
-from tests.events.servers import NATS_URL, Subscriber, served, unique_prefix
+from tests.events.servers import NATS_URL, SseSubscriber, Subscriber, served, unique_prefix
 from tests.workflow import Orders, as_input
 
 SUBMIT = """
@@ -92,6 +92,9 @@ async def deployment(request, tmp_path_factory, network) -> AsyncIterator[Deploy
     await drop_database(database)
 
 
+TRANSPORTS = pytest.mark.parametrize("transport", [Subscriber, SseSubscriber], ids=["ws", "sse"])
+
+
 def clean_order(deployment: Deployment, *, other_than: str | None = None):
     while True:
         order = deployment.orders.take("postgresql", "full")
@@ -109,12 +112,13 @@ async def changes_until_posted(subscriber: Subscriber, invoice_id: str) -> list[
     return seen
 
 
-async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deployment):
+@TRANSPORTS
+async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deployment, transport):
     # given a supplier subscribed to its invoices' status, and another supplier's invoice
     mine = clean_order(deployment)
     theirs = clean_order(deployment, other_than=mine.supplier.id)
     token = deployment.token(Role.SUPPLIER, supplier_id=mine.supplier.id)
-    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token) as subscriber:
         await subscriber.subscribe(STATUS)
         # when the other supplier's invoice and then its own are submitted
         await deployment.submit(theirs)
@@ -138,14 +142,15 @@ subscription($facility: ID!) {
 """
 
 
+@TRANSPORTS
 async def test_a_reconnect_with_the_last_cursor_receives_exactly_the_missed_events(
-    deployment,
+    deployment, transport
 ):
     # given a finance dashboard that followed one invoice to POSTED, then disconnected
     first, missed, later = (clean_order(deployment) for _ in range(3))
     watcher = deployment.token(Role.FINANCE_ADMIN)
     token = deployment.token(Role.FINANCE_ADMIN)
-    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token) as subscriber:
         await subscriber.subscribe(STATUS)
         first_id = await deployment.submit(first)
         seen = await changes_until_posted(subscriber, first_id)
@@ -156,7 +161,7 @@ async def test_a_reconnect_with_the_last_cursor_receives_exactly_the_missed_even
         missed_id = await deployment.submit(missed)
         await changes_until_posted(admin, missed_id)
     # and it comes back with its last cursor, and a third invoice is submitted afterwards
-    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token) as subscriber:
         await subscriber.subscribe(STATUS, {"after": last_cursor})
         replayed = await changes_until_posted(subscriber, missed_id)
         later_id = await deployment.submit(later)
@@ -173,12 +178,13 @@ async def test_a_reconnect_with_the_last_cursor_receives_exactly_the_missed_even
     assert sequences == sorted(set(sequences))
 
 
-async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deployment):
+@TRANSPORTS
+async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deployment, transport):
     # given an approver of a facility, subscribed to its exception queue
     order = deployment.orders.for_exception("postgresql")
     facility = order.order.facility_id
     token = deployment.token(Role.APPROVER, facility_ids=[facility])
-    async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token) as subscriber:
         await subscriber.subscribe(QUEUE, {"facility": facility})
         # when an invoice over what was received is submitted there
         supplier = deployment.token(Role.SUPPLIER, supplier_id=order.supplier.id)
@@ -268,3 +274,28 @@ async def test_a_malformed_message_closes_that_socket_with_4400_and_no_other(dep
         assert closed.value.rcvd.code == 4400
         await good.ws.send('{"type": "ping"}')
         assert (await good.message())["type"] == "pong"
+
+
+async def test_an_sse_subscription_refused_at_subscribe_time_answers_its_code_and_completes(
+    deployment,
+):
+    supplier = deployment.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    async with SseSubscriber.connect(deployment.subscribe_at, supplier) as subscriber:
+        await subscriber.subscribe(QUEUE, {"facility": "FAC-0001"})
+        refused, complete = await subscriber.message(), await subscriber.message()
+    assert refused["type"] == "next"
+    assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["FORBIDDEN"]
+    assert complete["type"] == "complete"
+
+
+async def test_the_sse_endpoint_needs_a_bearer_token_and_an_event_stream(deployment):
+    async with httpx.AsyncClient(base_url=deployment.subscribe_at) as client:
+        anonymous = await client.post(
+            "/graphql/stream", json={"query": STATUS}, headers={"Accept": "text/event-stream"}
+        )
+        token = deployment.token(Role.FINANCE_ADMIN)
+        plain = await client.post(
+            "/graphql/stream", json={"query": STATUS}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert anonymous.status_code == 401
+    assert plain.status_code == 406
