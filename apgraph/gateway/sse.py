@@ -44,7 +44,7 @@ def _event(name: str, data: object | None) -> bytes:
 def _result(result: ExecutionResult) -> dict[str, Any]:
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
-        body["errors"] = [with_code(error.formatted) for error in result.errors]
+        body["errors"] = [with_code(dict(error.formatted)) for error in result.errors]
     return body
 
 
