@@ -6,14 +6,17 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo.generator import DemoNetwork, demo_route
-from apgraph.store import tables
+from apgraph.demo.history import history_events
+from apgraph.store import outbox, tables
 from apgraph.store.rows import facility_row, row_of, supplier_row
 
 
 async def write(
     engine: AsyncEngine, network: DemoNetwork, *, chunk_size: int = 1000
 ) -> dict[str, int]:
-    """Inserts the whole network in one transaction: all of it, or on any error none of it.
+    """Inserts the whole network in one transaction, with the events of its history in the
+    outbox (marked published: history, not news for subscribers and webhooks): all of it, or
+    on any error none of it.
 
     Expects a migrated database without a network in it (`is_empty`; `clear` empties one).
     Returns the rows written per table name.
@@ -26,6 +29,11 @@ async def write(
             for start in range(0, len(rows), chunk_size):
                 await connection.execute(insert(table), rows[start : start + chunk_size])
             counts[table.name] = len(rows)
+        events = history_events(network)
+        for start in range(0, len(events), chunk_size):
+            chunk = events[start : start + chunk_size]
+            await outbox.write(connection, chunk, trace_id=None, published_at=chunk[-1].occurred_at)
+        counts["outbox"] = len(events)
     return counts
 
 

@@ -9,8 +9,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from apgraph.events import cursors
-from apgraph.events.hub import Hub, Overflow
+from apgraph.domain import event_cursors as cursors
+from apgraph.events.hub import Hub, Listener, Overflow
 from apgraph.services.ports.bus import CursorRejected, LiveEvent
 from apgraph.services.ports.unit_of_work import Outbox, OutboxRecord
 
@@ -34,10 +34,15 @@ class LiveFeed:
         self, *, after: str | None, admits: Callable[[OutboxRecord], bool]
     ) -> AsyncIterator[LiveEvent]:
         start = None if after is None else await self._resume_point(after)
-        return self._stream(start, admits)
+        # registered now, not at the first read: from this moment nothing is missed
+        listener = self.hub.listen(self.queue_size)
+        return self._stream(listener, start, admits)
 
     async def _resume_point(self, cursor: str) -> int:
-        sequence, event_id = cursors.parse(cursor)
+        try:
+            sequence, event_id = cursors.parse(cursor)
+        except cursors.MalformedCursor as malformed:
+            raise CursorRejected(str(malformed)) from None
         found = await self.outbox.after(sequence - 1, 1) if sequence > 0 else []
         if not found or found[0].sequence != sequence or found[0].id != event_id:
             raise CursorRejected("`after` is not a cursor this server gave out")
@@ -50,9 +55,8 @@ class LiveFeed:
         return sequence
 
     async def _stream(
-        self, start: int | None, admits: Callable[[OutboxRecord], bool]
+        self, listener: Listener, start: int | None, admits: Callable[[OutboxRecord], bool]
     ) -> AsyncIterator[LiveEvent]:
-        listener = self.hub.listen(self.queue_size)
         try:
             seen = listener.since if start is None else start
             while seen < listener.since:
@@ -61,12 +65,12 @@ class LiveFeed:
                     break
                 for record in page:
                     if admits(record):
-                        yield LiveEvent(record, cursors.cursor_of(record))
+                        yield LiveEvent(record, cursors.cursor_of(record.sequence, record.id))
                 seen = page[-1].sequence
             try:
                 async for record in listener:
                     if admits(record):
-                        yield LiveEvent(record, cursors.cursor_of(record))
+                        yield LiveEvent(record, cursors.cursor_of(record.sequence, record.id))
             except Overflow:
                 log.info("a subscriber fell %d events behind; closing it", self.queue_size)
                 await self.on_overflow()

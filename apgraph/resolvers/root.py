@@ -77,6 +77,10 @@ class Query:
         resolver=event_reads.invoice_events,
         description="One invoice's events, oldest first; null if unknown or not yours.",
     )
+    events = strawberry.field(
+        resolver=event_reads.events,
+        description="Your events from the outbox, oldest first; cursors work with subscriptions.",
+    )
     exception_queue = strawberry.field(
         resolver=exception_reads.exception_queue,
         description="Invoices in EXCEPTION waiting for an approver, oldest ID first.",

@@ -5,7 +5,7 @@ Sequences come from the `outbox` counter, claimed in the writing transaction: it
 makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.event_payloads import to_payload
 from apgraph.domain.events import Event
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.domain.principal import RowScope
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
 from apgraph.store.reading import fetch
+from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import OutboxRow
 
 COUNTER = "outbox"
@@ -28,9 +30,15 @@ _outbox = OutboxRow.__table__.c
 
 
 async def write(
-    connection: AsyncConnection, events: Sequence[Event], *, trace_id: str | None
+    connection: AsyncConnection,
+    events: Sequence[Event],
+    *,
+    trace_id: str | None,
+    published_at: datetime | None = None,
 ) -> list[OutboxRecord]:
-    """Envelopes `events` under the next sequences, in the caller's transaction."""
+    """Envelopes `events` under the next sequences, in the caller's transaction.
+
+    `published_at`: already history (the demo seed), so the relay does not announce it."""
     if not events:
         return []
     last = await counters.claim(connection, COUNTER, len(events), floor=_highest_sequence)
@@ -46,7 +54,7 @@ async def write(
             facility_id=event.facility_id,
             trace_id=trace_id,
             payload=to_payload(event),
-            published_at=None,
+            published_at=published_at,
         )
         for offset, event in enumerate(events)
     ]
@@ -63,7 +71,7 @@ async def write(
                 "facility_id": r.facility_id,
                 "trace_id": r.trace_id,
                 "payload": dict(r.payload),
-                "published_at": None,
+                "published_at": published_at,
             }
             for r in records
         ],
@@ -92,9 +100,11 @@ def record_from_row(row: Row[Any]) -> OutboxRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutboxRepository:
-    """The relay's side of the outbox: each call in a transaction of its own."""
+    """The relay's side of the outbox, and the caller's history (`history`, scoped to
+    `scope`): each call in a transaction of its own."""
 
     engine: AsyncEngine
+    scope: RowScope = RowScope()
 
     async def pending(self, limit: int) -> Sequence[OutboxRecord]:
         statement = (
@@ -137,3 +147,29 @@ class OutboxRepository:
     async def head(self) -> int:
         async with self.engine.connect() as connection:
             return await _highest_sequence(connection)
+
+    async def history(
+        self,
+        *,
+        after: int,
+        first: int,
+        types: Collection[str] = (),
+        invoice_id: str | None = None,
+        newest: bool = False,
+    ) -> Sequence[OutboxRecord]:
+        """The scope's events after sequence `after`, oldest first: the first `first` of them,
+        or (`newest`) the last `first`."""
+        statement = by_supplier_and_facility(
+            select(OutboxRow.__table__).where(_outbox.sequence > after),
+            self.scope,
+            supplier=_outbox.supplier_id,
+            facility=_outbox.facility_id,
+        )
+        if types:
+            statement = statement.where(_outbox.type.in_(sorted(types)))
+        if invoice_id is not None:
+            statement = statement.where(_outbox.invoice_id == invoice_id)
+        order = _outbox.sequence.desc() if newest else _outbox.sequence
+        rows = await fetch(self.engine, statement.order_by(order).limit(first))
+        records = [record_from_row(row) for row in rows]
+        return records[::-1] if newest else records

@@ -41,6 +41,6 @@ class ReadStore:
             attachments=AttachmentRepository(engine, scope),
             audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
             exceptions=ExceptionQueueRepository(engine, scope),
-            events=OutboxRepository(engine),  # reached only through a visible invoice
+            events=OutboxRepository(engine, scope),  # of_invoice: through a visible invoice
             usage=UsageRepository(engine),  # API product usage, for operators (admin)
         )

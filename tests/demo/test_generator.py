@@ -312,6 +312,7 @@ async def test_write_stores_every_row_of_the_network(engine, network):
         "attachment_contents": len(network.attachment_contents),
         "payments": len(network.payments),
         "payment_allocations": len(network.payment_allocations),
+        "outbox": len(network.status_changes),  # one event per status change
     }
     assert counts == expected
     assert await row_counts(engine, expected) == expected

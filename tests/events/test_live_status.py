@@ -28,6 +28,7 @@ mutation($input: SubmitInvoiceInput!, $key: String!) {
   submitInvoice(input: $input, idempotencyKey: $key) { invoice { id status } userErrors { code } }
 }
 """
+NOW = "{ events(last: 1) { edges { cursor } } }"
 STATUS = """
 subscription($after: String) {
   invoiceStatusChanged(after: $after) { cursor invoiceId status event { type sequence } }
@@ -46,6 +47,17 @@ class Deployment:
         return demo_token(
             embedded_issuer(self.settings), role=role, now=datetime.now(UTC), **claims
         )
+
+    async def now(self) -> str:
+        """The cursor of the newest event: subscribing after it misses nothing from now on,
+        however long the server takes to set the subscription up."""
+        token = self.token(Role.FINANCE_ADMIN)
+        async with httpx.AsyncClient(base_url=self.subscribe_at, timeout=60) as client:
+            response = await client.post(
+                "/graphql", json={"query": NOW}, headers={"Authorization": f"Bearer {token}"}
+            )
+        (edge,) = response.json()["data"]["events"]["edges"]  # the seed wrote its history
+        return edge["cursor"]
 
     async def submit(self, order) -> str:
         token = self.token(Role.SUPPLIER, supplier_id=order.supplier.id)
@@ -119,7 +131,7 @@ async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deploy
     theirs = clean_order(deployment, other_than=mine.supplier.id)
     token = deployment.token(Role.SUPPLIER, supplier_id=mine.supplier.id)
     async with transport.connect(deployment.subscribe_at, token) as subscriber:
-        await subscriber.subscribe(STATUS)
+        await subscriber.subscribe(STATUS, {"after": await deployment.now()})
         # when the other supplier's invoice and then its own are submitted
         await deployment.submit(theirs)
         my_invoice = await deployment.submit(mine)
@@ -136,8 +148,10 @@ async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deploy
 
 
 QUEUE = """
-subscription($facility: ID!) {
-  exceptionQueueChanged(facilityId: $facility) { kind invoiceId facilityId status cursor }
+subscription($facility: ID!, $after: String) {
+  exceptionQueueChanged(facilityId: $facility, after: $after) {
+    kind invoiceId facilityId status cursor
+  }
 }
 """
 
@@ -151,13 +165,13 @@ async def test_a_reconnect_with_the_last_cursor_receives_exactly_the_missed_even
     watcher = deployment.token(Role.FINANCE_ADMIN)
     token = deployment.token(Role.FINANCE_ADMIN)
     async with transport.connect(deployment.subscribe_at, token) as subscriber:
-        await subscriber.subscribe(STATUS)
+        await subscriber.subscribe(STATUS, {"after": await deployment.now()})
         first_id = await deployment.submit(first)
         seen = await changes_until_posted(subscriber, first_id)
     last_cursor = seen[-1]["cursor"]
     # when another invoice goes all the way while it is away (an admin watches it happen)
     async with Subscriber.connect(deployment.subscribe_at, watcher) as admin:
-        await admin.subscribe(STATUS)
+        await admin.subscribe(STATUS, {"after": await deployment.now()})
         missed_id = await deployment.submit(missed)
         await changes_until_posted(admin, missed_id)
     # and it comes back with its last cursor, and a third invoice is submitted afterwards
@@ -185,7 +199,7 @@ async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deploy
     facility = order.order.facility_id
     token = deployment.token(Role.APPROVER, facility_ids=[facility])
     async with transport.connect(deployment.subscribe_at, token) as subscriber:
-        await subscriber.subscribe(QUEUE, {"facility": facility})
+        await subscriber.subscribe(QUEUE, {"facility": facility, "after": await deployment.now()})
         # when an invoice over what was received is submitted there
         supplier = deployment.token(Role.SUPPLIER, supplier_id=order.supplier.id)
         async with httpx.AsyncClient(base_url=deployment.mutate_at, timeout=60) as client:
@@ -265,7 +279,7 @@ async def test_a_malformed_message_closes_that_socket_with_4400_and_no_other(dep
         Subscriber.connect(deployment.subscribe_at, token) as bad,
         Subscriber.connect(deployment.subscribe_at, token) as good,
     ):
-        await good.subscribe(STATUS)
+        await good.subscribe(STATUS, {"after": await deployment.now()})
         # when one sends a subscribe message without an id
         await bad.ws.send('{"type": "subscribe", "payload": {"query": "subscription { x }"}}')
         # then its socket is closed with 4400, and the other still works

@@ -47,6 +47,7 @@ async def invoice_with_events(api, network):
 
 async def test_the_events_come_oldest_first_in_their_envelope(api, invoice_with_events):
     events = (await api.data(EVENTS, {"id": invoice_with_events.id}))["invoiceEvents"]
+    events = events[-2:]  # after the seeded history, the two written above
     assert [e["type"] for e in events] == ["invoice.received", "invoice.posted"]
     assert events[0]["sequence"] < events[1]["sequence"]
     assert {e["traceId"] for e in events} == {"4bf92f3577b34da6a3ce929d0e0e4736"}

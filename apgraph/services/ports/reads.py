@@ -2,7 +2,7 @@
 the schema layer builds pages and filters from arguments.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -216,6 +216,19 @@ class ExceptionQueueReader(Protocol):
 class InvoiceEventReader(Protocol):
     async def of_invoice(self, invoice_id: str) -> Sequence["OutboxRecord"]:
         """One invoice's events, oldest first; callers check the invoice is theirs to see."""
+        ...
+
+    async def history(
+        self,
+        *,
+        after: int,
+        first: int,
+        types: Collection[str] = (),
+        invoice_id: str | None = None,
+        newest: bool = False,
+    ) -> Sequence["OutboxRecord"]:
+        """The caller's events (their rows only) after sequence `after`, oldest first: the
+        first `first`, or with `newest` the last `first`."""
         ...
 
 
