@@ -4,7 +4,7 @@ same story as its status history (pure; the writer puts them in the outbox).
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.events import (
@@ -46,7 +46,7 @@ def history_events(network: DemoNetwork) -> list[Event]:
 
 
 def _event_of(
-    change: StatusChange, invoice: Invoice, codes: Sequence[str], paid_by: dict[str, Payment]
+    change: StatusChange, invoice: Invoice, codes: Sequence[str], paid_by: Mapping[str, Payment]
 ) -> Event:
     about = (invoice.id, invoice.supplier_id, invoice.facility_id, change.at)
     payment = paid_by.get(invoice.id)
