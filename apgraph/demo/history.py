@@ -22,6 +22,7 @@ from apgraph.domain.events import (
     PaymentScheduled,
     RemittanceSent,
 )
+from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Invoice, InvoiceStatus, StatusChange
 from apgraph.domain.lifecycle import VALIDATION_ACTOR
 from apgraph.domain.payments import Payment
@@ -46,7 +47,10 @@ def history_events(network: DemoNetwork) -> list[Event]:
 
 
 def _event_of(
-    change: StatusChange, invoice: Invoice, codes: Sequence[str], paid_by: Mapping[str, Payment]
+    change: StatusChange,
+    invoice: Invoice,
+    codes: Sequence[str],
+    paid_by: Mapping[InvoiceId, Payment],
 ) -> Event:
     about = (invoice.id, invoice.supplier_id, invoice.facility_id, change.at)
     payment = paid_by.get(invoice.id)
