@@ -12,6 +12,7 @@ Start the server with APGRAPH_EXPOSE_SQL_STATEMENTS=true to see SQL statements p
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -86,6 +87,31 @@ async def drive(
     return Result(name, latencies, time.perf_counter() - started, statements)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User+system CPU of `pid` and its descendants (Linux /proc): the server's cost of a page
+    measured apart from the load generator's and other tenants' (the machine is shared)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted = {pid}
+    grown = True
+    while grown:
+        children = {child for child, parent in parents.items() if parent in wanted}
+        grown = not children <= wanted
+        wanted |= children
+    return sum(cpu.get(process, 0.0) for process in wanted)
+
+
 async def busiest_supplier(pool: asyncpg.Pool) -> tuple[str, int]:
     row = await pool.fetchrow(
         "SELECT supplier_id, count(*) AS n FROM invoices GROUP BY supplier_id "
@@ -145,6 +171,9 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument(
+        "--server-pid", type=int, default=None, help="print the server's CPU ms per page"
+    )
+    parser.add_argument(
         "--token", default=None, help="bearer token (e.g. from `apgraph token --role supplier`)"
     )
     args = parser.parse_args()
@@ -181,13 +210,20 @@ async def main() -> None:
             f"{args.clients} clients, {args.seconds:.0f} s each"
         )
         await drive("warmup", args.clients, args.warmup, api_page)
+        cpu_before = process_cpu_seconds(args.server_pid) if args.server_pid else 0.0
         api = await drive("apgraph GraphQL", args.clients, args.seconds, api_page)
+        cpu_after = process_cpu_seconds(args.server_pid) if args.server_pid else 0.0
         await drive("warmup", args.clients, args.warmup, sql_page)
         floor = await drive("asyncpg floor", args.clients, args.seconds, sql_page)
     await pool.close()
 
     print(api.line())
     print(floor.line())
+    if args.server_pid:
+        print(
+            f"server CPU: {(cpu_after - cpu_before) / len(api.latencies) * 1000:.1f} ms per page "
+            f"({cpu_after - cpu_before:.1f} s over {len(api.latencies)} pages)"
+        )
     print(
         f"ratio: apgraph delivers {api.rps / floor.rps:.1%} of the floor's throughput; "
         f"p50 {api.percentile(50) / floor.percentile(50):.1f}x the floor's"

@@ -30,4 +30,4 @@ SUPPLIER=$(psql -h 127.0.0.1 -U postgres -d "$DB" -tAc \
 TOKEN=$(.venv/bin/apgraph token --role supplier --supplier "$SUPPLIER" 2>/dev/null)
 
 $PY bench/portal_page.py --url "http://127.0.0.1:$PORT/graphql" \
-  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --token "$TOKEN" "$@"
+  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --token "$TOKEN" --server-pid "$SERVER" "$@"

@@ -1,0 +1,90 @@
+"""Benchmark: server CPU and garbage-collection time per portal page, in one process.
+
+Run from the repository root (`-m`, so that its apgraph is the one imported). Builds
+the app as `apgraph serve` does (from the APGRAPH_* environment), runs its start-up,
+and sends the portal page (bench/portal_page.py's query) through the ASGI interface, so the
+numbers hold apart from the HTTP client and from other tenants of a shared machine:
+
+    APGRAPH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/apgraph_bench \\
+    APGRAPH_ENVIRONMENT=production python -m bench.portal_cpu --token "$(apgraph token \\
+        --role supplier --supplier SUP-000001)" --supplier SUP-000001
+
+`--gc-threshold 700,10,10` replaces the collector thresholds after start-up (to compare).
+"""
+
+import argparse
+import asyncio
+import gc
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from apgraph.gateway.app import create_app_from_environment
+
+PORTAL_PAGE = (Path(__file__).parent / "portal_page.py").read_text().split('"""')[3]
+
+
+class Collections:
+    """Counts and times the collector's runs per generation (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.runs[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--supplier", default="SUP-000001")
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--gc-threshold", default=None)
+    args = parser.parse_args()
+    app = create_app_from_environment()
+    async with app.router.lifespan_context(app):
+        if args.gc_threshold:
+            gc.set_threshold(*map(int, args.gc_threshold.split(",")))
+        print(
+            f"after start-up: {gc.get_freeze_count()} objects frozen, "
+            f"{sum(len(gc.get_objects(g)) for g in range(3))} tracked, "
+            f"thresholds {gc.get_threshold()}"
+        )
+        payload = {
+            "query": PORTAL_PAGE,
+            "variables": {"supplier": args.supplier, "first": 50},
+        }
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"Authorization": f"Bearer {args.token}"},
+        ) as client:
+            for _ in range(5):  # warm up
+                body = (await client.post("/graphql", json=payload)).json()
+            if "errors" in body or len(body["data"]["invoices"]["edges"]) != 50:
+                raise RuntimeError(f"the page failed: {str(body)[:300]}")
+            collections = Collections()
+            gc.callbacks.append(collections)
+            started = time.process_time()
+            for _ in range(args.pages):
+                await client.post("/graphql", json=payload)
+            cpu = time.process_time() - started
+            gc.callbacks.remove(collections)
+    pages = args.pages
+    print(
+        f"{pages} pages: CPU {cpu / pages * 1000:.1f} ms per page (ASGI client included); "
+        f"collector runs per generation {collections.runs}, "
+        f"{sum(collections.seconds) / pages * 1000:.1f} ms per page (wall)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
