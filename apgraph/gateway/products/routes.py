@@ -1,7 +1,9 @@
 """Every product version's endpoints: /products/<product>/<version>/graphql (HTTP and
 WebSocket) and .../schema.graphql (the view's SDL), each behind the same gates in the same
-order: lifecycle, bearer token, role admission, rate limit, body size, persisted operations.
-Every gate answers before the body is parsed, so a refusal never reaches a resolver."""
+order: lifecycle, bearer token, usage metering, role admission, requests per minute, body
+size, persisted operations. Those answer before the body is read (persisted operations:
+before it is parsed as GraphQL); the view's schema then checks depth, aliases, tokens, the
+allow-list and the cost before execution. No refusal reaches a resolver."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
