@@ -173,6 +173,12 @@ class Settings(BaseSettings):
         le=86400,
         description="how often exceptions past the approvals SLA are escalated; 0 turns it off",
     )
+    scheduling_interval_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="how often POSTED invoices are scheduled for payment; 0 turns it off",
+    )
     redis_url: str | None = Field(
         default=None,
         description="e.g. redis://127.0.0.1:6379: rate-limit budgets shared by every instance; "

@@ -58,7 +58,12 @@ def settings_for(database: Database, data_dir: Path, **overrides: Any) -> Settin
         gateway_config=ROOT / "tests" / "gateway.yaml",
         expose_sql_statements=True,
         demo_scale=TEST_SCALE,  # the in-process simulators know the network the database holds
-        **overrides,
+        **{
+            # tests schedule payments when they mean to (services.scheduling.schedule_posted),
+            # so an invoice a test checks is POSTED stays POSTED however long the test runs
+            "scheduling_interval_seconds": 0,
+            **overrides,
+        },
     )
 
 

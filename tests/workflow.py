@@ -253,6 +253,10 @@ class Orders:
     def _untaken(self, backend: str) -> Iterator[Order]:
         return (order for order in self._orders if order.order.id not in self._taken[backend])
 
+    def untaken(self, backend: str) -> Iterator[Order]:
+        """The POs no test took on `backend` yet (nor changed: a taken PO may be closed)."""
+        return self._untaken(backend)
+
 
 EXCEPTION_RECEIPTS: tuple[Receipts, ...] = ("partial", "full")  # for_exception's preference
 

@@ -20,6 +20,7 @@ from apgraph.cli import (
     identity,
     master_data,
     operations,
+    payments,
     products,
     report,
 )
@@ -48,6 +49,7 @@ master_data.register(app)
 operations.register(app)
 products.register(app)
 report.register(app)
+payments.register(app)
 
 
 _settings = settings_from

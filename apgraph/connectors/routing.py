@@ -13,6 +13,7 @@ document reference itself.
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.codes import ConnectorCode
@@ -21,15 +22,20 @@ from apgraph.domain.erp import (
     ErpRoute,
     ErpSystem,
     FieldDifference,
+    PaymentConfirmation,
+    PaymentOrderLine,
     PaymentRelease,
     compare_postings,
+    system_of_reference,
 )
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.payments import Payment
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorRejected,
+    ErpPayments,
     ErpPosting,
     ExternalSystem,
     MigrationDifference,
@@ -78,10 +84,14 @@ class FacilityRoutes(Mapping[FacilityId, ErpRoute]):
         self.replace_stored(self._stored | imported)
 
 
+class ErpConnector(ErpPosting, ErpPayments, Protocol):
+    """One ERP's adapter: it posts invoices and pays them."""
+
+
 @dataclass(frozen=True, slots=True)
 class ErpRouter:
     routes: Mapping[FacilityId, ErpRoute]
-    erps: Mapping[ErpSystem, ErpPosting]
+    erps: Mapping[ErpSystem, ErpConnector]
     differences: MigrationDifferenceLog
     clock: Clock
 
@@ -112,6 +122,19 @@ class ErpRouter:
             for release in await self.erps[system].payment_releases(since=since)
         ]
         return sorted(releases, key=lambda r: (r.released_on, r.system.value, r.payment_reference))
+
+    async def release_payment(
+        self, payment: Payment, lines: Sequence[PaymentOrderLine], *, idempotency_key: str
+    ) -> PaymentConfirmation:
+        """Through the facility's system of record: in shadow mode the legacy ERP pays (the
+        cloud ERP is never told to pay too)."""
+        if payment.facility_id is None:
+            raise ValueError(f"{payment.id} predates payment runs: it has no facility")
+        erp = self.erps[self._route(payment.facility_id).system_of_record]
+        return await erp.release_payment(payment, lines, idempotency_key=idempotency_key)
+
+    async def payment_confirmation(self, reference: str) -> PaymentConfirmation:
+        return await self.erps[system_of_reference(reference)].payment_confirmation(reference)
 
     async def _shadow(
         self, system: ErpSystem, invoice: Invoice, idempotency_key: str, legacy: ErpDocumentRef

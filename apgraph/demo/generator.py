@@ -1647,19 +1647,24 @@ def _payments(
     settlements: Sequence[tuple[Invoice, date]],
     vendors: Sequence[_Vendor],
 ) -> tuple[list[Payment], list[PaymentAllocation]]:
-    """One to four invoices of a supplier per payment, from the same run and in the same status."""
+    """A supplier's invoices at one facility in one run and status, as the services group
+    them (services/scheduling.py): a scheduled payment takes all of them; a paid one, as the
+    older runs split them, one to four."""
     methods = {vendor.supplier.id: vendor.method for vendor in vendors}
-    runs: dict[tuple[date, str, str], list[Invoice]] = defaultdict(list)
+    runs: dict[tuple[date, str, str, str], list[Invoice]] = defaultdict(list)
     for invoice, run in settlements:
-        runs[(run, invoice.supplier_id, invoice.status.value)].append(invoice)
+        runs[(run, invoice.supplier_id, invoice.facility_id, invoice.status.value)].append(invoice)
     payments: list[Payment] = []
     allocations: list[PaymentAllocation] = []
     for key in sorted(runs):
-        run, _, _ = key
+        run, _, _, _ = key
         invoices = runs[key]
         start = 0
         while start < len(invoices):
-            batch = invoices[start : start + rng.randint(1, _MAX_INVOICES_PER_PAYMENT)]
+            if invoices[0].status is InvoiceStatus.SCHEDULED:
+                batch = invoices
+            else:
+                batch = invoices[start : start + rng.randint(1, _MAX_INVOICES_PER_PAYMENT)]
             start += len(batch)
             number = len(payments) + 1
             payment_id = PaymentId(numbered(EntityKind.PAYMENT, number))
@@ -1673,6 +1678,7 @@ def _payments(
                     currency=CURRENCY,
                     method=method,
                     scheduled_date=run,
+                    facility_id=batch[0].facility_id,
                     status=(
                         PaymentStatus.SCHEDULED
                         if status is InvoiceStatus.SCHEDULED

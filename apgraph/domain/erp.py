@@ -126,3 +126,44 @@ class ForecastRecord:
     currency: str
     amount: Decimal
     expected_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOrderLine:
+    """One posted invoice a payment settles, by the ERP document that booked it."""
+
+    invoice_id: InvoiceId
+    document_ref: str  # the invoice's `erp_document_ref`, e.g. LEG-5100001
+    amount: Decimal  # paid for it
+    discount: Decimal  # taken off its total
+
+    @property
+    def document_number(self) -> str:
+        """The ERP's own number: LEG-5100001 is document 5100001 of the legacy ERP."""
+        return self.document_ref.split("-", 1)[1]
+
+
+class ConfirmationState(Enum):
+    PENDING = "PENDING"  # the ERP has the order; its bank run has not settled it yet
+    PAID = "PAID"
+    REJECTED = "REJECTED"  # refused or returned by the bank: see `reason`
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentConfirmation:
+    """Where an ERP's payment order stands: how a payment becomes PAID, or an exception."""
+
+    reference: str  # as a payment's `erp_reference` carries it: LEG-70000001
+    state: ConfirmationState
+    reason: str | None  # the ERP's return reason when REJECTED, e.g. ACCOUNT_CLOSED
+    paid_on: date | None
+
+
+def payment_reference(system: ErpSystem, order_number: str) -> str:
+    """An ERP's payment order number as apgraph keeps it: LEG-70000001, CLD-70000001."""
+    return f"{_PREFIXES[system]}-{order_number}"
+
+
+def system_of_reference(reference: str) -> ErpSystem:
+    prefix = reference.split("-", 1)[0]
+    return next(system for system, known in _PREFIXES.items() if known == prefix)

@@ -16,6 +16,7 @@ GoodsReceiptId = NewType("GoodsReceiptId", str)
 ContractPriceId = NewType("ContractPriceId", str)
 InvoiceId = NewType("InvoiceId", str)
 PaymentId = NewType("PaymentId", str)
+PaymentRunId = NewType("PaymentRunId", str)
 AttachmentId = NewType("AttachmentId", str)
 
 
@@ -30,6 +31,7 @@ class EntityKind(Enum):
     CONTRACT_PRICE = ("CT", r"CT-\d{6}", "CT-000001")
     INVOICE = ("INV", r"INV-\d{8}", "INV-00000001")
     PAYMENT = ("PAY", r"PAY-\d{8}", "PAY-00000001")
+    PAYMENT_RUN = ("RUN", r"RUN-\d{8}", "RUN-00000001")
     ATTACHMENT = ("DOC", r"DOC-\d{8}", "DOC-00000001")
 
     def __init__(self, prefix: str, pattern: str, example: str) -> None:
@@ -82,6 +84,10 @@ def invoice(raw: str) -> InvoiceId:
 
 def payment(raw: str) -> PaymentId:
     return PaymentId(_parse(EntityKind.PAYMENT, raw))
+
+
+def payment_run(raw: str) -> PaymentRunId:
+    return PaymentRunId(_parse(EntityKind.PAYMENT_RUN, raw))
 
 
 def attachment(raw: str) -> AttachmentId:

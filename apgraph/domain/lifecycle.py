@@ -54,7 +54,7 @@ from apgraph.domain.master_data import Reason
 from apgraph.domain.matching.match import MatchResult
 from apgraph.domain.problems import DomainError
 from apgraph.domain.submission import SubmittedInvoice
-from apgraph.domain.suppliers import PaymentTerms, SupplierStatus
+from apgraph.domain.suppliers import PaymentTerms
 
 S = InvoiceStatus
 
@@ -393,16 +393,11 @@ def schedule(
     *,
     payment_id: PaymentId,
     scheduled_date: date,
-    supplier_status: SupplierStatus,
     at: datetime,
 ) -> Transition:
-    """POSTED → SCHEDULED in a payment run; only an ACTIVE supplier is paid."""
+    """POSTED → SCHEDULED: a payment is planned for it. Scheduled whatever the supplier's
+    status: a hold keeps the payment out of payment runs, with its reason (scheduling.py)."""
     _require(invoice, {S.POSTED}, "schedule")
-    if not supplier_status.may_be_paid:
-        raise DomainError.of(
-            ProblemCode.SUPPLIER_NOT_PAYABLE,
-            f"{invoice.supplier_id} is {supplier_status.value}; no new payments",
-        )
     scheduled = PaymentScheduled(
         *_about(invoice, at), payment_id=payment_id, scheduled_date=scheduled_date
     )
@@ -410,7 +405,7 @@ def schedule(
 
 
 def pay(invoice: Invoice, *, payment_id: PaymentId, at: datetime) -> Transition:
-    """SCHEDULED → PAID: the payment was released."""
+    """SCHEDULED → PAID: the ERP confirmed the payment was released to the supplier."""
     _require(invoice, {S.SCHEDULED}, "pay")
     return _moved(invoice, (S.PAID,), PaymentReleased(*_about(invoice, at), payment_id=payment_id))
 

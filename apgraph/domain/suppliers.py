@@ -57,11 +57,18 @@ class PaymentTerms(Enum):
     """Due 60 days after the invoice date."""
     DUE_ON_RECEIPT = "DUE_ON_RECEIPT"
     """Due on the invoice date."""
+    NET30_2_10 = "NET30_2_10"
+    """"2/10 net 30": due in 30 days; 2 % off when paid within 10."""
 
     @property
     def days(self) -> int:
         """Days from the invoice date to the due date; 0 when due on receipt."""
         return _TERM_DAYS[self]
+
+    @property
+    def discount(self) -> "EarlyPaymentDiscount | None":
+        """The discount these terms offer for paying early; None for plain net terms."""
+        return _DISCOUNTS.get(self)
 
     def due_date(self, invoice_date: date) -> date:
         return invoice_date + timedelta(days=self.days)
@@ -73,7 +80,19 @@ _TERM_DAYS = {
     PaymentTerms.NET45: 45,
     PaymentTerms.NET60: 60,
     PaymentTerms.DUE_ON_RECEIPT: 0,
+    PaymentTerms.NET30_2_10: 30,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyPaymentDiscount:
+    """`percent` off the total when paid at most `days` after the invoice date (inclusive)."""
+
+    percent: Decimal  # "2" means 2 %
+    days: int
+
+
+_DISCOUNTS = {PaymentTerms.NET30_2_10: EarlyPaymentDiscount(percent=Decimal(2), days=10)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from apgraph.schema.context import Context
 from apgraph.services.escalation import Escalator
 from apgraph.services.posting_recovery import PostingRecovery
 from apgraph.services.rematch import Rematcher
+from apgraph.services.scheduling import Scheduler
 from apgraph.settings import Settings
 from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.invoices import InvoiceRepository
@@ -265,6 +266,15 @@ def create_app(
                 )
             )
         )
+        if settings.scheduling_interval_seconds > 0:
+            payments = Scheduler(
+                workflow=workflow_for(app.state.runtime, None), clock=app.state.runtime.clock
+            )
+            background.append(
+                asyncio.create_task(
+                    payments.run_until(stop, interval=settings.scheduling_interval_seconds)
+                )
+            )
         settle_heap()
         try:
             yield

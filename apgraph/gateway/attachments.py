@@ -1,4 +1,8 @@
-"""GET /attachments/{id}/content: the bytes of one attachment, for callers who may see it."""
+"""GET /attachments/{id}/content: the bytes of one attachment, or of one remittance advice
+document (RA-…, of a payment the caller may see with `payments:read`), for callers who may
+see it."""
+
+import re
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -9,6 +13,8 @@ from apgraph.store.read_store import ReadStore
 
 async def attachment_content(request: Request) -> Response:
     raw = request.path_params["attachment_id"]
+    if REMITTANCE_ID.fullmatch(raw):
+        return await _remittance_content(request, raw)
     try:
         attachment_id = ids.attachment(raw)
     except ids.InvalidId as error:
@@ -27,6 +33,32 @@ async def attachment_content(request: Request) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="{attachment.filename}"',
             "ETag": f'"{attachment.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+REMITTANCE_ID = re.compile(r"RA-\d{8}")
+
+
+async def _remittance_content(request: Request, document_id: str) -> Response:
+    principal = request.state.principal
+    found = None
+    if principal.has_scope("payments:read"):
+        store = ReadStore.scoped(request.app.state.runtime.engine, principal.row_scope)
+        found = await store.payments.remittance_content(document_id)
+    if found is None:  # unknown, not yours, and no payments:read answer alike
+        return JSONResponse(
+            {"code": "NOT_FOUND", "message": f"no attachment {document_id}"}, status_code=404
+        )
+    info, content = found
+    return Response(
+        content,
+        media_type=info.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{info.filename}"',
+            "ETag": f'"{info.sha256}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

@@ -85,6 +85,11 @@ class Connectors:
     routes: FacilityRoutes  # the router's: gateway.yaml's overrides, then the stored routes
 
     @property
+    def erp_payments(self) -> ErpRouter:
+        """Payments go through the same router as postings: each to its facility's ERP."""
+        return self.erp
+
+    @property
     def master_data_sinks(self) -> list[MasterDataSink]:
         """What an import tells once it committed: the routes, and the simulators' books."""
         sinks: list[MasterDataSink] = [self.routes]

@@ -87,6 +87,7 @@ def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
             match_rules=config.matching.rules(),
             duplicate_window_days=config.matching.duplicate_window_days,
             approvals=config.approvals.rules(),
+            payments=config.payments.rules(),
             review=config.matching.review(),
         ),
         trace_id=trace_id,

@@ -13,6 +13,7 @@ from apgraph.policies.access import AccessPolicy
 from apgraph.policies.approvals import ApprovalPolicy
 from apgraph.policies.connectors import ConnectorsConfig
 from apgraph.policies.matching import MatchingPolicy
+from apgraph.policies.payments import PaymentPolicy
 from apgraph.policies.products import Products
 
 
@@ -66,3 +67,4 @@ class GatewayConfig(_Section):
     connectors: ConnectorsConfig
     matching: MatchingPolicy
     approvals: ApprovalPolicy
+    payments: PaymentPolicy

@@ -8,7 +8,7 @@ from apgraph.resolvers import events as event_reads
 from apgraph.resolvers import exceptions as exception_reads
 from apgraph.resolvers import facilities as facility_reads
 from apgraph.resolvers import invoices as invoice_reads
-from apgraph.resolvers import master_data
+from apgraph.resolvers import master_data, payment_mutations
 from apgraph.resolvers import mutations as mutation_resolvers
 from apgraph.resolvers import nodes as node_reads
 from apgraph.resolvers import payments as payment_reads
@@ -71,6 +71,21 @@ class Query:
     )
     payments = strawberry.field(
         resolver=payment_reads.payments, description="Payments the caller may see, by ID."
+    )
+    payment_run = strawberry.field(
+        resolver=payment_reads.payment_run,
+        description="A payment run of a facility you may see; null if unknown or not yours.",
+    )
+    payment_runs = strawberry.field(
+        resolver=payment_reads.payment_runs,
+        description="Payment runs of the facilities you may see, by ID.",
+    )
+    payment_forecast = strawberry.field(
+        resolver=payment_reads.payment_forecast,
+        description=(
+            "When a supplier will be paid what: its payments not paid yet, per pay date and "
+            "currency, soonest first. A supplier sees only its own (another's answers empty)."
+        ),
     )
 
     invoice_events = strawberry.field(
@@ -149,6 +164,50 @@ class Mutation:
         resolver=connector_reads.reset_connector_breakers,
         description="Closes external systems' circuit breakers now, once they are back, instead "
         "of waiting the cooldown (operators: admin scope).",
+    )
+    schedule_payment_run = strawberry.mutation(
+        resolver=payment_mutations.schedule_payment_run,
+        description=(
+            "Proposes a payment run: the facility's scheduled payments due by the pay date and "
+            "free of holds (posted invoices are scheduled first). Someone else approves it."
+        ),
+    )
+    approve_payment_run = strawberry.mutation(
+        resolver=payment_mutations.approve_payment_run,
+        description="One approval of a run; never its proposer's. Above the policy total, two.",
+    )
+    release_payment_run = strawberry.mutation(
+        resolver=payment_mutations.release_payment_run,
+        description=(
+            "Releases an approved run to the facility's ERP; never by its proposer. Released "
+            "twice, paid once."
+        ),
+    )
+    cancel_payment_run = strawberry.mutation(
+        resolver=payment_mutations.cancel_payment_run,
+        description="Cancels a run before release; its payments wait for the next run.",
+    )
+    confirm_payment = strawberry.mutation(
+        resolver=payment_mutations.confirm_payment,
+        description=(
+            "Asks the ERP now whether a released payment was paid and records the answer: "
+            "PAID with its remittance advice, or a payment exception. Counted once."
+        ),
+    )
+    retry_payment_release = strawberry.mutation(
+        resolver=payment_mutations.retry_payment_release,
+        description="Orders again a payment the ERP could not take (RELEASE_FAILED); pays once.",
+    )
+    hold_payment = strawberry.mutation(
+        resolver=payment_mutations.hold_payment,
+        description="Keeps a scheduled payment out of payment runs, with a reason.",
+    )
+    release_payment_hold = strawberry.mutation(
+        resolver=payment_mutations.release_payment_hold,
+        description=(
+            "Lifts a payment's hold after review (a bank-account change included): it may go "
+            "into the next run."
+        ),
     )
     import_master_data = strawberry.mutation(
         resolver=master_data.import_master_data,

@@ -12,7 +12,15 @@ from typing import Any
 
 import strawberry
 
-from apgraph.domain import codes, invoices, payments, purchasing, suppliers
+from apgraph.domain import (
+    codes,
+    invoices,
+    payment_runs,
+    payments,
+    purchasing,
+    remittance,
+    suppliers,
+)
 
 
 def register_enum(cls: type[Enum], *, name: str, description: str | None = None) -> None:
@@ -65,5 +73,13 @@ PaymentStatus = payments.PaymentStatus
 register_enum(PaymentStatus, name="PaymentStatus")
 PaymentMethod = payments.PaymentMethod
 register_enum(PaymentMethod, name="PaymentMethod")
+HoldCode = payments.HoldCode
+register_enum(HoldCode, name="PaymentHoldCode")
+PaymentExceptionCode = payments.PaymentExceptionCode
+register_enum(PaymentExceptionCode, name="PaymentExceptionCode")
+PaymentRunStatus = payment_runs.PaymentRunStatus
+register_enum(PaymentRunStatus, name="PaymentRunStatus")
+RemittanceFormat = remittance.RemittanceFormat
+register_enum(RemittanceFormat, name="RemittanceFormat")
 ValidationCode = codes.ValidationCode
 register_enum(ValidationCode, name="ValidationCode")

@@ -17,10 +17,11 @@ from apgraph.domain.approvals import Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.invoices import Approval, Invoice, InvoiceException, InvoiceLine, StatusChange
+from apgraph.domain.payment_runs import PaymentRun
 from apgraph.domain.payments import Payment, PaymentAllocation
 from apgraph.domain.purchasing import GoodsReceipt, PurchaseOrder, PurchaseOrderLine
 from apgraph.domain.suppliers import Supplier
-from apgraph.services.ports.reads import BilledQuantity, Reads
+from apgraph.services.ports.reads import BilledQuantity, Reads, RemittanceDocumentInfo
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -88,6 +89,8 @@ class Loaders:
     payments: ById[Payment]
     allocations_to_invoice: Grouped[PaymentAllocation, PaymentAllocation]
     allocations_of_payment: Grouped[PaymentAllocation, PaymentAllocation]
+    payment_runs: ById[PaymentRun]
+    remittance_documents: Grouped[RemittanceDocumentInfo, RemittanceDocumentInfo]
 
     @classmethod
     def over(cls, store: Reads) -> "Loaders":
@@ -136,5 +139,11 @@ class Loaders:
             ),
             allocations_of_payment=Grouped(
                 store.payments.allocations_of, parent_of=lambda a: a.payment_id, value_of=_same
+            ),
+            payment_runs=ById(store.payment_runs.get_many),
+            remittance_documents=Grouped(
+                store.payments.remittance_documents,
+                parent_of=lambda d: d.payment_id,
+                value_of=_same,
             ),
         )

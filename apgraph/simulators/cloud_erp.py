@@ -23,11 +23,26 @@ from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
-from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
+from apgraph.simulators.erp_book import (
+    Document,
+    Draft,
+    ErpBook,
+    OrderDraft,
+    OrderLine,
+    Payment,
+    PaymentOrder,
+    Refusal,
+)
 from apgraph.simulators.faults import CONTROL_PREFIX, FaultInjection, FaultPlan, control_routes
 
 SUPPLIER_PAGE = 500
-_REFUSAL_STATUS = {"VENDOR_UNKNOWN": 422, "VENDOR_BLOCKED": 422, "DUPLICATE_INVOICE": 409}
+_REFUSAL_STATUS = {
+    "VENDOR_UNKNOWN": 422,
+    "VENDOR_BLOCKED": 422,
+    "DUPLICATE_INVOICE": 409,
+    "DOCUMENT_UNKNOWN": 422,
+    "ALREADY_PAID": 409,
+}
 
 
 def supplier_number(supplier: Supplier) -> str:
@@ -138,6 +153,33 @@ def create(
             return _problem(400, "fromDate (YYYY-MM-DD) is required")
         return JSONResponse({"items": [_payment_json(p, book) for p in book.payments_since(since)]})
 
+    async def payment_orders(request: Request) -> Response:
+        if not authorized(request):
+            return unauthorized()
+        if request.method == "GET":
+            found = book.order_by_token(request.query_params.get("idempotencyKey", ""))
+            return JSONResponse({"items": [_order_json(found)] if found else []})
+        key = request.headers.get("idempotency-key", "")
+        if not key:
+            return _problem(400, "the Idempotency-Key header is required")
+        try:
+            draft = _order_draft(await request.json())
+        except (KeyError, ValueError, TypeError, InvalidOperation) as error:
+            return _problem(400, f"invalid payment order: {error!r}")
+        try:
+            order, created = book.order_payment(draft, token=key)
+        except Refusal as refusal:
+            return _problem(_REFUSAL_STATUS[refusal.reason], str(refusal), reason=refusal.reason)
+        return JSONResponse(_order_json(order), status_code=201 if created else 200)
+
+    async def payment_order(request: Request) -> Response:
+        if not authorized(request):
+            return unauthorized()
+        order = book.order_status(request.path_params["order_id"])
+        if order is None:
+            return _problem(404, f"no payment order {request.path_params['order_id']}")
+        return JSONResponse(_order_json(order))
+
     async def suppliers(request: Request) -> Response:
         if not authorized(request):
             return unauthorized()
@@ -174,6 +216,8 @@ def create(
             Route("/api/v2/invoices", invoices, methods=["GET", "POST"]),
             Route("/api/v2/invoices/{invoice_id:int}/payments", invoice_payments),
             Route("/api/v2/payments", payments),
+            Route("/api/v2/payment-orders", payment_orders, methods=["GET", "POST"]),
+            Route("/api/v2/payment-orders/{order_id:int}", payment_order),
             Route("/api/v2/suppliers", suppliers),
             Route(f"{CONTROL_PREFIX}/revoke-tokens", revoke, methods=["POST"]),
             *control_routes(plan),
@@ -195,6 +239,37 @@ def _draft(body: dict[str, Any]) -> Draft:
         purchase_order=body.get("PurchaseOrderNumber"),
         cost_object=str(body["CostCenter"]),
     )
+
+
+def _order_draft(body: dict[str, Any]) -> OrderDraft:
+    return OrderDraft(
+        vendor_key=str(body["SupplierNumber"]),
+        external_ref=str(body["ExternalReference"]),
+        currency=str(body["CurrencyCode"]),
+        amount=Decimal(str(body["PaymentAmount"])),
+        value_date=date.fromisoformat(body["PaymentDate"]),
+        method=str(body["PaymentMethodCode"]),
+        lines=tuple(
+            OrderLine(
+                document_number=int(line["InvoiceId"]),
+                amount=Decimal(str(line["AmountPaid"])),
+                discount=Decimal(str(line["DiscountTaken"])),
+            )
+            for line in body["Invoices"]
+        ),
+    )
+
+
+def _order_json(order: PaymentOrder) -> dict[str, Any]:
+    return {
+        "PaymentOrderId": order.number,
+        "ExternalReference": order.draft.external_ref,
+        "PaymentAmount": format(order.draft.amount, "f"),
+        "CurrencyCode": order.draft.currency,
+        "Status": order.status,
+        "RejectionReason": order.reason,
+        "PaidDate": order.paid_on.isoformat() if order.paid_on else None,
+    }
 
 
 def _invoice_json(document: Document) -> dict[str, Any]:

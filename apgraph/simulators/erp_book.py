@@ -34,6 +34,7 @@ TERM_DAYS = {
     PaymentTerms.NET45: 45,
     PaymentTerms.NET60: 60,
     PaymentTerms.DUE_ON_RECEIPT: 0,
+    PaymentTerms.NET30_2_10: 30,
 }
 
 
@@ -94,12 +95,48 @@ class Payment:
     value_date: date
 
 
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    document_number: int
+    amount: Decimal
+    discount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDraft:
+    """A payment order, whatever shape it arrived in."""
+
+    vendor_key: str
+    external_ref: str  # apgraph's payment ID
+    currency: str
+    amount: Decimal
+    value_date: date
+    method: str
+    lines: tuple[OrderLine, ...]
+
+
+@dataclass(slots=True)
+class PaymentOrder:
+    """A payment apgraph asked this ERP to make: PENDING until its bank run settles it."""
+
+    number: int
+    token: str
+    draft: OrderDraft
+    status: str = "PENDING"  # PENDING, PAID, REJECTED
+    reason: str | None = None  # why REJECTED, in this ERP's words (e.g. ACCOUNT_CLOSED)
+    paid_on: date | None = None
+
+
 @dataclass(slots=True)
 class ErpBook:
     vendors: dict[str, Vendor]
     documents: dict[int, Document]
     payments: list[Payment]
     next_number: int
+    orders: dict[int, PaymentOrder] = field(default_factory=dict)
+    # how the next pending orders settle when asked about: "PAID", "PENDING" (not yet), or
+    # "REJECTED:<reason>" (the bank returned it, e.g. REJECTED:ACCOUNT_CLOSED)
+    settlement: str = "PAID"
     today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
     posted_now: list[Document] = field(default_factory=list)  # posted since start, in order
     journal: Path | None = None  # set by keep_journal: postings survive a restart
@@ -277,6 +314,61 @@ class ErpBook:
             self.payments.append(payment)
             return payment
 
+    def order_payment(self, draft: OrderDraft, *, token: str) -> tuple[PaymentOrder, bool]:
+        """The order for `token`, and whether it was made now (False: a repeat)."""
+        with self._lock:
+            earlier = self.order_by_token(token)
+            if earlier is not None:
+                return earlier, False
+            vendor = self.vendors.get(draft.vendor_key)
+            if vendor is None:
+                raise Refusal("VENDOR_UNKNOWN", f"vendor {draft.vendor_key} does not exist")
+            if vendor.blocked:
+                raise Refusal("VENDOR_BLOCKED", f"vendor {vendor.key} is blocked for payment")
+            unpaid = {
+                line.document_number
+                for order in self.orders.values()
+                if order.status != "REJECTED"
+                for line in order.draft.lines
+            }
+            for line in draft.lines:
+                if line.document_number not in self.documents:
+                    raise Refusal("DOCUMENT_UNKNOWN", f"no document {line.document_number}")
+                if line.document_number in unpaid:
+                    raise Refusal(
+                        "ALREADY_PAID", f"document {line.document_number} is in another payment"
+                    )
+            number = 70_000_000 + len(self.orders) + 1
+            order = PaymentOrder(number=number, token=token, draft=draft)
+            self.orders[number] = order
+            return order, True
+
+    def order_by_token(self, token: str) -> PaymentOrder | None:
+        return next((o for o in self.orders.values() if o.token == token), None)
+
+    def order_status(self, number: int) -> PaymentOrder | None:
+        """The order as it stands; a pending one settles now as `settlement` says."""
+        with self._lock:
+            order = self.orders.get(number)
+            if order is None or order.status != "PENDING" or self.settlement == "PENDING":
+                return order
+            outcome, _, reason = self.settlement.partition(":")
+            if outcome == "REJECTED":
+                order.status, order.reason = "REJECTED", reason or "REJECTED"
+                return order
+            order.status, order.paid_on = "PAID", self.today()
+            for line in order.draft.lines:
+                self.payments.append(
+                    Payment(
+                        reference=f"PMT{order.number}",
+                        document_number=line.document_number,
+                        currency=order.draft.currency,
+                        amount=line.amount,
+                        value_date=order.draft.value_date,
+                    )
+                )
+            return order
+
     def set_terms(self, supplier_id: SupplierId, days: int) -> Vendor:
         """Changes one vendor's payment terms: how tests make two ERPs disagree."""
         vendor = next(v for v in self.vendors.values() if v.supplier_id == supplier_id)
@@ -297,7 +389,9 @@ def _vendor(supplier: Supplier, key: str, tax_id: Callable[[str], str]) -> Vendo
 
 def control_routes(book: ErpBook) -> list[Route]:
     """`/_control/ledger` (GET: documents posted since start), `/_control/documents/{n}/pay`
-    (POST, optional {"value_date"}), `/_control/payment-terms/{supplier_id}` (PUT {"days"})."""
+    (POST, optional {"value_date"}), `/_control/payment-terms/{supplier_id}` (PUT {"days"}),
+    `/_control/payment-settlement` (PUT {"settlement": "PAID" | "PENDING" |
+    "REJECTED:<reason>"}: how pending payment orders settle), `/_control/payment-orders` (GET)."""
 
     async def ledger(_: Request) -> Response:
         return JSONResponse([_document_json(d) for d in book.posted_now])
@@ -310,6 +404,21 @@ def control_routes(book: ErpBook) -> list[Route]:
         day = date.fromisoformat(body["value_date"]) if "value_date" in body else book.today()
         payment = book.pay(number, value_date=day)
         return JSONResponse({"reference": payment.reference, "amount": format(payment.amount, "f")})
+
+    async def settlement(request: Request) -> Response:
+        outcome = str((await request.json())["settlement"])
+        if outcome.partition(":")[0] not in ("PAID", "PENDING", "REJECTED"):
+            return JSONResponse({"error": f"unknown settlement {outcome}"}, status_code=400)
+        book.settlement = outcome
+        return JSONResponse({"settlement": outcome})
+
+    async def orders(_: Request) -> Response:
+        return JSONResponse(
+            [
+                {"number": o.number, "external_ref": o.draft.external_ref, "status": o.status}
+                for o in book.orders.values()
+            ]
+        )
 
     async def terms(request: Request) -> Response:
         supplier_id = SupplierId(request.path_params["supplier_id"])
@@ -324,6 +433,8 @@ def control_routes(book: ErpBook) -> list[Route]:
         Route(f"{CONTROL_PREFIX}/ledger", ledger),
         Route(f"{CONTROL_PREFIX}/documents/{{number:int}}/pay", pay, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/payment-terms/{{supplier_id}}", terms, methods=["PUT"]),
+        Route(f"{CONTROL_PREFIX}/payment-settlement", settlement, methods=["PUT"]),
+        Route(f"{CONTROL_PREFIX}/payment-orders", orders),
     ]
 
 

@@ -21,7 +21,16 @@ from apgraph.domain.bundle import MasterDataBundle
 from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
 from apgraph.simulators import erp_book
-from apgraph.simulators.erp_book import Document, Draft, ErpBook, Payment, Refusal
+from apgraph.simulators.erp_book import (
+    Document,
+    Draft,
+    ErpBook,
+    OrderDraft,
+    OrderLine,
+    Payment,
+    PaymentOrder,
+    Refusal,
+)
 from apgraph.simulators.faults import FaultInjection, FaultPlan, control_routes
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -145,6 +154,59 @@ def _list_payments(book: ErpBook, call: Element) -> Element:
     return response
 
 
+def _release_payment(book: ErpBook, call: Element) -> Element:
+    order = call.find(f"{{{NS}}}PaymentOrder")
+    if order is None:
+        raise KeyError("PaymentOrder")
+    draft = OrderDraft(
+        vendor_key=_text(order, "VendorNo"),
+        external_ref=_text(order, "ExtRef"),
+        currency=_text(order, "Currency"),
+        amount=Decimal(_text(order, "Amount")),
+        value_date=date.fromisoformat(_text(order, "ValueDate")),
+        method=_text(order, "PayMethod"),
+        lines=tuple(
+            OrderLine(
+                document_number=int(_text(item, "DocNo")),
+                amount=Decimal(_text(item, "Amount")),
+                discount=Decimal(_text(item, "CashDiscount")),
+            )
+            for item in order.findall(f"{{{NS}}}Item")
+        ),
+    )
+    placed, _ = book.order_payment(draft, token=_text(call, "IdempotencyToken"))
+    response = Element(f"{{{NS}}}ReleasePaymentResponse")
+    _order(response, placed)
+    return response
+
+
+def _find_payment_order(book: ErpBook, call: Element) -> Element:
+    response = Element(f"{{{NS}}}FindPaymentOrderByTokenResponse")
+    found = book.order_by_token(_text(call, "IdempotencyToken"))
+    if found is not None:
+        _order(response, found)
+    return response
+
+
+def _payment_order_status(book: ErpBook, call: Element) -> Element:
+    response = Element(f"{{{NS}}}GetPaymentOrderStatusResponse")
+    found = book.order_status(int(_text(call, "OrderNo")))
+    if found is not None:
+        _order(response, found)
+    return response
+
+
+def _order(parent: Element, order: PaymentOrder) -> None:
+    element = _add(parent, "PaymentOrder")
+    _add(element, "OrderNo", str(order.number))
+    _add(element, "ExtRef", order.draft.external_ref)
+    _add(element, "Amount", format(order.draft.amount, "f"))
+    _add(element, "Currency", order.draft.currency)
+    _add(element, "State", {"PENDING": "P", "PAID": "C", "REJECTED": "R"}[order.status])
+    _add(element, "ReturnReason", order.reason or "")
+    _add(element, "ClearingDate", order.paid_on.isoformat() if order.paid_on else "")
+
+
 def _list_vendors(book: ErpBook, _: Element) -> Element:
     response = Element(f"{{{NS}}}ListVendorsResponse")
     for vendor in book.vendors.values():
@@ -185,6 +247,9 @@ _OPERATIONS = {
     "GetPaymentStatus": _payment_status,
     "ListPayments": _list_payments,
     "ListVendors": _list_vendors,
+    "ReleasePayment": _release_payment,
+    "FindPaymentOrderByToken": _find_payment_order,
+    "GetPaymentOrderStatus": _payment_order_status,
 }
 
 
@@ -317,6 +382,46 @@ _SCHEMA = """
       </xs:sequence></xs:complexType></xs:element>
       <xs:element name="ListPaymentsResponse"><xs:complexType><xs:sequence>
         <xs:element name="Payment" type="tns:Payment" minOccurs="0" maxOccurs="unbounded"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:complexType name="PaymentOrder"><xs:sequence>
+        <xs:element name="OrderNo" type="xs:string"/>
+        <xs:element name="ExtRef" type="xs:string"/>
+        <xs:element name="Amount" type="tns:Amount"/>
+        <xs:element name="Currency" type="xs:string"/>
+        <xs:element name="State" type="xs:string"/>
+        <xs:element name="ReturnReason" type="xs:string"/>
+        <xs:element name="ClearingDate" type="xs:string"/>
+      </xs:sequence></xs:complexType>
+      <xs:element name="ReleasePayment"><xs:complexType><xs:sequence>
+        <xs:element name="IdempotencyToken" type="xs:string"/>
+        <xs:element name="PaymentOrder"><xs:complexType><xs:sequence>
+          <xs:element name="VendorNo" type="xs:string"/>
+          <xs:element name="ExtRef" type="xs:string"/>
+          <xs:element name="Currency" type="xs:string"/>
+          <xs:element name="Amount" type="tns:Amount"/>
+          <xs:element name="ValueDate" type="xs:date"/>
+          <xs:element name="PayMethod" type="xs:string"/>
+          <xs:element name="Item" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+            <xs:element name="DocNo" type="xs:string"/>
+            <xs:element name="Amount" type="tns:Amount"/>
+            <xs:element name="CashDiscount" type="tns:Amount"/>
+          </xs:sequence></xs:complexType></xs:element>
+        </xs:sequence></xs:complexType></xs:element>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="ReleasePaymentResponse"><xs:complexType><xs:sequence>
+        <xs:element name="PaymentOrder" type="tns:PaymentOrder"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="FindPaymentOrderByToken"><xs:complexType><xs:sequence>
+        <xs:element name="IdempotencyToken" type="xs:string"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="FindPaymentOrderByTokenResponse"><xs:complexType><xs:sequence>
+        <xs:element name="PaymentOrder" type="tns:PaymentOrder" minOccurs="0"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="GetPaymentOrderStatus"><xs:complexType><xs:sequence>
+        <xs:element name="OrderNo" type="xs:string"/>
+      </xs:sequence></xs:complexType></xs:element>
+      <xs:element name="GetPaymentOrderStatusResponse"><xs:complexType><xs:sequence>
+        <xs:element name="PaymentOrder" type="tns:PaymentOrder" minOccurs="0"/>
       </xs:sequence></xs:complexType></xs:element>
       <xs:element name="ListVendors"><xs:complexType><xs:sequence/></xs:complexType></xs:element>
       <xs:element name="ListVendorsResponse"><xs:complexType><xs:sequence>

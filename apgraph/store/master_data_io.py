@@ -228,6 +228,7 @@ async def upsert_bundle(
             done += len(chunk)
             if progress is not None:
                 progress(done)
+    await _mark_bank_changes(connection, changed, at=at)
     suppliers = outcomes["suppliers"]
     for supplier_id, systems in (await _link_vendors(connection, bundle.suppliers, at=at)).items():
         if supplier_id in suppliers.created_ids:
@@ -277,6 +278,22 @@ async def _upsert_chunk(
     outcome.created_ids |= {entity.label(row) for row in new}
     outcome.updated += len(updated)
     outcome.unchanged += len(chunk) - len(new) - len(updated)
+
+
+async def _mark_bank_changes(
+    connection: AsyncConnection, changed: Mapping[tuple[str, str], list[str]], *, at: datetime
+) -> None:
+    """A supplier whose remit-to account changed gets `bank_account_changed_at`: payments
+    in a run soon after are held for review (domain/scheduling.py, a fraud control)."""
+    ids = sorted(
+        entity_id
+        for (what, entity_id), fields in changed.items()
+        if what == "suppliers" and any(name.startswith("bank_") for name in fields)
+    )
+    if ids:
+        await connection.execute(
+            update(_suppliers).where(_suppliers.c.id.in_(ids)).values(bank_account_changed_at=at)
+        )
 
 
 def _imported(actor: str, counts: UpsertCounts, facility_ids: tuple[str, ...]) -> AuditEvent:

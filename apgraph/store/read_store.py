@@ -11,7 +11,7 @@ from apgraph.store.exceptions import ExceptionQueueRepository
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
-from apgraph.store.payments import PaymentRepository
+from apgraph.store.payments import PaymentRepository, PaymentRunRepository
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.suppliers import SupplierRepository
 from apgraph.store.usage import UsageRepository
@@ -24,6 +24,7 @@ class ReadStore:
     purchase_orders: PurchaseOrderRepository
     invoices: InvoiceRepository
     payments: PaymentRepository
+    payment_runs: PaymentRunRepository
     attachments: AttachmentRepository
     audit: AuditRepository
     exceptions: ExceptionQueueRepository
@@ -38,6 +39,7 @@ class ReadStore:
             purchase_orders=PurchaseOrderRepository(engine, scope),
             invoices=InvoiceRepository(engine, scope),
             payments=PaymentRepository(engine, scope),
+            payment_runs=PaymentRunRepository(engine, scope),
             attachments=AttachmentRepository(engine, scope),
             audit=AuditRepository(engine),  # whole-trail reads are gated by audit:read
             exceptions=ExceptionQueueRepository(engine, scope),

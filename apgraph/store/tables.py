@@ -77,6 +77,8 @@ class SupplierRow(Base):
     bank_routing_number: Mapped[str | None] = mapped_column(String(32))
     bank_account_number: Mapped[str | None] = mapped_column(String(64))
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # when the remit-to account last changed: a change close to a pay date holds payments
+    bank_account_changed_at: Mapped[datetime | None]
 
 
 class PurchaseOrderRow(Base):
@@ -219,8 +221,28 @@ class AttachmentContentRow(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PaymentRunRow(Base):
+    """A facility's payments due by a pay date, proposed, approved and released together."""
+
+    __tablename__ = "payment_runs"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
+    pay_date: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal]
+    payment_count: Mapped[int] = mapped_column(Integer)
+    proposed_by: Mapped[str] = mapped_column(String(128))
+    proposed_at: Mapped[datetime]
+    approvals_needed: Mapped[int] = mapped_column(Integer)
+    approvers: Mapped[list[str]] = mapped_column(JSON)
+    released_by: Mapped[str | None] = mapped_column(String(128))
+    released_at: Mapped[datetime | None]
+
+
 class PaymentRow(Base):
     __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_grouping", "supplier_id", "facility_id", "status"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
     amount: Mapped[Decimal]
@@ -229,6 +251,16 @@ class PaymentRow(Base):
     scheduled_date: Mapped[date] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(CODE, index=True)
     remittance_ref: Mapped[str | None] = mapped_column(String(64))
+    facility_id: Mapped[str | None] = mapped_column(ID, ForeignKey("facilities.id"))
+    run_id: Mapped[str | None] = mapped_column(ID, ForeignKey("payment_runs.id"), index=True)
+    discount: Mapped[Decimal]
+    hold_code: Mapped[str | None] = mapped_column(CODE)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    erp_reference: Mapped[str | None] = mapped_column(String(64))
+    exception_code: Mapped[str | None] = mapped_column(CODE)
+    released_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    bank_fingerprint: Mapped[str | None] = mapped_column(String(128))
 
 
 class PaymentAllocationRow(Base):
@@ -238,6 +270,22 @@ class PaymentAllocationRow(Base):
         ID, ForeignKey("invoices.id"), primary_key=True, index=True
     )
     amount: Mapped[Decimal]
+    discount: Mapped[Decimal]
+
+
+class RemittanceDocumentRow(Base):
+    """A remittance advice of one paid payment, in one format (PDF, CSV, X12 820)."""
+
+    __tablename__ = "remittance_documents"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ID, ForeignKey("payments.id"), index=True)
+    format: Mapped[str] = mapped_column(CODE)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ErpCrossReferenceRow(Base):

@@ -23,6 +23,7 @@ from apgraph.store import audit, outbox
 from apgraph.store.database import begin_writing
 from apgraph.store.idempotency import IdempotencyKeyStore
 from apgraph.store.invoice_writes import InvoiceWrites
+from apgraph.store.payment_writes import PaymentWrites
 
 
 class _QueuedEvents:
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
             raise
         self._connection = connection
         self._invoices = InvoiceWrites(connection)
+        self._payments = PaymentWrites(connection)
         self._idempotency = IdempotencyKeyStore(connection)
         return self
 
@@ -98,6 +100,11 @@ class SqlUnitOfWork:
     def invoices(self) -> InvoiceWrites:
         self._open()
         return self._invoices
+
+    @property
+    def payments(self) -> PaymentWrites:
+        self._open()
+        return self._payments
 
     @property
     def outbox(self) -> _QueuedEvents:

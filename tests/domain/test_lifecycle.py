@@ -44,7 +44,7 @@ from apgraph.domain.master_data import Reason
 from apgraph.domain.matching.findings import Finding
 from apgraph.domain.matching.match import MatchResult
 from apgraph.domain.problems import DomainError
-from apgraph.domain.suppliers import PaymentTerms, SupplierStatus
+from apgraph.domain.suppliers import PaymentTerms
 from tests.domain.examples import NOW, SUBMITTER, cost_center, d, invoice, submitted
 
 S = InvoiceStatus
@@ -450,7 +450,6 @@ def test_a_posted_invoice_is_scheduled_paid_and_remitted():
         posted,
         payment_id=PAYMENT,
         scheduled_date=NOW.date(),
-        supplier_status=SupplierStatus.ACTIVE,
         at=NOW,
     )
     paid = lifecycle.pay(scheduled.invoice, payment_id=PAYMENT, at=NOW)
@@ -466,21 +465,6 @@ def test_a_posted_invoice_is_scheduled_paid_and_remitted():
     assert isinstance(scheduled.events[0], PaymentScheduled)
     assert isinstance(paid.events[0], PaymentReleased)
     assert isinstance(remitted.events[0], RemittanceSent)
-
-
-@pytest.mark.parametrize(
-    "status", [SupplierStatus.ON_HOLD, SupplierStatus.BLOCKED, SupplierStatus.ONBOARDING]
-)
-def test_a_supplier_that_may_not_be_paid_gets_no_payment_run(status):
-    refused(
-        ProblemCode.SUPPLIER_NOT_PAYABLE,
-        lifecycle.schedule,
-        at(S.POSTED),
-        payment_id=PAYMENT,
-        scheduled_date=NOW.date(),
-        supplier_status=status,
-        at=NOW,
-    )
 
 
 # --- what is refused -------------------------------------------------------------------------
@@ -499,7 +483,6 @@ COMMANDS = {
         i,
         payment_id=PAYMENT,
         scheduled_date=NOW.date(),
-        supplier_status=SupplierStatus.ACTIVE,
         at=NOW,
     ),
     "pay": lambda i: lifecycle.pay(i, payment_id=PAYMENT, at=NOW),
@@ -578,7 +561,7 @@ ARGUMENTS = {
     "hold": st.tuples(PEOPLE),
     "release": st.tuples(PEOPLE),
     "reassign": st.tuples(PEOPLE, PEOPLE),
-    "schedule": st.tuples(st.sampled_from(list(SupplierStatus))),
+    "schedule": st.tuples(),
     "pay": st.tuples(),
     "remit": st.tuples(),
     "wait": st.tuples(st.integers(min_value=1, max_value=72)),
@@ -648,7 +631,6 @@ def step(invoice_now, decisions, command, now):
                 invoice_now,
                 payment_id=PAYMENT,
                 scheduled_date=now.date(),
-                supplier_status=args[0],
                 at=now,
             )
         case "pay":

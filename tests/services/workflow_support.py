@@ -27,6 +27,7 @@ def workflow(runtime: Any) -> Workflow:
             match_rules=config.matching.rules(),
             duplicate_window_days=config.matching.duplicate_window_days,
             approvals=config.approvals.rules(),
+            payments=config.payments.rules(),
             review=config.matching.review(),
         ),
         trace_id="trace-test",

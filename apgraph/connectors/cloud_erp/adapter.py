@@ -8,9 +8,17 @@ from apgraph.connectors.cloud_erp import mapping
 from apgraph.connectors.cloud_erp.client import CloudErpClient
 from apgraph.connectors.ledger import post_once
 from apgraph.domain.codes import ConnectorCode
-from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
+from apgraph.domain.erp import (
+    ErpDocumentRef,
+    ErpSystem,
+    ErpVendor,
+    PaymentConfirmation,
+    PaymentOrderLine,
+    PaymentRelease,
+)
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.payments import Payment
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import (
     ConnectorRejected,
@@ -72,6 +80,26 @@ class CloudErpAdapter:
             mapping.PAYMENTS, params=mapping.payments_query(since.isoformat())
         )
         return mapping.payments_from_vendor(body)
+
+    async def release_payment(
+        self, payment: Payment, lines: Sequence[PaymentOrderLine], *, idempotency_key: str
+    ) -> PaymentConfirmation:
+        supplier_number = await self._supplier_number(payment.supplier_id)
+        payload = mapping.payment_order_to_vendor(payment, lines, supplier_number=supplier_number)
+        body = await self.client.post(
+            mapping.PAYMENT_ORDERS,
+            payload,
+            idempotency_key=idempotency_key,
+            lookup=(mapping.PAYMENT_ORDERS, mapping.lookup_query(idempotency_key)),
+            answered=mapping.found_order,
+            outcome_unknown=False,
+        )
+        return mapping.confirmation_from_vendor(body)
+
+    async def payment_confirmation(self, reference: str) -> PaymentConfirmation:
+        return mapping.confirmation_from_vendor(
+            await self.client.get(mapping.payment_order_path(reference))
+        )
 
     async def vendors(self) -> Sequence[ErpVendor]:
         """Every supplier, page by page."""

@@ -1,11 +1,22 @@
 """Canonical values ⇄ the cloud ERP's JSON: the only module that knows its field names."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from apgraph.connectors import vendor_values as values
-from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
+from apgraph.domain.erp import (
+    ConfirmationState,
+    ErpDocumentRef,
+    ErpSystem,
+    ErpVendor,
+    PaymentConfirmation,
+    PaymentOrderLine,
+    PaymentRelease,
+    payment_reference,
+)
 from apgraph.domain.ids import InvoiceId, invoice
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.payments import Payment
 from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
 
 SYSTEM = ExternalSystem.CLOUD_ERP
@@ -119,3 +130,58 @@ def _invoice_id(raw: Any) -> InvoiceId:
         return invoice(text)
     except ValueError as error:
         raise ConnectorMappingError(SYSTEM, "ExternalReference", str(error)) from None
+
+
+PAYMENT_ORDERS = "api/v2/payment-orders"
+
+
+def payment_order_to_vendor(
+    payment: Payment, lines: Sequence[PaymentOrderLine], *, supplier_number: str
+) -> dict[str, Any]:
+    return {
+        "SupplierNumber": supplier_number,
+        "ExternalReference": payment.id,
+        "CurrencyCode": payment.currency,
+        "PaymentAmount": format(payment.amount, "f"),  # a JSON number would pass through float
+        "PaymentDate": payment.scheduled_date.isoformat(),
+        "PaymentMethodCode": payment.method.value,
+        "Invoices": [
+            {
+                "InvoiceId": int(line.document_number),
+                "AmountPaid": format(line.amount, "f"),
+                "DiscountTaken": format(line.discount, "f"),
+            }
+            for line in lines
+        ],
+    }
+
+
+def payment_order_path(reference: str) -> str:
+    """The order behind a payment's `erp_reference` (CLD-70000001)."""
+    return f"{PAYMENT_ORDERS}/{reference.split('-', 1)[1]}"
+
+
+def confirmation_from_vendor(body: Any) -> PaymentConfirmation:
+    def get(name: str) -> Any:
+        return values.member(SYSTEM, body, name)
+
+    number = values.integer(SYSTEM, "PaymentOrderId", get("PaymentOrderId"))
+    raw_state = values.text(SYSTEM, "Status", get("Status"))
+    try:
+        state = ConfirmationState(raw_state)
+    except ValueError:
+        raise ConnectorMappingError(SYSTEM, "Status", f"unknown status {raw_state!r}") from None
+    reason = body.get("RejectionReason")  # null until the bank returns the payment
+    paid = body.get("PaidDate")  # null until paid
+    return PaymentConfirmation(
+        reference=payment_reference(ErpSystem.CLOUD, str(number)),
+        state=state,
+        reason=values.text(SYSTEM, "RejectionReason", reason) if reason else None,
+        paid_on=values.day(SYSTEM, "PaidDate", paid) if paid else None,
+    )
+
+
+def found_order(body: Any) -> Any:
+    """The one payment order a lookup by key found, or None."""
+    found = values.items(SYSTEM, body, "items")
+    return found[0] if found else None

@@ -8,9 +8,17 @@ from apgraph.connectors.ledger import post_once
 from apgraph.connectors.legacy_erp import mapping
 from apgraph.connectors.legacy_erp.client import LegacyErpClient
 from apgraph.domain.codes import ConnectorCode
-from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
+from apgraph.domain.erp import (
+    ErpDocumentRef,
+    ErpSystem,
+    ErpVendor,
+    PaymentConfirmation,
+    PaymentOrderLine,
+    PaymentRelease,
+)
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.payments import Payment
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import (
     ConnectorRejected,
@@ -68,6 +76,25 @@ class LegacyErpAdapter:
 
     async def payment_releases(self, *, since: date) -> Sequence[PaymentRelease]:
         return mapping.payments_from_vendor(await self.client.read(mapping.payments_request(since)))
+
+    async def release_payment(
+        self, payment: Payment, lines: Sequence[PaymentOrderLine], *, idempotency_key: str
+    ) -> PaymentConfirmation:
+        vendor_no = await self._vendor_no(payment.supplier_id)
+        response = await self.client.write(
+            mapping.release_payment_request(
+                payment, lines, vendor_no=vendor_no, idempotency_key=idempotency_key
+            ),
+            lookup=mapping.find_payment_order_request(idempotency_key),
+            answered=mapping.has_payment_order,
+            outcome_unknown=False,
+        )
+        return mapping.confirmation_from_vendor(response)
+
+    async def payment_confirmation(self, reference: str) -> PaymentConfirmation:
+        order_no = reference.split("-", 1)[1]
+        response = await self.client.read(mapping.payment_order_status_request(order_no))
+        return mapping.confirmation_from_vendor(response)
 
     async def vendors(self) -> Sequence[ErpVendor]:
         return mapping.vendors_from_vendor(await self.client.read(mapping.vendors_request()))

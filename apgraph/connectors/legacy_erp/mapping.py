@@ -1,14 +1,24 @@
 """Canonical values ⇄ the legacy ERP's XML: the only module that knows its element names."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 from xml.etree.ElementTree import Element, SubElement
 
 from apgraph.connectors import vendor_values as values
-from apgraph.domain.erp import ErpDocumentRef, ErpSystem, ErpVendor, PaymentRelease
+from apgraph.domain.erp import (
+    ConfirmationState,
+    ErpDocumentRef,
+    ErpSystem,
+    ErpVendor,
+    PaymentConfirmation,
+    PaymentOrderLine,
+    PaymentRelease,
+    payment_reference,
+)
 from apgraph.domain.ids import InvoiceId, invoice
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.payments import Payment, PaymentMethod
 from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
 
 NS = "urn:legacy-erp:accounts-payable:v3"
@@ -147,3 +157,72 @@ def _add(parent: Element, name: str, text: str | None = None) -> Element:
     if text is not None:
         child.text = text
     return child
+
+
+def release_payment_request(
+    payment: Payment,
+    lines: Sequence[PaymentOrderLine],
+    *,
+    vendor_no: str,
+    idempotency_key: str,
+) -> Element:
+    request = _element("ReleasePayment")
+    _add(request, "IdempotencyToken", idempotency_key)
+    order = _add(request, "PaymentOrder")
+    _add(order, "VendorNo", vendor_no)
+    _add(order, "ExtRef", payment.id)
+    _add(order, "Currency", payment.currency)
+    _add(order, "Amount", format(payment.amount, "f"))
+    _add(order, "ValueDate", payment.scheduled_date.isoformat())
+    _add(order, "PayMethod", _PAY_METHODS[payment.method])
+    for line in lines:
+        item = _add(order, "Item")
+        _add(item, "DocNo", line.document_number)
+        _add(item, "Amount", format(line.amount, "f"))
+        _add(item, "CashDiscount", format(line.discount, "f"))
+    return request
+
+
+def find_payment_order_request(idempotency_key: str) -> Element:
+    request = _element("FindPaymentOrderByToken")
+    _add(request, "IdempotencyToken", idempotency_key)
+    return request
+
+
+def has_payment_order(response: Element) -> bool:
+    return response.find(_tag("PaymentOrder")) is not None
+
+
+def payment_order_status_request(order_no: str) -> Element:
+    request = _element("GetPaymentOrderStatus")
+    _add(request, "OrderNo", order_no)
+    return request
+
+
+def confirmation_from_vendor(response: Element) -> PaymentConfirmation:
+    """The PaymentOrder of a ReleasePayment, FindPaymentOrderByToken or status response."""
+    order = _required(response, "PaymentOrder")
+    number = values.integer(SYSTEM, "OrderNo", _text(order, "OrderNo"))
+    state = _STATES.get(_text(order, "State").strip())
+    if state is None:
+        raise ConnectorMappingError(SYSTEM, "State", f"unknown state {_text(order, 'State')!r}")
+    cleared = _text(order, "ClearingDate").strip()
+    return PaymentConfirmation(
+        reference=payment_reference(ErpSystem.LEGACY, str(number)),
+        state=state,
+        reason=_text(order, "ReturnReason").strip() or None,
+        paid_on=values.day(SYSTEM, "ClearingDate", cleared) if cleared else None,
+    )
+
+
+_PAY_METHODS = {
+    PaymentMethod.ACH: "T",  # this ERP's payment method keys: bank transfer, wire, check, card
+    PaymentMethod.WIRE: "W",
+    PaymentMethod.CHECK: "C",
+    PaymentMethod.VIRTUAL_CARD: "K",
+}
+_STATES = {
+    "P": ConfirmationState.PENDING,
+    "C": ConfirmationState.PAID,  # cleared
+    "R": ConfirmationState.REJECTED,  # returned
+}

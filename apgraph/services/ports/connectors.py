@@ -15,6 +15,8 @@ from apgraph.domain.erp import (
     ErpVendor,
     FieldDifference,
     ForecastRecord,
+    PaymentConfirmation,
+    PaymentOrderLine,
     PaymentRelease,
 )
 from apgraph.domain.ids import FacilityId, InvoiceId, PurchaseOrderId, SupplierId
@@ -22,6 +24,7 @@ from apgraph.domain.invoices import (
     Invoice,
     InvoiceStatus,
 )
+from apgraph.domain.payments import Payment
 from apgraph.domain.purchasing import (
     ContractPrice,
     GoodsReceipt,
@@ -124,6 +127,23 @@ class ErpPosting(Protocol):
 
     async def payment_releases(self, *, since: date) -> Sequence[PaymentRelease]:
         """Every release on or after `since`, oldest first."""
+        ...
+
+
+class ErpPayments(Protocol):
+    """Releases payments through the facility's ERP and reports their confirmation (polled).
+
+    Idempotent on `idempotency_key`: a retry (or a replay after the ERP was down) returns
+    the first order, so a payment is ordered once. Raises ConnectorUnavailable (worth
+    retrying), ConnectorRejected (the ERP said no) or ConnectorMappingError.
+    """
+
+    async def release_payment(
+        self, payment: Payment, lines: Sequence[PaymentOrderLine], *, idempotency_key: str
+    ) -> PaymentConfirmation: ...
+
+    async def payment_confirmation(self, reference: str) -> PaymentConfirmation:
+        """Where the order with this `erp_reference` stands now."""
         ...
 
 

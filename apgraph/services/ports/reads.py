@@ -13,6 +13,7 @@ from apgraph.domain.approvals import Assignment
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.audit import AuditEntry
 from apgraph.domain.facilities import CostCenter, Facility
+from apgraph.domain.ids import PaymentId
 from apgraph.domain.invoices import (
     Approval,
     Invoice,
@@ -21,6 +22,7 @@ from apgraph.domain.invoices import (
     InvoiceStatus,
     StatusChange,
 )
+from apgraph.domain.payment_runs import PaymentRun, PaymentRunStatus
 from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
 from apgraph.domain.purchasing import (
     GoodsReceipt,
@@ -28,6 +30,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
 )
+from apgraph.domain.remittance import RemittanceFormat
 from apgraph.domain.suppliers import Supplier, SupplierStatus
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.services.ports.usage import UsageReader
@@ -95,6 +98,29 @@ class PaymentFilter:
     statuses: frozenset[PaymentStatus] | None = None
     supplier_id: str | None = None
     scheduled_dates: DateRange = DateRange()
+    run_id: str | None = None
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRunFilter:
+    statuses: frozenset[PaymentRunStatus] | None = None
+    facility_id: str | None = None
+    pay_dates: DateRange = DateRange()
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceDocumentInfo:
+    """A stored remittance document, without its bytes."""
+
+    id: str
+    payment_id: PaymentId
+    format: RemittanceFormat
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +215,26 @@ class PaymentReader(Protocol):
     async def allocations_to(self, invoice_ids: Sequence[str]) -> Sequence[PaymentAllocation]: ...
     async def allocations_of(self, payment_ids: Sequence[str]) -> Sequence[PaymentAllocation]: ...
 
+    async def remittance_documents(
+        self, payment_ids: Sequence[str]
+    ) -> Sequence[RemittanceDocumentInfo]: ...
+
+    async def open_of_supplier(self, supplier_id: str) -> Sequence[Payment]:
+        """The supplier's payments not paid yet and not failed, as the caller may see them."""
+        ...
+
+    async def remittance_content(
+        self, document_id: str
+    ) -> tuple[RemittanceDocumentInfo, bytes] | None:
+        """None when unknown or not the caller's (the same answer)."""
+        ...
+
+
+class PaymentRunReader(Protocol):
+    async def get_many(self, ids: Sequence[str]) -> Sequence[PaymentRun]: ...
+    async def page(self, where: PaymentRunFilter, page: PageRequest) -> Page[PaymentRun]: ...
+    async def count(self, where: PaymentRunFilter) -> int: ...
+
 
 class AttachmentReader(Protocol):
     async def of_invoices(self, invoice_ids: Sequence[str]) -> Sequence[Attachment]: ...
@@ -245,6 +291,8 @@ class Reads(Protocol):
     def invoices(self) -> InvoiceReader: ...
     @property
     def payments(self) -> PaymentReader: ...
+    @property
+    def payment_runs(self) -> PaymentRunReader: ...
     @property
     def attachments(self) -> AttachmentReader: ...
     @property

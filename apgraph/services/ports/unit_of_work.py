@@ -4,14 +4,21 @@ idempotency keys.
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol
 
 from apgraph.domain.approvals import Assignment
 from apgraph.domain.audit import AuditEvent
 from apgraph.domain.events import Event
-from apgraph.domain.ids import FacilityId, InvoiceId, PurchaseOrderId, SupplierId
+from apgraph.domain.ids import (
+    FacilityId,
+    InvoiceId,
+    PaymentId,
+    PaymentRunId,
+    PurchaseOrderId,
+    SupplierId,
+)
 from apgraph.domain.invoices import (
     Approval,
     Invoice,
@@ -20,6 +27,10 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.matching.match import BilledInvoice
+from apgraph.domain.payment_runs import PaymentRun
+from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from apgraph.domain.remittance import RemittanceDocument
+from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import PostingFacts
 
 
@@ -134,6 +145,68 @@ class OutboxWriter(Protocol):
         ...
 
 
+class PaymentWriter(Protocol):
+    """Payments, runs and remittance documents as a unit of work changes them; row locks
+    taken here last until it ends."""
+
+    async def next_id(self) -> PaymentId: ...
+    async def next_run_id(self) -> PaymentRunId: ...
+
+    async def payee_for_update(self, supplier_id: SupplierId) -> tuple[Supplier, datetime | None]:
+        """The supplier and when its remit-to account last changed, its row locked."""
+        ...
+
+    async def payees(
+        self, supplier_ids: Sequence[str]
+    ) -> Mapping[SupplierId, tuple[Supplier, datetime | None]]: ...
+
+    async def open_payment(
+        self,
+        *,
+        supplier_id: SupplierId,
+        facility_id: FacilityId,
+        pay_date: date,
+        currency: str,
+        method: PaymentMethod,
+    ) -> Payment | None:
+        """A scheduled payment of this group in no run and on no hold, locked; None: none."""
+        ...
+
+    async def add(self, payment: Payment) -> None: ...
+    async def add_allocations(self, allocations: Sequence[PaymentAllocation]) -> None: ...
+    async def save(self, payments: Sequence[Payment]) -> None: ...
+    async def get_for_update(self, payment_id: PaymentId) -> Payment | None: ...
+
+    async def due_for_update(self, facility_id: FacilityId, pay_date: date) -> Sequence[Payment]:
+        """Scheduled payments of the facility due by `pay_date` in no run, locked."""
+        ...
+
+    async def of_run(self, run_id: PaymentRunId) -> Sequence[Payment]: ...
+    async def allocations_of(self, payment_ids: Sequence[str]) -> Sequence[PaymentAllocation]: ...
+    async def allocation_to(self, invoice_id: InvoiceId) -> PaymentAllocation | None: ...
+    async def settled_invoices(self, payment_ids: Sequence[str]) -> Sequence[Invoice]: ...
+    async def facility_name(self, facility_id: FacilityId) -> str | None: ...
+
+    async def posted_invoice_ids(
+        self, *, limit: int, facility_id: FacilityId | None
+    ) -> Sequence[InvoiceId]:
+        """POSTED invoices waiting to be scheduled, oldest first."""
+        ...
+
+    async def awaiting_confirmation(self, limit: int) -> Sequence[Payment]:
+        """Released payments the ERP took and has not confirmed yet, oldest first."""
+        ...
+
+    async def with_status(self, status: PaymentStatus, limit: int) -> Sequence[Payment]: ...
+    async def add_run(self, run: PaymentRun) -> None: ...
+    async def save_run(self, run: PaymentRun) -> None: ...
+    async def run_for_update(self, run_id: PaymentRunId) -> PaymentRun | None: ...
+
+    async def add_remittance(
+        self, documents: Sequence[RemittanceDocument], *, at: datetime
+    ) -> None: ...
+
+
 class AuditWriter(Protocol):
     async def add(self, events: Sequence[AuditEvent], *, at: datetime) -> None:
         """Chained into the audit trail when the unit of work commits, with its change."""
@@ -164,6 +237,8 @@ class UnitOfWork(Protocol):
 
     @property
     def invoices(self) -> InvoiceWriter: ...
+    @property
+    def payments(self) -> PaymentWriter: ...
     @property
     def outbox(self) -> OutboxWriter: ...
     @property

@@ -7,7 +7,13 @@ from typing import Protocol
 from apgraph.domain.approvals import ApprovalRules
 from apgraph.domain.matching.rules import MatchRules
 from apgraph.domain.review import ReviewRules
-from apgraph.services.ports.connectors import ContractPrices, ErpPosting, GoodsReceipts
+from apgraph.domain.scheduling import SchedulingRules
+from apgraph.services.ports.connectors import (
+    ContractPrices,
+    ErpPayments,
+    ErpPosting,
+    GoodsReceipts,
+)
 from apgraph.services.ports.unit_of_work import UnitOfWork
 
 
@@ -17,6 +23,8 @@ class WorkflowConnectors(Protocol):
     @property
     def erp(self) -> ErpPosting: ...
     @property
+    def erp_payments(self) -> ErpPayments: ...
+    @property
     def goods_receipts(self) -> GoodsReceipts: ...
     @property
     def contract_prices(self) -> ContractPrices: ...
@@ -24,11 +32,12 @@ class WorkflowConnectors(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WorkflowPolicy:
-    """gateway.yaml's `matching` and `approvals` sections as the domain takes them."""
+    """gateway.yaml's `matching`, `approvals` and `payments` sections as the domain takes them."""
 
     match_rules: MatchRules
     duplicate_window_days: int
     approvals: ApprovalRules
+    payments: SchedulingRules
     review: ReviewRules = field(default_factory=ReviewRules)  # numbers, dates, zero totals
 
 

@@ -1,0 +1,197 @@
+"""Benchmark: a payment run of N posted invoices, from scheduling to confirmation.
+
+Builds a demo database (SQLite file, or --database-url for PostgreSQL), adds N POSTED
+invoices of one legacy-ERP facility, spread over its active suppliers and two weeks of
+invoice dates, and books each in the in-process legacy ERP simulator (as their posting would
+have). Then times, with the same services the API and `apgraph payments` call:
+
+- schedule: every POSTED invoice scheduled by its supplier's terms (grouped into payments);
+- propose: schedulePaymentRun for the facility and the last pay date;
+- release: releasePaymentRun (approved by someone else first), every payment ordered from
+  the ERP over the full client stack (SOAP, resilience wrapper) in-process;
+- confirm: the confirmation poll, each payment PAID, its invoices REMITTED, remittance
+  advice rendered and stored (PDF, CSV, X12 820).
+
+    .venv/bin/python bench/payment_run.py --invoices 10000
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
+from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
+from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.principal import ALL_SCOPES, Principal, Role, RowScope
+from apgraph.domain.suppliers import SupplierStatus
+from apgraph.gateway.request_context import workflow_for
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.loader import load_gateway_config
+from apgraph.services import payment_release, payment_runs, scheduling
+from apgraph.settings import Settings
+from apgraph.simulators.erp_book import Document
+from apgraph.store import migrate
+from apgraph.store.invoice_writes import invoice_values
+from apgraph.store.read_store import ReadStore
+from apgraph.store.tables import InvoiceRow, PaymentRow
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE = 0.05
+FACILITY = FacilityId("FAC-0001")  # routed to the legacy ERP
+
+
+def person(name: str) -> Principal:
+    return Principal(
+        subject=name, roles=frozenset({Role.FINANCE_ADMIN}), scopes=frozenset(ALL_SCOPES)
+    )
+
+
+async def main(invoices: int, database_url: str | None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="apgraph-bench-"))
+    settings = Settings(
+        data_dir=work,
+        database_url=database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}",
+        gateway_config=ROOT / "gateway.yaml",
+        demo_scale=SCALE,
+    )
+    config = load_gateway_config(settings.gateway_config)
+    runtime = Runtime.open(settings, config)
+    try:
+        await migrate.upgrade(runtime.engine)
+        network = generator.generate(generator.DemoSize().scaled(SCALE))
+        await demo_writer.write(runtime.engine, network)
+        await runtime.connectors.link_suppliers(runtime.engine)
+        last_pay_date = await _posted_invoices(runtime, network, invoices)
+        workflow = workflow_for(runtime, None)
+        reads = ReadStore.scoped(runtime.engine, RowScope())
+
+        began = time.perf_counter()
+        scheduled = await scheduling.schedule_posted(
+            workflow=workflow, clock=runtime.clock, limit=invoices * 2
+        )
+        schedule_s = time.perf_counter() - began
+
+        began = time.perf_counter()
+        proposal = await payment_runs.schedule_payment_run(
+            payment_runs.SchedulePaymentRun(facility_id=FACILITY, pay_date=last_pay_date),
+            principal=person("bench.maker"),
+            workflow=workflow,
+            reads=reads,
+            clock=runtime.clock,
+        )
+        propose_s = time.perf_counter() - began
+        assert proposal.value is not None, proposal.problems
+        run = proposal.value.run
+        checker = person("bench.checker")
+        second = person("bench.second")
+        for approver in (checker, second)[: run.approvals_needed]:
+            approved = await payment_runs.approve_payment_run(
+                run.id, principal=approver, workflow=workflow, reads=reads, clock=runtime.clock
+            )
+            assert approved.value is not None, approved.problems
+
+        began = time.perf_counter()
+        released = await payment_runs.release_payment_run(
+            run.id, principal=checker, workflow=workflow, reads=reads, clock=runtime.clock
+        )
+        release_s = time.perf_counter() - began
+        assert released.value is not None, released.problems
+
+        began = time.perf_counter()
+        report = await payment_release.confirm_released(
+            workflow=workflow, clock=runtime.clock, limit=1_000_000
+        )
+        confirm_s = time.perf_counter() - began
+
+        async with runtime.engine.connect() as connection:
+            statuses = (
+                await connection.execute(
+                    select(PaymentRow.status).where(PaymentRow.run_id == run.id)
+                )
+            ).scalars()
+            paid = sum(1 for s in statuses if s == "PAID")
+        backend = runtime.engine.dialect.name
+        print(
+            f"backend {backend}; {invoices} invoices scheduled ({scheduled}) into "
+            f"{run.payment_count} payments, {run.total} {run.currency}"
+        )
+        print(f"schedule  {schedule_s:8.2f} s  ({invoices / schedule_s:7.0f} invoices/s)")
+        print(f"propose   {propose_s:8.2f} s")
+        rate = run.payment_count / release_s
+        print(f"release   {release_s:8.2f} s  ({rate:7.0f} payments/s, ERP orders included)")
+        rate = len(report.paid) / confirm_s
+        print(f"confirm   {confirm_s:8.2f} s  ({rate:7.0f} payments/s, remittance advice too)")
+        print(f"paid      {paid} of {run.payment_count} payments")
+    finally:
+        await runtime.close()
+
+
+async def _posted_invoices(runtime: Runtime, network: generator.DemoNetwork, count: int) -> date:
+    """N POSTED invoices of FACILITY, booked in the legacy ERP simulator; returns the last
+    pay date any of them can have (its due date)."""
+    assert runtime.connectors.simulators is not None
+    book = runtime.connectors.simulators.legacy_erp.book
+    active = [s for s in network.suppliers if s.status is SupplierStatus.ACTIVE]
+    template = next(
+        i
+        for i in network.invoices
+        if i.facility_id == FACILITY and i.supplier_id in {s.id for s in active}
+    )
+    key_of = {vendor.supplier_id: vendor.key for vendor in book.vendors.values()}
+    today = runtime.clock.now().date()
+    rows = []
+    latest = today
+    for n in range(count):
+        supplier = active[n % len(active)]
+        invoice_date = today - timedelta(days=n % 14)
+        number = 90_000_000 + n
+        invoice = replace(
+            template,
+            id=InvoiceId(numbered(EntityKind.INVOICE, 60_000_000 + n)),
+            supplier_id=supplier.id,
+            supplier_invoice_number=f"B-{uuid.uuid4().hex[:12]}",
+            facility_id=FACILITY,
+            invoice_date=invoice_date,
+            due_date=supplier.payment_terms.due_date(invoice_date),
+            subtotal=Decimal("100.00"),
+            tax=Decimal("0.00"),
+            total=Decimal("100.00"),
+            status=InvoiceStatus.POSTED,
+            erp_document_ref=f"LEG-{number}",
+        )
+        latest = max(latest, invoice.due_date)
+        rows.append(invoice_values(invoice))
+        book.documents[number] = Document(
+            number=number,
+            token=f"bench-{invoice.id}",
+            vendor_key=key_of[supplier.id],
+            external_ref=invoice.id,
+            vendor_invoice_no=invoice.supplier_invoice_number,
+            currency=invoice.currency,
+            gross=invoice.total,
+            tax=invoice.tax,
+            document_date=invoice_date,
+            due_date=invoice.due_date,
+            posted_on=today,
+        )
+    async with runtime.engine.begin() as connection:
+        for start in range(0, len(rows), 1000):
+            await connection.execute(insert(InvoiceRow), rows[start : start + 1000])
+    return latest
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.invoices, arguments.database_url))
