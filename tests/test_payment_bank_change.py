@@ -2,19 +2,22 @@
 fraud): its payments are held for review, the hold and its lifting audited; an account
 changed after the run was approved is not paid to, but becomes a payment exception.
 
-Each test runs on a server of its own (uvicorn on loopback over a fresh PostgreSQL schema),
-since a changed bank account holds the supplier's payments in every later run.
+The database is the session's, so each test puts the supplier's account (and the mark of
+its change) back afterwards: a changed account holds the supplier's payments in later runs.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+from sqlalchemy import update
 
 from apgraph.domain.bundle import MasterDataBundle, SupplierEntry
 from apgraph.domain.suppliers import BankAccount, Supplier
 from apgraph.store.master_data_io import SqlMasterData
+from apgraph.store.tables import SupplierRow
 from tests.conftest import Api
 from tests.resolvers.test_payment_runs import (
     APPROVE,
@@ -25,14 +28,12 @@ from tests.resolvers.test_payment_runs import (
     erp_book,
     finance,
     orders_for,
+    payable_order,
     person,
     posted_and_scheduled,
     proposed,
 )
-from tests.test_scenario import live_server
-from tests.workflow import Order, Orders
-
-pytestmark = pytest.mark.postgres
+from tests.workflow import Order
 
 LIFT = """
 mutation($id: ID!) {
@@ -44,8 +45,10 @@ mutation($id: ID!) {
 ONBOARDING = "onboarding.test"
 
 
-async def change_bank_account(api: Api, supplier: Supplier) -> None:
-    """As a master-data import would: the supplier with a new remit-to account."""
+@asynccontextmanager
+async def bank_account_changed(api: Api, supplier: Supplier) -> AsyncIterator[None]:
+    """As a master-data import would: the supplier with a new remit-to account, for the
+    test's while; then the stored account, and no mark of a change, as before."""
     assert api.runtime is not None
     moved = replace(
         supplier,
@@ -53,15 +56,22 @@ async def change_bank_account(api: Api, supplier: Supplier) -> None:
             bank_name="Elsewhere Savings", routing_number="021000021", account_number="99887766"
         ),
     )
-    bundle = MasterDataBundle(suppliers=(SupplierEntry(supplier=moved, vendor_links=()),))
-    await SqlMasterData(api.runtime.engine).upsert(bundle, actor=ONBOARDING, at=datetime.now(UTC))
-
-
-def active_order(orders: Orders, key: str) -> Order:
-    while True:
-        order = orders.take(key, "full")
-        if order.supplier.status.value == "ACTIVE":
-            return order
+    store = SqlMasterData(api.runtime.engine)
+    entry = SupplierEntry(supplier=moved, vendor_links=())
+    await store.upsert(MasterDataBundle(suppliers=(entry,)), actor=ONBOARDING, at=datetime.now(UTC))
+    try:
+        yield
+    finally:
+        back = SupplierEntry(supplier=supplier, vendor_links=())
+        await store.upsert(
+            MasterDataBundle(suppliers=(back,)), actor=ONBOARDING, at=datetime.now(UTC)
+        )
+        async with api.runtime.engine.begin() as connection:
+            await connection.execute(
+                update(SupplierRow)
+                .where(SupplierRow.id == supplier.id)
+                .values(bank_account_changed_at=None)
+            )
 
 
 async def propose_all(api: Api, token: str, order: Order, payment: dict[str, Any]) -> Any:
@@ -74,15 +84,14 @@ async def propose_all(api: Api, token: str, order: Order, payment: dict[str, Any
 
 
 async def test_a_bank_account_changed_just_before_a_run_holds_the_payment_for_review(
-    tmp_path, network
+    workflow_api, orders
 ):
-    async with live_server(tmp_path, network) as api:
-        order = active_order(Orders(network), "bank-change")
-        _, payment = await posted_and_scheduled(api, order)
+    api = workflow_api
+    order = await payable_order(orders)
+    _, payment = await posted_and_scheduled(api, order)
 
-        # given the supplier's remit-to account changed today
-        await change_bank_account(api, order.supplier)
-
+    # given the supplier's remit-to account changed today
+    async with bank_account_changed(api, order.supplier):
         # when finance proposes the facility's run
         maker = person()
         proposal = await propose_all(api, finance(api, maker), order, payment)
@@ -112,19 +121,18 @@ async def test_a_bank_account_changed_just_before_a_run_holds_the_payment_for_re
 
 
 async def test_a_bank_account_changed_after_approval_is_not_paid_but_an_exception(
-    tmp_path, network
+    workflow_api, orders
 ):
-    async with live_server(tmp_path, network) as api:
-        order = active_order(Orders(network), "bank-change-late")
-        facility = order.order.facility_id
-        _, payment = await posted_and_scheduled(api, order)
-        run = await proposed(api, finance(api, person()), payment, facility)
-        checker = finance(api, person())
-        await api.data(APPROVE, {"id": run["id"]}, token=checker)
+    api = workflow_api
+    order = await payable_order(orders)
+    facility = order.order.facility_id
+    _, payment = await posted_and_scheduled(api, order)
+    run = await proposed(api, finance(api, person()), payment, facility)
+    checker = finance(api, person())
+    await api.data(APPROVE, {"id": run["id"]}, token=checker)
 
-        # given the account changes once the run is approved
-        await change_bank_account(api, order.supplier)
-
+    # given the account changes once the run is approved
+    async with bank_account_changed(api, order.supplier):
         # when the run is released
         released = (await api.data(RELEASE, {"id": run["id"]}, token=checker))["releasePaymentRun"]
 

@@ -148,6 +148,10 @@ async def schedule_payment_run(
             field: tuple[str, ...] = ()
             if error.problem.code is ProblemCode.PAY_DATE_IN_PAST:
                 field = ("payDate",)
+            if error.problem.code is ProblemCode.NOTHING_TO_PAY:
+                # the holds it found are findings, not the refused change: they are recorded,
+                # so finance sees why nothing could be paid
+                await _record_holds(uow, due, checked, cmd.facility_id, principal, workflow, at)
             await refused(
                 uow,
                 error.problem.at(*field),
@@ -162,23 +166,9 @@ async def schedule_payment_run(
             replace(p, bank_fingerprint=bank_fingerprint(payees[p.supplier_id][0])) for p in chosen
         )
         held = tuple(p for p in checked if p.held)
-        changed = {p.id: p for p in checked if p != _original(due, p.id)}
-        changed.update({p.id: p for p in chosen})
         await uow.payments.add_run(run)
-        await uow.payments.save(list(changed.values()))
-        for payment in held:
-            before = _original(due, payment.id)
-            if before is not None and before.hold_code is payment.hold_code:
-                continue  # held before this proposal; audited then
-            await audited(
-                uow,
-                "payment.hold",
-                (payment.id, payment.supplier_id, cmd.facility_id),
-                f"{payment.hold_code.value if payment.hold_code else ''}: {payment.hold_reason}",
-                principal=principal,
-                workflow=workflow,
-                at=at,
-            )
+        await _record_holds(uow, due, checked, cmd.facility_id, principal, workflow, at)
+        await uow.payments.save(list(chosen))  # after the holds: a hold lifted, now in the run
         await audited(
             uow,
             "payment_run.propose",
@@ -390,6 +380,32 @@ def _with_holds(
     if hold is None:
         return payment
     return payments.hold(payment, code=hold.code, reason=hold.reason)
+
+
+async def _record_holds(
+    uow: UnitOfWork,
+    due: Sequence[Payment],
+    checked: Sequence[Payment],
+    facility_id: FacilityId,
+    principal: Principal,
+    workflow: Workflow,
+    at: datetime,
+) -> None:
+    """Saves the holds a proposal found (and lifted), each new one audited."""
+    changed = [p for p in checked if p != _original(due, p.id)]
+    await uow.payments.save([replace(p, run_id=None) for p in changed])
+    for payment in changed:
+        if not payment.held:
+            continue
+        await audited(
+            uow,
+            "payment.hold",
+            (payment.id, payment.supplier_id, facility_id),
+            f"{payment.hold_code.value if payment.hold_code else ''}: {payment.hold_reason}",
+            principal=principal,
+            workflow=workflow,
+            at=at,
+        )
 
 
 def _original(due: Sequence[Payment], payment_id: PaymentId) -> Payment | None:
