@@ -165,9 +165,9 @@ class JetStreamBus:
                         config=config,
                     )
                 messages = await subscription.fetch(FETCH_BATCH, timeout=FETCH_WAIT_SECONDS)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):  # nothing new within the long poll
                 continue
-            except (NatsError, JetStreamError, TimeoutError) as error:
+            except (NatsError, JetStreamError) as error:
                 log.warning("fetching from %s failed, retrying: %r", stream.name, error)
                 subscription = None
                 await _pause(stop)
