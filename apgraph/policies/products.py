@@ -36,13 +36,18 @@ class View(_Section):
 
     query: frozenset[FieldName] = Field(alias="Query", min_length=1)
     mutation: frozenset[FieldName] = Field(default=frozenset(), alias="Mutation")
+    subscription: frozenset[FieldName] = Field(default=frozenset(), alias="Subscription")
     hidden: frozenset[TypeField] = Field(
         default=frozenset(), description="`Type.field` left out of the view (not root fields)"
     )
 
     def root_fields(self, type_name: str) -> frozenset[str] | None:
         """The root fields shown on `type_name`; None when it is not a root type."""
-        return {"Query": self.query, "Mutation": self.mutation}.get(type_name)
+        return {
+            "Query": self.query,
+            "Mutation": self.mutation,
+            "Subscription": self.subscription,
+        }.get(type_name)
 
 
 class ProductLimits(_Section):

@@ -25,7 +25,7 @@ from apgraph.gateway.products.usage import NameOperation
 from apgraph.gateway.schema import QuietSchema, access_guards, schema_extensions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.products import Product, View
-from apgraph.resolvers.root import Mutation, Query
+from apgraph.resolvers.root import Mutation, Query, Subscription
 from apgraph.schema.scalars import SCALAR_MAP
 from apgraph.services.ports.reads import PageLimits
 
@@ -103,6 +103,7 @@ def build_view_schema(
         view,
         query=Query,
         mutation=Mutation if view.mutation else None,
+        subscription=Subscription if view.subscription else None,
         extensions=extensions,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP, disable_field_suggestions=not show_error_detail
@@ -121,14 +122,19 @@ def check_views(config: GatewayConfig, full: strawberry.Schema, *, source: objec
         for version_name, version in product.versions.items():
             at = f"products.{product_name}.versions.{version_name}.view"
             view = version.view
-            for root, names in (("Query", view.query), ("Mutation", view.mutation)):
+            roots = (
+                ("Query", view.query),
+                ("Mutation", view.mutation),
+                ("Subscription", view.subscription),
+            )
+            for root, names in roots:
                 fields = _fields_of(full, root)
                 problems += [
                     f"{at}.{root}: no field `{name}` on {root}" for name in sorted(names - fields)
                 ]
             for hidden in sorted(view.hidden):
                 type_name, field_name = hidden.split(".", 1)
-                if type_name in ("Query", "Mutation"):
+                if type_name in ("Query", "Mutation", "Subscription"):
                     problems.append(f"{at}.hidden: {hidden}: list root fields in {type_name}")
                 elif field_name not in _fields_of(full, type_name):
                     problems.append(f"{at}.hidden: no field `{hidden}` in the schema")

@@ -52,3 +52,28 @@ async def test_a_role_the_product_does_not_admit_cannot_open_a_socket(live_api):
         live_api, "finance-ops/v1", supplier, "{ viewer { subject } }"
     )
     assert (kind, code) == ("http", 403)  # closed before accepting: the handshake is refused
+
+
+async def test_a_subscription_outside_the_view_fails_validation_over_the_socket(live_api):
+    # given a supplier on the portal, whose view has invoice and payment status only
+    supplier = live_api.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    sdl = await live_api.client.get(
+        "/products/supplier-portal/v1/schema.graphql", headers=live_api.headers(supplier)
+    )
+    assert "invoiceStatusChanged" in sdl.text
+    assert "exceptionQueueChanged" not in sdl.text
+
+    # when it subscribes to an exception queue
+    kind, payload = await run_over_socket(
+        live_api,
+        "supplier-portal/v1",
+        supplier,
+        'subscription { exceptionQueueChanged(facilityId: "FAC-0001") { cursor } }',
+    )
+
+    # then it fails validation like any unknown field
+    assert kind == "payload"
+    assert (
+        payload[0]["message"]
+        == "Cannot query field 'exceptionQueueChanged' on type 'Subscription'."
+    )
