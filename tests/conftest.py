@@ -1,6 +1,7 @@
 """Shared fixtures: the real app over HTTP, once on SQLite and once on PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import EllipsisType
@@ -225,22 +226,43 @@ def billed_orders(billed_order_pool: Orders, mint: Mint) -> OrderSupply:
     return OrderSupply(billed_order_pool, mint)
 
 
-@pytest.fixture(scope="session")
-async def live_api(
-    tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork
+@asynccontextmanager
+async def live_server_on_a_database_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork, name: str
 ) -> AsyncIterator[Api]:
-    """A real uvicorn server on loopback over PostgreSQL: what an attacker would reach."""
-    database = await make_database("postgresql", tmp_path_factory.mktemp("live"))
+    """A real uvicorn server on loopback over a freshly seeded PostgreSQL schema."""
+    database = await make_database("postgresql", tmp_path_factory.mktemp(name))
     engine = database.engine()
     await migrate.upgrade(engine)
     await demo_writer.write(engine, network)
     await engine.dispose()
-    settings = settings_for(database, tmp_path_factory.mktemp("live-data"))
+    settings = settings_for(database, tmp_path_factory.mktemp(f"{name}-data"))
     config = load_gateway_config(settings.gateway_config)
-    with serving(create_app(settings, config), name="live server") as base:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            yield Api(client, "postgresql", embedded_issuer(settings), settings)
-    await drop_database(database)
+    try:
+        with serving(create_app(settings, config), name=f"{name} server") as base:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                yield Api(client, "postgresql", embedded_issuer(settings), settings)
+    finally:
+        await drop_database(database)
+
+
+@pytest.fixture(scope="session")
+async def live_api(
+    tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork
+) -> AsyncIterator[Api]:
+    """A real uvicorn server on loopback over PostgreSQL: what an attacker would reach.
+    Read-only by convention: attack tests compare what it answers with the seed."""
+    async with live_server_on_a_database_of_its_own(tmp_path_factory, network, "live") as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+async def live_writable_api(
+    tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNetwork
+) -> AsyncIterator[Api]:
+    """Like `live_api`, on a database of its own that tests may write to (the dashboard's)."""
+    async with live_server_on_a_database_of_its_own(tmp_path_factory, network, "writable") as api:
+        yield api
 
 
 @pytest.fixture(scope="session")

@@ -80,16 +80,28 @@ class TokenThrottle:
     def admit(self, client_id: str, source: str, *, now: float) -> Throttled | None:
         """None: check the secret, and report how it went with `failed` or `succeeded`."""
         if self._failed_lately(source):
-            for item in self._source:
-                if not self._limiter.test(item, _SOURCE, source):
-                    return self._throttled(Refusal.SOURCE, item, (_SOURCE, source), now)
-            for item in self._overall:
-                if not self._limiter.test(item, _OVERALL):
-                    return self._throttled(Refusal.OVERALL, item, (_OVERALL,), now)
-        for item in self._pair:
-            if not self._limiter.test(item, client_id, source):
-                return self._throttled(Refusal.CLIENT_AND_SOURCE, item, (client_id, source), now)
-        return None
+            by_source = self._longest(Refusal.SOURCE, self._source, (_SOURCE, source), now)
+            if by_source is not None:
+                return by_source
+            overall = self._longest(Refusal.OVERALL, self._overall, (_OVERALL,), now)
+            if overall is not None:
+                return overall
+        return self._longest(Refusal.CLIENT_AND_SOURCE, self._pair, (client_id, source), now)
+
+    def _longest(
+        self,
+        refusal: Refusal,
+        items: list[RateLimitItem],
+        identifiers: tuple[str, ...],
+        now: float,
+    ) -> Throttled | None:
+        """The wait until every exhausted rung admits again: a caller told to come back when
+        only the shortest one resets would be refused again (the longest wait is the true one)."""
+        exhausted = [item for item in items if not self._limiter.test(item, *identifiers)]
+        if not exhausted:
+            return None
+        waits = [self._throttled(refusal, item, identifiers, now) for item in exhausted]
+        return max(waits, key=lambda throttled: throttled.retry_after)
 
     def failed(self, client_id: str, source: str) -> None:
         for item in self._pair:

@@ -73,8 +73,9 @@ def funnel_value(page, key: str):
 
 
 async def test_the_dashboard_shows_the_apis_figures_and_follows_a_new_invoice_live(
-    live_api, chromium, network, tmp_path
+    live_writable_api, chromium, network, tmp_path
 ):
+    live_api = live_writable_api  # it submits an invoice: not the attack tests' database
     origin = str(live_api.client.base_url).rstrip("/")
     before = await live_api.data(COUNTS)
 
