@@ -258,7 +258,7 @@ async def run(args: argparse.Namespace, dsn: str, bases: dict[str, str]) -> None
         for variant in VARIANTS:
             result = merged[variant]
             print(
-                f"  {variant:<4} {result.rps:>8.1f} req/s  p50 {result.percentile(50):>7.1f} ms  "
+                f"  {variant:<6} {result.rps:>8.1f} req/s  p50 {result.percentile(50):>7.1f} ms  "
                 f"p99 {result.percentile(99):>7.1f} ms  "
                 f"({result.rps / merged['off'].rps:.1%} of off's throughput)"
             )
