@@ -69,6 +69,7 @@ async def main(invoices: int, database_url: str | None) -> None:
         await migrate.upgrade(runtime.engine)
         network = generator.generate(generator.DemoSize().scaled(SCALE))
         await demo_writer.write(runtime.engine, network)
+        await runtime.connectors.load_stored_master_data(runtime.engine)  # routes, as serve does
         await runtime.connectors.link_suppliers(runtime.engine)
         last_pay_date = await _posted_invoices(runtime, network, invoices)
         workflow = workflow_for(runtime, None)

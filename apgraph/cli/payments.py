@@ -46,6 +46,8 @@ def _run(
     async def run() -> T:
         runtime = Runtime.open(settings, load_config(settings))
         try:
+            # each facility's ERP route is stored with it: read it, as `serve` does
+            await runtime.connectors.load_stored_master_data(runtime.engine)
             if runtime.connectors.simulators is not None:
                 await runtime.connectors.link_suppliers(runtime.engine)
             return await work(runtime)
