@@ -9,6 +9,7 @@ numbers hold apart from the HTTP client and from other tenants of a shared machi
     APGRAPH_ENVIRONMENT=production python -m bench.portal_cpu --token "$(apgraph token \\
         --role supplier --supplier SUP-000001)" --supplier SUP-000001
 
+Set APGRAPH_EXPOSE_SQL_STATEMENTS=true to count statements too.
 `--gc-threshold 700,10,10` replaces the collector thresholds after start-up (to compare).
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from apgraph.gateway.app import create_app_from_environment
 
@@ -40,6 +42,23 @@ class Collections:
         else:
             self.runs[info["generation"]] += 1
             self.seconds[info["generation"]] += time.perf_counter() - self._started
+
+
+def transaction_commands(app: Any) -> list[str]:
+    """BEGIN/COMMIT/ROLLBACK that asyncpg sends from now on (its public query loggers see
+    simple-protocol commands; prepared statements are counted by `sqlStatements`)."""
+    sent: list[str] = []
+    engine = app.state.runtime.engine
+    if engine.dialect.name != "postgresql":
+        return sent
+
+    def log_queries(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(
+            lambda logged: sent.append(logged.query)
+        )
+
+    event.listen(engine.sync_engine, "connect", log_queries)
+    return sent
 
 
 async def main() -> None:
@@ -71,11 +90,15 @@ async def main() -> None:
                 body = (await client.post("/graphql", json=payload)).json()
             if "errors" in body or len(body["data"]["invoices"]["edges"]) != 50:
                 raise RuntimeError(f"the page failed: {str(body)[:300]}")
+            await app.state.runtime.engine.dispose()  # new connections carry the logger
+            sent = transaction_commands(app)
+            statements = 0
             collections = Collections()
             gc.callbacks.append(collections)
             started = time.process_time()
             for _ in range(args.pages):
-                await client.post("/graphql", json=payload)
+                response = await client.post("/graphql", json=payload)
+                statements += response.json().get("extensions", {}).get("sqlStatements", 0)
             cpu = time.process_time() - started
             gc.callbacks.remove(collections)
     pages = args.pages
@@ -83,6 +106,12 @@ async def main() -> None:
         f"{pages} pages: CPU {cpu / pages * 1000:.1f} ms per page (ASGI client included); "
         f"collector runs per generation {collections.runs}, "
         f"{sum(collections.seconds) / pages * 1000:.1f} ms per page (wall)"
+    )
+    commands = [query.rstrip(";").split()[0].upper() for query in sent]
+    print(
+        f"round trips per page: {statements / pages:.1f} statements (sqlStatements) + "
+        f"{len(commands) / pages:.1f} transaction commands "
+        f"({ {name: commands.count(name) for name in sorted(set(commands))} } in {pages} pages)"
     )
 
 
