@@ -12,6 +12,7 @@ Start the server with APGRAPH_EXPOSE_SQL_STATEMENTS=true to see SQL statements p
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import time
@@ -121,7 +122,7 @@ async def busiest_supplier(pool: asyncpg.Pool) -> tuple[str, int]:
 
 
 async def floor_page(pool: asyncpg.Pool, supplier_id: str) -> dict[str, Any]:
-    """The same page by hand: five statements, rows to dicts, nothing else."""
+    """The same page by hand: five statements, rows to dicts (the caller encodes JSON)."""
     async with pool.acquire() as connection:
         invoices = await connection.fetch(
             "SELECT * FROM invoices WHERE supplier_id = $1 ORDER BY id LIMIT $2",
@@ -203,7 +204,17 @@ async def main() -> None:
             page = await floor_page(pool, supplier_id)
             if len(page["edges"]) != PAGE_SIZE:
                 raise RuntimeError("the floor returned a short page")
+            json.dumps(page, default=str)  # a server would encode it, as apgraph does
             return 5
+
+        # Both targets must return the same invoices with the same lines, or the race is void.
+        answered = (await http.post(args.url, json=payload)).json()["data"]["invoices"]["edges"]
+        floor_edges = (await floor_page(pool, supplier_id))["edges"]
+        api_shape = [(e["node"]["id"], len(e["node"]["lines"])) for e in answered]
+        floor_shape = [(row["id"], len(row["lines"])) for row in floor_edges]
+        if api_shape != floor_shape:
+            raise RuntimeError(f"apgraph and the floor disagree: {api_shape} vs {floor_shape}")
+        print(f"same invoices and line counts from both: {len(api_shape)} invoices")
 
         print(
             f"supplier {supplier_id} ({invoice_count} invoices), page of {PAGE_SIZE}, "
