@@ -237,6 +237,20 @@ class Settings(BaseSettings):
         "simulated mode makes up one per start when unset",
     )
 
+    key_encryption_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="base64 of the 32-byte key-encryption key that wraps the data keys "
+        "(production); unset: the key file in `data_dir` (embedded mode)",
+    )
+    reseal_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=86400,
+        description="how often rows still under a retired data key are moved to the active "
+        "one; 0 turns it off",
+    )
+
     def as_environment(self) -> dict[str, str]:
         """These settings as APGRAPH_* variables, for worker processes that rebuild them."""
         return {
@@ -267,6 +281,10 @@ class Settings(BaseSettings):
         if not parse_many(value):  # raises ValueError on text it cannot read
             raise ValueError(f"no rate limit in {value!r}")
         return value
+
+    @property
+    def key_encryption_key_file(self) -> Path:
+        return self.data_dir / "key-encryption-key"
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> "Settings":

@@ -32,6 +32,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store import migrate
 from apgraph.store.database import create_engine
+from tests.keys import keyring_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.05
@@ -70,9 +71,9 @@ async def main(postings: int) -> None:
     engine = create_engine(settings.resolved_database_url)
     await migrate.upgrade(engine)
     network = generator.generate(generator.DemoSize().scaled(SCALE))
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     connectors = build_connectors(settings, config, engine, now=utc_now)
-    await connectors.link_suppliers(engine)
+    await connectors.link_suppliers(engine, await keyring_for(engine))
     active = {s.id for s in network.suppliers if s.status is SupplierStatus.ACTIVE}
     template = next(i for i in network.invoices if i.supplier_id in active)
     try:

@@ -64,6 +64,7 @@ from apgraph.services.onboarding import import_bundle
 from apgraph.store import migrate
 from apgraph.store.database import create_engine
 from apgraph.store.master_data_io import SqlMasterData
+from tests.keys import keyring_for
 
 DATABASE = "apgraph_bench_import"
 SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -208,7 +209,7 @@ async def main(args: argparse.Namespace) -> None:
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
-        store = SqlMasterData(engine)
+        store = SqlMasterData(engine, await keyring_for(engine))
 
         t = time.perf_counter()
         parsed, problems = read_bundle_path(path)

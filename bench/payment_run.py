@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import ALL_SCOPES, Principal, Role, RowScope
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.gateway.key_encryption import open_keyring
 from apgraph.gateway.request_context import workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
@@ -40,8 +41,8 @@ from apgraph.services import payment_release, payment_runs, scheduling
 from apgraph.settings import Settings
 from apgraph.simulators.erp_book import Document
 from apgraph.store import migrate
+from apgraph.store.database import create_engine
 from apgraph.store.invoice_writes import invoice_values
-from apgraph.store.read_store import ReadStore
 from apgraph.store.tables import InvoiceRow, PaymentRow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,16 +65,21 @@ async def main(invoices: int, database_url: str | None) -> None:
         demo_scale=SCALE,
     )
     config = load_gateway_config(settings.gateway_config)
+    engine = create_engine(settings.resolved_database_url)
+    await migrate.upgrade(engine)
+    await open_keyring(settings, config, engine, now=datetime.now(UTC))  # the key file too
+    await engine.dispose()
     runtime = Runtime.open(settings, config)
     try:
-        await migrate.upgrade(runtime.engine)
         network = generator.generate(generator.DemoSize().scaled(SCALE))
-        await demo_writer.write(runtime.engine, network)
-        await runtime.connectors.load_stored_master_data(runtime.engine)  # routes, as serve does
-        await runtime.connectors.link_suppliers(runtime.engine)
+        await demo_writer.write(runtime.engine, network, keyring=runtime.keyring)
+        await runtime.connectors.load_stored_master_data(  # routes, as serve does
+            runtime.engine, runtime.keyring
+        )
+        await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
         last_pay_date = await _posted_invoices(runtime, network, invoices)
         workflow = workflow_for(runtime, None)
-        reads = ReadStore.scoped(runtime.engine, RowScope())
+        reads = runtime.reads(RowScope())
 
         began = time.perf_counter()
         scheduled = await scheduling.schedule_posted(

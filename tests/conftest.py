@@ -22,6 +22,7 @@ from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.browser import chromium  # noqa: F401  (a fixture for every test)
 from tests.databases import Database, drop_database, make_database
+from tests.keys import TEST_KEK, keyring_for
 from tests.live_server import serving
 from tests.order_supply import Mint, OrderSupply
 from tests.workflow import Orders
@@ -45,7 +46,7 @@ async def seeded_database(
     database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -59,6 +60,7 @@ def settings_for(database: Database, data_dir: Path, **overrides: Any) -> Settin
         gateway_config=ROOT / "tests" / "gateway.yaml",
         expose_sql_statements=True,
         demo_scale=TEST_SCALE,  # the in-process simulators know the network the database holds
+        key_encryption_key=TEST_KEK,  # the key the fixtures sealed the database's suppliers with
         **{
             # tests schedule payments when they mean to (services.scheduling.schedule_posted),
             # so an invoice a test checks is POSTED stays POSTED however long the test runs
@@ -147,6 +149,7 @@ async def api(
     settings = settings_for(seeded_database, tmp_path_factory.mktemp("data"))
     config = load_gateway_config(settings.gateway_config)
     runtime = Runtime.open(settings, config)
+    await runtime.keyring.reload()  # as the app's lifespan does
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
@@ -166,7 +169,7 @@ async def workflow_database(
     database = await make_database(request.param, tmp_path_factory.mktemp(request.param))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -181,7 +184,10 @@ async def workflow_api(
     settings = settings_for(workflow_database, tmp_path_factory.mktemp("workflow-data"))
     config = load_gateway_config(settings.gateway_config)
     runtime = Runtime.open(settings, config)
-    await runtime.connectors.link_suppliers(runtime.engine)  # as the app's lifespan does
+    await runtime.keyring.reload()  # as the app's lifespan does
+    await runtime.connectors.link_suppliers(
+        runtime.engine, runtime.keyring
+    )  # as the app's lifespan does
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:
@@ -234,7 +240,7 @@ async def live_server_on_a_database_of_its_own(
     database = await make_database("postgresql", tmp_path_factory.mktemp(name))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     settings = settings_for(database, tmp_path_factory.mktemp(f"{name}-data"))
     config = load_gateway_config(settings.gateway_config)

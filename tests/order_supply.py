@@ -49,7 +49,7 @@ class Mint:
             raise LookupError(f"no PO in the pool to copy for this request on {self.backend}")
         report = await import_bundle(
             self._bundle(copy, number),
-            store=SqlMasterData(self.runtime.engine),
+            store=SqlMasterData(self.runtime.engine, self.runtime.keyring),
             sinks=self.runtime.connectors.master_data_sinks,
             actor="tests.order-mint",
             clock=self.runtime.clock,

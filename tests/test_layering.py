@@ -18,13 +18,14 @@ MASTER_DATA = "services.ports.master_data"
 FIGURES = "services.ports.figures"
 BUS = "services.ports.bus"
 USAGE = "services.ports.usage"
+KEYS = "services.ports.keys"
 
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
     "domain": set(),
     "policies": {"domain"},
     "services": {"domain", "policies"},
-    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE, FIGURES},
+    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE, FIGURES, KEYS},
     "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS, USAGE},
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},

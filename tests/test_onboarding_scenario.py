@@ -203,7 +203,7 @@ async def imported(workflow_api: Api) -> Imported:
     assert runtime is not None
     report = await import_bundle(
         hospital(),
-        store=SqlMasterData(runtime.engine),
+        store=SqlMasterData(runtime.engine, runtime.keyring),
         sinks=runtime.connectors.master_data_sinks,
         actor="onboarding-scenario",
         clock=runtime.clock,
@@ -392,7 +392,9 @@ async def stricter_api(
     settings = imported.api.settings.model_copy(update={"policy_file": policy})
     config = load_config(settings)  # what `apgraph serve --policy FILE` runs
     runtime = Runtime.open(settings, config)
-    await runtime.connectors.load_stored_master_data(runtime.engine)  # the imported hospital
+    await runtime.connectors.load_stored_master_data(
+        runtime.engine, runtime.keyring
+    )  # the imported hospital
     app = create_app(settings, config, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://apgraph.test") as client:

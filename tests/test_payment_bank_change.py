@@ -56,7 +56,7 @@ async def bank_account_changed(api: Api, supplier: Supplier) -> AsyncIterator[No
             bank_name="Elsewhere Savings", routing_number="021000021", account_number="99887766"
         ),
     )
-    store = SqlMasterData(api.runtime.engine)
+    store = SqlMasterData(api.runtime.engine, api.runtime.keyring)
     entry = SupplierEntry(supplier=moved, vendor_links=())
     await store.upsert(MasterDataBundle(suppliers=(entry,)), actor=ONBOARDING, at=datetime.now(UTC))
     try:

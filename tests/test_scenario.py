@@ -25,6 +25,7 @@ from apgraph.simulators.faults import Fault, FaultKind
 from apgraph.store import migrate
 from tests.conftest import Api, settings_for
 from tests.databases import drop_database, make_database
+from tests.keys import keyring_for
 from tests.live_server import serving
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
 from tests.workflow import Order, Orders, Receipts, as_input, erp_postings, system_of_record
@@ -66,7 +67,7 @@ async def live_server(
     try:
         engine = database.engine()
         await migrate.upgrade(engine)
-        await demo_writer.write(engine, network)
+        await demo_writer.write(engine, network, keyring=await keyring_for(engine))
         await engine.dispose()
         settings = settings_for(database, tmp_path / "data", **settings_overrides)
         if gateway_config is not None:

@@ -29,6 +29,7 @@ from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.conftest import TEST_SCALE, Api
 from tests.databases import Database, drop_database, make_database
+from tests.keys import TEST_KEK, keyring_for
 from tests.live_server import free_port
 from tests.resolvers.test_approve_invoice import SUBMIT
 from tests.test_erp_outage import APGRAPH, SECRET, SimulatorProcess, remote_config
@@ -55,6 +56,7 @@ def environment(database: Database, config: Path, data_dir: Path) -> dict[str, s
         "APGRAPH_DATA_DIR": str(data_dir),
         "APGRAPH_DEMO_SCALE": str(TEST_SCALE),
         "APGRAPH_CLOUD_ERP_CLIENT_SECRET": SECRET,
+        "APGRAPH_KEY_ENCRYPTION_KEY": TEST_KEK,
         "APGRAPH_POSTING_RECOVERY_INTERVAL_SECONDS": "0.5",
         "APGRAPH_POSTING_RECOVERY_GRACE_SECONDS": "1",
     }
@@ -114,7 +116,7 @@ async def seeded(tmp_path: Path, network: Any) -> AsyncIterator[Database]:
     try:
         engine = database.engine()
         await migrate.upgrade(engine)
-        await demo_writer.write(engine, network)
+        await demo_writer.write(engine, network, keyring=await keyring_for(engine))
         await engine.dispose()
         yield database
     finally:

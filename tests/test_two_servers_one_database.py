@@ -22,6 +22,7 @@ from apgraph.store import migrate
 from tests.cli.test_serve import wait_until_healthy
 from tests.conftest import TEST_SCALE
 from tests.databases import Database, drop_database, make_database
+from tests.keys import TEST_KEK, keyring_for
 from tests.live_server import free_port
 from tests.resolvers.test_invariants_under_concurrency import SUBMIT, at_once, billing
 from tests.workflow import Orders, as_input
@@ -38,7 +39,7 @@ async def shared_database(
     (tmp_path / request.param).mkdir(exist_ok=True)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -53,6 +54,7 @@ def two_servers(shared_database: Database, tmp_path: Path) -> Iterator[tuple[str
         "APGRAPH_DATA_DIR": str(data_dir),
         "APGRAPH_DEMO_SCALE": str(TEST_SCALE),
         "APGRAPH_SEED_DEMO_DATA": "false",
+        "APGRAPH_KEY_ENCRYPTION_KEY": TEST_KEK,
     }
     if shared_database.schema:
         env["APGRAPH_DATABASE_SCHEMA"] = shared_database.schema

@@ -26,6 +26,7 @@ from apgraph.gateway.connectors import (
     build_connectors,
     standalone_simulators,
 )
+from apgraph.gateway.key_encryption import keyring
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.simulator_control import (
     MASTER_DATA_PATH,
@@ -36,6 +37,7 @@ from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.bundles import read_bundle_path, write_json
 from apgraph.services.connector_health import check_connectors
 from apgraph.services.ports.connectors import ConnectorHealth, ExternalSystem
+from apgraph.services.supplier_sync import SyncReport
 from apgraph.settings import Settings
 from apgraph.store.database import create_engine
 
@@ -124,9 +126,15 @@ def sync_suppliers(
     settings = settings_from(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
-    reports = _with_connectors(
-        settings, lambda connectors, engine: connectors.link_suppliers(engine)
-    )
+
+    def link(connectors: Connectors, engine: AsyncEngine) -> Awaitable[list[SyncReport]]:
+        keys = keyring(settings, load_config(settings), engine)
+        return connectors.link_suppliers(engine, keys)
+
+    try:
+        reports = _with_connectors(settings, link)
+    except StartupError as error:
+        fail(str(error))
     for report in reports:
         typer.echo(
             f"{report.system.value:8} linked {report.linked:5}  "

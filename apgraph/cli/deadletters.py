@@ -20,7 +20,6 @@ from apgraph.services.dead_letters import ReplayReport, dead_letters, replay_dea
 from apgraph.services.posting_recovery import interrupted_postings
 from apgraph.settings import Settings
 from apgraph.store.connector_state import SqlPostingLedger
-from apgraph.store.read_store import ReadStore
 
 deadletters_app = typer.Typer(
     help="Invoices whose ERP posting failed past every retry, or was interrupted by a crash."
@@ -51,7 +50,7 @@ def list_dead_letters(
     async def run() -> list[str]:
         runtime = Runtime.open(settings, load_config(settings))
         try:
-            reads = ReadStore.scoped(runtime.engine, RowScope())
+            reads = runtime.reads(RowScope())
             found = await dead_letters(reads=reads, limit=limit)
             interrupted, _ = await interrupted_postings(
                 reads=reads,
@@ -92,9 +91,9 @@ def replay(
         runtime = Runtime.open(settings, load_config(settings))
         try:
             if runtime.connectors.simulators is not None:
-                await runtime.connectors.link_suppliers(runtime.engine)
+                await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
             return await replay_dead_letters(
-                reads=ReadStore.scoped(runtime.engine, RowScope()),
+                reads=runtime.reads(RowScope()),
                 workflow=workflow_for(runtime, None),
                 clock=runtime.clock,
                 limit=limit,

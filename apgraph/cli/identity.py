@@ -29,11 +29,13 @@ from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine, is_sqlite
 from apgraph.store.facilities import FacilityRepository
-from apgraph.store.suppliers import SupplierRepository
+from apgraph.store.suppliers import stored_supplier_ids
 
 T = TypeVar("T")
 
-keys_app = typer.Typer(help="The embedded issuer's signing keys.")
+keys_app = typer.Typer(
+    help="The embedded issuer's signing keys, and the data keys sealing classified columns."
+)
 clients_app = typer.Typer(help="Partner systems registered for the client-credentials grant.")
 audit_app = typer.Typer(help="The hash-chained audit trail.")
 
@@ -188,7 +190,7 @@ def token(
 
     async def unknown_ids(engine: AsyncEngine) -> list[str]:
         missing = []
-        if supplier and not await SupplierRepository(engine, RowScope()).get_many([supplier]):
+        if supplier and not await stored_supplier_ids(engine, [supplier]):
             missing.append(supplier)
         if facility:
             known = await FacilityRepository(engine, RowScope()).get_many(facility)

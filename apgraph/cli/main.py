@@ -16,6 +16,7 @@ import uvicorn
 from apgraph.cli import (
     connectors,
     contracts,
+    data_keys,
     deadletters,
     identity,
     master_data,
@@ -33,7 +34,8 @@ from apgraph.cli.options import (
     settings_from,
 )
 from apgraph.gateway.graphiql.page import is_loopback_host
-from apgraph.gateway.startup import StartupError, prepare
+from apgraph.gateway.key_encryption import open_keyring
+from apgraph.gateway.startup import StartupError, load_config, prepare
 from apgraph.observability import logs
 from apgraph.policies.products import Lifecycle
 from apgraph.settings import Settings, default_data_dir, shipped_gateway_config
@@ -42,6 +44,7 @@ app = typer.Typer(help="apgraph: a governed GraphQL API for healthcare accounts 
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 identity.register(app)
+data_keys.register(app)
 contracts.register(app)
 deadletters.register(app)
 connectors.register(app)
@@ -54,6 +57,10 @@ payments.register(app)
 
 _settings = settings_from
 _fail = fail
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @app.command()
@@ -250,16 +257,19 @@ def seed(
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
         try:
             await migrate.upgrade(engine)
+            keyring = await open_keyring(settings, load_config(settings), engine, now=_now())
             if not await demo_writer.is_empty(engine):
                 if not replace:
                     _fail("the database already has data; pass --replace to start over")
                 await demo_writer.clear(engine)
-            return await demo_writer.write(
-                engine, generator.generate(size, random_seed=random_seed, as_of=day)
-            )
+            network = generator.generate(size, random_seed=random_seed, as_of=day)
+            return await demo_writer.write(engine, network, keyring=keyring)
         finally:
             await engine.dispose()
 
-    counts = asyncio.run(run())
+    try:
+        counts = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
     for table, rows in counts.items():
         typer.echo(f"{table:24} {rows:>8}")

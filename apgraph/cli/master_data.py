@@ -22,16 +22,20 @@ from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, s
 from apgraph.domain import ids
 from apgraph.domain.bundle import ImportReport
 from apgraph.domain.principal import RowScope
+from apgraph.gateway.key_encryption import open_keyring
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.bundles import read_bundle_path_result, write_bundle_path
+from apgraph.services.exports import exported, masked
 from apgraph.services.onboarding import Progress as ProgressCallback
 from apgraph.services.onboarding import import_bundle
 from apgraph.settings import Settings
 from apgraph.store import migrate
+from apgraph.store.audit import AuditRepository
 from apgraph.store.database import create_engine
 from apgraph.store.facilities import FacilityRepository
-from apgraph.store.master_data_io import SqlMasterData, read_bundle
+from apgraph.store.keyring import Keyring
+from apgraph.store.master_data_io import SqlMasterData, UnreadableSupplier, read_bundle
 
 LARGE_BUNDLE_ROWS = 10_000  # from this size the progress bar shows even without a terminal
 
@@ -60,11 +64,12 @@ def import_command(
     async def run(progress: ProgressCallback | None) -> ImportReport:
         engine = await _migrated_engine(settings)
         try:
+            keyring = await _keyring(settings, engine)
             return await import_bundle(
                 read.bundle,
                 problems=read.problems,
                 partial=read.partial,
-                store=SqlMasterData(engine),
+                store=SqlMasterData(engine, keyring),
                 actor=f"cli:{getpass.getuser()}",
                 clock=SystemClock(),
                 dry_run=dry_run,
@@ -86,7 +91,10 @@ def import_command(
         )
     else:
         with _progress_bar(total) as progress:
-            report = asyncio.run(run(progress))
+            try:
+                report = asyncio.run(run(progress))
+            except StartupError as error:
+                fail(str(error))
     for line in _report_lines(report):
         typer.echo(line)
     if not report.valid:
@@ -102,11 +110,19 @@ def export_command(
     policy: bool = typer.Option(
         False, "--policy/--no-policy", help="Include gateway.yaml's matching policy."
     ),
+    include_classified: bool = typer.Option(
+        False,
+        "--include-classified",
+        help="Write classified values (tax ids, bank routing and account numbers) in plain. "
+        "Without it they are masked (all but the last 4), and such a file cannot be "
+        "imported over real values. Every export is audited, and says which it was.",
+    ),
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
 ) -> None:
-    """Export master data in the format `apgraph import` reads (export → import round-trips)."""
+    """Export master data in the format `apgraph import` reads (with --include-classified,
+    export → import round-trips)."""
     settings = settings_from(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
@@ -123,16 +139,37 @@ def export_command(
         try:
             if facilities is not None:
                 await _require_facilities(engine, facilities)
-            bundle = await read_bundle(engine, facilities=facilities, policy=matching)
+            keyring = await _keyring(settings, engine)
+            bundle = await read_bundle(engine, keyring, facilities=facilities, policy=matching)
+            if not include_classified:
+                bundle = masked(bundle)
+            # audited before a byte is written: an export nobody can account for never exists
+            await AuditRepository(engine).record(
+                [
+                    exported(
+                        actor=f"cli:{getpass.getuser()}",
+                        bundle=bundle,
+                        plain=include_classified,
+                        facilities=facilities,
+                    )
+                ],
+                at=SystemClock().now(),
+            )
         finally:
             await engine.dispose()
         write_bundle_path(bundle, path, format=format.value)
         return bundle.counts()
 
-    counts = asyncio.run(run())
+    try:
+        counts = asyncio.run(run())
+    except StartupError as error:
+        fail(str(error))
+    except UnreadableSupplier as error:
+        fail(f"{error}; nothing was exported")
     for entity, rows in counts.items():
         typer.echo(f"{entity:22} {rows:>8}")
-    typer.echo(f"apgraph: exported to {path}")
+    shown = "in plain" if include_classified else "masked"
+    typer.echo(f"apgraph: exported to {path} (classified values {shown}; audited)")
 
 
 def _report_lines(report: ImportReport) -> Iterator[str]:
@@ -187,6 +224,10 @@ async def _require_facilities(engine: AsyncEngine, facilities: Sequence[str]) ->
     unknown = [f for f in facilities if f not in found]
     if unknown:
         fail(f"unknown facilities: {', '.join(unknown)}")
+
+
+async def _keyring(settings: Settings, engine: AsyncEngine) -> Keyring:
+    return await open_keyring(settings, load_config(settings), engine, now=SystemClock().now())
 
 
 async def _migrated_engine(settings: Settings) -> AsyncEngine:

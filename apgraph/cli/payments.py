@@ -23,7 +23,6 @@ from apgraph.gateway.request_context import workflow_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services import payment_release, payment_runs, scheduling
-from apgraph.store.read_store import ReadStore
 
 payments_app = typer.Typer(help="Scheduling, payment runs, confirmations and replays.")
 T = TypeVar("T")
@@ -49,7 +48,7 @@ def _run(
             # each facility's ERP route is stored with it: read it, as `serve` does
             await runtime.connectors.load_stored_master_data(runtime.engine)
             if runtime.connectors.simulators is not None:
-                await runtime.connectors.link_suppliers(runtime.engine)
+                await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
             return await work(runtime)
         finally:
             await runtime.close()
@@ -105,7 +104,7 @@ def propose_run(
             payment_runs.SchedulePaymentRun(facility_id=facility_id, pay_date=day),
             principal=operator,
             workflow=workflow_for(runtime, None),
-            reads=ReadStore.scoped(runtime.engine, RowScope()),
+            reads=runtime.reads(RowScope()),
             clock=runtime.clock,
         )
 

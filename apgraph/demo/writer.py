@@ -8,24 +8,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo.generator import DemoNetwork, demo_route
 from apgraph.demo.history import history_events
 from apgraph.store import outbox, tables
+from apgraph.store.keyring import Keyring
 from apgraph.store.rows import facility_row, row_of, supplier_row
 
 
 async def write(
-    engine: AsyncEngine, network: DemoNetwork, *, chunk_size: int = 1000
+    engine: AsyncEngine, network: DemoNetwork, *, keyring: Keyring, chunk_size: int = 1000
 ) -> dict[str, int]:
     """Inserts the whole network in one transaction, with the events of its history in the
     outbox (marked published: history, not news for subscribers and webhooks): all of it, or
     on any error none of it.
+    Classified supplier columns are sealed with `keyring`'s active data key.
 
     Expects a migrated database without a network in it (`is_empty`; `clear` empties one).
     Returns the rows written per table name.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    sealing = await keyring.sealing()
     counts: dict[str, int] = {}
     async with engine.begin() as connection:
-        for table, rows in _rows(network):
+        for table, plain in _rows(network):
+            rows = plain
+            if table.name == "suppliers":
+                rows = [sealing.seal_supplier(row) for row in plain]
             for start in range(0, len(rows), chunk_size):
                 await connection.execute(insert(table), rows[start : start + chunk_size])
             counts[table.name] = len(rows)
@@ -46,8 +52,11 @@ async def is_empty(engine: AsyncEngine) -> bool:
 
 
 # Never cleared: the audit trail is append-only (deleting it would break its hash chain and
-# its purpose), and registered partner clients are not demo data.
-KEPT_BY_CLEAR = frozenset({"audit_log", "audit_head", "oauth_clients"})
+# its purpose), registered partner clients are not demo data, and the data keys seal what
+# comes next.
+KEPT_BY_CLEAR = frozenset(
+    {"audit_log", "audit_head", "oauth_clients", "data_keys", "sealing_state"}
+)
 
 
 async def clear(engine: AsyncEngine) -> None:

@@ -127,3 +127,6 @@ class Supplier:
     tax_rate: Decimal  # "0.0825" means 8.25 %; 0 for EXEMPT
     remit_to: BankAccount | None
     contacts: tuple[Contact, ...]
+    # Classified fields whose stored value failed its integrity check ("tax_id",
+    # "remit_to.account_number", …): their values here are empty, never to be shown or used.
+    unreadable: frozenset[str] = frozenset()

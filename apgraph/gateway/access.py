@@ -23,6 +23,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from apgraph.domain.classified import mask
 from apgraph.policies.access import ANY_SIGNED_IN, AccessPolicy, Classified
 from apgraph.schema.errors import Forbidden
 
@@ -32,11 +33,6 @@ FieldKey = tuple[str, str]  # (GraphQL type name, GraphQL field name)
 
 class UnguardedField(Exception):
     """A root field has no access rule in gateway.yaml."""
-
-
-def mask(value: str) -> str:
-    """All but the last four characters hidden, the length kept."""
-    return "•" * max(len(value) - 4, 0) + value[-4:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from apgraph.gateway.dashboard import page as dashboard
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
+from apgraph.gateway.key_encryption import resealed_event
 from apgraph.gateway.metrics import metrics_endpoint
 from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
@@ -43,6 +44,7 @@ from apgraph.observability import logs, tracing
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.schema.context import Context
 from apgraph.services.escalation import Escalator
+from apgraph.services.periodic import repeat_until
 from apgraph.services.posting_recovery import PostingRecovery
 from apgraph.services.rematch import Rematcher
 from apgraph.services.scheduling import Scheduler
@@ -50,7 +52,7 @@ from apgraph.settings import Settings
 from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
-from apgraph.store.read_store import ReadStore
+from apgraph.store.resealing import reseal
 from apgraph.store.usage import UsageRepository
 
 MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
@@ -134,7 +136,7 @@ def rematcher(runtime: Runtime) -> Rematcher:
     """The re-match loop of this process: it works for the system, so it reads unscoped."""
     return Rematcher(
         workflow=workflow_for(runtime, None),
-        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        reads=runtime.reads(RowScope()),
         clock=runtime.clock,
     )
 
@@ -144,7 +146,7 @@ def posting_recovery(runtime: Runtime) -> PostingRecovery:
     unscoped."""
     return PostingRecovery(
         workflow=workflow_for(runtime, None),
-        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        reads=runtime.reads(RowScope()),
         ledger=SqlPostingLedger(runtime.engine),
         clock=runtime.clock,
         grace=timedelta(seconds=runtime.settings.posting_recovery_grace_seconds),
@@ -155,9 +157,23 @@ def escalator(runtime: Runtime) -> Escalator:
     """The escalation loop of this process: it works for the system, so it reads unscoped."""
     return Escalator(
         workflow=workflow_for(runtime, None),
-        reads=ReadStore.scoped(runtime.engine, RowScope()),
+        reads=runtime.reads(RowScope()),
         clock=runtime.clock,
     )
+
+
+def resealer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
+    """The background pass that moves rows onto the active data key after a rotation made
+    elsewhere (`apgraph keys rotate-data --no-reseal`, another instance); audited when it
+    moved anything."""
+
+    async def once() -> bool:
+        report = await reseal(runtime.engine, runtime.keyring)
+        if report.moved or report.unreadable:
+            await runtime.audit.record([resealed_event(report)], at=runtime.clock.now())
+        return False  # reseal itself runs until nothing is left
+
+    return once
 
 
 def tracer_provider_for(settings: Settings) -> TracerProvider | None:
@@ -214,9 +230,11 @@ def create_app(
             yield
             return
         app.state.runtime = Runtime.open(settings, config, tracer_provider=provider)
-        await app.state.runtime.connectors.load_stored_master_data(app.state.runtime.engine)
-        if app.state.runtime.connectors.simulators is not None:  # the demo posts out of the box
-            await app.state.runtime.connectors.link_suppliers(app.state.runtime.engine)
+        running: Runtime = app.state.runtime
+        await running.keyring.reload()  # the data keys in memory before the first request
+        await running.connectors.load_stored_master_data(running.engine, running.keyring)
+        if running.connectors.simulators is not None:  # the demo posts out of the box
+            await running.connectors.link_suppliers(running.engine, running.keyring)
         stop = asyncio.Event()
         runtime_now: Runtime = app.state.runtime
         background = await live.start(
@@ -245,6 +263,16 @@ def create_app(
             background.append(
                 asyncio.create_task(
                     escalation.run_until(stop, interval=settings.escalation_interval_seconds)
+                )
+            )
+        if settings.reseal_interval_seconds > 0:
+            background.append(
+                asyncio.create_task(
+                    repeat_until(
+                        stop,
+                        resealer(running),
+                        interval=settings.reseal_interval_seconds,
+                    )
                 )
             )
         if settings.auth_mode == "embedded":

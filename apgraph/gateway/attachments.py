@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from apgraph.domain import ids
-from apgraph.store.read_store import ReadStore
 
 
 async def attachment_content(request: Request) -> Response:
@@ -20,7 +19,7 @@ async def attachment_content(request: Request) -> Response:
     except ids.InvalidId as error:
         return JSONResponse({"code": "BAD_USER_INPUT", "message": str(error)}, status_code=400)
     principal = request.state.principal  # RequireBearer let the request through
-    store = ReadStore.scoped(request.app.state.runtime.engine, principal.row_scope)
+    store = request.app.state.runtime.reads(principal.row_scope)
     found = await store.attachments.with_content(attachment_id)
     if found is None:  # unknown and not-yours answer alike
         return JSONResponse(
@@ -46,7 +45,7 @@ async def _remittance_content(request: Request, document_id: str) -> Response:
     principal = request.state.principal
     found = None
     if principal.has_scope("payments:read"):
-        store = ReadStore.scoped(request.app.state.runtime.engine, principal.row_scope)
+        store = request.app.state.runtime.reads(principal.row_scope)
         found = await store.payments.remittance_content(document_id)
     if found is None:  # unknown, not yours, and no payments:read answer alike
         return JSONResponse(

@@ -1,5 +1,6 @@
-"""Writes what one GraphQL operation must leave in the audit trail: refused fields and
-unmasked reads of classified data. If that cannot be written, the caller gets no data.
+"""Writes what one GraphQL operation must leave in the audit trail: refused fields, unmasked
+reads of classified data, and classified values that failed their integrity check. If that
+cannot be written, the caller gets no data.
 """
 
 import logging
@@ -40,6 +41,27 @@ def events_of(context: Context, operation: str) -> list[AuditEvent]:
                 client_id=principal.client_id,
                 trace_id=context.trace_id,
                 detail=f"{operation}: {', '.join(sorted({f for f, _ in context.classified_reads}))}",  # noqa: E501
+            )
+        )
+    if context.unreadable:
+        owners = tuple(sorted({owner for _, owner in context.unreadable}))
+        fields = ", ".join(sorted({name for name, _ in context.unreadable}))
+        log.error(
+            "%s (trace %s): stored values fail their integrity check: %s of %s",
+            ErrorCode.FIELD_UNREADABLE.value,
+            context.trace_id,
+            fields,
+            ", ".join(owners),
+        )
+        events.append(
+            AuditEvent(
+                subject=principal.subject,
+                action="field.unreadable",
+                outcome=AuditOutcome.FAILED,
+                entity_ids=owners,
+                client_id=principal.client_id,
+                trace_id=context.trace_id,
+                detail=f"{operation}: {fields}",
             )
         )
     return events

@@ -55,6 +55,7 @@ from apgraph.store.connector_state import (
     SqlMigrationDifferences,
     SqlPostingLedger,
 )
+from apgraph.store.keyring import Keyring
 from apgraph.store.master_data_io import read_bundle, stored_routes
 from apgraph.store.suppliers import SupplierRepository
 
@@ -97,16 +98,16 @@ class Connectors:
             sinks.append(self.simulators)
         return sinks
 
-    async def load_stored_master_data(self, engine: AsyncEngine) -> None:
+    async def load_stored_master_data(self, engine: AsyncEngine, keyring: Keyring) -> None:
         """Routes each stored facility by its columns; in simulated mode, also loads what the
         database holds into the simulators' books (an import made while no server ran), after
         the demo network they start from. Run once the database is reachable, before the
         supplier sync."""
         self.routes.replace_stored(await stored_routes(engine))
         if self.simulators is not None:
-            await self.simulators.load(await read_bundle(engine))
+            await self.simulators.load(await read_bundle(engine, keyring))
 
-    async def link_suppliers(self, engine: AsyncEngine) -> list[SyncReport]:
+    async def link_suppliers(self, engine: AsyncEngine, keyring: Keyring) -> list[SyncReport]:
         """Runs the vendor ⇄ supplier sync against both ERPs; a failing ERP is logged, and
         its postings wait for the next sync (`apgraph connectors sync-suppliers`)."""
         reports = []
@@ -114,7 +115,7 @@ class Connectors:
             try:
                 report = await sync_vendor_links(
                     master=master,
-                    suppliers=SupplierRepository(engine, RowScope()),
+                    suppliers=SupplierRepository(engine, RowScope(), keyring),
                     xrefs=SqlCrossReferences(engine),
                     clock=self.clock,
                 )

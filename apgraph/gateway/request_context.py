@@ -17,7 +17,6 @@ from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.store.outbox import OutboxRepository
-from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
 SLOW_SUBSCRIBER = 4413  # graphql-transport-ws leaves 44xx to the server: "too slow, resume"
@@ -36,7 +35,7 @@ def context_for(
     trace_id: str,
 ) -> Context:
     """`schema`: the one the operation runs on; a product's view may leave a type out."""
-    store = ReadStore.scoped(runtime.engine, principal.row_scope)
+    store = runtime.reads(principal.row_scope)
     types = runtime.config.access.types
 
     def may_read(type_name: str) -> bool:
@@ -80,7 +79,10 @@ def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
     config = runtime.config
     return Workflow(
         unit_of_work=lambda: SqlUnitOfWork(
-            runtime.engine, trace_id=trace_id, on_events=runtime.live.wake.set
+            runtime.engine,
+            trace_id=trace_id,
+            on_events=runtime.live.wake.set,
+            keyring=runtime.keyring,
         ),
         connectors=runtime.connectors,
         policy=WorkflowPolicy(

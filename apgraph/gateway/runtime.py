@@ -10,8 +10,10 @@ import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.domain.principal import RowScope
 from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.connectors import Connectors, build_connectors
+from apgraph.gateway.key_encryption import keyring
 from apgraph.gateway.live import Live
 from apgraph.gateway.products.rate_limits import RateLimits
 from apgraph.gateway.products.usage import UsageMeter
@@ -28,7 +30,9 @@ from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine
+from apgraph.store.keyring import Keyring
 from apgraph.store.master_data_io import SqlMasterData
+from apgraph.store.read_store import ReadStore
 
 
 class SystemClock:
@@ -47,6 +51,7 @@ class Runtime:
     issuer: TokenIssuer | None  # the embedded issuer; None when an external one is trusted
     http: httpx.AsyncClient
     connectors: Connectors
+    keyring: Keyring  # opens and seals classified columns (gateway/key_encryption.py)
     clock: Clock = field(default_factory=SystemClock)
     rate_limits: RateLimits = field(default_factory=RateLimits.in_memory)
     usage: UsageMeter = field(default_factory=UsageMeter)
@@ -63,7 +68,7 @@ class Runtime:
     def onboarding(self) -> Onboarding:
         """What importMasterData hands the onboarding service; built once, not per request."""
         return Onboarding(
-            store=SqlMasterData(self.engine),
+            store=SqlMasterData(self.engine, self.keyring),
             sinks=self.connectors.master_data_sinks,
             max_upload_bytes=self.settings.max_upload_bytes,
             max_inflated_bytes=self.settings.import_max_inflated_bytes,
@@ -154,10 +159,15 @@ class Runtime:
             issuer,
             http,
             connectors,
+            keyring(settings, config, engine),
             clock,
             rate_limits=rate_limits,
             tracer_provider=tracer_provider,
         )
+
+    def reads(self, scope: RowScope) -> ReadStore:
+        """The repositories a request (or a background job, unscoped) reads through."""
+        return ReadStore.scoped(self.engine, scope, self.keyring)
 
     async def close(self) -> None:
         self.worker.close()

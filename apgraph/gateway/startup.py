@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
+from apgraph.gateway.key_encryption import open_keyring, sealed_columns
 from apgraph.gateway.live import BusUnreachable, connect_bus
 from apgraph.gateway.products.operation_lists import OperationListError
 from apgraph.gateway.products.routes import ProductSchemas
 from apgraph.gateway.products.views import ViewError, check_views
+from apgraph.gateway.refusal import StartupError
 from apgraph.gateway.schema import build_schema
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
@@ -26,13 +28,10 @@ from apgraph.policies.policy_file import with_policy_file
 from apgraph.settings import Settings
 from apgraph.store import migrate
 from apgraph.store.database import create_engine, is_sqlite
+from apgraph.store.resealing import reseal
 from apgraph.store.tables import FacilityRow
 
 log = logging.getLogger("apgraph.startup")
-
-
-class StartupError(Exception):
-    """The server cannot start; the message says why in one line (or one per problem)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +50,7 @@ def load_config(settings: Settings) -> GatewayConfig:
         full = build_schema(config, show_error_detail=False, expose_sql_statements=False)
         check_views(config, full, source=settings.gateway_config)
         ProductSchemas.build(settings, config)  # each product's allow-list can be read
+        sealed_columns(config)
     except (ConfigError, ConnectorSetupError, ViewError, OperationListError) as error:
         raise StartupError(str(error)) from None
     return config
@@ -66,13 +66,17 @@ async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepare
         try:
             if run_migrations:
                 await migrate.upgrade(engine)
+            keyring = await open_keyring(settings, config, engine, now=datetime.now(UTC))
+            resealed = await reseal(engine, keyring)
+            if resealed.moved:
+                log.info("sealed %d supplier rows under the active data key", resealed.moved)
             seeded = None
             if settings.seed_demo_data and await demo_writer.is_empty(engine):
                 network = generator.generate(
                     generator.DemoSize().scaled(settings.demo_scale),
                     as_of=datetime.now(UTC).date(),  # the demo's exceptions are days old
                 )
-                seeded = await demo_writer.write(engine, network)
+                seeded = await demo_writer.write(engine, network, keyring=keyring)
             await check_facilities_exist(engine, config)
             await check_bus(settings)
         except (OperationalError, DBAPIError, OSError) as error:

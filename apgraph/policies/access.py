@@ -42,6 +42,13 @@ class Classified(_Section):
     scope: str | None = Field(default=None, description="callers with it see the value whole")
     masked_for_roles: frozenset[Role] = frozenset()
     audit_reads: bool = False
+    at_rest: Literal["plain", "encrypted"] = Field(
+        default="plain", description="encrypted: the stored column is sealed (AES-GCM)"
+    )
+
+    @property
+    def encrypted(self) -> bool:
+        return self.at_rest == "encrypted"
 
     def shown_whole_to(self, *, scopes: frozenset[str], roles: frozenset[Role]) -> bool:
         if roles & self.masked_for_roles:

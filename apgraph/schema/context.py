@@ -31,6 +31,7 @@ class Context:
     live: LiveEvents | None = None  # subscriptions' feed; None where no hub runs (ASGI tests)
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (field, owner): tampered
     request: Any = None  # the Starlette request or websocket
     response: Any = None
 

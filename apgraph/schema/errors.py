@@ -21,6 +21,7 @@ class ErrorCode(Enum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"  # an SSE subscription cut off behind its queue: resume
+    FIELD_UNREADABLE = "FIELD_UNREADABLE"  # a stored classified value failed its integrity check
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -42,6 +43,13 @@ class BadUserInput(ApiError):
 
 class Forbidden(ApiError):
     code = ErrorCode.FORBIDDEN
+
+
+class FieldUnreadable(ApiError):
+    """This one value cannot be shown: stored altered, or sealed under a key we lack. The
+    rest of the answer stands; the event is logged and audited."""
+
+    code = ErrorCode.FIELD_UNREADABLE
 
 
 def parse_id(parse: Callable[[str], T], raw: str, *, argument: str) -> T:

@@ -7,30 +7,62 @@ import strawberry
 
 from apgraph.domain.money import plain
 from apgraph.domain.suppliers import BankAccount, Contact, Supplier
+from apgraph.schema.context import Info
 from apgraph.schema.enums import PaymentTerms, SupplierStatus, TaxTreatment
+from apgraph.schema.errors import FieldUnreadable
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
+
+
+def readable(info: Info, owner_id: str, name: str, value: str, unreadable: bool) -> str:
+    """The value, or FIELD_UNREADABLE for this field alone (recorded for the audit trail)."""
+    if unreadable:
+        info.context.unreadable.append((name, owner_id))
+        raise FieldUnreadable(
+            f"{name} of {owner_id} cannot be read: the stored value fails its integrity check"
+        )
+    return value
+
+
+def _routing_number(root: "BankAccountType", info: Info) -> str:
+    value, broken = root.account.routing_number, "routing_number" in root.unreadable
+    return readable(info, root.owner_id, "BankAccount.routingNumber", value, broken)
+
+
+def _account_number(root: "BankAccountType", info: Info) -> str:
+    value, broken = root.account.account_number, "account_number" in root.unreadable
+    return readable(info, root.owner_id, "BankAccount.accountNumber", value, broken)
+
+
+def _last4(root: "BankAccountType", info: Info) -> str:
+    value, broken = root.account.last4, "account_number" in root.unreadable
+    return readable(info, root.owner_id, "BankAccount.last4", value, broken)
 
 
 @strawberry.type(name="BankAccount", description="Where payments go. Classified data.")
 class BankAccountType:
     bank_name: str = strawberry.field(description="The bank holding the account.")
-    routing_number: str = strawberry.field(description="ABA routing number, 9 digits.")
-    account_number: str = strawberry.field(
-        description="Classified: in full only with the suppliers:bank:read scope (and every such "
-        "read is audited); otherwise all but the last 4 digits are masked."
+    routing_number: str = strawberry.field(
+        resolver=_routing_number, description="ABA routing number, 9 digits."
     )
-    last4: str = strawberry.field(description="The account number last 4 digits, for every reader.")
+    account_number: str = strawberry.field(
+        resolver=_account_number,
+        description="Classified: in full only with the suppliers:bank:read scope (and every such "
+        "read is audited); otherwise all but the last 4 digits are masked.",
+    )
+    last4: str = strawberry.field(
+        resolver=_last4, description="The account number last 4 digits, for every reader."
+    )
     owner_id: strawberry.Private[str]  # the supplier, named in the audit trail
+    account: strawberry.Private[BankAccount]
+    unreadable: strawberry.Private[frozenset[str]]  # "routing_number", "account_number"
 
     @classmethod
-    def from_domain(cls, account: BankAccount, *, owner_id: str) -> Self:
+    def from_domain(
+        cls, account: BankAccount, *, owner_id: str, unreadable: frozenset[str] = frozenset()
+    ) -> Self:
         return cls(
-            bank_name=account.bank_name,
-            routing_number=account.routing_number,
-            account_number=account.account_number,
-            last4=account.last4,
-            owner_id=owner_id,
+            bank_name=account.bank_name, owner_id=owner_id, account=account, unreadable=unreadable
         )
 
 
@@ -46,11 +78,16 @@ class ContactType:
         return cls(name=contact.name, email=contact.email, phone=contact.phone, role=contact.role)
 
 
+def _tax_id(root: "SupplierType", info: Info) -> str:
+    broken = "tax_id" in root.unreadable
+    return readable(info, str(root.id), "Supplier.taxId", root.stored_tax_id, broken)
+
+
 @strawberry.type(name="Supplier", description="A company that bills the network.")
 class SupplierType(Node):
     id: strawberry.ID = strawberry.field(description="Canonical ID, SUP-000123.")
     legal_name: str = strawberry.field(description="The registered company name.")
-    tax_id: str = strawberry.field(description="Masked for partner systems.")
+    tax_id: str = strawberry.field(resolver=_tax_id, description="Masked for partner systems.")
     status: SupplierStatus = strawberry.field(description="Whether it may bill and be paid.")
     payment_terms: PaymentTerms = strawberry.field(description="When its invoices fall due.")
     tax_treatment: TaxTreatment = strawberry.field(description="How its invoices are taxed.")
@@ -59,19 +96,28 @@ class SupplierType(Node):
         description="Where payments go; null when not on file."
     )
     contacts: list[ContactType] = strawberry.field(description="People to contact at the supplier.")
+    stored_tax_id: strawberry.Private[str]
+    unreadable: strawberry.Private[frozenset[str]]
 
     @classmethod
     def from_domain(cls, supplier: Supplier) -> Self:
         return cls(
             id=strawberry.ID(supplier.id),
             legal_name=supplier.legal_name,
-            tax_id=supplier.tax_id,
+            stored_tax_id=supplier.tax_id,
+            unreadable=supplier.unreadable,
             status=supplier.status,
             payment_terms=supplier.payment_terms,
             tax_treatment=supplier.tax_treatment,
             tax_rate=plain(supplier.tax_rate),
             remit_to=(
-                BankAccountType.from_domain(supplier.remit_to, owner_id=supplier.id)
+                BankAccountType.from_domain(
+                    supplier.remit_to,
+                    owner_id=supplier.id,
+                    unreadable=frozenset(
+                        name.removeprefix("remit_to.") for name in supplier.unreadable
+                    ),
+                )
                 if supplier.remit_to
                 else None
             ),

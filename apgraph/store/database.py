@@ -30,6 +30,17 @@ def counting_statements() -> Iterator[StatementCount]:
         _current_count.reset(token)
 
 
+@contextmanager
+def not_counted() -> Iterator[None]:
+    """Statements that are the process's, not the request's (loading keys once), go
+    uncounted even when a request happens to trigger them."""
+    token = _current_count.set(None)
+    try:
+        yield
+    finally:
+        _current_count.reset(token)
+
+
 def _count_statement(*_: Any, **__: Any) -> None:
     count = _current_count.get()
     if count is not None:

@@ -33,7 +33,7 @@ from apgraph.store.invoices import (
     status_change_from_row,
 )
 from apgraph.store.purchasing import purchase_order_from_row
-from apgraph.store.suppliers import supplier_from_row
+from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
     ExceptionAssignmentRow,
@@ -188,7 +188,7 @@ class InvoiceWrites:
         )
         supplier_row, center_row = supplier.one_or_none(), center.one_or_none()
         return PostingFacts(
-            supplier=supplier_from_row(supplier_row) if supplier_row is not None else None,
+            supplier=supplier_unopened(supplier_row) if supplier_row is not None else None,
             purchase_order=purchase_order_from_row(order) if order is not None else None,
             cost_center=cost_center_from_row(center_row) if center_row is not None else None,
         )

@@ -52,13 +52,15 @@ from apgraph.store import audit
 from apgraph.store.connector_state import SUPPLIER, replace_vendor_links
 from apgraph.store.database import begin_writing
 from apgraph.store.facilities import cost_center_from_row, facility_from_row
+from apgraph.store.keyring import Keyring
 from apgraph.store.purchasing import (
     goods_receipt_from_row,
     purchase_order_from_row,
     purchase_order_line_from_row,
 )
 from apgraph.store.rows import facility_row, row_of, supplier_row
-from apgraph.store.suppliers import supplier_from_row
+from apgraph.store.sealing import UNREADABLE, Sealing
+from apgraph.store.suppliers import open_suppliers
 from apgraph.store.tables import (
     ContractPriceRow,
     CostCenterRow,
@@ -91,6 +93,19 @@ _xrefs: Table = ErpCrossReferenceRow.__table__  # type: ignore[assignment]
 
 Progress = Callable[[int], None]
 _Key = tuple[Any, ...]
+
+
+class UnreadableSupplier(Exception):
+    """A stored supplier's classified value fails its integrity check: nothing is exported."""
+
+    code = UNREADABLE
+
+    def __init__(self, supplier_id: str, fields: frozenset[str]) -> None:
+        super().__init__(
+            f"supplier {supplier_id}: {', '.join(sorted(fields))} cannot be read "
+            f"({UNREADABLE}: the stored value fails its integrity check)"
+        )
+        self.supplier_id = supplier_id
 
 
 # --- what is stored of what a bundle names ----------------------------------------------------
@@ -147,14 +162,23 @@ async def stored_routes(engine: AsyncEngine) -> dict[FacilityId, ErpRoute]:
 # --- the upsert -------------------------------------------------------------------------------
 
 
+def _as_is(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    return dict(row)
+
+
 @dataclass(frozen=True, slots=True)
 class _Entity:
-    """One table of the bundle: its name in counts, its key columns and its rows."""
+    """One table of the bundle: its name in counts, its key columns and its rows (plain).
+
+    `stored` turns a stored row into the plain row it holds (opens sealed columns), and
+    `storing` a plain row into what is stored, so comparison is always on plain values."""
 
     name: str
     table: Table
     key: tuple[str, ...]
     rows: Sequence[dict[str, Any]]
+    stored: Callable[[Mapping[str, Any] | RowMapping], dict[str, Any]] = _as_is
+    storing: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_is
 
     def key_of(self, row: Mapping[str, Any]) -> _Key:
         return tuple(row[column] for column in self.key)
@@ -168,7 +192,7 @@ class _Entity:
         return self.name if len(self.key) == 1 else f"{self.name} line {row[self.key[1]]}"
 
 
-def _entities(bundle: MasterDataBundle) -> list[_Entity]:
+def _entities(bundle: MasterDataBundle, sealing: Sealing) -> list[_Entity]:
     """In foreign-key order: parents first."""
     return [
         _Entity(
@@ -179,7 +203,12 @@ def _entities(bundle: MasterDataBundle) -> list[_Entity]:
         ),
         _Entity("cost_centers", _cost_centers, ("id",), [row_of(c) for c in bundle.cost_centers]),
         _Entity(
-            "suppliers", _suppliers, ("id",), [supplier_row(e.supplier) for e in bundle.suppliers]
+            "suppliers",
+            _suppliers,
+            ("id",),
+            [supplier_row(e.supplier) for e in bundle.suppliers],
+            stored=lambda row: sealing.open_supplier(row)[0],
+            storing=sealing.seal_supplier,
         ),
         _Entity(
             "purchase_orders", _orders, ("id",), [row_of(e.order) for e in bundle.purchase_orders]
@@ -215,13 +244,14 @@ async def upsert_bundle(
     *,
     actor: str,
     at: datetime,
+    sealing: Sealing,
     progress: Progress | None = None,
 ) -> UpsertCounts:
     """In the caller's transaction: see the module docstring. The caller commits."""
     outcomes: dict[str, _Outcome] = {}
     changed: dict[tuple[str, str], list[str]] = {}  # (what, canonical ID) → changed fields
     done = 0
-    for entity in _entities(bundle):
+    for entity in _entities(bundle, sealing):
         outcome = outcomes[entity.name] = _Outcome()
         for chunk in _chunks(entity.rows):
             await _upsert_chunk(connection, entity, chunk, outcome, changed)
@@ -272,8 +302,8 @@ async def _upsert_chunk(
         if fields:
             updated.append(row)
             changed[(entity.describe(row), entity.label(row))] = fields
-    await _insert(connection, entity.table, new)
-    await _update(connection, entity, updated)
+    await _insert(connection, entity.table, [entity.storing(row) for row in new])
+    await _update(connection, entity, [entity.storing(row) for row in updated])
     outcome.created += len(new)
     outcome.created_ids |= {entity.label(row) for row in new}
     outcome.updated += len(updated)
@@ -320,11 +350,14 @@ def _updated(actor: str, what: str, entity_id: str, fields: Sequence[str]) -> Au
 
 async def _stored_rows(
     connection: AsyncConnection, entity: _Entity, rows: Sequence[Mapping[str, Any]]
-) -> dict[_Key, RowMapping]:
+) -> dict[_Key, dict[str, Any]]:
     first = entity.table.c[entity.key[0]]
     ids = sorted({row[entity.key[0]] for row in rows})
     found = await connection.execute(select(entity.table).where(first.in_(ids)))
-    return {tuple(row._mapping[column] for column in entity.key): row._mapping for row in found}
+    return {
+        tuple(row._mapping[column] for column in entity.key): entity.stored(row._mapping)
+        for row in found
+    }
 
 
 async def _insert(
@@ -391,6 +424,7 @@ async def _link_vendors(
 
 async def read_bundle(
     engine: AsyncEngine,
+    keyring: Keyring,
     *,
     facilities: Sequence[str] | None = None,
     policy: Mapping[str, object] | None = None,
@@ -398,7 +432,11 @@ async def read_bundle(
     """Everything stored, or only what belongs to `facilities`: their cost centers (and any
     other a PO of theirs is charged to), their POs with every line, the receipts of those
     POs, the suppliers of those POs with their vendor links and contract prices. Such a
-    bundle imports into an empty database on its own. `policy` is copied in as it is."""
+    bundle imports into an empty database on its own. `policy` is copied in as it is.
+
+    Classified values come back in plain: the caller decides what leaves the process (an
+    export masks them unless told otherwise). A supplier whose value fails its integrity
+    check raises UnreadableSupplier rather than export an empty value."""
     async with engine.connect() as connection:
         if facilities is None:
             where_facility: ColumnElement[bool] | None = None
@@ -455,6 +493,10 @@ async def read_bundle(
             select(_contracts),
             None if facilities is None else _contracts.c.supplier_id.in_(supplier_ids),
         )
+    suppliers = await open_suppliers(sorted(supplier_rows, key=lambda r: r.id), keyring)
+    broken = [supplier for supplier in suppliers if supplier.unreadable]
+    if broken:
+        raise UnreadableSupplier(broken[0].id, broken[0].unreadable)
     links: dict[str, list[VendorLink]] = {}
     for row in sorted(xref_rows, key=lambda r: (r.canonical_id, r.system)):
         links.setdefault(row.canonical_id, []).append(
@@ -476,10 +518,8 @@ async def read_bundle(
             cost_center_from_row(row) for row in sorted(cost_center_rows, key=lambda r: r.id)
         ),
         suppliers=tuple(
-            SupplierEntry(
-                supplier=supplier_from_row(row), vendor_links=tuple(links.get(row.id, ()))
-            )
-            for row in sorted(supplier_rows, key=lambda r: r.id)
+            SupplierEntry(supplier=supplier, vendor_links=tuple(links.get(supplier.id, ())))
+            for supplier in suppliers
         ),
         purchase_orders=tuple(
             PurchaseOrderEntry(
@@ -530,9 +570,10 @@ def _contract_price_from_row(row: Row[Any]) -> ContractPrice:
 
 @dataclass(frozen=True, slots=True)
 class SqlMasterData:
-    """services.ports.MasterDataStore on one engine."""
+    """services.ports.MasterDataStore on one engine; classified columns sealed on the way in."""
 
     engine: AsyncEngine
+    keyring: Keyring
 
     async def stored_ids(self, bundle: MasterDataBundle) -> KnownIds:
         async with self.engine.connect() as connection:
@@ -547,8 +588,11 @@ class SqlMasterData:
         progress: Progress | None = None,
         dry_run: bool = False,
     ) -> UpsertCounts:
+        sealing = await self.keyring.sealing()
         async with _write_transaction(self.engine) as connection:
-            counts = await upsert_bundle(connection, bundle, actor=actor, at=at, progress=progress)
+            counts = await upsert_bundle(
+                connection, bundle, actor=actor, at=at, sealing=sealing, progress=progress
+            )
             if not dry_run:  # a dry run's transaction rolls back: the counts, nothing written
                 await connection.commit()
         return counts

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.ids import (
@@ -29,8 +29,9 @@ from apgraph.domain.remittance import RemittanceDocument
 from apgraph.domain.suppliers import Supplier
 from apgraph.store import counters
 from apgraph.store.invoices import invoice_from_row
+from apgraph.store.keyring import Keyring
 from apgraph.store.payments import allocation_from_row, payment_from_row, run_from_row
-from apgraph.store.suppliers import supplier_from_row
+from apgraph.store.suppliers import open_suppliers, supplier_unopened
 from apgraph.store.tables import (
     FacilityRow,
     InvoiceRow,
@@ -70,6 +71,12 @@ def run_values(run: PaymentRun) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class PaymentWrites:
     connection: AsyncConnection
+    keyring: Keyring | None = None  # opens the payees' sealed bank accounts
+
+    async def _payee(self, rows: Sequence[Row[Any]]) -> list[Supplier]:
+        if self.keyring is None:
+            return [supplier_unopened(row) for row in rows]
+        return await open_suppliers(rows, self.keyring)
 
     async def next_id(self) -> PaymentId:
         number = await counters.claim(
@@ -92,7 +99,8 @@ class PaymentWrites:
             .with_for_update(key_share=True)
         )
         row = found.one()
-        return supplier_from_row(row), row.bank_account_changed_at
+        (payee,) = await self._payee([row])
+        return payee, row.bank_account_changed_at
 
     async def payees(
         self, supplier_ids: Sequence[str]
@@ -100,9 +108,11 @@ class PaymentWrites:
         found = await self.connection.execute(
             select(SupplierRow.__table__).where(_suppliers.id.in_(sorted(set(supplier_ids))))
         )
+        rows = found.all()
+        opened = await self._payee(rows)
         return {
-            SupplierId(row.id): (supplier_from_row(row), row.bank_account_changed_at)
-            for row in found
+            SupplierId(row.id): (payee, row.bank_account_changed_at)
+            for row, payee in zip(rows, opened, strict=True)
         }
 
     async def open_payment(

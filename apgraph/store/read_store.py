@@ -10,6 +10,7 @@ from apgraph.store.audit import AuditRepository
 from apgraph.store.exceptions import ExceptionQueueRepository
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.keyring import Keyring
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.payments import PaymentRepository, PaymentRunRepository
 from apgraph.store.purchasing import PurchaseOrderRepository
@@ -32,10 +33,10 @@ class ReadStore:
     usage: UsageRepository
 
     @classmethod
-    def scoped(cls, engine: AsyncEngine, scope: RowScope) -> "ReadStore":
+    def scoped(cls, engine: AsyncEngine, scope: RowScope, keyring: Keyring) -> "ReadStore":
         return cls(
             facilities=FacilityRepository(engine, scope),
-            suppliers=SupplierRepository(engine, scope),
+            suppliers=SupplierRepository(engine, scope, keyring),
             purchase_orders=PurchaseOrderRepository(engine, scope),
             invoices=InvoiceRepository(engine, scope),
             payments=PaymentRepository(engine, scope),

@@ -36,6 +36,7 @@ NAMING = {
 
 ID = String(32)
 CODE = String(32)
+SEALABLE = String(255)  # a classified value sealed at rest: enc1.<key>.<base64>, ~100 chars
 
 
 class Base(DeclarativeBase):
@@ -68,17 +69,39 @@ class SupplierRow(Base):
     __tablename__ = "suppliers"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(300))
-    tax_id: Mapped[str] = mapped_column(String(32))
+    tax_id: Mapped[str] = mapped_column(SEALABLE)  # sealed at rest (store/sealing.py)
     status: Mapped[str] = mapped_column(CODE, index=True)
     payment_terms: Mapped[str] = mapped_column(CODE)
     tax_treatment: Mapped[str] = mapped_column(CODE)
     tax_rate: Mapped[Decimal]
     bank_name: Mapped[str | None] = mapped_column(String(200))
-    bank_routing_number: Mapped[str | None] = mapped_column(String(32))
-    bank_account_number: Mapped[str | None] = mapped_column(String(64))
+    bank_routing_number: Mapped[str | None] = mapped_column(SEALABLE)
+    bank_account_number: Mapped[str | None] = mapped_column(SEALABLE)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # when the remit-to account last changed: a change close to a pay date holds payments
     bank_account_changed_at: Mapped[datetime | None]
+    data_key_id: Mapped[str | None] = mapped_column(String(40), index=True)  # sealed under
+    bank_account_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC
+
+
+class DataKeyRow(Base):
+    """Data keys, each wrapped by the key-encryption key; the newest `data` key seals."""
+
+    __tablename__ = "data_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    purpose: Mapped[str] = mapped_column(CODE)  # "data" seals values, "index" keys the hashes
+    wrapped: Mapped[str] = mapped_column(Text)  # base64 of the KEK's wrapping
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class SealingStateRow(Base):
+    """Per table, the columns the last full pass sealed: a change in gateway.yaml's
+    `at_rest` settings makes the next start convert every row, once."""
+
+    __tablename__ = "sealing_state"
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    columns: Mapped[list[str]] = mapped_column(JSON)
 
 
 class PurchaseOrderRow(Base):

@@ -23,6 +23,7 @@ from apgraph.store import audit, outbox
 from apgraph.store.database import begin_writing
 from apgraph.store.idempotency import IdempotencyKeyStore
 from apgraph.store.invoice_writes import InvoiceWrites
+from apgraph.store.keyring import Keyring
 from apgraph.store.payment_writes import PaymentWrites
 
 
@@ -46,7 +47,9 @@ class SqlUnitOfWork:
     """Single use: `async with SqlUnitOfWork(engine, trace_id=...) as uow: ...`.
 
     `trace_id` is the request's, stamped on every outbox event the unit of work writes;
-    `on_events` is told after a commit that wrote events (it wakes the relay at once).
+    `on_events` is told after a commit that wrote events (it wakes the relay at once);
+    `keyring` opens the sealed bank accounts payment runs compare (without it, payees come
+    with their classified fields closed).
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class SqlUnitOfWork:
         *,
         trace_id: str | None = None,
         on_events: Callable[[], None] | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self._engine = engine
+        self._keyring = keyring
         self._trace_id = trace_id
         self._on_events = on_events
         self._connection: AsyncConnection | None = None
@@ -77,7 +82,7 @@ class SqlUnitOfWork:
             raise
         self._connection = connection
         self._invoices = InvoiceWrites(connection)
-        self._payments = PaymentWrites(connection)
+        self._payments = PaymentWrites(connection, self._keyring)
         self._idempotency = IdempotencyKeyStore(connection)
         return self
 

@@ -13,6 +13,7 @@ from apgraph.demo import generator
 from apgraph.services.bundles import write_bundle_path
 from tests.bundles import bundle_of
 from tests.databases import drop_database, make_database
+from tests.keys import TEST_KEK
 from tests.services.bundles.examples import CSV_TEXT, csv_files
 
 TINY = generator.DemoSize(facilities=3, suppliers=10, purchase_orders=40, invoices=60)
@@ -127,7 +128,15 @@ def test_a_facility_exported_as_csv_imports_alone_into_an_empty_database(bundle_
     # when FAC-0002 is exported as CSV and imported into an empty database
     folder = tmp_path / "fac-0002"
     exported = run(
-        "export", str(folder), "--format", "csv", "--facility", "FAC-0002", "--data-dir", source
+        "export",
+        str(folder),
+        "--format",
+        "csv",
+        "--facility",
+        "FAC-0002",
+        "--include-classified",
+        "--data-dir",
+        source,
     )
     imported = run("import", str(folder), "--data-dir", str(tmp_path / "target"))
 
@@ -162,12 +171,22 @@ def test_a_malformed_facility_id_fails_in_one_line(tmp_path):
 def test_import_and_export_against_postgresql(bundle_file, tmp_path):
     # given a fresh PostgreSQL schema
     database = asyncio.run(make_database("postgresql", tmp_path))
-    schema = {"APGRAPH_DATABASE_SCHEMA": database.schema or ""}
+    schema = {
+        "APGRAPH_DATABASE_SCHEMA": database.schema or "",
+        "APGRAPH_KEY_ENCRYPTION_KEY": TEST_KEK,
+    }
     try:
         # when the bundle is imported, then exported
         imported = run("import", str(bundle_file), "--database-url", database.url, **schema)
         exported = tmp_path / "out.json"
-        result = run("export", str(exported), "--database-url", database.url, **schema)
+        result = run(
+            "export",
+            str(exported),
+            "--include-classified",
+            "--database-url",
+            database.url,
+            **schema,
+        )
 
         # then the export equals the imported file
         assert imported.exit_code == 0, imported.output
@@ -187,3 +206,46 @@ def test_an_unreadable_bundle_leaves_the_database_alone(tmp_path):
     assert result.exit_code == 1
     assert "MISSING_FILE" in result.output
     assert not data_dir.exists()
+
+
+def test_an_export_masks_classified_values_unless_asked_and_is_audited_either_way(
+    bundle_file, tmp_path
+):
+    # given a database holding suppliers with tax ids and bank accounts
+    data = str(tmp_path / "data")
+    assert run("import", str(bundle_file), "--data-dir", data).exit_code == 0
+    suppliers = json.loads(bundle_file.read_text())["suppliers"]
+    accounts = [s["remit_to"]["account_number"] for s in suppliers if s["remit_to"]]
+    tax_ids = [s["tax_id"] for s in suppliers]
+
+    # when it is exported without, then with, --include-classified
+    masked, plain = tmp_path / "masked.json", tmp_path / "plain.json"
+    first = run("export", str(masked), "--data-dir", data)
+    second = run("export", str(plain), "--include-classified", "--data-dir", data)
+
+    # then the first file shows the last four characters only, the second the values whole
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "classified values masked; audited" in first.output
+    masked_text, plain_text = masked.read_text(), plain.read_text()
+    assert not any(value in masked_text for value in accounts + tax_ids)
+    assert all(value in plain_text for value in accounts + tax_ids)
+    # and a masked file cannot be imported back over the real values
+    again = run("import", str(masked), "--data-dir", data)
+    assert again.exit_code == 1
+    assert "a masked value" in again.output
+    # and both exports are in the audit trail, saying which they were
+    entries = asyncio.run(_audited(tmp_path / "data", "master_data.exported"))
+    assert [json.loads(e.event.detail)["classified"] for e in entries] == ["masked", "plain"]
+    assert run("audit", "verify", "--data-dir", data).exit_code == 0
+
+
+async def _audited(data_dir: Path, action: str):
+    from apgraph.store.audit import AuditRepository
+    from apgraph.store.database import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{data_dir / 'apgraph.db'}")
+    try:
+        return [e async for e in AuditRepository(engine).in_order() if e.event.action == action]
+    finally:
+        await engine.dispose()

@@ -15,6 +15,7 @@ from apgraph.store.connector_state import SqlCrossReferences
 from apgraph.store.suppliers import SupplierRepository
 from tests.connectors.support import CLIENT_ID, CLIENT_SECRET, CLOCK, Served, Stack, build_stack
 from tests.databases import make_database
+from tests.keys import keyring_for
 from tests.live_server import serving
 
 
@@ -41,12 +42,12 @@ async def ledger_engine(
     database = await make_database("sqlite", tmp_path_factory.mktemp("connectors"))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     stack = build_stack(served, engine)
     for master in (stack.legacy, stack.cloud):
         await sync_vendor_links(
             master=master,
-            suppliers=SupplierRepository(engine, RowScope()),
+            suppliers=SupplierRepository(engine, RowScope(), await keyring_for(engine)),
             xrefs=SqlCrossReferences(engine),
             clock=CLOCK,
         )

@@ -22,6 +22,7 @@ from apgraph.simulators.faults import Fault, FaultKind
 from apgraph.store.connector_state import SqlCrossReferences, SqlMigrationDifferences
 from apgraph.store.suppliers import SupplierRepository
 from tests.connectors.support import CLOCK, Stack, build_stack, fresh_invoice, new_key
+from tests.keys import keyring_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITY = FacilityId("FAC-0002")
@@ -58,7 +59,7 @@ async def routed(served, seeded_database) -> AsyncIterator[Routed]:
     for master in (stack.legacy, stack.cloud):
         await sync_vendor_links(
             master=master,
-            suppliers=SupplierRepository(engine, RowScope()),
+            suppliers=SupplierRepository(engine, RowScope(), await keyring_for(engine)),
             xrefs=SqlCrossReferences(engine),
             clock=CLOCK,
         )

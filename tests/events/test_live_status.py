@@ -21,6 +21,7 @@ from apgraph.store import migrate
 from tests.conftest import ROOT, TEST_SCALE
 from tests.databases import drop_database, make_database
 from tests.events.servers import NATS_URL, SseSubscriber, Subscriber, served, unique_prefix
+from tests.keys import TEST_KEK, keyring_for
 from tests.workflow import Orders, as_input
 
 SUBMIT = """
@@ -83,7 +84,7 @@ async def deployment(request, tmp_path_factory, network) -> AsyncIterator[Deploy
     database = await make_database("postgresql", tmp_path_factory.mktemp("live-status"))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     nats = request.param == "nats"
     settings = Settings(
@@ -93,6 +94,7 @@ async def deployment(request, tmp_path_factory, network) -> AsyncIterator[Deploy
         gateway_config=ROOT / "tests" / "gateway.yaml",
         demo_scale=TEST_SCALE,
         seed_demo_data=False,
+        key_encryption_key=TEST_KEK,
         relay_interval_seconds=0.2,
         bus_url=NATS_URL if nats else None,
         bus_stream_prefix=unique_prefix(),

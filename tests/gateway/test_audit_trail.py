@@ -10,6 +10,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.store import migrate
 from tests.conftest import Api, settings_for
 from tests.databases import make_database
+from tests.keys import keyring_for
 
 BANK_DETAILS = "query($id: ID!) { supplier(id: $id) { remitTo { accountNumber } } }"
 
@@ -19,7 +20,7 @@ async def test_a_classified_read_that_cannot_be_audited_returns_no_data(tmp_path
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     async with engine.begin() as connection:
         await connection.execute(text("DROP TABLE audit_head"))
     await engine.dispose()

@@ -30,6 +30,7 @@ from apgraph.store import migrate
 from apgraph.store.master_data_io import SqlMasterData
 from tests.conftest import settings_for
 from tests.databases import Database, drop_database, make_database
+from tests.keys import keyring_for
 
 NEW = FacilityId("FAC-0101")
 ORDER = PurchaseOrderId("PO-2026-900001")
@@ -95,7 +96,7 @@ async def database(tmp_path: Path, network: generator.DemoNetwork) -> AsyncItera
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     yield database
     await drop_database(database)
@@ -111,7 +112,11 @@ async def runtime(database: Database, tmp_path: Path) -> AsyncIterator[Runtime]:
 
 async def _import(engine, bundle, **options):
     report = await import_bundle(
-        bundle, store=SqlMasterData(engine), actor="test", clock=FixedClock(), **options
+        bundle,
+        store=SqlMasterData(engine, await keyring_for(engine)),
+        actor="test",
+        clock=FixedClock(),
+        **options,
     )
     assert report.applied, [p.line() for p in report.problems]
 
@@ -135,7 +140,7 @@ async def test_a_hospital_imported_before_start_is_routed_and_simulated(database
     await _import(runtime.engine, acquired(network))
 
     # when the server loads what is stored, as its start-up does
-    await runtime.connectors.load_stored_master_data(runtime.engine)
+    await runtime.connectors.load_stored_master_data(runtime.engine, runtime.keyring)
 
     # then it routes to its stored ERP, and the simulated systems know its facts
     await _assert_served(runtime, network)
@@ -143,7 +148,7 @@ async def test_a_hospital_imported_before_start_is_routed_and_simulated(database
 
 async def test_a_hospital_imported_while_the_server_runs_is_served_at_once(runtime, network):
     # given a running server that loaded what was stored at its start
-    await runtime.connectors.load_stored_master_data(runtime.engine)
+    await runtime.connectors.load_stored_master_data(runtime.engine, runtime.keyring)
     assert NEW not in runtime.connectors.erp.routes
 
     # when the hospital is imported with the server's sinks

@@ -25,6 +25,7 @@ from tests import live_server
 from tests.conftest import Api, settings_for
 from tests.databases import Database, make_database
 from tests.gateway import partners
+from tests.keys import keyring_for
 
 SECRET = "s3cret-for-tests"
 AUDIT = """
@@ -41,7 +42,7 @@ async def database(tmp_path_factory, network) -> Database:
     database = await make_database("sqlite", tmp_path_factory.mktemp("token-abuse"))
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     await engine.dispose()
     return database
 

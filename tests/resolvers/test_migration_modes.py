@@ -99,7 +99,7 @@ async def test_clients_get_the_same_answers_while_a_facility_moves_to_the_cloud(
         bundle, order = moving_hospital(network, erp, mode, n, step)
         report = await import_bundle(
             bundle,
-            store=SqlMasterData(runtime.engine),
+            store=SqlMasterData(runtime.engine, runtime.keyring),
             sinks=runtime.connectors.master_data_sinks,
             actor="migration-test",
             clock=runtime.clock,

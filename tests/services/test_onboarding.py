@@ -21,6 +21,7 @@ from apgraph.store.audit import AuditRepository
 from apgraph.store.master_data_io import SqlMasterData, read_bundle
 from tests.bundles import bundle_of, bundles
 from tests.databases import drop_database, make_database
+from tests.keys import keyring_for
 from tests.services.bundles.examples import CSV_TEXT, csv_files
 
 ACTOR = "cli:onboarding"
@@ -41,7 +42,9 @@ class RecordingSink:
 
     async def load(self, bundle: MasterDataBundle) -> None:
         self.loaded.append(bundle)
-        self.committed_when_told.append(await read_bundle(self.engine) == bundle)
+        self.committed_when_told.append(
+            await read_bundle(self.engine, await keyring_for(self.engine)) == bundle
+        )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,11 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 async def _import(engine, bundle, **options):
     return await import_bundle(
-        bundle, store=SqlMasterData(engine), actor=ACTOR, clock=FixedClock(), **options
+        bundle,
+        store=SqlMasterData(engine, await keyring_for(engine)),
+        actor=ACTOR,
+        clock=FixedClock(),
+        **options,
     )
 
 
@@ -108,7 +115,7 @@ GR-00000002,PO-2026-000777,1,40,2026-01-11T09:00:00-05:00
         ("goods_receipts.csv", "row 2", "quantity", BundleCode.NEGATIVE_QUANTITY),
         ("goods_receipts.csv", "row 3", "purchase_order_id", BundleCode.UNKNOWN_REFERENCE),
     ]
-    assert await read_bundle(engine) == MasterDataBundle()
+    assert await read_bundle(engine, await keyring_for(engine)) == MasterDataBundle()
 
 
 async def test_a_reference_to_stored_data_is_no_problem_beside_a_bad_row(engine):
@@ -176,7 +183,7 @@ async def test_an_unknown_reference_refuses_the_whole_bundle_and_writes_nothing(
         ("supplier_id", BundleCode.UNKNOWN_REFERENCE)
     ]
     assert report.created == {}
-    assert await read_bundle(engine) == MasterDataBundle()
+    assert await read_bundle(engine, await keyring_for(engine)) == MasterDataBundle()
     assert await AuditRepository(engine).head() == head
     assert sink.loaded == []
 
@@ -189,7 +196,7 @@ async def test_problems_found_while_reading_refuse_the_bundle(engine, bundle):
     report = await _import(engine, bundle, problems=[problem])
 
     assert report.problems == (problem,)
-    assert await read_bundle(engine) == MasterDataBundle()
+    assert await read_bundle(engine, await keyring_for(engine)) == MasterDataBundle()
 
 
 async def test_an_unreadable_bundle_is_reported_with_no_counts(engine):
@@ -216,7 +223,7 @@ async def test_a_dry_run_reports_the_counts_and_writes_nothing(engine, bundle):
     assert report.counts == bundle.counts()
     assert report.created == bundle.counts()
     assert set(report.updated.values()) == {0}
-    assert await read_bundle(engine) == MasterDataBundle()
+    assert await read_bundle(engine, await keyring_for(engine)) == MasterDataBundle()
     assert sink.loaded == []
     assert await AuditRepository(engine).head() == head
 
@@ -242,7 +249,7 @@ async def test_a_dry_run_over_what_is_stored_tells_what_would_change(engine, bun
     assert report.updated["suppliers"] == 1
     assert report.unchanged["suppliers"] == len(bundle.suppliers) - 1
     assert set(report.created.values()) == {0}
-    stored = (await read_bundle(engine)).suppliers[0].supplier
+    stored = (await read_bundle(engine, await keyring_for(engine))).suppliers[0].supplier
     assert stored.legal_name == bundle.suppliers[0].supplier.legal_name
 
 
@@ -261,7 +268,7 @@ async def test_a_bundle_may_refer_to_what_is_already_stored(engine, bundle):
     # then they are valid and imported
     assert report.applied, [p.line() for p in report.problems]
     assert report.created["purchase_orders"] == len(bundle.purchase_orders)
-    assert await read_bundle(engine) == bundle
+    assert await read_bundle(engine, await keyring_for(engine)) == bundle
 
 
 async def test_progress_hears_every_row(engine, bundle):
@@ -282,16 +289,18 @@ async def test_a_facility_export_imports_into_an_empty_database_on_its_own(engin
     network = generator.generate(
         generator.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
     )
-    await demo_writer.write(source_engine, network)
+    await demo_writer.write(source_engine, network, keyring=await keyring_for(source_engine))
 
     # when FAC-0002 is exported and imported into the empty database
-    exported = await read_bundle(source_engine, facilities=["FAC-0002"])
+    exported = await read_bundle(
+        source_engine, await keyring_for(source_engine), facilities=["FAC-0002"]
+    )
     await source_engine.dispose()
     report = await _import(engine, read_json(write_json(exported))[0])
 
     # then it is valid on its own, and the database holds exactly that facility's data
     assert report.applied, [p.line() for p in report.problems]
-    assert await read_bundle(engine) == exported
+    assert await read_bundle(engine, await keyring_for(engine)) == exported
 
 
 @pytest.fixture(scope="module")
@@ -310,14 +319,14 @@ async def test_export_then_import_round_trips_to_identical_data(bundle, round_tr
         assert imported.applied, [p.line() for p in imported.problems]
 
         # when it is exported to JSON and that file imported into another fresh database
-        exported = await read_bundle(first)
+        exported = await read_bundle(first, await keyring_for(first))
         parsed, problems = read_json(write_json(exported))
         assert problems == []
         again = await _import(second, parsed)
 
         # then both databases hold the bundle as it was
         assert again.applied, [p.line() for p in again.problems]
-        assert await read_bundle(second) == exported == bundle
+        assert await read_bundle(second, await keyring_for(second)) == exported == bundle
     finally:
         await first.dispose()
         await second.dispose()

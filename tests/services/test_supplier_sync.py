@@ -16,6 +16,7 @@ from apgraph.store.connector_state import SqlCrossReferences
 from apgraph.store.suppliers import SupplierRepository
 from tests.connectors.support import CLOCK, build_stack
 from tests.databases import make_database
+from tests.keys import keyring_for
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ async def empty_links(network, tmp_path) -> AsyncIterator:
     database = await make_database("sqlite", tmp_path)
     engine = database.engine()
     await migrate.upgrade(engine)
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
     yield engine
     await engine.dispose()
 
@@ -35,7 +36,7 @@ async def sync(served, engine, system: ErpSystem):
         master = stack.legacy if system is ErpSystem.LEGACY else stack.cloud
         return await sync_vendor_links(
             master=master,
-            suppliers=SupplierRepository(engine, RowScope()),
+            suppliers=SupplierRepository(engine, RowScope(), await keyring_for(engine)),
             xrefs=SqlCrossReferences(engine),
             clock=CLOCK,
         )

@@ -21,7 +21,9 @@ CLOCK = FixedClock()
 def workflow(runtime: Any) -> Workflow:
     config = runtime.config
     return Workflow(
-        unit_of_work=lambda: SqlUnitOfWork(runtime.engine, trace_id="trace-test"),
+        unit_of_work=lambda: SqlUnitOfWork(
+            runtime.engine, trace_id="trace-test", keyring=runtime.keyring
+        ),
         connectors=runtime.connectors,
         policy=WorkflowPolicy(
             match_rules=config.matching.rules(),
@@ -35,7 +37,7 @@ def workflow(runtime: Any) -> Workflow:
 
 
 def reads(runtime: Any, principal: Principal) -> ReadStore:
-    return ReadStore.scoped(runtime.engine, principal.row_scope)
+    return runtime.reads(principal.row_scope)
 
 
 def person(

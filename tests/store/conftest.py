@@ -11,6 +11,7 @@ from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.store import migrate
 from tests.databases import drop_database, make_database
+from tests.keys import keyring_for
 
 # The smallest network in which every supplier and invoice status occurs: quick to write.
 TINY = generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
@@ -43,7 +44,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @pytest.fixture
 async def seeded(engine: AsyncEngine, tiny_network: generator.DemoNetwork) -> AsyncEngine:
     """`engine` holding the tiny network, for writes that need facts to point at."""
-    await demo_writer.write(engine, tiny_network)
+    await demo_writer.write(engine, tiny_network, keyring=await keyring_for(engine))
     return engine
 
 
@@ -53,7 +54,7 @@ async def seeded_postgres(
 ) -> AsyncIterator[AsyncEngine]:
     """For what only PostgreSQL can show: a second transaction waiting on a row lock."""
     async with migrated("postgresql", tmp_path) as engine:
-        await demo_writer.write(engine, tiny_network)
+        await demo_writer.write(engine, tiny_network, keyring=await keyring_for(engine))
         yield engine
 
 

@@ -22,6 +22,7 @@ from apgraph.store.master_data_io import (
 )
 from apgraph.store.tables import ErpCrossReferenceRow, PurchaseOrderLineRow
 from tests.bundles import bundle_of, with_supplier
+from tests.keys import keyring_for
 
 AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 ACTOR = "cli:onboarding"
@@ -38,7 +39,7 @@ async def _entries(engine):
 
 async def test_an_imported_bundle_reads_back_exactly(engine, bundle):
     # given an empty database
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
 
     # when the bundle is imported
     counts = await store.upsert(bundle, actor=ACTOR, at=AT)
@@ -46,12 +47,12 @@ async def test_an_imported_bundle_reads_back_exactly(engine, bundle):
     # then every row is new, and the export equals the bundle
     assert counts.created == bundle.counts()
     assert set(counts.updated.values()) == {0}
-    assert await read_bundle(engine) == bundle
+    assert await read_bundle(engine, await keyring_for(engine)) == bundle
 
 
 async def test_importing_the_same_bundle_again_writes_and_audits_nothing(engine, bundle):
     # given the bundle imported once
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     await store.upsert(bundle, actor=ACTOR, at=AT)
     head = await AuditRepository(engine).head()
 
@@ -65,7 +66,7 @@ async def test_importing_the_same_bundle_again_writes_and_audits_nothing(engine,
 
 
 async def test_a_first_import_is_audited_once_with_its_counts(engine, bundle):
-    await SqlMasterData(engine).upsert(bundle, actor=ACTOR, at=AT)
+    await SqlMasterData(engine, await keyring_for(engine)).upsert(bundle, actor=ACTOR, at=AT)
 
     entries = await _entries(engine)
     assert [e.event.action for e in entries] == [IMPORTED]
@@ -75,7 +76,7 @@ async def test_a_first_import_is_audited_once_with_its_counts(engine, bundle):
 
 async def test_a_changed_supplier_is_updated_and_audited_by_field_names_only(engine, bundle):
     # given the bundle imported
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     await store.upsert(bundle, actor=ACTOR, at=AT)
     first = next(e.supplier for e in bundle.suppliers if e.supplier.remit_to is not None)
     new_account = "99887766554433"
@@ -93,7 +94,9 @@ async def test_a_changed_supplier_is_updated_and_audited_by_field_names_only(eng
     assert counts.updated["suppliers"] == 1
     assert counts.unchanged["suppliers"] == len(bundle.suppliers) - 1
     stored = next(
-        e.supplier for e in (await read_bundle(engine)).suppliers if e.supplier.id == first.id
+        e.supplier
+        for e in (await read_bundle(engine, await keyring_for(engine))).suppliers
+        if e.supplier.id == first.id
     )
     assert stored == changed
     updates = [e.event for e in await _entries(engine) if e.event.action == UPDATED]
@@ -106,7 +109,7 @@ async def test_a_changed_supplier_is_updated_and_audited_by_field_names_only(eng
 
 async def test_a_changed_po_line_is_updated_and_a_line_left_out_is_kept(engine, bundle):
     # given the bundle imported
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     await store.upsert(bundle, actor=ACTOR, at=AT)
     entry = next(e for e in bundle.purchase_orders if len(e.lines) >= 2)
     first, *rest = entry.lines
@@ -123,7 +126,9 @@ async def test_a_changed_po_line_is_updated_and_a_line_left_out_is_kept(engine, 
     # then the first line is updated, and the others are still stored
     assert counts.updated["purchase_order_lines"] == 1
     stored = next(
-        e for e in (await read_bundle(engine)).purchase_orders if e.order.id == entry.order.id
+        e
+        for e in (await read_bundle(engine, await keyring_for(engine))).purchase_orders
+        if e.order.id == entry.order.id
     )
     assert stored.lines == (repriced, *rest)
     async with engine.connect() as connection:
@@ -135,7 +140,7 @@ async def test_a_changed_po_line_is_updated_and_a_line_left_out_is_kept(engine, 
 
 async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle):
     # given a supplier imported with its legacy ERP vendor key
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     entry = bundle.suppliers[0]
     linked = replace(
         bundle,
@@ -161,7 +166,7 @@ async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle)
     async with engine.connect() as connection:
         keys = (await connection.execute(select(ErpCrossReferenceRow.vendor_key))).scalars().all()
     assert keys == ["V77002"]
-    exported = await read_bundle(engine)
+    exported = await read_bundle(engine, await keyring_for(engine))
     assert exported.suppliers[0].vendor_links == (VendorLink(ErpSystem.LEGACY, "V77002"),)
     details = [e.event.detail for e in await _entries(engine) if e.event.action == UPDATED]
     assert details == ["suppliers: vendor_link.legacy"]
@@ -169,7 +174,7 @@ async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle)
 
 async def test_stored_ids_answer_only_for_what_the_bundle_names(engine, bundle):
     # given the bundle imported
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     await store.upsert(bundle, actor=ACTOR, at=AT)
     order = bundle.purchase_orders[0]
     asked = MasterDataBundle(
@@ -196,10 +201,10 @@ async def test_a_facility_export_holds_only_what_belongs_to_that_facility(engine
     network = generator.generate(
         generator.DemoSize(facilities=3, suppliers=10, purchase_orders=60, invoices=60)
     )
-    await demo_writer.write(engine, network)
+    await demo_writer.write(engine, network, keyring=await keyring_for(engine))
 
     # when FAC-0002 alone is exported
-    exported = await read_bundle(engine, facilities=["FAC-0002"])
+    exported = await read_bundle(engine, await keyring_for(engine), facilities=["FAC-0002"])
 
     # then it holds that facility, its POs and what they need, and nothing of the others
     orders = [o for o in network.purchase_orders if o.facility_id == "FAC-0002"]
@@ -218,6 +223,7 @@ async def test_the_seed_stores_each_facility_route(engine, tiny_network):
         generator.generate(
             generator.DemoSize(facilities=6, suppliers=10, purchase_orders=40, invoices=60)
         ),
+        keyring=await keyring_for(engine),
     )
 
     routes = await stored_routes(engine)
@@ -231,7 +237,7 @@ async def test_the_seed_stores_each_facility_route(engine, tiny_network):
 
 async def test_a_removed_bank_account_is_an_update_naming_the_bank_fields(engine, bundle):
     # given the bundle imported
-    store = SqlMasterData(engine)
+    store = SqlMasterData(engine, await keyring_for(engine))
     await store.upsert(bundle, actor=ACTOR, at=AT)
     first = next(e.supplier for e in bundle.suppliers if e.supplier.remit_to is not None)
 

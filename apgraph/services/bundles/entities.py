@@ -7,6 +7,7 @@ Lengths follow the store's columns, so a bundle that passes here also fits the t
 from dataclasses import dataclass
 
 from apgraph.domain.bundle import BundleCode, FacilityEntry, VendorLink
+from apgraph.domain.classified import is_masked
 from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
@@ -98,6 +99,18 @@ def supplier(fields: Fields) -> Supplier:
         remit_to=_bank_account(fields),
         contacts=(),
     )
+    bank = found.remit_to
+    given = {"tax_id": found.tax_id}
+    if bank is not None:
+        given |= {REMIT_TO[1]: bank.routing_number, REMIT_TO[2]: bank.account_number}
+    for column, value in given.items():
+        if is_masked(value):
+            fields.fail(
+                column,
+                BundleCode.INVALID_VALUE,
+                "a masked value (from an export without --include-classified) cannot be "
+                "imported: it would replace the real one",
+            )
     if not fields.ok("tax_rate"):
         return found
     if not 0 <= found.tax_rate <= 1:

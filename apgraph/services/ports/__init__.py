@@ -8,5 +8,6 @@ One module per capability, so each layer imports only the ports it needs (tests/
 - `workflow`: what the composition root hands the invoice workflow's services;
 - `master_data`: master-data import and export;
 - `bus`: the event bus and the live feed subscriptions follow;
-- `figures`: the business figures metrics report.
+- `figures`: the business figures metrics report;
+- `keys`: the key-encryption key that wraps the data keys sealing classified columns.
 """
