@@ -251,6 +251,14 @@ class Settings(BaseSettings):
         "one; 0 turns it off",
     )
 
+    retention_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        le=7 * 86400,
+        description="how often gateway.yaml's `retention` is applied (purge in bounded "
+        "batches); 0 turns it off (then run `apgraph retention run`)",
+    )
+
     def as_environment(self) -> dict[str, str]:
         """These settings as APGRAPH_* variables, for worker processes that rebuild them."""
         return {

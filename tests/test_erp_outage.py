@@ -107,6 +107,7 @@ async def apgraph(api: Api, config: Path, *arguments: str) -> str:
             "APGRAPH_GATEWAY_CONFIG": str(config),
             "APGRAPH_DATA_DIR": str(api.settings.data_dir),
             "APGRAPH_CLOUD_ERP_CLIENT_SECRET": SECRET,
+            "APGRAPH_KEY_ENCRYPTION_KEY": api.settings.key_encryption_key or "",
         },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.domain import ids
-from apgraph.domain.audit import first_break
+from apgraph.domain.audit import CHECKPOINT, Break, chain_start, first_break
 from apgraph.domain.clients import Client
 from apgraph.domain.principal import Role, RowScope
 from apgraph.gateway.client_secrets import hash_secret, new_secret
 from apgraph.gateway.demo_users import DemoUserError, demo_token
+from apgraph.gateway.key_encryption import open_keyring
 from apgraph.gateway.keys import SigningKeys
 from apgraph.gateway.oauth import client_claims
 from apgraph.gateway.runtime import embedded_issuer
@@ -222,17 +223,38 @@ def token(
 
 
 @audit_app.command("verify")
-def verify_audit(database_url: str = DatabaseUrl, data_dir: Path = DataDir) -> None:
-    """Walk the whole chain; name the first entry that was edited, deleted or inserted."""
-    settings = settings_from(database_url=database_url, data_dir=data_dir)
+def verify_audit(
+    database_url: str = DatabaseUrl,
+    data_dir: Path = DataDir,
+    gateway_config: Path = GatewayConfigPath,
+) -> None:
+    """Walk the whole chain; name the first entry that was edited, deleted or inserted.
+    After a retention purge the chain starts at the signed checkpoint of its cut."""
+    settings = settings_from(
+        database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
+    )
 
     async def work(engine: AsyncEngine) -> tuple[int, str | None]:
         audit = AuditRepository(engine)
         entries = [entry async for entry in audit.in_order()]
-        broken = first_break(entries, head=await audit.head())
+        first = entries[0] if entries else None
+        key = None
+        if first is not None and first.sequence > 1:  # purged: the checkpoint key is needed
+            keyring = await open_keyring(settings, load_config(settings), engine, now=_now())
+            key = (await keyring.sealing()).keys.checkpoint_key
+        checkpoints = [e for e in entries if e.event.action == CHECKPOINT]
+        start = chain_start(first, checkpoints, key=key)
+        broken = (
+            start
+            if isinstance(start, Break)
+            else first_break(entries, head=await audit.head(), start=start)
+        )
         return len(entries), (f"entry {broken.sequence}: {broken.reason}" if broken else None)
 
-    count, broken = _run(settings, work)
+    try:
+        count, broken = _run(settings, work)
+    except StartupError as error:
+        fail(str(error))
     if broken:
         fail(f"audit trail broken at {broken}")
     typer.echo(f"apgraph: audit trail intact ({count} entries)")

@@ -14,6 +14,7 @@ import typer
 import uvicorn
 
 from apgraph.cli import (
+    configuration,
     connectors,
     contracts,
     data_keys,
@@ -24,6 +25,7 @@ from apgraph.cli import (
     payments,
     products,
     report,
+    retention,
 )
 from apgraph.cli.options import (
     DatabaseUrl,
@@ -45,6 +47,8 @@ db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 identity.register(app)
 data_keys.register(app)
+retention.register(app)
+configuration.register(app)
 contracts.register(app)
 deadletters.register(app)
 connectors.register(app)
@@ -210,7 +214,7 @@ def db_upgrade(database_url: str = DatabaseUrl, data_dir: Path = DataDir) -> Non
 
     settings = _settings(database_url=database_url, data_dir=data_dir, seed_demo_data=False)
     try:
-        asyncio.run(prepare(settings))
+        asyncio.run(prepare(settings, serving=False))
     except StartupError as error:
         _fail(str(error))
     typer.echo("apgraph: database is at the latest migration")

@@ -46,7 +46,7 @@ def _run(
         runtime = Runtime.open(settings, load_config(settings))
         try:
             # each facility's ERP route is stored with it: read it, as `serve` does
-            await runtime.connectors.load_stored_master_data(runtime.engine)
+            await runtime.connectors.load_stored_master_data(runtime.engine, runtime.keyring)
             if runtime.connectors.simulators is not None:
                 await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
             return await work(runtime)

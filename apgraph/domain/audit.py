@@ -5,6 +5,7 @@ its own hash; deleting or inserting one breaks the link to the next.
 """
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -83,10 +84,15 @@ class Break:
 
 
 def first_break(
-    entries: Iterable[AuditEntry], *, head: tuple[int, str] | None = None
+    entries: Iterable[AuditEntry],
+    *,
+    head: tuple[int, str] | None = None,
+    start: tuple[int, str] = (1, GENESIS_HASH),
 ) -> Break | None:
-    """Walks the chain in sequence order; `head` is the stored (last sequence, last hash)."""
-    expected_sequence, expected_prev = 1, GENESIS_HASH
+    """Walks the chain in sequence order; `head` is the stored (last sequence, last hash);
+    `start` is where it begins: entry 1 after the genesis hash, or after a purge the entry
+    after a checkpoint's cut, linked to the hash that checkpoint recorded."""
+    expected_sequence, expected_prev = start
     for entry in entries:
         if entry.sequence != expected_sequence:
             return Break(
@@ -107,3 +113,62 @@ def first_break(
             "(entries deleted from the end, or added outside the chain)",
         )
     return None
+
+
+# --- purge by checkpoint ---------------------------------------------------------------------
+
+CHECKPOINT = "audit.checkpoint"  # the action of a checkpoint entry
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Entries up to `cut` may be deleted: `cut_hash` (the hash of entry `cut`) is where the
+    rest of the chain starts, and the signature shows the checkpoint was made by the server
+    (an HMAC under a key the key-encryption key protects), not forged to hide a deletion."""
+
+    cut: int
+    cut_hash: str
+    signature: str
+
+    @staticmethod
+    def _message(cut: int, cut_hash: str) -> bytes:
+        return json.dumps({"cut": cut, "cut_hash": cut_hash}, sort_keys=True).encode()
+
+    @classmethod
+    def signed(cls, cut: int, cut_hash: str, *, key: bytes) -> "Checkpoint":
+        signature = hmac.new(key, cls._message(cut, cut_hash), hashlib.sha256).hexdigest()
+        return cls(cut, cut_hash, signature)
+
+    def valid(self, *, key: bytes) -> bool:
+        expected = self.signed(self.cut, self.cut_hash, key=key).signature
+        return hmac.compare_digest(expected, self.signature)
+
+    def detail(self, **extra: object) -> str:
+        content = {"cut": self.cut, "cut_hash": self.cut_hash, "signature": self.signature}
+        return json.dumps({**content, **extra}, sort_keys=True)
+
+    @classmethod
+    def from_detail(cls, detail: str | None) -> "Checkpoint | None":
+        try:
+            content = json.loads(detail or "")
+            return cls(int(content["cut"]), str(content["cut_hash"]), str(content["signature"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def chain_start(
+    first: AuditEntry | None, checkpoints: Iterable[AuditEntry], *, key: bytes | None
+) -> tuple[int, str] | Break:
+    """Where verification starts: at entry 1, or, when earlier entries were purged, after the
+    cut of the signed checkpoint that accounts for exactly them. A missing beginning with no
+    valid checkpoint is a break (entries deleted outside a purge)."""
+    if first is None or first.sequence == 1:
+        return (1, GENESIS_HASH)
+    for entry in checkpoints:
+        checkpoint = Checkpoint.from_detail(entry.event.detail)
+        if checkpoint is None or checkpoint.cut != first.sequence - 1:
+            continue
+        if key is None or not checkpoint.valid(key=key):
+            return Break(entry.sequence, "its checkpoint signature does not verify (forged)")
+        return (checkpoint.cut + 1, checkpoint.cut_hash)
+    return Break(1, f"entries 1 to {first.sequence - 1} are missing and no checkpoint covers them")

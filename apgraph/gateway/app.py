@@ -35,6 +35,7 @@ from apgraph.gateway.key_encryption import resealed_event
 from apgraph.gateway.metrics import metrics_endpoint
 from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
+from apgraph.gateway.retention import run_retention
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
 from apgraph.gateway.sse import sse_endpoint
@@ -162,6 +163,23 @@ def escalator(runtime: Runtime) -> Escalator:
     )
 
 
+def retainer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
+    """The periodic purge of what gateway.yaml's `retention` says is past keeping."""
+
+    async def once() -> bool:
+        await run_retention(
+            runtime.engine,
+            runtime.keyring,
+            runtime.config,
+            now=runtime.clock.now(),
+            dry_run=False,
+            actor="system:retention",
+        )
+        return False  # each run goes on in batches until nothing is left
+
+    return once
+
+
 def resealer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
     """The background pass that moves rows onto the active data key after a rotation made
     elsewhere (`apgraph keys rotate-data --no-reseal`, another instance); audited when it
@@ -272,6 +290,14 @@ def create_app(
                         stop,
                         resealer(running),
                         interval=settings.reseal_interval_seconds,
+                    )
+                )
+            )
+        if settings.retention_interval_seconds > 0 and config.retention.kinds:
+            background.append(
+                asyncio.create_task(
+                    repeat_until(
+                        stop, retainer(running), interval=settings.retention_interval_seconds
                     )
                 )
             )

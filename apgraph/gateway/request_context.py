@@ -58,6 +58,7 @@ def context_for(
         live=runtime.live.feed(
             runtime.settings, OutboxRepository(runtime.engine), closer_of(request)
         ),
+        configuration=runtime.configuration,
         request=request,
         response=response,
     )

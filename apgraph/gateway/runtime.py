@@ -10,8 +10,10 @@ import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.domain.configuration import ConfigurationStart, fingerprint
 from apgraph.domain.principal import RowScope
 from apgraph.gateway.auth import Authenticator, ClaimNames
+from apgraph.gateway.configuration import effective_configuration, started_by
 from apgraph.gateway.connectors import Connectors, build_connectors
 from apgraph.gateway.key_encryption import keyring
 from apgraph.gateway.live import Live
@@ -58,6 +60,7 @@ class Runtime:
     worker: WorkerProcess = field(default_factory=WorkerProcess)  # importMasterData's reading
     live: Live = field(default_factory=Live)  # the bus and hub, once the lifespan started them
     tracer_provider: TracerProvider | None = None  # None: tracing off
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def page_limits(self) -> PageLimits:
@@ -75,6 +78,17 @@ class Runtime:
             max_rows=self.settings.import_max_rows,
             listed_problems=self.settings.import_listed_problems,
             isolated=self.worker,
+        )
+
+    @cached_property
+    def configuration(self) -> ConfigurationStart:
+        """What this process runs with (computed once; the start recorded it in the history)."""
+        document = effective_configuration(self.settings, self.config)
+        return ConfigurationStart(
+            started_at=self.started_at,
+            started_by=started_by(),
+            fingerprint=fingerprint(document),
+            document=document,
         )
 
     @cached_property

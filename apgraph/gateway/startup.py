@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
+from apgraph.gateway.configuration import effective_configuration, started_by
 from apgraph.gateway.connectors import ConnectorSetupError, check_connector_settings
 from apgraph.gateway.key_encryption import open_keyring, sealed_columns
 from apgraph.gateway.live import BusUnreachable, connect_bus
@@ -21,12 +22,14 @@ from apgraph.gateway.products.operation_lists import OperationListError
 from apgraph.gateway.products.routes import ProductSchemas
 from apgraph.gateway.products.views import ViewError, check_views
 from apgraph.gateway.refusal import StartupError
+from apgraph.gateway.retention import check_retention_kinds
 from apgraph.gateway.schema import build_schema
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.policies.policy_file import with_policy_file
 from apgraph.settings import Settings
 from apgraph.store import migrate
+from apgraph.store.config_history import record_start
 from apgraph.store.database import create_engine, is_sqlite
 from apgraph.store.resealing import reseal
 from apgraph.store.tables import FacilityRow
@@ -51,13 +54,17 @@ def load_config(settings: Settings) -> GatewayConfig:
         check_views(config, full, source=settings.gateway_config)
         ProductSchemas.build(settings, config)  # each product's allow-list can be read
         sealed_columns(config)
+        check_retention_kinds(config)
     except (ConfigError, ConnectorSetupError, ViewError, OperationListError) as error:
         raise StartupError(str(error)) from None
     return config
 
 
-async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepared:
-    """Config checked, database reachable and migrated, demo data seeded if empty."""
+async def prepare(
+    settings: Settings, *, run_migrations: bool = True, serving: bool = True
+) -> Prepared:
+    """Config checked, database reachable and migrated, demo data seeded if empty. `serving`:
+    a server is starting, so its configuration is recorded and audited."""
     config = load_config(settings)
     if is_sqlite(settings.resolved_database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +86,15 @@ async def prepare(settings: Settings, *, run_migrations: bool = True) -> Prepare
                 seeded = await demo_writer.write(engine, network, keyring=keyring)
             await check_facilities_exist(engine, config)
             await check_bus(settings)
+            if serving:
+                changed = await record_start(
+                    engine,
+                    effective_configuration(settings, config),
+                    by=started_by(),
+                    at=datetime.now(UTC),
+                )
+                for change in changed:
+                    log.info("configuration changed since the last start: %s", change.line())
         except (OperationalError, DBAPIError, OSError) as error:
             raise StartupError(
                 f"database {_redacted(settings.resolved_database_url)} is unreachable or "

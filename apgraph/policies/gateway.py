@@ -15,6 +15,7 @@ from apgraph.policies.connectors import ConnectorsConfig
 from apgraph.policies.matching import MatchingPolicy
 from apgraph.policies.payments import PaymentPolicy
 from apgraph.policies.products import Products
+from apgraph.policies.retention import RetentionPolicy
 
 
 def _facility_id(raw: str) -> str:
@@ -68,3 +69,4 @@ class GatewayConfig(_Section):
     matching: MatchingPolicy
     approvals: ApprovalPolicy
     payments: PaymentPolicy
+    retention: RetentionPolicy = RetentionPolicy()

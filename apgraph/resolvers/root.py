@@ -3,6 +3,7 @@
 import strawberry
 
 from apgraph.resolvers import audit as audit_reads
+from apgraph.resolvers import configuration as configuration_reads
 from apgraph.resolvers import connectors as connector_reads
 from apgraph.resolvers import events as event_reads
 from apgraph.resolvers import exceptions as exception_reads
@@ -125,6 +126,10 @@ class Query:
     migration_differences = strawberry.field(
         resolver=connector_reads.migration_differences,
         description="What the cloud ERP's shadow postings booked otherwise, newest first.",
+    )
+    configuration = strawberry.field(
+        resolver=configuration_reads.configuration,
+        description="The configuration this server runs with, secrets redacted (operators).",
     )
 
 

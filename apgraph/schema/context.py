@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from apgraph.domain.configuration import ConfigurationStart
 from apgraph.domain.principal import Principal
 from apgraph.schema.loaders import Loaders
 from apgraph.services.ports.bus import LiveEvents
@@ -32,6 +33,7 @@ class Context:
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (field, owner): tampered
+    configuration: ConfigurationStart | None = None  # what this server runs with
     request: Any = None  # the Starlette request or websocket
     response: Any = None
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -85,12 +85,20 @@ class DataKeys:
     active_id: str
     index_key: bytes
     checkpoint_key: bytes | None = None  # signs audit checkpoints
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        """One AESGCM per key, made on first use: building it costs more than a field."""
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return cipher
 
     def seal(self, value: str, place: Place) -> str:
-        sealed = aead_wrap(
-            self.keys[self.active_id], value.encode(), associated=place.associated_data()
-        )
-        return f"{PREFIX}{self.active_id}.{base64.urlsafe_b64encode(sealed).decode()}"
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        body = self._cipher(self.active_id).encrypt(nonce, value.encode(), place.associated_data())
+        sealed = base64.urlsafe_b64encode(nonce + body).decode()
+        return f"{PREFIX}{self.active_id}.{sealed}"
 
     def open(self, stored: str, place: Place) -> str:
         """The plain value, or Unreadable: a plain value where a sealed one belongs is as
@@ -98,12 +106,14 @@ class DataKeys:
         key_id = key_id_of(stored)
         if key_id is None:
             raise Unreadable(place, "not sealed")
-        key = self.keys.get(key_id)
-        if key is None:
+        if key_id not in self.keys:
             raise Unreadable(place, f"unknown data key {key_id}")
         try:
             body = base64.urlsafe_b64decode(stored[len(PREFIX) + len(key_id) + 1 :])
-            return aead_unwrap(key, body, associated=place.associated_data()).decode()
+            opened = self._cipher(key_id).decrypt(
+                body[:NONCE_BYTES], body[NONCE_BYTES:], place.associated_data()
+            )
+            return opened.decode()
         except (InvalidTag, ValueError):
             raise Unreadable(place, "integrity check failed") from None
 

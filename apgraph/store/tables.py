@@ -95,6 +95,27 @@ class DataKeyRow(Base):
     retired_at: Mapped[datetime | None]
 
 
+class LegalHoldRow(Base):
+    """An invoice or supplier under legal hold: retention never purges its records."""
+
+    __tablename__ = "legal_holds"
+    entity_id: Mapped[str] = mapped_column(ID, primary_key=True)  # INV-… or SUP-…
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(128))
+    placed_at: Mapped[datetime]
+
+
+class ConfigStartRow(Base):
+    """The effective configuration of each server start (secrets redacted), newest last."""
+
+    __tablename__ = "config_starts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_by: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class SealingStateRow(Base):
     """Per table, the columns the last full pass sealed: a change in gateway.yaml's
     `at_rest` settings makes the next start convert every row, once."""

@@ -16,6 +16,7 @@ from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.store import migrate
 from apgraph.store.database import create_engine
+from tests.keys import keyring_for
 
 JUNE = ["--from", "2026-06-01", "--to", "2026-06-30"]
 POSTED_OR_LATER = {"POSTED", "SCHEDULED", "PAID", "REMITTED"}
@@ -29,7 +30,7 @@ def database(tmp_path_factory: pytest.TempPathFactory, network: generator.DemoNe
     async def seed() -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await migrate.upgrade(engine)
-        await demo_writer.write(engine, network)
+        await demo_writer.write(engine, network, keyring=await keyring_for(engine))
         await engine.dispose()
 
     asyncio.run(seed())

@@ -21,6 +21,7 @@ from apgraph.store import tables
 from apgraph.store.audit import AuditRepository
 from apgraph.store.database import create_engine
 from apgraph.store.migrate import upgrade
+from tests.keys import keyring_for
 
 SMALL = DemoSize().scaled(0.05)
 CUTOFF = datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=UTC)
@@ -292,7 +293,7 @@ async def test_write_stores_every_row_of_the_network(engine, network):
     assert await is_empty(engine)
 
     # when the network is written
-    counts = await write(engine, network, chunk_size=100)
+    counts = await write(engine, network, keyring=await keyring_for(engine), chunk_size=100)
 
     # then every table holds exactly the network's rows
     expected = {
@@ -321,7 +322,7 @@ async def test_write_stores_every_row_of_the_network(engine, network):
 
 async def test_written_amounts_read_back_exactly(engine, network):
     # given a written network
-    await write(engine, network)
+    await write(engine, network, keyring=await keyring_for(engine))
 
     # when the invoice totals are read back
     invoices = tables.InvoiceRow.__table__
@@ -335,7 +336,7 @@ async def test_written_amounts_read_back_exactly(engine, network):
 
 async def test_clear_empties_the_business_data_and_keeps_the_audit_trail(engine, network):
     # given a written network, and an audit trail with one entry
-    await write(engine, network)
+    await write(engine, network, keyring=await keyring_for(engine))
     audit = AuditRepository(engine)
     await audit.record(
         [AuditEvent("operator", "seed.replace", AuditOutcome.SUCCEEDED)],

@@ -112,7 +112,7 @@ async def test_suppliers_stored_in_plain_before_sealing_are_sealed_at_start(tmp_
     engine = database.engine()
     network = generator.generate(SMALL)
     try:
-        await migrate.upgrade(engine, "0007")
+        await migrate.upgrade(engine, "0008")
         async with engine.begin() as connection:
             await connection.execute(
                 insert(SupplierRow), [supplier_row(s) for s in network.suppliers]

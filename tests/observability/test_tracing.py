@@ -30,6 +30,7 @@ from apgraph.policies.loader import load_gateway_config
 from apgraph.store import migrate
 from tests.conftest import Api, settings_for
 from tests.databases import drop_database, make_database
+from tests.keys import keyring_for
 from tests.live_server import free_port, serving
 from tests.test_erp_outage import SECRET, apgraph, remote_config
 from tests.workflow import Orders, as_input
@@ -67,7 +68,7 @@ async def traced_api(
     try:
         engine = database.engine()
         await migrate.upgrade(engine)
-        await demo_writer.write(engine, network)
+        await demo_writer.write(engine, network, keyring=await keyring_for(engine))
         await engine.dispose()
         port = free_port()
         config_path = remote_config(tmp_path, port, port)
@@ -78,6 +79,8 @@ async def traced_api(
             posting_recovery_interval_seconds=0,  # no background posting in the exporter
             rematch_interval_seconds=0,
             escalation_interval_seconds=0,
+            reseal_interval_seconds=0,
+            retention_interval_seconds=0,
         ).model_copy(update={"gateway_config": config_path})
         config = load_gateway_config(config_path)
         simulators, _ = standalone_simulators(

@@ -1,7 +1,7 @@
 """sealed classified columns: wider supplier columns for sealed values, the data keys
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 18:30:00.000000
 
 Existing plain values are not touched here: a migration has no key. The server's start (and
@@ -16,8 +16,8 @@ from alembic import op
 
 import apgraph.store.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
