@@ -125,7 +125,8 @@ class Runtime:
     ) -> "Runtime":
         """`tracer_provider`: SQL statements and connector calls get spans."""
         engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
-        if tracer_provider is not None:
+        if tracer_provider is not None and tracing.recording(tracer_provider):
+            # sampled off, a span per statement would be made and dropped: skipped
             tracing.instrument_engine(engine, tracer_provider)
         http = httpx.AsyncClient(timeout=5.0)
         issuer = None
