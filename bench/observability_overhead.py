@@ -141,7 +141,9 @@ def main() -> None:
     }
     apgraph = [sys.executable, "-m", "apgraph.cli"]
     print("seeding the demo network …", flush=True)
-    subprocess.run([*apgraph, "seed", "--replace"], env=env, check=True, capture_output=True)
+    seeded = subprocess.run([*apgraph, "seed", "--replace"], env=env, capture_output=True)
+    if seeded.returncode:
+        raise SystemExit(f"apgraph seed failed:\n{seeded.stderr.decode()[-2000:]}")
 
     sink_port = args.port + len(VARIANTS)
     ports = dict(zip(VARIANTS, range(args.port, sink_port), strict=True))
