@@ -22,6 +22,7 @@ from strawberry.extensions import SchemaExtension
 
 from apgraph.observability import metrics
 from apgraph.observability.metrics import Metric
+from apgraph.store.database import counting_statements
 from apgraph.store.figures import SqlFigures
 
 METRICS_SCOPE = "admin"
@@ -41,7 +42,8 @@ class RequestMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        with counting_statements() as statements:
+            yield
         context = self.execution_context
         request = getattr(context.context, "request", None)
         path = request.url.path if request is not None and hasattr(request, "url") else "/graphql"
@@ -56,6 +58,7 @@ class RequestMetrics(SchemaExtension):
         metrics.REQUEST_SECONDS.labels(product, version, operation).observe(
             time.perf_counter() - started
         )
+        metrics.SQL_STATEMENTS.labels(product, version, operation).observe(statements.statements)
         for error in errors:
             code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
             metrics.ERRORS.labels(product, version, str(code)).inc()
@@ -79,15 +82,22 @@ async def metrics_endpoint(request: Request) -> Response:
     runtime: Any = request.app.state.runtime
     figures = await SqlFigures(runtime.engine).figures(now=runtime.clock.now())
     stats = [probe.stats() for probe in runtime.connectors.probes]
+    hub = runtime.live.hub if getattr(runtime, "live", None) is not None else None
     snapshot = [
         *metrics.business_families(figures),
         *metrics.connector_families(stats),
+        metrics.subscriptions_family(hub.listeners if hub is not None else 0),
     ]
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # every worker's request metrics, summed
     else:
-        for collector in (metrics.REQUESTS, metrics.REQUEST_SECONDS, metrics.ERRORS):
+        for collector in (
+            metrics.REQUESTS,
+            metrics.REQUEST_SECONDS,
+            metrics.ERRORS,
+            metrics.SQL_STATEMENTS,
+        ):
             registry.register(collector)
     registry.register(_Snapshot(snapshot))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

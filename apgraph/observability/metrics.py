@@ -105,6 +105,15 @@ def connector_families(stats: Sequence[ConnectorStats]) -> Iterator[Metric]:
     yield from (calls, attempts, failures, breaker)
 
 
+def subscriptions_family(open_now: int) -> Metric:
+    """Live subscriptions this process is feeding (each worker its own)."""
+    return GaugeMetricFamily(
+        "apgraph_subscriptions_open",
+        "GraphQL subscriptions this process is feeding events to.",
+        value=open_now,
+    )
+
+
 def business_families(figures: Figures) -> Iterator[Metric]:
     """The business process metrics of DESIGN §9, from one snapshot of the database."""
     invoices = GaugeMetricFamily(
@@ -149,6 +158,11 @@ def business_families(figures: Figures) -> Iterator[Metric]:
         "apgraph_approval_cycle_seconds",
         "From an invoice entering EXCEPTION to the decision that ended it.",
         figures.approval_cycle_seconds,
+    )
+    yield _histogram(
+        "apgraph_payment_release_latency_seconds",
+        "From a payment's release to the ERP to its confirmation as paid.",
+        figures.release_to_paid_seconds,
     )
     yield _histogram(
         "apgraph_invoice_receipt_to_posting_seconds",

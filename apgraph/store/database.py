@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 @dataclass(slots=True)
 class StatementCount:
     statements: int = 0
+    within: "StatementCount | None" = None  # an enclosing count: it counts these too
 
 
 _current_count: ContextVar[StatementCount | None] = ContextVar("sql_statements", default=None)
@@ -22,7 +23,7 @@ _current_count: ContextVar[StatementCount | None] = ContextVar("sql_statements",
 @contextmanager
 def counting_statements() -> Iterator[StatementCount]:
     """Counts the statements that the current task (and what it awaits) sends to the database."""
-    count = StatementCount()
+    count = StatementCount(within=_current_count.get())  # nested counts both count
     token = _current_count.set(count)
     try:
         yield count
@@ -43,8 +44,9 @@ def not_counted() -> Iterator[None]:
 
 def _count_statement(*_: Any, **__: Any) -> None:
     count = _current_count.get()
-    if count is not None:
+    while count is not None:
         count.statements += 1
+        count = count.within
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

@@ -28,12 +28,14 @@ from apgraph.store.tables import (
     InvoiceRow,
     InvoiceStatusChangeRow,
     OutboxRow,
+    PaymentRow,
 )
 
 _invoices = InvoiceRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _outbox = OutboxRow.__table__.c
+_payments = PaymentRow.__table__.c
 
 S = InvoiceStatus
 POSTED_OR_LATER = frozenset({S.POSTED, S.SCHEDULED, S.PAID, S.REMITTED})
@@ -95,6 +97,14 @@ class SqlFigures:
                 .where(_invoices.status.in_(UNPAID_LIABILITY))
                 .group_by(_invoices.currency)
             )
+            settled = await connection.execute(
+                select(_payments.released_at, _payments.paid_at).where(
+                    _payments.released_at.is_not(None), _payments.paid_at.is_not(None)
+                )
+            )
+            release_to_paid = [
+                max((paid - released).total_seconds(), 0.0) for released, paid in settled
+            ]
             unpublished = (
                 await connection.execute(
                     select(func.count(), func.min(_outbox.occurred_at)).where(
@@ -115,6 +125,7 @@ class SqlFigures:
             match_attempted=walked.match_attempted,
             approval_cycle_seconds=walked.approval_cycles,
             receipt_to_posting_seconds=walked.receipt_to_posting,
+            release_to_paid_seconds=release_to_paid,
             open_exception_ages_days=[
                 (now - received).days
                 for status, received in statuses.values()

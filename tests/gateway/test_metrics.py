@@ -79,6 +79,13 @@ async def test_a_posted_invoice_moves_the_throughput_counters_and_the_request_me
         >= 1
     )
     assert value(after, "apgraph_connector_breaker_state", system="legacy_erp", state="CLOSED") == 1
+    # with the SQL statements it issued, and the families every scrape carries
+    timed = {k: v for k, v in request.items() if k != "outcome"}
+    assert value(after, "apgraph_graphql_sql_statements_sum", **timed) > value(
+        before, "apgraph_graphql_sql_statements_sum", **timed
+    )
+    assert ("apgraph_subscriptions_open", ()) in after
+    assert ("apgraph_payment_release_latency_seconds_count", ()) in after
 
 
 async def test_only_an_operator_may_scrape(workflow_api, network):

@@ -46,6 +46,7 @@ class Figures:
     match_attempted: int  # invoices the match ran on (MATCHED or EXCEPTION)
     approval_cycle_seconds: Sequence[float]  # EXCEPTION entered → left it by a decision
     receipt_to_posting_seconds: Sequence[float]  # received → posted
+    release_to_paid_seconds: Sequence[float]  # payment released to the ERP → confirmed paid
     open_exception_ages_days: Sequence[int]  # per invoice in EXCEPTION now
     liabilities: Sequence[OpenAmount]  # posted, not yet paid
     outbox_unpublished: int
