@@ -3,6 +3,7 @@
 Pure: the supplier's terms, the policy and today in; a pay date, an amount and holds out.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,11 +76,16 @@ def method_for(supplier: Supplier) -> PaymentMethod:
 
 
 def bank_fingerprint(supplier: Supplier) -> str | None:
-    """What identifies the remit-to account: compared at release with what the run approved."""
+    """What identifies the remit-to account: compared at release with what the run approved.
+
+    A digest, never the numbers: it is stored with the payment, and bank numbers are sealed
+    at rest (issue 17). Equality is all it is used for.
+    """
     account = supplier.remit_to
     if account is None:
         return None
-    return f"{account.routing_number}:{account.account_number}"
+    text = f"apgraph.remit-to.v1:{account.routing_number}:{account.account_number}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

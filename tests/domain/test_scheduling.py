@@ -8,6 +8,7 @@ from apgraph.domain.payments import HoldCode, PaymentMethod
 from apgraph.domain.scheduling import (
     SchedulingRules,
     annual_return_percent,
+    bank_fingerprint,
     method_for,
     plan_payment,
     supplier_hold,
@@ -100,9 +101,19 @@ def test_a_bank_account_finance_reviewed_for_the_payment_holds_it_no_longer():
     reviewed = supplier_hold(
         payee,
         bank_changed_at=changed,
-        reviewed_account="071000013:1234567",
+        reviewed_account=bank_fingerprint(payee),
         run_on=DUE,
         rules=RULES,
     )
     assert held is not None
     assert reviewed is None
+
+
+def test_the_fingerprint_of_a_remit_to_account_holds_no_bank_number():
+    account = BankAccount(bank_name="First", routing_number="071000013", account_number="1234567")
+    fingerprint = bank_fingerprint(supplier(remit_to=account))
+    assert fingerprint is not None
+    assert "071000013" not in fingerprint
+    assert "1234567" not in fingerprint
+    other = BankAccount(bank_name="First", routing_number="071000013", account_number="7654321")
+    assert bank_fingerprint(supplier(remit_to=other)) != fingerprint
