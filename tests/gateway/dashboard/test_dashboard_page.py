@@ -98,6 +98,7 @@ async def test_the_dashboard_shows_the_apis_figures_and_follows_a_new_invoice_li
             shown = await funnel_value(page, key).inner_text()
             assert int(shown.replace(",", "")) == before[alias]["totalCount"]
         assert await page.locator("#connectors tbody tr").count() == 5
+        assert await page.locator("#payments tbody tr").count() > 0  # the demo's scheduled ones
 
         # when a supplier submits an invoice through the API (its PO is closed: REJECTED)
         supplier_id, invoice = invoice_on_a_closed_po(network)

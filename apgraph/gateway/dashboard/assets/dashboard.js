@@ -19,8 +19,10 @@ const FIGURES = `query DashboardFigures {
   exceptionQueue(first: 10) { totalCount edges { node {
     id receivedAt total { amount currency } facility { id } assignedTo exceptions { code } } } }
   failedPostings: invoices(filter: {status: [POSTING_FAILED]}, first: 100) { edges { node { id } } }
-  payments(filter: {status: [SCHEDULED]}, first: 10) { edges { node {
+  payments(filter: {status: [FAILED, RELEASE_FAILED, SCHEDULED]}, first: 10) { edges { node {
     id scheduledDate status amount { amount currency } supplier { legalName } } } }
+  paymentRuns(filter: {status: [PROPOSED, APPROVED]}, first: 10) { edges { node {
+    id payDate status total { amount currency } paymentCount facility { id } } } }
 }`;
 const CONNECTORS = "query DashboardConnectors { connectors { system reachable breaker failures lastError } }";
 const LIVE = "subscription DashboardLive { invoiceStatusChanged { invoiceId status } }";
@@ -114,9 +116,17 @@ async function refresh() {
   replay.hidden = !(viewer.scopes.includes("admin") && failed.length > 0);
   replay.onclick = () => replayAll(failed);
   if (d.payments) {
-    fillTable("payments", d.payments.edges.map(({ node }) => [
+    const failed = (status) => status === "FAILED" || status === "RELEASE_FAILED";
+    const sorted = d.payments.edges.map((e) => e.node)
+      .sort((a, b) => Number(failed(b.status)) - Number(failed(a.status)));  // exceptions first
+    fillTable("payments", sorted.map((node) => [
       cell(node.id), cell(node.supplier ? node.supplier.legalName : ""), cell(node.scheduledDate),
-      cell(money(node.amount), "num"), cell(node.status)]));
+      cell(money(node.amount), "num"), cell(node.status, failed(node.status) ? "bad" : "")]));
+  }
+  if (d.paymentRuns) {
+    fillTable("runs", d.paymentRuns.edges.map(({ node }) => [
+      cell(node.id), cell(node.facility ? node.facility.id : ""), cell(node.payDate),
+      cell(node.paymentCount, "num"), cell(money(node.total), "num"), cell(node.status)]));
   }
   if (viewer.scopes.includes("admin")) {
     const found = await graphql(CONNECTORS);
