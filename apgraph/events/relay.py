@@ -9,8 +9,14 @@ analytics sink keys each batch by its content, so a resend after a lost answer c
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import random
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from apgraph.domain.erp import ForecastRecord
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
@@ -63,7 +69,8 @@ class OutboxRelay:
             return RelayRun(published=0, forecasts=0)
         if self.bus is not None:
             try:
-                await self.bus.publish(records)
+                with _publishing(records):
+                    await self.bus.publish(records)
             except BusUnavailable as error:
                 log.warning(
                     "event bus unavailable, %d events stay pending: %s", len(records), error
@@ -95,3 +102,38 @@ class OutboxRelay:
             return (await self.run_once()).published >= self.batch_size
 
         await repeat_until(stop, more, interval=interval, wake=self.wake)
+
+
+_tracer = trace.get_tracer("apgraph.events.relay")
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@contextmanager
+def _publishing(records: Sequence[OutboxRecord]) -> Iterator[None]:
+    """One `outbox.publish` span per event, in the trace of the request that caused it (the
+    envelope keeps its trace id), so a trace reads from the request to the event's delivery.
+    The API is a no-op until the composition root installs a recording provider."""
+    with ExitStack() as spans:
+        for record in records:
+            trace_id = record.trace_id or ""
+            if not _TRACE_ID.match(trace_id) or not trace_id.strip("0"):
+                continue
+            caused_by = SpanContext(
+                trace_id=int(trace_id, 16),
+                span_id=random.getrandbits(64) or 1,  # the request's own span id is not kept
+                is_remote=True,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+            )
+            spans.enter_context(
+                _tracer.start_as_current_span(
+                    f"outbox.publish {record.type}",
+                    context=trace.set_span_in_context(NonRecordingSpan(caused_by)),
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.operation.type": "publish",
+                        "messaging.message.id": record.id,
+                        "apgraph.event.sequence": record.sequence,
+                    },
+                )
+            )
+        yield

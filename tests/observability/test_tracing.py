@@ -193,6 +193,22 @@ async def test_one_submit_invoice_is_one_trace_from_the_request_to_the_simulator
     assert simulated
     assert all(s.parent.is_remote for s in simulated)
 
+    # the outbox relay published the invoice's events in the same trace
+    published = spans_until(
+        exporter,
+        lambda found: any(
+            s.name == "outbox.publish invoice.posted" and s.context.trace_id == trace_id
+            for s in found
+        ),
+    )
+    relayed = [
+        s for s in published if s.context.trace_id == trace_id and s.kind is SpanKind.PRODUCER
+    ]
+    assert {s.name for s in relayed} >= {
+        "outbox.publish invoice.received",
+        "outbox.publish invoice.posted",
+    }
+
     # one id ties the trace to the audit row of this submission
     audit = await traced_api.data(AUDIT)
     rows = [
