@@ -59,6 +59,7 @@ def environment(database: Database, config: Path, data_dir: Path) -> dict[str, s
         "APGRAPH_KEY_ENCRYPTION_KEY": TEST_KEK,
         "APGRAPH_POSTING_RECOVERY_INTERVAL_SECONDS": "0.5",
         "APGRAPH_POSTING_RECOVERY_GRACE_SECONDS": "1",
+        "APGRAPH_SCHEDULING_INTERVAL_SECONDS": "0",  # the invoices stay POSTED to be checked
     }
 
 

@@ -2,10 +2,15 @@
 other facilities' invoices, and the schema's names through "Did you mean …" suggestions."""
 
 from collections import defaultdict
+from datetime import date
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import insert
 
 from apgraph.domain.principal import Role
+from apgraph.store import tables
+from apgraph.store.database import create_engine
 
 PAYMENT = """
 query($id: ID!) {
@@ -14,22 +19,59 @@ query($id: ID!) {
 """
 
 
-def a_payment_across_facilities(network):
-    """(payment, {facility: [invoice ids]}) of a payment settling invoices of two facilities."""
-    facility_of = {invoice.id: invoice.facility_id for invoice in network.invoices}
-    settled = defaultdict(lambda: defaultdict(list))
-    for allocation in network.payment_allocations:
-        invoice = allocation.invoice_id
-        settled[allocation.payment_id][facility_of[invoice]].append(invoice)
-    payment = next(p for p, by_facility in sorted(settled.items()) if len(by_facility) > 1)
-    return payment, settled[payment]
+async def a_payment_across_facilities(api, network):
+    """(payment, {facility: [invoice ids]}): a payment settling one supplier's invoices of two
+    facilities. Payments are grouped per facility now, but one made before that (or by an
+    ERP migration) may still span two, so the test writes one, on a database of its own."""
+    by_supplier = defaultdict(lambda: defaultdict(list))
+    for invoice in network.invoices:
+        by_supplier[invoice.supplier_id][invoice.facility_id].append(invoice)
+    supplier, by_facility = next((s, f) for s, f in sorted(by_supplier.items()) if len(f) > 1)
+    chosen = {facility: invoices[:1] for facility, invoices in sorted(by_facility.items())[:2]}
+    payment = "PAY-09999999"
+    settings = api.settings
+    engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(tables.PaymentRow.__table__),
+                [
+                    {
+                        "id": payment,
+                        "supplier_id": supplier,
+                        "amount": sum(i.total for group in chosen.values() for i in group),
+                        "currency": "USD",
+                        "method": "ACH",
+                        "scheduled_date": date(2026, 11, 5),
+                        "status": "PAID",
+                        "discount": Decimal(0),
+                    }
+                ],
+            )
+            await connection.execute(
+                insert(tables.PaymentAllocationRow.__table__),
+                [
+                    {
+                        "payment_id": payment,
+                        "invoice_id": i.id,
+                        "amount": i.total,
+                        "discount": Decimal(0),
+                    }
+                    for group in chosen.values()
+                    for i in group
+                ],
+            )
+    finally:
+        await engine.dispose()
+    return payment, {f: [i.id for i in group] for f, group in chosen.items()}
 
 
 async def test_an_approver_sees_only_the_allocations_to_its_own_facilitys_invoices(
-    live_api, network
+    live_writable_api, network
 ):
+    live_api = live_writable_api
     # given a payment settling invoices of two facilities, and an approver of one of them
-    payment, by_facility = a_payment_across_facilities(network)
+    payment, by_facility = await a_payment_across_facilities(live_api, network)
     own, *others = sorted(by_facility)
     token = live_api.token(Role.APPROVER, facility_ids=[own])
 
