@@ -22,7 +22,7 @@ from strawberry.extensions import SchemaExtension
 
 from apgraph.observability import metrics
 from apgraph.observability.metrics import Metric
-from apgraph.store.database import counting_statements
+from apgraph.store.database import StatementCount, counting_statements
 from apgraph.store.figures import SqlFigures
 
 METRICS_SCOPE = "admin"
@@ -42,17 +42,22 @@ class RequestMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        with counting_statements() as statements:
+        if _streams(self.execution_context.context):
+            # a subscription's stream is consumed in other contexts than the one that began it:
+            # a statement count (a context variable) cannot span it, so none is kept
+            statements = StatementCount()
             yield
+        else:
+            with counting_statements() as statements:
+                yield
         context = self.execution_context
         request = getattr(context.context, "request", None)
         path = request.url.path if request is not None and hasattr(request, "url") else "/graphql"
         product, version = product_of(path)
         operation = _NAMES.label(context.operation_name)
-        result = context.result
-        errors = list(result.errors or []) if result is not None else []
-        if context.pre_execution_errors:
-            errors += list(context.pre_execution_errors)
+        # a subscription's result is its event stream (no `errors`), a query's an ExecutionResult
+        errors = list(getattr(context.result, "errors", None) or [])
+        errors += list(context.pre_execution_errors or [])
         outcome = "error" if errors else "success"
         metrics.REQUESTS.labels(product, version, operation, outcome).inc()
         metrics.REQUEST_SECONDS.labels(product, version, operation).observe(
@@ -62,6 +67,16 @@ class RequestMetrics(SchemaExtension):
         for error in errors:
             code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
             metrics.ERRORS.labels(product, version, str(code)).inc()
+
+
+def _streams(context: Any) -> bool:
+    """Is this operation served as a stream (a WebSocket, or graphql-sse at /…/stream)?"""
+    request = getattr(context, "request", None)
+    if request is None:
+        return False
+    if request.scope.get("type") == "websocket":
+        return True
+    return str(request.url.path).endswith("/stream")
 
 
 class _Snapshot(Collector):
