@@ -105,7 +105,7 @@ class Connectors:
         supplier sync."""
         self.routes.replace_stored(await stored_routes(engine))
         if self.simulators is not None:
-            await self.simulators.load(await read_bundle(engine, keyring))
+            await self.simulators.load(await read_bundle(engine, keyring, skip_unreadable=True))
 
     async def link_suppliers(self, engine: AsyncEngine, keyring: Keyring) -> list[SyncReport]:
         """Runs the vendor ⇄ supplier sync against both ERPs; a failing ERP is logged, and

@@ -14,6 +14,7 @@ vendor key, as the supplier sync does); links the bundle leaves out stay.
 """
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ _xrefs: Table = ErpCrossReferenceRow.__table__  # type: ignore[assignment]
 
 Progress = Callable[[int], None]
 _Key = tuple[Any, ...]
+
+log = logging.getLogger("apgraph.master_data")
 
 
 class UnreadableSupplier(Exception):
@@ -428,8 +431,12 @@ async def read_bundle(
     *,
     facilities: Sequence[str] | None = None,
     policy: Mapping[str, object] | None = None,
+    skip_unreadable: bool = False,
 ) -> MasterDataBundle:
-    """Everything stored, or only what belongs to `facilities`: their cost centers (and any
+    """`skip_unreadable`: leave out a supplier whose classified value fails its check (the
+    simulators' books at start: one tampered row must not stop a server) instead of raising.
+
+    Everything stored, or only what belongs to `facilities`: their cost centers (and any
     other a PO of theirs is charged to), their POs with every line, the receipts of those
     POs, the suppliers of those POs with their vendor links and contract prices. Such a
     bundle imports into an empty database on its own. `policy` is copied in as it is.
@@ -495,8 +502,15 @@ async def read_bundle(
         )
     suppliers = await open_suppliers(sorted(supplier_rows, key=lambda r: r.id), keyring)
     broken = [supplier for supplier in suppliers if supplier.unreadable]
-    if broken:
+    if broken and not skip_unreadable:
         raise UnreadableSupplier(broken[0].id, broken[0].unreadable)
+    if broken:
+        log.error(
+            "left out of the bundle, unreadable (%s): %s",
+            UNREADABLE,
+            ", ".join(supplier.id for supplier in broken),
+        )
+        suppliers = [supplier for supplier in suppliers if not supplier.unreadable]
     links: dict[str, list[VendorLink]] = {}
     for row in sorted(xref_rows, key=lambda r: (r.canonical_id, r.system)):
         links.setdefault(row.canonical_id, []).append(
