@@ -73,10 +73,7 @@ async def main(invoices: int, database_url: str | None) -> None:
     try:
         network = generator.generate(generator.DemoSize().scaled(SCALE))
         await demo_writer.write(runtime.engine, network, keyring=runtime.keyring)
-        await runtime.connectors.load_stored_master_data(  # routes, as serve does
-            runtime.engine, runtime.keyring
-        )
-        await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
+        await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)  # as serve does
         last_pay_date = await _posted_invoices(runtime, network, invoices)
         workflow = workflow_for(runtime, None)
         reads = runtime.reads(RowScope())

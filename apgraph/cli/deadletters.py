@@ -90,11 +90,9 @@ def replay(
     async def run() -> ReplayReport:
         runtime = Runtime.open(settings, load_config(settings))
         try:
-            # each facility's ERP route is stored with it (the shipped gateway.yaml overrides
-            # none): read them as `serve` does, or every replay answers ERP_ROUTE_UNKNOWN
-            await runtime.connectors.load_stored_master_data(runtime.engine, runtime.keyring)
-            if runtime.connectors.simulators is not None:
-                await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
+            # routes stored with each facility (the shipped gateway.yaml overrides none): read
+            # them as `serve` does, or every replay answers ERP_ROUTE_UNKNOWN
+            await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
             return await replay_dead_letters(
                 reads=runtime.reads(RowScope()),
                 workflow=workflow_for(runtime, None),

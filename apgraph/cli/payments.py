@@ -45,10 +45,7 @@ def _run(
     async def run() -> T:
         runtime = Runtime.open(settings, load_config(settings))
         try:
-            # each facility's ERP route is stored with it: read it, as `serve` does
-            await runtime.connectors.load_stored_master_data(runtime.engine, runtime.keyring)
-            if runtime.connectors.simulators is not None:
-                await runtime.connectors.link_suppliers(runtime.engine, runtime.keyring)
+            await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
             return await work(runtime)
         finally:
             await runtime.close()

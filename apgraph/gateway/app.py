@@ -250,9 +250,7 @@ def create_app(
         app.state.runtime = Runtime.open(settings, config, tracer_provider=provider)
         running: Runtime = app.state.runtime
         await running.keyring.reload()  # the data keys in memory before the first request
-        await running.connectors.load_stored_master_data(running.engine, running.keyring)
-        if running.connectors.simulators is not None:  # the demo posts out of the box
-            await running.connectors.link_suppliers(running.engine, running.keyring)
+        await running.connectors.ready_to_post(running.engine, running.keyring)
         stop = asyncio.Event()
         runtime_now: Runtime = app.state.runtime
         background = await live.start(

@@ -107,6 +107,14 @@ class Connectors:
         if self.simulators is not None:
             await self.simulators.load(await read_bundle(engine, keyring, skip_unreadable=True))
 
+    async def ready_to_post(self, engine: AsyncEngine, keyring: Keyring) -> None:
+        """What a process that posts or pays does first, as `serve` does: route each stored
+        facility, and with the in-process simulators (the demo posts out of the box) link the
+        suppliers to their ERP vendors."""
+        await self.load_stored_master_data(engine, keyring)
+        if self.simulators is not None:
+            await self.link_suppliers(engine, keyring)
+
     async def link_suppliers(self, engine: AsyncEngine, keyring: Keyring) -> list[SyncReport]:
         """Runs the vendor ⇄ supplier sync against both ERPs; a failing ERP is logged, and
         its postings wait for the next sync (`apgraph connectors sync-suppliers`)."""

@@ -20,9 +20,9 @@ from apgraph.services.ports.figures import (
     Figures,
     OpenAmount,
     Period,
-    ReasonCount,
     StatusCount,
 )
+from apgraph.services.ports.reads import ReasonCount
 from apgraph.store.tables import (
     InvoiceExceptionRow,
     InvoiceRow,

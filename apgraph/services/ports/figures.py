@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from apgraph.services.ports.reads import ReasonCount
+
 
 @dataclass(frozen=True, slots=True)
 class StatusCount:
@@ -17,13 +19,6 @@ class StatusCount:
 
     facility_id: str
     status: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReasonCount:
-    facility_id: str
-    code: str
     count: int
 
 
