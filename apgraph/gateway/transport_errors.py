@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import HTTPException  # strawberry's refusals; a declared dependency (pyproject)
 from starlette.responses import JSONResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 

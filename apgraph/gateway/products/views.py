@@ -8,10 +8,11 @@ schema at all. `node(id)` answers null for a type outside the view (gateway/app.
 product's schema, before any load).
 """
 
+from functools import cached_property
 from typing import Any
 
 import strawberry
-from graphql import GraphQLSchema
+from graphql import GraphQLSchema, build_schema
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
@@ -41,10 +42,13 @@ class ViewSchema(QuietSchema):
         self.view = view  # read by get_fields while the parent builds the schema
         super().__init__(**kwargs)
 
-    @property
+    @cached_property
     def graphql_core_schema(self) -> GraphQLSchema:
-        """The graphql-core schema strawberry built, for analyses that walk it (cost)."""
-        return self._schema
+        """The view as a graphql-core schema, for analyses that walk its types, fields and
+        arguments (cost). strawberry keeps the one it executes private, so this is the view's
+        printed SDL (public `as_str`) parsed back, once, on first use: same types, fields,
+        arguments, descriptions and directives, so a strawberry upgrade cannot change it."""
+        return build_schema(self.as_str())
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         type_name = type_definition.name

@@ -14,10 +14,12 @@ from graphql import (
 )
 
 from apgraph.domain.principal import Role
+from apgraph.gateway.products.routes import ProductSchemas
+from apgraph.policies.gateway import GatewayConfig
 from apgraph.store.database import counting_statements
 from tests.conftest import ROOT, Api
 from tests.gateway.partners import token_for
-from tests.gateway.products.conftest import app_with
+from tests.gateway.products.conftest import app_with, shipped_config
 
 PORTAL = "supplier-portal/v1"
 PARTNER = "partner-procurement/v1"
@@ -165,3 +167,15 @@ async def test_each_products_introspection_equals_its_frozen_contract(api, partn
     # then it sees exactly the contract frozen for the version
     contract = (ROOT / "contracts" / product / "v1.graphql").read_text(encoding="utf-8")
     assert printed(build_client_schema(body["data"])) == printed(build_schema(contract))
+
+
+@pytest.mark.parametrize("product", ["supplier-portal", "finance-ops", "partner-procurement"])
+def test_the_schema_demand_control_prices_against_is_the_frozen_contract(api, product):
+    # given the product's v1 schema, as the app builds it
+    config = GatewayConfig.model_validate(shipped_config())
+    view = ProductSchemas.build(api.settings, config).by_version[(product, "v1")]
+
+    # then the graphql-core schema its cost is computed on is the contract, descriptions and all
+    contract = (ROOT / "contracts" / product / "v1.graphql").read_text(encoding="utf-8")
+    assert printed(view.graphql_core_schema) == printed(build_schema(contract))
+    assert view.graphql_core_schema is view.graphql_core_schema  # parsed once
