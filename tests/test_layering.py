@@ -19,17 +19,48 @@ FIGURES = "services.ports.figures"
 BUS = "services.ports.bus"
 USAGE = "services.ports.usage"
 KEYS = "services.ports.keys"
+DEAD_LETTERS = "services.ports.dead_letters"
 
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
     "domain": set(),
     "policies": {"domain"},
     "services": {"domain", "policies"},
-    "store": {"domain", READS, CONNECTORS, UNIT_OF_WORK, MASTER_DATA, USAGE, FIGURES, KEYS},
-    "schema": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, WORKFLOW, MASTER_DATA, BUS, USAGE},
+    "store": {
+        "domain",
+        READS,
+        CONNECTORS,
+        UNIT_OF_WORK,
+        MASTER_DATA,
+        USAGE,
+        FIGURES,
+        KEYS,
+        DEAD_LETTERS,
+    },
+    "schema": {
+        "domain",
+        READS,
+        CLOCK,
+        CONNECTORS,
+        UNIT_OF_WORK,
+        WORKFLOW,
+        MASTER_DATA,
+        BUS,
+        USAGE,
+        DEAD_LETTERS,
+    },
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},
-    "events": {"domain", READS, CLOCK, CONNECTORS, UNIT_OF_WORK, BUS, "services.periodic"},
+    "events": {
+        "domain",
+        READS,
+        CLOCK,
+        CONNECTORS,
+        UNIT_OF_WORK,
+        BUS,
+        DEAD_LETTERS,
+        "services.periodic",
+    },
     "demo": {"domain", "store"},  # the writer only: test below
     "observability": {"domain", CONNECTORS, FIGURES},
     "simulators": {"domain", "demo.generator"},  # never a connector's mapping, never the store

@@ -1,5 +1,6 @@
 """Loads the demo network into a migrated database, in one transaction."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
@@ -7,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo.generator import DemoNetwork, demo_route
 from apgraph.demo.history import history_events
+from apgraph.domain.dead_letters import DeadLetterKind
+from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.payments import PaymentStatus
 from apgraph.store import outbox, tables
 from apgraph.store.keyring import Keyring
 from apgraph.store.rows import facility_row, row_of, supplier_row
@@ -105,6 +109,36 @@ def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
         ),
         (_table(tables.PaymentRow), [row_of(p) for p in network.payments]),
         (_table(tables.PaymentAllocationRow), [row_of(a) for a in network.payment_allocations]),
+        (_table(tables.DeadLetterRow), _dead_letters(network)),
+    ]
+
+
+def _dead_letters(network: DemoNetwork) -> list[dict[str, Any]]:
+    """The seeded postings that failed wait in the dead-letter store, as live ones do."""
+    failed_at: dict[str, datetime] = {}
+    for change in network.status_changes:
+        if change.to_status is InvoiceStatus.POSTING_FAILED:
+            failed_at[change.invoice_id] = change.at
+    letters = [
+        (DeadLetterKind.POSTING, invoice.id, failed_at[invoice.id])
+        for invoice in network.invoices
+        if invoice.status is InvoiceStatus.POSTING_FAILED and invoice.id in failed_at
+    ] + [
+        (DeadLetterKind.PAYMENT_RELEASE, payment.id, payment.released_at)
+        for payment in network.payments
+        if payment.status is PaymentStatus.RELEASE_FAILED and payment.released_at is not None
+    ]
+    return [
+        {
+            "kind": kind.value,
+            "subject": subject,
+            "code": "ERP_UNAVAILABLE",
+            "detail": None,
+            "attempts": 1,
+            "first_failed_at": at,
+            "last_failed_at": at,
+        }
+        for kind, subject, at in letters
     ]
 
 

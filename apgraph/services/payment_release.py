@@ -22,6 +22,7 @@ from datetime import datetime
 from apgraph.domain import lifecycle, payments
 from apgraph.domain.audit import AuditOutcome
 from apgraph.domain.codes import ProblemCode
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.erp import ConfirmationState, PaymentConfirmation, PaymentOrderLine
 from apgraph.domain.ids import PaymentId, PaymentRunId
 from apgraph.domain.payments import Payment, PaymentExceptionCode, PaymentStatus
@@ -116,6 +117,7 @@ async def send_one(
             moved = payments.release_failed(current)
             detail = f"{PaymentExceptionCode.ERP_UNAVAILABLE.value}: {failure}"
         await uow.payments.save([moved])
+        await _file_dead_letter(uow, moved, detail, principal=principal, at=at)
         await audited(
             uow,
             "payment.release",
@@ -133,6 +135,29 @@ async def send_one(
         )
         return outcome.value or moved
     return moved
+
+
+async def _file_dead_letter(
+    uow: UnitOfWork, moved: Payment, detail: str, *, principal: Principal, at: datetime
+) -> None:
+    """RELEASE_FAILED is a dead letter, filed with the failure (one more attempt on a replay
+    that failed again); any other answer of the ERP resolves the payment's open letter."""
+    if moved.status is PaymentStatus.RELEASE_FAILED:
+        await uow.dead_letters.record(
+            DeadLetterKind.PAYMENT_RELEASE,
+            moved.id,
+            code=PaymentExceptionCode.ERP_UNAVAILABLE.value,
+            detail=detail,
+            at=at,
+        )
+    else:
+        await uow.dead_letters.resolve(
+            DeadLetterKind.PAYMENT_RELEASE,
+            moved.id,
+            outcome=f"{moved.status.value} {detail}",
+            by=principal.subject,
+            at=at,
+        )
 
 
 async def replay_failed_releases(

@@ -31,6 +31,7 @@ from opentelemetry import trace
 from apgraph.domain import lifecycle
 from apgraph.domain.approvals import ApprovalRoute
 from apgraph.domain.audit import AuditOutcome
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.erp import ErpDocumentRef
 from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Approval, Invoice, InvoiceStatus
@@ -106,6 +107,7 @@ async def post_and_record(
         await record_transitions(
             uow, [transition], actor=principal.subject, at=at, history_so_far=len(history)
         )
+        await _file_dead_letter(uow, current, transition, document, failure, principal, at)
         await audit(
             uow,
             principal=principal,
@@ -118,6 +120,36 @@ async def post_and_record(
         )
         await uow.commit()
     return transition.invoice
+
+
+async def _file_dead_letter(
+    uow: UnitOfWork,
+    before: Invoice,
+    transition: Transition,
+    document: ErpDocumentRef | None,
+    failure: ConnectorError | None,
+    principal: Principal,
+    at: datetime,
+) -> None:
+    """A posting that failed is a dead letter, filed with the failure; one posted resolves
+    its letter (a replay, retryPosting) in the transaction that records it."""
+    if transition.invoice.status is InvoiceStatus.POSTING_FAILED:
+        code = failure.code.value if failure is not None else "NO_ANSWER"
+        await uow.dead_letters.record(
+            DeadLetterKind.POSTING,
+            before.id,
+            code=code,
+            detail=str(failure) if failure is not None else None,
+            at=at,
+        )
+    elif before.status is InvoiceStatus.POSTING_FAILED and document is not None:
+        await uow.dead_letters.resolve(
+            DeadLetterKind.POSTING,
+            before.id,
+            outcome=f"{InvoiceStatus.POSTED.value} {document.reference}",
+            by=principal.subject,
+            at=at,
+        )
 
 
 def _after_erp(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -490,3 +491,31 @@ class ProductUsageRow(Base):
     errors: Mapped[int] = mapped_column(BigInteger)
     latency_ms_total: Mapped[float]
     latency_ms_max: Mapped[float]
+
+
+class DeadLetterRow(Base):
+    """Work that failed past every retry (services/ports/dead_letters.py): one open row per
+    (kind, subject) at most; a resolved row keeps the outcome it ended with."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index(
+            "uq_dead_letters_open_subject",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(CODE, index=True)
+    subject: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(Text)

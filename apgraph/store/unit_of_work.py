@@ -21,6 +21,7 @@ from apgraph.domain.audit import AuditEvent
 from apgraph.domain.events import Event
 from apgraph.store import audit, outbox
 from apgraph.store.database import begin_writing
+from apgraph.store.dead_letters import DeadLetterWrites
 from apgraph.store.idempotency import IdempotencyKeyStore
 from apgraph.store.invoice_writes import InvoiceWrites
 from apgraph.store.keyring import Keyring
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
         self._invoices = InvoiceWrites(connection)
         self._payments = PaymentWrites(connection, self._keyring)
         self._idempotency = IdempotencyKeyStore(connection)
+        self._dead_letters = DeadLetterWrites(connection)
         return self
 
     async def __aexit__(
@@ -125,6 +127,11 @@ class SqlUnitOfWork:
     def idempotency(self) -> IdempotencyKeyStore:
         self._open()
         return self._idempotency
+
+    @property
+    def dead_letters(self) -> DeadLetterWrites:
+        self._open()
+        return self._dead_letters
 
     async def commit(self) -> None:
         """Writes the queued events and audit entries, then commits; at most once."""

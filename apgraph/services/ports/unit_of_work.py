@@ -32,6 +32,7 @@ from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, P
 from apgraph.domain.remittance import RemittanceDocument
 from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import PostingFacts
+from apgraph.services.ports.dead_letters import DeadLetterWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditWriter: ...
     @property
     def idempotency(self) -> IdempotencyKeys: ...
+    @property
+    def dead_letters(self) -> DeadLetterWriter: ...
 
     async def __aenter__(self) -> "UnitOfWork": ...
 
