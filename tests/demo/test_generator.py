@@ -314,6 +314,8 @@ async def test_write_stores_every_row_of_the_network(engine, network):
         "payments": len(network.payments),
         "payment_allocations": len(network.payment_allocations),
         "outbox": len(network.status_changes),  # one event per status change
+        # each failed posting waits in the dead-letter store
+        "dead_letters": sum(1 for i in network.invoices if i.status.value == "POSTING_FAILED"),
     }
     assert counts == expected
     assert await row_counts(engine, expected) == expected
