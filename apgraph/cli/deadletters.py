@@ -1,31 +1,53 @@
-"""`apgraph deadletters list|replay`: invoices whose ERP posting failed, and posting them again.
+"""`apgraph deadletters list|replay`: the one dead-letter store (failed postings, payment
+releases, webhook deliveries, relayed events), and carrying its letters through again.
 
 In embedded mode the ERP simulators live inside each process, so a replay from the command
-line posts to this command's own simulators; there, use the `retryPosting` mutation against
-the running server instead. With real ERPs (connectors.mode: remote) both reach the same books.
+line posts to this command's own simulators; there, use the `replayDeadLetter` mutation
+against the running server instead. With real ERPs (connectors.mode: remote) both reach the
+same books.
 """
 
 import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.principal import RowScope
-from apgraph.gateway.request_context import workflow_for
+from apgraph.gateway.request_context import dead_letter_replays
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.startup import StartupError, load_config
-from apgraph.services.dead_letters import ReplayReport, dead_letters, replay_dead_letters
+from apgraph.services.dead_letters import (
+    REPLAYER,
+    ReplayRegistry,
+    ReplayReport,
+    open_letters,
+    replay_dead_letter,
+    replay_dead_letters,
+)
 from apgraph.services.posting_recovery import interrupted_postings
 from apgraph.settings import Settings
 from apgraph.store.connector_state import SqlPostingLedger
+from apgraph.store.dead_letters import SqlDeadLetters
 
 deadletters_app = typer.Typer(
-    help="Invoices whose ERP posting failed past every retry, or was interrupted by a crash."
+    help="Postings, payment releases, webhook deliveries and relayed events that failed past "
+    "every retry, and postings a crash interrupted."
 )
 
 Limit = typer.Option(100, min=1, max=10_000, help="How many, oldest first.")
+Kind = typer.Option(
+    None,
+    "--kind",
+    case_sensitive=False,
+    help="Only this kind: POSTING, PAYMENT_RELEASE, WEBHOOK_DELIVERY or RELAY.",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,36 +58,46 @@ def _settings(database_url: str | None, data_dir: Path | None, config: Path | No
     return settings_from(database_url=database_url, data_dir=data_dir, gateway_config=config)
 
 
+def _line(letter: DeadLetter) -> str:
+    return (
+        f"{letter.id}  {letter.kind.value}  {letter.subject}  {letter.code}  "
+        f"attempts {letter.attempts}  since {letter.first_failed_at.isoformat()}"
+    )
+
+
 @deadletters_app.command("list")
 def list_dead_letters(
+    kind: DeadLetterKind | None = Kind,
     limit: int = Limit,
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
 ) -> None:
-    """Every invoice in POSTING_FAILED, oldest first; then every posting a crash interrupted
-    (MATCHED past the grace period, outcome unknown), which the server resolves on its own."""
+    """Every letter waiting for a replay, oldest first; then (unless --kind names another)
+    every posting a crash interrupted (MATCHED past the grace period, outcome unknown), which
+    the server resolves on its own."""
     settings = _settings(database_url, data_dir, gateway_config)
 
     async def run() -> list[str]:
         runtime = Runtime.open(settings, load_config(settings))
         try:
-            reads = runtime.reads(RowScope())
-            found = await dead_letters(reads=reads, limit=limit)
-            interrupted, _ = await interrupted_postings(
-                reads=reads,
-                ledger=SqlPostingLedger(runtime.engine),
-                now=runtime.clock.now(),
-                grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
-                limit=limit,
-            )
-            return [
-                f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}" for i in found
-            ] + [
-                f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
-                f"{i.status.value}: posting interrupted, outcome unknown (resolved by the server)"
-                for i in interrupted
-            ]
+            found = await open_letters(store=SqlDeadLetters(runtime.engine), kind=kind, limit=limit)
+            lines = [_line(letter) for letter in found]
+            if kind in (None, DeadLetterKind.POSTING):
+                interrupted, _ = await interrupted_postings(
+                    reads=runtime.reads(RowScope()),
+                    ledger=SqlPostingLedger(runtime.engine),
+                    now=runtime.clock.now(),
+                    grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
+                    limit=limit,
+                )
+                lines += [
+                    f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
+                    f"{i.status.value}: posting interrupted, outcome unknown (resolved by the "
+                    "server)"
+                    for i in interrupted
+                ]
+            return lines
         finally:
             await runtime.close()
 
@@ -78,13 +110,17 @@ def list_dead_letters(
 
 @deadletters_app.command("replay")
 def replay(
+    kind: DeadLetterKind | None = Kind,
+    letter_id: str | None = typer.Option(
+        None, "--id", help="Only this letter, e.g. DL-000042 (a resolved one answers its outcome)."
+    ),
     limit: int = Limit,
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
 ) -> None:
-    """Post the dead letters again, each under its one posting key (never twice). Exit 1 if
-    any still fails."""
+    """Carry the waiting letters through again, oldest first, each under its one key (never
+    twice). Exit 1 if any still fails."""
     settings = _settings(database_url, data_dir, gateway_config)
 
     async def run() -> ReplayReport:
@@ -93,12 +129,21 @@ def replay(
             # routes stored with each facility (the shipped gateway.yaml overrides none): read
             # them as `serve` does, or every replay answers ERP_ROUTE_UNKNOWN
             await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
-            return await replay_dead_letters(
-                reads=runtime.reads(RowScope()),
-                workflow=workflow_for(runtime, None),
-                clock=runtime.clock,
-                limit=limit,
-            )
+            store = SqlDeadLetters(runtime.engine)
+            replays = dead_letter_replays(runtime, None)
+            if letter_id is not None:
+                return await _replay_one(letter_id, store, replays, runtime)
+            total = len(await open_letters(store=store, kind=kind, limit=limit))
+            with _progress_bar(total) as advance:
+                return await replay_dead_letters(
+                    store=store,
+                    replays=replays,
+                    principal=REPLAYER,
+                    clock=runtime.clock,
+                    kind=kind,
+                    limit=limit,
+                    on_each=advance,
+                )
         finally:
             await runtime.close()
 
@@ -106,10 +151,40 @@ def replay(
         report = asyncio.run(run())
     except StartupError as error:
         fail(str(error))
-    for invoice_id in report.posted:
-        typer.echo(f"{invoice_id}  POSTED")
-    for invoice_id, code in report.still_failing:
-        typer.echo(f"{invoice_id}  still failing: {code}")
+    for letter in report.resolved:
+        typer.echo(f"{letter.id}  {letter.kind.value}  {letter.subject}  {letter.outcome}")
+    for letter, why in report.still_failing:
+        typer.echo(f"{letter.id}  {letter.kind.value}  {letter.subject}  still failing: {why}")
     if report.still_failing:
         fail(f"{len(report.still_failing)} dead letter(s) still failing; try again later")
-    typer.echo(f"apgraph: replayed {len(report.posted)} dead letter(s)")
+    typer.echo(f"apgraph: replayed {len(report.resolved)} dead letter(s)")
+
+
+async def _replay_one(
+    letter_id: str, store: SqlDeadLetters, replays: ReplayRegistry, runtime: Runtime
+) -> ReplayReport:
+    outcome = await replay_dead_letter(
+        letter_id, store=store, replays=replays, principal=REPLAYER, clock=runtime.clock
+    )
+    report = ReplayReport()
+    letter = outcome.value
+    if letter is None:
+        fail(outcome.problems[0].message)
+    if letter.resolved:
+        report.resolved.append(letter)
+    else:
+        report.still_failing.append((letter, outcome.problems[0].message))
+    return report
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[DeadLetter], None] | None]:
+    """A bar on stderr while letters are replayed, when someone can watch it."""
+    console = Console(stderr=True)
+    if total == 0 or not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("letters", total=total)
+        yield lambda _letter: bar.advance(task)

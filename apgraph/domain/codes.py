@@ -162,3 +162,14 @@ class ProblemCode(Enum):
     """The ERP's confirmation of this payment was recorded already: it is paid once."""
     PAYMENT_NOT_CONFIRMED = "PAYMENT_NOT_CONFIRMED"
     """The ERP has not confirmed the payment yet; ask again later."""
+    # dead letters
+    DEAD_LETTER_NOT_FOUND = "DEAD_LETTER_NOT_FOUND"
+    """No dead letter has this ID."""
+    DEAD_LETTER_ALREADY_REPLAYED = "DEAD_LETTER_ALREADY_REPLAYED"
+    """The dead letter was carried through already; it is not replayed again, and the
+    payload's deadLetter shows how it ended the first time."""
+    DEAD_LETTER_STILL_FAILING = "DEAD_LETTER_STILL_FAILING"
+    """The replay failed again (the message names the code); the letter stays open with one
+    more attempt counted, to be replayed once the cause is fixed."""
+    DEAD_LETTER_NOT_REPLAYABLE = "DEAD_LETTER_NOT_REPLAYABLE"
+    """This server cannot replay letters of this kind (e.g. webhooks are not configured)."""

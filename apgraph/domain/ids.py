@@ -33,6 +33,7 @@ class EntityKind(Enum):
     PAYMENT = ("PAY", r"PAY-\d{8}", "PAY-00000001")
     PAYMENT_RUN = ("RUN", r"RUN-\d{8}", "RUN-00000001")
     ATTACHMENT = ("DOC", r"DOC-\d{8}", "DOC-00000001")
+    DEAD_LETTER = ("DL", r"DL-\d{6,18}", "DL-000001")
 
     def __init__(self, prefix: str, pattern: str, example: str) -> None:
         self.prefix = prefix

@@ -10,12 +10,14 @@ from typing import Any
 import strawberry
 from starlette.websockets import WebSocket
 
-from apgraph.domain.principal import Principal
+from apgraph.domain.principal import Principal, RowScope
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
+from apgraph.services.dead_letters import ReplayRegistry, workflow_replays
 from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
+from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
@@ -59,6 +61,8 @@ def context_for(
             runtime.settings, OutboxRepository(runtime.engine), closer_of(request)
         ),
         configuration=runtime.configuration,
+        dead_letters=SqlDeadLetters(runtime.engine),
+        replays=lambda: dead_letter_replays(runtime, trace_id or None),
         request=request,
         response=response,
     )
@@ -73,6 +77,18 @@ def closer_of(request: Any) -> Callable[[], Awaitable[None]]:
             await request.close(code=SLOW_SUBSCRIBER, reason="too slow: resume from your cursor")
 
     return close
+
+
+def dead_letter_replays(runtime: Runtime, trace_id: str | None) -> ReplayRegistry:
+    """Every kind of dead letter this process replays, and with what (`replayDeadLetter`,
+    `apgraph deadletters replay`). The invoice workflow's kinds come from
+    services/dead_letters.py; a worker that files letters of its own kind (the relay, webhook
+    deliveries) registers its handler here. `trace_id`: the operator's request."""
+    return workflow_replays(
+        workflow=workflow_for(runtime, trace_id),
+        reads=runtime.reads(RowScope()),
+        clock=runtime.clock,
+    )
 
 
 def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:

@@ -5,6 +5,7 @@ import strawberry
 from apgraph.resolvers import audit as audit_reads
 from apgraph.resolvers import configuration as configuration_reads
 from apgraph.resolvers import connectors as connector_reads
+from apgraph.resolvers import dead_letters as dead_letter_resolvers
 from apgraph.resolvers import events as event_reads
 from apgraph.resolvers import exceptions as exception_reads
 from apgraph.resolvers import facilities as facility_reads
@@ -114,6 +115,13 @@ class Query:
         resolver=audit_reads.audit_log, description="The audit trail, newest first (auditors)."
     )
 
+    dead_letters = strawberry.field(
+        resolver=dead_letter_resolvers.dead_letter_list,
+        description=(
+            "Postings, payment releases, webhook deliveries and relayed events that failed past "
+            "every retry, oldest first (operators: admin scope)."
+        ),
+    )
     connectors = strawberry.field(
         resolver=connector_reads.connectors,
         description="Each external system: reachable now, breaker state, counters (operators).",
@@ -164,6 +172,14 @@ class Mutation:
     retry_posting = strawberry.mutation(
         resolver=mutation_resolvers.retry_posting,
         description="Posts again an invoice whose posting failed; never books twice.",
+    )
+    replay_dead_letter = strawberry.mutation(
+        resolver=dead_letter_resolvers.replay_dead_letter,
+        description=(
+            "Carries a dead letter's work through again (posts, orders, delivers or publishes it "
+            "under its one key): never twice; a resolved letter answers its first outcome "
+            "(operators: admin scope)."
+        ),
     )
     reset_connector_breakers = strawberry.mutation(
         resolver=connector_reads.reset_connector_breakers,

@@ -12,6 +12,7 @@ from apgraph.schema.loaders import Loaders
 from apgraph.services.ports.bus import LiveEvents
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import ConnectorViews
+from apgraph.services.ports.dead_letters import DeadLetterReplays, DeadLetterStore
 from apgraph.services.ports.master_data import Onboarding
 from apgraph.services.ports.reads import PageLimits, Reads
 from apgraph.services.ports.workflow import Workflow
@@ -34,6 +35,9 @@ class Context:
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (field, owner): tampered
     configuration: ConfigurationStart | None = None  # what this server runs with
+    dead_letters: DeadLetterStore | None = None  # operators' deadLetters and replayDeadLetter
+    # the replay handlers per kind, made on the first replay (a request that lists pays nothing)
+    replays: Callable[[], DeadLetterReplays] | None = None
     request: Any = None  # the Starlette request or websocket
     response: Any = None
 

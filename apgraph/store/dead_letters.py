@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind, dead_letter_number
 from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import Page, PageRequest
 from apgraph.store.database import begin_writing
-from apgraph.store.reading import fetch
+from apgraph.store.reading import count, fetch
 from apgraph.store.tables import DeadLetterRow
 
 _letters = DeadLetterRow.__table__.c
@@ -185,12 +185,7 @@ class SqlDeadLetters:
         return letter_from_row(rows[0]) if rows else None
 
     async def page(self, where: DeadLetterFilter, page: PageRequest) -> Page[DeadLetter]:
-        statement = select(DeadLetterRow.__table__)
-        if where.kind is not None:
-            statement = statement.where(_letters.kind == where.kind.value)
-        if where.resolved is not None:
-            resolved = _letters.resolved_at.is_not(None)
-            statement = statement.where(resolved if where.resolved else ~resolved)
+        statement = _filtered(select(DeadLetterRow.__table__), where)
         after = dead_letter_number(page.after) if page.after is not None else None
         if after is not None:
             statement = statement.where(_letters.number > after)
@@ -200,6 +195,9 @@ class SqlDeadLetters:
             has_next_page=len(rows) > page.first,
             has_previous_page=page.after is not None,
         )
+
+    async def count(self, where: DeadLetterFilter) -> int:
+        return await count(self.engine, _filtered(select(_letters.number), where))
 
     async def open_counts(self) -> Mapping[DeadLetterKind, int]:
         rows = await fetch(
@@ -212,3 +210,12 @@ class SqlDeadLetters:
         for row in rows:
             counts[DeadLetterKind(row.kind)] = int(row.open)
         return counts
+
+
+def _filtered(statement: Select[Any], where: DeadLetterFilter) -> Select[Any]:
+    if where.kind is not None:
+        statement = statement.where(_letters.kind == where.kind.value)
+    if where.resolved is not None:
+        resolved = _letters.resolved_at.is_not(None)
+        statement = statement.where(resolved if where.resolved else ~resolved)
+    return statement

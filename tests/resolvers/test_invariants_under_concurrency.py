@@ -22,8 +22,9 @@ from apgraph.domain.principal import Role
 from apgraph.domain.purchasing import PurchaseOrderLine
 from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
 from apgraph.domain.suppliers import TaxTreatment
-from apgraph.services.dead_letters import REPLAYER, replay_dead_letters
+from apgraph.services.dead_letters import REPLAYER, replay_dead_letters, workflow_replays
 from apgraph.simulators.faults import Fault, FaultKind
+from apgraph.store.dead_letters import SqlDeadLetters
 from tests.services.test_rematch import rematcher, submitted_while_materials_down
 from tests.services.workflow_support import CLOCK, reads, workflow
 from tests.workflow import Order, as_input, erp_postings
@@ -316,7 +317,13 @@ async def test_dead_letter_replay_and_retry_posting_at_once_post_once(workflow_a
 
         async def replay() -> object:
             return await replay_dead_letters(
-                reads=reads(runtime, REPLAYER), workflow=workflow(runtime), clock=CLOCK, limit=50
+                store=SqlDeadLetters(runtime.engine),
+                replays=workflow_replays(
+                    workflow=workflow(runtime), reads=reads(runtime, REPLAYER), clock=CLOCK
+                ),
+                principal=REPLAYER,
+                clock=CLOCK,
+                limit=50,
             )
 
         await at_once(replay, retry, retry)

@@ -8,12 +8,13 @@ call in a transaction of its own, for workers that have no unit of work (the rel
 deliveries) and for the operators' list and replay.
 """
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
+from apgraph.domain.principal import Principal
 
 if TYPE_CHECKING:  # reads imports the unit of work, which imports this module
     from apgraph.services.ports.reads import Page, PageRequest
@@ -55,6 +56,30 @@ class DeadLetterStore(DeadLetterWriter, Protocol):
         when there is no such letter."""
         ...
 
+    async def count(self, where: DeadLetterFilter) -> int: ...
+
     async def open_counts(self) -> Mapping[DeadLetterKind, int]:
         """Letters waiting for a replay, per kind (every kind present, zero included)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """What one replay did: carried the work through (`resolved`, with how it ended, e.g.
+    "POSTED ERP-123"), or not (the stable code of why it still fails)."""
+
+    resolved: bool
+    outcome: str
+
+
+# Replays one letter's work on behalf of an operator. It must be idempotent on the letter's
+# subject (the posting key, the payment ID, the event or delivery id): a replay racing
+# another, or repeated after a lost answer, must not do the work twice.
+ReplayHandler = Callable[[DeadLetter, Principal], Awaitable[ReplayResult]]
+
+
+class DeadLetterReplays(Protocol):
+    """Which kinds this process can replay, and how (the registry of services/dead_letters.py,
+    filled by the composition root)."""
+
+    def handler(self, kind: DeadLetterKind) -> ReplayHandler | None: ...
