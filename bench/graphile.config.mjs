@@ -7,7 +7,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 /** @type {GraphileConfig.Preset} */
 const preset = {
   extends: [PostGraphileAmberPreset],
-  // Keep the tables' `id` columns as `id` (no global Node ids), so the query reads like apgraph's.
+  // No global Node interface: the page reads rows by their own keys (amber names a column `id` `rowId`).
   disablePlugins: ["NodePlugin"],
   pgServices: [
     makePgService({

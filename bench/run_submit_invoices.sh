@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reseeds a PostgreSQL database, starts apgraph on it (in-process zero-latency simulators),
 # and runs bench/submit_invoices.py. Usage: bench/run_submit_invoices.sh [--invoices 400 --clients 8]
+# BENCH_WORKERS=2 serves with two worker processes (one per core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${BENCH_DB:-apgraph_bench_submit}
@@ -13,7 +14,7 @@ psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$
   || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB"
 "$PY" -m apgraph.cli seed --replace >/dev/null
 
-APGRAPH_ENVIRONMENT=production "$PY" -m apgraph.cli serve --port "$PORT" --no-demo-data \
+APGRAPH_ENVIRONMENT=production "$PY" -m apgraph.cli serve --port "$PORT" --no-demo-data --workers "${BENCH_WORKERS:-1}" \
   >/tmp/apgraph-bench-submit.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT

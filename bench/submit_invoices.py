@@ -17,6 +17,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,6 +59,13 @@ WHERE s.status = 'ACTIVE' AND cc.active AND o.status NOT IN ('CLOSED', 'CANCELLE
 ORDER BY o.supplier_id, l.purchase_order_id, l.line_no
 """
 
+# Totals already on file near today: the same supplier, currency and total within the
+# duplicate window (gateway.yaml, 7 days as shipped) would be flagged DUPLICATE_INVOICE.
+ON_FILE = """
+SELECT DISTINCT supplier_id, total FROM invoices
+WHERE status <> 'REJECTED' AND invoice_date BETWEEN $1::date - 60 AND $1::date + 60
+"""
+
 CENT = Decimal("0.01")
 
 
@@ -67,9 +75,15 @@ class Planned:
     variables: dict[str, object]
 
 
-def plan(rows: list[asyncpg.Record], *, count: int, today: date) -> list[Planned]:
+def plan(
+    rows: list[asyncpg.Record],
+    *,
+    count: int,
+    today: date,
+    on_file: Sequence[asyncpg.Record] = (),
+) -> list[Planned]:
     planned: list[Planned] = []
-    totals_seen: set[tuple[str, Decimal]] = set()
+    totals_seen = {(row["supplier_id"], row["total"]) for row in on_file}
     for row in rows:
         price = (
             row["unit_price"]
@@ -135,8 +149,9 @@ async def main() -> None:
     today = datetime.now(UTC).date()
     connection = await asyncpg.connect(args.dsn)
     rows = await connection.fetch(CANDIDATES, today)
+    on_file = await connection.fetch(ON_FILE, today)
     await connection.close()
-    planned = plan(rows, count=args.invoices, today=today)
+    planned = plan(rows, count=args.invoices, today=today, on_file=on_file)
     if len(planned) < args.invoices:
         parser.error(f"only {len(planned)} clean PO lines available; reseed the database")
 
