@@ -18,6 +18,10 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length
 VersionName = Annotated[str, StringConstraints(pattern=r"^v[0-9]+$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[_A-Za-z][_0-9A-Za-z]*$")]
 TypeField = Annotated[str, StringConstraints(pattern=r"^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z]\w*$")]
+# `Type.field`, `Type.field(argument)` or `Enum.VALUE`
+HiddenName = Annotated[
+    str, StringConstraints(pattern=r"^[_A-Za-z]\w*\.[_A-Za-z]\w*(\([_A-Za-z]\w*\))?$")
+]
 
 
 class Lifecycle(Enum):
@@ -32,13 +36,16 @@ class _Section(BaseModel):
 
 
 class View(_Section):
-    """What a version exposes: these root fields, every type they reach, minus `hidden`."""
+    """What a version exposes: these root fields, every type they reach, minus `hidden`:
+    fields and input fields (`Invoice.approvals`, `PaymentFilter.runId`), arguments
+    (`Query.exceptionQueue(assignedTo)`) and enum values (`UserErrorCode.NOTHING_TO_PAY`)."""
 
     query: frozenset[FieldName] = Field(alias="Query", min_length=1)
     mutation: frozenset[FieldName] = Field(default=frozenset(), alias="Mutation")
     subscription: frozenset[FieldName] = Field(default=frozenset(), alias="Subscription")
-    hidden: frozenset[TypeField] = Field(
-        default=frozenset(), description="`Type.field` left out of the view (not root fields)"
+    hidden: frozenset[HiddenName] = Field(
+        default=frozenset(),
+        description="`Type.field`, `Type.field(argument)` or `Enum.VALUE` left out of the view",
     )
 
     def root_fields(self, type_name: str) -> frozenset[str] | None:
@@ -48,6 +55,24 @@ class View(_Section):
             "Mutation": self.mutation,
             "Subscription": self.subscription,
         }.get(type_name)
+
+    def hidden_arguments(self, type_name: str, field_name: str) -> frozenset[str]:
+        """The arguments of `type_name.field_name` left out (`Type.field(argument)`)."""
+        prefix = f"{type_name}.{field_name}("
+        return frozenset(
+            name.removeprefix(prefix).removesuffix(")")
+            for name in self.hidden
+            if name.startswith(prefix)
+        )
+
+    def hidden_members(self, type_name: str) -> frozenset[str]:
+        """The fields, input fields or enum values of `type_name` left out."""
+        prefix = f"{type_name}."
+        return frozenset(
+            name.removeprefix(prefix)
+            for name in self.hidden
+            if name.startswith(prefix) and not name.endswith(")")
+        )
 
 
 class ProductLimits(_Section):

@@ -22,6 +22,7 @@ class ErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"  # an SSE subscription cut off behind its queue: resume
     FIELD_UNREADABLE = "FIELD_UNREADABLE"  # a stored classified value failed its integrity check
+    NOT_IN_VIEW = "NOT_IN_VIEW"  # a value (an enum value) the product version does not show
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -50,6 +51,13 @@ class FieldUnreadable(ApiError):
     rest of the answer stands; the event is logged and audited."""
 
     code = ErrorCode.FIELD_UNREADABLE
+
+
+class NotInView(ApiError):
+    """The resolver answered a value the caller's product version hides (gateway.yaml
+    `hidden: [Enum.VALUE]`): the field is null instead, and the value never leaves."""
+
+    code = ErrorCode.NOT_IN_VIEW
 
 
 def parse_id(parse: Callable[[str], T], raw: str, *, argument: str) -> T:

@@ -68,7 +68,7 @@ def test_a_drifted_full_schema_contract_is_refused_listing_the_change(tmp_path):
 
     assert result.returncode == 1
     assert "Field Invoice.supplierInvoiceNumber was added" in result.stderr
-    assert "1 of 4 contracts differ" in result.stderr.splitlines()[-1]
+    assert "1 of 5 contracts differ" in result.stderr.splitlines()[-1]
 
 
 def test_removing_a_field_from_a_released_version_fails_check_and_export(tmp_path):

@@ -39,6 +39,21 @@ def with_portal_v1(**changes: object) -> dict:
             "products.supplier-portal.versions.v1.view.hidden: no field `Invoice.nope` in the "
             "schema",
         ),
+        (
+            with_portal_v1(view={**PORTAL_V1["view"], "hidden": ["Query.invoices(nope)"]}),
+            "products.supplier-portal.versions.v1.view.hidden: Query.invoices(nope): no "
+            "argument `nope` in the schema",
+        ),
+        (
+            with_portal_v1(view={**PORTAL_V1["view"], "hidden": ["Query.invoice(id)"]}),
+            "products.supplier-portal.versions.v1.view.hidden: Query.invoice(id): a required "
+            "argument cannot be hidden",
+        ),
+        (
+            with_portal_v1(view={**PORTAL_V1["view"], "hidden": ["InvoiceStatus.PAYED"]}),
+            "products.supplier-portal.versions.v1.view.hidden: InvoiceStatus.PAYED: no value "
+            "`PAYED` in the schema",
+        ),
     ],
 )
 def test_a_malformed_product_stops_the_server_with_one_line_naming_the_key(
