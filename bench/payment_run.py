@@ -1,6 +1,7 @@
 """Benchmark: a payment run of N posted invoices, from scheduling to confirmation.
 
-Builds a demo database (SQLite file, or --database-url for PostgreSQL), adds N POSTED
+Builds a demo database (a SQLite file; with --postgres a fresh schema in PostgreSQL's database
+`test`, dropped afterwards, as the tests make theirs), adds N POSTED
 invoices of one legacy-ERP facility, spread over its active suppliers and two weeks of
 invoice dates, and books each in the in-process legacy ERP simulator (as their posting would
 have). Then times, with the same services the API and `apgraph payments` call:
@@ -13,6 +14,7 @@ have). Then times, with the same services the API and `apgraph payments` call:
   advice rendered and stored (PDF, CSV, X12 820).
 
     .venv/bin/python bench/payment_run.py --invoices 10000
+    .venv/bin/python bench/payment_run.py --invoices 10000 --postgres
 """
 
 import argparse
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
@@ -48,6 +50,7 @@ from apgraph.store.tables import InvoiceRow, PaymentRow
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.05
 FACILITY = FacilityId("FAC-0001")  # routed to the legacy ERP
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 def person(name: str) -> Principal:
@@ -56,16 +59,40 @@ def person(name: str) -> Principal:
     )
 
 
-async def main(invoices: int, database_url: str | None) -> None:
+async def main(invoices: int, database_url: str | None, postgres: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="apgraph-bench-"))
+    schema = None
+    if postgres:
+        database_url = database_url or POSTGRES_URL
+        schema = f"apgraph_bench_{uuid.uuid4().hex[:12]}"
+        await _schema(database_url, f'CREATE SCHEMA "{schema}"')
+    try:
+        await _bench(work, invoices, database_url, schema)
+    finally:
+        if schema is not None:
+            assert database_url is not None
+            await _schema(database_url, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def _schema(database_url: str, statement: str) -> None:
+    admin = create_engine(database_url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+async def _bench(work: Path, invoices: int, database_url: str | None, schema: str | None) -> None:
     settings = Settings(
         data_dir=work,
         database_url=database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}",
+        database_schema=schema,
         gateway_config=ROOT / "gateway.yaml",
         demo_scale=SCALE,
     )
     config = load_gateway_config(settings.gateway_config)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
     await migrate.upgrade(engine)
     await open_keyring(settings, config, engine, now=datetime.now(UTC))  # the key file too
     await engine.dispose()
@@ -197,5 +224,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a fresh schema in PostgreSQL (--database-url, or database `test` on loopback)",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.invoices, arguments.database_url))
+    asyncio.run(main(arguments.invoices, arguments.database_url, arguments.postgres))

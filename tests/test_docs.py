@@ -8,6 +8,8 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from apgraph.demo.generator import DemoSize, generate
+from apgraph.domain.payment_runs import PaymentRunStatus
+from apgraph.domain.payments import OPEN, PaymentStatus
 from apgraph.gateway.schema import build_schema as build_apgraph_schema
 from apgraph.policies.loader import load_gateway_config
 
@@ -68,3 +70,11 @@ def test_the_readme_names_demo_records_that_behave_as_it_says():
     assert centers["CC-0001-4410"].active
     assert "INV-00000042" in {i.id for i in network.invoices}
     assert "PAY-00000001" in {p.id for p in network.payments}
+    # the demo's payments: runs to act on, a forecast for SUP-000001, held and failed payments
+    payments = {p.id: p for p in network.payments}
+    assert payments["PAY-00000042"].status is PaymentStatus.PAID  # RemittanceAdvice
+    statuses = {r.status for r in network.payment_runs}
+    assert {PaymentRunStatus.PROPOSED, PaymentRunStatus.APPROVED} <= statuses
+    assert any(p.supplier_id == "SUP-000001" and p.status in OPEN for p in network.payments)
+    assert any(p.held for p in network.payments)
+    assert any(p.status is PaymentStatus.FAILED for p in network.payments)

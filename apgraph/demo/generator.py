@@ -9,14 +9,15 @@ The data tells one consistent story. Receipts follow orders; an invoice bills wh
 received, at the PO or (cheaper) contract price, unless it went to EXCEPTION, and then its
 findings name exactly what is off as the strictest tolerance would see it. Quantities are
 cumulative per PO line, in the order invoices were received. Histories follow the lifecycle of
-DESIGN §4, and payments settle whole invoices in weekly payment runs. Supplier activity is
-Zipf-skewed: SUP-000001, a med-surg distributor, is always the busiest.
+DESIGN §4; from posting on, the payment services' own rules take over (demo/settlement.py):
+scheduling by terms, weekly payment runs under maker–checker, holds, payment exceptions and
+remittance advice. Supplier activity is Zipf-skewed: SUP-000001, a med-surg distributor, is
+always the busiest.
 """
 
 import hashlib
 import random
 from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from enum import Enum
 from itertools import accumulate, pairwise
 from typing import Any, NamedTuple, TypeVar, get_args, get_type_hints
 
+from apgraph.demo.settlement import BankChange, Posted, settle
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.codes import MatchCode, ValidationCode
 from apgraph.domain.erp import ErpSystem, MigrationMode
@@ -36,7 +38,6 @@ from apgraph.domain.ids import (
     FacilityId,
     GoodsReceiptId,
     InvoiceId,
-    PaymentId,
     PurchaseOrderId,
     SupplierId,
     cost_center_for,
@@ -52,7 +53,8 @@ from apgraph.domain.invoices import (
     StatusChange,
 )
 from apgraph.domain.money import round_half_up
-from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from apgraph.domain.payment_runs import PaymentRun
+from apgraph.domain.payments import Payment, PaymentAllocation
 from apgraph.domain.purchasing import (
     Category,
     ContractPrice,
@@ -82,8 +84,7 @@ _BILLING_LAG_DAYS = _RECEIPT_LAG_DAYS[1] + _SPLIT_DELIVERY_LAG_DAYS[1] + 1
 _MAX_RECEIPT_DELAY_DAYS = 3  # from the invoice date to its arrival in AP
 _DUPLICATE_WINDOW_DAYS = 7  # DESIGN §4's default
 _CLOSE_AFTER_DAYS = 60
-_PAYMENT_RUN_WEEKDAY = 3  # Thursday
-_MAX_INVOICES_PER_PAYMENT = 4
+_SWEEP_MINUTES = (1, 15)  # from posting to the scheduler's sweep
 _ZIPF_EXPONENT = 1.0
 _RANDOM_TRIES = 40
 _DAY = 24 * 60  # minutes
@@ -147,8 +148,10 @@ class DemoNetwork:
     approvals: tuple[Approval, ...]
     attachments: tuple[Attachment, ...]
     attachment_contents: tuple[tuple[AttachmentId, bytes], ...]
+    payment_runs: tuple[PaymentRun, ...]
     payments: tuple[Payment, ...]
     payment_allocations: tuple[PaymentAllocation, ...]
+    bank_changes: tuple[BankChange, ...]  # remit-to accounts changed, and when
 
 
 def generate(size: DemoSize, *, random_seed: int = 7, as_of: date | None = None) -> DemoNetwork:
@@ -219,25 +222,39 @@ def _generate(size: DemoSize, *, random_seed: int) -> DemoNetwork:
     billed = _Invoicing(rng, orders, contracts, chart, facilities, vendors, items).run(
         _plans(rng, size.invoices)
     )
-    payments, allocations = _payments(rng, billed.settlements, vendors)
-    documents = _attachments(rng, billed.invoices, vendors)
+    paid = settle(
+        billed.posted,
+        suppliers=[vendor.supplier for vendor in vendors],
+        facilities=[facility.id for facility in facilities],
+        erp_of={facility.id: demo_route(facility.id)[0] for facility in facilities},
+        cutoff=_CUTOFF,
+        rng=rng,
+    )
+    invoices = [paid.invoices.get(invoice.id, invoice) for invoice in billed.invoices]
+    statuses = {invoice.id: invoice.status for invoice in invoices}
+    changes = sorted([*billed.changes, *paid.changes], key=lambda c: (c.invoice_id, c.sequence))
+    documents = _attachments(rng, invoices, vendors)
     return DemoNetwork(
         facilities=tuple(facilities),
         cost_centers=tuple(chart.cost_centers),
         suppliers=tuple(vendor.supplier for vendor in vendors),
-        purchase_orders=tuple(replace(o.order, status=_settled_status(rng, o)) for o in orders),
+        purchase_orders=tuple(
+            replace(o.order, status=_settled_status(rng, o, statuses)) for o in orders
+        ),
         purchase_order_lines=tuple((o.order.id, line) for o in orders for line in o.lines),
         goods_receipts=tuple(receipts),
         contract_prices=tuple(contract for group in contracts.values() for contract in group),
-        invoices=tuple(billed.invoices),
+        invoices=tuple(invoices),
         invoice_lines=tuple(billed.lines),
         invoice_exceptions=tuple(billed.exceptions),
-        status_changes=tuple(billed.changes),
+        status_changes=tuple(changes),
         approvals=tuple(billed.approvals),
         attachments=tuple(attachment for attachment, _ in documents),
         attachment_contents=tuple((attachment.id, content) for attachment, content in documents),
-        payments=tuple(payments),
-        payment_allocations=tuple(allocations),
+        payment_runs=paid.runs,
+        payments=paid.payments,
+        payment_allocations=paid.allocations,
+        bank_changes=paid.bank_changes,
     )
 
 
@@ -598,16 +615,12 @@ _SUPPLIER_STATUS_SHARES = {
     SupplierStatus.ONBOARDING: 0.04,
 }
 _TERMS_SHARES = {
-    PaymentTerms.NET30: 0.50,
+    PaymentTerms.NET30: 0.44,
+    PaymentTerms.NET30_2_10: 0.06,
     PaymentTerms.NET45: 0.15,
     PaymentTerms.NET15: 0.13,
     PaymentTerms.NET60: 0.12,
     PaymentTerms.DUE_ON_RECEIPT: 0.10,
-}
-_BANKED_METHOD_SHARES = {
-    PaymentMethod.ACH: 0.88,
-    PaymentMethod.VIRTUAL_CARD: 0.08,
-    PaymentMethod.WIRE: 0.04,
 }
 _INVOICE_NUMBER_FORMATS = ("{letter}-{n}", "INV-{n:06d}", "{n:07d}", "{year}-{n:05d}")
 
@@ -619,7 +632,6 @@ class _Vendor:
     supplier: Supplier
     category: Category
     weight: float  # share of purchasing, Zipf by rank; 0 while onboarding
-    method: PaymentMethod
     number_format: str  # the supplier's own invoice numbering, e.g. "A-{n}"
     first_number: int
     assortment: tuple[_Item, ...]
@@ -659,7 +671,6 @@ def _vendors(
                 supplier=supplier,
                 category=category,
                 weight=0.0 if status is SupplierStatus.ONBOARDING else number**-_ZIPF_EXPONENT,
-                method=_weighted(rng, _BANKED_METHOD_SHARES) if banked else PaymentMethod.CHECK,
                 number_format=rng.choice(_INVOICE_NUMBER_FORMATS).replace(
                     "{letter}", chr(ord("A") + rng.randrange(26))
                 ),
@@ -735,7 +746,7 @@ class _Order:
     lines: tuple[PurchaseOrderLine, ...]
     received: list[Decimal]
     billed: list[Decimal]  # by invoices that were not rejected, in the order they came in
-    billed_by: list[InvoiceStatus]  # the status of each of those invoices
+    billed_by: list[InvoiceId]  # the invoices that billed it
 
     @property
     def cancelled(self) -> bool:
@@ -909,7 +920,9 @@ def _contract_prices(
     return {key: found for key, found in contracts.items() if found}
 
 
-def _settled_status(rng: random.Random, order: _Order) -> PurchaseOrderStatus:
+def _settled_status(
+    rng: random.Random, order: _Order, statuses: Mapping[InvoiceId, InvoiceStatus]
+) -> PurchaseOrderStatus:
     """The status receipts and billing leave the order in; fully paid old orders get closed."""
     if order.cancelled:
         return PurchaseOrderStatus.CANCELLED
@@ -920,7 +933,7 @@ def _settled_status(rng: random.Random, order: _Order) -> PurchaseOrderStatus:
     paid_in_full = (
         bool(order.billed_by)
         and all(b == line.quantity for b, line in zip(order.billed, order.lines, strict=True))
-        and all(s in (InvoiceStatus.PAID, InvoiceStatus.REMITTED) for s in order.billed_by)
+        and all(statuses[i] is InvoiceStatus.REMITTED for i in order.billed_by)
     )
     old = order.order.ordered_on <= REFERENCE_DATE - timedelta(days=_CLOSE_AFTER_DAYS)
     if paid_in_full and old and rng.random() < 0.8:
@@ -940,9 +953,12 @@ _INVOICE_STATUS_SHARES = {
     InvoiceStatus.POSTED: 0.12,
     InvoiceStatus.POSTING_FAILED: 0.02,
     InvoiceStatus.SCHEDULED: 0.12,
-    InvoiceStatus.PAID: 0.18,
-    InvoiceStatus.REMITTED: 0.33,
+    InvoiceStatus.REMITTED: 0.51,
 }
+# An invoice planned SCHEDULED or REMITTED is posted and swept by the scheduler; what the
+# payment services then did with it (demo/settlement.py) decides where it ends: REMITTED once
+# a run paid it, SCHEDULED while its pay date is ahead, its payment held or returned. PAID
+# never lasts: confirmation moves an invoice PAID and REMITTED at once.
 # How many days before the reference date an invoice in each status was dated.
 _AGE_DAYS = {
     InvoiceStatus.RECEIVED: (1, 2),
@@ -954,12 +970,11 @@ _AGE_DAYS = {
     InvoiceStatus.POSTED: (2, 20),
     InvoiceStatus.POSTING_FAILED: (1, 7),
     InvoiceStatus.SCHEDULED: (8, 40),
-    InvoiceStatus.PAID: (30, 150),
-    InvoiceStatus.REMITTED: (40, 270),
+    InvoiceStatus.REMITTED: (30, 270),
 }
 _DAYS_FOR_A_HOLD = 12  # younger invoices have not had time to be held and released
 _UP_TO_MATCH = (InvoiceStatus.RECEIVED, InvoiceStatus.VALIDATED, InvoiceStatus.MATCHED)
-_PAYMENT_STEPS = (InvoiceStatus.SCHEDULED, InvoiceStatus.PAID, InvoiceStatus.REMITTED)
+_PAYMENT_STEPS = (InvoiceStatus.SCHEDULED, InvoiceStatus.REMITTED)
 _POSTED_OR_LATER = frozenset({InvoiceStatus.POSTED, *_PAYMENT_STEPS})
 _NON_PO_SHARE = 0.02
 
@@ -1031,9 +1046,7 @@ def _lifecycle(rng: random.Random, status: InvoiceStatus, age: int) -> tuple[Inv
         posted = (*_UP_TO_MATCH, *failed, InvoiceStatus.POSTED)  # replayed from dead letters
     else:
         posted = (*_UP_TO_MATCH, InvoiceStatus.POSTED)
-    if status in _PAYMENT_STEPS:
-        return posted + _PAYMENT_STEPS[: _PAYMENT_STEPS.index(status) + 1]
-    return posted
+    return posted  # the payment steps follow in demo/settlement.py
 
 
 # --- invoicing ------------------------------------------------------------------------------
@@ -1071,7 +1084,6 @@ _GAP_MINUTES: dict[tuple[InvoiceStatus, InvoiceStatus], tuple[int, int]] = {
 # How long before the cutoff an invoice must have been posted to be as far along as its status.
 _POSTED_BEFORE_CUTOFF = {
     InvoiceStatus.SCHEDULED: timedelta(days=2),
-    InvoiceStatus.PAID: timedelta(days=4),
     InvoiceStatus.REMITTED: timedelta(days=5),
 }
 _DECISIONS = {
@@ -1109,7 +1121,6 @@ _SYSTEM_STEPS: dict[tuple[InvoiceStatus, InvoiceStatus], tuple[str, str | None]]
         "finance.admin",
         "Replayed from dead letters",
     ),
-    (InvoiceStatus.POSTED, InvoiceStatus.SCHEDULED): ("apgraph.payments", "Added to a payment run"),
 }
 
 
@@ -1146,7 +1157,7 @@ class _Invoiced:
     exceptions: list[tuple[InvoiceId, InvoiceException]]
     changes: list[StatusChange]
     approvals: list[Approval]
-    settlements: list[tuple[Invoice, date]]  # invoices in a payment run, with the run's date
+    posted: list[Posted]  # invoices the scheduler swept, for the payment services to take on
 
 
 class _Invoicing:
@@ -1185,19 +1196,20 @@ class _Invoicing:
             invoice_id = InvoiceId(numbered(EntityKind.INVOICE, number))
             draft = self._draft(plan)
             invoice = self._invoice(invoice_id, plan, draft)
-            times, run = self._timeline(plan, invoice.due_date)
+            times = self._timeline(plan)
             self._history(invoice, plan.path, times, draft, out)
             out.invoices.append(invoice)
             out.lines += [(invoice_id, line) for line in draft.lines]
             out.exceptions += [(invoice_id, finding) for finding in draft.findings]
-            if run is not None:
-                out.settlements.append((invoice, run))
+            if plan.status in _PAYMENT_STEPS:
+                swept_at = times[-1] + timedelta(minutes=self._rng.randint(*_SWEEP_MINUTES))
+                out.posted.append(Posted(invoice, swept_at, len(plan.path)))
             if plan.status is not InvoiceStatus.REJECTED:
                 self._latest[invoice.supplier_id] = _Issued(invoice, draft)
                 if draft.order is not None:
                     for billed in draft.billed:
                         draft.order.billed[billed.line_index] += billed.quantity
-                    draft.order.billed_by.append(plan.status)
+                    draft.order.billed_by.append(invoice.id)
         return out
 
     # drafts
@@ -1392,14 +1404,12 @@ class _Invoicing:
         return order, self._rng.choice(fitting)
 
     def _may_bill(self, order: _Order, status: InvoiceStatus) -> bool:
-        """Blocked suppliers were paid before they were blocked; held ones get no new runs."""
+        """Blocked suppliers billed before they were blocked (their invoices were long paid, or
+        their payments are held now); ON_HOLD ones bill as usual, their hold stops payments."""
         if order.cancelled:
             return False
-        supplier_status = order.vendor.supplier.status
-        if supplier_status is SupplierStatus.BLOCKED:
-            return status in (InvoiceStatus.PAID, InvoiceStatus.REMITTED)
-        if supplier_status is SupplierStatus.ON_HOLD:
-            return status is not InvoiceStatus.SCHEDULED
+        if order.vendor.supplier.status is SupplierStatus.BLOCKED:
+            return status is InvoiceStatus.REMITTED
         return True
 
     def _fits(self, mismatch: MatchCode, order: _Order, index: int, day: date) -> bool:
@@ -1518,7 +1528,7 @@ class _Invoicing:
             subtotal=subtotal,
             tax=tax,
             total=subtotal + tax,
-            status=plan.status,
+            status=plan.path[-1],  # POSTED for the payment steps: settlement takes them on
             submitted_by=f"portal.{supplier.id.lower()}",
             received_at=plan.received_at,
             erp_document_ref=document,
@@ -1530,23 +1540,10 @@ class _Invoicing:
         prefix, first = system
         return f"{prefix}-{first + self._documents[system]}"
 
-    def _timeline(self, plan: _Plan, due_date: date) -> tuple[list[datetime], date | None]:
-        """When each step of the path happened, and the payment run's date if it reached one."""
-        rng = self._rng
-        end = next((i for i, s in enumerate(plan.path) if s in _PAYMENT_STEPS), len(plan.path))
+    def _timeline(self, plan: _Plan) -> list[datetime]:
+        """When each step of the path happened, early enough for where the plan ends."""
         margin = _POSTED_BEFORE_CUTOFF.get(plan.status, timedelta(minutes=1))
-        times = _spaced(rng, plan.path[:end], plan.received_at, _CUTOFF - margin)
-        if end == len(plan.path):
-            return times, None
-        posted_at = times[-1]
-        run = _run_date(plan.status, posted_at, due_date)
-        paid_at = datetime.combine(run, time(15, rng.randint(0, 59)), tzinfo=UTC)
-        horizon = _CUTOFF if plan.status is InvoiceStatus.SCHEDULED else paid_at
-        wait = timedelta(minutes=rng.randint(60, 3 * _DAY))
-        scheduled_at = (posted_at + min(wait, (horizon - posted_at) / 2)).replace(microsecond=0)
-        remitted_at = paid_at + timedelta(days=1, minutes=rng.randint(0, 180))
-        steps = [scheduled_at, paid_at, remitted_at]
-        return times + steps[: len(plan.path) - end], run
+        return _spaced(self._rng, plan.path, plan.received_at, _CUTOFF - margin)
 
     def _history(
         self,
@@ -1578,10 +1575,6 @@ class _Invoicing:
             return "apgraph.validation", f"Failed validation: {codes}"
         if before is InvoiceStatus.MATCHED and after is InvoiceStatus.EXCEPTION:
             return "apgraph.matching", f"{len(draft.findings)} finding(s): {codes}"
-        if after is InvoiceStatus.PAID:
-            return "apgraph.payments", f"Paid by {draft.vendor.method.value}"
-        if after is InvoiceStatus.REMITTED:
-            return "apgraph.payments", "Remittance advice sent"
         return _SYSTEM_STEPS[(before, after)]
 
 
@@ -1616,95 +1609,7 @@ def _spaced(
     return times
 
 
-def _run_date(status: InvoiceStatus, posted_at: datetime, due_date: date) -> date:
-    """The Thursday payment run that pays an invoice just before it falls due, if time allows.
-
-    A scheduled invoice waits for a run after the reference date; a paid one was in a run
-    early enough to be paid (and remitted) by then, off-cycle if posting came late.
-    """
-    target = _weekday_on_or_after(due_date - timedelta(days=3))
-    if status is InvoiceStatus.SCHEDULED:
-        return max(target, _weekday_on_or_after(REFERENCE_DATE))
-    settled_by = REFERENCE_DATE - timedelta(days=2 if status is InvoiceStatus.PAID else 3)
-    last = _weekday_on_or_after(settled_by - timedelta(days=6))  # the last run by then
-    first = _weekday_on_or_after(posted_at.date() + timedelta(days=1))
-    if first > last:
-        return posted_at.date() + timedelta(days=1)
-    return min(max(target, first), last)
-
-
-def _weekday_on_or_after(day: date) -> date:
-    return day + timedelta(days=(_PAYMENT_RUN_WEEKDAY - day.weekday()) % 7)
-
-
-# --- payments and attachments ---------------------------------------------------------------
-
-_ACH_ORIGINATOR = "07100001"  # the first 8 digits of every ACH trace number we send
-
-
-def _payments(
-    rng: random.Random,
-    settlements: Sequence[tuple[Invoice, date]],
-    vendors: Sequence[_Vendor],
-) -> tuple[list[Payment], list[PaymentAllocation]]:
-    """A supplier's invoices at one facility in one run and status, as the services group
-    them (services/scheduling.py): a scheduled payment takes all of them; a paid one, as the
-    older runs split them, one to four."""
-    methods = {vendor.supplier.id: vendor.method for vendor in vendors}
-    runs: dict[tuple[date, str, str, str], list[Invoice]] = defaultdict(list)
-    for invoice, run in settlements:
-        runs[(run, invoice.supplier_id, invoice.facility_id, invoice.status.value)].append(invoice)
-    payments: list[Payment] = []
-    allocations: list[PaymentAllocation] = []
-    for key in sorted(runs):
-        run, _, _, _ = key
-        invoices = runs[key]
-        start = 0
-        while start < len(invoices):
-            if invoices[0].status is InvoiceStatus.SCHEDULED:
-                batch = invoices
-            else:
-                batch = invoices[start : start + rng.randint(1, _MAX_INVOICES_PER_PAYMENT)]
-            start += len(batch)
-            number = len(payments) + 1
-            payment_id = PaymentId(numbered(EntityKind.PAYMENT, number))
-            status = batch[0].status
-            method = methods[batch[0].supplier_id]
-            payments.append(
-                Payment(
-                    id=payment_id,
-                    supplier_id=batch[0].supplier_id,
-                    amount=sum((invoice.total for invoice in batch), _ZERO_AMOUNT),
-                    currency=CURRENCY,
-                    method=method,
-                    scheduled_date=run,
-                    facility_id=batch[0].facility_id,
-                    status=(
-                        PaymentStatus.SCHEDULED
-                        if status is InvoiceStatus.SCHEDULED
-                        else PaymentStatus.PAID
-                    ),
-                    remittance_ref=(
-                        _remittance_ref(method, run, number)
-                        if status is InvoiceStatus.REMITTED
-                        else None
-                    ),
-                )
-            )
-            allocations += [PaymentAllocation(payment_id, i.id, i.total) for i in batch]
-    return payments, allocations
-
-
-def _remittance_ref(method: PaymentMethod, run: date, number: int) -> str:
-    """What the bank or card network calls the payment, in each rail's own format."""
-    if method is PaymentMethod.ACH:
-        return f"{_ACH_ORIGINATOR}{number:07d}"  # the 15-digit trace number
-    if method is PaymentMethod.WIRE:
-        return f"{run:%Y%m%d}B1Q8021C{number:06d}"  # a Fedwire IMAD
-    if method is PaymentMethod.CHECK:
-        return f"CHK-{100_000 + number}"
-    return f"VCA-{number:08d}"
-
+# --- attachments ----------------------------------------------------------------------------
 
 _ATTACHED_SHARE = 0.5
 

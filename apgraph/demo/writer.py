@@ -1,5 +1,6 @@
 """Loads the demo network into a migrated database, in one transaction."""
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +12,16 @@ from apgraph.demo.history import history_events
 from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.payments import PaymentStatus
+from apgraph.domain.remittance import (
+    RemittanceAdvice,
+    RemittanceDocument,
+    documents_of,
+    remittance_line,
+)
+from apgraph.services.remittance_pdf import render_pdf
 from apgraph.store import outbox, tables
 from apgraph.store.keyring import Keyring
+from apgraph.store.payment_writes import document_row
 from apgraph.store.rows import facility_row, row_of, supplier_row
 
 
@@ -83,7 +92,7 @@ def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
             [facility_row(f, *demo_route(f.id)) for f in network.facilities],
         ),
         (_table(tables.CostCenterRow), [row_of(c) for c in network.cost_centers]),
-        (_table(tables.SupplierRow), [supplier_row(s) for s in network.suppliers]),
+        (_table(tables.SupplierRow), _suppliers(network)),
         (_table(tables.PurchaseOrderRow), [row_of(o) for o in network.purchase_orders]),
         (
             _table(tables.PurchaseOrderLineRow),
@@ -107,9 +116,48 @@ def _rows(network: DemoNetwork) -> list[tuple[Table, list[dict[str, Any]]]]:
             _table(tables.AttachmentContentRow),
             [{"attachment_id": a, "content": c} for a, c in network.attachment_contents],
         ),
+        (_table(tables.PaymentRunRow), [row_of(r) for r in network.payment_runs]),
         (_table(tables.PaymentRow), [row_of(p) for p in network.payments]),
         (_table(tables.PaymentAllocationRow), [row_of(a) for a in network.payment_allocations]),
+        (_table(tables.RemittanceDocumentRow), _remittance_documents(network)),
         (_table(tables.DeadLetterRow), _dead_letters(network)),
+    ]
+
+
+def _suppliers(network: DemoNetwork) -> list[dict[str, Any]]:
+    changed = {c.supplier_id: c.changed_at for c in network.bank_changes}
+    return [
+        {**supplier_row(s), "bank_account_changed_at": changed.get(s.id)} for s in network.suppliers
+    ]
+
+
+def _remittance_documents(network: DemoNetwork) -> list[dict[str, Any]]:
+    """The advice of every paid payment in each format, as its confirmation stored it
+    (services/payment_release.py): the same lines, the same renderings, the same numbering."""
+    invoices = {invoice.id: invoice for invoice in network.invoices}
+    facilities: dict[str | None, str] = {f.id: f.name for f in network.facilities}
+    payees = {supplier.id: supplier.legal_name for supplier in network.suppliers}
+    allocations = defaultdict(list)
+    for allocation in sorted(network.payment_allocations, key=lambda a: a.invoice_id):
+        allocations[allocation.payment_id].append(allocation)
+    stored: list[tuple[RemittanceDocument, datetime]] = []
+    for payment in network.payments:
+        if payment.status is not PaymentStatus.PAID or payment.paid_at is None:
+            continue
+        advice = RemittanceAdvice(
+            payment=payment,
+            payer_name=facilities.get(payment.facility_id, "apgraph"),
+            payee_name=payees[payment.supplier_id],
+            lines=tuple(
+                remittance_line(invoices[a.invoice_id], a) for a in allocations[payment.id]
+            ),
+        )
+        at = payment.paid_at
+        pdf = render_pdf(advice, at=at)
+        stored += [(document, at) for document in documents_of(advice, pdf=pdf, at=at)]
+    return [
+        document_row(number, document, at=at)
+        for number, (document, at) in enumerate(stored, start=1)
     ]
 
 

@@ -16,11 +16,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from apgraph.domain import payments
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.ids import FacilityId, PaymentRunId
-from apgraph.domain.payments import Payment, PaymentStatus
+from apgraph.domain.payments import HoldCode, Payment, PaymentExceptionCode, PaymentStatus
 from apgraph.domain.problems import DomainError
-from apgraph.domain.scheduling import SchedulingRules
+from apgraph.domain.scheduling import SchedulingRules, bank_fingerprint, supplier_hold
+from apgraph.domain.suppliers import Supplier
 
 
 class PaymentRunStatus(Enum):
@@ -51,6 +53,52 @@ class PaymentRun:
     approvers: tuple[str, ...] = ()
     released_by: str | None = None
     released_at: datetime | None = None
+
+
+STATUS_HOLDS = frozenset(
+    {HoldCode.SUPPLIER_ON_HOLD, HoldCode.SUPPLIER_BLOCKED, HoldCode.SUPPLIER_NOT_ACTIVE}
+)
+"""Holds lifted by themselves once the supplier is ACTIVE again; the others need a person."""
+
+
+def with_holds(
+    payment: Payment,
+    *,
+    supplier: Supplier,
+    bank_changed_at: datetime | None,
+    run_on: date,
+    rules: SchedulingRules,
+) -> Payment:
+    """The payment with the holds of a run made on `run_on`: supplier-status holds come and
+    go with the supplier's status; a bank-change or finance hold stays until someone lifts it."""
+    if payment.hold_code in STATUS_HOLDS:
+        payment = replace(payment, hold_code=None, hold_reason=None)
+    if payment.held:
+        return payment
+    hold = supplier_hold(
+        supplier,
+        bank_changed_at=bank_changed_at,
+        reviewed_account=payment.bank_fingerprint,
+        run_on=run_on,
+        rules=rules,
+    )
+    if hold is None:
+        return payment
+    return payments.hold(payment, code=hold.code, reason=hold.reason)
+
+
+def released_payment(
+    payment: Payment, *, supplier: Supplier, at: datetime, rules: SchedulingRules
+) -> Payment:
+    """A payment of a run being released, checked once more: a supplier gone on hold since
+    takes it out of the run (held, with why); a remit-to account other than the one approved
+    makes it a payment exception (BANK_ACCOUNT_CHANGED) instead of paying the new account."""
+    status_hold = supplier_hold(supplier, bank_changed_at=None, run_on=at.date(), rules=rules)
+    if status_hold is not None:
+        return payments.hold(payment, code=status_hold.code, reason=status_hold.reason)
+    if bank_fingerprint(supplier) != payment.bank_fingerprint:
+        return payments.fail(payment, code=PaymentExceptionCode.BANK_ACCOUNT_CHANGED)
+    return payments.release(payment, at=at)
 
 
 def payable(payment: Payment, *, facility_id: FacilityId, pay_date: date) -> bool:

@@ -13,9 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from apgraph.domain.ids import InvoiceId
+from apgraph.domain.ids import InvoiceId, PaymentId
+from apgraph.domain.invoices import Invoice
 from apgraph.domain.money import minor_units, round_half_up
-from apgraph.domain.payments import Payment, PaymentMethod
+from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod
 
 
 class RemittanceFormat(Enum):
@@ -51,6 +52,23 @@ class RemittanceLine:
     paid: Decimal
 
 
+def remittance_ref(payment_id: PaymentId) -> str:
+    """What the supplier's advice is called, set on the payment when it is confirmed PAID."""
+    return f"RA-{payment_id}"
+
+
+def remittance_line(invoice: Invoice, allocation: PaymentAllocation) -> RemittanceLine:
+    """One invoice of the advice: its total, and what the payment paid and took off for it."""
+    return RemittanceLine(
+        invoice_id=invoice.id,
+        supplier_invoice_number=invoice.supplier_invoice_number,
+        invoice_date=invoice.invoice_date,
+        invoice_total=invoice.total,
+        discount=allocation.discount,
+        paid=allocation.amount,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RemittanceAdvice:
     payment: Payment
@@ -83,6 +101,19 @@ class RemittanceDocument:
 def document(advice: RemittanceAdvice, fmt: RemittanceFormat, content: bytes) -> RemittanceDocument:
     name = f"remittance-{advice.payment.id}.{EXTENSIONS[fmt]}"
     return RemittanceDocument(advice.payment.id, fmt, name, content)
+
+
+def documents_of(advice: RemittanceAdvice, *, pdf: bytes, at: datetime) -> list[RemittanceDocument]:
+    """The advice in every format, stored when the payment is confirmed: the PDF as rendered
+    outside the domain (a PDF library), the CSV and the X12 820 (numbered by the payment)."""
+    control = int(advice.payment.id.removeprefix("PAY-"))
+    return [
+        document(advice, RemittanceFormat.PDF, pdf),
+        document(advice, RemittanceFormat.CSV, as_csv(advice)),
+        document(
+            advice, RemittanceFormat.X12_820, as_x12_820(advice, control_number=control, at=at)
+        ),
+    ]
 
 
 CSV_HEADER = (

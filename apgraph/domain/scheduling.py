@@ -4,13 +4,14 @@ Pure: the supplier's terms, the policy and today in; a pay date, an amount and h
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from apgraph.domain.ids import PaymentId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.money import round_half_up
-from apgraph.domain.payments import HoldCode, PaymentMethod
+from apgraph.domain.payments import HoldCode, Payment, PaymentMethod, PaymentStatus
 from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus
 
 DAYS_PER_YEAR = Decimal(365)
@@ -67,6 +68,32 @@ def plan_payment(
             )
     return PaymentPlan(
         pay_date=max(invoice.due_date, today), amount=invoice.total, discount=Decimal(0)
+    )
+
+
+def start_payment(
+    payment_id: PaymentId, invoice: Invoice, plan: PaymentPlan, method: PaymentMethod
+) -> Payment:
+    """The payment an invoice starts when its group (supplier, facility, pay date, currency,
+    method) has no open one."""
+    return Payment(
+        id=payment_id,
+        supplier_id=invoice.supplier_id,
+        amount=plan.amount,
+        currency=invoice.currency,
+        method=method,
+        scheduled_date=plan.pay_date,
+        status=PaymentStatus.SCHEDULED,
+        remittance_ref=None,
+        facility_id=invoice.facility_id,
+        discount=plan.discount,
+    )
+
+
+def join_payment(payment: Payment, plan: PaymentPlan) -> Payment:
+    """The group's open payment with one more invoice in it."""
+    return replace(
+        payment, amount=payment.amount + plan.amount, discount=payment.discount + plan.discount
     )
 
 

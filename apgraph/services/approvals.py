@@ -31,7 +31,7 @@ from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.posting import POSTABLE, post_and_record, posting_key_of
 from apgraph.services.rechecks import audit_refusal, refusal_to_post
-from apgraph.services.recording import audit, record_transitions
+from apgraph.services.recording import audit, record_transitions, refused
 
 ID_PATH = ("invoiceId",)
 REASSIGN = "invoice.reassign"
@@ -198,13 +198,13 @@ async def reassign_exception(
         invoice = await _visible(uow, cmd.invoice_id, principal)
         route = await _route(uow, reads, invoice, workflow, at) if invoice else None
         if invoice is None or route is None:
-            return await _refused(
+            return await refused(
                 uow,
                 _missing(cmd.invoice_id),
                 action=REASSIGN,
-                invoice_id=cmd.invoice_id,
+                entity_id=cmd.invoice_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
         supervisor = Role.FINANCE_ADMIN in principal.roles
@@ -220,14 +220,14 @@ async def reassign_exception(
             )
         except DomainError as error:
             path = _reassign_path(error, invoice, route, supervisor, principal.subject)
-            return await _refused(
+            return await refused(
                 uow,
                 error.problem.at(*path),
                 action=REASSIGN,
-                invoice_id=cmd.invoice_id,
+                entity_id=cmd.invoice_id,
                 seen=invoice,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
         assert transition.assignment is not None  # reassign always assigns
@@ -270,13 +270,13 @@ async def retry_posting(
         if invoice is not None and invoice.status is InvoiceStatus.EXCEPTION:
             route = await _route(uow, reads, invoice, workflow, at)
         if invoice is None or (invoice.status is InvoiceStatus.EXCEPTION and route is None):
-            return await _refused(
+            return await refused(
                 uow,
                 _missing(cmd.invoice_id),
                 action=RETRY,
-                invoice_id=cmd.invoice_id,
+                entity_id=cmd.invoice_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
         try:
@@ -285,32 +285,32 @@ async def retry_posting(
                     ProblemCode.ILLEGAL_TRANSITION,
                     f"cannot retry posting of {invoice.id} while it is {invoice.status.value}",
                 )
-            refused = None
+            refusal = None
             if invoice.status is not InvoiceStatus.POSTING_FAILED:
                 decisions = await uow.invoices.approvals(invoice.id)
                 lifecycle.check_postable(invoice, route=route, decisions=decisions)
-                refused = await refusal_to_post(uow, invoice, at=at)
+                refusal = await refusal_to_post(uow, invoice, at=at)
         except DomainError as error:
-            return await _refused(
+            return await refused(
                 uow,
                 error.problem.at(*ID_PATH),
                 action=RETRY,
-                invoice_id=cmd.invoice_id,
+                entity_id=cmd.invoice_id,
                 seen=invoice,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-        if refused is not None:
+        if refusal is not None:
             history = await uow.invoices.history(invoice.id)
             await record_transitions(
-                uow, [refused], actor=principal.subject, at=at, history_so_far=len(history)
+                uow, [refusal], actor=principal.subject, at=at, history_so_far=len(history)
             )
             await audit_refusal(
-                uow, refused, principal=principal, trace_id=workflow.trace_id, at=at
+                uow, refusal, principal=principal, trace_id=workflow.trace_id, at=at
             )
             await uow.commit()
-            return Outcome.succeeded(refused.invoice)
+            return Outcome.succeeded(refusal.invoice)
         posting_key = await posting_key_of(uow, invoice.id)
     posted = await post_and_record(
         invoice,
@@ -376,13 +376,13 @@ async def _decide(
         invoice = await _visible(uow, invoice_id, principal)
         route = await _route(uow, reads, invoice, workflow, at) if invoice else None
         if invoice is None or route is None:
-            return await _refused(
+            return await refused(
                 uow,
                 _missing(invoice_id),
                 action=action,
-                invoice_id=invoice_id,
+                entity_id=invoice_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
         decisions = await uow.invoices.approvals(invoice.id)
@@ -390,22 +390,22 @@ async def _decide(
             transition = command(invoice, route, decisions, at)
         except DomainError as error:
             path = ("reason",) if error.problem.code is ProblemCode.REASON_REQUIRED else ID_PATH
-            return await _refused(
+            return await refused(
                 uow,
                 error.problem.at(*path),
                 action=action,
-                invoice_id=invoice_id,
+                entity_id=invoice_id,
                 seen=invoice,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
         completes = any(isinstance(e, InvoiceApprovalCompleted) for e in transition.events)
-        refused = await refusal_to_post(uow, transition.invoice, at=at) if completes else None
+        refusal = await refusal_to_post(uow, transition.invoice, at=at) if completes else None
         history = await uow.invoices.history(invoice.id)
         await record_transitions(
             uow,
-            [transition] if refused is None else [transition, refused],
+            [transition] if refusal is None else [transition, refusal],
             actor=principal.subject,
             at=at,
             history_so_far=len(history),
@@ -424,14 +424,14 @@ async def _decide(
             trace_id=workflow.trace_id,
             at=at,
         )
-        if refused is not None:
+        if refusal is not None:
             await audit_refusal(
-                uow, refused, principal=principal, trace_id=workflow.trace_id, at=at
+                uow, refusal, principal=principal, trace_id=workflow.trace_id, at=at
             )
         posting_key = await posting_key_of(uow, invoice.id)
         await uow.commit()
-    if refused is not None:
-        return Outcome.succeeded(refused.invoice)
+    if refusal is not None:
+        return Outcome.succeeded(refusal.invoice)
     if not completes:
         return Outcome.succeeded(transition.invoice)
     posted = await post_and_record(
@@ -497,32 +497,3 @@ async def _route(
 
 def _missing(invoice_id: InvoiceId) -> Problem:
     return Problem(ProblemCode.INVOICE_NOT_FOUND, f"no invoice {invoice_id}", ID_PATH)
-
-
-async def _refused(
-    uow: UnitOfWork,
-    problem: Problem,
-    *,
-    action: str,
-    invoice_id: InvoiceId,
-    seen: Invoice | None = None,
-    principal: Principal,
-    workflow: Workflow,
-    at: datetime,
-) -> Outcome[Invoice]:
-    """A refused command changes nothing but the audit trail: who tried what on which
-    invoice, and why not (an unknown and a foreign invoice are recorded alike, by the ID
-    asked for, so probing shows up in the trail without telling the prober anything)."""
-    await audit(
-        uow,
-        principal=principal,
-        action=action,
-        invoice=seen,
-        entity_ids=(invoice_id,),
-        outcome=AuditOutcome.DENIED,
-        detail=problem.code.value,
-        trace_id=workflow.trace_id,
-        at=at,
-    )
-    await uow.commit()
-    return Outcome.failed(problem)

@@ -1,13 +1,14 @@
-"""Audit entries of payment commands: each change, and each refusal, in its unit of work."""
+"""Audit entries of payment commands: each change in its unit of work, by the entity IDs it
+touched (recording.py writes them; a refusal is `recording.refused`)."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from apgraph.domain.audit import AuditEvent, AuditOutcome
+from apgraph.domain.audit import AuditOutcome
 from apgraph.domain.principal import Principal
-from apgraph.domain.problems import Problem
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
+from apgraph.services.recording import audit
 
 
 async def audited(
@@ -21,43 +22,14 @@ async def audited(
     at: datetime,
     outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
 ) -> None:
-    await uow.audit.add(
-        [
-            AuditEvent(
-                subject=principal.subject,
-                action=action,
-                outcome=outcome,
-                entity_ids=tuple(dict.fromkeys(entity_ids)),
-                client_id=principal.client_id,
-                trace_id=workflow.trace_id,
-                detail=detail,
-            )
-        ],
-        at=at,
-    )
-
-
-async def refused(
-    uow: UnitOfWork,
-    problem: Problem,
-    action: str,
-    entity_id: str,
-    *,
-    principal: Principal,
-    workflow: Workflow,
-    at: datetime,
-) -> None:
-    """A refused command changes nothing but the audit trail: who tried what on which
-    entity, and why not (an unknown and a foreign one are recorded alike, by the ID asked
-    for). Commits the unit of work, which holds nothing else."""
-    await audited(
+    await audit(
         uow,
-        action,
-        (entity_id,),
-        problem.code.value,
         principal=principal,
-        workflow=workflow,
+        action=action,
+        invoice=None,
+        entity_ids=entity_ids,
+        outcome=outcome,
+        detail=detail,
+        trace_id=workflow.trace_id,
         at=at,
-        outcome=AuditOutcome.DENIED,
     )
-    await uow.commit()

@@ -10,9 +10,10 @@ from apgraph.domain.payments import HoldCode, Payment
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.domain.scheduling import bank_fingerprint
-from apgraph.services.payment_audit import audited, refused
+from apgraph.services.payment_audit import audited
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.workflow import Workflow
+from apgraph.services.recording import refused
 
 PAYMENT_PATH = ("paymentId",)
 
@@ -34,16 +35,15 @@ async def hold_payment(
                 problem = error.problem.at(*PAYMENT_PATH)
         if problem is not None or current is None:
             assert problem is not None
-            await refused(
+            return await refused(
                 uow,
                 problem,
-                "payment.hold",
-                payment_id,
+                action="payment.hold",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(problem)
         await uow.payments.save([held])
         await audited(
             uow,
@@ -79,16 +79,15 @@ async def release_payment_hold(
                 problem = error.problem.at(*PAYMENT_PATH)
         if problem is not None or current is None:
             assert problem is not None
-            await refused(
+            return await refused(
                 uow,
                 problem,
-                "payment.release_hold",
-                payment_id,
+                action="payment.release_hold",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(problem)
         if current.hold_code is HoldCode.BANK_ACCOUNT_CHANGED:
             payees = await uow.payments.payees([current.supplier_id])
             lifted = replace(

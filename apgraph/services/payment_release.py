@@ -31,18 +31,17 @@ from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.domain.remittance import (
     RemittanceAdvice,
     RemittanceDocument,
-    RemittanceFormat,
     RemittanceLine,
-    as_csv,
-    as_x12_820,
-    document,
+    documents_of,
+    remittance_line,
+    remittance_ref,
 )
-from apgraph.services.payment_audit import audited, refused
+from apgraph.services.payment_audit import audited
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import ConnectorError, ConnectorRejected
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
-from apgraph.services.recording import record_transitions
+from apgraph.services.recording import record_many, refused
 from apgraph.services.remittance_pdf import render_pdf
 
 CONFIRMER = Principal(
@@ -184,32 +183,30 @@ async def retry_release(
     async with workflow.unit_of_work() as uow:
         current = await uow.payments.get_for_update(payment_id)
         if current is None or not _may_act(principal, current):
-            await refused(
+            return await refused(
                 uow,
                 _missing(payment_id),
-                "payment.retry_release",
-                payment_id,
+                action="payment.retry_release",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(_missing(payment_id))
         if current.status is not PaymentStatus.RELEASE_FAILED:
             problem = Problem(
                 ProblemCode.ILLEGAL_TRANSITION,
                 f"cannot retry the release of {payment_id} while it is {current.status.value}",
                 PAYMENT_PATH,
             )
-            await refused(
+            return await refused(
                 uow,
                 problem,
-                "payment.retry_release",
-                payment_id,
+                action="payment.retry_release",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(problem)
         again = payments.release(current, at=at)
         await uow.payments.save([again])
         invoices = await uow.payments.settled_invoices([payment_id])
@@ -262,16 +259,15 @@ async def confirm_payment(
         current = await uow.payments.get_for_update(payment_id)
         at = clock.now()
         if current is None or not _may_act(principal, current):
-            await refused(
+            return await refused(
                 uow,
                 _missing(payment_id),
-                "payment.confirm",
-                payment_id,
+                action="payment.confirm",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(_missing(payment_id))
         problem = None
         if current.status is PaymentStatus.PAID:
             problem = Problem(
@@ -284,16 +280,15 @@ async def confirm_payment(
                 PAYMENT_PATH,
             )
         if problem is not None:
-            await refused(
+            return await refused(
                 uow,
                 problem,
-                "payment.confirm",
-                payment_id,
+                action="payment.confirm",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(problem)
         reference = current.erp_reference
     assert reference is not None
     try:
@@ -359,48 +354,38 @@ async def record_confirmation(
             await uow.commit()
             return Outcome.succeeded(failed)
         try:
-            remittance_ref = f"RA-{current.id}"
-            paid = payments.confirm(current, at=at, remittance_ref=remittance_ref)
+            paid = payments.confirm(current, at=at, remittance_ref=remittance_ref(current.id))
         except DomainError as error:
-            await refused(
+            return await refused(
                 uow,
                 error.problem.at(*PAYMENT_PATH),
-                "payment.confirm",
-                payment_id,
+                action="payment.confirm",
+                entity_id=payment_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(error.problem.at(*PAYMENT_PATH))
-        invoices = {i.id: i for i in await uow.payments.settled_invoices([payment_id])}
         allocations = await uow.payments.allocations_of([payment_id])
-        lines = []
+        settled = [a.invoice_id for a in allocations]
+        invoices = {i.id: i for i in await uow.invoices.get_many_for_update(settled)}
+        moves = []
         for allocation in allocations:
-            invoice = await uow.invoices.get_for_update(allocation.invoice_id)
-            assert invoice is not None  # allocations reference invoices by foreign key
-            paid_step = lifecycle.pay(invoice, payment_id=paid.id, at=at)
+            paid_step = lifecycle.pay(invoices[allocation.invoice_id], payment_id=paid.id, at=at)
             remitted = lifecycle.remit(
-                paid_step.invoice, payment_id=paid.id, remittance_ref=remittance_ref, at=at
-            )
-            history = await uow.invoices.history(invoice.id)
-            await record_transitions(
-                uow,
-                [paid_step, remitted],
-                actor=principal.subject,
+                paid_step.invoice,
+                payment_id=paid.id,
+                remittance_ref=remittance_ref(paid.id),
                 at=at,
-                history_so_far=len(history),
             )
-            source = invoices[allocation.invoice_id]
-            lines.append(
-                RemittanceLine(
-                    invoice_id=source.id,
-                    supplier_invoice_number=source.supplier_invoice_number,
-                    invoice_date=source.invoice_date,
-                    invoice_total=source.total,
-                    discount=allocation.discount,
-                    paid=allocation.amount,
-                )
-            )
+            moves.append((paid_step, remitted))
+        await record_many(
+            uow,
+            moves,
+            actor=principal.subject,
+            at=at,
+            histories=await uow.invoices.history_lengths(settled),
+        )
+        lines = [remittance_line(invoices[a.invoice_id], a) for a in allocations]
         await uow.payments.save([paid])
         await uow.payments.add_remittance(await _documents(uow, paid, lines, at), at=at)
         await audited(
@@ -431,14 +416,7 @@ async def _documents(
         payee_name=supplier.legal_name,
         lines=tuple(lines),
     )
-    control = int(payment.id.removeprefix("PAY-"))
-    return [
-        document(advice, RemittanceFormat.PDF, render_pdf(advice, at=at)),
-        document(advice, RemittanceFormat.CSV, as_csv(advice)),
-        document(
-            advice, RemittanceFormat.X12_820, as_x12_820(advice, control_number=control, at=at)
-        ),
-    ]
+    return documents_of(advice, pdf=render_pdf(advice, at=at), at=at)
 
 
 def _may_act(principal: Principal, payment: Payment) -> bool:

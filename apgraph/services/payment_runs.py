@@ -9,31 +9,30 @@ Releasing commits the run RELEASED and its payments RELEASED first, then hands e
 to its facility's ERP outside any transaction (services/payment_release.py), as posting does.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TypeVar
 
-from apgraph.domain import payment_runs, payments
+from apgraph.domain import payment_runs
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.ids import FacilityId, PaymentId, PaymentRunId
 from apgraph.domain.payment_runs import PaymentRun
-from apgraph.domain.payments import HoldCode, Payment, PaymentExceptionCode
+from apgraph.domain.payments import Payment, PaymentStatus
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError, Outcome, Problem
-from apgraph.domain.scheduling import bank_fingerprint, supplier_hold
-from apgraph.domain.suppliers import Supplier
-from apgraph.services.payment_audit import audited, refused
+from apgraph.domain.scheduling import bank_fingerprint
+from apgraph.services.payment_audit import audited
 from apgraph.services.payment_release import send_released
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.reads import Reads
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
+from apgraph.services.recording import refused
 from apgraph.services.scheduling import schedule_posted
 
 RUN_PATH = ("runId",)
-STATUS_HOLDS = frozenset(
-    {HoldCode.SUPPLIER_ON_HOLD, HoldCode.SUPPLIER_BLOCKED, HoldCode.SUPPLIER_NOT_ACTIVE}
-)  # lifted by themselves once the supplier is ACTIVE again; the others need a person
+T = TypeVar("T")
 CATCH_UP_LIMIT = 100_000  # POSTED invoices a proposal schedules first, at most
 
 
@@ -79,19 +78,27 @@ async def schedule_payment_run(
                 f"no facility {cmd.facility_id} whose payments you manage",
                 ("facilityId",),
             )
-            await refused(
+            return await refused(
                 uow,
                 problem,
-                "payment_run.propose",
-                cmd.facility_id,
+                action="payment_run.propose",
+                entity_id=cmd.facility_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(problem)
         due = await uow.payments.due_for_update(cmd.facility_id, cmd.pay_date)
         payees = await uow.payments.payees([p.supplier_id for p in due])
-        checked = [_with_holds(p, payees[p.supplier_id], workflow, at.date()) for p in due]
+        checked = [
+            payment_runs.with_holds(
+                p,
+                supplier=payees[p.supplier_id][0],
+                bank_changed_at=payees[p.supplier_id][1],
+                run_on=at.date(),
+                rules=workflow.policy.payments,
+            )
+            for p in due
+        ]
         candidates = checked
         if cmd.payment_ids is not None:
             by_id = {p.id: p for p in checked}
@@ -105,32 +112,30 @@ async def schedule_payment_run(
                         f"{cmd.pay_date}",
                         path,
                     )
-                    await refused(
+                    return await refused(
                         uow,
                         problem,
-                        "payment_run.propose",
-                        cmd.facility_id,
+                        action="payment_run.propose",
+                        entity_id=cmd.facility_id,
                         principal=principal,
-                        workflow=workflow,
+                        trace_id=workflow.trace_id,
                         at=at,
                     )
-                    return Outcome.failed(problem)
                 if named.held:
                     problem = Problem(
                         ProblemCode.PAYMENT_ON_HOLD,
                         f"{payment_id} is on hold: {named.hold_reason}",
                         path,
                     )
-                    await refused(
+                    return await refused(
                         uow,
                         problem,
-                        "payment_run.propose",
-                        cmd.facility_id,
+                        action="payment_run.propose",
+                        entity_id=cmd.facility_id,
                         principal=principal,
-                        workflow=workflow,
+                        trace_id=workflow.trace_id,
                         at=at,
                     )
-                    return Outcome.failed(problem)
             candidates = [by_id[payment_id] for payment_id in cmd.payment_ids]
         currencies = sorted({p.currency for p in candidates if not p.held})
         try:
@@ -152,16 +157,15 @@ async def schedule_payment_run(
                 # the holds it found are findings, not the refused change: they are recorded,
                 # so finance sees why nothing could be paid
                 await _record_holds(uow, due, checked, cmd.facility_id, principal, workflow, at)
-            await refused(
+            return await refused(
                 uow,
                 error.problem.at(*field),
-                "payment_run.propose",
-                cmd.facility_id,
+                action="payment_run.propose",
+                entity_id=cmd.facility_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(error.problem.at(*field))
         chosen = tuple(
             replace(p, bank_fingerprint=bank_fingerprint(payees[p.supplier_id][0])) for p in chosen
         )
@@ -188,31 +192,24 @@ async def approve_payment_run(
     """One approval; never the proposer's. Above the policy total, two distinct approvers."""
     at = clock.now()
     async with workflow.unit_of_work() as uow:
-        run = await _visible_run(uow, reads, run_id, principal)
-        if run is None:
-            await refused(
-                uow,
-                _run_missing(run_id),
-                "payment_run.approve",
-                run_id,
-                principal=principal,
-                workflow=workflow,
-                at=at,
-            )
-            return Outcome.failed(_run_missing(run_id))
         try:
-            approved = payment_runs.approve(run, by=principal.subject)
-        except DomainError as error:
-            await refused(
+            run, approved = await _acted_on(
                 uow,
-                error.problem.at(*RUN_PATH),
-                "payment_run.approve",
+                reads,
                 run_id,
+                principal,
+                lambda run: payment_runs.approve(run, by=principal.subject),
+            )
+        except Refusal as refusal:
+            return await refused(
+                uow,
+                refusal.problem,
+                action="payment_run.approve",
+                entity_id=run_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(error.problem.at(*RUN_PATH))
         await uow.payments.save_run(approved)
         detail = f"{len(approved.approvers)} of {approved.approvals_needed} approvals"
         await audited(
@@ -234,31 +231,18 @@ async def cancel_payment_run(
     """Before release: the run ends, its payments are scheduled again for the next run."""
     at = clock.now()
     async with workflow.unit_of_work() as uow:
-        run = await _visible_run(uow, reads, run_id, principal)
-        if run is None:
-            await refused(
-                uow,
-                _run_missing(run_id),
-                "payment_run.cancel",
-                run_id,
-                principal=principal,
-                workflow=workflow,
-                at=at,
-            )
-            return Outcome.failed(_run_missing(run_id))
         try:
-            cancelled = payment_runs.cancel(run)
-        except DomainError as error:
-            await refused(
+            run, cancelled = await _acted_on(uow, reads, run_id, principal, payment_runs.cancel)
+        except Refusal as refusal:
+            return await refused(
                 uow,
-                error.problem.at(*RUN_PATH),
-                "payment_run.cancel",
-                run_id,
+                refusal.problem,
+                action="payment_run.cancel",
+                entity_id=run_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(error.problem.at(*RUN_PATH))
         members = await uow.payments.of_run(run.id)
         await uow.payments.save([replace(p, run_id=None) for p in members])
         await uow.payments.save_run(cancelled)
@@ -288,31 +272,24 @@ async def release_payment_run(
     """
     at = clock.now()
     async with workflow.unit_of_work() as uow:
-        run = await _visible_run(uow, reads, run_id, principal)
-        if run is None:
-            await refused(
-                uow,
-                _run_missing(run_id),
-                "payment_run.release",
-                run_id,
-                principal=principal,
-                workflow=workflow,
-                at=at,
-            )
-            return Outcome.failed(_run_missing(run_id))
         try:
-            released = payment_runs.release(run, by=principal.subject, at=at)
-        except DomainError as error:
-            await refused(
+            run, released = await _acted_on(
                 uow,
-                error.problem.at(*RUN_PATH),
-                "payment_run.release",
+                reads,
                 run_id,
+                principal,
+                lambda run: payment_runs.release(run, by=principal.subject, at=at),
+            )
+        except Refusal as refusal:
+            return await refused(
+                uow,
+                refusal.problem,
+                action="payment_run.release",
+                entity_id=run_id,
                 principal=principal,
-                workflow=workflow,
+                trace_id=workflow.trace_id,
                 at=at,
             )
-            return Outcome.failed(error.problem.at(*RUN_PATH))
         held: list[Payment] = []
         failed: list[Payment] = []
         if released is not None:
@@ -320,22 +297,16 @@ async def release_payment_run(
             payees = await uow.payments.payees([p.supplier_id for p in members])
             changed: list[Payment] = []
             for payment in members:
-                supplier, _ = payees[payment.supplier_id]
-                account = bank_fingerprint(supplier)
-                status_hold = supplier_hold(
-                    supplier,
-                    bank_changed_at=None,
-                    run_on=at.date(),
+                moved = payment_runs.released_payment(
+                    payment,
+                    supplier=payees[payment.supplier_id][0],
+                    at=at,
                     rules=workflow.policy.payments,
                 )
-                if status_hold is not None:
-                    moved = payments.hold(payment, code=status_hold.code, reason=status_hold.reason)
+                if moved.held:
                     held.append(moved)
-                elif account != payment.bank_fingerprint:
-                    moved = payments.fail(payment, code=PaymentExceptionCode.BANK_ACCOUNT_CHANGED)
+                elif moved.status is PaymentStatus.FAILED:
                     failed.append(moved)
-                else:
-                    moved = payments.release(payment, at=at)
                 changed.append(moved)
             await uow.payments.save(changed)
             await uow.payments.save_run(released)
@@ -355,31 +326,6 @@ async def release_payment_run(
     await send_released(run_id, workflow=workflow, principal=principal, clock=clock)
     final = released or run
     return Outcome.succeeded(RunRelease(final, tuple(held), tuple(failed)))
-
-
-def _with_holds(
-    payment: Payment,
-    payee: tuple[Supplier, datetime | None],
-    workflow: Workflow,
-    run_on: date,
-) -> Payment:
-    """The payment with the holds of today: supplier-status holds come and go with the
-    supplier's status; a bank-change hold stays until someone lifts it."""
-    supplier, changed_at = payee
-    if payment.hold_code in STATUS_HOLDS:
-        payment = replace(payment, hold_code=None, hold_reason=None)
-    if payment.held:
-        return payment
-    hold = supplier_hold(
-        supplier,
-        bank_changed_at=changed_at,
-        reviewed_account=payment.bank_fingerprint,
-        run_on=run_on,
-        rules=workflow.policy.payments,
-    )
-    if hold is None:
-        return payment
-    return payments.hold(payment, code=hold.code, reason=hold.reason)
 
 
 async def _record_holds(
@@ -424,6 +370,32 @@ async def _manages(principal: Principal, reads: Reads, facility_id: FacilityId) 
     if principal.facility_ids is not None and facility_id not in principal.facility_ids:
         return False
     return bool(await reads.facilities.get_many([facility_id]))
+
+
+class Refusal(Exception):
+    """A command refused, with why: answered and audited by the command (`refused`)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+async def _acted_on(
+    uow: UnitOfWork,
+    reads: Reads,
+    run_id: PaymentRunId,
+    principal: Principal,
+    change: Callable[[PaymentRun], T],
+) -> tuple[PaymentRun, T]:
+    """The run, locked, and what `change` makes of it; a Refusal when the caller may not
+    see the run (as if it did not exist) or the domain refuses the change."""
+    run = await _visible_run(uow, reads, run_id, principal)
+    if run is None:
+        raise Refusal(_run_missing(run_id))
+    try:
+        return run, change(run)
+    except DomainError as error:
+        raise Refusal(error.problem.at(*RUN_PATH)) from None
 
 
 async def _visible_run(

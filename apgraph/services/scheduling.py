@@ -11,23 +11,30 @@ locked too, so one supplier's invoices join their payments one at a time.
 """
 
 import asyncio
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from apgraph.domain import lifecycle
 from apgraph.domain.audit import AuditOutcome
-from apgraph.domain.ids import FacilityId
+from apgraph.domain.ids import FacilityId, PaymentId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.money import minor_units
-from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
+from apgraph.domain.payments import Payment, PaymentAllocation
 from apgraph.domain.principal import ALL_SCOPES, Principal, Role
-from apgraph.domain.scheduling import SchedulingRules, method_for, plan_payment
+from apgraph.domain.scheduling import (
+    SchedulingRules,
+    join_payment,
+    method_for,
+    plan_payment,
+    start_payment,
+)
 from apgraph.services.periodic import repeat_until
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
-from apgraph.services.recording import audit, record_transitions
+from apgraph.services.recording import audit, record_many
 
 SCHEDULER = Principal(
     subject="apgraph.payments",
@@ -37,53 +44,54 @@ SCHEDULER = Principal(
 BATCH = 200  # invoices scheduled per unit of work
 
 
-async def schedule_invoice(
-    uow: UnitOfWork, invoice: Invoice, *, rules: SchedulingRules, at: datetime
-) -> tuple[Transition, Payment]:
-    """POSTED → SCHEDULED: the invoice joins the open payment of its group (supplier,
-    facility, pay date, currency, method), or starts one."""
-    supplier, _ = await uow.payments.payee_for_update(invoice.supplier_id)
-    plan = plan_payment(
-        invoice,
-        terms=supplier.payment_terms,
-        rules=rules,
-        today=at.date(),
-        places=minor_units(invoice.currency),
-    )
-    method = method_for(supplier)
-    payment = await uow.payments.open_payment(
-        supplier_id=invoice.supplier_id,
-        facility_id=invoice.facility_id,
-        pay_date=plan.pay_date,
-        currency=invoice.currency,
-        method=method,
-    )
-    if payment is None:
-        payment = Payment(
-            id=await uow.payments.next_id(),
-            supplier_id=invoice.supplier_id,
-            amount=plan.amount,
-            currency=invoice.currency,
-            method=method,
-            scheduled_date=plan.pay_date,
-            status=PaymentStatus.SCHEDULED,
-            remittance_ref=None,
-            facility_id=invoice.facility_id,
-            discount=plan.discount,
+async def schedule_invoices(
+    uow: UnitOfWork, invoices: Sequence[Invoice], *, rules: SchedulingRules, at: datetime
+) -> list[tuple[Transition, Payment]]:
+    """POSTED → SCHEDULED, in order: each invoice joins the open payment of its group
+    (supplier, facility, pay date, currency, method), or starts one. A group's open payment
+    is looked up once per call and the writes go out in a few statements, not per invoice."""
+    payees = await uow.payments.payees_for_update({i.supplier_id for i in invoices})
+    groups: dict[tuple[object, ...], Payment | None] = {}
+    added: dict[PaymentId, Payment] = {}
+    changed: dict[PaymentId, Payment] = {}
+    allocations: list[PaymentAllocation] = []
+    moved: list[tuple[Transition, Payment]] = []
+    for invoice in invoices:
+        supplier = payees[invoice.supplier_id][0]
+        plan = plan_payment(
+            invoice,
+            terms=supplier.payment_terms,
+            rules=rules,
+            today=at.date(),
+            places=minor_units(invoice.currency),
         )
-        await uow.payments.add(payment)
-    else:
-        payment = replace(
-            payment, amount=payment.amount + plan.amount, discount=payment.discount + plan.discount
+        method = method_for(supplier)
+        key = (invoice.supplier_id, invoice.facility_id, plan.pay_date, invoice.currency, method)
+        if key not in groups:
+            groups[key] = await uow.payments.open_payment(
+                supplier_id=invoice.supplier_id,
+                facility_id=invoice.facility_id,
+                pay_date=plan.pay_date,
+                currency=invoice.currency,
+                method=method,
+            )
+        payment = groups[key]
+        if payment is None:
+            payment = start_payment(await uow.payments.next_id(), invoice, plan, method)
+            added[payment.id] = payment
+        else:
+            payment = join_payment(payment, plan)
+            (added if payment.id in added else changed)[payment.id] = payment
+        groups[key] = payment
+        allocations.append(PaymentAllocation(payment.id, invoice.id, plan.amount, plan.discount))
+        scheduled = lifecycle.schedule(
+            invoice, payment_id=payment.id, scheduled_date=plan.pay_date, at=at
         )
-        await uow.payments.save([payment])
-    await uow.payments.add_allocations(
-        [PaymentAllocation(payment.id, invoice.id, plan.amount, plan.discount)]
-    )
-    scheduled = lifecycle.schedule(
-        invoice, payment_id=payment.id, scheduled_date=plan.pay_date, at=at
-    )
-    return scheduled, payment
+        moved.append((scheduled, payment))
+    await uow.payments.add(list(added.values()))
+    await uow.payments.save(list(changed.values()))
+    await uow.payments.add_allocations(allocations)
+    return moved
 
 
 async def schedule_posted(
@@ -97,21 +105,23 @@ async def schedule_posted(
     for start in range(0, len(waiting), BATCH):
         at = clock.now()
         async with workflow.unit_of_work() as uow:
-            for invoice_id in waiting[start : start + BATCH]:
-                invoice = await uow.invoices.get_for_update(invoice_id)
-                if invoice is None or invoice.status is not InvoiceStatus.POSTED:
-                    continue  # scheduled meanwhile by another sweep
-                rules = workflow.policy.payments
-                transition, payment = await schedule_invoice(uow, invoice, rules=rules, at=at)
-                history = await uow.invoices.history(invoice.id)
-                await record_transitions(
-                    uow,
-                    [transition],
-                    actor=SCHEDULER.subject,
-                    at=at,
-                    history_so_far=len(history),
-                    note="Scheduled for payment",
-                )
+            batch = waiting[start : start + BATCH]
+            invoices = [  # those another sweep scheduled meanwhile are left out
+                i
+                for i in await uow.invoices.get_many_for_update(batch)
+                if i.status is InvoiceStatus.POSTED
+            ]
+            rules = workflow.policy.payments
+            moved = await schedule_invoices(uow, invoices, rules=rules, at=at)
+            await record_many(
+                uow,
+                [[transition] for transition, _ in moved],
+                actor=SCHEDULER.subject,
+                at=at,
+                histories=await uow.invoices.history_lengths([i.id for i in invoices]),
+                note="Scheduled for payment",
+            )
+            for invoice, (_, payment) in zip(invoices, moved, strict=True):
                 await audit(
                     uow,
                     principal=SCHEDULER,
@@ -122,7 +132,7 @@ async def schedule_posted(
                     trace_id=workflow.trace_id,
                     at=at,
                 )
-                scheduled += 1
+            scheduled += len(moved)
             await uow.commit()
     return scheduled
 

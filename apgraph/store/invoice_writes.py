@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -86,6 +86,38 @@ class InvoiceWrites:
         )
         row = found.one_or_none()
         return invoice_from_row(row) if row is not None else None
+
+    async def get_many_for_update(self, invoice_ids: Collection[InvoiceId]) -> Sequence[Invoice]:
+        found = await self.connection.execute(
+            select(InvoiceRow.__table__)
+            .where(_invoices.id.in_(sorted(invoice_ids)))
+            .order_by(_invoices.id)
+            .with_for_update(key_share=True)
+        )
+        return [invoice_from_row(row) for row in found]
+
+    async def save_many(self, invoices: Sequence[Invoice]) -> None:
+        """One UPDATE statement executed for every invoice (not one round of SQL each)."""
+        if not invoices:
+            return
+        rows = [{**invoice_values(i), "key": i.id} for i in invoices]
+        names = [name for name in rows[0] if name not in ("id", "key")]
+        await self.connection.execute(
+            update(InvoiceRow)
+            .where(_invoices.id == bindparam("key"))
+            .values({name: bindparam(name) for name in names}),
+            rows,
+            execution_options={"synchronize_session": False},
+        )
+
+    async def history_lengths(self, invoice_ids: Collection[InvoiceId]) -> dict[InvoiceId, int]:
+        found = await self.connection.execute(
+            select(_changes.invoice_id, func.max(_changes.sequence))
+            .where(_changes.invoice_id.in_(sorted(invoice_ids)))
+            .group_by(_changes.invoice_id)
+        )
+        lengths = {InvoiceId(invoice_id): int(last) for invoice_id, last in found.all()}
+        return {invoice_id: lengths.get(invoice_id, 0) for invoice_id in invoice_ids}
 
     async def save(self, invoice: Invoice) -> None:
         values = invoice_values(invoice)

@@ -5,7 +5,7 @@ UPDATE` on PostgreSQL; SQLite has one writer at a time anyway) last until it end
 approved or released by one caller at a time, and a payment confirmed once.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -90,17 +90,23 @@ class PaymentWrites:
         )
         return PaymentRunId(numbered(EntityKind.PAYMENT_RUN, number))
 
-    async def payee_for_update(self, supplier_id: SupplierId) -> tuple[Supplier, datetime | None]:
-        """The supplier and when its remit-to account last changed; its row stays locked, so
-        one supplier's invoices are grouped into payments one posting at a time."""
+    async def payees_for_update(
+        self, supplier_ids: Collection[SupplierId]
+    ) -> Mapping[SupplierId, tuple[Supplier, datetime | None]]:
+        """The suppliers and when their remit-to accounts last changed; their rows stay
+        locked, so one supplier's invoices are grouped into payments one sweep at a time."""
         found = await self.connection.execute(
             select(SupplierRow.__table__)
-            .where(_suppliers.id == supplier_id)
+            .where(_suppliers.id.in_(sorted(supplier_ids)))
+            .order_by(_suppliers.id)
             .with_for_update(key_share=True)
         )
-        row = found.one()
-        (payee,) = await self._payee([row])
-        return payee, row.bank_account_changed_at
+        rows = found.all()
+        opened = await self._payee(rows)
+        return {
+            SupplierId(row.id): (payee, row.bank_account_changed_at)
+            for row, payee in zip(rows, opened, strict=True)
+        }
 
     async def payees(
         self, supplier_ids: Sequence[str]
@@ -144,8 +150,11 @@ class PaymentWrites:
         row = found.one_or_none()
         return payment_from_row(row) if row is not None else None
 
-    async def add(self, payment: Payment) -> None:
-        await self.connection.execute(insert(PaymentRow), [payment_values(payment)])
+    async def add(self, payments: Sequence[Payment]) -> None:
+        if payments:
+            await self.connection.execute(
+                insert(PaymentRow), [payment_values(payment) for payment in payments]
+            )
 
     async def add_allocations(self, allocations: Sequence[PaymentAllocation]) -> None:
         if allocations:
@@ -290,23 +299,28 @@ class PaymentWrites:
         await self.connection.execute(
             insert(RemittanceDocumentRow),
             [
-                {
-                    "id": _document_id(first + offset),
-                    "payment_id": document.payment_id,
-                    "format": document.format.value,
-                    "filename": document.filename,
-                    "media_type": document.media_type,
-                    "size": len(document.content),
-                    "sha256": document.sha256,
-                    "created_at": at,
-                    "content": document.content,
-                }
+                document_row(first + offset, document, at=at)
                 for offset, document in enumerate(documents)
             ],
         )
 
 
-def _document_id(number: int) -> str:
+def document_row(number: int, document: RemittanceDocument, *, at: datetime) -> dict[str, Any]:
+    """A stored remittance document: `number` in the documents' own sequence (RA-…)."""
+    return {
+        "id": document_id(number),
+        "payment_id": document.payment_id,
+        "format": document.format.value,
+        "filename": document.filename,
+        "media_type": document.media_type,
+        "size": len(document.content),
+        "sha256": document.sha256,
+        "created_at": at,
+        "content": document.content,
+    }
+
+
+def document_id(number: int) -> str:
     return f"{DOCUMENT_PREFIX}{number:08d}"
 
 

@@ -84,7 +84,7 @@ async def test_a_posted_invoice_becomes_one_forecast_at_its_total_and_due_date(
 async def test_when_analytics_is_down_nothing_is_published_and_the_next_run_delivers(
     relay, sink, ledger_engine, network
 ):
-    invoice = next(i for i in network.invoices if i.status is InvoiceStatus.PAID)
+    invoice = next(i for i in network.invoices if i.status is InvoiceStatus.REMITTED)
     await commit_events(ledger_engine, [posted(invoice, datetime.now(UTC))])
     sink.plan.add(Fault(FaultKind.ERROR, operation=WEBHOOK, times=None))  # down until cleared
 

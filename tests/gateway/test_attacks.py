@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from apgraph.domain.ids import EntityKind
 from apgraph.domain.principal import Role
 from tests.gateway import partners
 from tests.gateway.schema_probe import INTROSPECTION, Schema, probes
@@ -38,12 +39,16 @@ def owned_by(network, supplier_id):
 
 @pytest.fixture(scope="module")
 def attacker_and_victim(network):
-    """A: the busiest supplier. B: another with invoices, POs, payments and attachments."""
+    """A: the busiest supplier. B: another with invoices, POs, payments and attachments, and
+    none of the IDs an invalid-ID message quotes as the form expected (INV-00000001 …): one of
+    those in an answer to A's blank probe would read as B's."""
     counts = Counter(i.supplier_id for i in network.invoices)
     attacker = counts.most_common(1)[0][0]
+    examples = {kind.example for kind in EntityKind}
     for supplier_id, _ in counts.most_common():
         owned = owned_by(network, supplier_id)
-        if supplier_id != attacker and all(owned.values()):
+        ids = {value for values in owned.values() for value in values}
+        if supplier_id != attacker and all(owned.values()) and not ids & examples:
             return attacker, supplier_id, owned
     pytest.fail("the demo network has no second supplier with every kind of document")
 
