@@ -13,22 +13,31 @@ have). Then times, with the same services the API and `apgraph payments` call:
 - confirm: the confirmation poll, each payment PAID, its invoices REMITTED, remittance
   advice rendered and stored (PDF, CSV, X12 820).
 
-    .venv/bin/python bench/payment_run.py --invoices 10000
-    .venv/bin/python bench/payment_run.py --invoices 10000 --postgres
+    PYTHONPATH=. .venv/bin/python bench/payment_run.py --invoices 10000
+    PYTHONPATH=. .venv/bin/python bench/payment_run.py --invoices 10000 --postgres
+
+(PYTHONPATH=.: this checkout's code, not whichever checkout the venv was installed from; the
+first line printed names the code that ran.)
 """
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+import apgraph
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
@@ -53,13 +62,45 @@ FACILITY = FacilityId("FAC-0001")  # routed to the legacy ERP
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
+class Meter:
+    """Wall time, this process's CPU time and SQL statements per phase: on a shared machine
+    the wall time swings with the load, CPU and statements do not."""
+
+    def __init__(self, engine: AsyncEngine, profile: str | None) -> None:
+        self.phases: dict[str, tuple[float, float, int]] = {}
+        self.statements = 0
+        self.profile = profile
+        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: object) -> None:
+        self.statements += 1
+
+    @asynccontextmanager
+    async def phase(self, name: str) -> AsyncIterator[None]:
+        profiler = cProfile.Profile() if name == self.profile else None
+        wall, cpu, statements = time.perf_counter(), time.process_time(), self.statements
+        if profiler:
+            profiler.enable()
+        yield
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        self.phases[name] = (
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+            self.statements - statements,
+        )
+
+
 def person(name: str) -> Principal:
     return Principal(
         subject=name, roles=frozenset({Role.FINANCE_ADMIN}), scopes=frozenset(ALL_SCOPES)
     )
 
 
-async def main(invoices: int, database_url: str | None, postgres: bool) -> None:
+async def main(
+    invoices: int, database_url: str | None, postgres: bool, profile: str | None
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="apgraph-bench-"))
     schema = None
     if postgres:
@@ -67,7 +108,7 @@ async def main(invoices: int, database_url: str | None, postgres: bool) -> None:
         schema = f"apgraph_bench_{uuid.uuid4().hex[:12]}"
         await _schema(database_url, f'CREATE SCHEMA "{schema}"')
     try:
-        await _bench(work, invoices, database_url, schema)
+        await _bench(work, invoices, database_url, schema, profile)
     finally:
         if schema is not None:
             assert database_url is not None
@@ -83,7 +124,9 @@ async def _schema(database_url: str, statement: str) -> None:
         await admin.dispose()
 
 
-async def _bench(work: Path, invoices: int, database_url: str | None, schema: str | None) -> None:
+async def _bench(
+    work: Path, invoices: int, database_url: str | None, schema: str | None, profile: str | None
+) -> None:
     settings = Settings(
         data_dir=work,
         database_url=database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}",
@@ -105,21 +148,20 @@ async def _bench(work: Path, invoices: int, database_url: str | None, schema: st
         workflow = workflow_for(runtime, None)
         reads = runtime.reads(RowScope())
 
-        began = time.perf_counter()
-        scheduled = await scheduling.schedule_posted(
-            workflow=workflow, clock=runtime.clock, limit=invoices * 2
-        )
-        schedule_s = time.perf_counter() - began
+        meter = Meter(runtime.engine, profile)
+        async with meter.phase("schedule"):
+            scheduled = await scheduling.schedule_posted(
+                workflow=workflow, clock=runtime.clock, limit=invoices * 2
+            )
 
-        began = time.perf_counter()
-        proposal = await payment_runs.schedule_payment_run(
-            payment_runs.SchedulePaymentRun(facility_id=FACILITY, pay_date=last_pay_date),
-            principal=person("bench.maker"),
-            workflow=workflow,
-            reads=reads,
-            clock=runtime.clock,
-        )
-        propose_s = time.perf_counter() - began
+        async with meter.phase("propose"):
+            proposal = await payment_runs.schedule_payment_run(
+                payment_runs.SchedulePaymentRun(facility_id=FACILITY, pay_date=last_pay_date),
+                principal=person("bench.maker"),
+                workflow=workflow,
+                reads=reads,
+                clock=runtime.clock,
+            )
         assert proposal.value is not None, proposal.problems
         run = proposal.value.run
         checker = person("bench.checker")
@@ -130,18 +172,16 @@ async def _bench(work: Path, invoices: int, database_url: str | None, schema: st
             )
             assert approved.value is not None, approved.problems
 
-        began = time.perf_counter()
-        released = await payment_runs.release_payment_run(
-            run.id, principal=checker, workflow=workflow, reads=reads, clock=runtime.clock
-        )
-        release_s = time.perf_counter() - began
+        async with meter.phase("release"):
+            released = await payment_runs.release_payment_run(
+                run.id, principal=checker, workflow=workflow, reads=reads, clock=runtime.clock
+            )
         assert released.value is not None, released.problems
 
-        began = time.perf_counter()
-        report = await payment_release.confirm_released(
-            workflow=workflow, clock=runtime.clock, limit=1_000_000
-        )
-        confirm_s = time.perf_counter() - began
+        async with meter.phase("confirm"):
+            report = await payment_release.confirm_released(
+                workflow=workflow, clock=runtime.clock, limit=1_000_000
+            )
 
         async with runtime.engine.connect() as connection:
             statuses = (
@@ -151,17 +191,15 @@ async def _bench(work: Path, invoices: int, database_url: str | None, schema: st
             ).scalars()
             paid = sum(1 for s in statuses if s == "PAID")
         backend = runtime.engine.dialect.name
+        print(f"code {Path(apgraph.__file__).parent}")
         print(
             f"backend {backend}; {invoices} invoices scheduled ({scheduled}) into "
             f"{run.payment_count} payments, {run.total} {run.currency}"
         )
-        print(f"schedule  {schedule_s:8.2f} s  ({invoices / schedule_s:7.0f} invoices/s)")
-        print(f"propose   {propose_s:8.2f} s")
-        rate = run.payment_count / release_s
-        print(f"release   {release_s:8.2f} s  ({rate:7.0f} payments/s, ERP orders included)")
-        rate = len(report.paid) / confirm_s
-        print(f"confirm   {confirm_s:8.2f} s  ({rate:7.0f} payments/s, remittance advice too)")
-        print(f"paid      {paid} of {run.payment_count} payments")
+        print(f"{'phase':9} {'wall s':>8} {'cpu s':>8} {'SQL':>8}  (cpu: this process only)")
+        for name, (wall, cpu, statements) in meter.phases.items():
+            print(f"{name:9} {wall:8.2f} {cpu:8.2f} {statements:8d}")
+        print(f"paid      {paid} of {run.payment_count} payments ({len(report.paid)} confirmed)")
     finally:
         await runtime.close()
 
@@ -229,5 +267,12 @@ if __name__ == "__main__":
         action="store_true",
         help="a fresh schema in PostgreSQL (--database-url, or database `test` on loopback)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=["schedule", "propose", "release", "confirm"],
+        help="print cProfile's top functions of this phase",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.invoices, arguments.database_url, arguments.postgres))
+    asyncio.run(
+        main(arguments.invoices, arguments.database_url, arguments.postgres, arguments.profile)
+    )

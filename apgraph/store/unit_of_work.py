@@ -12,6 +12,7 @@ concurrent commit makes stale, which SQLite refuses at the first write.
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import groupby
 from types import TracebackType
 from typing import Self
 
@@ -139,8 +140,9 @@ class SqlUnitOfWork:
         if self._committed:
             raise RuntimeError("this unit of work has already committed")
         await outbox.write(connection, self._events.queued, trace_id=self._trace_id)
-        for events, at in self._audit.queued:
-            await audit.append(connection, events, at=at)
+        for at, batch in groupby(self._audit.queued, key=lambda queued: queued[1]):
+            # one chain append per moment: a sweep audits each invoice, in three statements
+            await audit.append(connection, [e for events, _ in batch for e in events], at=at)
         await connection.commit()
         self._committed = True
         if self._events.queued and self._on_events is not None:
