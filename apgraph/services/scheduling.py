@@ -48,10 +48,12 @@ async def schedule_invoices(
     uow: UnitOfWork, invoices: Sequence[Invoice], *, rules: SchedulingRules, at: datetime
 ) -> list[tuple[Transition, Payment]]:
     """POSTED → SCHEDULED, in order: each invoice joins the open payment of its group
-    (supplier, facility, pay date, currency, method), or starts one. A group's open payment
-    is looked up once per call and the writes go out in a few statements, not per invoice."""
+    (supplier, facility, pay date, currency, method), or starts one. The suppliers' open
+    payments are read, and the writes go out, in a few statements, not a round per invoice."""
     payees = await uow.payments.payees_for_update({i.supplier_id for i in invoices})
-    groups: dict[tuple[object, ...], Payment | None] = {}
+    groups: dict[tuple[object, ...], Payment] = {}
+    for payment in await uow.payments.open_payments(payees):  # by ID: the first one is open
+        groups.setdefault(_group_of(payment), payment)
     added: dict[PaymentId, Payment] = {}
     changed: dict[PaymentId, Payment] = {}
     allocations: list[PaymentAllocation] = []
@@ -67,20 +69,12 @@ async def schedule_invoices(
         )
         method = method_for(supplier)
         key = (invoice.supplier_id, invoice.facility_id, plan.pay_date, invoice.currency, method)
-        if key not in groups:
-            groups[key] = await uow.payments.open_payment(
-                supplier_id=invoice.supplier_id,
-                facility_id=invoice.facility_id,
-                pay_date=plan.pay_date,
-                currency=invoice.currency,
-                method=method,
-            )
-        payment = groups[key]
-        if payment is None:
+        group = groups.get(key)
+        if group is None:
             payment = start_payment(await uow.payments.next_id(), invoice, plan, method)
             added[payment.id] = payment
         else:
-            payment = join_payment(payment, plan)
+            payment = join_payment(group, plan)
             (added if payment.id in added else changed)[payment.id] = payment
         groups[key] = payment
         allocations.append(PaymentAllocation(payment.id, invoice.id, plan.amount, plan.discount))
@@ -92,6 +86,16 @@ async def schedule_invoices(
     await uow.payments.save(list(changed.values()))
     await uow.payments.add_allocations(allocations)
     return moved
+
+
+def _group_of(payment: Payment) -> tuple[object, ...]:
+    return (
+        payment.supplier_id,
+        payment.facility_id,
+        payment.scheduled_date,
+        payment.currency,
+        payment.method,
+    )
 
 
 async def schedule_posted(

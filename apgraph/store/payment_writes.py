@@ -24,7 +24,7 @@ from apgraph.domain.ids import (
 )
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.payment_runs import PaymentRun
-from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
 from apgraph.domain.remittance import RemittanceDocument
 from apgraph.domain.suppliers import Supplier
 from apgraph.store import counters
@@ -121,34 +121,19 @@ class PaymentWrites:
             for row, payee in zip(rows, opened, strict=True)
         }
 
-    async def open_payment(
-        self,
-        *,
-        supplier_id: SupplierId,
-        facility_id: FacilityId,
-        pay_date: date,
-        currency: str,
-        method: PaymentMethod,
-    ) -> Payment | None:
-        """A scheduled payment of this group that no run holds yet, locked; None: start one."""
+    async def open_payments(self, supplier_ids: Collection[SupplierId]) -> Sequence[Payment]:
         found = await self.connection.execute(
             select(PaymentRow.__table__)
             .where(
-                _payments.supplier_id == supplier_id,
-                _payments.facility_id == facility_id,
-                _payments.scheduled_date == pay_date,
-                _payments.currency == currency,
-                _payments.method == method.value,
+                _payments.supplier_id.in_(sorted(supplier_ids)),
                 _payments.status == PaymentStatus.SCHEDULED.value,
                 _payments.run_id.is_(None),
                 _payments.hold_code.is_(None),
             )
             .order_by(_payments.id)
-            .limit(1)
             .with_for_update(key_share=True)
         )
-        row = found.one_or_none()
-        return payment_from_row(row) if row is not None else None
+        return [payment_from_row(row) for row in found]
 
     async def add(self, payments: Sequence[Payment]) -> None:
         if payments:

@@ -28,7 +28,7 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.payment_runs import PaymentRun
-from apgraph.domain.payments import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from apgraph.domain.payments import Payment, PaymentAllocation, PaymentStatus
 from apgraph.domain.remittance import RemittanceDocument
 from apgraph.domain.suppliers import Supplier
 from apgraph.domain.validation import PostingFacts
@@ -176,16 +176,10 @@ class PaymentWriter(Protocol):
         self, supplier_ids: Sequence[str]
     ) -> Mapping[SupplierId, tuple[Supplier, datetime | None]]: ...
 
-    async def open_payment(
-        self,
-        *,
-        supplier_id: SupplierId,
-        facility_id: FacilityId,
-        pay_date: date,
-        currency: str,
-        method: PaymentMethod,
-    ) -> Payment | None:
-        """A scheduled payment of this group in no run and on no hold, locked; None: none."""
+    async def open_payments(self, supplier_ids: Collection[SupplierId]) -> Sequence[Payment]:
+        """The suppliers' scheduled payments in no run and on no hold, locked, by ID: the
+        open payment of a group (supplier, facility, pay date, currency, method) is its
+        first one."""
         ...
 
     async def add(self, payments: Sequence[Payment]) -> None: ...
