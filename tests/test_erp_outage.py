@@ -125,8 +125,10 @@ def remote_config(tmp_path: Path, erp_port: int, others_port: int) -> Path:
     section = config["connectors"]
     section["mode"] = "remote"
     section["resilience"].update(
-        connect_timeout=0.5,
-        read_timeout=5.0,
+        # a dead ERP refuses at once; these bound only a loaded machine's slowness, so they
+        # are generous: the test never waits for one to expire
+        connect_timeout=5.0,
+        read_timeout=30.0,
         attempts=2,
         backoff_initial=0.05,
         backoff_max=0.1,
