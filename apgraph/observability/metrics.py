@@ -199,11 +199,15 @@ def business_families(figures: Figures) -> Iterator[Metric]:
         "Age of the oldest undelivered event; 0 when the outbox is drained.",
         value=figures.outbox_oldest_unpublished_seconds,
     )
-    yield GaugeMetricFamily(
+    letters = GaugeMetricFamily(
         "apgraph_dead_letters",
-        "Postings waiting for a replay (POSTING_FAILED).",
-        value=figures.dead_letters,
+        "Dead letters waiting for a replay, per kind (POSTING, PAYMENT_RELEASE, "
+        "WEBHOOK_DELIVERY, RELAY): `apgraph deadletters list`.",
+        labels=["kind"],
     )
+    for kind, count in figures.dead_letters.items():
+        letters.add_metric([kind.value], count)
+    yield letters
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.services.ports.figures import (
     Figures,
@@ -24,6 +25,7 @@ from apgraph.services.ports.figures import (
 )
 from apgraph.services.ports.reads import ReasonCount
 from apgraph.store.tables import (
+    DeadLetterRow,
     InvoiceExceptionRow,
     InvoiceRow,
     InvoiceStatusChangeRow,
@@ -36,6 +38,7 @@ _changes = InvoiceStatusChangeRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _outbox = OutboxRow.__table__.c
 _payments = PaymentRow.__table__.c
+_letters = DeadLetterRow.__table__.c
 
 S = InvoiceStatus
 POSTED_OR_LATER = frozenset({S.POSTED, S.SCHEDULED, S.PAID, S.REMITTED})
@@ -112,6 +115,14 @@ class SqlFigures:
                     )
                 )
             ).one()
+            letters = await connection.execute(
+                select(_letters.kind, func.count().label("open"))
+                .where(_letters.resolved_at.is_(None))
+                .group_by(_letters.kind)
+            )
+            dead_letters = dict.fromkeys(DeadLetterKind, 0)
+            for letter in letters:
+                dead_letters[DeadLetterKind(letter.kind)] = int(letter.open)
             statuses = {row.id: (S(row.status), row.received_at) for row in invoices}
             walked = _walk(history.all(), statuses)
         oldest: datetime | None = unpublished[1]
@@ -136,7 +147,7 @@ class SqlFigures:
             outbox_oldest_unpublished_seconds=(
                 max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
             ),
-            dead_letters=sum(1 for s, _ in statuses.values() if s is S.POSTING_FAILED),
+            dead_letters=dead_letters,
         )
 
 

@@ -101,3 +101,21 @@ async def test_only_an_operator_may_scrape(workflow_api, network):
         response = await workflow_api.client.get("/metrics", headers=workflow_api.headers(token))
         assert response.status_code == status
         assert "apgraph_invoices" not in response.text
+
+
+DEAD_LETTERS = """
+query($kind: DeadLetterKind) {
+  deadLetters(filter: {kind: $kind, resolved: false}) { totalCount }
+}
+"""
+
+
+async def test_the_dead_letter_gauge_counts_the_store_per_kind(workflow_api):
+    samples = await scrape(workflow_api)
+
+    for kind in ("POSTING", "PAYMENT_RELEASE", "WEBHOOK_DELIVERY", "RELAY"):
+        counted = await workflow_api.data(DEAD_LETTERS, {"kind": kind})
+        assert value(samples, "apgraph_dead_letters", kind=kind) == (
+            counted["deadLetters"]["totalCount"]
+        )
+    assert value(samples, "apgraph_dead_letters", kind="POSTING") > 0  # the seed's failures

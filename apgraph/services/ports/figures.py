@@ -4,12 +4,13 @@ Read from the database, not counted in a process: every worker and instance repo
 truth, and a restart loses nothing.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.services.ports.reads import ReasonCount
 
 
@@ -46,7 +47,7 @@ class Figures:
     liabilities: Sequence[OpenAmount]  # posted, not yet paid
     outbox_unpublished: int
     outbox_oldest_unpublished_seconds: float  # 0 when every event is published
-    dead_letters: int  # postings waiting for a replay (POSTING_FAILED)
+    dead_letters: Mapping[DeadLetterKind, int]  # letters waiting for a replay, every kind
 
 
 @dataclass(frozen=True, slots=True)
