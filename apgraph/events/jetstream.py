@@ -24,7 +24,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import Error as JetStreamError
 
 from apgraph.events import envelope
-from apgraph.services.ports.bus import BusUnavailable, EventHandler
+from apgraph.services.ports.bus import BusRejected, BusUnavailable, EventHandler
 from apgraph.services.ports.unit_of_work import OutboxRecord
 
 log = logging.getLogger("apgraph.bus")
@@ -123,6 +123,8 @@ class JetStreamBus:
             await asyncio.gather(*(one(record) for record in records))
         except (NatsError, JetStreamError, TimeoutError) as error:
             raise BusUnavailable(f"NATS did not store the events: {error!r}") from None
+        except ValueError as error:  # Streams: an event family without a stream
+            raise BusRejected(str(error)) from None
 
     async def consume(
         self, consumer: str, handler: EventHandler, *, stop: asyncio.Event, shared: bool

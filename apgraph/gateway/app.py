@@ -51,6 +51,7 @@ from apgraph.services.rematch import Rematcher
 from apgraph.services.scheduling import Scheduler
 from apgraph.settings import Settings
 from apgraph.store.connector_state import SqlPostingLedger
+from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.resealing import reseal
@@ -130,6 +131,7 @@ def outbox_relay(runtime: Runtime) -> OutboxRelay:
         invoices=InvoiceRepository(runtime.engine, RowScope()),
         analytics=runtime.connectors.analytics,
         clock=runtime.clock,
+        dead_letters=SqlDeadLetters(runtime.engine),
     )
 
 

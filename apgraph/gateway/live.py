@@ -71,6 +71,7 @@ async def start(
             clock=relay.clock,
             bus=bus,
             wake=live.wake,
+            dead_letters=relay.dead_letters,
         )
         tasks.append(
             asyncio.create_task(relay.run_until(stop, interval=settings.relay_interval_seconds))

@@ -10,7 +10,9 @@ from typing import Any
 import strawberry
 from starlette.websockets import WebSocket
 
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.principal import Principal, RowScope
+from apgraph.events.relay import OutboxRelay
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.schema.context import Context
@@ -18,6 +20,7 @@ from apgraph.schema.loaders import Loaders
 from apgraph.services.dead_letters import ReplayRegistry, workflow_replays
 from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.store.dead_letters import SqlDeadLetters
+from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
 
@@ -84,11 +87,21 @@ def dead_letter_replays(runtime: Runtime, trace_id: str | None) -> ReplayRegistr
     `apgraph deadletters replay`). The invoice workflow's kinds come from
     services/dead_letters.py; a worker that files letters of its own kind (the relay, webhook
     deliveries) registers its handler here. `trace_id`: the operator's request."""
-    return workflow_replays(
+    registry = workflow_replays(
         workflow=workflow_for(runtime, trace_id),
         reads=runtime.reads(RowScope()),
         clock=runtime.clock,
     )
+    relay = OutboxRelay(
+        outbox=OutboxRepository(runtime.engine),
+        invoices=InvoiceRepository(runtime.engine, RowScope()),
+        analytics=runtime.connectors.analytics,
+        clock=runtime.clock,
+        bus=runtime.live.bus,  # None outside a server (the command line): analytics only
+        dead_letters=SqlDeadLetters(runtime.engine),
+    )
+    registry.register(DeadLetterKind.RELAY, relay.replay)
+    return registry
 
 
 def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:

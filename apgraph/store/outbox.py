@@ -144,6 +144,14 @@ class OutboxRepository:
         )
         return [record_from_row(row) for row in await fetch(self.engine, statement)]
 
+    async def by_ids(self, ids: Sequence[str]) -> Sequence[OutboxRecord]:
+        if not ids:
+            return []
+        statement = (
+            select(OutboxRow.__table__).where(_outbox.id.in_(ids)).order_by(_outbox.sequence)
+        )
+        return [record_from_row(row) for row in await fetch(self.engine, statement)]
+
     async def head(self) -> int:
         async with self.engine.connect() as connection:
             return await _highest_sequence(connection)

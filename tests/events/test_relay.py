@@ -1,16 +1,22 @@
 """The outbox relay: posted invoices reach the analytics forecast once, in sequence order;
 when analytics is down nothing is lost, and the next run delivers."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.events import InvoicePosted, InvoiceReceived
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import RowScope
 from apgraph.events.relay import OutboxRelay
 from apgraph.gateway.runtime import SystemClock
+from apgraph.services.dead_letters import REPLAYER, ReplayRegistry, replay_dead_letter
+from apgraph.services.ports.dead_letters import DeadLetterFilter
+from apgraph.services.ports.reads import PageRequest
 from apgraph.simulators.faults import Fault, FaultKind
+from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
@@ -102,3 +108,75 @@ async def test_when_analytics_is_down_nothing_is_published_and_the_next_run_deli
 
 async def test_an_empty_outbox_is_a_quiet_run(relay):
     assert (await relay.run_once()).published == 0
+
+
+async def test_a_forecast_analytics_keeps_refusing_is_dead_lettered_not_lost_and_replayed_once(
+    relay, sink, ledger_engine, network
+):
+    # given a relay filing refused events after 3 runs, and analytics refusing every forecast
+    store = SqlDeadLetters(ledger_engine)
+    relay = replace(relay, dead_letters=store, dead_letter_after=3)
+    # (one no other test sends: the sink keeps each distinct batch once)
+    invoice = [i for i in network.invoices if i.status is InvoiceStatus.POSTED][-1]
+    now = datetime.now(UTC)
+    await commit_events(ledger_engine, [received(invoice, now), posted(invoice, now)])
+    sink.plan.add(Fault(FaultKind.ERROR, operation=WEBHOOK, status=422, times=None))
+    try:
+        # when the relay runs three times
+        runs = [await relay.run_once() for _ in range(3)]
+
+        # then the first two leave the batch pending; the third publishes the received event
+        # and files the refused posted one as a RELAY dead letter, in the outbox still
+        assert [(r.published, r.dead_lettered) for r in runs] == [(0, 0), (0, 0), (1, 1)]
+        assert await relay.outbox.pending(10) == []
+        [event] = [r for r in await relay.outbox.after(0, 100_000) if r.invoice_id == invoice.id][
+            -1:
+        ]
+        assert event.type == "invoice.posted"
+        [letter] = await letters(store, event.id)
+        assert (letter.code, letter.attempts, letter.resolved) == ("ANALYTICS_REJECTED", 1, False)
+    finally:
+        sink.plan.clear()  # analytics takes forecasts again
+
+    # when the letter is replayed twice
+    registry = ReplayRegistry()
+    registry.register(DeadLetterKind.RELAY, relay.replay)
+    first = await replay_dead_letter(
+        letter.id, store=store, replays=registry, principal=REPLAYER, clock=SystemClock()
+    )
+    second = await replay_dead_letter(
+        letter.id, store=store, replays=registry, principal=REPLAYER, clock=SystemClock()
+    )
+
+    # then the forecast reaches analytics once, and the second replay answers the first
+    assert first.ok, first.problems
+    assert first.value is not None
+    assert first.value.outcome == "PUBLISHED invoice.posted"
+    assert [p.code.value for p in second.problems] == ["DEAD_LETTER_ALREADY_REPLAYED"]
+    batches = sink.received.batches.values()
+    assert [b for b in batches if [f["invoiceRef"] for f in b] == [invoice.id]] != []
+    assert sum(f["invoiceRef"] == invoice.id for b in batches for f in b) == 1
+
+
+async def test_an_unavailable_analytics_never_dead_letters(relay, sink, ledger_engine, network):
+    # given a relay that would file after 2 refusals, and analytics down (503)
+    store = SqlDeadLetters(ledger_engine)
+    relay = replace(relay, dead_letters=store, dead_letter_after=2)
+    invoice = next(i for i in network.invoices if i.status is InvoiceStatus.POSTED)
+    await commit_events(ledger_engine, [posted(invoice, datetime.now(UTC))])
+    sink.plan.add(Fault(FaultKind.ERROR, operation=WEBHOOK, times=None))
+    try:
+        # when the relay runs more often than that
+        runs = [await relay.run_once() for _ in range(3)]
+    finally:
+        sink.plan.clear()
+
+    # then the event waits in the outbox, filed nowhere
+    assert [r.dead_lettered for r in runs] == [0, 0, 0]
+    [pending] = await relay.outbox.pending(10)
+    assert await letters(store, pending.id) == []
+
+
+async def letters(store, subject):
+    page = await store.page(DeadLetterFilter(kind=DeadLetterKind.RELAY), PageRequest(first=1000))
+    return [x for x in page.items if x.subject == subject]

@@ -15,6 +15,11 @@ class BusUnavailable(Exception):
     """The bus did not take or deliver a record; the outbox keeps it for the next relay run."""
 
 
+class BusRejected(Exception):
+    """The bus refused a record it will never take (e.g. an event type without a stream):
+    publishing it again will not help, so the relay files it as a dead letter."""
+
+
 class EventBus(Protocol):
     """Carries committed outbox records to consumers, at least once.
 
@@ -24,7 +29,8 @@ class EventBus(Protocol):
     """
 
     async def publish(self, records: Sequence[OutboxRecord]) -> None:
-        """Returns once the bus holds every record; raises BusUnavailable otherwise."""
+        """Returns once the bus holds every record; raises BusUnavailable (try again later) or
+        BusRejected (never) otherwise."""
         ...
 
     async def consume(

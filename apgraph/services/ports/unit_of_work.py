@@ -285,6 +285,10 @@ class Outbox(Protocol):
         """Records with a higher sequence, published or not, lowest first: replay a cursor."""
         ...
 
+    async def by_ids(self, ids: Sequence[str]) -> Sequence[OutboxRecord]:
+        """The records with these event ids, lowest sequence first (unknown ids left out)."""
+        ...
+
     async def head(self) -> int:
         """The highest committed sequence (0 for an empty outbox): every lower one is
         committed too, so a reader at the head has missed nothing."""
