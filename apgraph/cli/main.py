@@ -19,6 +19,7 @@ from apgraph.cli import (
     contracts,
     data_keys,
     deadletters,
+    events,
     identity,
     master_data,
     operations,
@@ -51,6 +52,7 @@ retention.register(app)
 configuration.register(app)
 contracts.register(app)
 deadletters.register(app)
+events.register(app)
 connectors.register(app)
 master_data.register(app)
 operations.register(app)

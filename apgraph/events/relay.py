@@ -170,6 +170,15 @@ class OutboxRelay:
             )
         return ReplayResult(resolved=False, outcome=failure.code)
 
+    async def forecast_each(self, records: Sequence[OutboxRecord]) -> None:
+        """`apgraph events replay --to analytics`: each posted invoice's forecast as a batch of
+        its own, so a replay of the same events sends the same batches and the platform,
+        deduplicating by batch key, counts each once. Raises ConnectorError when refused."""
+        for record in records:
+            forecasts = await self._forecasts([record])
+            if forecasts:
+                await self.analytics.send_forecasts(forecasts)
+
     async def _deliver(self, records: Sequence[OutboxRecord]) -> tuple[_Failure | None, int]:
         """To the bus, then each posted invoice's forecast to analytics: (why not, forecasts)."""
         if self.bus is not None:

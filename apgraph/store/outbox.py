@@ -144,6 +144,13 @@ class OutboxRepository:
         )
         return [record_from_row(row) for row in await fetch(self.engine, statement)]
 
+    async def sequence_before(self, at: datetime) -> int:
+        async with self.engine.connect() as connection:
+            first = await connection.scalar(
+                select(func.min(_outbox.sequence)).where(_outbox.occurred_at >= at)
+            )
+            return int(first) - 1 if first is not None else await _highest_sequence(connection)
+
     async def by_ids(self, ids: Sequence[str]) -> Sequence[OutboxRecord]:
         if not ids:
             return []

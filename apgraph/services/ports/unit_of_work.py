@@ -285,6 +285,11 @@ class Outbox(Protocol):
         """Records with a higher sequence, published or not, lowest first: replay a cursor."""
         ...
 
+    async def sequence_before(self, at: datetime) -> int:
+        """The sequence to replay after to cover every event that occurred at or after `at`
+        (the head when none did)."""
+        ...
+
     async def by_ids(self, ids: Sequence[str]) -> Sequence[OutboxRecord]:
         """The records with these event ids, lowest sequence first (unknown ids left out)."""
         ...
