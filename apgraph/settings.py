@@ -147,6 +147,13 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(
         default=1.0, ge=0, le=3600, description="outbox relay idle interval; 0 turns it off"
     )
+    webhook_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="how often due webhook deliveries (retries) are looked for; new ones go "
+        "at once; 0 turns partner webhooks off in this process",
+    )
     rematch_interval_seconds: float = Field(
         default=30.0,
         ge=0,

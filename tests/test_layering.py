@@ -20,6 +20,7 @@ BUS = "services.ports.bus"
 USAGE = "services.ports.usage"
 KEYS = "services.ports.keys"
 DEAD_LETTERS = "services.ports.dead_letters"
+WEBHOOKS = "services.ports.webhooks"
 
 # layer → the apgraph layers it may import (itself always allowed)
 ALLOWED = {
@@ -36,6 +37,7 @@ ALLOWED = {
         FIGURES,
         KEYS,
         DEAD_LETTERS,
+        WEBHOOKS,
     },
     "schema": {
         "domain",
@@ -48,6 +50,7 @@ ALLOWED = {
         BUS,
         USAGE,
         DEAD_LETTERS,
+        WEBHOOKS,
     },
     "resolvers": {"schema", "services", "domain"},
     "connectors": {"domain", CLOCK, CONNECTORS},
@@ -59,6 +62,7 @@ ALLOWED = {
         UNIT_OF_WORK,
         BUS,
         DEAD_LETTERS,
+        WEBHOOKS,
         "services.periodic",
     },
     # the writer only (test below); it renders seeded remittance advice as the service does

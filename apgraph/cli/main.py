@@ -27,6 +27,7 @@ from apgraph.cli import (
     products,
     report,
     retention,
+    webhooks,
 )
 from apgraph.cli.options import (
     DatabaseUrl,
@@ -59,6 +60,7 @@ operations.register(app)
 products.register(app)
 report.register(app)
 payments.register(app)
+webhooks.register(app)
 
 
 _settings = settings_from

@@ -173,3 +173,15 @@ class ProblemCode(Enum):
     more attempt counted, to be replayed once the cause is fixed."""
     DEAD_LETTER_NOT_REPLAYABLE = "DEAD_LETTER_NOT_REPLAYABLE"
     """This server cannot replay letters of this kind (e.g. webhooks are not configured)."""
+    # partner webhooks
+    WEBHOOK_URL_REFUSED = "WEBHOOK_URL_REFUSED"
+    """The URL is not one deliveries may go to: not http(s), credentials in it, or a host
+    that resolves to a private, link-local, multicast or reserved address (or to none)."""
+    EVENT_TYPE_UNKNOWN = "EVENT_TYPE_UNKNOWN"
+    """Not an event type apgraph emits."""
+    EVENT_TYPE_NOT_READABLE = "EVENT_TYPE_NOT_READABLE"
+    """The caller may not read events of this type (it lacks the scope), so none would come."""
+    WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED"
+    """The client has as many webhooks as one client may have; remove one first."""
+    WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+    """No such webhook, or not one of the caller's (the two answer alike)."""

@@ -70,5 +70,6 @@ ALL_SCOPES = (
     "master-data:read",
     "master-data:import",
     "audit:read",
+    "webhooks:manage",
     "admin",
 )

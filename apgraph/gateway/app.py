@@ -23,7 +23,7 @@ from strawberry.types import ExecutionResult
 
 from apgraph.domain.principal import RowScope
 from apgraph.events.relay import OutboxRelay
-from apgraph.gateway import live, oauth, simulator_control
+from apgraph.gateway import live, oauth, simulator_control, webhooks
 from apgraph.gateway.attachments import attachment_content
 from apgraph.gateway.authentication import RequireBearer
 from apgraph.gateway.body_limit import BodyLimit, Limit
@@ -262,6 +262,8 @@ def create_app(
             outbox_relay(runtime_now),
             stop,
         )
+        if settings.webhook_interval_seconds > 0 and runtime_now.live.bus is not None:
+            background += webhooks.start(runtime_now, runtime_now.live.bus, stop)
         if settings.rematch_interval_seconds > 0:
             rematch = rematcher(app.state.runtime)
             background.append(

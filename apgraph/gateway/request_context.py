@@ -60,6 +60,7 @@ def context_for(
         connectors=runtime.connectors,
         workflow=workflow_for(runtime, trace_id or None),
         onboarding=runtime.onboarding,
+        webhooks=runtime.webhooks,
         live=runtime.live.feed(
             runtime.settings, OutboxRepository(runtime.engine), closer_of(request)
         ),

@@ -11,7 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.configuration import ConfigurationStart, fingerprint
-from apgraph.domain.principal import RowScope
+from apgraph.domain.principal import Role, RowScope
+from apgraph.domain.webhooks import ReadRules
+from apgraph.events.webhooks import resolve_host
 from apgraph.gateway.auth import Authenticator, ClaimNames
 from apgraph.gateway.configuration import effective_configuration, started_by
 from apgraph.gateway.connectors import Connectors, build_connectors
@@ -28,6 +30,7 @@ from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.master_data import Onboarding
 from apgraph.services.ports.reads import PageLimits
+from apgraph.services.ports.webhooks import WebhookDeps
 from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
@@ -35,6 +38,7 @@ from apgraph.store.database import create_engine
 from apgraph.store.keyring import Keyring
 from apgraph.store.master_data_io import SqlMasterData
 from apgraph.store.read_store import ReadStore
+from apgraph.store.webhooks import SqlWebhooks
 
 
 class SystemClock:
@@ -78,6 +82,29 @@ class Runtime:
             max_rows=self.settings.import_max_rows,
             listed_problems=self.settings.import_listed_problems,
             isolated=self.worker,
+        )
+
+    @cached_property
+    def webhooks(self) -> WebhookDeps:
+        """What the webhook commands need; the store seals secrets with the data keys."""
+        policy = self.config.webhooks
+        return WebhookDeps(
+            registry=SqlWebhooks(self.engine, self.keyring),
+            resolve=resolve_host,
+            targets=policy.targets,
+            rules=self.webhook_rules,
+            max_per_client=policy.max_per_client,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def webhook_rules(self) -> ReadRules:
+        """The subscriptions' scopes (the change types' in `access.types`) for webhooks too."""
+        access = self.config.access
+        return ReadRules(
+            invoice_scope=access.types.get("InvoiceStatusChange"),
+            payment_scope=access.types.get("PaymentStatusChange"),
+            partner_scopes=access.scopes_of(frozenset({Role.PARTNER})),
         )
 
     @cached_property

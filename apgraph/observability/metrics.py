@@ -55,6 +55,12 @@ SQL_STATEMENTS = Histogram(
     ["product", "version", "operation"],
     buckets=STATEMENT_BUCKETS,
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "apgraph_webhook_delivery_attempts",
+    "Webhook deliveries attempted, by outcome: accepted (2xx), failed (to be retried), dead "
+    "(the last attempt failed: a dead letter).",
+    ["outcome"],
+)
 
 _OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_OPERATION_NAMES = 200  # distinct names kept as labels; the rest count as "other"

@@ -16,6 +16,7 @@ from apgraph.policies.matching import MatchingPolicy
 from apgraph.policies.payments import PaymentPolicy
 from apgraph.policies.products import Products
 from apgraph.policies.retention import RetentionPolicy
+from apgraph.policies.webhooks import WebhooksPolicy
 
 
 def _facility_id(raw: str) -> str:
@@ -70,3 +71,4 @@ class GatewayConfig(_Section):
     approvals: ApprovalPolicy
     payments: PaymentPolicy
     retention: RetentionPolicy = RetentionPolicy()
+    webhooks: WebhooksPolicy = WebhooksPolicy()

@@ -18,6 +18,7 @@ from apgraph.resolvers import purchasing as purchasing_reads
 from apgraph.resolvers import subscriptions as live
 from apgraph.resolvers import suppliers as supplier_reads
 from apgraph.resolvers import usage as usage_reads
+from apgraph.resolvers import webhooks as webhook_resolvers
 
 
 @strawberry.type(description="Every read of the API. Lists are Relay connections.")
@@ -135,6 +136,10 @@ class Query:
         resolver=connector_reads.migration_differences,
         description="What the cloud ERP's shadow postings booked otherwise, newest first.",
     )
+    webhooks = strawberry.field(
+        resolver=webhook_resolvers.webhooks,
+        description="Your webhooks (partner clients), oldest first; never another client's.",
+    )
     configuration = strawberry.field(
         resolver=configuration_reads.configuration,
         description="The configuration this server runs with, secrets redacted (operators).",
@@ -237,6 +242,17 @@ class Mutation:
             "CSV files zipped) and, unless dryRun or any problem, upserts it in one "
             "transaction. Problems come back in the report, each with file, row and code."
         ),
+    )
+    register_webhook = strawberry.mutation(
+        resolver=webhook_resolvers.register_webhook,
+        description=(
+            "Registers a URL of your system (partner clients) to receive events, each POSTed "
+            "and signed with the secret this answer shows once (Standard Webhooks headers)."
+        ),
+    )
+    remove_webhook = strawberry.mutation(
+        resolver=webhook_resolvers.remove_webhook,
+        description="Removes one of your webhooks; nothing more is delivered to it.",
     )
 
 

@@ -15,6 +15,7 @@ from apgraph.services.ports.connectors import ConnectorViews
 from apgraph.services.ports.dead_letters import DeadLetterReplays, DeadLetterStore
 from apgraph.services.ports.master_data import Onboarding
 from apgraph.services.ports.reads import PageLimits, Reads
+from apgraph.services.ports.webhooks import WebhookDeps
 from apgraph.services.ports.workflow import Workflow
 
 
@@ -30,6 +31,7 @@ class Context:
     connectors: ConnectorViews  # operator queries only
     workflow: Workflow  # what mutations hand their services: units of work, connectors, policy
     onboarding: Onboarding  # what importMasterData hands the onboarding service
+    webhooks: WebhookDeps | None = None  # partner webhooks' registry and URL policy
     live: LiveEvents | None = None  # subscriptions' feed; None where no hub runs (ASGI tests)
     denied: list[str] = field(default_factory=list)  # fields refused, for the audit trail
     classified_reads: list[tuple[str, str | None]] = field(default_factory=list)  # (field, owner)

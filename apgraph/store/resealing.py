@@ -29,6 +29,7 @@ from apgraph.store.sealing import (
     key_id_of,
 )
 from apgraph.store.tables import SealingStateRow, SupplierRow
+from apgraph.store.webhooks import keys_in_use as webhook_keys_in_use
 
 BATCH = 500
 log = logging.getLogger("apgraph.sealing")
@@ -54,12 +55,13 @@ async def pending(engine: AsyncEngine, keyring: Keyring) -> int:
 
 
 async def keys_in_use(engine: AsyncEngine) -> set[str]:
-    """The data keys some row is still sealed under."""
+    """The data keys some row is still sealed under (suppliers, webhook secrets)."""
     async with engine.connect() as connection:
         found = await connection.execute(
             select(_suppliers.c.data_key_id).where(_suppliers.c.data_key_id.is_not(None)).distinct()
         )
-        return set(found.scalars())
+        used = set(found.scalars())
+    return used | await webhook_keys_in_use(engine)
 
 
 async def reseal(

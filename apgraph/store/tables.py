@@ -519,3 +519,40 @@ class DeadLetterRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookRow(Base):
+    """A partner client's webhook. The signing secret is sealed (it must be read to sign, so
+    it cannot be hashed); `removed_at` keeps the row for the deliveries that name it."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(SEALABLE)
+    data_key_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one webhook: planned once (unique per event and webhook), attempted until
+    the receiver accepts it or the attempts run out (DEAD)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "webhook_id", name="uq_webhook_deliveries_event_webhook"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(64))
+    webhook_id: Mapped[str] = mapped_column(ID, ForeignKey("webhooks.id"), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]  # delivered or dead

@@ -1,0 +1,237 @@
+"""Partner webhooks after commit: the bus consumer that plans one delivery per (event,
+webhook) a partner may receive, and the worker that makes them, signed and retried.
+
+Planning is idempotent (one row per event and webhook), so a record the bus delivers twice
+plans once. Each attempt claims its row first (a conditional UPDATE), so two processes never
+send one delivery at once; a process that dies mid-attempt leaves the claim to expire and the
+delivery to be tried again. Deliveries are signed the Standard Webhooks way (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`); `webhook-id` is the same on every attempt and
+replay, so a receiver drops what it accepted before.
+"""
+
+import asyncio
+import ipaddress
+import json
+import logging
+import random
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+import httpx
+from standardwebhooks import Webhook as Signer
+
+from apgraph.domain.problems import Problem
+from apgraph.domain.webhooks import (
+    Delivery,
+    IpAddress,
+    ReadRules,
+    RetryPolicy,
+    TargetPolicy,
+    first_allowed,
+    literal_address,
+    parse_target,
+)
+from apgraph.events import envelope
+from apgraph.services.periodic import repeat_until
+from apgraph.services.ports.bus import EventBus
+from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.unit_of_work import OutboxRecord
+from apgraph.services.ports.webhooks import DeliveryQueue, HostResolver, PlannedDelivery
+
+log = logging.getLogger("apgraph.webhooks")
+
+CONSUMER = "webhooks"
+BATCH = 100
+CONCURRENT_SENDS = 16
+CLAIM_MARGIN = timedelta(seconds=30)  # beyond the request timeout, before another may retry
+USER_AGENT = "apgraph-webhooks/1"
+
+
+class Outcome(Enum):
+    """What one attempt came to; counted by the composition root's `observe`."""
+
+    ACCEPTED = "accepted"
+    FAILED = "failed"  # to be tried again
+    DEAD = "dead"  # the last attempt failed
+
+
+DeadLetterSink = Callable[[Delivery, str], Awaitable[None]]
+"""Told of each delivery whose last attempt failed, with the last error (the dead-letter
+store's port, once there is one)."""
+
+
+async def resolve_host(host: str, port: int) -> list[IpAddress]:
+    """The system resolver, off the event loop; [] when the name does not resolve."""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return []
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in found))
+
+
+@dataclass(frozen=True)
+class WebhookPlanner:
+    """The bus consumer: each committed event becomes the deliveries it owes, persisted."""
+
+    queue: DeliveryQueue
+    rules: ReadRules
+    clock: Clock
+    wake: asyncio.Event | None = None  # set when something was planned: deliver at once
+
+    async def receive(self, record: OutboxRecord) -> None:
+        planned = [
+            PlannedDelivery(
+                event_id=record.id,
+                event_type=record.type,
+                webhook_id=subscriber.webhook.id,
+                body=_body(record),
+            )
+            for subscriber in await self.queue.subscribers(record.type)
+            if self.rules.may_receive(
+                subscriber.client,
+                event_type=record.type,
+                supplier_id=record.supplier_id,
+                facility_id=record.facility_id,
+            )
+        ]
+        if await self.queue.plan(planned, at=self.clock.now()) and self.wake is not None:
+            self.wake.set()
+
+    async def run(self, bus: EventBus, stop: asyncio.Event) -> None:
+        """One durable consumer shared by every process: each event is planned by one."""
+        await bus.consume(CONSUMER, self.receive, stop=stop, shared=True)
+
+
+def _body(record: OutboxRecord) -> bytes:
+    """The CloudEvent partners receive: the bus's shape without the internal trace id."""
+    event = envelope.to_cloudevent(record)
+    event.pop("traceid", None)
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+@dataclass
+class WebhookDispatcher:
+    """Makes due deliveries. `run_once` is the whole step: tests drive it with their clock."""
+
+    queue: DeliveryQueue
+    http: httpx.AsyncClient  # follows no redirects: a 3xx is a failed attempt
+    clock: Clock
+    retries: RetryPolicy
+    targets: TargetPolicy
+    timeout: float
+    resolve: HostResolver = resolve_host
+    jitter: Callable[[], float] = random.random
+    observe: Callable[[Outcome], None] = lambda _: None
+    dead_letters: DeadLetterSink | None = None
+    batch: int = BATCH
+    _sends: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT_SENDS))
+
+    async def run_once(self) -> int:
+        """Attempts every delivery due now (up to a batch); returns how many were attempted."""
+        now = self.clock.now()
+        due = await self.queue.due(now=now, limit=self.batch)
+        claimed = [
+            delivery
+            for delivery in due
+            if await self.queue.claim(delivery.id, now=now, until=self._claim_until())
+        ]
+        async with asyncio.TaskGroup() as group:
+            for delivery in claimed:
+                group.create_task(self._attempt(delivery))
+        return len(claimed)
+
+    async def replay(self, delivery_id: str) -> bool | None:
+        """One more attempt of a dead delivery, now. True: accepted; False: failed (dead
+        again); None: not dead (accepted before, or unknown), so nothing is sent: replaying
+        twice delivers once."""
+        if not await self.queue.revive(
+            delivery_id, now=self.clock.now(), until=self._claim_until()
+        ):
+            return None
+        delivery = await self.queue.get(delivery_id)
+        assert delivery is not None  # it was just revived
+        return await self._attempt(delivery, last=True)
+
+    async def run_until(
+        self, stop: asyncio.Event, *, interval: float, wake: asyncio.Event | None
+    ) -> None:
+        async def more() -> bool:
+            return await self.run_once() >= self.batch
+
+        await repeat_until(stop, more, interval=interval, wake=wake)
+
+    def _claim_until(self) -> datetime:
+        return self.clock.now() + timedelta(seconds=self.timeout) + CLAIM_MARGIN
+
+    async def _attempt(self, delivery: Delivery, *, last: bool = False) -> bool:
+        attempts = delivery.attempts + 1
+        async with self._sends:
+            error = await self._send(delivery)
+        now = self.clock.now()
+        if error is None:
+            await self.queue.delivered(delivery.id, attempts=attempts, at=now)
+            self.observe(Outcome.ACCEPTED)
+            return True
+        if last or attempts >= self.retries.attempts:
+            log.warning(
+                "webhook delivery %s is dead after %d attempts: %s", delivery.id, attempts, error
+            )
+            await self.queue.dead(delivery.id, attempts=attempts, error=error, at=now)
+            self.observe(Outcome.DEAD)
+            if self.dead_letters is not None:
+                await self.dead_letters(delivery, error)
+            return False
+        delay = self.retries.delay_after(attempts, self.jitter())
+        await self.queue.retry(delivery.id, attempts=attempts, error=error, next_at=now + delay)
+        self.observe(Outcome.FAILED)
+        return False
+
+    async def _send(self, delivery: Delivery) -> str | None:
+        """None when the receiver accepted (2xx); else why not, in one line."""
+        secret = await self.queue.secret_of(delivery.webhook_id)
+        if secret is None:
+            return "the webhook was removed"
+        target = parse_target(delivery.url)
+        if isinstance(target, Problem):
+            return target.message
+        literal = literal_address(target.host)
+        addresses = (
+            [literal] if literal is not None else await self.resolve(target.host, target.port)
+        )
+        # checked again at every attempt, and the connection goes to the checked address: a
+        # name re-pointed at a private address after registration (DNS rebinding) reaches nothing
+        address = first_allowed(target, addresses, self.targets)
+        if isinstance(address, Problem):
+            return address.message
+        timestamp = self.clock.now()
+        headers = {
+            "content-type": envelope.MEDIA_TYPE,
+            "user-agent": USER_AGENT,
+            "webhook-id": delivery.id,
+            "webhook-timestamp": str(int(timestamp.timestamp())),
+            "webhook-signature": Signer(secret).sign(delivery.id, timestamp, delivery.body),
+        }
+        request = self.http.build_request(
+            "POST",
+            httpx.URL(delivery.url).copy_with(host=str(address)),
+            headers={**headers, "host": _host_header(target.host, target.port, target.scheme)},
+            content=delivery.body,
+            timeout=self.timeout,
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+        )
+        try:
+            response = await self.http.send(request, follow_redirects=False)
+        except httpx.HTTPError as error:
+            return f"{type(error).__name__}: {error}"[:500]
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+
+def _host_header(host: str, port: int, scheme: str) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return shown if port == default else f"{shown}:{port}"

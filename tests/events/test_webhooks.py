@@ -1,0 +1,341 @@
+"""Partner webhook deliveries over real HTTP on loopback: signed the Standard Webhooks way,
+retried with backoff until accepted (exactly once per event), dead after the last attempt,
+and only ever of events the partner could read. The worker is driven step by step with a
+clock of the test's own: no test waits for a backoff to pass."""
+
+import asyncio
+import ipaddress
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from standardwebhooks import Webhook as Verifier
+from standardwebhooks import WebhookVerificationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.domain.webhooks import (
+    DeliveryStatus,
+    IpAddress,
+    RetryPolicy,
+    TargetPolicy,
+    delivery_id,
+)
+from apgraph.events.in_process import InProcessBus
+from apgraph.events.webhooks import WebhookDispatcher, WebhookPlanner
+from apgraph.services import webhooks as service
+from apgraph.services.ports.unit_of_work import OutboxRecord
+from apgraph.store.webhooks import SqlWebhooks
+from tests.gateway.partners import PARTNER_SCOPES, register
+from tests.live_server import serving
+
+RETRIES = RetryPolicy(attempts=4, initial=timedelta(seconds=1), maximum=timedelta(seconds=4))
+SCOPES = PARTNER_SCOPES | {"webhooks:manage"}
+
+
+class StepClock:
+    """Starts at the real time (receivers check the signed timestamp against theirs) and
+    moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, delta: timedelta) -> None:
+        self.at += delta
+
+
+@dataclass
+class Receiver:
+    """A partner's endpoint: fails the first `fail_first` requests with 503, verifies every
+    signature, and keeps each accepted delivery once by its webhook-id, as receivers should."""
+
+    secret: str = ""
+    fail_first: int = 0
+    requests: int = 0
+    accepted: dict[str, dict] = field(default_factory=dict)
+    accepted_twice: list[str] = field(default_factory=list)
+    forged: int = 0
+
+    async def endpoint(self, request: Request) -> Response:
+        self.requests += 1
+        body = await request.body()
+        try:
+            event = Verifier(self.secret).verify(body, dict(request.headers))
+        except WebhookVerificationError:
+            self.forged += 1
+            return Response(status_code=400)
+        if self.requests <= self.fail_first:
+            return Response(status_code=503)
+        message = request.headers["webhook-id"]
+        if message in self.accepted:
+            self.accepted_twice.append(message)
+        self.accepted[message] = event
+        return Response(status_code=204)
+
+
+@contextmanager
+def receiving(receiver: Receiver) -> Iterator[str]:
+    app = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
+    with serving(app, name="webhook receiver") as base:
+        yield f"{base}/hooks"
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+def queue(workflow_api) -> SqlWebhooks:
+    runtime = workflow_api.runtime
+    return SqlWebhooks(runtime.engine, runtime.keyring)
+
+
+@pytest.fixture
+async def http() -> httpx.AsyncClient:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def dispatcher(queue, http, clock) -> WebhookDispatcher:
+    return WebhookDispatcher(
+        queue=queue,
+        http=http,
+        clock=clock,
+        retries=RETRIES,
+        targets=TargetPolicy(),
+        timeout=5.0,
+        jitter=lambda: 0.0,
+    )
+
+
+@pytest.fixture
+def planner(queue, workflow_api, clock) -> WebhookPlanner:
+    return WebhookPlanner(queue=queue, rules=workflow_api.runtime.webhook_rules, clock=clock)
+
+
+async def webhook_of(workflow_api, clock, *, url, facilities=("FAC-0001",), types=None):
+    """A partner client and its webhook, registered through the service the API uses."""
+    client = await register(workflow_api, facilities=list(facilities), scopes=SCOPES)
+    deps = workflow_api.runtime.webhooks
+    outcome = await service.register_webhook(
+        deps=deps,
+        client_id=client.client_id,
+        scopes=client.scopes,
+        url=url,
+        event_types=types or ["invoice.posted", "invoice.received"],
+    )
+    assert outcome.ok, outcome.problems
+    return client, outcome.value
+
+
+def event(*, facility="FAC-0001", supplier="SUP-000001", type="invoice.posted") -> OutboxRecord:
+    return OutboxRecord(
+        id=str(uuid.uuid4()),
+        type=type,
+        sequence=1,
+        occurred_at=datetime.now(UTC),
+        invoice_id=InvoiceId("INV-00000001"),
+        supplier_id=SupplierId(supplier),
+        facility_id=FacilityId(facility),
+        trace_id=None,
+        payload={"version": 1, "erp_document": "LEG-1"},
+        published_at=None,
+    )
+
+
+async def drain(dispatcher: WebhookDispatcher, clock: StepClock, *, until) -> int:
+    """Runs the worker step by step, moving the clock past each backoff, until `until()`."""
+    for step in range(1, 20):
+        await dispatcher.run_once()
+        if until():
+            return step
+        clock.advance(RETRIES.maximum)
+    raise AssertionError("the worker never got there")
+
+
+async def test_a_receiver_failing_the_first_deliveries_gets_each_event_exactly_once(
+    workflow_api, clock, planner, dispatcher, queue
+):
+    # given a receiver that fails its first 2 requests, and a partner's webhook pointing at it
+    receiver = Receiver(fail_first=2)
+    with receiving(receiver) as url:
+        _, registered = await webhook_of(workflow_api, clock, url=url)
+        receiver.secret = registered.secret
+        events = [event(), event(type="invoice.received")]
+
+        # when both events are planned (one of them twice, as a redelivering bus would)
+        for record in [*events, events[0]]:
+            await planner.receive(record)
+        await drain(dispatcher, clock, until=lambda: len(receiver.accepted) == 2)
+        for _ in range(3):  # and the worker keeps running past it
+            clock.advance(RETRIES.maximum)
+            await dispatcher.run_once()
+
+    # then each event was accepted exactly once, every signature verified
+    assert sorted(receiver.accepted) == sorted(
+        delivery_id(record.id, registered.webhook.id) for record in events
+    )
+    assert receiver.accepted_twice == []
+    assert receiver.forged == 0
+    assert receiver.requests == 4  # 2 refused, then one each
+    assert {e["id"] for e in receiver.accepted.values()} == {r.id for r in events}
+    assert all(e["specversion"] == "1.0" and "traceid" not in e for e in receiver.accepted.values())
+    for record in events:
+        found = await queue.get(delivery_id(record.id, registered.webhook.id))
+        assert found is not None
+        assert found.status is DeliveryStatus.DELIVERED
+
+
+async def test_a_delivery_is_retried_only_once_its_backoff_has_passed(
+    workflow_api, clock, planner, dispatcher
+):
+    receiver = Receiver(fail_first=1)
+    with receiving(receiver) as url:
+        _, registered = await webhook_of(workflow_api, clock, url=url)
+        receiver.secret = registered.secret
+        await planner.receive(event())
+
+        await dispatcher.run_once()  # refused: due again after 1 s (no jitter)
+        await dispatcher.run_once()  # not due yet: nothing is sent
+        assert receiver.requests == 1
+        clock.advance(RETRIES.initial)
+        await dispatcher.run_once()
+
+    assert receiver.requests == 2
+    assert len(receiver.accepted) == 1
+
+
+async def test_a_receiver_that_always_fails_ends_in_the_dead_letters(
+    workflow_api, clock, planner, dispatcher, queue
+):
+    # given a receiver that refuses everything
+    receiver = Receiver(fail_first=1_000)
+    with receiving(receiver) as url:
+        _, registered = await webhook_of(workflow_api, clock, url=url)
+        receiver.secret = registered.secret
+        record = event()
+        await planner.receive(record)
+        message = delivery_id(record.id, registered.webhook.id)
+
+        # when the worker has made every attempt
+        await drain(
+            dispatcher,
+            clock,
+            until=lambda: receiver.requests >= RETRIES.attempts,
+        )
+        clock.advance(RETRIES.maximum * 10)
+        await dispatcher.run_once()
+
+        # then it stopped at the last one, and the delivery is dead
+        assert receiver.requests == RETRIES.attempts
+        dead = await queue.get(message)
+        assert dead is not None
+        assert dead.status is DeliveryStatus.DEAD
+        assert dead.attempts == RETRIES.attempts
+
+        # when the receiver recovers and an operator replays the dead letter twice
+        receiver.fail_first = 0
+        first = await dispatcher.replay(message)
+        second = await dispatcher.replay(message)
+
+    # then it is delivered once
+    assert (first, second) == (True, None)
+    assert list(receiver.accepted) == [message]
+    assert receiver.accepted_twice == []
+
+
+async def test_another_partner_never_receives_events_of_invoices_it_cannot_read(
+    workflow_api, clock, planner, dispatcher
+):
+    # given two partners, one bound to FAC-0001 and one to FAC-0002, on the same receiver URL
+    receiver = Receiver()
+    with receiving(receiver) as url:
+        _, ours = await webhook_of(workflow_api, clock, url=url, facilities=["FAC-0001"])
+        _, theirs = await webhook_of(workflow_api, clock, url=url, facilities=["FAC-0002"])
+        receiver.secret = ours.secret
+
+        # when an event of a FAC-0001 invoice commits
+        record = event(facility="FAC-0001")
+        await planner.receive(record)
+        await drain(dispatcher, clock, until=lambda: len(receiver.accepted) >= 1)
+        clock.advance(RETRIES.maximum)
+        await dispatcher.run_once()
+
+    # then only the partner that may read it got it
+    assert list(receiver.accepted) == [delivery_id(record.id, ours.webhook.id)]
+    assert receiver.forged == 0  # nothing signed with the other partner's secret came
+
+
+async def test_a_revoked_client_receives_nothing_more(workflow_api, clock, planner, queue):
+    client, registered = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/hooks")
+    await workflow_api.runtime.clients.revoke(client.client_id, at=clock.now())
+
+    record = event()
+    await planner.receive(record)
+
+    assert await queue.get(delivery_id(record.id, registered.webhook.id)) is None
+
+
+async def test_a_delivery_never_connects_to_a_name_now_resolving_to_a_private_address(
+    workflow_api, clock, planner, queue, http
+):
+    # given a webhook registered by name while the name resolved to loopback
+    receiver = Receiver()
+    with receiving(receiver) as url:
+        named = url.replace("127.0.0.1", "localhost")
+        _, registered = await webhook_of(workflow_api, clock, url=named)
+        record = event()
+        await planner.receive(record)
+
+        # when the name answers a private address at delivery time (DNS rebinding)
+        async def rebound(host: str, port: int) -> list[IpAddress]:
+            return [ipaddress.ip_address("10.0.0.1")]
+
+        dispatcher = WebhookDispatcher(
+            queue=queue,
+            http=http,
+            clock=clock,
+            retries=RetryPolicy(attempts=1, initial=timedelta(seconds=1), maximum=RETRIES.maximum),
+            targets=TargetPolicy(),
+            timeout=5.0,
+            resolve=rebound,
+        )
+        await dispatcher.run_once()
+
+    # then nothing was sent anywhere, and the delivery failed for good
+    assert receiver.requests == 0
+    dead = await queue.get(delivery_id(record.id, registered.webhook.id))
+    assert dead is not None
+    assert dead.status is DeliveryStatus.DEAD
+
+
+async def test_events_reach_the_planner_through_the_bus(workflow_api, clock, planner, queue):
+    # given the planner consuming the in-process bus
+    _, registered = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/hooks")
+    bus, stop = InProcessBus(), asyncio.Event()
+    consuming = asyncio.create_task(planner.run(bus, stop))
+    record = event()
+    message = delivery_id(record.id, registered.webhook.id)
+    try:
+        # when the relay publishes an event, again and again as at-least-once allows
+        async with asyncio.timeout(30):
+            while await queue.get(message) is None:
+                await bus.publish([record])
+                await asyncio.sleep(0.01)  # a poll interval, not a wait for something to pass
+    finally:
+        stop.set()
+        await consuming
+    # then one delivery is planned, however often the event came
+    assert (await queue.get(message)).status is DeliveryStatus.PENDING
