@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -23,6 +23,7 @@ from enum import Enum
 import httpx
 from standardwebhooks import Webhook as Signer
 
+from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.problems import Problem
 from apgraph.domain.webhooks import (
     Delivery,
@@ -38,6 +39,7 @@ from apgraph.events import envelope
 from apgraph.services.periodic import repeat_until
 from apgraph.services.ports.bus import EventBus
 from apgraph.services.ports.clock import Clock
+from apgraph.services.ports.dead_letters import DeadLetterWriter
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.services.ports.webhooks import DeliveryQueue, HostResolver, PlannedDelivery
 
@@ -58,9 +60,8 @@ class Outcome(Enum):
     DEAD = "dead"  # the last attempt failed
 
 
-DeadLetterSink = Callable[[Delivery, str], Awaitable[None]]
-"""Told of each delivery whose last attempt failed, with the last error (the dead-letter
-store's port, once there is one)."""
+FAILED_CODE = "WEBHOOK_DELIVERY_FAILED"  # the dead letter's code; its detail says why
+REPLAYED_BY = "webhooks.replay"
 
 
 async def resolve_host(host: str, port: int) -> list[IpAddress]:
@@ -125,7 +126,7 @@ class WebhookDispatcher:
     resolve: HostResolver = resolve_host
     jitter: Callable[[], float] = random.random
     observe: Callable[[Outcome], None] = lambda _: None
-    dead_letters: DeadLetterSink | None = None
+    dead_letters: DeadLetterWriter | None = None  # None: the delivery row alone says DEAD
     batch: int = BATCH
     _sends: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT_SENDS))
 
@@ -174,6 +175,14 @@ class WebhookDispatcher:
         if error is None:
             await self.queue.delivered(delivery.id, attempts=attempts, at=now)
             self.observe(Outcome.ACCEPTED)
+            if last and self.dead_letters is not None:  # a replay: its dead letter is done
+                await self.dead_letters.resolve(
+                    DeadLetterKind.WEBHOOK_DELIVERY,
+                    delivery.id,
+                    outcome="DELIVERED",
+                    by=REPLAYED_BY,
+                    at=now,
+                )
             return True
         if last or attempts >= self.retries.attempts:
             log.warning(
@@ -182,7 +191,13 @@ class WebhookDispatcher:
             await self.queue.dead(delivery.id, attempts=attempts, error=error, at=now)
             self.observe(Outcome.DEAD)
             if self.dead_letters is not None:
-                await self.dead_letters(delivery, error)
+                await self.dead_letters.record(
+                    DeadLetterKind.WEBHOOK_DELIVERY,
+                    delivery.id,
+                    code=FAILED_CODE,
+                    detail=error,
+                    at=now,
+                )
             return False
         delay = self.retries.delay_after(attempts, self.jitter())
         await self.queue.retry(delivery.id, attempts=attempts, error=error, next_at=now + delay)

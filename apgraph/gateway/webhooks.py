@@ -7,6 +7,7 @@ from apgraph.events.webhooks import Outcome, WebhookDispatcher, WebhookPlanner
 from apgraph.gateway.runtime import Runtime
 from apgraph.observability.metrics import WEBHOOK_ATTEMPTS
 from apgraph.services.ports.bus import EventBus
+from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.webhooks import SqlWebhooks
 
 
@@ -24,6 +25,7 @@ def dispatcher_for(runtime: Runtime) -> WebhookDispatcher:
         targets=policy.targets,
         timeout=policy.timeout,
         observe=count,
+        dead_letters=SqlDeadLetters(runtime.engine),
     )
 
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.webhooks import (
     DeliveryStatus,
@@ -31,7 +32,10 @@ from apgraph.domain.webhooks import (
 from apgraph.events.in_process import InProcessBus
 from apgraph.events.webhooks import WebhookDispatcher, WebhookPlanner
 from apgraph.services import webhooks as service
+from apgraph.services.ports.dead_letters import DeadLetterFilter
+from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
+from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.webhooks import SqlWebhooks
 from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.live_server import serving
@@ -108,7 +112,12 @@ async def http() -> httpx.AsyncClient:
 
 
 @pytest.fixture
-def dispatcher(queue, http, clock) -> WebhookDispatcher:
+def dead_letters(workflow_api) -> SqlDeadLetters:
+    return SqlDeadLetters(workflow_api.runtime.engine)
+
+
+@pytest.fixture
+def dispatcher(queue, http, clock, dead_letters) -> WebhookDispatcher:
     return WebhookDispatcher(
         queue=queue,
         http=http,
@@ -117,7 +126,21 @@ def dispatcher(queue, http, clock) -> WebhookDispatcher:
         targets=TargetPolicy(),
         timeout=5.0,
         jitter=lambda: 0.0,
+        dead_letters=dead_letters,
     )
+
+
+async def letters_of(store: SqlDeadLetters, subject: str) -> list[DeadLetter]:
+    """The dead letters filed for one delivery, open or resolved."""
+    found, after = [], None
+    while True:
+        page = await store.page(
+            DeadLetterFilter(kind=DeadLetterKind.WEBHOOK_DELIVERY), PageRequest(100, after)
+        )
+        found += [letter for letter in page.items if letter.subject == subject]
+        if not page.has_next_page:
+            return found
+        after = page.items[-1].id
 
 
 @pytest.fixture
@@ -218,7 +241,7 @@ async def test_a_delivery_is_retried_only_once_its_backoff_has_passed(
 
 
 async def test_a_receiver_that_always_fails_ends_in_the_dead_letters(
-    workflow_api, clock, planner, dispatcher, queue
+    workflow_api, clock, planner, dispatcher, queue, dead_letters
 ):
     # given a receiver that refuses everything
     receiver = Receiver(fail_first=1_000)
@@ -244,6 +267,11 @@ async def test_a_receiver_that_always_fails_ends_in_the_dead_letters(
         assert dead is not None
         assert dead.status is DeliveryStatus.DEAD
         assert dead.attempts == RETRIES.attempts
+        # and filed once in the dead-letter store
+        (letter,) = await letters_of(dead_letters, message)
+        assert letter.code == "WEBHOOK_DELIVERY_FAILED"
+        assert letter.detail == "HTTP 503"
+        assert not letter.resolved
 
         # when the receiver recovers and an operator replays the dead letter twice
         receiver.fail_first = 0
@@ -254,6 +282,8 @@ async def test_a_receiver_that_always_fails_ends_in_the_dead_letters(
     assert (first, second) == (True, None)
     assert list(receiver.accepted) == [message]
     assert receiver.accepted_twice == []
+    (letter,) = await letters_of(dead_letters, message)
+    assert letter.outcome == "DELIVERED"
 
 
 async def test_another_partner_never_receives_events_of_invoices_it_cannot_read(
