@@ -23,10 +23,12 @@ from enum import Enum
 import httpx
 from standardwebhooks import Webhook as Signer
 
-from apgraph.domain.dead_letters import DeadLetterKind
+from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
+from apgraph.domain.principal import Principal
 from apgraph.domain.problems import Problem
 from apgraph.domain.webhooks import (
     Delivery,
+    DeliveryStatus,
     IpAddress,
     ReadRules,
     RetryPolicy,
@@ -39,7 +41,7 @@ from apgraph.events import envelope
 from apgraph.services.periodic import repeat_until
 from apgraph.services.ports.bus import EventBus
 from apgraph.services.ports.clock import Clock
-from apgraph.services.ports.dead_letters import DeadLetterWriter
+from apgraph.services.ports.dead_letters import DeadLetterWriter, ReplayResult
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.services.ports.webhooks import DeliveryQueue, HostResolver, PlannedDelivery
 
@@ -62,6 +64,8 @@ class Outcome(Enum):
 
 FAILED_CODE = "WEBHOOK_DELIVERY_FAILED"  # the dead letter's code; its detail says why
 REPLAYED_BY = "webhooks.replay"
+DELIVERED = "DELIVERED"  # a replayed letter's outcome
+PENDING = "WEBHOOK_DELIVERY_PENDING"  # a replay found the delivery being retried already
 
 
 async def resolve_host(host: str, port: int) -> list[IpAddress]:
@@ -144,17 +148,32 @@ class WebhookDispatcher:
                 group.create_task(self._attempt(delivery))
         return len(claimed)
 
-    async def replay(self, delivery_id: str) -> bool | None:
-        """One more attempt of a dead delivery, now. True: accepted; False: failed (dead
-        again); None: not dead (accepted before, or unknown), so nothing is sent: replaying
-        twice delivers once."""
+    async def replay(self, delivery_id: str, *, by: str = REPLAYED_BY) -> bool | None:
+        """One more attempt of a dead delivery, now. True: accepted (its dead letter resolved,
+        `by` whom); False: failed (dead again, one more attempt on the letter); None: not
+        dead (accepted before, or unknown), so nothing is sent: replaying twice delivers once."""
         if not await self.queue.revive(
             delivery_id, now=self.clock.now(), until=self._claim_until()
         ):
             return None
         delivery = await self.queue.get(delivery_id)
         assert delivery is not None  # it was just revived
-        return await self._attempt(delivery, last=True)
+        return await self._attempt(delivery, replayed_by=by)
+
+    async def replay_letter(self, letter: DeadLetter, principal: Principal) -> ReplayResult:
+        """The dead-letter store's handler for WEBHOOK_DELIVERY letters (subject: the
+        delivery id). A removed webhook resolves its letters: there is nowhere to deliver."""
+        delivery = await self.queue.get(letter.subject)
+        if delivery is None:
+            return ReplayResult(resolved=True, outcome="DELIVERY_UNKNOWN")
+        if await self.queue.secret_of(delivery.webhook_id) is None:
+            return ReplayResult(resolved=True, outcome="WEBHOOK_REMOVED")
+        sent = await self.replay(delivery.id, by=principal.subject)
+        if sent is None:  # delivered before, or another replay is under way
+            now = await self.queue.get(delivery.id)
+            delivered = now is not None and now.status is DeliveryStatus.DELIVERED
+            return ReplayResult(resolved=delivered, outcome=DELIVERED if delivered else PENDING)
+        return ReplayResult(resolved=sent, outcome=DELIVERED if sent else FAILED_CODE)
 
     async def run_until(
         self, stop: asyncio.Event, *, interval: float, wake: asyncio.Event | None
@@ -167,7 +186,9 @@ class WebhookDispatcher:
     def _claim_until(self) -> datetime:
         return self.clock.now() + timedelta(seconds=self.timeout) + CLAIM_MARGIN
 
-    async def _attempt(self, delivery: Delivery, *, last: bool = False) -> bool:
+    async def _attempt(self, delivery: Delivery, *, replayed_by: str | None = None) -> bool:
+        """`replayed_by`: an operator's replay, its one attempt the last."""
+        last = replayed_by is not None
         attempts = delivery.attempts + 1
         async with self._sends:
             error = await self._send(delivery)
@@ -175,12 +196,12 @@ class WebhookDispatcher:
         if error is None:
             await self.queue.delivered(delivery.id, attempts=attempts, at=now)
             self.observe(Outcome.ACCEPTED)
-            if last and self.dead_letters is not None:  # a replay: its dead letter is done
+            if replayed_by is not None and self.dead_letters is not None:
                 await self.dead_letters.resolve(
                     DeadLetterKind.WEBHOOK_DELIVERY,
                     delivery.id,
-                    outcome="DELIVERED",
-                    by=REPLAYED_BY,
+                    outcome=DELIVERED,
+                    by=replayed_by,
                     at=now,
                 )
             return True

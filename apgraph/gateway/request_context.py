@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from apgraph.domain.dead_letters import DeadLetterKind
 from apgraph.domain.principal import Principal, RowScope
 from apgraph.events.relay import OutboxRelay
+from apgraph.gateway import webhooks
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.schema.context import Context
@@ -102,6 +103,9 @@ def dead_letter_replays(runtime: Runtime, trace_id: str | None) -> ReplayRegistr
         dead_letters=SqlDeadLetters(runtime.engine),
     )
     registry.register(DeadLetterKind.RELAY, relay.replay)
+    registry.register(
+        DeadLetterKind.WEBHOOK_DELIVERY, webhooks.dispatcher_for(runtime).replay_letter
+    )
     return registry
 
 

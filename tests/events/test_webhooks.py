@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
+from apgraph.domain.principal import Principal, Role
 from apgraph.domain.webhooks import (
     DeliveryStatus,
     IpAddress,
@@ -31,7 +32,9 @@ from apgraph.domain.webhooks import (
 )
 from apgraph.events.in_process import InProcessBus
 from apgraph.events.webhooks import WebhookDispatcher, WebhookPlanner
+from apgraph.gateway.request_context import dead_letter_replays
 from apgraph.services import webhooks as service
+from apgraph.services.dead_letters import replay_dead_letter
 from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
@@ -42,6 +45,9 @@ from tests.live_server import serving
 
 RETRIES = RetryPolicy(attempts=4, initial=timedelta(seconds=1), maximum=timedelta(seconds=4))
 SCOPES = PARTNER_SCOPES | {"webhooks:manage"}
+OPERATOR = Principal(
+    subject="ops.oncall", roles=frozenset({Role.FINANCE_ADMIN}), scopes=frozenset({"admin"})
+)
 
 
 class StepClock:
@@ -369,3 +375,38 @@ async def test_events_reach_the_planner_through_the_bus(workflow_api, clock, pla
         await consuming
     # then one delivery is planned, however often the event came
     assert (await queue.get(message)).status is DeliveryStatus.PENDING
+
+
+async def test_an_operators_replay_of_the_dead_letter_delivers_once(
+    workflow_api, clock, planner, dispatcher, queue, dead_letters
+):
+    # given a delivery dead after its last attempt, filed in the dead-letter store
+    receiver = Receiver(fail_first=RETRIES.attempts)
+    with receiving(receiver) as url:
+        _, registered = await webhook_of(workflow_api, clock, url=url)
+        receiver.secret = registered.secret
+        record = event()
+        await planner.receive(record)
+        message = delivery_id(record.id, registered.webhook.id)
+        await drain(dispatcher, clock, until=lambda: receiver.requests >= RETRIES.attempts)
+        (letter,) = await letters_of(dead_letters, message)
+
+        # when an operator replays it twice, through the registry the server uses
+        async def replay():
+            return await replay_dead_letter(
+                letter.id,
+                store=dead_letters,
+                replays=dead_letter_replays(workflow_api.runtime, None),
+                principal=OPERATOR,
+                clock=workflow_api.runtime.clock,
+            )
+
+        first, second = await replay(), await replay()
+
+    # then the receiver accepted it once; the second replay sent nothing
+    assert first.ok
+    assert first.value.outcome == "DELIVERED"
+    assert first.value.resolved_by == OPERATOR.subject
+    assert [p.code.value for p in second.problems] == ["DEAD_LETTER_ALREADY_REPLAYED"]
+    assert list(receiver.accepted) == [message]
+    assert receiver.requests == RETRIES.attempts + 1
