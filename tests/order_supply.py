@@ -120,14 +120,25 @@ class OrderSupply:
         self.mint = mint
 
     async def take(
-        self, receipts: Receipts, *, small_exception: bool = False, approvers: int = 1
+        self,
+        receipts: Receipts,
+        *,
+        small_exception: bool = False,
+        approvers: int = 1,
+        lines: int = 1,
     ) -> Order:
         def fits(order: Order) -> bool:
-            return order.fits(receipts, small_exception=small_exception, approvers=approvers)
+            return order.fits(
+                receipts, small_exception=small_exception, approvers=approvers, lines=lines
+            )
 
         try:
             return self.pool.take(
-                self.mint.backend, receipts, small_exception=small_exception, approvers=approvers
+                self.mint.backend,
+                receipts,
+                small_exception=small_exception,
+                approvers=approvers,
+                lines=lines,
             )
         except LookupError:
             return await self.mint.copy(self.pool.all, fits)

@@ -137,14 +137,21 @@ class Order:
         return "partial"
 
     def fits(
-        self, receipts: Receipts, *, small_exception: bool = False, approvers: int = 1
+        self,
+        receipts: Receipts,
+        *,
+        small_exception: bool = False,
+        approvers: int = 1,
+        lines: int = 1,
     ) -> bool:
         """What `Orders.take` asks of a PO: its receipts, an over-received invoice one approver
-        decides on (`small_exception`), at least `approvers` at its cost center."""
+        decides on (`small_exception`), at least `approvers` at its cost center, at least
+        `lines` lines."""
         return (
             self.receipts == receipts
             and (not small_exception or self.over_received_total_is_small())
             and len(self.cost_center.approvers) >= approvers
+            and len(self.lines) >= lines
         )
 
     def large_exception_invoice(self, subtotal: Decimal) -> SubmittedInvoice | None:
@@ -221,9 +228,12 @@ class Orders:
         *,
         small_exception: bool = False,
         approvers: int = 1,
+        lines: int = 1,
     ) -> Order:
         for candidate in self._untaken(backend):
-            if candidate.fits(receipts, small_exception=small_exception, approvers=approvers):
+            if candidate.fits(
+                receipts, small_exception=small_exception, approvers=approvers, lines=lines
+            ):
                 self._taken[backend].add(candidate.order.id)
                 return candidate
         raise LookupError(f"no untaken PO with {receipts} receipts left on {backend}")
