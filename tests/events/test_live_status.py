@@ -2,27 +2,39 @@
 through the API (issue 18). Once with the in-process bus in one process; once on NATS
 JetStream with two processes, the subscriber on one and the mutations on the other."""
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from standardwebhooks import Webhook as Verifier
+from standardwebhooks import WebhookVerificationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
 from apgraph.demo import writer as demo_writer
 from apgraph.domain import feeds
 from apgraph.domain.principal import Role
 from apgraph.gateway.demo_users import demo_token
+from apgraph.gateway.oauth import client_claims
 from apgraph.gateway.runtime import embedded_issuer
 from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.conftest import ROOT, TEST_SCALE
 from tests.databases import drop_database, make_database
 from tests.events.servers import NATS_URL, SseSubscriber, Subscriber, served, unique_prefix
+from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.keys import TEST_KEK, keyring_for
+from tests.live_server import serving
 from tests.workflow import Orders, as_input
 
 SUBMIT = """
@@ -40,6 +52,11 @@ query($after: String) {
   }
 }
 """
+PARTNER_OPERATIONS = json.loads(
+    (ROOT / "apgraph" / "policies" / "operations" / "partner-procurement.json").read_text()
+).values()
+REGISTER_WEBHOOK = next(t for t in PARTNER_OPERATIONS if "mutation RegisterWebhook" in t)
+REMOVE_WEBHOOK = next(t for t in PARTNER_OPERATIONS if "mutation RemoveWebhook" in t)
 STATUS = """
 subscription($after: String) {
   invoiceStatusChanged(after: $after) { cursor invoiceId status event { type sequence } }
@@ -375,3 +392,96 @@ async def test_the_sse_endpoint_needs_a_bearer_token_and_an_event_stream(deploym
         )
     assert anonymous.status_code == 401
     assert plain.status_code == 406
+
+
+@dataclass
+class WebhookReceiver:
+    """A partner's endpoint on loopback: refuses its first `fail_first` requests (503), then
+    keeps each verified delivery once by its webhook-id."""
+
+    fail_first: int
+    secret: str = ""
+    requests: int = 0
+    forged: int = 0
+    accepted: dict[str, dict] = field(default_factory=dict)
+    repeats: int = 0
+
+    async def endpoint(self, request: Request) -> Response:
+        self.requests += 1
+        body = await request.body()
+        try:
+            event = Verifier(self.secret).verify(body, dict(request.headers))
+        except WebhookVerificationError:
+            self.forged += 1
+            return Response(status_code=400)
+        if self.requests <= self.fail_first:
+            return Response(status_code=503)
+        if request.headers["webhook-id"] in self.accepted:
+            self.repeats += 1
+        self.accepted[request.headers["webhook-id"]] = event
+        return Response(status_code=204)
+
+
+async def test_a_partner_webhook_receives_its_invoices_lifecycle_once_each(deployment):
+    # given a partner client of one facility, with a webhook on a receiver failing twice first
+    mine = deployment.orders.take("postgresql", "full")
+    facility = mine.clean_invoice().facility_id
+    client = await register(
+        SimpleNamespace(settings=deployment.settings),
+        facilities=[facility],
+        scopes=PARTNER_SCOPES | {"webhooks:manage"},
+    )
+    partner = embedded_issuer(deployment.settings).issue(
+        subject=client.client_id,
+        now=datetime.now(UTC),
+        claims=client_claims(client, " ".join(sorted(client.scopes))),
+    )
+    receiver = WebhookReceiver(fail_first=2)
+    app = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
+    with serving(app, name="partner receiver") as base:
+        async with httpx.AsyncClient(base_url=deployment.subscribe_at, timeout=60) as api:
+            response = await api.post(
+                "/products/partner-procurement/v1/graphql",
+                json={
+                    "query": REGISTER_WEBHOOK,
+                    "variables": {
+                        "input": {
+                            "url": f"{base}/hooks",
+                            "eventTypes": [
+                                "invoice.received",
+                                "invoice.validated",
+                                "invoice.matched",
+                                "invoice.posted",
+                            ],
+                        }
+                    },
+                },  # fmt: skip
+                headers={"Authorization": f"Bearer {partner.access_token}"},
+            )
+        registered = response.json()["data"]["registerWebhook"]
+        assert registered["userErrors"] == []
+        receiver.secret = registered["secret"]
+
+        # when an invoice of that facility is submitted (on the other process, on NATS)
+        invoice_id = await deployment.submit(mine)
+
+        # then the receiver ends with each of its events accepted exactly once, all signed
+        def mine_seen() -> list[str]:
+            return [e["type"] for e in receiver.accepted.values() if e["subject"] == invoice_id]
+
+        lifecycle = ["invoice.matched", "invoice.posted", "invoice.received", "invoice.validated"]
+        async with asyncio.timeout(120):  # retries come back after seconds: any order is fine
+            while True:
+                if set(mine_seen()) == set(lifecycle):
+                    break
+                await asyncio.sleep(0.1)  # polling for a condition, with a deadline
+        async with httpx.AsyncClient(base_url=deployment.subscribe_at, timeout=60) as api:
+            await api.post(  # the module's later invoices are not this receiver's business
+                "/products/partner-procurement/v1/graphql",
+                json={"query": REMOVE_WEBHOOK, "variables": {"id": registered["webhook"]["id"]}},
+                headers={"Authorization": f"Bearer {partner.access_token}"},
+            )
+    assert sorted(mine_seen()) == lifecycle
+    assert receiver.forged == 0
+    assert receiver.repeats == 0
+    assert {e["facilityid"] for e in receiver.accepted.values()} == {facility}

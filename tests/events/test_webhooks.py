@@ -5,6 +5,7 @@ clock of the test's own: no test waits for a backoff to pass."""
 
 import asyncio
 import ipaddress
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
+from standardwebhooks import Webhook as Signer
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks import WebhookVerificationError
 from starlette.applications import Starlette
@@ -31,8 +34,9 @@ from apgraph.domain.webhooks import (
     delivery_id,
 )
 from apgraph.events.in_process import InProcessBus
-from apgraph.events.webhooks import WebhookDispatcher, WebhookPlanner
+from apgraph.events.webhooks import Outcome, WebhookDispatcher, WebhookPlanner
 from apgraph.gateway.request_context import dead_letter_replays
+from apgraph.gateway.webhooks import dispatcher_for
 from apgraph.services import webhooks as service
 from apgraph.services.dead_letters import replay_dead_letter
 from apgraph.services.ports.dead_letters import DeadLetterFilter
@@ -40,6 +44,7 @@ from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.webhooks import SqlWebhooks
+from tests.conftest import ROOT
 from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.live_server import serving
 
@@ -410,3 +415,41 @@ async def test_an_operators_replay_of_the_dead_letter_delivers_once(
     assert [p.code.value for p in second.problems] == ["DEAD_LETTER_ALREADY_REPLAYED"]
     assert list(receiver.accepted) == [message]
     assert receiver.requests == RETRIES.attempts + 1
+
+
+def test_the_partner_guides_standard_library_check_accepts_what_apgraph_signs():
+    # given the guide's hand-written verification, and a delivery signed as the worker signs
+    guide = (ROOT / "docs" / "integrators" / "partner.md").read_text(encoding="utf-8")
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", guide, re.S) if "def sig" in b)
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 - the documented code itself is under test
+    secret, body, at = service.new_secret(), b'{"id":"e-1"}', datetime.now(UTC)
+    headers = {
+        "webhook-id": "msg_e-1_WHK-0000000000000001",
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Signer(secret).sign("msg_e-1_WHK-0000000000000001", at, body),
+    }
+
+    # then it accepts the delivery, and refuses an altered body or another secret
+    assert namespace["signature_ok"](secret, body, headers)
+    assert not namespace["signature_ok"](secret, body + b" ", headers)
+    assert not namespace["signature_ok"](service.new_secret(), body, headers)
+
+
+def test_the_server_counts_each_attempt_by_outcome(workflow_api):
+    def counted(outcome: Outcome) -> float:
+        sample = REGISTRY.get_sample_value(
+            "apgraph_webhook_delivery_attempts_total", {"outcome": outcome.value}
+        )
+        return sample or 0.0
+
+    before = {outcome: counted(outcome) for outcome in Outcome}
+    observe = dispatcher_for(workflow_api.runtime).observe
+    for outcome in [Outcome.FAILED, Outcome.FAILED, Outcome.ACCEPTED]:
+        observe(outcome)
+
+    assert {o: counted(o) - before[o] for o in Outcome} == {
+        Outcome.ACCEPTED: 1,
+        Outcome.FAILED: 2,
+        Outcome.DEAD: 0,
+    }
