@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="how often an open WebSocket re-checks its token (client revoked, key "
         "withdrawn); expiry closes it at the token's exp whatever this is",
     )
+    websocket_compression: bool = Field(
+        default=False,
+        description="negotiate permessage-deflate on WebSockets. Off: an event message is a "
+        "few hundred bytes, and a compressor per socket costs tens of KiB and CPU on every "
+        "message sent to every subscriber",
+    )
     import_max_inflated_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1024,

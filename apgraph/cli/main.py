@@ -152,6 +152,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_config=None,  # uvicorn's loggers write through ours (logs.configure)
+            ws_per_message_deflate=settings.websocket_compression,
         )
         return
     # Workers are separate processes: they rebuild the same settings from the environment,
@@ -165,6 +166,7 @@ def serve(
         port=settings.port,
         workers=workers,
         log_config=None,
+        ws_per_message_deflate=settings.websocket_compression,
     )
 
 

@@ -3,6 +3,9 @@
 The listener is registered at the hub before the outbox is read, and remembers the hub's
 position then (`since`): the replay reads the outbox up to `since`, the listener holds every
 event after it. So nothing falls between replay and live, and nothing comes twice.
+
+`admits` (the caller's row scope and filter) decides every event: the replay asks it here, the
+hub asks it for live events, once for all listeners with an equal `admits`.
 """
 
 import logging
@@ -35,7 +38,7 @@ class LiveFeed:
     ) -> AsyncIterator[LiveEvent]:
         start = None if after is None else await self._resume_point(after)
         # registered now, not at the first read: from this moment nothing is missed
-        listener = self.hub.listen(self.queue_size)
+        listener = self.hub.listen(self.queue_size, admits)
         return self._stream(listener, start, admits)
 
     async def _resume_point(self, cursor: str) -> int:
@@ -68,9 +71,8 @@ class LiveFeed:
                         yield LiveEvent(record, cursors.cursor_of(record.sequence, record.id))
                 seen = page[-1].sequence
             try:
-                async for record in listener:
-                    if admits(record):
-                        yield LiveEvent(record, cursors.cursor_of(record.sequence, record.id))
+                async for live in listener:  # admitted by the hub already
+                    yield live
             except Overflow:
                 log.info("a subscriber fell %d events behind; closing it", self.queue_size)
                 await self.on_overflow()

@@ -24,6 +24,7 @@ from apgraph.gateway.products.usage import UsageMeter
 from apgraph.gateway.refusals import RefusalLog
 from apgraph.gateway.token_throttle import TokenThrottle
 from apgraph.gateway.tokens import LocalKeys, RemoteJwks, TokenIssuer, TokenVerifier
+from apgraph.gateway.websocket_session import Rechecks
 from apgraph.gateway.worker_process import WorkerProcess
 from apgraph.observability import tracing
 from apgraph.policies.gateway import GatewayConfig
@@ -70,6 +71,11 @@ class Runtime:
     def page_limits(self) -> PageLimits:
         limits = self.config.limits
         return PageLimits(default_size=limits.default_page_size, max_size=limits.max_page_size)
+
+    @cached_property
+    def rechecks(self) -> Rechecks:
+        """The periodic re-checks of every open WebSocket and SSE stream, one per token."""
+        return Rechecks(self.authenticator, fresh_for=self.settings.websocket_recheck_seconds / 2)
 
     @cached_property
     def onboarding(self) -> Onboarding:

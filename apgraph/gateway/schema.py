@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSchema
@@ -25,6 +26,7 @@ from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.operation_span import OperationSpan
 from apgraph.gateway.query_stats import SqlStatementCount
+from apgraph.gateway.shared_results import Renderings, sharing
 from apgraph.gateway.suggestions import HideSuggestions
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.resolvers.root import Mutation, Query, Subscription
@@ -48,10 +50,15 @@ NODE_TYPES = [
 
 
 def build_schema(
-    config: GatewayConfig, *, show_error_detail: bool, expose_sql_statements: bool
+    config: GatewayConfig,
+    *,
+    show_error_detail: bool,
+    expose_sql_statements: bool,
+    share_event_results: bool = True,
 ) -> strawberry.Schema:
     """The full internal schema (operators' /graphql) with gateway.yaml's limits, error
-    masking, audit trail and access rules."""
+    masking, audit trail and access rules. `share_event_results=False` executes every
+    subscription event per subscriber (graphql-core's generic path: the tests' reference)."""
     limits = config.limits
     return QuietSchema(
         query=Query,
@@ -69,6 +76,7 @@ def build_schema(
             scalar_map=SCALAR_MAP, disable_field_suggestions=not show_error_detail
         ),
         guards=access_guards(config),
+        share_event_results=share_event_results,
     )
 
 
@@ -126,7 +134,15 @@ def schema_extensions(
 
 
 class QuietSchema(GuardedSchema):
-    """Leaves logging to MaskUnexpectedErrors: a client's typo is not a server error."""
+    """Leaves logging to MaskUnexpectedErrors: a client's typo is not a server error.
+
+    Executes a subscription event once per group of subscribers who get the same result
+    (`shared_results`) unless `share_event_results` is False."""
+
+    def __init__(self, *, share_event_results: bool = True, **kwargs: Any) -> None:
+        if share_event_results:
+            kwargs.setdefault("execution_context_class", sharing(Renderings()))
+        super().__init__(**kwargs)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -91,6 +91,7 @@ def sse_endpoint(schema_of: Any) -> Any:
             principal=request.state.principal,
             headers=request.headers,
             authenticator=runtime.authenticator,
+            periodic=runtime.rechecks,
             clock=runtime.clock,
         )
         context = context_for(
@@ -170,7 +171,7 @@ async def _watch(session: SocketSession, recheck: float) -> None:
     while True:
         left = session.seconds_left()
         await asyncio.sleep(recheck if left is None else min(left, recheck))
-        if await session.recheck() is not None:
+        if await session.recheck(periodic=True) is not None:
             return
 
 

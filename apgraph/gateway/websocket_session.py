@@ -11,14 +11,20 @@ asked for after that moment never reaches the schema.
 
 The session sits in the ASGI scope's state (`session_of(websocket)`), so every operation, and
 every event of a subscription, can ask it who the caller is now and whether it has ended.
+
+The periodic re-checks of all sockets go through one `Rechecks`: sockets opened with the same
+token (a portal's tabs, a dashboard wall, a partner's pool) share one verification per half
+interval instead of each verifying the signature and asking the store on its own, so a
+revoked client's sockets all end within 1.5 × `recheck_seconds`.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,13 +47,49 @@ REASONS = {
 STATE_KEY = "socket_session"
 
 
+class Authenticates(Protocol):
+    async def authenticate(self, headers: Headers) -> Principal: ...
+
+
+class Rechecks:
+    """`Authenticator.authenticate` for re-checks, shared by the sockets holding the same
+    token: an answer (a principal, or the refusal) is reused for `fresh_for` seconds, and
+    sockets asking at the same moment wait for one verification."""
+
+    def __init__(self, authenticator: Authenticator, *, fresh_for: float) -> None:
+        if fresh_for < 0:
+            raise ValueError(f"fresh_for must not be negative, got {fresh_for}")
+        self.authenticator = authenticator
+        self.fresh_for = fresh_for
+        self._answers: dict[str, tuple[float, asyncio.Future[Principal]]] = {}
+        self.verified = 0  # verifications made (the rest were shared), for tests and benches
+
+    async def authenticate(self, headers: Headers) -> Principal:
+        token = headers.get("authorization") or ""
+        now = time.monotonic()
+        held = self._answers.get(token)
+        if held is None or now - held[0] >= self.fresh_for:
+            if len(self._answers) > 1024:  # forget answers gone stale
+                self._answers = {
+                    t: a for t, a in self._answers.items() if now - a[0] < self.fresh_for
+                }
+            held = (now, asyncio.ensure_future(self._verify(headers)))
+            self._answers[token] = held
+        return await asyncio.shield(held[1])
+
+    async def _verify(self, headers: Headers) -> Principal:
+        self.verified += 1
+        return await self.authenticator.authenticate(headers)
+
+
 @dataclass
 class SocketSession:
     """One connection's caller, kept current; `ended` is set once the server has closed it."""
 
     principal: Principal
     headers: Headers  # the handshake's: the bearer token is re-verified from here
-    authenticator: Authenticator
+    authenticator: Authenticates  # before an operation: a verification of its own
+    periodic: Authenticates  # the re-checks in between: shared by sockets of one token
     clock: Clock
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int | None = None
@@ -63,7 +105,7 @@ class SocketSession:
             return None
         return max((expires_at - self.clock.now()).total_seconds(), 0.0)
 
-    async def recheck(self) -> int | None:
+    async def recheck(self, *, periodic: bool = False) -> int | None:
         """None while the caller may go on (with `principal` refreshed), else the close code.
 
         Expiry is judged at `exp` itself, without the leeway HTTP allows for clock skew:
@@ -74,7 +116,8 @@ class SocketSession:
             self.refusal = "the token has expired"
             return EXPIRED
         try:
-            self.principal = await self.authenticator.authenticate(self.headers)
+            checker = self.periodic if periodic else self.authenticator
+            self.principal = await checker.authenticate(self.headers)
         except AuthenticationFailed as failure:
             self.refusal = failure.description
             return EXPIRED if self.expired() else FORBIDDEN
@@ -137,6 +180,7 @@ class SocketSessions:
             principal=state["principal"],
             headers=Headers(scope=scope),
             authenticator=runtime.authenticator,
+            periodic=runtime.rechecks,
             clock=runtime.clock,
         )
         state[STATE_KEY] = session
@@ -186,7 +230,7 @@ class SocketSessions:
                 left = session.seconds_left()
                 wait = self.recheck_seconds if left is None else min(left, self.recheck_seconds)
                 await asyncio.sleep(wait)
-                code = await session.recheck()
+                code = await session.recheck(periodic=True)
                 if code is not None:
                     await end(code)
 

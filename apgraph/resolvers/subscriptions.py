@@ -3,15 +3,21 @@
 Each checks its arguments and the `after` cursor before the first event (errors come back at
 subscribe time), then filters every event through the caller's row scope: a supplier sees its
 own invoices only, an approver their facilities' only, whatever the filter says.
+
+What a subscriber admits is a value (`Visible`: row scope and filter), not a closure: the hub
+decides each event once for every subscriber with an equal one (all of one supplier's portal
+tabs, every approver of the same facilities), and still decides it on every event.
 """
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Protocol, TypeVar
 
 import strawberry
 
 from apgraph.domain import feeds, ids
 from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.principal import RowScope
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput, Forbidden, parse_id
 from apgraph.schema.live import (
@@ -33,16 +39,67 @@ After = Annotated[
 ]
 
 
-async def _opened(
-    info: Info, after: str | None, admits: Callable[[OutboxRecord], bool]
-) -> AsyncIterator[LiveEvent]:
-    scope = info.context.principal.row_scope
+class Wanted(Protocol):
+    """A subscription's filter: hashable, equal when it lets the same events through."""
 
-    def visible(record: OutboxRecord) -> bool:
-        return scope.admits(supplier_id=record.supplier_id, facility_id=record.facility_id) and (
-            admits(record)
+    def __call__(self, record: OutboxRecord) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceChanges:
+    invoice_ids: frozenset[str]
+    facility_ids: frozenset[str]
+    statuses: frozenset[InvoiceStatus]
+
+    def __call__(self, record: OutboxRecord) -> bool:
+        status = feeds.status_after(record.type)
+        return (
+            feeds.is_invoice_event(record.type)
+            and status is not None
+            and (not self.invoice_ids or record.invoice_id in self.invoice_ids)
+            and (not self.facility_ids or record.facility_id in self.facility_ids)
+            and (not self.statuses or status in self.statuses)
         )
 
+
+@dataclass(frozen=True, slots=True)
+class PaymentChanges:
+    payment_ids: frozenset[str]
+    invoice_ids: frozenset[str]
+
+    def __call__(self, record: OutboxRecord) -> bool:
+        return (
+            feeds.is_payment_event(record.type)
+            and (not self.payment_ids or record.payload.get("payment_id") in self.payment_ids)
+            and (not self.invoice_ids or record.invoice_id in self.invoice_ids)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanges:
+    facility_id: str
+
+    def __call__(self, record: OutboxRecord) -> bool:
+        return record.facility_id == self.facility_id and (
+            feeds.queue_change(record.type, record.payload) is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """One subscriber's admission: its caller's row scope first, then its filter."""
+
+    scope: RowScope
+    wanted: Wanted
+
+    def __call__(self, record: OutboxRecord) -> bool:
+        return self.scope.admits(
+            supplier_id=record.supplier_id, facility_id=record.facility_id
+        ) and self.wanted(record)
+
+
+async def _opened(info: Info, after: str | None, wanted: Wanted) -> AsyncIterator[LiveEvent]:
+    visible = Visible(info.context.principal.row_scope, wanted)
     if info.context.live is None:
         raise BadUserInput("subscriptions are served over WebSocket and SSE only")
     try:
@@ -70,18 +127,8 @@ async def invoice_status_changed(
     wanted = filter or InvoiceStatusFilterInput()
     invoice_ids = _ids(ids.invoice, wanted.invoice_ids, "filter.invoiceIds")
     facility_ids = _ids(ids.facility, wanted.facility_ids, "filter.facilityIds")
-    statuses = set(wanted.statuses or ())
-
-    def admits(record: OutboxRecord) -> bool:
-        status = feeds.status_after(record.type)
-        return (
-            feeds.is_invoice_event(record.type)
-            and status is not None
-            and (not invoice_ids or record.invoice_id in invoice_ids)
-            and (not facility_ids or record.facility_id in facility_ids)
-            and (not statuses or status in statuses)
-        )
-
+    statuses = frozenset(wanted.statuses or ())
+    admits = InvoiceChanges(frozenset(invoice_ids), frozenset(facility_ids), statuses)
     stream = await _opened(info, after, admits)
     return _changes(stream, lambda live: InvoiceStatusChangeType.from_live(live, _status(live)))
 
@@ -97,14 +144,7 @@ async def payment_status_changed(
     wanted = filter or PaymentStatusFilterInput()
     payment_ids = _ids(ids.payment, wanted.payment_ids, "filter.paymentIds")
     invoice_ids = _ids(ids.invoice, wanted.invoice_ids, "filter.invoiceIds")
-
-    def admits(record: OutboxRecord) -> bool:
-        return (
-            feeds.is_payment_event(record.type)
-            and (not payment_ids or record.payload.get("payment_id") in payment_ids)
-            and (not invoice_ids or record.invoice_id in invoice_ids)
-        )
-
+    admits = PaymentChanges(frozenset(payment_ids), frozenset(invoice_ids))
     stream = await _opened(info, after, admits)
     return _changes(stream, lambda live: PaymentStatusChangeType.from_live(live, _status(live)))
 
@@ -120,17 +160,12 @@ async def exception_queue_changed(
     if not info.context.principal.row_scope.admits(supplier_id=None, facility_id=facility):
         raise Forbidden(f"{facility} is not one of your facilities", argument="facilityId")
 
-    def admits(record: OutboxRecord) -> bool:
-        return record.facility_id == facility and (
-            feeds.queue_change(record.type, record.payload) is not None
-        )
-
     def change(live: LiveEvent) -> ExceptionQueueChangeType:
         kind = feeds.queue_change(live.record.type, live.record.payload)
         assert kind is not None  # `admits` let only queue changes through
         return ExceptionQueueChangeType.from_live(live, QueueChangeKind(kind.value), _status(live))
 
-    stream = await _opened(info, after, admits)
+    stream = await _opened(info, after, QueueChanges(facility))
     return _changes(stream, change)
 
 

@@ -6,7 +6,7 @@ from typing import Self
 
 import strawberry
 
-from apgraph.domain.invoices import InvoiceStatus
+from apgraph.schema.enums import InvoiceStatus
 from apgraph.schema.events import InvoiceEventType
 from apgraph.services.ports.bus import LiveEvent
 
