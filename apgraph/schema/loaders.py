@@ -8,7 +8,7 @@ row never crosses principals.
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -69,81 +69,122 @@ def _same(item: T) -> T:
     return item
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    facilities: ById[Facility]
-    cost_centers: ById[CostCenter]
-    cost_centers_of_facility: Grouped[CostCenter, CostCenter]
-    suppliers: ById[Supplier]
-    purchase_orders: ById[PurchaseOrder]
-    purchase_order_lines: Grouped[tuple[str, PurchaseOrderLine], PurchaseOrderLine]
-    goods_receipts: Grouped[GoodsReceipt, GoodsReceipt]
-    billed_quantities: Grouped[BilledQuantity, BilledQuantity]
-    invoices: ById[Invoice]
-    invoice_lines: Grouped[tuple[str, InvoiceLine], InvoiceLine]
-    invoice_exceptions: Grouped[tuple[str, InvoiceException], InvoiceException]
-    invoice_history: Grouped[StatusChange, StatusChange]
-    invoice_approvals: Grouped[Approval, Approval]
-    invoice_assignments: Grouped[Assignment, Assignment]
-    invoice_attachments: Grouped[Attachment, Attachment]
-    payments: ById[Payment]
-    allocations_to_invoice: Grouped[PaymentAllocation, PaymentAllocation]
-    allocations_of_payment: Grouped[PaymentAllocation, PaymentAllocation]
-    payment_runs: ById[PaymentRun]
-    remittance_documents: Grouped[RemittanceDocumentInfo, RemittanceDocumentInfo]
+    """One request's loaders, each built when a field first asks for it: most operations
+    use a few, and a subscription's context (one per socket and per operation) none."""
+
+    def __init__(self, store: Reads) -> None:
+        self._store = store  # already scoped to the caller
 
     @classmethod
     def over(cls, store: Reads) -> "Loaders":
         """`store` is already scoped to the caller."""
-        return cls(
-            facilities=ById(store.facilities.get_many),
-            cost_centers=ById(store.facilities.cost_centers),
-            cost_centers_of_facility=Grouped(
-                store.facilities.cost_centers_of, parent_of=lambda c: c.facility_id, value_of=_same
-            ),
-            suppliers=ById(store.suppliers.get_many),
-            purchase_orders=ById(store.purchase_orders.get_many),
-            purchase_order_lines=Grouped(
-                store.purchase_orders.lines_of, parent_of=_first, value_of=_second
-            ),
-            goods_receipts=Grouped(
-                store.purchase_orders.receipts_of,
-                parent_of=lambda r: r.purchase_order_id,
-                value_of=_same,
-            ),
-            billed_quantities=Grouped(
-                store.purchase_orders.billed_of,
-                parent_of=lambda b: b.purchase_order_id,
-                value_of=_same,
-            ),
-            invoices=ById(store.invoices.get_many),
-            invoice_lines=Grouped(store.invoices.lines_of, parent_of=_first, value_of=_second),
-            invoice_exceptions=Grouped(
-                store.invoices.exceptions_of, parent_of=_first, value_of=_second
-            ),
-            invoice_history=Grouped(
-                store.invoices.history_of, parent_of=lambda c: c.invoice_id, value_of=_same
-            ),
-            invoice_approvals=Grouped(
-                store.invoices.approvals_of, parent_of=lambda a: a.invoice_id, value_of=_same
-            ),
-            invoice_assignments=Grouped(
-                store.invoices.assignments_of, parent_of=lambda a: a.invoice_id, value_of=_same
-            ),
-            invoice_attachments=Grouped(
-                store.attachments.of_invoices, parent_of=lambda a: a.invoice_id, value_of=_same
-            ),
-            payments=ById(store.payments.get_many),
-            allocations_to_invoice=Grouped(
-                store.payments.allocations_to, parent_of=lambda a: a.invoice_id, value_of=_same
-            ),
-            allocations_of_payment=Grouped(
-                store.payments.allocations_of, parent_of=lambda a: a.payment_id, value_of=_same
-            ),
-            payment_runs=ById(store.payment_runs.get_many),
-            remittance_documents=Grouped(
-                store.payments.remittance_documents,
-                parent_of=lambda d: d.payment_id,
-                value_of=_same,
-            ),
+        return cls(store)
+
+    @cached_property
+    def facilities(self) -> ById[Facility]:
+        return ById(self._store.facilities.get_many)
+
+    @cached_property
+    def cost_centers(self) -> ById[CostCenter]:
+        return ById(self._store.facilities.cost_centers)
+
+    @cached_property
+    def cost_centers_of_facility(self) -> Grouped[CostCenter, CostCenter]:
+        return Grouped(
+            self._store.facilities.cost_centers_of,
+            parent_of=lambda c: c.facility_id,
+            value_of=_same,
+        )
+
+    @cached_property
+    def suppliers(self) -> ById[Supplier]:
+        return ById(self._store.suppliers.get_many)
+
+    @cached_property
+    def purchase_orders(self) -> ById[PurchaseOrder]:
+        return ById(self._store.purchase_orders.get_many)
+
+    @cached_property
+    def purchase_order_lines(self) -> Grouped[tuple[str, PurchaseOrderLine], PurchaseOrderLine]:
+        return Grouped(self._store.purchase_orders.lines_of, parent_of=_first, value_of=_second)
+
+    @cached_property
+    def goods_receipts(self) -> Grouped[GoodsReceipt, GoodsReceipt]:
+        return Grouped(
+            self._store.purchase_orders.receipts_of,
+            parent_of=lambda r: r.purchase_order_id,
+            value_of=_same,
+        )
+
+    @cached_property
+    def billed_quantities(self) -> Grouped[BilledQuantity, BilledQuantity]:
+        return Grouped(
+            self._store.purchase_orders.billed_of,
+            parent_of=lambda b: b.purchase_order_id,
+            value_of=_same,
+        )
+
+    @cached_property
+    def invoices(self) -> ById[Invoice]:
+        return ById(self._store.invoices.get_many)
+
+    @cached_property
+    def invoice_lines(self) -> Grouped[tuple[str, InvoiceLine], InvoiceLine]:
+        return Grouped(self._store.invoices.lines_of, parent_of=_first, value_of=_second)
+
+    @cached_property
+    def invoice_exceptions(self) -> Grouped[tuple[str, InvoiceException], InvoiceException]:
+        return Grouped(self._store.invoices.exceptions_of, parent_of=_first, value_of=_second)
+
+    @cached_property
+    def invoice_history(self) -> Grouped[StatusChange, StatusChange]:
+        return Grouped(
+            self._store.invoices.history_of, parent_of=lambda c: c.invoice_id, value_of=_same
+        )
+
+    @cached_property
+    def invoice_approvals(self) -> Grouped[Approval, Approval]:
+        return Grouped(
+            self._store.invoices.approvals_of, parent_of=lambda a: a.invoice_id, value_of=_same
+        )
+
+    @cached_property
+    def invoice_assignments(self) -> Grouped[Assignment, Assignment]:
+        return Grouped(
+            self._store.invoices.assignments_of, parent_of=lambda a: a.invoice_id, value_of=_same
+        )
+
+    @cached_property
+    def invoice_attachments(self) -> Grouped[Attachment, Attachment]:
+        return Grouped(
+            self._store.attachments.of_invoices, parent_of=lambda a: a.invoice_id, value_of=_same
+        )
+
+    @cached_property
+    def payments(self) -> ById[Payment]:
+        return ById(self._store.payments.get_many)
+
+    @cached_property
+    def allocations_to_invoice(self) -> Grouped[PaymentAllocation, PaymentAllocation]:
+        return Grouped(
+            self._store.payments.allocations_to, parent_of=lambda a: a.invoice_id, value_of=_same
+        )
+
+    @cached_property
+    def allocations_of_payment(self) -> Grouped[PaymentAllocation, PaymentAllocation]:
+        return Grouped(
+            self._store.payments.allocations_of, parent_of=lambda a: a.payment_id, value_of=_same
+        )
+
+    @cached_property
+    def payment_runs(self) -> ById[PaymentRun]:
+        return ById(self._store.payment_runs.get_many)
+
+    @cached_property
+    def remittance_documents(self) -> Grouped[RemittanceDocumentInfo, RemittanceDocumentInfo]:
+        return Grouped(
+            self._store.payments.remittance_documents,
+            parent_of=lambda d: d.payment_id,
+            value_of=_same,
         )
