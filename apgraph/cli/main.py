@@ -37,8 +37,10 @@ from apgraph.cli.options import (
     port_problem,
     settings_from,
 )
-from apgraph.gateway.graphiql.page import is_loopback_host
+from apgraph.domain.principal import Role
+from apgraph.gateway.graphiql.page import READER_ROLE, is_loopback_host
 from apgraph.gateway.key_encryption import open_keyring
+from apgraph.gateway.operators_only import product_endpoints
 from apgraph.gateway.startup import StartupError, load_config, prepare
 from apgraph.observability import logs
 from apgraph.policies.products import Lifecycle
@@ -120,10 +122,14 @@ def serve(
 
     from apgraph.gateway.app import create_app
 
-    url = f"http://{settings.host}:{settings.port}/graphql"
+    origin = f"http://{settings.host}:{settings.port}"
+    operators = prepared.config.internal_schema.scope
     typer.echo(
-        f"apgraph: serving on {url}" + (" (GraphiQL in the browser)" if settings.dev else "")
+        f"apgraph: serving on {origin}/graphql"
+        + (f" (the internal schema, for the {operators} scope)" if operators else "")
     )
+    reader_ides = product_endpoints(prepared.config.products).get(Role(READER_ROLE), [])
+    reader_ide = reader_ides[0] if operators and reader_ides else "/graphql"
     products = ", ".join(
         f"{name}/{version}"
         for name, product in prepared.config.products.items()
@@ -131,8 +137,7 @@ def serve(
         if declared.status is not Lifecycle.RETIRED
     )
     typer.echo(
-        f"apgraph: API products at http://{settings.host}:{settings.port}/products/"
-        f"<product>/<version>/graphql: {products}"
+        f"apgraph: API products at {origin}/products/<product>/<version>/graphql: {products}"
     )
     typer.echo(
         f"apgraph: configuration {settings.gateway_config.resolve()}; "
@@ -140,7 +145,10 @@ def serve(
     )
     if settings.auth_mode == "embedded":
         if settings.dev:
-            typer.echo("apgraph: GraphiQL signs in this machine's browser as a read-only demo user")
+            typer.echo(
+                f"apgraph: GraphiQL at {origin}{reader_ide} signs in this machine's browser as "
+                "a read-only demo user"
+            )
         typer.echo(
             f"apgraph: a token for another role: {command('token', settings)} --role supplier "
             "--supplier SUP-000001 (or ap_clerk | approver --facility FAC-0001 | finance_admin "

@@ -21,7 +21,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from apgraph.domain.principal import RowScope
+from apgraph.domain.principal import Role, RowScope
 from apgraph.events.relay import OutboxRelay
 from apgraph.gateway import live, oauth, simulator_control, webhooks
 from apgraph.gateway.attachments import attachment_content
@@ -33,6 +33,7 @@ from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
 from apgraph.gateway.key_encryption import resealed_event
 from apgraph.gateway.metrics import metrics_endpoint
+from apgraph.gateway.operators_only import OperatorsOnly, product_endpoints
 from apgraph.gateway.products.routes import ProductSchemas, product_routes
 from apgraph.gateway.request_context import NOBODY, context_for, workflow_for
 from apgraph.gateway.retention import run_retention
@@ -62,7 +63,14 @@ USAGE_FLUSH_SECONDS = 10.0  # API product usage reaches the database this often 
 
 
 class ApGraphQL(GraphQL[Context, None]):
-    """Builds each request's context: the caller, the store scoped to them, fresh loaders."""
+    """Builds each request's context: the caller, the store scoped to them, fresh loaders.
+
+    `product_ide`: set on the operators' /graphql, the product IDE its GraphiQL page points
+    the demo reader (not an operator) to."""
+
+    def __init__(self, *args: Any, product_ide: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.product_ide = product_ide
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         # RequireBearer set the principal; only the GraphiQL page itself (which executes
@@ -120,7 +128,7 @@ class ApGraphQL(GraphQL[Context, None]):
         signed_in = None
         if runtime.issuer is not None and graphiql.from_this_machine(request):
             signed_in = graphiql.reader_token(runtime.issuer, runtime.clock.now())
-        return graphiql.page(signed_in)
+        return graphiql.page(signed_in, product_ide=self.product_ide)
 
 
 def outbox_relay(runtime: Runtime) -> OutboxRelay:
@@ -348,9 +356,10 @@ def create_app(
         expose_sql_statements=settings.expose_sql_statements,
     )
 
-    def graphql_app(schema: strawberry.Schema) -> ApGraphQL:
+    def graphql_app(schema: strawberry.Schema, product_ide: str | None = None) -> ApGraphQL:
         return ApGraphQL(
             schema,
+            product_ide=product_ide,
             graphql_ide="graphiql" if settings.dev else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allow_queries_via_get=True,
@@ -373,10 +382,21 @@ def create_app(
             ),
         )
 
-    graphql = graphql_app(schema)
-    # the bearer token is checked before a byte of the body is read; then the body's size
+    operators = config.internal_schema.scope
+    reader_products = product_endpoints(config.products).get(Role(graphiql.READER_ROLE), [])
+    graphql = graphql_app(
+        schema, product_ide=reader_products[0] if operators and reader_products else None
+    )
+
+    def operators_only(app: ASGIApp) -> ASGIApp:
+        if operators is None:
+            return app
+        return OperatorsOnly(app, scope=operators, products=config.products)
+
+    # the bearer token is checked before a byte of the body is read, then the operators'
+    # scope, then the body's size
     protected_graphql = RequireBearer(
-        body_limit(graphql), graphql_errors=True, allow_ide=settings.dev
+        operators_only(body_limit(graphql)), graphql_errors=True, allow_ide=settings.dev
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -387,14 +407,15 @@ def create_app(
         # graphql-transport-ws only, never legacy; each socket ends with its token
         WebSocketRoute(
             "/graphql",
-            RequireBearer(socket_sessions(graphql), graphql_errors=True),
+            RequireBearer(operators_only(socket_sessions(graphql)), graphql_errors=True),
         ),
         Route("/metrics", RequireBearer(request_response(metrics_endpoint), graphql_errors=False)),
         # subscriptions over Server-Sent Events (graphql-sse, distinct connections mode)
         Route(
             "/graphql/stream",
             RequireBearer(
-                request_response(sse_endpoint(lambda request: schema)), graphql_errors=True
+                operators_only(request_response(sse_endpoint(lambda request: schema))),
+                graphql_errors=True,
             ),
             methods=["GET", "POST"],
         ),

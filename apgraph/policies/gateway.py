@@ -59,11 +59,19 @@ class Limits(_Section):
     max_tokens: int = Field(default=5000, ge=100)
 
 
+class InternalSchema(_Section):
+    """/graphql, the full internal schema, admits only operators: callers with `scope`. Null
+    admits any signed-in caller, as before API products: only while clients move to theirs."""
+
+    scope: str | None = Field(default="admin", min_length=1)
+
+
 class GatewayConfig(_Section):
     # Overrides only: each facility is routed by the ERP and migration mode stored with it
     # (seeded or imported); a facility listed here is routed as listed instead.
     facilities: dict[FacilityKey, FacilityRouting] = Field(default_factory=dict)
     products: Products = Field(min_length=1)
+    internal_schema: InternalSchema = InternalSchema()
     limits: Limits = Limits()
     access: AccessPolicy
     connectors: ConnectorsConfig

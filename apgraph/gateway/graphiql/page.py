@@ -124,11 +124,19 @@ def reader_token(issuer: TokenIssuer, now: datetime) -> SignedIn:
     )
 
 
-def _banner(signed_in: SignedIn | None) -> str:
+def _banner(signed_in: SignedIn | None, product_ide: str | None) -> str:
     other_roles = (
         "Other roles: <code>apgraph token --role supplier|ap_clerk|approver|finance_admin|"
         "auditor</code>, then <code>Authorization: Bearer …</code> in Headers."
     )
+    if product_ide is not None:
+        link = html.escape(product_ide)
+        return (
+            "This is <code>/graphql</code>, the operators' internal schema (admin scope): put "
+            "an operator's <code>Authorization: Bearer …</code> in Headers. Everyone else, the "
+            f'demo reader ({READER_ROLE}) included, uses its product: <a id="product-ide" '
+            f'href="{link}">{link}</a>.'
+        )
     if signed_in is None:
         return (
             "Not signed in: this page carries a token only to a browser on the server's own "
@@ -146,8 +154,12 @@ def _template() -> str:
     return resources.files("apgraph.gateway.graphiql").joinpath("page.html").read_text("utf-8")
 
 
-def page(signed_in: SignedIn | None) -> HTMLResponse:
-    """The page; with `signed_in`, its fetcher sends that token with every operation."""
+def page(signed_in: SignedIn | None, *, product_ide: str | None = None) -> HTMLResponse:
+    """The page; with `signed_in`, its fetcher sends that token with every operation.
+    `product_ide`: this is the operators' /graphql, and the demo reader's product IDE is
+    there (the page then carries no token: the reader would be refused here)."""
+    if product_ide is not None:
+        signed_in = None
     nonce = secrets.token_urlsafe(16)
     headers = {"Authorization": f"Bearer {signed_in.token}"} if signed_in else {}
     config = {"headers": headers, "tabs": [example.tab() for example in EXAMPLES]}
@@ -160,7 +172,7 @@ def page(signed_in: SignedIn | None) -> HTMLResponse:
         text.replace("__ASSETS__", ASSETS_PATH)
         .replace("__NONCE__", nonce)
         .replace("__BANNER_CLASS__", "signed-in" if signed_in else "anonymous")
-        .replace("__BANNER__", _banner(signed_in))
+        .replace("__BANNER__", _banner(signed_in, product_ide))
         .replace("__CONFIG__", config_json)
     )
     policy = (

@@ -1,9 +1,10 @@
 """Every product version's endpoints: /products/<product>/<version>/graphql (HTTP and
-WebSocket) and .../schema.graphql (the view's SDL), each behind the same gates in the same
-order: lifecycle, bearer token, usage metering, role admission, requests per minute, body
-size, persisted operations. Those answer before the body is read (persisted operations:
-before it is parsed as GraphQL); the view's schema then checks depth, aliases, tokens, the
-allow-list and the cost before execution. No refusal reaches a resolver."""
+WebSocket), .../graphql/stream (Server-Sent Events) and .../schema.graphql (the view's SDL),
+each behind the same gates in the same order: lifecycle, bearer token, usage metering, role
+admission, requests per minute, body size, persisted operations. Those answer before the
+body is read (persisted operations: before it is parsed as GraphQL); the view's schema then
+checks depth, aliases, tokens, the allow-list and the cost before execution. No refusal
+reaches a resolver."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from apgraph.gateway.products.persisted import PersistedQueries
 from apgraph.gateway.products.throttle import Throttle
 from apgraph.gateway.products.usage import MeterUsage
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
+from apgraph.gateway.sse import sse_endpoint
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.reads import PageLimits
 from apgraph.settings import Settings
@@ -93,6 +95,12 @@ def product_routes(
             Route(path, graphql, methods=["GET", "POST"]),
             # graphql-transport-ws only; each socket ends with its token, as on /graphql
             WebSocketRoute(path, gate(socket_sessions(view), errors=True)),
+            # subscriptions over Server-Sent Events (graphql-sse), as /graphql/stream
+            Route(
+                path + "/stream",
+                gate(request_response(sse_endpoint(lambda _, s=schema: s)), errors=True),
+                methods=["GET", "POST"],
+            ),
             Route(
                 path.removesuffix("graphql") + "schema.graphql",
                 gate(request_response(sdl_of(schema)), errors=False),

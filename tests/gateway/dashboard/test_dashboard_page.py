@@ -104,7 +104,10 @@ async def test_the_dashboard_shows_the_apis_figures_and_follows_a_new_invoice_li
         supplier_id, invoice = invoice_on_a_closed_po(network)
         token = live_api.token(Role.SUPPLIER, supplier_id=supplier_id)
         body = await live_api.data(
-            SUBMIT, {"input": invoice, "key": str(uuid.uuid4())}, token=token
+            SUBMIT,
+            {"input": invoice, "key": str(uuid.uuid4())},
+            token=token,
+            product="supplier-portal/v1",
         )
         assert body["submitInvoice"]["invoice"]["status"] == "REJECTED"
 
@@ -127,7 +130,8 @@ async def test_an_approvers_dashboard_counts_their_facilities_only(live_api, chr
     origin = str(live_api.client.base_url).rstrip("/")
     facility = network.facilities[0].id
     token = live_api.token(Role.APPROVER, facility_ids=[facility])
-    theirs = (await live_api.data(COUNTS, token=token))["all"]["totalCount"]
+    theirs = (await live_api.data(COUNTS, token=token, product="finance-ops/v1"))["all"]
+    theirs = theirs["totalCount"]
     everyone = (await live_api.data(COUNTS))["all"]["totalCount"]
     assert theirs < everyone
 

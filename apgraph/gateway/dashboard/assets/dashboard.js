@@ -1,6 +1,7 @@
 // apgraph operations dashboard: plain JavaScript, no framework, no network beyond this server.
-// Reads the GraphQL API with the viewer's own token (row-level access applies), and refreshes
-// when the server pushes an invoice status change over graphql-transport-ws.
+// Reads the finance-ops API product with the viewer's own token (row-level access applies), and
+// refreshes when the server pushes an invoice status change over graphql-transport-ws. Only the
+// connectors' state is operators' data, read from /graphql (admin scope) for an admin viewer.
 "use strict";
 
 const FUNNEL = [
@@ -27,6 +28,8 @@ const FIGURES = `query DashboardFigures {
 const CONNECTORS = "query DashboardConnectors { connectors { system reachable breaker failures lastError } }";
 const LIVE = "subscription DashboardLive { invoiceStatusChanged { invoiceId status } }";
 
+const PRODUCT = "/products/finance-ops/v1/graphql";
+const OPERATORS = "/graphql";
 let token = null;
 let refreshing = null;
 
@@ -71,13 +74,18 @@ function bars(id, rows, warn) {
 
 function money(m) { return `${Number(m.amount).toLocaleString("en-US", { minimumFractionDigits: 2 })} ${m.currency}`; }
 
-async function graphql(query, variables) {
-  const response = await fetch("/graphql", {
+async function graphql(query, variables, path) {
+  const response = await fetch(path || PRODUCT, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables: variables || {} }),
   });
   if (response.status === 401) { signOut("Your token was refused (expired?): sign in again."); return null; }
+  if (response.status === 403 && !path) {  // a role finance-ops does not admit, e.g. a supplier
+    const refused = await response.json();
+    signOut(`Not for this token: ${refused.errors[0].message}`);
+    return null;
+  }
   return response.json();
 }
 
@@ -129,7 +137,7 @@ async function refresh() {
       cell(node.paymentCount, "num"), cell(money(node.total), "num"), cell(node.status)]));
   }
   if (viewer.scopes.includes("admin")) {
-    const found = await graphql(CONNECTORS);
+    const found = await graphql(CONNECTORS, {}, OPERATORS);
     if (found && found.data && found.data.connectors) {
       fillTable("connectors", found.data.connectors.map((c) => [
         cell(c.system), cell(c.reachable ? "yes" : "no", c.reachable ? "good" : "bad"),
@@ -161,7 +169,7 @@ function scheduleRefresh() {
 function listen() {
   // A browser cannot set an Authorization header on a WebSocket: the token is offered as a
   // subprotocol entry, which the server turns into the header; only graphql-transport-ws is chosen.
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${PRODUCT}`;
   const socket = new WebSocket(url, ["graphql-transport-ws", `apgraph.bearer.${token}`]);
   socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: {} }));
   socket.onmessage = (message) => {
