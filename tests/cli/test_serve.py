@@ -54,6 +54,9 @@ def server(tmp_path):
 
 
 INVOICES = {"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"}
+FINANCE = "/products/finance-ops/v1/graphql"
+PARTNER = "/products/partner-procurement/v1/graphql"
+VIEWER = "query Viewer {\n  viewer {\n    subject\n    scopes\n    facilityIds\n  }\n}\n"
 
 
 def apgraph(*args: str, data_dir) -> str:
@@ -79,12 +82,15 @@ def test_first_start_migrates_seeds_and_answers_a_demo_users_queries(server):
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == 'Bearer realm="apgraph"'
 
-    # with the token `apgraph token` prints for the demo AP clerk
+    # with the token `apgraph token` prints for the demo AP clerk: refused on the operators'
+    # /graphql, served on the clerk's product
     token = apgraph("token", "--role", "ap_clerk", data_dir=tmp_path / "data").strip()
-    response = httpx.post(
-        f"{base}/graphql", json=INVOICES, headers={"Authorization": f"Bearer {token}"}
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    internal = httpx.post(f"{base}/graphql", json=INVOICES, headers=headers)
+    response = httpx.post(f"{base}{FINANCE}", json=INVOICES, headers=headers)
 
+    assert internal.status_code == 403
+    assert internal.json()["errors"][0]["extensions"]["endpoints"] == [FINANCE]
     assert response.status_code == 200
     invoices = response.json()["data"]["invoices"]
     assert invoices["totalCount"] > 0
@@ -121,15 +127,14 @@ def test_a_partner_registered_on_the_command_line_gets_a_token_and_loses_it_on_r
     token = issued.json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
 
-    # then it sees FAC-0002's invoices only
-    query = {"query": "{ invoices(first: 100) { edges { node { facility { id } } } } }"}
-    edges = httpx.post(f"{base}/graphql", json=query, headers=headers).json()["data"]
-    facilities = {edge["node"]["facility"]["id"] for edge in edges["invoices"]["edges"]}
-    assert facilities == {"FAC-0002"}
+    # then its product, with an operation on the partner allow-list, knows it at FAC-0002 only
+    query = {"query": VIEWER}
+    viewer = httpx.post(f"{base}{PARTNER}", json=query, headers=headers).json()["data"]
+    assert viewer["viewer"]["facilityIds"] == ["FAC-0002"]
 
     # and once revoked, the same token is refused at once
     apgraph("clients", "revoke", client_id, data_dir=data)
-    after = httpx.post(f"{base}/graphql", json=query, headers=headers)
+    after = httpx.post(f"{base}{PARTNER}", json=query, headers=headers)
     assert after.status_code == 401
     assert "revoked" in after.headers["www-authenticate"]
 
@@ -190,7 +195,7 @@ def test_two_workers_serve_the_same_api(tmp_path):
         token = apgraph("token", "--role", "auditor", data_dir=data).strip()
         headers = {"Authorization": f"Bearer {token}"}
         answers = [
-            httpx.post(f"{base}/graphql", json=INVOICES, headers=headers).json() for _ in range(4)
+            httpx.post(f"{base}{FINANCE}", json=INVOICES, headers=headers).json() for _ in range(4)
         ]
         assert all(a["data"]["invoices"]["totalCount"] > 0 for a in answers)
     finally:
