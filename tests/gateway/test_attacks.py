@@ -61,10 +61,22 @@ def normalised(body, replacements):
     return text
 
 
-async def test_supplier_a_gets_nothing_of_supplier_b_from_any_field(live_api, attacker_and_victim):
+# Each attack runs on the supplier's product and on /graphql (the tests' gateway.yaml still
+# opens it to every role; the shipped one refuses them there: test_operators_only.py).
+PORTAL = "supplier-portal/v1"
+FINANCE = "finance-ops/v1"
+SUPPLIER_ENDPOINTS = pytest.mark.parametrize("product", [PORTAL, None], ids=["portal", "graphql"])
+
+
+@SUPPLIER_ENDPOINTS
+async def test_supplier_a_gets_nothing_of_supplier_b_from_any_field(
+    live_api, attacker_and_victim, product
+):
     attacker, victim, owned = attacker_and_victim
     token = live_api.token(Role.SUPPLIER, supplier_id=attacker)
-    schema = Schema.from_introspection(await live_api.data(INTROSPECTION))
+    # the endpoint's whole schema: the product's view as the supplier sees it, or the full one
+    shown = await live_api.data(INTROSPECTION, token=token if product else ..., product=product)
+    schema = Schema.from_introspection(shown)
     aimable = {kind: ids for kind, ids in owned.items() if kind != "attachment"}
     every_id_of_b = {value for ids in owned.values() for value in ids}
     probed = set()
@@ -72,12 +84,12 @@ async def test_supplier_a_gets_nothing_of_supplier_b_from_any_field(live_api, at
         for field in schema.types[root]["fields"]:
             for query, variables, used in probes(schema, root, field, aimable):
                 # when A aims the field at B's IDs, and at IDs that exist nowhere
-                aimed = await live_api.graphql(query, variables, token=token)
+                aimed = await live_api.graphql(query, variables, token=token, product=product)
                 unknown = {
                     kind: UNKNOWN[kind] or UNKNOWN[_kind_of(value)] for kind, value in used.items()
                 }
                 blank = await live_api.graphql(
-                    query, _substitute(variables, used, unknown), token=token
+                    query, _substitute(variables, used, unknown), token=token, product=product
                 )
 
                 # then B's data answers exactly as if it did not exist, and none of it leaks
@@ -89,6 +101,11 @@ async def test_supplier_a_gets_nothing_of_supplier_b_from_any_field(live_api, at
                 probed.add(field["name"])
     roots = filter(None, [schema.query, schema.mutation])
     assert probed == {f["name"] for root in roots for f in schema.types[root]["fields"]}
+
+
+def _without_cost(body):
+    """A product reports each operation's cost in `extensions`: the same for both lookups."""
+    return {key: value for key, value in body.items() if key != "extensions"}
 
 
 def _kind_of(value):
@@ -103,8 +120,9 @@ def _substitute(variables, used, unknown):
     return json.loads(text)
 
 
+@SUPPLIER_ENDPOINTS
 async def test_supplier_a_counts_and_pages_only_its_own_invoices(
-    live_api, network, attacker_and_victim
+    live_api, network, attacker_and_victim, product
 ):
     attacker, _, _ = attacker_and_victim
     token = live_api.token(Role.SUPPLIER, supplier_id=attacker)
@@ -117,6 +135,7 @@ async def test_supplier_a_counts_and_pages_only_its_own_invoices(
                 " totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }",
                 {"after": after},
                 token=token,
+                product=product,
             )
         )["invoices"]
         assert page["totalCount"] == len(own)
@@ -140,19 +159,21 @@ async def test_supplier_a_cannot_download_supplier_b_attachments(live_api, attac
     ].replace("DOC-99999999", "X")
 
 
-async def test_an_approver_sees_nothing_of_another_facility(live_api, network):
+@pytest.mark.parametrize("product", [FINANCE, None], ids=["finance-ops", "graphql"])
+async def test_an_approver_sees_nothing_of_another_facility(live_api, network, product):
     own, other = "FAC-0001", "FAC-0002"
     token = live_api.token(Role.APPROVER, facility_ids=[own])
     foreign = next(i for i in network.invoices if i.facility_id == other)
     lookup = "query($id: ID!) { invoice(id: $id) { id } }"
-    assert (await live_api.graphql(lookup, {"id": foreign.id}, token=token)) == (
-        await live_api.graphql(lookup, {"id": "INV-99999999"}, token=token)
-    )
+    aimed = await live_api.graphql(lookup, {"id": foreign.id}, token=token, product=product)
+    blank = await live_api.graphql(lookup, {"id": "INV-99999999"}, token=token, product=product)
+    assert _without_cost(aimed) == _without_cost(blank)
     data = await live_api.data(
         "query($f: ID) { invoices(filter: {facilityId: $f}) { totalCount } "
         "all: invoices { totalCount } }",
         {"f": other},
         token=token,
+        product=product,
     )
     assert data["invoices"]["totalCount"] == 0
     assert data["all"]["totalCount"] == sum(1 for i in network.invoices if i.facility_id == own)
