@@ -24,6 +24,7 @@ raw = yaml.safe_load(shipped_gateway_config().read_text())
 raw["products"]["supplier-portal"]["limits"].update(
     requests_per_minute=10**9, cost_per_minute=10**12, max_cost=10**6
 )
+raw["internal_schema"] = {"scope": None}  # the baseline: the supplier's page on /graphql
 open(sys.argv[1], "w").write(yaml.safe_dump(raw))
 PYTHON
 

@@ -26,7 +26,9 @@ async def test_a_demo_invoice_has_its_history_as_events_already_published(api, n
     invoice = next(i for i in network.invoices if i.erp_document_ref is not None)
     supplier = api.token(Role.SUPPLIER, supplier_id=invoice.supplier_id)
     # when its supplier reads its events
-    events = (await api.data(EVENTS, {"id": invoice.id}, token=supplier))["invoiceEvents"]
+    events = (
+        await api.data(EVENTS, {"id": invoice.id}, token=supplier, product="supplier-portal/v1")
+    )["invoiceEvents"]
     # then they tell its story, as history the relay need not announce
     assert events[0]["type"] == "invoice.received"
     assert "invoice.posted" in [e["type"] for e in events]

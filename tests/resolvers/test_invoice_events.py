@@ -60,8 +60,9 @@ async def test_another_suppliers_invoice_has_no_events_like_an_unknown_one(
 ):
     other = next(s.id for s in network.suppliers if s.id != invoice_with_events.supplier_id)
     token = api.token(Role.SUPPLIER, supplier_id=other)
-    theirs = await api.graphql(EVENTS, {"id": invoice_with_events.id}, token=token)
-    unknown = await api.graphql(EVENTS, {"id": "INV-99999999"}, token=token)
+    portal = "supplier-portal/v1"
+    theirs = await api.graphql(EVENTS, {"id": invoice_with_events.id}, token=token, product=portal)
+    unknown = await api.graphql(EVENTS, {"id": "INV-99999999"}, token=token, product=portal)
     assert theirs["data"] == unknown["data"] == {"invoiceEvents": None}
 
 
