@@ -87,6 +87,8 @@ class WebhookPlanner:
     wake: asyncio.Event | None = None  # set when something was planned: deliver at once
 
     async def receive(self, record: OutboxRecord) -> None:
+        """A webhook receives what happened after it was registered: a bus that delivers its
+        history again (a JetStream consumer created anew) sends no old event to a new one."""
         planned = [
             PlannedDelivery(
                 event_id=record.id,
@@ -95,7 +97,8 @@ class WebhookPlanner:
                 body=_body(record),
             )
             for subscriber in await self.queue.subscribers(record.type)
-            if self.rules.may_receive(
+            if record.occurred_at >= subscriber.webhook.created_at
+            and self.rules.may_receive(
                 subscriber.client,
                 event_type=record.type,
                 supplier_id=record.supplier_id,

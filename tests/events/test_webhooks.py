@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -453,3 +453,15 @@ def test_the_server_counts_each_attempt_by_outcome(workflow_api):
         Outcome.FAILED: 2,
         Outcome.DEAD: 0,
     }
+
+
+async def test_a_webhook_receives_nothing_that_happened_before_it_was_registered(
+    workflow_api, clock, planner, queue
+):
+    # given an event that happened an hour ago, delivered by the bus only now
+    _, registered = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/hooks")
+    old = replace(event(), occurred_at=registered.webhook.created_at - timedelta(hours=1))
+
+    await planner.receive(old)
+
+    assert await queue.get(delivery_id(old.id, registered.webhook.id)) is None
