@@ -66,7 +66,12 @@ async def test_a_posted_invoice_moves_the_throughput_counters_and_the_request_me
             value(before, name, facility=facility, status=status) + 1
         )
     # and the operation was counted with its name and outcome
-    request = {"product": "internal", "version": "-", "operation": "Submit", "outcome": "success"}
+    request = {
+        "product": "supplier-portal",  # the supplier's product (/graphql is operators')
+        "version": "v1",
+        "operation": "Submit",
+        "outcome": "success",
+    }
     assert value(after, "apgraph_graphql_requests_total", **request) == (
         value(before, "apgraph_graphql_requests_total", **request) + 1
     )

@@ -15,6 +15,7 @@ mutation Submit($input: SubmitInvoiceInput!, $key: String!) {
   }
 }
 """
+PORTAL = "supplier-portal/v1"
 COUNT = "query($s: ID) { invoices(filter: {supplierId: $s}) { totalCount } }"
 
 
@@ -22,9 +23,10 @@ def supplier_token(workflow_api, order: Order) -> str:
     return workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
 
 
-async def submit(workflow_api, invoice, *, token, key=None):
+async def submit(workflow_api, invoice, *, token, key=None, product=PORTAL):
+    """Through the caller's product: a supplier's portal unless `product` says otherwise."""
     variables = {"input": as_input(invoice), "key": key or f"key-{uuid.uuid4()}"}
-    return await workflow_api.graphql(SUBMIT, variables, token=token)
+    return await workflow_api.graphql(SUBMIT, variables, token=token, product=product)
 
 
 async def invoices_of(workflow_api, supplier_id) -> int:
@@ -194,7 +196,12 @@ async def test_a_caller_without_the_submit_scope_is_forbidden(workflow_api, orde
     order = orders.any_order()
     before = await invoices_of(workflow_api, order.supplier.id)
 
-    body = await submit(workflow_api, order.clean_invoice(), token=workflow_api.token(Role.AUDITOR))
+    body = await submit(
+        workflow_api,
+        order.clean_invoice(),
+        token=workflow_api.token(Role.AUDITOR),
+        product="finance-ops/v1",
+    )
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
@@ -205,6 +212,8 @@ async def test_a_malformed_id_is_bad_user_input(workflow_api, orders):
     order = orders.any_order()
     variables = {"input": {**as_input(order.clean_invoice()), "facilityId": "nope"}, "key": "k"}
 
-    body = await workflow_api.graphql(SUBMIT, variables, token=supplier_token(workflow_api, order))
+    body = await workflow_api.graphql(
+        SUBMIT, variables, token=supplier_token(workflow_api, order), product=PORTAL
+    )
 
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
