@@ -31,16 +31,20 @@ mutation Reject($id: ID!, $reason: String!) {
   rejectInvoice(invoiceId: $id, reason: $reason) { invoice { status } userErrors { code field } }
 }
 """
+PORTAL = "supplier-portal/v1"
+FINANCE = "finance-ops/v1"  # approvers' product
 STATUS = "query($id: ID!) { invoice(id: $id) { status approvals { decision } } }"
 
 
 async def exception_at(workflow_api, orders, *, token=None):
-    """A fresh invoice in EXCEPTION (QTY_VARIANCE), submitted by its supplier unless `token`."""
+    """A fresh invoice in EXCEPTION (QTY_VARIANCE), submitted by its supplier through the
+    portal, unless `token` (an operator's, on /graphql)."""
     order = await orders.for_exception()
     body = await workflow_api.data(
         SUBMIT,
         {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
         token=token or workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product=None if token else PORTAL,
     )
     invoice = body["submitInvoice"]["invoice"]
     assert invoice["status"] == "EXCEPTION"
@@ -75,7 +79,7 @@ async def test_the_facility_approver_approves_and_the_invoice_is_posted_once(wor
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
 
     # when the approver approves it
-    body = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token)
+    body = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
 
     # then it is posted, and the ERP booked it once
     assert body["data"]["approveInvoice"] == {
@@ -112,8 +116,10 @@ async def test_an_approver_of_another_facility_gets_not_found(workflow_api, orde
     elsewhere = next(f.id for f in network.facilities if f.id != order.order.facility_id)
     token = workflow_api.token(Role.APPROVER, facility_ids=[elsewhere])
 
-    theirs = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token)
-    nobodys = await workflow_api.graphql(APPROVE, {"id": "INV-99999999"}, token=token)
+    theirs = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
+    nobodys = await workflow_api.graphql(
+        APPROVE, {"id": "INV-99999999"}, token=token, product=FINANCE
+    )
 
     assert theirs["data"]["approveInvoice"] == {
         "invoice": None,
@@ -134,14 +140,24 @@ async def test_an_approver_of_another_facility_gets_not_found(workflow_api, orde
 async def test_a_supplier_may_not_approve_at_all(workflow_api, orders):
     order, invoice_id = await exception_at(workflow_api, orders)
 
-    body = await workflow_api.graphql(
-        APPROVE,
-        {"id": invoice_id},
-        token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
-    )
+    supplier = workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
 
-    assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    # not on its portal (the mutation is not in its view), nor on finance-ops (the product
+    # does not admit suppliers), nor on /graphql (at the field, or at the operators' door)
+    portal = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=supplier, product=PORTAL)
+    finance = await workflow_api.graphql(
+        APPROVE, {"id": invoice_id}, token=supplier, product=FINANCE
+    )
+    internal = await workflow_api.graphql(APPROVE, {"id": invoice_id}, token=supplier)
+
+    assert [e["extensions"]["code"] for e in portal["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in finance["errors"]] == ["PRODUCT_NOT_ADMITTED"]
+    assert internal["data"] is None
+    assert [e["extensions"]["code"] for e in internal["errors"]] in (
+        ["FORBIDDEN"],
+        ["OPERATORS_ONLY"],
+    )
+    assert (await workflow_api.data(STATUS, {"id": invoice_id}))["invoice"]["approvals"] == []
 
 
 async def test_a_malformed_invoice_id_is_bad_user_input(workflow_api):
@@ -154,13 +170,15 @@ async def test_hold_release_and_reject_move_the_exception(workflow_api, orders):
     order, invoice_id = await exception_at(workflow_api, orders)
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
 
-    blank = await workflow_api.data(HOLD, {"id": invoice_id, "reason": "  "}, token=token)
-    held = await workflow_api.data(
-        HOLD, {"id": invoice_id, "reason": "asked for a credit"}, token=token
+    blank = await workflow_api.data(
+        HOLD, {"id": invoice_id, "reason": "  "}, token=token, product=FINANCE
     )
-    released = await workflow_api.data(RELEASE, {"id": invoice_id}, token=token)
+    held = await workflow_api.data(
+        HOLD, {"id": invoice_id, "reason": "asked for a credit"}, token=token, product=FINANCE
+    )
+    released = await workflow_api.data(RELEASE, {"id": invoice_id}, token=token, product=FINANCE)
     rejected = await workflow_api.data(
-        REJECT, {"id": invoice_id, "reason": "billed twice"}, token=token
+        REJECT, {"id": invoice_id, "reason": "billed twice"}, token=token, product=FINANCE
     )
 
     assert blank["holdInvoice"] == {
