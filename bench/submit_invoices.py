@@ -69,6 +69,28 @@ WHERE status <> 'REJECTED' AND invoice_date BETWEEN $1::date - 60 AND $1::date +
 CENT = Decimal("0.01")
 
 
+async def settle(dsn: str, *, quiet: float = 6.0, limit: float = 600.0) -> float:
+    """Waits until the server's background loops have worked off what a fresh seed leaves
+    them (escalations, payment scheduling, re-matches, interrupted postings): until the audit
+    chain has not grown for `quiet` seconds (longer than the scheduling loop's 5 s), at most
+    `limit`. Returns the seconds waited, so that the measurement is of the submissions and
+    of the work they cause, not of the start-up backlog."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        last, since = None, started
+        while (now := time.perf_counter()) - started < limit:
+            head = await connection.fetchval("SELECT last_sequence FROM audit_head")
+            if head != last:
+                last, since = head, now
+            elif now - since >= quiet:
+                break
+            await asyncio.sleep(0.5)
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
 @dataclass(frozen=True)
 class Planned:
     supplier_id: str
@@ -142,10 +164,16 @@ async def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/apgraph-bench-data"))
     parser.add_argument("--invoices", type=int, default=400)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--no-settle", action="store_true", help="start at once, start-up backlog or not"
+    )
     args = parser.parse_args()
     if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("the benchmark only targets servers on loopback")
 
+    if not args.no_settle:
+        waited = await settle(args.dsn)
+        print(f"the server's background loops settled after {waited:.0f} s")
     today = datetime.now(UTC).date()
     connection = await asyncpg.connect(args.dsn)
     rows = await connection.fetch(CANDIDATES, today)

@@ -26,8 +26,10 @@ async def record_transitions(
     at: datetime,
     history_so_far: int,
     note: str | None = None,
+    saved: bool = False,
 ) -> None:
     """Saves the invoice as the last transition left it; `history_so_far` numbers the steps.
+    `saved`: the caller inserted it that way already (a new invoice), so no update follows.
 
     Reasons replace the invoice's recorded ones only when a transition brings new ones
     (validation codes, match findings); an approver's decision keeps them for the record.
@@ -35,7 +37,8 @@ async def record_transitions(
     if not transitions:
         return
     changes = await _traces(uow, transitions, actor=actor, at=at, after=history_so_far, note=note)
-    await uow.invoices.save(transitions[-1].invoice)
+    if not saved:
+        await uow.invoices.save(transitions[-1].invoice)
     await uow.invoices.add_history(changes)
 
 

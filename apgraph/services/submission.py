@@ -25,7 +25,8 @@ from apgraph.domain.facilities import CostCenter
 from apgraph.domain.ids import InvoiceId
 from apgraph.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
-from apgraph.domain.matching.match import MatchResult, match_invoice
+from apgraph.domain.master_data import Reason
+from apgraph.domain.matching.match import BilledInvoice, MatchResult, match_invoice
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import Outcome, Problem
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
@@ -104,13 +105,19 @@ async def submit_invoice(
     async with workflow.unit_of_work() as uow:
         on_file = await uow.idempotency.get(scope, cmd.idempotency_key)
         if on_file is None:
+            # The reads under the supplier's and the PO lines' locks first, the invoice number
+            # last: its counter row stays locked until commit (IDs follow commit order), so
+            # every submission queues for it; claimed last, it is held only for the writes.
+            checked = await _check(uow, submitted, facts, workflow)
             invoice_id = await uow.invoices.next_id()
             on_file = await uow.idempotency.put(
                 scope, cmd.idempotency_key, fingerprint=fingerprint, result_ref=invoice_id, at=at
             )
             if on_file.result_ref == invoice_id:  # the key is ours: this request does the work
                 await remember_posting_key(uow, invoice_id, posting_key, at=at)
-                stored = await _store(uow, submitted, facts, invoice_id, principal, workflow, at)
+                stored = await _store(
+                    uow, submitted, facts, checked, invoice_id, principal, workflow, at
+                )
                 await uow.commit()
         if stored is None:
             if on_file.fingerprint != fingerprint:
@@ -223,16 +230,52 @@ async def _facts(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What the unit of work read under the supplier's lock (and the billed PO lines' locks),
+    and the validation it decided; none of it depends on the invoice's ID."""
+
+    lines: Sequence[InvoiceLine]
+    on_file: Sequence[Invoice]  # the supplier's invoices, for the duplicate rules
+    reasons: Sequence[Reason]  # validation's; none: VALIDATED
+    billed_before: Sequence[BilledInvoice]  # on the PO lines it bills; () unless matched
+
+
+async def _check(
+    uow: UnitOfWork, submitted: SubmittedInvoice, facts: _Facts, workflow: Workflow
+) -> _Checked:
+    """Validates under the supplier's row lock, then, for a valid PO invoice, reads what was
+    billed on its PO lines under their locks (docs/invariants.md). The invoice is not stored
+    yet, so nothing read here is itself."""
+    lines = submitted.invoice_lines()
+    on_file = await uow.invoices.earlier_of_supplier(submitted.supplier_id)
+    reasons = validate_invoice(
+        submitted,
+        ValidationFacts(facts.supplier, facts.order, facts.cost_center, on_file),
+        duplicate_window_days=workflow.policy.duplicate_window_days,
+        numbers=workflow.policy.review.numbers,
+    )
+    billed_before: Sequence[BilledInvoice] = ()
+    if not reasons and submitted.purchase_order_id is not None:
+        billed_before = await uow.invoices.billed_per_po_line(
+            submitted.purchase_order_id,
+            lines={line.po_line_no for line in lines if line.po_line_no is not None},
+        )
+    return _Checked(lines, on_file, tuple(reasons), billed_before)
+
+
 async def _store(
     uow: UnitOfWork,
     submitted: SubmittedInvoice,
     facts: _Facts,
+    checked: _Checked,
     invoice_id: InvoiceId,
     principal: Principal,
     workflow: Workflow,
     at: datetime,
 ) -> tuple[Invoice, ApprovalRoute | None]:
-    """Receives, validates and matches the invoice, and writes all of it into `uow`."""
+    """Receives, validates and matches the invoice as `checked` decided, and writes all of it
+    into `uow`: the invoice is inserted as it ends up (one statement, no update after)."""
     supplier = facts.supplier
     received = lifecycle.receive(
         submitted,
@@ -241,21 +284,13 @@ async def _store(
         payment_terms=supplier.payment_terms if supplier else None,
         at=at,
     )
-    lines = submitted.invoice_lines()
-    await uow.invoices.add(received.invoice, lines)
-    on_file = await uow.invoices.earlier_of_supplier(
-        submitted.supplier_id, excluding=received.invoice.id
-    )
-    reasons = validate_invoice(
-        submitted,
-        ValidationFacts(supplier, facts.order, facts.cost_center, on_file),
-        duplicate_window_days=workflow.policy.duplicate_window_days,
-        numbers=workflow.policy.review.numbers,
-    )
-    transitions: list[Transition] = [received, lifecycle.validate(received.invoice, reasons, at=at)]
+    transitions: list[Transition] = [
+        received,
+        lifecycle.validate(received.invoice, checked.reasons, at=at),
+    ]
     route = None
     if transitions[-1].invoice.status is InvoiceStatus.VALIDATED:
-        result = await _match(uow, transitions[-1].invoice, lines, facts, on_file, workflow)
+        result = _match(transitions[-1].invoice, checked, facts, workflow)
         if result is not None:
             transitions.append(lifecycle.match(transitions[-1].invoice, result, at=at))
     invoice = transitions[-1].invoice
@@ -263,7 +298,10 @@ async def _store(
         route = route_exception(
             invoice, facts.cost_center, workflow.policy.approvals, waiting_since=at, now=at
         )
-    await record_transitions(uow, transitions, actor=principal.subject, at=at, history_so_far=0)
+    await uow.invoices.add(invoice, checked.lines)
+    await record_transitions(
+        uow, transitions, actor=principal.subject, at=at, history_so_far=0, saved=True
+    )
     codes = [reason.code for transition in transitions for reason in transition.reasons]
     detail = " ".join([invoice.status.value, *dict.fromkeys(codes)])
     if route is not None:
@@ -282,53 +320,34 @@ async def _store(
     return invoice, route
 
 
-async def _match(
-    uow: UnitOfWork,
-    invoice: Invoice,
-    lines: Sequence[InvoiceLine],
-    facts: _Facts,
-    on_file: Sequence[Invoice],
-    workflow: Workflow,
+def _match(
+    invoice: Invoice, checked: _Checked, facts: _Facts, workflow: Workflow
 ) -> MatchResult | None:
     """The three-way match and the review checks (domain/review.py); None while materials
     management is down: both wait for the re-match loop."""
-    result = await _three_way(uow, invoice, lines, facts, workflow)
+    if invoice.purchase_order_id is None:
+        result: MatchResult | None = MatchResult(())
+    else:
+        result = match_invoice(
+            invoice,
+            checked.lines,
+            order_lines=facts.order_lines or (),
+            receipts=facts.receipts,
+            billed_before=checked.billed_before,
+            contracts=facts.contracts,
+            rules=workflow.policy.match_rules,
+            newest=True,  # under the lines' locks, every invoice on file was stored before it
+        )
     if result is None:
         return None
     return result.with_review(
         review_invoice(
             invoice,
             order=facts.order,
-            on_file=on_file,
+            on_file=checked.on_file,
             rules=workflow.policy.review,
             duplicate_window_days=workflow.policy.duplicate_window_days,
         )
-    )
-
-
-async def _three_way(
-    uow: UnitOfWork,
-    invoice: Invoice,
-    lines: Sequence[InvoiceLine],
-    facts: _Facts,
-    workflow: Workflow,
-) -> MatchResult | None:
-    if invoice.purchase_order_id is None:
-        return MatchResult(())
-    billed_before = await uow.invoices.billed_per_po_line(
-        invoice.purchase_order_id,
-        lines={line.po_line_no for line in lines if line.po_line_no is not None},
-        excluding=invoice.id,
-    )
-    return match_invoice(
-        invoice,
-        lines,
-        order_lines=facts.order_lines or (),
-        receipts=facts.receipts,
-        billed_before=billed_before,
-        contracts=facts.contracts,
-        rules=workflow.policy.match_rules,
-        newest=True,  # under the lines' locks, every invoice on file was stored before it
     )
 
 

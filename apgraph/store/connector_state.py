@@ -12,7 +12,8 @@ from apgraph.domain.erp import ErpSystem, FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.services.ports.connectors import MigrationDifference, PostingState
-from apgraph.store.conflicts import insert_unless_present
+from apgraph.store.conflicts import insert_unless_present_on
+from apgraph.store.reading import one_statement, write_alone
 from apgraph.store.tables import (
     ErpCrossReferenceRow,
     ErpPostingRow,
@@ -68,7 +69,7 @@ class SqlCrossReferences:
         statement = select(_x.vendor_key).where(
             _x.system == system.value, _x.entity == SUPPLIER, _x.canonical_id == supplier_id
         )
-        async with self.engine.connect() as connection:
+        async with one_statement(self.engine) as connection:
             return (await connection.execute(statement)).scalar_one_or_none()
 
     async def link_vendors(
@@ -94,20 +95,21 @@ class SqlPostingLedger:
         take the first-attempt path, and neither trips over the other's unique key.
         """
         key = (_p.system == system.value) & (_p.idempotency_key == idempotency_key)
+        first = await write_alone(
+            self.engine,
+            insert_unless_present_on(self.engine, ErpPostingRow).values(
+                system=system.value,
+                idempotency_key=idempotency_key,
+                invoice_id=invoice.id,
+                facility_id=invoice.facility_id,
+                state=PostingState.SENT.value,
+                attempts=1,
+                updated_at=at,
+            ),
+        )
+        if first.rowcount == 1:
+            return None  # committed SENT before anything leaves
         async with self.engine.begin() as connection:
-            first = await connection.execute(
-                insert_unless_present(connection, ErpPostingRow).values(
-                    system=system.value,
-                    idempotency_key=idempotency_key,
-                    invoice_id=invoice.id,
-                    facility_id=invoice.facility_id,
-                    state=PostingState.SENT.value,
-                    attempts=1,
-                    updated_at=at,
-                )
-            )
-            if first.rowcount == 1:
-                return None
             before = (await connection.execute(select(_p.state).where(key).with_for_update())).one()
             await connection.execute(
                 update(ErpPostingRow)
@@ -126,17 +128,17 @@ class SqlPostingLedger:
         error: str | None,
         at: datetime,
     ) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(ErpPostingRow)
-                .where(_p.system == system.value, _p.idempotency_key == idempotency_key)
-                .values(
-                    state=state.value,
-                    document_ref=document_number,
-                    last_error=error,
-                    updated_at=at,
-                )
-            )
+        await write_alone(
+            self.engine,
+            update(ErpPostingRow)
+            .where(_p.system == system.value, _p.idempotency_key == idempotency_key)
+            .values(
+                state=state.value,
+                document_ref=document_number,
+                last_error=error,
+                updated_at=at,
+            ),
+        )
 
     async def unsettled(
         self, *, status: InvoiceStatus, sent_before: datetime, limit: int

@@ -7,8 +7,9 @@ transaction (PostgreSQL's unique index; SQLite's single writer) and then finds i
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.services.ports.unit_of_work import IdempotencyRecord
@@ -27,26 +28,36 @@ class IdempotencyKeyStore:
             select(IdempotencyKeyRow.__table__).where(_keys.scope == scope, _keys.key == key)
         )
         row = found.one_or_none()
-        if row is None:
-            return None
-        return IdempotencyRecord(
-            scope=row.scope,
-            key=row.key,
-            fingerprint=row.fingerprint,
-            result_ref=row.result_ref,
-            created_at=row.created_at,
-        )
+        return _record(row) if row is not None else None
 
     async def put(
         self, scope: str, key: str, *, fingerprint: str, result_ref: str, at: datetime
     ) -> IdempotencyRecord:
-        """Stores the key unless (scope, key) is on file; returns the record on file."""
-        await self.connection.execute(
-            insert_unless_present(self.connection, IdempotencyKeyRow).values(
+        """Stores the key unless (scope, key) is on file; returns the record on file.
+
+        One round trip when the key is new (the insert returns its row); a read only when
+        another request holds the key."""
+        inserted = await self.connection.execute(
+            insert_unless_present(self.connection, IdempotencyKeyRow)
+            .values(
                 scope=scope, key=key, fingerprint=fingerprint, result_ref=result_ref, created_at=at
             )
+            .returning(*IdempotencyKeyRow.__table__.c)
         )
+        row = inserted.one_or_none()
+        if row is not None:
+            return _record(row)
         on_file = await self.get(scope, key)
         if on_file is None:
             raise RuntimeError(f"idempotency key {key!r} of {scope!r} vanished as it was stored")
         return on_file
+
+
+def _record(row: Row[Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        scope=row.scope,
+        key=row.key,
+        fingerprint=row.fingerprint,
+        result_ref=row.result_ref,
+        created_at=row.created_at,
+    )

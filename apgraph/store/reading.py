@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, CursorResult, Executable, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.services.ports.reads import Page, PageRequest
@@ -30,6 +30,17 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         if connection.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+
+
+async def write_alone(engine: AsyncEngine, statement: Executable) -> CursorResult[Any]:
+    """One statement that writes, committed on its own. On PostgreSQL in autocommit: a
+    single statement is atomic without BEGIN and COMMIT around it, which were two of its
+    three round trips. SQLite runs it in a transaction of its own, as before."""
+    if engine.dialect.name == "postgresql":
+        async with one_statement(engine) as connection:
+            return await connection.execute(statement)
+    async with engine.begin() as connection:
+        return await connection.execute(statement)
 
 
 async def fetch(engine: AsyncEngine, statement: Select[Any]) -> Sequence[Row[Any]]:
