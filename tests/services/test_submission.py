@@ -5,13 +5,18 @@ import uuid
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import select
+
 from apgraph.domain.codes import MatchCode, ProblemCode, ValidationCode
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Principal, Role
 from apgraph.services import approvals, submission
 from apgraph.services.ports.reads import AuditFilter, InvoiceFilter
 from apgraph.simulators.faults import Fault, FaultKind
+from apgraph.store.tables import SupplierRow
 from tests.services.workflow_support import CLOCK, person, reads, workflow
+from tests.store.lock_waits import backend_pid, until_blocked_by
 from tests.workflow import Order, erp_postings
 
 
@@ -235,3 +240,42 @@ async def test_the_same_submission_twice_at_the_same_moment_posts_once(workflow_
     }
     assert InvoiceStatus.POSTED in {first.value.status, second.value.status}
     assert erp_postings(workflow_api.runtime, first.value.id, first.value.facility_id) == 1
+
+
+async def test_a_submission_waiting_for_its_suppliers_lock_holds_up_no_other_supplier(
+    workflow_api, orders
+):
+    engine = workflow_api.runtime.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: every submission waits for any other")
+    # given POs of two suppliers, and a transaction holding the first supplier's row
+    first = await orders.take("full")
+    second = await orders.take("full")
+    while second.supplier.id == first.supplier.id:
+        second = await orders.take("full")
+    async with engine.connect() as holder:
+        await holder.execute(
+            select(SupplierRow.id)
+            .where(SupplierRow.id == first.supplier.id)
+            .with_for_update(key_share=True)
+        )
+
+        # when the first supplier submits, and its check waits for that row
+        waiting = asyncio.create_task(
+            submit(workflow_api, supplier_user(first), first.clean_invoice())
+        )
+        await until_blocked_by(engine, await backend_pid(holder), deadline=120)
+
+        # then the second supplier's invoice posts meanwhile: the waiting submission holds
+        # no invoice number (the counter every submission needs), since it claims one last
+        async with asyncio.timeout(120):  # a deadline for the failure only
+            other = await submit(workflow_api, supplier_user(second), second.clean_invoice())
+        assert other.value is not None
+        assert other.value.status is InvoiceStatus.POSTED
+        assert not waiting.done()
+        await holder.rollback()
+
+    # and the first posts once the row is free
+    outcome = await waiting
+    assert outcome.value is not None
+    assert outcome.value.status is InvoiceStatus.POSTED
