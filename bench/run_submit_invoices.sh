@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reseeds a PostgreSQL database, starts apgraph on it (in-process zero-latency simulators),
 # and runs bench/submit_invoices.py. Usage: bench/run_submit_invoices.sh [--invoices 400 --clients 8]
-# BENCH_WORKERS=2 serves with two worker processes (one per core).
+# BENCH_WORKERS=2 serves with two worker processes (one per core). BENCH_RESEED=0 keeps the
+# database as the last run left it (its start-up backlog already worked off, see --no-settle);
+# BENCH_SCALE=2 seeds a larger network (more clean PO lines to bill).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${BENCH_DB:-apgraph_bench_submit}
@@ -12,7 +14,9 @@ export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
 
 psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB"
-"$PY" -m apgraph.cli seed --replace >/dev/null
+if [ "${BENCH_RESEED:-1}" = 1 ]; then
+  "$PY" -m apgraph.cli seed --replace --scale "${BENCH_SCALE:-1}" >/dev/null
+fi
 
 APGRAPH_ENVIRONMENT=production "$PY" -m apgraph.cli serve --port "$PORT" --no-demo-data --workers "${BENCH_WORKERS:-1}" \
   >/tmp/apgraph-bench-submit.log 2>&1 &
