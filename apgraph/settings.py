@@ -227,6 +227,12 @@ class Settings(BaseSettings):
         default=False,
         description="report the SQL statement count of each operation in `extensions`",
     )
+    fast_reads: bool = Field(
+        default=True,
+        description="answer queries over the invoice graph through the planned fast path "
+        "(same data, errors and governance as the generic executor, a fraction of the CPU); "
+        "false: every operation through the generic executor",
+    )
     tracing: Literal["on", "off"] = Field(
         default="on",
         description="on: OpenTelemetry trace context for every request, SQL statement and "

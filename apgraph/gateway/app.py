@@ -354,6 +354,7 @@ def create_app(
         config,
         show_error_detail=settings.dev,
         expose_sql_statements=settings.expose_sql_statements,
+        fast_reads=settings.fast_reads,
     )
 
     def graphql_app(schema: strawberry.Schema, product_ide: str | None = None) -> ApGraphQL:

@@ -22,6 +22,7 @@ from strawberry.types.execution import ExecutionContext
 from apgraph.gateway.access import FieldGuard, FieldKey, GuardedSchema, plan_guards
 from apgraph.gateway.audit import AuditTrail
 from apgraph.gateway.errors import MaskUnexpectedErrors
+from apgraph.gateway.fast_reads import FastReads, FastReadsExtension
 from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.operation_span import OperationSpan
@@ -55,6 +56,7 @@ def build_schema(
     show_error_detail: bool,
     expose_sql_statements: bool,
     share_event_results: bool = True,
+    fast_reads: bool = True,
 ) -> strawberry.Schema:
     """The full internal schema (operators' /graphql) with gateway.yaml's limits, error
     masking, audit trail and access rules. `share_event_results=False` executes every
@@ -71,6 +73,7 @@ def build_schema(
             max_tokens=limits.max_tokens,
             show_error_detail=show_error_detail,
             expose_sql_statements=expose_sql_statements,
+            fast_reads=fast_reads,
         ),
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP, disable_field_suggestions=not show_error_detail
@@ -106,9 +109,11 @@ def schema_extensions(
     show_error_detail: bool,
     expose_sql_statements: bool,
     before_execution: Sequence[Callable[[], SchemaExtension]] = (),
+    fast_reads: bool = True,
 ) -> list[Callable[[], SchemaExtension]]:
     """The extensions every schema runs; `before_execution` (a product's cost and allow-list
-    checks) run after the limits and before the audit trail and SQL counting."""
+    checks) run after the limits and before the audit trail and SQL counting; the fast path
+    of reads (`fast_reads`) comes last, so that every check before execution has run."""
     # The limit rules are built once, so the validation cache recognises them on every
     # request; the extensions are factories, so each operation gets fresh extension state.
     limit_rules = [
@@ -130,6 +135,9 @@ def schema_extensions(
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
+    if fast_reads:
+        plans = FastReads()  # one plan cache per schema, shared by its operations
+        extensions.append(lambda: FastReadsExtension(fast=plans))
     return extensions
 
 

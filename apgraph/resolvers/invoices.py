@@ -7,7 +7,7 @@ import strawberry
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
 from apgraph.schema.arguments import After, CanonicalId, First
-from apgraph.schema.context import Info
+from apgraph.schema.context import Context, Info
 from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoices import InvoiceConnection, InvoiceFilterInput, InvoiceType
@@ -16,7 +16,11 @@ from apgraph.services.ports.reads import InvoiceFilter
 
 
 async def invoice(info: Info, id: CanonicalId) -> InvoiceType | None:
-    found = await info.context.loaders.invoices.load(parse_id(ids.invoice, id, argument="id"))
+    return await invoice_by_id(info.context, id)
+
+
+async def invoice_by_id(context: Context, id: str) -> InvoiceType | None:
+    found = await context.loaders.invoices.load(parse_id(ids.invoice, id, argument="id"))
     return InvoiceType.from_domain(found) if found else None
 
 
@@ -45,7 +49,12 @@ async def invoices(
     first: First = None,
     after: After = None,
 ) -> InvoiceConnection | None:
-    ctx = info.context
+    return await invoice_page(info.context, filter, first, after)
+
+
+async def invoice_page(
+    ctx: Context, filter: InvoiceFilterInput | None, first: int | None, after: str | None
+) -> InvoiceConnection:
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
     found = await ctx.store.invoices.page(where, page)

@@ -19,6 +19,7 @@ from apgraph.resolvers import subscriptions as live
 from apgraph.resolvers import suppliers as supplier_reads
 from apgraph.resolvers import usage as usage_reads
 from apgraph.resolvers import webhooks as webhook_resolvers
+from apgraph.schema.batched import RootField, root
 
 
 @strawberry.type(description="Every read of the API. Lists are Relay connections.")
@@ -64,9 +65,12 @@ class Query:
     invoice = strawberry.field(
         resolver=invoice_reads.invoice,
         description="An invoice by ID; null if unknown or not yours.",
+        metadata=root(RootField(invoice_reads.invoice_by_id)),
     )
     invoices = strawberry.field(
-        resolver=invoice_reads.invoices, description="Invoices the caller may see, by ID."
+        resolver=invoice_reads.invoices,
+        description="Invoices the caller may see, by ID.",
+        metadata=root(RootField(invoice_reads.invoice_page)),
     )
 
     payment = strawberry.field(

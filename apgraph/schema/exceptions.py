@@ -6,10 +6,11 @@ import strawberry
 
 from apgraph.domain.aging import AgingBucket, BucketTotal
 from apgraph.domain.codes import MatchCode
+from apgraph.schema.batched import batched
 from apgraph.schema.enums import register_enum
 from apgraph.schema.facilities import FacilityType
 from apgraph.schema.money import MoneyType
-from apgraph.schema.relations import facility_of
+from apgraph.schema.relations import FACILITY, facility_of
 from apgraph.services.ports.reads import ReasonCount
 
 register_enum(AgingBucket, name="AgingBucket")
@@ -43,7 +44,7 @@ class ExceptionReasonCountType:
     count: int = strawberry.field(description="Open exceptions with that code.")
     facility_id: strawberry.Private[str]
     facility: FacilityType | None = strawberry.field(
-        resolver=facility_of, description="The facility they belong to."
+        resolver=facility_of, metadata=batched(FACILITY), description="The facility they belong to."
     )
 
     @classmethod

@@ -5,10 +5,22 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.facilities import CostCenter, Facility
+from apgraph.schema.batched import Loaded, batched
 from apgraph.schema.context import Info
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
 from apgraph.schema.validation import ValidationReasonType
+
+FACILITY: Loaded["CostCenterType", Facility | None, "FacilityType | None"] = Loaded(
+    key=lambda cost_center: cost_center.facility_id,
+    loader=lambda loaders: loaders.facilities,
+    build=lambda _, found: FacilityType.from_domain(found) if found else None,
+)
+COST_CENTERS: Loaded["FacilityType", list[CostCenter], "list[CostCenterType]"] = Loaded(
+    key=lambda facility: str(facility.id),
+    loader=lambda loaders: loaders.cost_centers_of_facility,
+    build=lambda _, found: [CostCenterType.from_domain(c) for c in found or ()],
+)
 
 
 @strawberry.type(name="CostCenter", description="A facility's GL segment that spend is charged to.")
@@ -31,10 +43,9 @@ class CostCenterType(Node):
             facility_id=cost_center.facility_id,
         )
 
-    @strawberry.field(description="The facility it belongs to.")
+    @strawberry.field(description="The facility it belongs to.", metadata=batched(FACILITY))
     async def facility(self, info: Info) -> "FacilityType | None":
-        found = await info.context.loaders.facilities.load(self.facility_id)
-        return FacilityType.from_domain(found) if found else None
+        return await FACILITY.resolve(self, info.context)
 
 
 @strawberry.type(name="Facility", description="A hospital or clinic of the network.")
@@ -53,10 +64,11 @@ class FacilityType(Node):
             timezone=facility.timezone,
         )
 
-    @strawberry.field(description="Its cost centers, active or not, by code.")
+    @strawberry.field(
+        description="Its cost centers, active or not, by code.", metadata=batched(COST_CENTERS)
+    )
     async def cost_centers(self, info: Info) -> list[CostCenterType]:
-        found = await info.context.loaders.cost_centers_of_facility.load(str(self.id))
-        return [CostCenterType.from_domain(c) for c in found]
+        return await COST_CENTERS.resolve(self, info.context)
 
 
 @strawberry.type(name="FacilityConnection", description="A page of facilities.")

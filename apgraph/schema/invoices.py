@@ -8,7 +8,9 @@ import strawberry
 
 from apgraph.domain import invoices as domain
 from apgraph.domain.money import plain
+from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.schema.attachments import AttachmentType
+from apgraph.schema.batched import Loaded, batched
 from apgraph.schema.context import Info
 from apgraph.schema.dates import DateRangeInput
 from apgraph.schema.enums import ApprovalDecision, ApprovalStatus, InvoiceStatus
@@ -18,7 +20,14 @@ from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
 from apgraph.schema.payments import PaymentType
 from apgraph.schema.purchasing import PurchaseOrderType
-from apgraph.schema.relations import cost_center_of, facility_of, supplier_of
+from apgraph.schema.relations import (
+    COST_CENTER,
+    FACILITY,
+    SUPPLIER,
+    cost_center_of,
+    facility_of,
+    supplier_of,
+)
 from apgraph.schema.suppliers import SupplierType
 
 
@@ -100,6 +109,20 @@ class ApprovalType:
         )
 
 
+PURCHASE_ORDER: Loaded["InvoiceType", PurchaseOrder | None, PurchaseOrderType | None] = Loaded(
+    key=lambda invoice: invoice.purchase_order_id,
+    loader=lambda loaders: loaders.purchase_orders,
+    build=lambda _, found: PurchaseOrderType.from_domain(found) if found else None,
+)
+LINES: Loaded["InvoiceType", list[domain.InvoiceLine], list[InvoiceLineType]] = Loaded(
+    key=lambda invoice: str(invoice.id),
+    loader=lambda loaders: loaders.invoice_lines,
+    build=lambda invoice, found: [
+        InvoiceLineType.from_domain(line, invoice.currency) for line in found or ()
+    ],
+)
+
+
 @strawberry.type(
     name="Invoice", description="An invoice as the supplier sent it, and where it stands."
 )
@@ -147,28 +170,31 @@ class InvoiceType(Node):
         )
 
     supplier: SupplierType | None = strawberry.field(
-        resolver=supplier_of, description="Who sent the invoice; null if hidden from the caller."
+        resolver=supplier_of,
+        metadata=batched(SUPPLIER),
+        description="Who sent the invoice; null if hidden from the caller.",
     )
 
     facility: FacilityType | None = strawberry.field(
-        resolver=facility_of, description="The facility billed."
+        resolver=facility_of, metadata=batched(FACILITY), description="The facility billed."
     )
 
     cost_center: CostCenterType | None = strawberry.field(
-        resolver=cost_center_of, description="The cost center the spend is charged to."
+        resolver=cost_center_of,
+        metadata=batched(COST_CENTER),
+        description="The cost center the spend is charged to.",
     )
 
-    @strawberry.field(description="The PO billed against; null for a non-PO invoice.")
+    @strawberry.field(
+        description="The PO billed against; null for a non-PO invoice.",
+        metadata=batched(PURCHASE_ORDER),
+    )
     async def purchase_order(self, info: Info) -> PurchaseOrderType | None:
-        if self.purchase_order_id is None:
-            return None
-        found = await info.context.loaders.purchase_orders.load(self.purchase_order_id)
-        return PurchaseOrderType.from_domain(found) if found else None
+        return await PURCHASE_ORDER.resolve(self, info.context)
 
-    @strawberry.field(description="The billed lines, in line order.")
+    @strawberry.field(description="The billed lines, in line order.", metadata=batched(LINES))
     async def lines(self, info: Info) -> list[InvoiceLineType]:
-        found = await info.context.loaders.invoice_lines.load(str(self.id))
-        return [InvoiceLineType.from_domain(line, self.currency) for line in found]
+        return await LINES.resolve(self, info.context)
 
     @strawberry.field(
         description=(

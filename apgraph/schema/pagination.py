@@ -3,11 +3,13 @@
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 
 from apgraph.domain.ids import EntityKind
+from apgraph.schema.batched import EachParent, batched
+from apgraph.schema.context import Context
 from apgraph.schema.errors import BadUserInput
 from apgraph.services.ports.reads import Page, PageLimits, PageRequest
 
@@ -76,6 +78,13 @@ class Edge(Generic[NodeT]):
     node: NodeT = strawberry.field(description="The item.")
 
 
+async def _count_all(connection: "Connection[Any]", _: Context) -> int:
+    return await connection.count_all()
+
+
+TOTAL_COUNT: EachParent["Connection[Any]", int] = EachParent(_count_all)
+
+
 @strawberry.type(description="A page of a list, in ID order.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] = strawberry.field(
@@ -84,7 +93,10 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo = strawberry.field(description="How to ask for the next page.")
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="How many items match the filter; costs one extra query.")
+    @strawberry.field(
+        description="How many items match the filter; costs one extra query.",
+        metadata=batched(TOTAL_COUNT),
+    )
     async def total_count(self) -> int:
         return await self.count_all()
 

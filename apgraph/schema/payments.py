@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from apgraph.domain.payments import Payment, PaymentAllocation
+from apgraph.schema.batched import batched
 from apgraph.schema.context import Info
 from apgraph.schema.dates import DateRangeInput
 from apgraph.schema.enums import (
@@ -19,7 +20,7 @@ from apgraph.schema.facilities import FacilityType
 from apgraph.schema.money import MoneyType
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
-from apgraph.schema.relations import supplier_of
+from apgraph.schema.relations import SUPPLIER, supplier_of
 from apgraph.schema.suppliers import SupplierType
 from apgraph.services.ports.reads import RemittanceDocumentInfo
 
@@ -145,7 +146,7 @@ class PaymentType(Node):
         )
 
     supplier: SupplierType | None = strawberry.field(
-        resolver=supplier_of, description="The supplier paid."
+        resolver=supplier_of, metadata=batched(SUPPLIER), description="The supplier paid."
     )
 
     @strawberry.field(description="The facility that pays it; null for payments older than runs.")

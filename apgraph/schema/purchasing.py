@@ -13,13 +13,21 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     open_quantity,
 )
+from apgraph.schema.batched import Loaded, batched
 from apgraph.schema.context import Info
 from apgraph.schema.enums import Category, PurchaseOrderStatus
 from apgraph.schema.facilities import CostCenterType, FacilityType
 from apgraph.schema.money import MoneyType
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
-from apgraph.schema.relations import cost_center_of, facility_of, supplier_of
+from apgraph.schema.relations import (
+    COST_CENTER,
+    FACILITY,
+    SUPPLIER,
+    cost_center_of,
+    facility_of,
+    supplier_of,
+)
 from apgraph.schema.suppliers import SupplierType
 from apgraph.schema.validation import ValidationReasonType
 
@@ -96,6 +104,18 @@ class PurchaseOrderLineType:
         )
 
 
+ORDER_LINES: Loaded["PurchaseOrderType", list[PurchaseOrderLine], list[PurchaseOrderLineType]] = (
+    Loaded(
+        key=lambda order: str(order.id),
+        loader=lambda loaders: loaders.purchase_order_lines,
+        build=lambda order, found: [
+            PurchaseOrderLineType.from_domain(line, order.currency, str(order.id))
+            for line in found or ()
+        ],
+    )
+)
+
+
 @strawberry.type(name="PurchaseOrder", description="What a facility ordered from a supplier.")
 class PurchaseOrderType(Node):
     id: strawberry.ID = strawberry.field(description="Canonical ID, PO-2026-000456.")
@@ -119,23 +139,24 @@ class PurchaseOrderType(Node):
         )
 
     supplier: SupplierType | None = strawberry.field(
-        resolver=supplier_of, description="The supplier it was placed with."
+        resolver=supplier_of,
+        metadata=batched(SUPPLIER),
+        description="The supplier it was placed with.",
     )
 
     facility: FacilityType | None = strawberry.field(
-        resolver=facility_of, description="The ordering facility."
+        resolver=facility_of, metadata=batched(FACILITY), description="The ordering facility."
     )
 
     cost_center: CostCenterType | None = strawberry.field(
-        resolver=cost_center_of, description="The cost center it is charged to."
+        resolver=cost_center_of,
+        metadata=batched(COST_CENTER),
+        description="The cost center it is charged to.",
     )
 
-    @strawberry.field(description="Its lines, in line order.")
+    @strawberry.field(description="Its lines, in line order.", metadata=batched(ORDER_LINES))
     async def lines(self, info: Info) -> list[PurchaseOrderLineType]:
-        found = await info.context.loaders.purchase_order_lines.load(str(self.id))
-        return [
-            PurchaseOrderLineType.from_domain(line, self.currency, str(self.id)) for line in found
-        ]
+        return await ORDER_LINES.resolve(self, info.context)
 
     @strawberry.field(description="Receipts from materials management, oldest first.")
     async def goods_receipts(self, info: Info) -> list[GoodsReceiptType]:

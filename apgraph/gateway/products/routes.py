@@ -59,6 +59,7 @@ class ProductSchemas:
                 version.view,
                 show_error_detail=settings.dev,
                 expose_sql_statements=settings.expose_sql_statements,
+                fast_reads=settings.fast_reads,
                 introspection=settings.dev or product.introspection_in_production,
                 product_name=name,
                 version_name=version_name,

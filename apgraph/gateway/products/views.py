@@ -183,6 +183,7 @@ def build_view_schema(
     *,
     show_error_detail: bool,
     expose_sql_statements: bool,
+    fast_reads: bool = True,
     introspection: bool,
     product_name: str,
     version_name: str,
@@ -209,6 +210,7 @@ def build_view_schema(
         max_tokens=limits.max_tokens,
         show_error_detail=show_error_detail,
         expose_sql_statements=expose_sql_statements,
+        fast_reads=fast_reads,
         before_execution=[
             lambda: NameOperation(product=product_name, version=version_name),
             *([lambda: AllowListOnly(allowed=allowed)] if allowed is not None else []),

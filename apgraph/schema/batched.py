@@ -1,0 +1,89 @@
+"""Resolver fields that can answer many parents at once, for the fast path of reads.
+
+A field declares how it is loaded (`Loaded`: a key of the parent, one of the request's
+loaders, and how the loaded rows become the field's value) and carries that declaration in
+its strawberry `metadata`. Its strawberry resolver answers one parent through `resolve`; the
+fast path (apgraph/gateway/fast_reads.py) answers every parent of a level through
+`resolve_many`, with the same loader (so the same batched, row-scoped SQL) and the same
+conversion, so the two cannot drift apart.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from apgraph.schema.context import Context
+from apgraph.schema.loaders import Loaders
+
+BATCHED = "apgraph.batched"  # the metadata key of a field's `Batched` declaration
+ROOT = "apgraph.root"  # the metadata key of a root field's `RootField` declaration
+
+Parent = TypeVar("Parent")
+Loaded_ = TypeVar("Loaded_")
+Value = TypeVar("Value")
+
+
+class Batched(Protocol):
+    """A resolver field answered for a whole level of parents at once."""
+
+    async def resolve_many(self, parents: Sequence[Any], context: Context) -> list[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[Parent, Loaded_, Value]):
+    """A field loaded by a key of its parent; `key` None: nothing to load (`build` gets None)."""
+
+    key: Callable[[Parent], str | None]
+    loader: Callable[[Loaders], DataLoader[str, Loaded_]]
+    build: Callable[[Parent, Loaded_ | None], Value]
+
+    async def resolve(self, parent: Parent, context: Context) -> Value:
+        key = self.key(parent)
+        found = None if key is None else await self.loader(context.loaders).load(key)
+        return self.build(parent, found)
+
+    async def resolve_many(self, parents: Sequence[Parent], context: Context) -> list[Value]:
+        keys = [self.key(parent) for parent in parents]
+        wanted = [key for key in keys if key is not None]
+        found = await self.loader(context.loaders).load_many(wanted) if wanted else []
+        by_key = dict(zip(wanted, found, strict=True))
+        return [
+            self.build(parent, None if key is None else by_key[key])
+            for parent, key in zip(parents, keys, strict=True)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class EachParent(Generic[Parent, Value]):
+    """A field computed per parent (a count, say), run concurrently for a level."""
+
+    compute: Callable[[Parent, Context], Awaitable[Value]]
+
+    async def resolve(self, parent: Parent, context: Context) -> Value:
+        return await self.compute(parent, context)
+
+    async def resolve_many(self, parents: Sequence[Parent], context: Context) -> list[Value]:
+        if len(parents) == 1:
+            return [await self.compute(parents[0], context)]
+        return list(await asyncio.gather(*(self.compute(p, context) for p in parents)))
+
+
+@dataclass(frozen=True, slots=True)
+class RootField:
+    """A root query field the fast path may answer: `resolve(context, **arguments)` is the
+    field's whole resolver, with strawberry's converted arguments."""
+
+    resolve: Callable[..., Awaitable[Any]]
+
+
+def batched(field: Batched) -> dict[str, Any]:
+    """The `metadata` of a field answered through `field`."""
+    return {BATCHED: field}
+
+
+def root(field: RootField) -> dict[str, Any]:
+    """The `metadata` of a root field the fast path may answer."""
+    return {ROOT: field}

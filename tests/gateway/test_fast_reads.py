@@ -1,0 +1,394 @@
+"""The fast path of reads answers exactly as the generic executor does, for every role.
+
+Two apps over one runtime and one seeded database (SQLite and PostgreSQL): one answers
+queries through the fast path (apgraph/gateway/fast_reads.py), the other with
+APGRAPH_FAST_READS=false. Generated selections over the invoice graph (random subsets of
+fields at each level, nested lists, pages with first/after, aliases, named and inline
+fragments, variables, @skip/@include, fields the fast path does not plan) must get the same
+`data` and `errors`, key for key and in the same order, from both, for each caller.
+"""
+
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apgraph.demo import generator
+from apgraph.domain.principal import Role
+from apgraph.gateway.app import create_app
+from apgraph.gateway.runtime import Runtime
+from apgraph.policies.loader import load_gateway_config
+from apgraph.schema.pagination import encode_cursor
+from tests.conftest import Api, settings_for
+from tests.databases import Database
+from tests.gateway import partners
+
+PORTAL_PAGE = """
+query PortalPage($supplier: ID!, $first: Int!) {
+  invoices(filter: {supplierId: $supplier}, first: $first) {
+    edges { node {
+      id supplierInvoiceNumber status invoiceDate dueDate
+      subtotal { amount currency } tax { amount } total { amount currency }
+      supplier { id legalName status }
+      purchaseOrder { id status orderedOn }
+      costCenter { id code name }
+      lines { lineNo description quantity unitOfMeasure unitPrice { amount } amount { amount } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+# The invoice graph as a generator sees it: each type's fields, and the type of those that
+# need a selection. Fields the fast path does not plan are in too (they must fall back).
+GRAPH: dict[str, dict[str, str | None]] = {
+    "Invoice": {
+        "id": None,
+        "supplierInvoiceNumber": None,
+        "invoiceDate": None,
+        "dueDate": None,
+        "subtotal": "Money",
+        "tax": "Money",
+        "total": "Money",
+        "status": None,
+        "receivedAt": None,
+        "erpDocumentRef": None,
+        "supplier": "Supplier",
+        "facility": "Facility",
+        "costCenter": "CostCenter",
+        "purchaseOrder": "PurchaseOrder",
+        "lines": "InvoiceLine",
+        "approvalStatus": None,  # not planned: falls back
+        "__typename": None,
+    },
+    "Money": {"amount": None, "currency": None},
+    "InvoiceLine": {
+        "lineNo": None,
+        "poLineNo": None,
+        "itemId": None,
+        "description": None,
+        "quantity": None,
+        "unitOfMeasure": None,
+        "unitPrice": "Money",
+        "amount": "Money",
+    },
+    "Supplier": {
+        "id": None,
+        "legalName": None,
+        "taxId": None,  # classified: masked for partners
+        "status": None,
+        "paymentTerms": None,
+        "taxTreatment": None,
+        "taxRate": None,
+        "contacts": "Contact",
+    },
+    "Contact": {"name": None, "email": None, "phone": None, "role": None},
+    "PurchaseOrder": {
+        "id": None,
+        "status": None,
+        "currency": None,
+        "orderedOn": None,
+        "supplier": "Supplier",
+        "facility": "Facility",
+        "costCenter": "CostCenter",
+        "lines": "PurchaseOrderLine",
+    },
+    "PurchaseOrderLine": {
+        "lineNo": None,
+        "itemId": None,
+        "description": None,
+        "category": None,
+        "quantity": None,
+        "unitOfMeasure": None,
+        "unitPrice": "Money",
+    },
+    "CostCenter": {
+        "id": None,
+        "code": None,
+        "name": None,
+        "active": None,
+        "facility": "Facility",
+    },
+    "Facility": {
+        "id": None,
+        "name": None,
+        "region": None,
+        "timezone": None,
+        "costCenters": "CostCenter",
+    },
+    "PageInfo": {
+        "hasNextPage": None,
+        "hasPreviousPage": None,
+        "startCursor": None,
+        "endCursor": None,
+    },
+}
+MAX_DEPTH = 3  # object levels below an invoice
+
+
+@dataclass(frozen=True)
+class Operation:
+    query: str
+    variables: dict[str, Any]
+
+    def __repr__(self) -> str:  # hypothesis prints the failing example
+        return f"{self.query}\nvariables: {json.dumps(self.variables)}"
+
+
+@st.composite
+def selections(draw: st.DrawFn, type_name: str, depth: int) -> str:
+    fields = GRAPH[type_name]
+    names = [n for n, child in fields.items() if child is None or depth < MAX_DEPTH]
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=6, unique=True))
+    parts = []
+    for name in chosen:
+        child = fields[name]
+        text = name
+        if draw(st.integers(0, 5)) == 0:
+            text = f"{draw(st.sampled_from(['a', 'b', 'c']))}{name}: {name}"
+        if child is not None:
+            text += " { " + draw(selections(child, depth + 1)) + " }"
+        directive = draw(st.integers(0, 11))
+        if directive == 0:
+            text += " @include(if: $yes)"
+        elif directive == 1:
+            text += " @skip(if: $no)"
+        elif directive == 2:
+            text += " @skip(if: $yes)"
+        elif directive == 3:
+            text += " @include(if: false)"
+        parts.append(text)
+    if type_name == "Invoice":
+        form = draw(st.integers(0, 4))
+        if form == 0:
+            parts.append("... on Invoice { id status }")
+        elif form == 1:
+            parts.append("...InvoiceBits")
+        elif form == 2:
+            parts.append("... on Node { id }")
+        elif form == 3:
+            parts.append("... @include(if: $yes) { total { amount } }")
+    return " ".join(parts)
+
+
+@st.composite
+def operations(draw: st.DrawFn, suppliers: list[str], invoice_ids: list[str]) -> Operation:
+    node = draw(selections("Invoice", 0))
+    edge = draw(st.sampled_from(["node { %s }", "cursor node { %s }", "node { %s } cursor"]))
+    connection = "edges { " + edge % node + " }"
+    if draw(st.booleans()):
+        connection += " pageInfo { " + draw(selections("PageInfo", 0)) + " }"
+    if draw(st.integers(0, 3)) == 0:
+        connection += " totalCount"
+    if draw(st.integers(0, 5)) == 0:
+        connection += " __typename"
+    variables: dict[str, Any] = {
+        "yes": True,
+        "no": False,
+        "first": draw(st.integers(1, 12)),
+        "after": draw(st.one_of(st.none(), st.sampled_from(invoice_ids).map(encode_cursor))),
+        "supplier": draw(st.sampled_from(suppliers)),
+        "one": draw(st.sampled_from(invoice_ids)),
+    }
+    filtered = draw(st.booleans())
+    arguments = "first: $first, after: $after"
+    if filtered:
+        arguments = "filter: {supplierId: $supplier}, " + arguments
+    roots = [f"invoices({arguments}) {{ {connection} }}"]
+    if draw(st.integers(0, 3)) == 0:
+        roots.append("single: invoice(id: $one) { " + draw(selections("Invoice", 0)) + " }")
+    if draw(st.integers(0, 5)) == 0:
+        roots.append("__typename")
+    query = (
+        "query Generated($yes: Boolean!, $no: Boolean!, $first: Int, $after: String, "
+        "$supplier: ID!, $one: ID!) { " + " ".join(roots) + " }\n"
+        "fragment InvoiceBits on Invoice { supplierInvoiceNumber total { amount currency } "
+        "lines { lineNo amount { amount } } }"
+    )
+    if "...InvoiceBits" not in query.split("fragment")[0]:
+        query = query.split("\nfragment")[0]
+    if not filtered:  # a declared variable must be used
+        query = query.replace("$supplier: ID!, ", "")
+        del variables["supplier"]
+    if "$one" not in query.split(")", 1)[1]:
+        query = query.replace(", $one: ID!", "")
+        del variables["one"]
+    for name, declaration in (("yes", "$yes: Boolean!, "), ("no", "$no: Boolean!, ")):
+        if f"${name})" not in query:
+            query = query.replace(declaration, "")
+            del variables[name]
+    return Operation(query, variables)
+
+
+@dataclass
+class Pair:
+    fast: httpx.AsyncClient
+    generic: httpx.AsyncClient
+    api: Api
+    tokens: dict[str, str]
+
+    async def both(self, operation: Operation, token: str) -> tuple[Any, Any]:
+        payload = {"query": operation.query, "variables": operation.variables}
+        headers = {"Authorization": f"Bearer {token}"}
+        fast = await self.fast.post("/graphql", json=payload, headers=headers)
+        generic = await self.generic.post("/graphql", json=payload, headers=headers)
+        assert fast.status_code == generic.status_code
+        return answer(fast.json()), answer(generic.json())
+
+
+def answer(body: dict[str, Any]) -> str:
+    """`data` and `errors` as JSON text: equal only with the same keys in the same order."""
+    return json.dumps({"data": body.get("data"), "errors": body.get("errors")}, indent=1)
+
+
+@pytest.fixture(scope="module")
+async def pair(
+    seeded_database: Database,
+    tmp_path_factory: pytest.TempPathFactory,
+    network: generator.DemoNetwork,
+) -> AsyncIterator[Pair]:
+    settings = settings_for(seeded_database, tmp_path_factory.mktemp("data"))
+    config = load_gateway_config(settings.gateway_config)
+    runtime = Runtime.open(settings, config)
+    await runtime.keyring.reload()
+    fast_app = create_app(settings, config, runtime=runtime)
+    generic_app = create_app(
+        settings.model_copy(update={"fast_reads": False}), config, runtime=runtime
+    )
+    async with (
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=fast_app), base_url="http://fast"
+        ) as fast,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=generic_app), base_url="http://generic"
+        ) as generic,
+    ):
+        assert runtime.issuer is not None
+        api = Api(fast, seeded_database.backend, runtime.issuer, settings)
+        yield Pair(fast, generic, api, await callers(api, network))
+    await runtime.close()
+
+
+def busiest_supplier(network: generator.DemoNetwork) -> str:
+    counts = Counter(invoice.supplier_id for invoice in network.invoices)
+    return counts.most_common(1)[0][0]
+
+
+async def callers(api: Api, network: generator.DemoNetwork) -> dict[str, str]:
+    """A token per role; the supplier is the busiest one (its own rows only), the approver
+    and the partner client are limited to one facility (row scoping by facility)."""
+    facility = network.invoices[0].facility_id
+    client = await partners.register(api, facilities=[facility])
+    return {
+        "supplier": api.token(Role.SUPPLIER, supplier_id=busiest_supplier(network)),
+        "ap_clerk": api.token(Role.AP_CLERK),
+        "approver": api.token(Role.APPROVER, facility_ids=[facility]),
+        "finance_admin": api.token(Role.FINANCE_ADMIN),
+        "auditor": api.token(Role.AUDITOR),
+        "partner": partners.token_for(api, client),
+    }
+
+
+ROLES = ["supplier", "ap_clerk", "approver", "finance_admin", "auditor", "partner"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_portal_page_is_answered_by_the_fast_path_as_by_the_generic_executor(
+    pair: Pair, network: generator.DemoNetwork, role: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given the portal page of the busiest supplier, asked by each role
+    token = pair.tokens[role]
+    page = Operation(PORTAL_PAGE, {"supplier": busiest_supplier(network), "first": 20})
+
+    # when both apps answer it
+    with caplog.at_level(logging.DEBUG, logger="apgraph.fast_reads"):
+        fast, generic = await pair.both(page, token)
+
+    # then the answers are the same, and the fast path gave it
+    assert fast == generic
+    assert "answered PortalPage" in caplog.text
+    assert '"errors": null' in fast
+
+
+async def test_a_masked_field_is_masked_and_an_audited_read_is_audited_alike(
+    pair: Pair, network: generator.DemoNetwork
+) -> None:
+    # given a partner (taxId masked) and an admin, asking for suppliers' tax ids
+    operation = Operation(
+        "query Taxes { invoices(first: 5) { edges { node { supplier { id taxId } } } } }", {}
+    )
+    for role in ("partner", "finance_admin", "supplier"):
+        token = pair.tokens[role]
+
+        # when both apps answer
+        fast, generic = await pair.both(operation, token)
+
+        # then the same values, masked the same way
+        assert fast == generic
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ __schema { queryType { name } } }",  # introspection
+        "{ invoices(first: 2) { edges { node { id history { toStatus } } } } }",  # unplanned
+        "{ invoices(first: 0) { edges { node { id } } } }",  # refused argument
+        '{ invoices(first: 2, after: "nonsense") { edges { node { id } } } }',  # bad cursor
+        '{ invoice(id: "not-an-id") { id } }',  # bad id
+        "{ suppliers(first: 2) { edges { node { id } } } }",  # a root without a fast path
+        "{ invoices(first: 2) { edges { node { id } } } me: viewer { subject } }",
+    ],
+)
+async def test_operations_outside_the_fast_path_fall_back_and_answer_alike(
+    pair: Pair, network: generator.DemoNetwork, query: str
+) -> None:
+    for role in ("supplier", "finance_admin", "partner"):
+        token = pair.tokens[role]
+        fast, generic = await pair.both(Operation(query, {}), token)
+        assert fast == generic
+
+
+async def test_a_refused_field_is_refused_and_audited_by_the_generic_executor(
+    pair: Pair, network: generator.DemoNetwork
+) -> None:
+    # given a supplier asking for a field its role may not read (the invoice's payment run
+    # is for finance), through an operation the fast path would otherwise plan
+    token = pair.tokens["partner"]
+    query = "{ invoices(first: 2) { edges { node { id supplier { id remitTo { last4 } } } } } }"
+
+    # when both answer
+    fast, generic = await pair.both(Operation(query, {}), token)
+
+    # then alike, errors included
+    assert fast == generic
+
+
+@pytest.mark.parametrize("role", ROLES)
+@settings(
+    max_examples=30,
+    derandomize=True,  # the same selections on every run: a failure is reproducible
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_generated_selections_get_the_same_answer_from_both_paths(
+    pair: Pair, network: generator.DemoNetwork, role: str, data: st.DataObject
+) -> None:
+    # given a generated operation over the invoice graph, asked by `role`
+    suppliers = sorted({invoice.supplier_id for invoice in network.invoices})
+    invoice_ids = sorted(invoice.id for invoice in network.invoices)
+    operation = data.draw(operations(suppliers[:5] + [busiest_supplier(network)], invoice_ids))
+    token = pair.tokens[role]
+
+    # when both paths answer it
+    fast, generic = await pair.both(operation, token)
+
+    # then field for field, error for error
+    assert fast == generic, operation
