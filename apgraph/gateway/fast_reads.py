@@ -105,6 +105,15 @@ class FieldPlan:
     child: "ObjectPlan | None"  # objects
     masked: bool  # a classified value this principal sees masked
     audited: str | None  # a classified field whose unmasked reads are audited ("Type.field")
+    plain: bool = False  # a leaf, no list, nothing classified: read and serialize
+    text: bool = False  # a String or ID leaf: a str is its own serialization
+
+    def __post_init__(self) -> None:
+        shape = self.shape
+        if self.serialize is None or shape is None:
+            return
+        self.plain = not (shape.is_list or self.masked or self.audited)
+        self.text = getattr(shape.named, "name", None) in ("String", "ID")
 
 
 @dataclass(slots=True)
@@ -390,22 +399,23 @@ class Run:
 
     def objects_now(self, plan: ObjectPlan, parents: list[Any]) -> list[dict[str, Any]]:
         """`objects` for a plan that waits for nothing (Money, PageInfo)."""
-        for parent in parents:
-            plan.check(parent)
-        rows = []
-        for parent in parents:
-            answer: dict[str, Any] = {}
-            for field in plan.fields:
-                if field.typename is not None:
-                    answer[field.key] = field.typename
-                elif field.child is not None:
-                    assert field.shape is not None
-                    value = getattr(parent, field.attribute)  # type: ignore[arg-type]
-                    answer[field.key] = self.column_now(field.shape, field.child, [value])[0]
-                else:
-                    answer[field.key] = self.leaf(field, parent, getattr(parent, field.attribute))  # type: ignore[arg-type]
-            rows.append(answer)
-        return rows
+        return [self.object_now(plan, parent) for parent in parents]
+
+    def object_now(self, plan: ObjectPlan, parent: Any) -> dict[str, Any]:
+        plan.check(parent)
+        answer: dict[str, Any] = {}
+        for field in plan.fields:
+            if field.typename is not None:
+                answer[field.key] = field.typename
+                continue
+            value = getattr(parent, field.attribute)  # type: ignore[arg-type]
+            if field.child is None:
+                answer[field.key] = self.leaf(field, parent, value)
+            elif value is not None and not field.shape.is_list:  # type: ignore[union-attr]
+                answer[field.key] = self.object_now(field.child, value)
+            else:
+                answer[field.key] = self.column_now(field.shape, field.child, [value])[0]  # type: ignore[arg-type]
+        return answer
 
     async def batched_column(self, field: FieldPlan, parents: list[Any]) -> list[Any]:
         assert field.batched is not None
@@ -471,6 +481,13 @@ class Run:
         return column
 
     def leaf(self, field: FieldPlan, source: Any, value: Any) -> Any:
+        if field.plain and value is not None:  # most leaves: read, serialize, done
+            if field.text and type(value) is str:  # what String's and ID's serializers answer
+                return value
+            answer = field.serialize(value)  # type: ignore[misc]
+            if answer is None:
+                raise GiveUp("a leaf serialized to nothing")
+            return answer
         shape = field.shape
         assert shape is not None
         assert field.serialize is not None
