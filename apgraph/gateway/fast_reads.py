@@ -40,6 +40,7 @@ from graphql import (
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -632,7 +633,8 @@ def executing_schema(schema: GuardedSchema) -> GraphQLSchema:
     query = types.get("Query")
     if not isinstance(query, GraphQLObjectType):
         raise Unsupported("no query type")
-    return GraphQLSchema(query=query, types=list(types.values()))
+    named = [type_ for type_ in types.values() if isinstance(type_, GraphQLNamedType)]
+    return GraphQLSchema(query=query, types=named)
 
 
 def directive_switches(
