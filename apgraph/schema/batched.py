@@ -72,6 +72,18 @@ class EachParent(Generic[Parent, Value]):
 
 
 @dataclass(frozen=True, slots=True)
+class Computed(Generic[Parent, Value]):
+    """A field computed from its parent alone, with no load (a sealed value checked, say);
+    `compute` raises where the resolver would report an error, and the fast path then
+    leaves the operation to the generic executor, which reports it."""
+
+    compute: Callable[[Parent], Value]
+
+    async def resolve_many(self, parents: Sequence[Parent], context: Context) -> list[Value]:
+        return [self.compute(parent) for parent in parents]
+
+
+@dataclass(frozen=True, slots=True)
 class RootField:
     """A root query field the fast path may answer: `resolve(context, **arguments)` is the
     field's whole resolver, with strawberry's converted arguments."""

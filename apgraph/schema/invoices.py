@@ -7,11 +7,12 @@ from typing import Self
 import strawberry
 
 from apgraph.domain import invoices as domain
+from apgraph.domain.approvals import Assignment
 from apgraph.domain.money import plain
 from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.schema.attachments import AttachmentType
-from apgraph.schema.batched import Loaded, batched
-from apgraph.schema.context import Info
+from apgraph.schema.batched import EachParent, Loaded, batched
+from apgraph.schema.context import Context, Info
 from apgraph.schema.dates import DateRangeInput
 from apgraph.schema.enums import ApprovalDecision, ApprovalStatus, InvoiceStatus
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -123,6 +124,66 @@ LINES: Loaded["InvoiceType", list[domain.InvoiceLine], list[InvoiceLineType]] = 
 )
 
 
+def _approval_status(invoice: "InvoiceType", found: list[domain.Approval] | None) -> ApprovalStatus:
+    return domain.approval_status(invoice.status, [a.decision for a in found or ()])
+
+
+HISTORY: Loaded["InvoiceType", list[domain.StatusChange], list[StatusChangeType]] = Loaded(
+    key=lambda invoice: str(invoice.id),
+    loader=lambda loaders: loaders.invoice_history,
+    build=lambda _, found: [StatusChangeType.from_domain(change) for change in found or ()],
+)
+APPROVALS: Loaded["InvoiceType", list[domain.Approval], list[ApprovalType]] = Loaded(
+    key=lambda invoice: str(invoice.id),
+    loader=lambda loaders: loaders.invoice_approvals,
+    build=lambda _, found: [ApprovalType.from_domain(approval) for approval in found or ()],
+)
+APPROVAL_STATUS: Loaded["InvoiceType", list[domain.Approval], ApprovalStatus] = Loaded(
+    key=lambda invoice: str(invoice.id),
+    loader=lambda loaders: loaders.invoice_approvals,
+    build=_approval_status,
+)
+ASSIGNED_TO: Loaded["InvoiceType", list[Assignment], str | None] = Loaded(
+    # nobody's decision is awaited outside EXCEPTION and ON_HOLD: nothing to load
+    key=lambda invoice: (
+        str(invoice.id)
+        if invoice.status in (InvoiceStatus.EXCEPTION, InvoiceStatus.ON_HOLD)
+        else None
+    ),
+    loader=lambda loaders: loaders.invoice_assignments,
+    build=lambda _, found: found[-1].assignee if found else None,
+)
+
+
+async def _exceptions(
+    invoice: "InvoiceType", context: Context, *, approved: bool
+) -> list[InvoiceExceptionType]:
+    """The recorded reasons when the invoice's approval is (`approved`) or is not APPROVED."""
+    decisions = await context.loaders.invoice_approvals.load(str(invoice.id))
+    if (_approval_status(invoice, decisions) is ApprovalStatus.APPROVED) != approved:
+        return []
+    found = await context.loaders.invoice_exceptions.load(str(invoice.id))
+    return [InvoiceExceptionType(code=e.code, line_no=e.line_no, message=e.message) for e in found]
+
+
+async def _open_exceptions(invoice: "InvoiceType", context: Context) -> list[InvoiceExceptionType]:
+    return await _exceptions(invoice, context, approved=False)
+
+
+async def _approved_exceptions(
+    invoice: "InvoiceType", context: Context
+) -> list[InvoiceExceptionType]:
+    return await _exceptions(invoice, context, approved=True)
+
+
+OPEN_EXCEPTIONS: EachParent["InvoiceType", list[InvoiceExceptionType]] = EachParent(
+    _open_exceptions
+)
+APPROVED_EXCEPTIONS: EachParent["InvoiceType", list[InvoiceExceptionType]] = EachParent(
+    _approved_exceptions
+)
+
+
 @strawberry.type(
     name="Invoice", description="An invoice as the supplier sent it, and where it stands."
 )
@@ -202,62 +263,49 @@ class InvoiceType(Node):
             "as CONTRACT_PRICE_UNAVAILABLE on an invoice that posted without one). Empty once "
             "an approver approved the invoice and it moved on: its reasons are then "
             "approvedExceptions."
-        )
+        ),
+        metadata=batched(OPEN_EXCEPTIONS),
     )
     async def exceptions(self, info: Info) -> list[InvoiceExceptionType]:
-        if await self._approved(info):
-            return []
-        return await self._recorded(info)
+        return await OPEN_EXCEPTIONS.resolve(self, info.context)
 
     @strawberry.field(
         description=(
             "The reasons approvers accepted when they approved this invoice, once it moved on "
             "(POSTED and after); empty while any reason is still open."
-        )
+        ),
+        metadata=batched(APPROVED_EXCEPTIONS),
     )
     async def approved_exceptions(self, info: Info) -> list[InvoiceExceptionType]:
-        if not await self._approved(info):
-            return []
-        return await self._recorded(info)
+        return await APPROVED_EXCEPTIONS.resolve(self, info.context)
 
-    async def _recorded(self, info: Info) -> list[InvoiceExceptionType]:
-        found = await info.context.loaders.invoice_exceptions.load(str(self.id))
-        return [
-            InvoiceExceptionType(code=e.code, line_no=e.line_no, message=e.message) for e in found
-        ]
-
-    async def _approved(self, info: Info) -> bool:
-        found = await info.context.loaders.invoice_approvals.load(str(self.id))
-        status = domain.approval_status(self.status, [a.decision for a in found])
-        return status is ApprovalStatus.APPROVED
-
-    @strawberry.field(description="Every status change, oldest first.")
+    @strawberry.field(description="Every status change, oldest first.", metadata=batched(HISTORY))
     async def history(self, info: Info) -> list[StatusChangeType]:
-        found = await info.context.loaders.invoice_history.load(str(self.id))
-        return [StatusChangeType.from_domain(change) for change in found]
+        return await HISTORY.resolve(self, info.context)
 
-    @strawberry.field(description="Approvers' decisions, oldest first.")
+    @strawberry.field(
+        description="Approvers' decisions, oldest first.", metadata=batched(APPROVALS)
+    )
     async def approvals(self, info: Info) -> list[ApprovalType]:
-        found = await info.context.loaders.invoice_approvals.load(str(self.id))
-        return [ApprovalType.from_domain(approval) for approval in found]
+        return await APPROVALS.resolve(self, info.context)
 
-    @strawberry.field(description="Where the approval of an exception stands.")
+    @strawberry.field(
+        description="Where the approval of an exception stands.",
+        metadata=batched(APPROVAL_STATUS),
+    )
     async def approval_status(self, info: Info) -> ApprovalStatus:
-        found = await info.context.loaders.invoice_approvals.load(str(self.id))
-        return domain.approval_status(self.status, [a.decision for a in found])
+        return await APPROVAL_STATUS.resolve(self, info.context)
 
     @strawberry.field(
         description=(
             "Whose queue the exception is in, when reassignException moved it there; null while "
             "it waits in the queue of every approver its cost center names, and once no "
             "approver's decision is awaited (neither EXCEPTION nor ON_HOLD)."
-        )
+        ),
+        metadata=batched(ASSIGNED_TO),
     )
     async def assigned_to(self, info: Info) -> str | None:
-        if self.status not in (InvoiceStatus.EXCEPTION, InvoiceStatus.ON_HOLD):
-            return None
-        found = await info.context.loaders.invoice_assignments.load(str(self.id))
-        return found[-1].assignee if found else None
+        return await ASSIGNED_TO.resolve(self, info.context)
 
     @strawberry.field(description="The payment settling this invoice, once scheduled.")
     async def payment(self, info: Info) -> PaymentType | None:

@@ -7,6 +7,7 @@ import strawberry
 
 from apgraph.domain.money import plain
 from apgraph.domain.suppliers import BankAccount, Contact, Supplier
+from apgraph.schema.batched import Computed, batched
 from apgraph.schema.context import Info
 from apgraph.schema.enums import PaymentTerms, SupplierStatus, TaxTreatment
 from apgraph.schema.errors import FieldUnreadable
@@ -21,6 +22,17 @@ def readable(info: Info, owner_id: str, name: str, value: str, unreadable: bool)
         raise FieldUnreadable(
             f"{name} of {owner_id} cannot be read: the stored value fails its integrity check"
         )
+    return value
+
+
+class _Unreadable(Exception):
+    """A sealed value failed its integrity check: the resolver, not the fast path, reports it."""
+
+
+def sealed(value: str, broken: bool) -> str:
+    """The value as the fast path of reads reads it (the resolvers' `readable` reports)."""
+    if broken:
+        raise _Unreadable
     return value
 
 
@@ -39,19 +51,35 @@ def _last4(root: "BankAccountType", info: Info) -> str:
     return readable(info, root.owner_id, "BankAccount.last4", value, broken)
 
 
+ROUTING_NUMBER: Computed["BankAccountType", str] = Computed(
+    lambda root: sealed(root.account.routing_number, "routing_number" in root.unreadable)
+)
+ACCOUNT_NUMBER: Computed["BankAccountType", str] = Computed(
+    lambda root: sealed(root.account.account_number, "account_number" in root.unreadable)
+)
+LAST4: Computed["BankAccountType", str] = Computed(
+    lambda root: sealed(root.account.last4, "account_number" in root.unreadable)
+)
+
+
 @strawberry.type(name="BankAccount", description="Where payments go. Classified data.")
 class BankAccountType:
     bank_name: str = strawberry.field(description="The bank holding the account.")
     routing_number: str = strawberry.field(
-        resolver=_routing_number, description="ABA routing number, 9 digits."
+        resolver=_routing_number,
+        metadata=batched(ROUTING_NUMBER),
+        description="ABA routing number, 9 digits.",
     )
     account_number: str = strawberry.field(
         resolver=_account_number,
+        metadata=batched(ACCOUNT_NUMBER),
         description="Classified: in full only with the suppliers:bank:read scope (and every such "
         "read is audited); otherwise all but the last 4 digits are masked.",
     )
     last4: str = strawberry.field(
-        resolver=_last4, description="The account number last 4 digits, for every reader."
+        resolver=_last4,
+        metadata=batched(LAST4),
+        description="The account number last 4 digits, for every reader.",
     )
     owner_id: strawberry.Private[str]  # the supplier, named in the audit trail
     account: strawberry.Private[BankAccount]
@@ -83,11 +111,18 @@ def _tax_id(root: "SupplierType", info: Info) -> str:
     return readable(info, str(root.id), "Supplier.taxId", root.stored_tax_id, broken)
 
 
+TAX_ID: Computed["SupplierType", str] = Computed(
+    lambda root: sealed(root.stored_tax_id, "tax_id" in root.unreadable)
+)
+
+
 @strawberry.type(name="Supplier", description="A company that bills the network.")
 class SupplierType(Node):
     id: strawberry.ID = strawberry.field(description="Canonical ID, SUP-000123.")
     legal_name: str = strawberry.field(description="The registered company name.")
-    tax_id: str = strawberry.field(resolver=_tax_id, description="Masked for partner systems.")
+    tax_id: str = strawberry.field(
+        resolver=_tax_id, metadata=batched(TAX_ID), description="Masked for partner systems."
+    )
     status: SupplierStatus = strawberry.field(description="Whether it may bill and be paid.")
     payment_terms: PaymentTerms = strawberry.field(description="When its invoices fall due.")
     tax_treatment: TaxTreatment = strawberry.field(description="How its invoices are taxed.")

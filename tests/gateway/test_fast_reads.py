@@ -65,8 +65,30 @@ GRAPH: dict[str, dict[str, str | None]] = {
         "costCenter": "CostCenter",
         "purchaseOrder": "PurchaseOrder",
         "lines": "InvoiceLine",
-        "approvalStatus": None,  # not planned: falls back
+        "approvalStatus": None,
+        "assignedTo": None,
+        "exceptions": "InvoiceException",
+        "approvedExceptions": "InvoiceException",
+        "history": "StatusChange",
+        "approvals": "Approval",
+        "payment": "Payment",  # not planned: falls back
         "__typename": None,
+    },
+    "InvoiceException": {"code": None, "lineNo": None, "message": None},
+    "StatusChange": {
+        "at": None,
+        "fromStatus": None,
+        "toStatus": None,
+        "actor": None,
+        "note": None,
+    },
+    "Approval": {"approver": None, "decision": None, "at": None, "note": None},
+    "Payment": {"id": None, "status": None},
+    "BankAccount": {
+        "bankName": None,
+        "routingNumber": None,
+        "accountNumber": None,  # classified: whole with suppliers:bank:read, audited
+        "last4": None,
     },
     "Money": {"amount": None, "currency": None},
     "InvoiceLine": {
@@ -88,6 +110,7 @@ GRAPH: dict[str, dict[str, str | None]] = {
         "taxTreatment": None,
         "taxRate": None,
         "contacts": "Contact",
+        "remitTo": "BankAccount",
     },
     "Contact": {"name": None, "email": None, "phone": None, "role": None},
     "PurchaseOrder": {
@@ -332,6 +355,90 @@ async def test_a_masked_field_is_masked_and_an_audited_read_is_audited_alike(
 
         # then the same values, masked the same way
         assert fast == generic
+
+
+RICH = """
+query Rich($first: Int!, $yes: Boolean!, $no: Boolean!) {
+  page: invoices(first: $first) {
+    totalCount
+    __typename
+    pageInfo { hasNextPage endCursor startCursor }
+    edges {
+      cursor
+      node {
+        ...Head
+        ... on Node { id }
+        billed: total { amount currency }
+        approvalStatus assignedTo
+        exceptions { code lineNo message } approvedExceptions { code }
+        history { at fromStatus toStatus actor note } approvals { approver decision at }
+        supplier {
+          id legalName taxId status paymentTerms taxTreatment taxRate
+          remitTo @include(if: $yes) { bankName routingNumber accountNumber last4 }
+          contacts @skip(if: $no) { name email phone role }
+        }
+        purchaseOrder {
+          id status currency orderedOn
+          lines { lineNo itemId category quantity unitPrice { amount currency } }
+          supplier { id } facility { id name } costCenter { id code }
+        }
+        costCenter { id code active facility { id region costCenters { id code } } }
+        lines { lineNo poLineNo itemId description quantity unitOfMeasure amount { amount } }
+      }
+    }
+  }
+  one: invoice(id: "INV-00000001") { id status tax { amount } }
+  __typename
+}
+fragment Head on Invoice { id supplierInvoiceNumber invoiceDate dueDate receivedAt status
+  erpDocumentRef subtotal { amount currency } }
+"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_rich_selection_is_answered_by_the_fast_path_alike(
+    pair: Pair, role: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given aliases, fragments, variables, @skip/@include, nested lists and classified fields
+    operation = Operation(RICH, {"first": 12, "yes": True, "no": False})
+
+    # when both apps answer it
+    with caplog.at_level(logging.DEBUG, logger="apgraph.fast_reads"):
+        fast, generic = await pair.both(operation, pair.tokens[role])
+
+    # then alike, and through the fast path wherever the role may read every field
+    assert fast == generic
+    if '"errors": null' in generic:
+        assert "answered Rich" in caplog.text
+
+
+async def test_an_audited_read_is_audited_alike_by_both_paths(pair: Pair) -> None:
+    # given an admin, who sees account numbers whole (and each such read is audited)
+    query = Operation(
+        "query Bank { invoices(first: 30) { edges { node { supplier { id "
+        "remitTo { accountNumber } } } } } }",
+        {},
+    )
+    token = pair.tokens["finance_admin"]
+    newest = (
+        '{ auditLog(filter: {action: "field.read"}, first: 1) '
+        "{ totalCount edges { node { subject entityIds outcome detail } } } }"
+    )
+    events = []
+    for client in (pair.fast, pair.generic):
+        # when each path answers the read
+        response = await client.post(
+            "/graphql", json={"query": query.query}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert "errors" not in response.json()
+        log = await pair.api.data(newest, token=token)
+        events.append(log["auditLog"])
+
+    # then each wrote the same field.read event, naming the same suppliers
+    fast, generic = events
+    assert generic["totalCount"] == fast["totalCount"] + 1
+    assert fast["edges"] == generic["edges"]
+    assert fast["edges"][0]["node"]["entityIds"]
 
 
 @pytest.mark.parametrize(
