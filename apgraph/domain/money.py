@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 # ISO 4217 minor units of the currencies the hospital networks we serve bill in.
 MINOR_UNITS: dict[str, int] = {"USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "JPY": 0}
@@ -21,7 +22,13 @@ def minor_units(currency: str) -> int:
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """The one rounding mode of the domain (line totals, tax): half away from zero."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    """1E-places, built once per precision: money is rounded hundreds of times a page."""
+    return Decimal(1).scaleb(-places)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,10 @@ async def invoices(
 
 
 async def invoice_page(
-    ctx: Context, filter: InvoiceFilterInput | None, first: int | None, after: str | None
+    ctx: Context,
+    filter: InvoiceFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> InvoiceConnection:
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)

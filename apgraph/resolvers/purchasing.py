@@ -7,7 +7,7 @@ import strawberry
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
 from apgraph.schema.arguments import After, CanonicalId, First
-from apgraph.schema.context import Info
+from apgraph.schema.context import Context, Info
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.pagination import page_request
 from apgraph.schema.purchasing import (
@@ -23,7 +23,11 @@ from apgraph.services.ports.reads import PurchaseOrderFilter
 
 
 async def purchase_order(info: Info, id: CanonicalId) -> PurchaseOrderType | None:
-    found = await info.context.loaders.purchase_orders.load(
+    return await purchase_order_by_id(info.context, id)
+
+
+async def purchase_order_by_id(context: Context, id: str) -> PurchaseOrderType | None:
+    found = await context.loaders.purchase_orders.load(
         parse_id(ids.purchase_order, id, argument="id")
     )
     return PurchaseOrderType.from_domain(found) if found else None
@@ -38,7 +42,15 @@ async def purchase_orders(
     first: First = None,
     after: After = None,
 ) -> PurchaseOrderConnection | None:
-    ctx = info.context
+    return await purchase_order_page(info.context, filter, first, after)
+
+
+async def purchase_order_page(
+    ctx: Context,
+    filter: PurchaseOrderFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> PurchaseOrderConnection:
     given = filter or PurchaseOrderFilterInput()
     where = PurchaseOrderFilter(
         statuses=frozenset(given.status) if given.status else None,

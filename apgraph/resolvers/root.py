@@ -44,18 +44,24 @@ class Query:
 
     supplier = strawberry.field(
         resolver=supplier_reads.supplier,
+        metadata=root(RootField(supplier_reads.supplier_by_id)),
         description="A supplier by ID; null if unknown or not yours (a supplier sees only itself).",
     )
     suppliers = strawberry.field(
-        resolver=supplier_reads.suppliers, description="The supplier master, by ID."
+        resolver=supplier_reads.suppliers,
+        metadata=root(RootField(supplier_reads.supplier_page)),
+        description="The supplier master, by ID.",
     )
 
     purchase_order = strawberry.field(
         resolver=purchasing_reads.purchase_order,
+        metadata=root(RootField(purchasing_reads.purchase_order_by_id)),
         description="A PO by ID; null if unknown or not yours.",
     )
     purchase_orders = strawberry.field(
-        resolver=purchasing_reads.purchase_orders, description="Purchase orders the caller may see."
+        resolver=purchasing_reads.purchase_orders,
+        metadata=root(RootField(purchasing_reads.purchase_order_page)),
+        description="Purchase orders the caller may see.",
     )
     validate_purchase_order = strawberry.field(
         resolver=purchasing_reads.validate_purchase_order,

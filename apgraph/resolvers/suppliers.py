@@ -7,7 +7,7 @@ import strawberry
 from apgraph.domain import ids
 from apgraph.domain.ids import EntityKind
 from apgraph.schema.arguments import After, CanonicalId, First
-from apgraph.schema.context import Info
+from apgraph.schema.context import Context, Info
 from apgraph.schema.errors import parse_id
 from apgraph.schema.pagination import page_request
 from apgraph.schema.suppliers import SupplierConnection, SupplierFilterInput, SupplierType
@@ -15,7 +15,11 @@ from apgraph.services.ports.reads import SupplierFilter
 
 
 async def supplier(info: Info, id: CanonicalId) -> SupplierType | None:
-    found = await info.context.loaders.suppliers.load(parse_id(ids.supplier, id, argument="id"))
+    return await supplier_by_id(info.context, id)
+
+
+async def supplier_by_id(context: Context, id: str) -> SupplierType | None:
+    found = await context.loaders.suppliers.load(parse_id(ids.supplier, id, argument="id"))
     return SupplierType.from_domain(found) if found else None
 
 
@@ -28,7 +32,15 @@ async def suppliers(
     first: First = None,
     after: After = None,
 ) -> SupplierConnection | None:
-    ctx = info.context
+    return await supplier_page(info.context, filter, first, after)
+
+
+async def supplier_page(
+    ctx: Context,
+    filter: SupplierFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> SupplierConnection:
     where = SupplierFilter(
         statuses=frozenset(filter.status) if filter and filter.status else None,
         name_contains=filter.name_contains if filter else None,
