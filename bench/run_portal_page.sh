@@ -33,5 +33,5 @@ SUPPLIER=$(psql -h 127.0.0.1 -U postgres -d "$DB" -tAc \
   "SELECT supplier_id FROM invoices GROUP BY supplier_id ORDER BY count(*) DESC, supplier_id LIMIT 1")
 TOKEN=$("$PY" -m apgraph.cli token --role supplier --supplier "$SUPPLIER" 2>/dev/null)
 
-$PY bench/portal_page.py --url "http://127.0.0.1:$PORT/graphql" \
+$PY bench/portal_page.py --url "http://127.0.0.1:$PORT/products/supplier-portal/v1/graphql" \
   --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --token "$TOKEN" --server-pid "$SERVER" "$@"

@@ -103,7 +103,7 @@ async def main() -> None:
                     issuer, role=Role.SUPPLIER, supplier_id=item.supplier_id, now=datetime.now(UTC)
                 )
                 response = await client.post(
-                    "/graphql",
+                    "/products/supplier-portal/v1/graphql",  # a supplier's endpoint
                     json={"query": SUBMIT, "variables": item.variables},
                     headers={"Authorization": f"Bearer {token}"},
                 )
