@@ -30,7 +30,7 @@ from apgraph.domain.bundle import (
     SupplierEntry,
     VendorLink,
 )
-from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -58,6 +58,7 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.runtime import SystemClock
 from apgraph.services.bundles import check_references, read_bundle_path, write_bundle_path
 from apgraph.services.onboarding import import_bundle
@@ -84,7 +85,7 @@ def generate(suppliers: int, orders: int, lines: int, contracts: int) -> MasterD
                 "West",
                 "America/Denver",
             ),
-            ErpSystem.CLOUD if n % 2 else ErpSystem.LEGACY,
+            ExternalSystem.CLOUD_ERP if n % 2 else ExternalSystem.LEGACY_ERP,
             MigrationMode.CLOUD if n % 2 else MigrationMode.LEGACY,
         )
         for n in range(FACILITIES)
@@ -118,7 +119,9 @@ def generate(suppliers: int, orders: int, lines: int, contracts: int) -> MasterD
                 Contact(f"Contact {n}", f"ar{n}@supplier.example", None, "accounts receivable"),
             ),
         )
-        vendors.append(SupplierEntry(supplier, (VendorLink(ErpSystem.LEGACY, f"A{n:06d}"),)))
+        vendors.append(
+            SupplierEntry(supplier, (VendorLink(ExternalSystem.LEGACY_ERP, f"A{n:06d}"),))
+        )
     entries, receipts = [], []
     start = date(2026, 1, 1)
     for n in range(1, orders + 1):

@@ -15,7 +15,7 @@ from apgraph.domain.bundle import (
     SupplierEntry,
     VendorLink,
 )
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -43,6 +43,7 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
+from apgraph.domain.systems import ERPS
 
 
 def bundle_of(network: generator.DemoNetwork) -> MasterDataBundle:
@@ -129,7 +130,7 @@ def _supplier(draw: st.DrawFn, number: int) -> SupplierEntry:
         remit_to=bank,
         contacts=tuple(contacts),
     )
-    systems = draw(st.lists(st.sampled_from(ErpSystem), unique=True, max_size=2))
+    systems = draw(st.lists(st.sampled_from(ERPS), unique=True, max_size=2))
     links = tuple(
         VendorLink(system, f"{system.value[0].upper()}{70_000 + number}")
         for system in sorted(systems, key=lambda s: s.value)

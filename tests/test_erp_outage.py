@@ -171,7 +171,7 @@ async def test_killing_the_erp_mid_run_loses_no_invoice_and_books_none_twice(
             assert [invoice["status"] for invoice in before] == ["POSTED"] * 3
 
             # the ERPs' process dies while the next three are submitted, one of them in flight
-            in_flight = system_of_record(api.runtime, chosen[3].order.facility_id).value
+            in_flight = system_of_record(api.runtime, chosen[3].order.facility_id).erp_name
             await simulators.hold_next_posting(in_flight)
             submitting = asyncio.create_task(submit(api, chosen[3], chosen[3].clean_invoice()))
             await simulators.until_held(in_flight)
@@ -198,7 +198,7 @@ async def test_killing_the_erp_mid_run_loses_no_invoice_and_books_none_twice(
                     await asyncio.sleep(0.1)
                 assert found["invoice"]["status"] == "POSTED", found
             for order, invoice in zip(chosen, [*before, *during], strict=True):
-                system = system_of_record(api.runtime, order.order.facility_id).value
+                system = system_of_record(api.runtime, order.order.facility_id).erp_name
                 assert (await simulators.ledger(system))[invoice["id"]] == 1, invoice
     finally:
         for process in (simulators, others):

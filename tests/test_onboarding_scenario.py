@@ -31,7 +31,7 @@ from apgraph.domain.bundle import (
     SupplierEntry,
     VendorLink,
 )
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -52,6 +52,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderStatus,
 )
 from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus, TaxTreatment
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.startup import load_config
@@ -139,14 +140,16 @@ def hospital() -> MasterDataBundle:
         facilities=(
             FacilityEntry(
                 Facility(FACILITY, "St. Brigid Regional", "Midwest", "America/Chicago"),
-                ErpSystem.LEGACY,
+                ExternalSystem.LEGACY_ERP,
                 MigrationMode.LEGACY,
             ),
         ),
         cost_centers=(
             CostCenter(CENTER, FACILITY, "4410", "Med-Surg", True, (APPROVER, SECOND_APPROVER)),
         ),
-        suppliers=(SupplierEntry(supplier, (VendorLink(ErpSystem.LEGACY, LEGACY_VENDOR),)),),
+        suppliers=(
+            SupplierEntry(supplier, (VendorLink(ExternalSystem.LEGACY_ERP, LEGACY_VENDOR),)),
+        ),
         purchase_orders=(
             PurchaseOrderEntry(_order(SUPPLIES, ordered_on), supplies_lines),
             PurchaseOrderEntry(_order(PHARMACY, ordered_on), (rx_line,)),

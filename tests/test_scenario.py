@@ -15,9 +15,9 @@ import httpx
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.principal import Role
 from apgraph.domain.purchasing import Category
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import embedded_issuer
 from apgraph.policies.loader import load_gateway_config
@@ -95,7 +95,7 @@ def legacy_order(
             break
         if unreceived_line and all(order.received.get(line.line_no) for line in order.lines):
             continue
-        if system_of_record(api.runtime, order.order.facility_id) is ErpSystem.LEGACY:
+        if system_of_record(api.runtime, order.order.facility_id) is ExternalSystem.LEGACY_ERP:
             found.append(order)
             if all(line.category is Category.MEDICAL_SUPPLIES for line in order.lines):
                 return order
@@ -114,7 +114,7 @@ async def submit(api: Api, order: Order, invoice: Any) -> dict[str, Any]:
 
 
 def legacy_ledger(api: Api, invoice_id: str, facility_id: str) -> int:
-    assert system_of_record(api.runtime, facility_id) is ErpSystem.LEGACY
+    assert system_of_record(api.runtime, facility_id) is ExternalSystem.LEGACY_ERP
     return erp_postings(api.runtime, invoice_id, facility_id)
 
 

@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from apgraph.demo.generator import DemoNetwork
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.facilities import CostCenter
 from apgraph.domain.matching.contract import contract_on
 from apgraph.domain.money import round_half_up
 from apgraph.domain.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
 from apgraph.domain.suppliers import Supplier, TaxTreatment
+from apgraph.domain.systems import ExternalSystem
 
 Receipts = Literal["full", "partial", "none"]
 OVER_ANY_TOLERANCE = Decimal(11)  # every category's absolute quantity tolerance is at most 10
@@ -306,13 +306,13 @@ def erp_postings(runtime: Any, invoice_id: str, facility_id: str) -> int:
     simulators = runtime.connectors.simulators
     book = (
         simulators.legacy_erp.book
-        if system_of_record(runtime, facility_id) is ErpSystem.LEGACY
+        if system_of_record(runtime, facility_id) is ExternalSystem.LEGACY_ERP
         else simulators.cloud_erp.book
     )
     return sum(1 for document in book.documents.values() if document.external_ref == invoice_id)
 
 
-def system_of_record(runtime: Any, facility_id: str) -> ErpSystem:
+def system_of_record(runtime: Any, facility_id: str) -> ExternalSystem:
     return runtime.connectors.erp.routes[facility_id].system_of_record
 
 

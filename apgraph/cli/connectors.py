@@ -20,6 +20,7 @@ from apgraph.cli.options import (
     port_problem,
     settings_from,
 )
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.connectors import (
     SIMULATOR_PATHS,
     Connectors,
@@ -36,7 +37,7 @@ from apgraph.gateway.simulator_control import (
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.bundles import read_bundle_path, write_json
 from apgraph.services.connector_health import check_connectors
-from apgraph.services.ports.connectors import ConnectorHealth, ExternalSystem
+from apgraph.services.ports.connectors import ConnectorHealth
 from apgraph.services.supplier_sync import SyncReport
 from apgraph.settings import Settings
 from apgraph.store.database import create_engine
@@ -137,7 +138,7 @@ def sync_suppliers(
         fail(str(error))
     for report in reports:
         typer.echo(
-            f"{report.system.value:8} linked {report.linked:5}  "
+            f"{report.system.value:10} linked {report.linked:5}  "
             f"unmatched vendors {len(report.unmatched_vendors):4}  "
             f"ambiguous tax ids {len(report.ambiguous_tax_ids):4}"
         )

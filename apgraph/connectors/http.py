@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import httpx
 
 from apgraph.connectors.resilience import OutcomeUnknown, RateLimited
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     ConnectorMappingError,
     ConnectorRejected,
     ConnectorUnavailable,
-    ExternalSystem,
 )
 
 _SHOWN_BODY = 200  # characters of an error body kept for the operator

@@ -8,8 +8,9 @@ first instead of posting again.
 from collections.abc import Awaitable, Callable
 
 from apgraph.connectors.resilience import OutcomeUnknown
-from apgraph.domain.erp import ErpDocumentRef, ErpSystem
+from apgraph.domain.erp import ErpDocumentRef
 from apgraph.domain.invoices import Invoice
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import (
     ConnectorError,
@@ -27,7 +28,7 @@ async def post_once(
     ledger: PostingLedger,
     clock: Clock,
     *,
-    system: ErpSystem,
+    system: ExternalSystem,
     invoice: Invoice,
     idempotency_key: str,
     post: Callable[[bool], Awaitable[ErpDocumentRef]],

@@ -4,7 +4,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apgraph.connectors.resilience import Endpoint
-from apgraph.services.ports.connectors import ConnectorStats, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorStats
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,12 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorStats,
     ConnectorUnavailable,
-    ExternalSystem,
 )
 
 T = TypeVar("T")

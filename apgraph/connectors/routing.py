@@ -20,7 +20,6 @@ from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
     ErpRoute,
-    ErpSystem,
     FieldDifference,
     PaymentConfirmation,
     PaymentOrderLine,
@@ -31,13 +30,13 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.payments import Payment
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorRejected,
     ErpPayments,
     ErpPosting,
-    ExternalSystem,
     MigrationDifference,
     MigrationDifferenceLog,
 )
@@ -91,7 +90,7 @@ class ErpConnector(ErpPosting, ErpPayments, Protocol):
 @dataclass(frozen=True, slots=True)
 class ErpRouter:
     routes: Mapping[FacilityId, ErpRoute]
-    erps: Mapping[ErpSystem, ErpConnector]
+    erps: Mapping[ExternalSystem, ErpConnector]
     differences: MigrationDifferenceLog
     clock: Clock
 
@@ -137,7 +136,7 @@ class ErpRouter:
         return await self.erps[system_of_reference(reference)].payment_confirmation(reference)
 
     async def _shadow(
-        self, system: ErpSystem, invoice: Invoice, idempotency_key: str, legacy: ErpDocumentRef
+        self, system: ExternalSystem, invoice: Invoice, idempotency_key: str, legacy: ErpDocumentRef
     ) -> None:
         differences: Sequence[FieldDifference]
         try:

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 
 def member(system: ExternalSystem, source: object, name: str) -> Any:

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar, get_args, get_type_hints
 from apgraph.demo.settlement import BankChange, Posted, settle
 from apgraph.domain.attachments import Attachment
 from apgraph.domain.codes import MatchCode, ValidationCode
-from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     AttachmentId,
@@ -71,6 +71,7 @@ from apgraph.domain.suppliers import (
     SupplierStatus,
     TaxTreatment,
 )
+from apgraph.domain.systems import ExternalSystem
 
 REFERENCE_DATE = date(2026, 11, 1)
 CURRENCY = "USD"
@@ -330,18 +331,18 @@ _HOSPITALS = (
 # FAC-0004 and FAC-0005 on the cloud ERP, FAC-0003 shadowing it, every other facility on the
 # legacy one, as the example gateway.yaml also lists them. Posted invoices carry the document
 # number of their facility's ERP.
-_CLOUD_ROUTE = (ErpSystem.CLOUD, MigrationMode.CLOUD)
+_CLOUD_ROUTE = (ExternalSystem.CLOUD_ERP, MigrationMode.CLOUD)
 _DEMO_ROUTES = {
-    "FAC-0003": (ErpSystem.LEGACY, MigrationMode.SHADOW),
+    "FAC-0003": (ExternalSystem.LEGACY_ERP, MigrationMode.SHADOW),
     "FAC-0004": _CLOUD_ROUTE,
     "FAC-0005": _CLOUD_ROUTE,
 }
-_LEGACY_ROUTE = (ErpSystem.LEGACY, MigrationMode.LEGACY)
+_LEGACY_ROUTE = (ExternalSystem.LEGACY_ERP, MigrationMode.LEGACY)
 _LEGACY_ERP = ("LEG", 5_100_000)
 _CLOUD_ERP = ("CLD", 9_000_000)
 
 
-def demo_route(facility_id: str) -> tuple[ErpSystem, MigrationMode]:
+def demo_route(facility_id: str) -> tuple[ExternalSystem, MigrationMode]:
     """The ERP a demo facility posts to (its system of record) and its migration mode."""
     return _DEMO_ROUTES.get(facility_id, _LEGACY_ROUTE)
 
@@ -1535,7 +1536,9 @@ class _Invoicing:
         )
 
     def _erp_document(self, facility_id: FacilityId) -> str:
-        system = _CLOUD_ERP if demo_route(facility_id)[0] is ErpSystem.CLOUD else _LEGACY_ERP
+        system = (
+            _CLOUD_ERP if demo_route(facility_id)[0] is ExternalSystem.CLOUD_ERP else _LEGACY_ERP
+        )
         self._documents[system] += 1
         prefix, first = system
         return f"{prefix}-{first + self._documents[system]}"

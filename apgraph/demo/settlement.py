@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from apgraph.domain import lifecycle, payment_runs, payments
-from apgraph.domain.erp import ErpSystem, payment_reference
+from apgraph.domain.erp import payment_reference
 from apgraph.domain.ids import (
     EntityKind,
     FacilityId,
@@ -62,6 +62,7 @@ from apgraph.domain.scheduling import (
     start_payment,
 )
 from apgraph.domain.suppliers import BankAccount, Supplier, SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 
 DEMO_RULES = SchedulingRules(
     discount_min_annual_percent=Decimal(10),
@@ -119,7 +120,7 @@ def settle(
     *,
     suppliers: Sequence[Supplier],
     facilities: Sequence[FacilityId],
-    erp_of: Mapping[FacilityId, ErpSystem],
+    erp_of: Mapping[FacilityId, ExternalSystem],
     cutoff: datetime,
     rng: random.Random,
     rules: SchedulingRules = DEMO_RULES,
@@ -206,7 +207,7 @@ class _Book:
     """The payment tables as the services keep them, and what happened to the invoices."""
 
     suppliers: Mapping[SupplierId, Supplier]
-    erp_of: Mapping[FacilityId, ErpSystem]
+    erp_of: Mapping[FacilityId, ExternalSystem]
     rules: SchedulingRules
     rng: random.Random
     sequences: dict[InvoiceId, int]

@@ -10,16 +10,17 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from enum import Enum
 
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder, PurchaseOrderLine
 from apgraph.domain.suppliers import Supplier
+from apgraph.domain.systems import ExternalSystem
 
 
 @dataclass(frozen=True, slots=True)
 class FacilityEntry:
     facility: Facility
-    erp: ErpSystem
+    erp: ExternalSystem
     migration: MigrationMode
 
     @property
@@ -31,7 +32,7 @@ class FacilityEntry:
 class VendorLink:
     """A supplier's key in one ERP's vendor master (the `erp_cross_references` table)."""
 
-    system: ErpSystem
+    system: ExternalSystem
     vendor_key: str
 
 

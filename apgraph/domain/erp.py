@@ -11,11 +11,7 @@ from decimal import Decimal
 from enum import Enum
 
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
-
-
-class ErpSystem(Enum):
-    LEGACY = "legacy"  # on-prem ERP, SOAP/XML
-    CLOUD = "cloud"  # cloud ERP, REST + OAuth2
+from apgraph.domain.systems import ExternalSystem
 
 
 class MigrationMode(Enum):
@@ -31,23 +27,27 @@ class ErpRoute:
     mode: MigrationMode
 
     @property
-    def system_of_record(self) -> ErpSystem:
+    def system_of_record(self) -> ExternalSystem:
         """Legacy until the move is done: in shadow mode the cloud ERP's answer is never used."""
-        return ErpSystem.CLOUD if self.mode is MigrationMode.CLOUD else ErpSystem.LEGACY
+        return (
+            ExternalSystem.CLOUD_ERP
+            if self.mode is MigrationMode.CLOUD
+            else ExternalSystem.LEGACY_ERP
+        )
 
     @property
-    def shadow(self) -> ErpSystem | None:
-        return ErpSystem.CLOUD if self.mode is MigrationMode.SHADOW else None
+    def shadow(self) -> ExternalSystem | None:
+        return ExternalSystem.CLOUD_ERP if self.mode is MigrationMode.SHADOW else None
 
 
-_PREFIXES = {ErpSystem.LEGACY: "LEG", ErpSystem.CLOUD: "CLD"}
+_PREFIXES = {ExternalSystem.LEGACY_ERP: "LEG", ExternalSystem.CLOUD_ERP: "CLD"}
 
 
 @dataclass(frozen=True, slots=True)
 class ErpDocumentRef:
     """An invoice as an ERP booked it: what callers get back from a posting."""
 
-    system: ErpSystem
+    system: ExternalSystem
     document_number: str  # the ERP's own, shown to finance staff as it is
     invoice_id: InvoiceId
     supplier_invoice_number: str
@@ -91,7 +91,7 @@ def compare_postings(legacy: ErpDocumentRef, cloud: ErpDocumentRef) -> tuple[Fie
 class PaymentRelease:
     """Money an ERP released against one posted document."""
 
-    system: ErpSystem
+    system: ExternalSystem
     document_number: str
     invoice_id: InvoiceId
     payment_reference: str
@@ -104,7 +104,7 @@ class PaymentRelease:
 class ErpVendor:
     """A vendor record of an ERP's master, in canonical terms plus the ERP's own key."""
 
-    system: ErpSystem
+    system: ExternalSystem
     vendor_key: str
     tax_id: str
     legal_name: str
@@ -159,11 +159,11 @@ class PaymentConfirmation:
     paid_on: date | None
 
 
-def payment_reference(system: ErpSystem, order_number: str) -> str:
+def payment_reference(system: ExternalSystem, order_number: str) -> str:
     """An ERP's payment order number as apgraph keeps it: LEG-70000001, CLD-70000001."""
     return f"{_PREFIXES[system]}-{order_number}"
 
 
-def system_of_reference(reference: str) -> ErpSystem:
+def system_of_reference(reference: str) -> ExternalSystem:
     prefix = reference.split("-", 1)[0]
     return next(system for system, known in _PREFIXES.items() if known == prefix)

@@ -32,19 +32,14 @@ from apgraph.connectors.routing import ErpRouter, FacilityRoutes
 from apgraph.connectors.sourcing.adapter import SourcingAdapter
 from apgraph.connectors.sourcing.client import sourcing_client
 from apgraph.demo import generator
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.principal import RowScope
+from apgraph.domain.systems import ExternalSystem
 from apgraph.observability import tracing
 from apgraph.policies.connectors import ConnectorsConfig, EndpointMode
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.services.ports.clock import Clock
-from apgraph.services.ports.connectors import (
-    ConnectorError,
-    ConnectorProbe,
-    ExternalSystem,
-    MigrationDifferenceLog,
-)
+from apgraph.services.ports.connectors import ConnectorError, ConnectorProbe, MigrationDifferenceLog
 from apgraph.services.ports.master_data import MasterDataSink
 from apgraph.services.supplier_sync import SyncReport, sync_vendor_links
 from apgraph.settings import Settings
@@ -128,11 +123,13 @@ class Connectors:
                     clock=self.clock,
                 )
             except ConnectorError as error:
-                log.warning("supplier sync with the %s ERP failed: %s", master.system.value, error)
+                log.warning(
+                    "supplier sync with the %s ERP failed: %s", master.system.erp_name, error
+                )
                 continue
             except IntegrityError:  # another worker linked the same vendors at the same moment
                 log.info(
-                    "supplier sync with the %s ERP: done by another worker", master.system.value
+                    "supplier sync with the %s ERP: done by another worker", master.system.erp_name
                 )
                 continue
             reports.append(report)
@@ -241,7 +238,7 @@ def build_connectors(
     )
     router = ErpRouter(
         routes=routes,
-        erps={ErpSystem.LEGACY: legacy, ErpSystem.CLOUD: cloud},
+        erps={ExternalSystem.LEGACY_ERP: legacy, ExternalSystem.CLOUD_ERP: cloud},
         differences=differences,
         clock=clock,
     )

@@ -5,10 +5,19 @@ Unknown keys are errors: a typo must not silently drop a setting.
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from apgraph.domain import ids
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.access import AccessPolicy
 from apgraph.policies.approvals import ApprovalPolicy
 from apgraph.policies.connectors import ConnectorsConfig
@@ -26,6 +35,17 @@ def _facility_id(raw: str) -> str:
 FacilityKey = Annotated[str, AfterValidator(_facility_id)]
 
 
+def _erp(raw: object) -> object:
+    return ExternalSystem.erp_named(raw) if isinstance(raw, str) else raw
+
+
+# Operators write an ERP's short name (`erp: legacy`); the system name (`legacy_erp`) is read
+# too, and the effective configuration shows the short name, as written before.
+ErpName = Annotated[
+    ExternalSystem, BeforeValidator(_erp), PlainSerializer(lambda system: system.erp_name)
+]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,7 +53,7 @@ class _Section(BaseModel):
 class FacilityRouting(_Section):
     """`erp` is the system of record: legacy until `migration` reaches cloud."""
 
-    erp: ErpSystem
+    erp: ErpName
     migration: MigrationMode
 
     @model_validator(mode="after")
@@ -41,8 +61,8 @@ class FacilityRouting(_Section):
         expected = self.route.system_of_record
         if self.erp is not expected:
             raise ValueError(
-                f"migration {self.migration.value} posts to the {expected.value} ERP, "
-                f"so erp must be {expected.value}"
+                f"migration {self.migration.value} posts to the {expected.erp_name} ERP, "
+                f"so erp must be {expected.erp_name}"
             )
         return self
 

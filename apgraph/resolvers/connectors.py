@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from apgraph.domain import ids
+from apgraph.domain.systems import ExternalSystem
 from apgraph.schema.arguments import FacilityIdArgument
 from apgraph.schema.connectors import (
     ConnectorStatusType,
@@ -14,7 +15,6 @@ from apgraph.schema.connectors import (
 from apgraph.schema.context import Info
 from apgraph.schema.errors import BadUserInput, parse_id
 from apgraph.services import connector_health, migration
-from apgraph.services.ports.connectors import ExternalSystem
 
 
 async def connectors(info: Info) -> list[ConnectorStatusType] | None:

@@ -5,13 +5,9 @@ from typing import Self
 
 import strawberry
 
+from apgraph.domain.systems import ExternalSystem
 from apgraph.schema.enums import register_enum
-from apgraph.services.ports.connectors import (
-    BreakerState,
-    ConnectorHealth,
-    ExternalSystem,
-    MigrationDifference,
-)
+from apgraph.services.ports.connectors import BreakerState, ConnectorHealth, MigrationDifference
 
 register_enum(ExternalSystem, name="ConnectorSystem")
 register_enum(BreakerState, name="BreakerState")

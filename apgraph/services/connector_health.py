@@ -3,7 +3,8 @@
 import asyncio
 from collections.abc import Sequence
 
-from apgraph.services.ports.connectors import ConnectorHealth, ConnectorProbe, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorHealth, ConnectorProbe
 
 
 async def reset_breakers(

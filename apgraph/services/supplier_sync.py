@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from apgraph.domain.erp import ErpSystem, normalized_tax_id
+from apgraph.domain.erp import normalized_tax_id
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.suppliers import Supplier
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import CrossReferences, SupplierMaster
 from apgraph.services.ports.reads import PageRequest, SupplierFilter, SupplierReader
@@ -15,7 +16,7 @@ _PAGE = 500
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    system: ErpSystem
+    system: ExternalSystem
     linked: int
     unmatched_vendors: tuple[str, ...]  # vendor keys no supplier has the tax ID of
     ambiguous_tax_ids: tuple[str, ...]  # tax IDs several suppliers (or vendors) share

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp
 
 from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
+from apgraph.domain.systems import ExternalSystem
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import (
     Document,
@@ -81,7 +81,10 @@ class CloudErpSimulator:
     def load(self, bundle: MasterDataBundle) -> None:
         """The imported suppliers become vendors of this ERP (see ErpBook.add_vendors)."""
         self.book.add_vendors(
-            bundle.suppliers, system=ErpSystem.CLOUD, vendor_key=supplier_number, tax_id=str
+            bundle.suppliers,
+            system=ExternalSystem.CLOUD_ERP,
+            vendor_key=supplier_number,
+            tax_id=str,
         )
 
 

@@ -22,10 +22,10 @@ from starlette.routing import Route
 
 from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import SupplierEntry
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.payments import PaymentStatus
 from apgraph.domain.suppliers import PaymentTerms, Supplier, SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.simulators.faults import CONTROL_PREFIX
 
 TERM_DAYS = {
@@ -198,7 +198,7 @@ class ErpBook:
         self,
         suppliers: Iterable[SupplierEntry],
         *,
-        system: ErpSystem,
+        system: ExternalSystem,
         vendor_key: Callable[[Supplier], str],
         tax_id: Callable[[str], str],
     ) -> int:

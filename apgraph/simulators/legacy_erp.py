@@ -18,8 +18,8 @@ from starlette.types import ASGIApp
 
 from apgraph.demo.generator import DemoNetwork
 from apgraph.domain.bundle import MasterDataBundle
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import Supplier
+from apgraph.domain.systems import ExternalSystem
 from apgraph.simulators import erp_book
 from apgraph.simulators.erp_book import (
     Document,
@@ -57,7 +57,10 @@ class LegacyErpSimulator:
     def load(self, bundle: MasterDataBundle) -> None:
         """The imported suppliers become vendors of this ERP (see ErpBook.add_vendors)."""
         self.book.add_vendors(
-            bundle.suppliers, system=ErpSystem.LEGACY, vendor_key=vendor_key, tax_id=tax_number
+            bundle.suppliers,
+            system=ExternalSystem.LEGACY_ERP,
+            vendor_key=vendor_key,
+            tax_id=tax_number,
         )
 
 

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from apgraph.domain.erp import ErpSystem, FieldDifference
+from apgraph.domain.erp import FieldDifference
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import MigrationDifference, PostingState
 from apgraph.store.conflicts import insert_unless_present_on
 from apgraph.store.reading import one_statement, write_alone
@@ -30,7 +31,7 @@ _d = MigrationDifferenceRow.__table__.c
 
 async def replace_vendor_links(
     connection: AsyncConnection,
-    system: ErpSystem,
+    system: ExternalSystem,
     links: Mapping[SupplierId, str],
     *,
     at: datetime,
@@ -65,7 +66,7 @@ async def replace_vendor_links(
 class SqlCrossReferences:
     engine: AsyncEngine
 
-    async def vendor_key(self, system: ErpSystem, supplier_id: SupplierId) -> str | None:
+    async def vendor_key(self, system: ExternalSystem, supplier_id: SupplierId) -> str | None:
         statement = select(_x.vendor_key).where(
             _x.system == system.value, _x.entity == SUPPLIER, _x.canonical_id == supplier_id
         )
@@ -73,7 +74,7 @@ class SqlCrossReferences:
             return (await connection.execute(statement)).scalar_one_or_none()
 
     async def link_vendors(
-        self, system: ErpSystem, links: Mapping[SupplierId, str], *, at: datetime
+        self, system: ExternalSystem, links: Mapping[SupplierId, str], *, at: datetime
     ) -> None:
         """Replaces the links of these suppliers, and any link to these vendor keys, in one go."""
         if not links:
@@ -87,7 +88,7 @@ class SqlPostingLedger:
     engine: AsyncEngine
 
     async def begin(
-        self, *, system: ErpSystem, idempotency_key: str, invoice: Invoice, at: datetime
+        self, *, system: ExternalSystem, idempotency_key: str, invoice: Invoice, at: datetime
     ) -> PostingState | None:
         """Marks the posting SENT; returns its state before, None when this is the first.
 
@@ -121,7 +122,7 @@ class SqlPostingLedger:
     async def settle(
         self,
         *,
-        system: ErpSystem,
+        system: ExternalSystem,
         idempotency_key: str,
         state: PostingState,
         document_number: str | None,
@@ -160,7 +161,7 @@ class SqlPostingLedger:
             found = (await connection.execute(statement)).scalars().all()
         return [InvoiceId(invoice_id) for invoice_id in found]
 
-    async def state_of(self, system: ErpSystem, idempotency_key: str) -> PostingState | None:
+    async def state_of(self, system: ExternalSystem, idempotency_key: str) -> PostingState | None:
         """For operators and tests: where one posting stands."""
         statement = select(_p.state).where(
             _p.system == system.value, _p.idempotency_key == idempotency_key

@@ -45,9 +45,10 @@ from apgraph.domain.bundle import (
     SupplierEntry,
     VendorLink,
 )
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.ids import ContractPriceId, FacilityId, SupplierId
 from apgraph.domain.purchasing import ContractPrice
+from apgraph.domain.systems import ERPS, ExternalSystem
 from apgraph.services.ports.master_data import UpsertCounts
 from apgraph.store import audit
 from apgraph.store.connector_state import SUPPLIER, replace_vendor_links
@@ -270,7 +271,7 @@ async def upsert_bundle(
         if not fields:
             suppliers.updated += 1
             suppliers.unchanged -= 1
-        fields += [f"vendor_link.{system.value}" for system in systems]
+        fields += [f"vendor_link.{system.erp_name}" for system in systems]
     counts = UpsertCounts(
         created={name: o.created for name, o in outcomes.items()},
         updated={name: o.updated for name, o in outcomes.items()},
@@ -389,7 +390,7 @@ async def _update(
 
 async def _link_vendors(
     connection: AsyncConnection, suppliers: Sequence[SupplierEntry], *, at: datetime
-) -> dict[str, list[ErpSystem]]:
+) -> dict[str, list[ExternalSystem]]:
     """Writes the vendor links that differ from the stored ones; returns, per supplier, the
     systems whose link it wrote."""
     wanted = {
@@ -408,7 +409,7 @@ async def _link_vendors(
         )
         stored |= {(row.system, row.canonical_id): row.vendor_key for row in found}
     differing = {key: vendor for key, vendor in wanted.items() if stored.get(key) != vendor}
-    for system in ErpSystem:
+    for system in ERPS:
         links = sorted(
             (SupplierId(supplier), vendor)
             for (name, supplier), vendor in differing.items()
@@ -416,9 +417,9 @@ async def _link_vendors(
         )
         for chunk in _chunks(links, size=LINK_CHUNK):
             await replace_vendor_links(connection, system, dict(chunk), at=at)
-    relinked: dict[str, list[ErpSystem]] = {}
+    relinked: dict[str, list[ExternalSystem]] = {}
     for name, supplier in sorted(differing):
-        relinked.setdefault(supplier, []).append(ErpSystem(name))
+        relinked.setdefault(supplier, []).append(ExternalSystem(name))
     return relinked
 
 
@@ -476,7 +477,7 @@ async def read_bundle(
         xref_rows = await _all(
             connection,
             select(_xrefs).where(
-                _xrefs.c.entity == SUPPLIER, _xrefs.c.system.in_([s.value for s in ErpSystem])
+                _xrefs.c.entity == SUPPLIER, _xrefs.c.system.in_([s.value for s in ERPS])
             ),
             None if facilities is None else _xrefs.c.canonical_id.in_(supplier_ids),
         )
@@ -514,7 +515,7 @@ async def read_bundle(
     links: dict[str, list[VendorLink]] = {}
     for row in sorted(xref_rows, key=lambda r: (r.canonical_id, r.system)):
         links.setdefault(row.canonical_id, []).append(
-            VendorLink(system=ErpSystem(row.system), vendor_key=row.vendor_key)
+            VendorLink(system=ExternalSystem(row.system), vendor_key=row.vendor_key)
         )
     lines: dict[str, list[Row[Any]]] = {}
     for row in line_rows:
@@ -523,7 +524,7 @@ async def read_bundle(
         facilities=tuple(
             FacilityEntry(
                 facility=facility_from_row(row),
-                erp=ErpSystem(row.erp_system),
+                erp=ExternalSystem(row.erp_system),
                 migration=MigrationMode(row.migration_mode),
             )
             for row in sorted(facility_rows, key=lambda r: r.id)

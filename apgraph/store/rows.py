@@ -4,9 +4,10 @@ from dataclasses import fields
 from enum import Enum
 from typing import Any
 
-from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
 from apgraph.domain.facilities import Facility
 from apgraph.domain.suppliers import Supplier
+from apgraph.domain.systems import ExternalSystem
 
 
 def row_of(value: Any, **parent: object) -> dict[str, Any]:
@@ -19,7 +20,9 @@ def row_of(value: Any, **parent: object) -> dict[str, Any]:
     return row
 
 
-def facility_row(facility: Facility, erp: ErpSystem, migration: MigrationMode) -> dict[str, Any]:
+def facility_row(
+    facility: Facility, erp: ExternalSystem, migration: MigrationMode
+) -> dict[str, Any]:
     return row_of(facility, erp_system=erp.value, migration_mode=migration.value)
 
 

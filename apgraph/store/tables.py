@@ -52,7 +52,7 @@ class FacilityRow(Base):
     region: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
     # The facility's route (DESIGN §6); gateway.yaml's `facilities` section overrides it.
-    erp_system: Mapped[str] = mapped_column(CODE, server_default="legacy")
+    erp_system: Mapped[str] = mapped_column(CODE, server_default="legacy_erp")
     migration_mode: Mapped[str] = mapped_column(CODE, server_default="legacy")
 
 

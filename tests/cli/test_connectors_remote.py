@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from apgraph.cli.main import app as cli
 from apgraph.domain.principal import Role
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
-from apgraph.services.ports.connectors import BreakerState, ExternalSystem
+from apgraph.services.ports.connectors import BreakerState
 from tests.conftest import Api, settings_for
 from tests.live_server import serving
 

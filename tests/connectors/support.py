@@ -22,8 +22,8 @@ from apgraph.demo import generator
 from apgraph.domain.ids import EntityKind, FacilityId, InvoiceId, numbered
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.runtime import SystemClock
-from apgraph.services.ports.connectors import ExternalSystem
 from apgraph.simulators.suite import PREFIXES, Simulators
 from apgraph.store.connector_state import SqlCrossReferences, SqlPostingLedger
 

@@ -8,11 +8,8 @@ from datetime import timedelta
 import pytest
 
 from apgraph.domain.erp import ForecastRecord
-from apgraph.services.ports.connectors import (
-    ConnectorMappingError,
-    ConnectorRejected,
-    ExternalSystem,
-)
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError, ConnectorRejected
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.connectors.support import HANG, Stack
 

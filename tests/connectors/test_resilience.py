@@ -12,13 +12,13 @@ from apgraph.connectors.resilience import (
     OutcomeUnknown,
     RateLimited,
 )
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,
     ConnectorUnavailable,
-    ExternalSystem,
 )
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.connectors.support import FAST, RecordedSleeps, build_stack

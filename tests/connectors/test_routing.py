@@ -12,9 +12,10 @@ import pytest
 
 from apgraph.connectors.routing import ErpRouter
 from apgraph.domain.codes import ConnectorCode
-from apgraph.domain.erp import COMPARED_FIELDS, ErpDocumentRef, ErpSystem
+from apgraph.domain.erp import COMPARED_FIELDS, ErpDocumentRef
 from apgraph.domain.ids import FacilityId
 from apgraph.domain.principal import RowScope
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.loader import load_gateway_config
 from apgraph.services.ports.connectors import ConnectorRejected
 from apgraph.services.supplier_sync import sync_vendor_links
@@ -46,7 +47,10 @@ class Routed:
         config = load_gateway_config(path)
         return ErpRouter(
             routes={FacilityId(f): routing.route for f, routing in config.facilities.items()},
-            erps={ErpSystem.LEGACY: self.stack.legacy, ErpSystem.CLOUD: self.stack.cloud},
+            erps={
+                ExternalSystem.LEGACY_ERP: self.stack.legacy,
+                ExternalSystem.CLOUD_ERP: self.stack.cloud,
+            },
             differences=self.differences,
             clock=CLOCK,
         )
@@ -96,9 +100,9 @@ async def test_moving_a_facility_through_the_modes_changes_nothing_for_the_calle
         canonical(results["legacy"]) == canonical(results["shadow"]) == canonical(results["cloud"])
     )
     assert [results[m].system for m in ("legacy", "shadow", "cloud")] == [
-        ErpSystem.LEGACY,
-        ErpSystem.LEGACY,  # shadow: legacy stays the system of record
-        ErpSystem.CLOUD,
+        ExternalSystem.LEGACY_ERP,
+        ExternalSystem.LEGACY_ERP,  # shadow: legacy stays the system of record
+        ExternalSystem.CLOUD_ERP,
     ]
 
 
@@ -132,7 +136,7 @@ async def test_shadow_mode_records_what_the_cloud_erp_booked_otherwise(
         book.set_terms(invoice.supplier_id, terms)
 
     # then the caller got the legacy document, and the due date difference is on record
-    assert document.system is ErpSystem.LEGACY
+    assert document.system is ExternalSystem.LEGACY_ERP
     found = [d for d in await _differences(routed) if d.invoice_id == invoice.id]
     assert [(d.difference.field, d.difference.legacy) for d in found] == [
         ("due_date", document.due_date.isoformat())
@@ -155,7 +159,7 @@ async def test_a_failing_shadow_never_fails_the_caller_and_is_recorded(
     )
 
     # then the legacy posting stands, and the failed replay is a difference with its code
-    assert document.system is ErpSystem.LEGACY
+    assert document.system is ExternalSystem.LEGACY_ERP
     found = [d.difference for d in await _differences(routed) if d.invoice_id == invoice.id]
     assert [(d.field, d.legacy, d.cloud) for d in found] == [
         ("posting", document.reference, ConnectorCode.ERP_REJECTED.value)

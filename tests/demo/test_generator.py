@@ -16,7 +16,7 @@ from apgraph.domain.invoices import ApprovalDecision, InvoiceStatus
 from apgraph.domain.money import round_half_up
 from apgraph.domain.payments import PaymentStatus
 from apgraph.domain.suppliers import TaxTreatment
-from apgraph.policies.gateway import ErpSystem
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.loader import load_gateway_config
 from apgraph.store import tables
 from apgraph.store.audit import AuditRepository
@@ -246,7 +246,7 @@ def test_posted_invoices_carry_a_document_number_of_the_erp_gateway_yaml_routes_
     network = generate(
         DemoSize(facilities=len(routing), suppliers=10, purchase_orders=80, invoices=160)
     )
-    prefixes = {ErpSystem.LEGACY: "LEG-", ErpSystem.CLOUD: "CLD-"}
+    prefixes = {ExternalSystem.LEGACY_ERP: "LEG-", ExternalSystem.CLOUD_ERP: "CLD-"}
     posted = {InvoiceStatus.POSTED, InvoiceStatus.SCHEDULED, InvoiceStatus.REMITTED}
 
     for invoice in network.invoices:

@@ -13,7 +13,7 @@ import pytest
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.domain.bundle import FacilityEntry, MasterDataBundle, PurchaseOrderEntry
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -23,6 +23,7 @@ from apgraph.domain.ids import (
     PurchaseOrderId,
 )
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt, PurchaseOrder
+from apgraph.domain.systems import ExternalSystem
 from apgraph.gateway.runtime import Runtime
 from apgraph.policies.loader import load_gateway_config
 from apgraph.services.onboarding import import_bundle
@@ -59,10 +60,10 @@ def acquired(network: generator.DemoNetwork) -> MasterDataBundle:
     fac_0002 = next(f for f in network.facilities if f.id == "FAC-0002")
     return MasterDataBundle(
         facilities=(
-            FacilityEntry(fac_0002, ErpSystem.CLOUD, MigrationMode.CLOUD),
+            FacilityEntry(fac_0002, ExternalSystem.CLOUD_ERP, MigrationMode.CLOUD),
             FacilityEntry(
                 Facility(NEW, "St. Acquired Hospital", "Midwest", "America/Chicago"),
-                ErpSystem.CLOUD,
+                ExternalSystem.CLOUD_ERP,
                 MigrationMode.CLOUD,
             ),
         ),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from apgraph.domain.erp import ErpSystem
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.connectors import EndpointMode
 from apgraph.policies.loader import ConfigError, load_gateway_config
 
@@ -26,7 +26,7 @@ def test_the_shipped_connectors_section_runs_the_simulators_in_process():
 
     assert config.connectors.mode is EndpointMode.SIMULATED
     assert config.connectors.resilience.attempts >= 1
-    assert config.facilities["FAC-0003"].route.shadow is ErpSystem.CLOUD
+    assert config.facilities["FAC-0003"].route.shadow is ExternalSystem.CLOUD_ERP
 
 
 def test_bad_connector_settings_are_each_one_line(tmp_path):

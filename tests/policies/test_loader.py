@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apgraph.policies.gateway import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.settings import shipped_gateway_config
 
@@ -20,7 +21,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_shipped_gateway_yaml_is_valid():
     config = load_gateway_config(ROOT / "tests" / "gateway.yaml")
-    assert config.facilities["FAC-0001"].erp is ErpSystem.LEGACY
+    assert config.facilities["FAC-0001"].erp is ExternalSystem.LEGACY_ERP
     assert config.facilities["FAC-0003"].migration is MigrationMode.SHADOW
     assert "supplier-portal" in config.products
 
@@ -46,6 +47,33 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path):
     assert any("limits.max_page_size" in line for line in lines)
     assert any("limits.max_pages" in line and "Extra inputs" in line for line in lines)
     assert all(line.startswith(f"{path}: ") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("legacy", ExternalSystem.LEGACY_ERP), ("legacy_erp", ExternalSystem.LEGACY_ERP)],
+)
+def test_an_erp_is_named_as_operators_write_it_or_by_its_system_name(tmp_path, written, expected):
+    # given a facility routed to the legacy ERP, by its short name or its system name
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
+    config["facilities"]["FAC-0001"]["erp"] = written
+
+    # when it is loaded
+    loaded = load_gateway_config(write(tmp_path, yaml.safe_dump(config)))
+
+    # then it is that ERP, and the effective configuration shows the short name, as before
+    assert loaded.facilities["FAC-0001"].erp is expected
+    assert loaded.model_dump(mode="json")["facilities"]["FAC-0001"]["erp"] == "legacy"
+
+
+def test_a_system_that_is_no_erp_is_one_line_naming_the_key_and_the_names_to_use(tmp_path):
+    config = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
+    config["facilities"]["FAC-0001"]["erp"] = "materials"
+    with pytest.raises(ConfigError) as refused:
+        load_gateway_config(write(tmp_path, yaml.safe_dump(config)))
+    (line,) = str(refused.value).splitlines()
+    assert "facilities.FAC-0001.erp" in line
+    assert "'materials' is not an ERP: write legacy or cloud" in line
 
 
 def test_a_missing_section_is_named(tmp_path):

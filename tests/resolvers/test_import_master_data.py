@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from apgraph.domain.bundle import FacilityEntry, MasterDataBundle, PurchaseOrderEntry
-from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -32,6 +32,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
 )
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.bundles import write_csv, write_json
 
 IMPORT = """
@@ -61,7 +62,7 @@ def hospital(network) -> MasterDataBundle:
         facilities=(
             FacilityEntry(
                 Facility(facility_id, f"Acquired Hospital {n}", "Midwest", "America/Chicago"),
-                ErpSystem.LEGACY,
+                ExternalSystem.LEGACY_ERP,
                 MigrationMode.LEGACY,
             ),
         ),

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from apgraph.domain.bundle import FacilityEntry, MasterDataBundle, PurchaseOrderEntry
-from apgraph.domain.erp import ErpSystem, MigrationMode
+from apgraph.domain.erp import MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import FacilityId, GoodsReceiptId, PurchaseOrderId, cost_center_for
 from apgraph.domain.principal import Role
@@ -24,6 +24,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderStatus,
 )
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.onboarding import import_bundle
 from apgraph.store.master_data_io import SqlMasterData
 from tests.workflow import Order, as_input
@@ -40,15 +41,15 @@ mutation($input: SubmitInvoiceInput!, $key: String!) {
 }
 """
 STEPS = (
-    (ErpSystem.LEGACY, MigrationMode.LEGACY),
-    (ErpSystem.LEGACY, MigrationMode.SHADOW),
-    (ErpSystem.CLOUD, MigrationMode.CLOUD),
+    (ExternalSystem.LEGACY_ERP, MigrationMode.LEGACY),
+    (ExternalSystem.LEGACY_ERP, MigrationMode.SHADOW),
+    (ExternalSystem.CLOUD_ERP, MigrationMode.CLOUD),
 )
 _numbers = itertools.count(1)
 
 
 def moving_hospital(
-    network, erp: ErpSystem, mode: MigrationMode, n: int, step: int
+    network, erp: ExternalSystem, mode: MigrationMode, n: int, step: int
 ) -> tuple[MasterDataBundle, Order]:
     """The hospital at one step of its move, with a fresh, fully received PO for that step."""
     supplier = next(s for s in network.suppliers if s.status is SupplierStatus.ACTIVE)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from pyx12.x12file import X12Reader
 
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.principal import Role
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.policies.payments import PaymentPolicy
 from apgraph.services.scheduling import schedule_posted
 from apgraph.simulators.faults import Fault, FaultKind
@@ -143,7 +143,7 @@ async def proposed(api: Api, token: str, payment: dict[str, Any], facility: str)
 def erp_book(api: Api, facility: str) -> Any:
     assert api.runtime is not None
     simulators = api.runtime.connectors.simulators
-    if system_of_record(api.runtime, facility) is ErpSystem.LEGACY:
+    if system_of_record(api.runtime, facility) is ExternalSystem.LEGACY_ERP:
         return simulators.legacy_erp
     return simulators.cloud_erp
 

@@ -5,6 +5,7 @@ import uuid
 
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services import submission
 from apgraph.services.dead_letters import (
     REPLAYER,
@@ -13,7 +14,6 @@ from apgraph.services.dead_letters import (
     replay_dead_letters,
     workflow_replays,
 )
-from apgraph.services.ports.connectors import ExternalSystem
 from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
 from apgraph.simulators.faults import Fault, FaultKind

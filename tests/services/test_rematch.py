@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from apgraph.domain.codes import MatchCode
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.principal import Role
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services import submission
-from apgraph.services.ports.connectors import ExternalSystem
 from apgraph.services.rematch import Rematcher
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.services.workflow_support import CLOCK, person, reads, workflow

@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from apgraph.demo import writer as demo_writer
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.principal import RowScope
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.supplier_sync import sync_vendor_links
 from apgraph.simulators.erp_book import Vendor
 from apgraph.store import migrate
@@ -30,10 +30,10 @@ async def empty_links(network, tmp_path) -> AsyncIterator:
     await engine.dispose()
 
 
-async def sync(served, engine, system: ErpSystem):
+async def sync(served, engine, system: ExternalSystem):
     stack = build_stack(served, engine)
     try:
-        master = stack.legacy if system is ErpSystem.LEGACY else stack.cloud
+        master = stack.legacy if system is ExternalSystem.LEGACY_ERP else stack.cloud
         return await sync_vendor_links(
             master=master,
             suppliers=SupplierRepository(engine, RowScope(), await keyring_for(engine)),
@@ -45,7 +45,8 @@ async def sync(served, engine, system: ErpSystem):
 
 
 @pytest.mark.parametrize(
-    ("system", "key_of_first"), [(ErpSystem.LEGACY, "V10001"), (ErpSystem.CLOUD, "300000001")]
+    ("system", "key_of_first"),
+    [(ExternalSystem.LEGACY_ERP, "V10001"), (ExternalSystem.CLOUD_ERP, "300000001")],
 )
 async def test_each_vendor_links_to_the_supplier_with_its_tax_id(
     served, empty_links, network, system, key_of_first
@@ -67,21 +68,21 @@ async def test_a_tax_id_two_vendors_share_links_neither(served, empty_links, net
     first = book.vendors["V10001"]
     book.vendors["V99999"] = Vendor("V99999", first.supplier_id, first.tax_id, "Copy", 30, False)
     try:
-        report = await sync(served, empty_links, ErpSystem.LEGACY)
+        report = await sync(served, empty_links, ExternalSystem.LEGACY_ERP)
     finally:
         del book.vendors["V99999"]
 
     # then SUP-000001 stays unlinked rather than linked to a guess
     assert report.ambiguous_tax_ids == (first.tax_id,)
     xrefs = SqlCrossReferences(empty_links)
-    assert await xrefs.vendor_key(ErpSystem.LEGACY, SupplierId("SUP-000001")) is None
+    assert await xrefs.vendor_key(ExternalSystem.LEGACY_ERP, SupplierId("SUP-000001")) is None
 
 
 async def test_a_vendor_no_supplier_matches_is_reported(served, empty_links):
     book = served.simulators.legacy_erp.book
     book.vendors["V88888"] = Vendor("V88888", SupplierId("SUP-999999"), "000", "Stray", 30, False)
     try:
-        report = await sync(served, empty_links, ErpSystem.LEGACY)
+        report = await sync(served, empty_links, ExternalSystem.LEGACY_ERP)
     finally:
         del book.vendors["V88888"]
 

@@ -11,10 +11,10 @@ import pytest
 
 from apgraph.demo import generator
 from apgraph.domain.bundle import MasterDataBundle, SupplierEntry, VendorLink
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.ids import ContractPriceId, GoodsReceiptId, SupplierId
 from apgraph.domain.purchasing import ContractPrice, GoodsReceipt
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.simulators import suite
 from apgraph.simulators.cloud_erp import supplier_number
 from apgraph.simulators.legacy_erp import vendor_key
@@ -101,7 +101,7 @@ async def test_imported_suppliers_become_vendors_under_their_links_or_the_erps_o
     onboarding = replace(SUPPLIER, id=SupplierId("SUP-000802"), status=SupplierStatus.ONBOARDING)
     bundle = MasterDataBundle(
         suppliers=(
-            SupplierEntry(active, (VendorLink(ErpSystem.LEGACY, "V-ACQ-1"),)),
+            SupplierEntry(active, (VendorLink(ExternalSystem.LEGACY_ERP, "V-ACQ-1"),)),
             SupplierEntry(onboarding, ()),
         )
     )

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from apgraph.domain.erp import ErpSystem
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import PostingState
 from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.tables import ErpPostingRow
@@ -22,7 +22,7 @@ async def test_attempts_at_once_under_one_key_find_one_first_attempt(engine, tin
     befores = await asyncio.gather(
         *(
             ledger.begin(
-                system=ErpSystem.LEGACY, idempotency_key="sub-race", invoice=invoice, at=AT
+                system=ExternalSystem.LEGACY_ERP, idempotency_key="sub-race", invoice=invoice, at=AT
             )
             for _ in range(8)
         )
@@ -31,7 +31,7 @@ async def test_attempts_at_once_under_one_key_find_one_first_attempt(engine, tin
     # then exactly one is the first, none fails on the unique key, and all are counted
     assert befores.count(None) == 1
     assert set(befores) - {None} == {PostingState.SENT}
-    assert await ledger.state_of(ErpSystem.LEGACY, "sub-race") is PostingState.SENT
+    assert await ledger.state_of(ExternalSystem.LEGACY_ERP, "sub-race") is PostingState.SENT
     async with engine.connect() as connection:
         attempts = await connection.scalar(
             select(ErpPostingRow.attempts).where(ErpPostingRow.idempotency_key == "sub-race")

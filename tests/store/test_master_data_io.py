@@ -11,7 +11,8 @@ from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
 from apgraph.domain.audit import first_break
 from apgraph.domain.bundle import MasterDataBundle, PurchaseOrderEntry, VendorLink
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
+from apgraph.domain.systems import ExternalSystem
 from apgraph.store.audit import AuditRepository
 from apgraph.store.master_data_io import (
     IMPORTED,
@@ -145,7 +146,7 @@ async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle)
     linked = replace(
         bundle,
         suppliers=(
-            replace(entry, vendor_links=(VendorLink(ErpSystem.LEGACY, "V77001"),)),
+            replace(entry, vendor_links=(VendorLink(ExternalSystem.LEGACY_ERP, "V77001"),)),
             *bundle.suppliers[1:],
         ),
     )
@@ -155,7 +156,7 @@ async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle)
     relinked = replace(
         linked,
         suppliers=(
-            replace(entry, vendor_links=(VendorLink(ErpSystem.LEGACY, "V77002"),)),
+            replace(entry, vendor_links=(VendorLink(ExternalSystem.LEGACY_ERP, "V77002"),)),
             *bundle.suppliers[1:],
         ),
     )
@@ -167,7 +168,7 @@ async def test_vendor_links_are_stored_and_a_changed_one_relinks(engine, bundle)
         keys = (await connection.execute(select(ErpCrossReferenceRow.vendor_key))).scalars().all()
     assert keys == ["V77002"]
     exported = await read_bundle(engine, await keyring_for(engine))
-    assert exported.suppliers[0].vendor_links == (VendorLink(ErpSystem.LEGACY, "V77002"),)
+    assert exported.suppliers[0].vendor_links == (VendorLink(ExternalSystem.LEGACY_ERP, "V77002"),)
     details = [e.event.detail for e in await _entries(engine) if e.event.action == UPDATED]
     assert details == ["suppliers: vendor_link.legacy"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from apgraph.connectors import vendor_values as values
 from apgraph.domain.erp import ForecastRecord
-from apgraph.services.ports.connectors import ExternalSystem
+from apgraph.domain.systems import ExternalSystem
 
 SYSTEM = ExternalSystem.ANALYTICS
 WEBHOOK = "webhooks/payment-forecasts"

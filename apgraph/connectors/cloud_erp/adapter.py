@@ -10,7 +10,6 @@ from apgraph.connectors.ledger import post_once
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
-    ErpSystem,
     ErpVendor,
     PaymentConfirmation,
     PaymentOrderLine,
@@ -19,13 +18,9 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.payments import Payment
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.clock import Clock
-from apgraph.services.ports.connectors import (
-    ConnectorRejected,
-    CrossReferences,
-    ExternalSystem,
-    PostingLedger,
-)
+from apgraph.services.ports.connectors import ConnectorRejected, CrossReferences, PostingLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +31,8 @@ class CloudErpAdapter:
     clock: Clock
 
     @property
-    def system(self) -> ErpSystem:
-        return ErpSystem.CLOUD
+    def system(self) -> ExternalSystem:
+        return ExternalSystem.CLOUD_ERP
 
     async def post_invoice(self, invoice: Invoice, *, idempotency_key: str) -> ErpDocumentRef:
         supplier_number = await self._supplier_number(invoice.supplier_id)
@@ -57,7 +52,7 @@ class CloudErpAdapter:
         return await post_once(
             self.ledger,
             self.clock,
-            system=ErpSystem.CLOUD,
+            system=ExternalSystem.CLOUD_ERP,
             invoice=invoice,
             idempotency_key=idempotency_key,
             post=post,
@@ -114,7 +109,7 @@ class CloudErpAdapter:
                 return found
 
     async def _supplier_number(self, supplier_id: SupplierId) -> str:
-        number = await self.xrefs.vendor_key(ErpSystem.CLOUD, supplier_id)
+        number = await self.xrefs.vendor_key(ExternalSystem.CLOUD_ERP, supplier_id)
         if number is None:
             raise ConnectorRejected(
                 ExternalSystem.CLOUD_ERP,

@@ -10,11 +10,11 @@ import httpx
 
 from apgraph.connectors.http import check_status, json_body, send
 from apgraph.connectors.resilience import Endpoint
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,
-    ExternalSystem,
 )
 
 with warnings.catch_warnings():

@@ -7,7 +7,6 @@ from apgraph.connectors import vendor_values as values
 from apgraph.domain.erp import (
     ConfirmationState,
     ErpDocumentRef,
-    ErpSystem,
     ErpVendor,
     PaymentConfirmation,
     PaymentOrderLine,
@@ -17,7 +16,8 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import InvoiceId, invoice
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.payments import Payment
-from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 SYSTEM = ExternalSystem.CLOUD_ERP
 INVOICES = "api/v2/invoices"
@@ -57,7 +57,7 @@ def document_from_vendor(body: Any) -> ErpDocumentRef:
         return values.member(SYSTEM, body, name)
 
     return ErpDocumentRef(
-        system=ErpSystem.CLOUD,
+        system=ExternalSystem.CLOUD_ERP,
         document_number=str(values.integer(SYSTEM, "InvoiceId", get("InvoiceId"))),
         invoice_id=_invoice_id(get("ExternalReference")),
         supplier_invoice_number=values.text(SYSTEM, "InvoiceNumber", get("InvoiceNumber")),
@@ -98,7 +98,7 @@ def _payment(item: Any) -> PaymentRelease:
         return values.member(SYSTEM, item, name)
 
     return PaymentRelease(
-        system=ErpSystem.CLOUD,
+        system=ExternalSystem.CLOUD_ERP,
         document_number=str(values.integer(SYSTEM, "InvoiceId", get("InvoiceId"))),
         invoice_id=_invoice_id(get("ExternalReference")),
         payment_reference=values.text(SYSTEM, "PaymentNumber", get("PaymentNumber")),
@@ -116,7 +116,7 @@ def _supplier(item: Any) -> ErpVendor:
     if status not in ("ACTIVE", "INACTIVE"):
         raise ConnectorMappingError(SYSTEM, "Status", f"unknown supplier status {status!r}")
     return ErpVendor(
-        system=ErpSystem.CLOUD,
+        system=ExternalSystem.CLOUD_ERP,
         vendor_key=values.text(SYSTEM, "SupplierNumber", get("SupplierNumber")),
         tax_id=values.text(SYSTEM, "TaxpayerId", get("TaxpayerId")),
         legal_name=values.text(SYSTEM, "Supplier", get("Supplier")),
@@ -174,7 +174,7 @@ def confirmation_from_vendor(body: Any) -> PaymentConfirmation:
     reason = body.get("RejectionReason")  # null until the bank returns the payment
     paid = body.get("PaidDate")  # null until paid
     return PaymentConfirmation(
-        reference=payment_reference(ErpSystem.CLOUD, str(number)),
+        reference=payment_reference(ExternalSystem.CLOUD_ERP, str(number)),
         state=state,
         reason=values.text(SYSTEM, "RejectionReason", reason) if reason else None,
         paid_on=values.day(SYSTEM, "PaidDate", paid) if paid else None,

@@ -10,7 +10,6 @@ from apgraph.connectors.legacy_erp.client import LegacyErpClient
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
-    ErpSystem,
     ErpVendor,
     PaymentConfirmation,
     PaymentOrderLine,
@@ -19,13 +18,9 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import SupplierId
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.payments import Payment
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.clock import Clock
-from apgraph.services.ports.connectors import (
-    ConnectorRejected,
-    CrossReferences,
-    ExternalSystem,
-    PostingLedger,
-)
+from apgraph.services.ports.connectors import ConnectorRejected, CrossReferences, PostingLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +31,8 @@ class LegacyErpAdapter:
     clock: Clock
 
     @property
-    def system(self) -> ErpSystem:
-        return ErpSystem.LEGACY
+    def system(self) -> ExternalSystem:
+        return ExternalSystem.LEGACY_ERP
 
     async def post_invoice(self, invoice: Invoice, *, idempotency_key: str) -> ErpDocumentRef:
         vendor_no = await self._vendor_no(invoice.supplier_id)
@@ -57,7 +52,7 @@ class LegacyErpAdapter:
         return await post_once(
             self.ledger,
             self.clock,
-            system=ErpSystem.LEGACY,
+            system=ExternalSystem.LEGACY_ERP,
             invoice=invoice,
             idempotency_key=idempotency_key,
             post=post,
@@ -100,7 +95,7 @@ class LegacyErpAdapter:
         return mapping.vendors_from_vendor(await self.client.read(mapping.vendors_request()))
 
     async def _vendor_no(self, supplier_id: SupplierId) -> str:
-        vendor_no = await self.xrefs.vendor_key(ErpSystem.LEGACY, supplier_id)
+        vendor_no = await self.xrefs.vendor_key(ExternalSystem.LEGACY_ERP, supplier_id)
         if vendor_no is None:
             raise ConnectorRejected(
                 ExternalSystem.LEGACY_ERP,

@@ -18,11 +18,8 @@ from defusedxml import ElementTree as SafeElementTree
 
 from apgraph.connectors.http import check_status, send
 from apgraph.connectors.resilience import Endpoint
-from apgraph.services.ports.connectors import (
-    ConnectorMappingError,
-    ConnectorRejected,
-    ExternalSystem,
-)
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError, ConnectorRejected
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SYSTEM = ExternalSystem.LEGACY_ERP

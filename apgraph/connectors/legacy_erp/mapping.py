@@ -9,7 +9,6 @@ from apgraph.connectors import vendor_values as values
 from apgraph.domain.erp import (
     ConfirmationState,
     ErpDocumentRef,
-    ErpSystem,
     ErpVendor,
     PaymentConfirmation,
     PaymentOrderLine,
@@ -19,7 +18,8 @@ from apgraph.domain.erp import (
 from apgraph.domain.ids import InvoiceId, invoice
 from apgraph.domain.invoices import Invoice
 from apgraph.domain.payments import Payment, PaymentMethod
-from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 NS = "urn:legacy-erp:accounts-payable:v3"
 SYSTEM = ExternalSystem.LEGACY_ERP
@@ -58,7 +58,7 @@ def document_from_vendor(response: Element) -> ErpDocumentRef:
     """The Document of a PostVendorInvoice or FindPostingByToken response."""
     document = _required(response, "Document")
     return ErpDocumentRef(
-        system=ErpSystem.LEGACY,
+        system=ExternalSystem.LEGACY_ERP,
         document_number=str(values.integer(SYSTEM, "DocNo", _text(document, "DocNo"))),
         invoice_id=_invoice_id(document, "ExtRef"),
         supplier_invoice_number=values.text(
@@ -98,7 +98,7 @@ def vendors_from_vendor(response: Element) -> list[ErpVendor]:
 
 def _payment(element: Element) -> PaymentRelease:
     return PaymentRelease(
-        system=ErpSystem.LEGACY,
+        system=ExternalSystem.LEGACY_ERP,
         document_number=str(values.integer(SYSTEM, "DocNo", _text(element, "DocNo"))),
         invoice_id=_invoice_id(element, "ExtRef"),
         payment_reference=values.text(SYSTEM, "PaymentRef", _text(element, "PaymentRef")),
@@ -113,7 +113,7 @@ def _vendor(element: Element) -> ErpVendor:
     if block is None:
         raise ConnectorMappingError(SYSTEM, "PostingBlock", "missing")
     return ErpVendor(
-        system=ErpSystem.LEGACY,
+        system=ExternalSystem.LEGACY_ERP,
         vendor_key=values.text(SYSTEM, "VendorNo", _text(element, "VendorNo")),
         tax_id=values.text(SYSTEM, "TaxNo", _text(element, "TaxNo")),
         legal_name=values.text(SYSTEM, "Name1", _text(element, "Name1")),
@@ -208,7 +208,7 @@ def confirmation_from_vendor(response: Element) -> PaymentConfirmation:
         raise ConnectorMappingError(SYSTEM, "State", f"unknown state {_text(order, 'State')!r}")
     cleared = _text(order, "ClearingDate").strip()
     return PaymentConfirmation(
-        reference=payment_reference(ErpSystem.LEGACY, str(number)),
+        reference=payment_reference(ExternalSystem.LEGACY_ERP, str(number)),
         state=state,
         reason=_text(order, "ReturnReason").strip() or None,
         paid_on=values.day(SYSTEM, "ClearingDate", cleared) if cleared else None,

@@ -5,7 +5,8 @@ from typing import Any
 from apgraph.connectors import vendor_values as values
 from apgraph.domain.ids import GoodsReceiptId, PurchaseOrderId
 from apgraph.domain.purchasing import GoodsReceipt
-from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 SYSTEM = ExternalSystem.MATERIALS
 

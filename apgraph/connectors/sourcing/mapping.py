@@ -5,7 +5,8 @@ from typing import Any
 from apgraph.connectors import vendor_values as values
 from apgraph.domain.ids import ContractPriceId, SupplierId
 from apgraph.domain.purchasing import ContractPrice
-from apgraph.services.ports.connectors import ConnectorMappingError, ExternalSystem
+from apgraph.domain.systems import ExternalSystem
+from apgraph.services.ports.connectors import ConnectorMappingError
 
 SYSTEM = ExternalSystem.SOURCING
 AGREEMENT_LINES = "v1/agreement-lines"

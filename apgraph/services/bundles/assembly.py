@@ -121,13 +121,13 @@ def assemble(raw: RawBundle, *, known: KnownIds | None) -> ReadResult:
         items(links),
         lambda pair: (pair[0], pair[1].system) if pair[0] else None,
         field_name="system",
-        what=lambda pair: f"{pair[0]}'s {pair[1].system.value} vendor link",
+        what=lambda pair: f"{pair[0]}'s {pair[1].system.erp_name} vendor link",
     )
     problems += duplicates(
         items(links),
         lambda pair: (pair[1].system, pair[1].vendor_key) if pair[1].vendor_key else None,
         field_name="vendor_key",
-        what=lambda pair: f"{pair[1].system.value} vendor key {pair[1].vendor_key!r}",
+        what=lambda pair: f"{pair[1].system.erp_name} vendor key {pair[1].vendor_key!r}",
     )
 
     declared_orders: dict[str, PurchaseOrder] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from apgraph.domain.bundle import BundleCode, FacilityEntry, VendorLink
 from apgraph.domain.classified import is_masked
-from apgraph.domain.erp import ErpRoute, ErpSystem, MigrationMode
+from apgraph.domain.erp import ErpRoute, MigrationMode
 from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import (
     ContractPriceId,
@@ -52,7 +52,7 @@ def facility_entry(fields: Fields) -> FacilityEntry:
             region=fields.text("region", max_length=100),
             timezone=fields.text("timezone", max_length=64),
         ),
-        erp=fields.enum("erp", ErpSystem),
+        erp=fields.erp("erp"),
         migration=fields.enum("migration", MigrationMode),
     )
     expected = ErpRoute(entry.migration).system_of_record
@@ -152,7 +152,7 @@ def contact(fields: Fields) -> tuple[SupplierId, Contact]:
 
 def vendor_link(fields: Fields) -> tuple[SupplierId, VendorLink]:
     return SupplierId(fields.id("supplier_id", EntityKind.SUPPLIER)), VendorLink(
-        system=fields.enum("system", ErpSystem),
+        system=fields.erp("system"),
         vendor_key=fields.text("vendor_key", max_length=64),
     )
 

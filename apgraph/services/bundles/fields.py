@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from apgraph.domain.bundle import BundleCode, BundleProblem
 from apgraph.domain.ids import EntityKind, InvalidId
+from apgraph.domain.systems import ERPS, ExternalSystem
 
 E = TypeVar("E", bound=Enum)
 
@@ -141,6 +142,18 @@ class Fields:
         allowed = ", ".join(str(member.value) for member in members)
         self.fail(name, BundleCode.INVALID_VALUE, f"{_shown(value)} is not one of {allowed}")
         return members[0]
+
+    def erp(self, name: str) -> ExternalSystem:
+        """An ERP by its short name (`legacy`, `cloud`), as bundles write it, or its system
+        name (`legacy_erp`)."""
+        value = self._required(name)
+        if value is None:
+            return ERPS[0]
+        try:
+            return ExternalSystem.erp_named(str(value))
+        except ValueError as error:
+            self.fail(name, BundleCode.INVALID_VALUE, str(error))
+            return ERPS[0]
 
     def boolean(self, name: str) -> bool:
         value = self._required(name)

@@ -50,7 +50,7 @@ def _facility(entry: FacilityEntry) -> Row:
         "name": facility.name,
         "region": facility.region,
         "timezone": facility.timezone,
-        "erp": entry.erp.value,
+        "erp": entry.erp.erp_name,
         "migration": entry.migration.value,
     }
 
@@ -100,8 +100,8 @@ def _contacts(entry: SupplierEntry) -> list[Row]:
 
 def _vendor_links(entry: SupplierEntry) -> list[Row]:
     return [
-        {"system": link.system.value, "vendor_key": link.vendor_key}
-        for link in sorted(entry.vendor_links, key=lambda link: link.system.value)
+        {"system": link.system.erp_name, "vendor_key": link.vendor_key}
+        for link in sorted(entry.vendor_links, key=lambda link: link.system.erp_name)
     ]
 
 

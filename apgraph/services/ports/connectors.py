@@ -11,7 +11,6 @@ from typing import Protocol
 from apgraph.domain.codes import ConnectorCode
 from apgraph.domain.erp import (
     ErpDocumentRef,
-    ErpSystem,
     ErpVendor,
     FieldDifference,
     ForecastRecord,
@@ -29,30 +28,7 @@ from apgraph.domain.purchasing import (
     ContractPrice,
     GoodsReceipt,
 )
-
-
-class ExternalSystem(Enum):
-    """The systems apgraph calls; the value names the system in config, metrics and the API."""
-
-    LEGACY_ERP = "legacy_erp"
-    """The on-premises ERP (SOAP/XML): posts invoices of legacy and shadow facilities."""
-    CLOUD_ERP = "cloud_erp"
-    """The cloud ERP (REST, OAuth2): posts invoices of migrated facilities."""
-    MATERIALS = "materials"
-    """Materials management: goods receipts for the three-way match."""
-    SOURCING = "sourcing"
-    """The contract repository: contract prices for the price check."""
-    ANALYTICS = "analytics"
-    """The analytics platform: receives the cash-flow forecast feed."""
-
-    @classmethod
-    def of_erp(cls, system: ErpSystem) -> "ExternalSystem":
-        return cls.LEGACY_ERP if system is ErpSystem.LEGACY else cls.CLOUD_ERP
-
-    @property
-    def family(self) -> str:
-        """The prefix of this system's error codes: both ERPs answer as ERP_*."""
-        return "ERP" if self in (ExternalSystem.LEGACY_ERP, ExternalSystem.CLOUD_ERP) else self.name
+from apgraph.domain.systems import ExternalSystem
 
 
 class ConnectorError(Exception):
@@ -169,7 +145,7 @@ class SupplierMaster(Protocol):
     """One ERP's vendor master, read whole for the cross-reference sync."""
 
     @property
-    def system(self) -> ErpSystem: ...
+    def system(self) -> ExternalSystem: ...
 
     async def vendors(self) -> Sequence[ErpVendor]: ...
 
@@ -185,10 +161,10 @@ class AnalyticsSink(Protocol):
 class CrossReferences(Protocol):
     """ERP vendor keys ⇄ canonical supplier IDs: the only place an ERP's keys are kept."""
 
-    async def vendor_key(self, system: ErpSystem, supplier_id: SupplierId) -> str | None: ...
+    async def vendor_key(self, system: ExternalSystem, supplier_id: SupplierId) -> str | None: ...
 
     async def link_vendors(
-        self, system: ErpSystem, links: Mapping[SupplierId, str], *, at: datetime
+        self, system: ExternalSystem, links: Mapping[SupplierId, str], *, at: datetime
     ) -> None:
         """Inserts or replaces the given links; others stay as they are."""
         ...
@@ -205,7 +181,7 @@ class PostingLedger(Protocol):
     """Each posting by (system, idempotency key), so an unanswered one is never forgotten."""
 
     async def begin(
-        self, *, system: ErpSystem, idempotency_key: str, invoice: Invoice, at: datetime
+        self, *, system: ExternalSystem, idempotency_key: str, invoice: Invoice, at: datetime
     ) -> PostingState | None:
         """Marks the posting SENT and returns its state before (None: never tried)."""
         ...
@@ -213,7 +189,7 @@ class PostingLedger(Protocol):
     async def settle(
         self,
         *,
-        system: ErpSystem,
+        system: ExternalSystem,
         idempotency_key: str,
         state: PostingState,
         document_number: str | None,

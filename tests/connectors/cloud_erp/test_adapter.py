@@ -6,7 +6,7 @@ import pytest
 
 from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.codes import ConnectorCode
-from apgraph.domain.erp import ErpSystem
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     ConnectorError,
     ConnectorMappingError,
@@ -31,7 +31,7 @@ async def test_a_posting_returns_the_document_the_cloud_erp_booked(stack, erp, n
 
     document = await stack.cloud.post_invoice(invoice, idempotency_key=key)
 
-    assert document.system is ErpSystem.CLOUD
+    assert document.system is ExternalSystem.CLOUD_ERP
     assert document.reference.startswith("CLD-")
     assert (document.invoice_id, document.total, document.currency) == (
         invoice.id,
@@ -39,7 +39,7 @@ async def test_a_posting_returns_the_document_the_cloud_erp_booked(stack, erp, n
         invoice.currency,
     )
     assert len(erp.book.postings_of(invoice.id)) == 1
-    assert await stack.ledger.state_of(ErpSystem.CLOUD, key) is PostingState.POSTED
+    assert await stack.ledger.state_of(ExternalSystem.CLOUD_ERP, key) is PostingState.POSTED
 
 
 async def test_the_token_is_fetched_once_and_reused(stack, erp, network):
@@ -132,7 +132,7 @@ async def test_a_lost_response_with_every_lookup_failing_stays_unknown(stack, er
     # the lookups failed, so nothing was posted a second time, and the ledger remembers
     assert erp.plan.calls[POST] == 1
     assert len(erp.book.postings_of(invoice.id)) == 1
-    assert await stack.ledger.state_of(ErpSystem.CLOUD, key) is PostingState.SENT
+    assert await stack.ledger.state_of(ExternalSystem.CLOUD_ERP, key) is PostingState.SENT
 
 
 async def test_an_answer_without_the_amount_is_a_mapping_error_naming_it(stack, erp, network):

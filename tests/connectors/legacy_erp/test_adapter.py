@@ -11,14 +11,13 @@ from apgraph.connectors.legacy_erp import mapping
 from apgraph.connectors.legacy_erp.client import operation_of
 from apgraph.connectors.resilience import OutcomeUnknown
 from apgraph.domain.codes import ConnectorCode
-from apgraph.domain.erp import ErpSystem
 from apgraph.domain.suppliers import SupplierStatus
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import (
     BreakerState,
     ConnectorError,
     ConnectorMappingError,
     ConnectorRejected,
-    ExternalSystem,
     PostingState,
 )
 from apgraph.simulators.faults import Fault, FaultKind
@@ -42,7 +41,7 @@ async def test_a_posting_returns_the_document_the_erp_booked(stack, erp, network
     document = await stack.legacy.post_invoice(invoice, idempotency_key=key)
 
     # then the ERP booked it once, with our references and amounts, as a LEG- document
-    assert document.system is ErpSystem.LEGACY
+    assert document.system is ExternalSystem.LEGACY_ERP
     assert document.reference == f"LEG-{document.document_number}"
     assert (document.invoice_id, document.total, document.tax) == (
         invoice.id,
@@ -50,7 +49,7 @@ async def test_a_posting_returns_the_document_the_erp_booked(stack, erp, network
         invoice.tax,
     )
     assert [d.number for d in erp.book.postings_of(invoice.id)] == [int(document.document_number)]
-    assert await stack.ledger.state_of(ErpSystem.LEGACY, key) is PostingState.POSTED
+    assert await stack.ledger.state_of(ExternalSystem.LEGACY_ERP, key) is PostingState.POSTED
 
 
 async def test_a_repeated_key_returns_the_first_document_and_posts_nothing(stack, erp, network):
@@ -100,7 +99,7 @@ async def test_a_posting_left_unknown_is_looked_up_first_by_the_next_call(stack,
     with pytest.raises(OutcomeUnknown) as failed:
         await stack.legacy.post_invoice(invoice, idempotency_key=key)
     assert failed.value.code is ConnectorCode.ERP_UNAVAILABLE
-    assert await stack.ledger.state_of(ErpSystem.LEGACY, key) is PostingState.SENT
+    assert await stack.ledger.state_of(ExternalSystem.LEGACY_ERP, key) is PostingState.SENT
 
     # when the workflow tries again later with the same key
     document = await stack.legacy.post_invoice(invoice, idempotency_key=key)
@@ -109,7 +108,7 @@ async def test_a_posting_left_unknown_is_looked_up_first_by_the_next_call(stack,
     assert erp.plan.calls[POST] == 1
     assert erp.plan.calls[FIND] == 3
     assert [d.number for d in erp.book.postings_of(invoice.id)] == [int(document.document_number)]
-    assert await stack.ledger.state_of(ErpSystem.LEGACY, key) is PostingState.POSTED
+    assert await stack.ledger.state_of(ExternalSystem.LEGACY_ERP, key) is PostingState.POSTED
 
 
 async def test_a_soap_fault_is_a_rejection_and_never_retried(stack, erp, network):
@@ -128,7 +127,7 @@ async def test_a_soap_fault_is_a_rejection_and_never_retried(stack, erp, network
     assert "DUPLICATE" in str(refused.value) or "already billed" in str(refused.value)
     assert erp.plan.calls[POST] == 1
     assert len(erp.book.postings_of(invoice.id)) == 1
-    assert await stack.ledger.state_of(ErpSystem.LEGACY, key) is PostingState.REJECTED
+    assert await stack.ledger.state_of(ExternalSystem.LEGACY_ERP, key) is PostingState.REJECTED
 
 
 async def test_timeouts_on_every_attempt_give_erp_unavailable(stack, erp):
@@ -165,7 +164,7 @@ async def test_an_answer_without_a_field_is_a_mapping_error_naming_it(stack, erp
     assert failed.value.field == missing
     assert erp.plan.calls[POST] == 1
     # the ERP did book it, so the ledger keeps it for a lookup rather than a second posting
-    assert await stack.ledger.state_of(ErpSystem.LEGACY, key) is PostingState.SENT
+    assert await stack.ledger.state_of(ExternalSystem.LEGACY_ERP, key) is PostingState.SENT
 
 
 async def test_an_answer_that_is_not_xml_is_a_mapping_error(stack, erp):

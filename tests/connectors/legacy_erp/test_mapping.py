@@ -7,7 +7,7 @@ from xml.etree.ElementTree import Element, SubElement
 import pytest
 
 from apgraph.connectors.legacy_erp import mapping
-from apgraph.domain.erp import ErpSystem
+from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import ConnectorMappingError
 
 NS = mapping.NS
@@ -36,7 +36,7 @@ def response(document: dict[str, str] | None) -> Element:
 def test_a_document_maps_to_a_canonical_reference():
     document = mapping.document_from_vendor(response(GOOD))
 
-    assert document.system is ErpSystem.LEGACY
+    assert document.system is ExternalSystem.LEGACY_ERP
     assert document.reference == "LEG-5100042"
     assert (document.total, document.tax) == (Decimal("1084.10"), Decimal("84.10"))
     assert (document.due_date, document.posted_on) == (date(2026, 12, 1), date(2026, 11, 2))

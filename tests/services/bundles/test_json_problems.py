@@ -149,3 +149,22 @@ def test_the_policy_is_checked_as_gateway_yaml_is():
         ),
         ("bundle.json", "/policy/duplicate_windw_days", "duplicate_windw_days", C.INVALID_POLICY),
     ]
+
+
+def test_an_erp_named_by_its_system_name_reads_as_its_short_name_and_is_written_short():
+    # given the example with its ERPs named as gateway.yaml's connectors name them
+    doc = document()
+    assert {facility["erp"] for facility in doc["facilities"]} <= {"legacy", "cloud"}
+    for facility in doc["facilities"]:
+        facility["erp"] = f"{facility['erp']}_erp"
+    for supplier in doc["suppliers"]:
+        for link in supplier["vendor_links"]:
+            link["system"] = f"{link['system']}_erp"
+
+    # when it is read
+    bundle, problems = read_json(json.dumps(doc).encode(), known=KnownIds())
+
+    # then it is the same bundle, written back with the short names
+    assert problems == []
+    assert bundle == example()
+    assert json.loads(write_json(bundle)) == document()

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from apgraph.demo import generator
 from apgraph.domain.bundle import MasterDataBundle
+from apgraph.domain.systems import ERPS
 from apgraph.policies.matching import CategoryPolicy, MatchingPolicy
 from apgraph.services.bundles import (
     KnownIds,
@@ -92,7 +93,7 @@ def test_the_demo_network_survives_both_forms_on_disk(demo, form, tmp_path: Path
     assert problems == []
     assert read == demo
     assert demo.counts()["purchase_order_lines"] > 0
-    assert {entry.erp.value for entry in demo.facilities} == {"legacy", "cloud"}
+    assert {entry.erp for entry in demo.facilities} == set(ERPS)
 
 
 def test_decimals_are_written_by_value_not_by_how_they_were_spelled(demo):
