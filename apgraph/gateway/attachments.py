@@ -22,20 +22,9 @@ async def attachment_content(request: Request) -> Response:
     store = request.app.state.runtime.reads(principal.row_scope)
     found = await store.attachments.with_content(attachment_id)
     if found is None:  # unknown and not-yours answer alike
-        return JSONResponse(
-            {"code": "NOT_FOUND", "message": f"no attachment {attachment_id}"}, status_code=404
-        )
+        return _not_found(attachment_id)
     attachment, content = found
-    return Response(
-        content,
-        media_type=attachment.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
-            "ETag": f'"{attachment.sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _download(content, attachment.media_type, attachment.filename, attachment.sha256)
 
 
 REMITTANCE_ID = re.compile(r"RA-\d{8}")
@@ -48,16 +37,26 @@ async def _remittance_content(request: Request, document_id: str) -> Response:
         store = request.app.state.runtime.reads(principal.row_scope)
         found = await store.payments.remittance_content(document_id)
     if found is None:  # unknown, not yours, and no payments:read answer alike
-        return JSONResponse(
-            {"code": "NOT_FOUND", "message": f"no attachment {document_id}"}, status_code=404
-        )
+        return _not_found(document_id)
     info, content = found
+    return _download(content, info.media_type, info.filename, info.sha256)
+
+
+def _not_found(document_id: str) -> JSONResponse:
+    return JSONResponse(
+        {"code": "NOT_FOUND", "message": f"no attachment {document_id}"}, status_code=404
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str, sha256: str) -> Response:
+    """One set of download headers for both kinds: a file to save, never to render in the
+    page (nosniff) or to keep in a shared cache."""
     return Response(
         content,
-        media_type=info.media_type,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{info.filename}"',
-            "ETag": f'"{info.sha256}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": f'"{sha256}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

@@ -223,11 +223,7 @@ class ErpBook:
             earlier = self.by_token(token)
             if earlier is not None:
                 return earlier, False
-            vendor = self.vendors.get(draft.vendor_key)
-            if vendor is None:
-                raise Refusal("VENDOR_UNKNOWN", f"vendor {draft.vendor_key} does not exist")
-            if vendor.blocked:
-                raise Refusal("VENDOR_BLOCKED", f"vendor {vendor.key} is blocked for posting")
+            vendor = self._open_vendor(draft.vendor_key, blocked_for="posting")
             if any(
                 d.vendor_key == vendor.key and d.vendor_invoice_no == draft.vendor_invoice_no
                 for d in self.documents.values()
@@ -284,6 +280,15 @@ class ErpBook:
             file.flush()
             os.fsync(file.fileno())
 
+    def _open_vendor(self, key: str, *, blocked_for: str) -> Vendor:
+        """The vendor a posting or a payment order names; refused when unknown or blocked."""
+        vendor = self.vendors.get(key)
+        if vendor is None:
+            raise Refusal("VENDOR_UNKNOWN", f"vendor {key} does not exist")
+        if vendor.blocked:
+            raise Refusal("VENDOR_BLOCKED", f"vendor {vendor.key} is blocked for {blocked_for}")
+        return vendor
+
     def by_token(self, token: str) -> Document | None:
         return next((d for d in self.documents.values() if d.token == token), None)
 
@@ -320,11 +325,7 @@ class ErpBook:
             earlier = self.order_by_token(token)
             if earlier is not None:
                 return earlier, False
-            vendor = self.vendors.get(draft.vendor_key)
-            if vendor is None:
-                raise Refusal("VENDOR_UNKNOWN", f"vendor {draft.vendor_key} does not exist")
-            if vendor.blocked:
-                raise Refusal("VENDOR_BLOCKED", f"vendor {vendor.key} is blocked for payment")
+            self._open_vendor(draft.vendor_key, blocked_for="payment")
             unpaid = {
                 line.document_number
                 for order in self.orders.values()
