@@ -58,6 +58,7 @@ from tests.workflow import Orders, as_input  # noqa: E402
 
 SCALE = 0.2
 PER_GENERATOR = 2500  # connections one load-generator process opens
+HANDSHAKES_IN_FLIGHT = 50  # per generator: a ramp the server answers before its idle timeout
 NATS_URL = "nats://127.0.0.1:4222"
 STATUS = "subscription { invoiceStatusChanged { event { occurredAt sequence } } }"
 SUBMIT = """
@@ -112,9 +113,11 @@ async def load(url: str, token: str, subscribers: int, expected: int) -> None:
     arrivals: list[tuple[float, str]] = []
     ready = 0
     closed = 0
+    opening = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
 
     async def one() -> None:
         nonlocal ready, closed
+        await opening.acquire()
         async with websockets.connect(
             url,
             subprotocols=["graphql-transport-ws"],
@@ -129,6 +132,7 @@ async def load(url: str, token: str, subscribers: int, expected: int) -> None:
                 json.dumps({"id": "1", "type": "subscribe", "payload": {"query": STATUS}})
             )
             ready += 1
+            opening.release()
             got = 0
             try:
                 while got < expected:
@@ -139,11 +143,7 @@ async def load(url: str, token: str, subscribers: int, expected: int) -> None:
             except websockets.ConnectionClosed:
                 closed += 1
 
-    tasks = []
-    for n in range(subscribers):
-        tasks.append(asyncio.create_task(one()))
-        if n % 100 == 99:
-            await asyncio.sleep(0.05)  # a connection ramp, not a SYN flood
+    tasks = [asyncio.create_task(one()) for _ in range(subscribers)]
     while True:  # every connection subscribed (a condition, polled)
         if ready >= subscribers:
             break
