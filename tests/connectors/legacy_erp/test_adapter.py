@@ -209,9 +209,11 @@ async def test_payments_of_seeded_documents_map_to_releases(stack, network):
     release = releases[0]
     paid = {i.id: i for i in network.invoices}[release.invoice_id]
 
-    # then its release names our invoice and the ERP's document, amounts as Decimal
+    # then its release names our invoice and the ERP's document, and pays, as a Decimal, what
+    # the seed allocated to it: the total less any early-payment discount taken
+    (allocation,) = (a for a in network.payment_allocations if a.invoice_id == paid.id)
     assert paid.erp_document_ref == f"LEG-{release.document_number}"
-    assert release.amount == paid.total
+    assert release.amount == allocation.amount == paid.total - allocation.discount
     assert [r.released_on for r in releases] == sorted(r.released_on for r in releases)
 
 
