@@ -257,7 +257,12 @@ def invoice(
 async def submit(api: Api, input_: dict[str, Any]) -> dict[str, Any]:
     """Submits as the supplier's portal user; the invoice as stored."""
     token = api.token(Role.SUPPLIER, supplier_id=SUPPLIER)
-    body = await api.data(SUBMIT, {"input": input_, "key": f"key-{uuid.uuid4()}"}, token=token)
+    body = await api.data(
+        SUBMIT,
+        {"input": input_, "key": f"key-{uuid.uuid4()}"},
+        token=token,
+        product="supplier-portal/v1",
+    )
     result = body["submitInvoice"]
     assert result["userErrors"] == [], result
     invoice: dict[str, Any] = result["invoice"]
@@ -308,7 +313,7 @@ async def test_billing_over_received_beyond_tolerance_waits_for_the_cost_center_
     # and it waits in the queue of the cost center's first approver, with its reason
     token = approver_token(imported.api, APPROVER, FACILITY)
     queue = await imported.api.data(
-        QUEUE, {"facility": FACILITY, "approver": APPROVER}, token=token
+        QUEUE, {"facility": FACILITY, "approver": APPROVER}, token=token, product="finance-ops/v1"
     )
     waiting = {edge["node"]["id"]: codes(edge["node"]) for edge in queue["exceptionQueue"]["edges"]}
     assert waiting[over["id"]] == ["QTY_VARIANCE"]

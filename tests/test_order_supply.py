@@ -25,7 +25,9 @@ BEYOND_THE_POOL = 3
 async def submit_clean(api: Any, order: Order) -> dict[str, Any]:
     token = api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
     variables = {"input": as_input(order.clean_invoice()), "key": f"key-{uuid.uuid4()}"}
-    result = (await api.data(SUBMIT, variables, token=token))["submitInvoice"]
+    result = (await api.data(SUBMIT, variables, token=token, product="supplier-portal/v1"))[
+        "submitInvoice"
+    ]
     assert result["userErrors"] == [], result
     invoice: dict[str, Any] = result["invoice"]
     return invoice

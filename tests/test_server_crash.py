@@ -144,6 +144,7 @@ async def submit(api: Api, order: Order, key: str) -> dict[str, Any]:
         SUBMIT,
         {"input": sent, "key": key},
         token=api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product="supplier-portal/v1",
     )
     assert body["submitInvoice"]["userErrors"] == [], body
     return body["submitInvoice"]["invoice"]
@@ -321,6 +322,7 @@ async def test_a_server_killed_mid_approval_posts_the_approved_exception_once_on
                         SUBMIT,
                         {"input": as_input(order.over_received_invoice()), "key": "exception"},
                         token=api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+                        product="supplier-portal/v1",
                     )
                     invoice = body["submitInvoice"]["invoice"]
                     assert invoice["status"] == "EXCEPTION", body
@@ -331,7 +333,9 @@ async def test_a_server_killed_mid_approval_posts_the_approved_exception_once_on
                     assert (await erp.post(f"{CONTROL}/faults", json=fault)).is_success
                     books = sum((await erps.ledger("legacy")).values())
                     approving = asyncio.create_task(
-                        api.graphql(APPROVE, {"id": invoice["id"]}, token=approver)
+                        api.graphql(
+                            APPROVE, {"id": invoice["id"]}, token=approver, product="finance-ops/v1"
+                        )
                     )
                     await until(lambda: _ledger_grew(erps, books), "booked by the ERP")
                     await server.kill()

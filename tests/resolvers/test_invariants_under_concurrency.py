@@ -98,11 +98,15 @@ def billing(
     )
 
 
+FINANCE = "finance-ops/v1"  # where approvers decide
+
+
 async def submit(workflow_api, order: Order, invoice: SubmittedInvoice) -> dict[str, Any]:
     body = await workflow_api.data(
         SUBMIT,
         {"input": as_input(invoice), "key": f"key-{uuid.uuid4()}"},
         token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product="supplier-portal/v1",
     )
     payload = body["submitInvoice"]
     assert payload["userErrors"] == [], payload
@@ -198,7 +202,9 @@ async def test_the_same_approver_twice_at_once_is_one_approval_of_two(workflow_a
     for _ in range(ROUNDS // 2):
         order, invoice_id = await _large_exception(workflow_api, orders)
         token = _approver(workflow_api, order.cost_center.approvers[0], order)
-        approve = partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=token)
+        approve = partial(
+            workflow_api.data, APPROVE, {"id": invoice_id}, token=token, product=FINANCE
+        )
 
         results = await at_once(approve, approve)
 
@@ -220,8 +226,8 @@ async def test_two_distinct_approvers_at_once_complete_the_set_and_post_once(wor
         first, second = (_approver(workflow_api, s, order) for s in order.cost_center.approvers[:2])
 
         await at_once(
-            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=first),
-            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=second),
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=first, product=FINANCE),
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=second, product=FINANCE),
         )
 
         invoice = (await workflow_api.data(INVOICE, {"id": invoice_id}))["invoice"]
@@ -242,8 +248,8 @@ async def test_approval_and_retry_posting_at_once_post_once(workflow_api, orders
         retry = partial(workflow_api.data, RETRY, {"id": invoice_id})
 
         await at_once(
-            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=first),
-            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=second),
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=first, product=FINANCE),
+            partial(workflow_api.data, APPROVE, {"id": invoice_id}, token=second, product=FINANCE),
             retry,
             retry,
         )
