@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -85,6 +85,9 @@ class WebhookPlanner:
     rules: ReadRules
     clock: Clock
     wake: asyncio.Event | None = None  # set when something was planned: deliver at once
+    # an operator's replay to one webhook (`events replay --to webhook:<id>`): that webhook
+    # only, and events from before it was registered too, since the operator asked for them
+    only: str | None = None
 
     async def receive(self, record: OutboxRecord) -> None:
         """A webhook receives what happened after it was registered: a bus that delivers its
@@ -97,7 +100,8 @@ class WebhookPlanner:
                 body=_body(record),
             )
             for subscriber in await self.queue.subscribers(record.type)
-            if record.occurred_at >= subscriber.webhook.created_at
+            if (self.only is None or subscriber.webhook.id == self.only)
+            and (self.only is not None or record.occurred_at >= subscriber.webhook.created_at)
             and self.rules.may_receive(
                 subscriber.client,
                 event_type=record.type,
@@ -107,6 +111,12 @@ class WebhookPlanner:
         ]
         if await self.queue.plan(planned, at=self.clock.now()) and self.wake is not None:
             self.wake.set()
+
+    async def receive_all(self, records: Sequence[OutboxRecord]) -> None:
+        """A replayed batch, in order. Deliveries are keyed by (event, webhook): an event the
+        webhook already has, delivered or waiting, is not planned again."""
+        for record in records:
+            await self.receive(record)
 
     async def run(self, bus: EventBus, stop: asyncio.Event) -> None:
         """One durable consumer shared by every process: each event is planned by one."""

@@ -34,7 +34,9 @@ from apgraph.domain.webhooks import (
     delivery_id,
 )
 from apgraph.events.in_process import InProcessBus
+from apgraph.events.replay import ReplayRefused
 from apgraph.events.webhooks import Outcome, WebhookDispatcher, WebhookPlanner
+from apgraph.gateway.event_replay import replay_consumers
 from apgraph.gateway.request_context import dead_letter_replays
 from apgraph.gateway.webhooks import dispatcher_for
 from apgraph.services import webhooks as service
@@ -465,3 +467,45 @@ async def test_a_webhook_receives_nothing_that_happened_before_it_was_registered
     await planner.receive(old)
 
     assert await queue.get(delivery_id(old.id, registered.webhook.id)) is None
+
+
+async def test_an_operators_replay_to_one_webhook_plans_what_it_is_owed_once(
+    workflow_api, clock, queue
+):
+    # given two partners' webhooks, and events from before and after the first was registered
+    _, mine = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/mine")
+    _, other = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/other")
+    before = replace(event(), occurred_at=mine.webhook.created_at - timedelta(hours=1))
+    after = event(type="invoice.received")
+    unreadable = event(facility="FAC-0002")  # the partner's client is not admitted there
+    consumers = replay_consumers(workflow_api.runtime)
+
+    # when an operator replays them to the first webhook, twice
+    consumer = await consumers.resolve(f"webhook:{mine.webhook.id}")
+    for _ in range(2):
+        await consumer([before, after, unreadable])
+
+    # then that webhook is owed both readable events, history included, once each
+    for record in (before, after):
+        planned = await queue.get(delivery_id(record.id, mine.webhook.id))
+        assert planned is not None
+        assert planned.status is DeliveryStatus.PENDING
+    assert await queue.get(delivery_id(unreadable.id, mine.webhook.id)) is None
+    # and the other webhook nothing
+    for record in (before, after, unreadable):
+        assert await queue.get(delivery_id(record.id, other.webhook.id)) is None
+
+
+async def test_a_replay_to_an_unknown_or_removed_webhook_is_refused(workflow_api, clock):
+    client, removed = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/gone")
+    outcome = await service.remove_webhook(
+        deps=workflow_api.runtime.webhooks,
+        client_id=client.client_id,
+        webhook_id=removed.webhook.id,
+    )
+    assert outcome.ok, outcome.problems
+    consumers = replay_consumers(workflow_api.runtime)
+
+    for webhook_id in (removed.webhook.id, "WH-unknown"):
+        with pytest.raises(ReplayRefused, match=f"no webhook consumer '{webhook_id}'"):
+            await consumers.resolve(f"webhook:{webhook_id}")
