@@ -2,13 +2,20 @@
 
 Nothing outlives the process, and that is enough in embedded mode: the outbox is the durable
 copy, and a consumer that starts later catches up from it (subscriptions resume by cursor).
-A handler that raises gets the record again, after the ones already queued.
+
+Shared consumers (webhook planning) do work that must never be lost, so `publish` hands them
+each record itself and returns only once they took it: a process that dies a moment later has
+lost nothing, since the relay marks a batch published only after `publish` returned. One that
+raises makes `publish` raise BusUnavailable; the outbox keeps the batch and the relay offers it
+again (the handler dedupes by event id). Per-process consumers (the subscription hub) get
+records through an in-memory queue; one whose handler raises gets the record again, after the
+ones already queued.
 """
 
 import asyncio
 from collections.abc import Sequence
 
-from apgraph.services.ports.bus import EventHandler
+from apgraph.services.ports.bus import BusUnavailable, EventHandler
 from apgraph.services.ports.unit_of_work import OutboxRecord
 
 STOP_CHECK_SECONDS = 0.5  # how soon an idle consumer notices `stop`
@@ -17,8 +24,15 @@ STOP_CHECK_SECONDS = 0.5  # how soon an idle consumer notices `stop`
 class InProcessBus:
     def __init__(self) -> None:
         self._queues: dict[str, asyncio.Queue[OutboxRecord]] = {}
+        self._durable: dict[str, EventHandler] = {}
 
     async def publish(self, records: Sequence[OutboxRecord]) -> None:
+        for consumer, handler in list(self._durable.items()):
+            for record in records:
+                try:
+                    await handler(record)
+                except Exception as error:  # noqa: BLE001 - any failure: offer the batch again
+                    raise BusUnavailable(f"consumer {consumer} did not take {record.id}") from error
         for queue in self._queues.values():
             for record in records:
                 queue.put_nowait(record)
@@ -26,7 +40,14 @@ class InProcessBus:
     async def consume(
         self, consumer: str, handler: EventHandler, *, stop: asyncio.Event, shared: bool
     ) -> None:
-        """One process is every process here, so `shared` changes nothing."""
+        """`shared`: handled inside `publish` (one process is every process here)."""
+        if shared:
+            self._durable[consumer] = handler
+            try:
+                await stop.wait()
+            finally:
+                self._durable.pop(consumer, None)
+            return
         queue = self._queues.setdefault(consumer, asyncio.Queue())
         try:
             while not stop.is_set():

@@ -41,6 +41,7 @@ from apgraph.gateway.request_context import dead_letter_replays
 from apgraph.gateway.webhooks import dispatcher_for
 from apgraph.services import webhooks as service
 from apgraph.services.dead_letters import replay_dead_letter
+from apgraph.services.ports.bus import BusUnavailable
 from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
@@ -509,3 +510,50 @@ async def test_a_replay_to_an_unknown_or_removed_webhook_is_refused(workflow_api
     for webhook_id in (removed.webhook.id, "WH-unknown"):
         with pytest.raises(ReplayRefused, match=f"no webhook consumer '{webhook_id}'"):
             await consumers.resolve(f"webhook:{webhook_id}")
+
+
+async def test_on_the_in_process_bus_an_event_is_planned_before_the_relay_counts_it_published(
+    workflow_api, clock, planner, queue
+):
+    # given the planner consuming the embedded bus, and a partner's webhook
+    _, registered = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/hooks")
+    bus, stop = InProcessBus(), asyncio.Event()
+    consuming = asyncio.create_task(planner.run(bus, stop))
+    try:
+        await asyncio.sleep(0)  # the consumer's task registers on its first step
+        record = event()
+        # when the relay publishes an event
+        await bus.publish([record])
+        # then the delivery was persisted by the time publish returned: a process dying
+        # right after the relay marks the batch published loses nothing
+        assert await queue.get(delivery_id(record.id, registered.webhook.id)) is not None
+    finally:
+        stop.set()
+        await consuming
+
+
+async def test_on_the_in_process_bus_a_planner_failure_keeps_the_batch_for_the_relay():
+    # given a shared consumer that cannot take a record (its database is down, say)
+    bus, stop = InProcessBus(), asyncio.Event()
+    taken: list[str] = []
+    failing = True
+
+    async def handler(record: OutboxRecord) -> None:
+        if failing:
+            raise ConnectionError("database unavailable")
+        taken.append(record.id)
+
+    consuming = asyncio.create_task(bus.consume("webhooks", handler, stop=stop, shared=True))
+    try:
+        await asyncio.sleep(0)  # let the consumer register
+        record = event()
+        # then publishing fails as the bus being unavailable: the relay keeps the batch
+        with pytest.raises(BusUnavailable):
+            await bus.publish([record])
+        # and once the consumer recovers, the relay's next offer is taken
+        failing = False
+        await bus.publish([record])
+        assert taken == [record.id]
+    finally:
+        stop.set()
+        await consuming
