@@ -13,14 +13,21 @@ operation's text is looked up and handed on as if the client had sent it.
 - Anything else about `extensions` or `documentId` that is not as above: MALFORMED_EXTENSIONS.
 
 All are refused before parsing, so no resolver runs and no SQL is sent.
+
+APQ registrations live in this process (bounded, least recently used dropped) or, with
+APGRAPH_REDIS_URL, in Redis, so that a client which registered an operation on one instance
+runs it by hash on every other instance behind the same load balancer.
 """
 
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
+import coredis
+from coredis.exceptions import RedisError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +41,9 @@ NOT_ALLOWED = "OPERATION_NOT_IN_ALLOW_LIST"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
 MALFORMED = "MALFORMED_EXTENSIONS"
 REGISTERED_KEPT = 1000  # APQ registrations kept per process, least recently used dropped
+REGISTERED_SECONDS = 24 * 3600  # in Redis: a registration not used for a day is dropped
+
+log = logging.getLogger("apgraph.products")
 
 
 class Refused(Exception):
@@ -43,6 +53,16 @@ class Refused(Exception):
         self.status = status
 
 
+class Registrations(Protocol):
+    """Where APQ registrations are kept. A miss only costs the client one more round trip
+    (it sends the text with the hash), so losing one is safe; answering a wrong text is not,
+    which the hash check on registration rules out."""
+
+    async def get(self, sha256: str) -> str | None: ...
+
+    async def add(self, sha256: str, document: str) -> None: ...
+
+
 class Registered:
     """APQ registrations of this process, bounded: a client re-registers after a miss."""
 
@@ -50,25 +70,59 @@ class Registered:
         self.kept = kept
         self.documents: OrderedDict[str, str] = OrderedDict()
 
-    def get(self, sha256: str) -> str | None:
+    async def get(self, sha256: str) -> str | None:
         found = self.documents.get(sha256)
         if found is not None:
             self.documents.move_to_end(sha256)
         return found
 
-    def add(self, sha256: str, document: str) -> None:
+    async def add(self, sha256: str, document: str) -> None:
         self.documents[sha256] = document
         self.documents.move_to_end(sha256)
         while len(self.documents) > self.kept:
             self.documents.popitem(last=False)
 
 
-def resolve(
+class SharedRegistrations:
+    """APQ registrations in Redis, one key per product version and hash, kept a day after
+    their last use. Redis unreachable: a lookup is a miss (the client sends the text again)
+    and a registration is skipped, both logged; the request itself still runs."""
+
+    def __init__(self, client: "coredis.Redis[str]", key_prefix: str) -> None:
+        self.client = client
+        self.key_prefix = key_prefix
+
+    async def get(self, sha256: str) -> str | None:
+        try:
+            return await self.client.getex(self._key(sha256), ex=REGISTERED_SECONDS)
+        except RedisError as error:
+            log.warning("APQ lookup in Redis failed, answered as a miss: %s", error)
+            return None
+
+    async def add(self, sha256: str, document: str) -> None:
+        try:
+            await self.client.set(self._key(sha256), document, ex=REGISTERED_SECONDS)
+        except RedisError as error:
+            log.warning("APQ registration in Redis failed, not kept: %s", error)
+
+    def _key(self, sha256: str) -> str:
+        return f"{self.key_prefix}:{sha256}"
+
+
+def registrations_for(redis_url: str | None, key_prefix: str) -> Registrations:
+    """In Redis when the deployment has one (every instance sees every registration)."""
+    if redis_url is None:
+        return Registered()
+    client: coredis.Redis[str] = coredis.Redis.from_url(redis_url, decode_responses=True)
+    return SharedRegistrations(client, key_prefix)
+
+
+async def resolve(
     request: Mapping[str, Any],
     *,
     policy: PersistedOperations,
     allowed: OperationList,
-    registered: Registered,
+    registered: Registrations,
 ) -> str | None:
     """The text to run for this request (None: leave the request as sent)."""
     extensions = request.get("extensions")
@@ -93,10 +147,10 @@ def resolve(
             )
         return None
     if query is not None:
-        return _registering(
+        return await _registering(
             document_id, query, policy=policy, allowed=allowed, registered=registered
         )
-    found = allowed.get(document_id) or (registered.get(document_id) if policy.apq else None)
+    found = allowed.get(document_id) or (await registered.get(document_id) if policy.apq else None)
     if found is not None:
         return found
     if policy.apq:
@@ -119,13 +173,13 @@ def _apq_hash(persisted: object) -> str:
     return str(persisted["sha256Hash"])
 
 
-def _registering(
+async def _registering(
     document_id: str,
     query: str,
     *,
     policy: PersistedOperations,
     allowed: OperationList,
-    registered: Registered,
+    registered: Registrations,
 ) -> str:
     """Text and id together: the text must be the id's, and on the list unless APQ."""
     listed = allowed.get(document_id)
@@ -137,7 +191,7 @@ def _registering(
         raise Refused(HASH_MISMATCH, "sha256Hash is not the SHA-256 of the query")
     if not policy.apq:
         raise Refused(NOT_IN_LIST, f"no operation {document_id} on this product's list")
-    registered.add(document_id, query)
+    await registered.add(document_id, query)
     return query
 
 
@@ -145,12 +199,17 @@ class PersistedQueries:
     """ASGI: swaps a persisted operation's id for its text, or refuses (module docstring)."""
 
     def __init__(
-        self, app: ASGIApp, *, policy: PersistedOperations, allowed: OperationList
+        self,
+        app: ASGIApp,
+        *,
+        policy: PersistedOperations,
+        allowed: OperationList,
+        registered: Registrations | None = None,
     ) -> None:
         self.app = app
         self.policy = policy
         self.allowed = allowed
-        self.registered = Registered()
+        self.registered = registered if registered is not None else Registered()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,7 +238,7 @@ class PersistedQueries:
             await self.app(scope, _replay(body, receive), send)  # a batch: refused there
             return
         try:
-            text = resolve(
+            text = await resolve(
                 request, policy=self.policy, allowed=self.allowed, registered=self.registered
             )
         except Refused as refused:
@@ -205,7 +264,7 @@ class PersistedQueries:
             await self.app(scope, receive, send)  # the IDE page, or a GET asking nothing
             return
         try:
-            text = resolve(
+            text = await resolve(
                 request, policy=self.policy, allowed=self.allowed, registered=self.registered
             )
         except Refused as refused:

@@ -22,7 +22,7 @@ from apgraph.gateway.products.operation_lists import (
     list_path,
     read_operation_list,
 )
-from apgraph.gateway.products.persisted import PersistedQueries
+from apgraph.gateway.products.persisted import PersistedQueries, registrations_for
 from apgraph.gateway.products.throttle import Throttle
 from apgraph.gateway.products.usage import MeterUsage
 from apgraph.gateway.products.views import ViewSchema, build_view_schema
@@ -89,6 +89,10 @@ def product_routes(
             view,
             policy=config.products[name].persisted_operations,
             allowed=schemas.operation_lists.get(name, OperationList()),
+            registered=registrations_for(
+                settings.redis_url,
+                key_prefix=f"{settings.redis_key_prefix}:apq:{name}:{version_name}",
+            ),
         )
         graphql = gate(body_limit(persisted), errors=True)
         path = endpoint_path(name, version_name)

@@ -1,6 +1,8 @@
 """Requests per minute per client and product: refused with 429, Retry-After and the
-RateLimit headers before the body is read; shared through Redis by every instance."""
+RateLimit headers before the body is read; shared through Redis by every instance, as are
+the operations clients register by APQ."""
 
+import hashlib
 import socket
 import subprocess
 import uuid
@@ -140,3 +142,30 @@ def test_two_instances_sharing_redis_answer_429_at_the_shared_budget(two_servers
     # then the 5th and 6th are refused: 4 a minute in all, not 4 per instance
     assert [r.status_code for r in statuses] == [200, 200, 200, 200, 429, 429]
     assert statuses[4].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_an_operation_registered_on_one_instance_runs_by_its_hash_on_the_other(
+    two_servers_sharing_redis,
+):
+    bases, token = two_servers_sharing_redis
+    headers = {"Authorization": f"Bearer {token}"}
+    query = f"query Mine{uuid.uuid4().hex[:8]} {{ viewer {{ supplierId }} }}"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    by_hash = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+
+    def send(base: str, body: dict) -> httpx.Response:
+        return httpx.post(f"{base}/products/{PORTAL}/graphql", json=body, headers=headers)
+
+    # given an operation neither instance has seen, registered on the first (Apollo's way:
+    # the hash, refused as not found, then the text with the hash)
+    missing = send(bases[0], by_hash)
+    registered = send(bases[0], {**by_hash, "query": query})
+
+    # when the client sends only the hash to the other instance
+    elsewhere = send(bases[1], by_hash)
+
+    # then the other instance runs it: the registration is shared, not per process
+    assert missing.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert registered.json()["data"] == {"viewer": {"supplierId": "SUP-000001"}}
+    assert elsewhere.status_code == 200
+    assert elsewhere.json() == registered.json()
