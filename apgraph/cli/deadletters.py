@@ -8,16 +8,13 @@ same books.
 """
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.progress import progress_bar
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.principal import RowScope
 from apgraph.gateway.request_context import dead_letter_replays
@@ -134,7 +131,7 @@ def replay(
             if letter_id is not None:
                 return await _replay_one(letter_id, store, replays, runtime)
             total = len(await open_letters(store=store, kind=kind, limit=limit))
-            with _progress_bar(total) as advance:
+            with progress_bar(total, "letters") as advance:
                 return await replay_dead_letters(
                     store=store,
                     replays=replays,
@@ -142,7 +139,7 @@ def replay(
                     clock=runtime.clock,
                     kind=kind,
                     limit=limit,
-                    on_each=advance,
+                    on_each=None if advance is None else lambda _letter: advance(1),
                 )
         finally:
             await runtime.close()
@@ -175,16 +172,3 @@ async def _replay_one(
     else:
         report.still_failing.append((letter, outcome.problems[0].message))
     return report
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[DeadLetter], None] | None]:
-    """A bar on stderr while letters are replayed, when someone can watch it."""
-    console = Console(stderr=True)
-    if total == 0 or not console.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("letters", total=total)
-        yield lambda _letter: bar.advance(task)

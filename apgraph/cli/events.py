@@ -8,15 +8,12 @@ APGRAPH_BUS_URL: the in-process bus lives inside the server.
 """
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.progress import progress_bar
 from apgraph.events.replay import ReplayRefused, plan, replay_events
 from apgraph.gateway.event_replay import replay_consumers
 from apgraph.gateway.live import BusUnreachable, connect_bus
@@ -66,7 +63,7 @@ def replay(
             consumer = await replay_consumers(runtime).resolve(to)
             outbox = OutboxRepository(runtime.engine)
             replay = await plan(outbox, since)
-            with _progress_bar(replay.total) as advance:
+            with progress_bar(replay.total, "events") as advance:
                 return await replay_events(outbox, replay, consumer, on_batch=advance)
         finally:
             await runtime.close()
@@ -78,16 +75,3 @@ def replay(
     except (BusUnavailable, BusRejected, ConnectorError) as error:
         fail(f"{to} did not take the events; the replay stopped there: {error}")
     typer.echo(f"apgraph: replayed {delivered} event(s) to {to}")
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A bar on stderr while events are handed over, when someone can watch it."""
-    console = Console(stderr=True)
-    if total == 0 or not console.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("events", total=total)
-        yield lambda done: bar.advance(task, done)
