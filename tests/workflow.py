@@ -215,6 +215,11 @@ class Orders:
                 )
             )
         self._taken: dict[str, set[str]] = defaultdict(set)
+        # (supplier, unit price) of the unreceived line each PO handed out would bill: two POs
+        # of one supplier with that line at the same price give `unreceived_invoice`s of equal
+        # totals, and the second is, rightly, a DUPLICATE_INVOICE (same supplier, currency and
+        # total within a week)
+        self._prices: dict[str, set[tuple[str, Decimal]]] = defaultdict(set)
 
     @property
     def all(self) -> tuple[Order, ...]:
@@ -234,7 +239,7 @@ class Orders:
             if candidate.fits(
                 receipts, small_exception=small_exception, approvers=approvers, lines=lines
             ):
-                self._taken[backend].add(candidate.order.id)
+                self._hand_out(backend, candidate)
                 return candidate
         raise LookupError(f"no untaken PO with {receipts} receipts left on {backend}")
 
@@ -246,7 +251,7 @@ class Orders:
         for candidate in self._untaken(backend):
             invoice = candidate.large_exception_invoice(subtotal)
             if invoice is not None:
-                self._taken[backend].add(candidate.order.id)
+                self._hand_out(backend, candidate)
                 return candidate, invoice
         raise LookupError(f"no PO for a large exception left on {backend}")
 
@@ -261,11 +266,28 @@ class Orders:
         raise LookupError(f"no PO for a small exception left on {backend}")
 
     def _untaken(self, backend: str) -> Iterator[Order]:
-        return (order for order in self._orders if order.order.id not in self._taken[backend])
+        """Untaken, and billing no unreceived unit at a price one handed out to the same
+        supplier does."""
+        return (
+            order
+            for order in self._orders
+            if order.order.id not in self._taken[backend]
+            and not self._prices[backend] & _line_prices(order)
+        )
+
+    def _hand_out(self, backend: str, order: Order) -> None:
+        self._taken[backend].add(order.order.id)
+        self._prices[backend] |= _line_prices(order)
 
     def untaken(self, backend: str) -> Iterator[Order]:
         """The POs no test took on `backend` yet (nor changed: a taken PO may be closed)."""
         return self._untaken(backend)
+
+
+def _line_prices(order: Order) -> set[tuple[str, Decimal]]:
+    """What `unreceived_invoice` on this PO would bill one unit of, if it has such a line."""
+    line = next((line for line in order.lines if not order.received.get(line.line_no)), None)
+    return set() if line is None else {(order.supplier.id, line.unit_price)}
 
 
 EXCEPTION_RECEIPTS: tuple[Receipts, ...] = ("partial", "full")  # for_exception's preference
