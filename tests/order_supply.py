@@ -126,9 +126,10 @@ class OrderSupply:
         small_exception: bool = False,
         approvers: int = 1,
         lines: int = 1,
+        other_than: str | None = None,
     ) -> Order:
         def fits(order: Order) -> bool:
-            return order.fits(
+            return order.supplier.id != other_than and order.fits(
                 receipts, small_exception=small_exception, approvers=approvers, lines=lines
             )
 
@@ -139,6 +140,7 @@ class OrderSupply:
                 small_exception=small_exception,
                 approvers=approvers,
                 lines=lines,
+                other_than=other_than,
             )
         except LookupError:
             return await self.mint.copy(self.pool.all, fits)

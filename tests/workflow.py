@@ -234,9 +234,11 @@ class Orders:
         small_exception: bool = False,
         approvers: int = 1,
         lines: int = 1,
+        other_than: str | None = None,
     ) -> Order:
+        """`other_than`: a supplier id the PO must not be of."""
         for candidate in self._untaken(backend):
-            if candidate.fits(
+            if candidate.supplier.id != other_than and candidate.fits(
                 receipts, small_exception=small_exception, approvers=approvers, lines=lines
             ):
                 self._hand_out(backend, candidate)
