@@ -22,7 +22,7 @@ runs it by hash on every other instance behind the same load balancer.
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
@@ -109,12 +109,14 @@ class SharedRegistrations:
         return f"{self.key_prefix}:{sha256}"
 
 
-def registrations_for(redis_url: str | None, key_prefix: str) -> Registrations:
-    """In Redis when the deployment has one (every instance sees every registration)."""
+def registrations_for(redis_url: str | None) -> Callable[[str], Registrations]:
+    """Where each product version keeps its registrations (called with its key prefix): in
+    Redis when the deployment has one (every instance sees every registration), through one
+    client for the whole process; else in the process."""
     if redis_url is None:
-        return Registered()
+        return lambda _key_prefix: Registered()
     client: coredis.Redis[str] = coredis.Redis.from_url(redis_url, decode_responses=True)
-    return SharedRegistrations(client, key_prefix)
+    return lambda key_prefix: SharedRegistrations(client, key_prefix)
 
 
 async def resolve(

@@ -82,6 +82,7 @@ def product_routes(
     body_limit: Callable[[ASGIApp], ASGIApp],
 ) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
+    registrations = registrations_for(settings.redis_url)
     for (name, version_name), schema in schemas.by_version.items():
         gate = Gate(settings, config, name, version_name)
         view = graphql_app(schema)
@@ -89,10 +90,7 @@ def product_routes(
             view,
             policy=config.products[name].persisted_operations,
             allowed=schemas.operation_lists.get(name, OperationList()),
-            registered=registrations_for(
-                settings.redis_url,
-                key_prefix=f"{settings.redis_key_prefix}:apq:{name}:{version_name}",
-            ),
+            registered=registrations(f"{settings.redis_key_prefix}:apq:{name}:{version_name}"),
         )
         graphql = gate(body_limit(persisted), errors=True)
         path = endpoint_path(name, version_name)
