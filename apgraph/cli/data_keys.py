@@ -75,8 +75,9 @@ def reseal_command(
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
 ) -> None:
-    """Move every supplier row still under a retired data key (or still plain) to the
-    active key, in short batches; reads go on meanwhile. Exit 1 if a row cannot be read."""
+    """Move every supplier row and webhook secret still under a retired data key (or still
+    plain) to the active key, in short batches; reads go on meanwhile. Exit 1 if a row
+    cannot be read."""
     settings = settings_from(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
@@ -119,7 +120,10 @@ def _subject() -> str:
 
 
 def _report(report: ResealReport) -> None:
-    typer.echo(f"apgraph: {report.moved} supplier row(s) moved to the active data key")
+    typer.echo(
+        f"apgraph: {report.moved} supplier row(s) and {report.secrets_moved} webhook secret(s) "
+        "moved to the active data key"
+    )
     if report.unreadable:
         fail(
             f"{len(report.unreadable)} row(s) fail their integrity check and were left as they "

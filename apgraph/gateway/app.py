@@ -197,7 +197,7 @@ def resealer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
 
     async def once() -> bool:
         report = await reseal(runtime.engine, runtime.keyring)
-        if report.moved or report.unreadable:
+        if report.moved or report.secrets_moved or report.unreadable:
             await runtime.audit.record([resealed_event(report)], at=runtime.clock.now())
         return False  # reseal itself runs until nothing is left
 

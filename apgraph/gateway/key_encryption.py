@@ -148,8 +148,13 @@ async def open_keyring(
 
 
 def resealed_event(report: ResealReport, *, subject: str = "system:reseal") -> AuditEvent:
-    """What a reseal pass leaves in the audit trail: how many rows moved, which could not."""
-    detail = {"moved": report.moved, "unreadable": report.unreadable}
+    """What a reseal pass leaves in the audit trail: how many rows and webhook secrets moved,
+    which could not."""
+    detail = {
+        "moved": report.moved,
+        "secrets_moved": report.secrets_moved,
+        "unreadable": report.unreadable,
+    }
     return AuditEvent(
         subject=subject,
         action=RESEALED,

@@ -75,8 +75,12 @@ async def prepare(
                 await migrate.upgrade(engine)
             keyring = await open_keyring(settings, config, engine, now=datetime.now(UTC))
             resealed = await reseal(engine, keyring)
-            if resealed.moved:
-                log.info("sealed %d supplier rows under the active data key", resealed.moved)
+            if resealed.moved or resealed.secrets_moved:
+                log.info(
+                    "sealed %d supplier rows and %d webhook secrets under the active data key",
+                    resealed.moved,
+                    resealed.secrets_moved,
+                )
             seeded = None
             if settings.seed_demo_data and await demo_writer.is_empty(engine):
                 network = generator.generate(

@@ -1,5 +1,5 @@
-"""Moves supplier rows onto the active data key (and the configured sealed columns), in
-bounded batches, while the server keeps serving.
+"""Moves supplier rows onto the active data key (and the configured sealed columns), and
+webhook signing secrets with them, in bounded batches, while the server keeps serving.
 
 Each batch is its own short transaction; each row is rewritten only if it still holds what
 was read (`data_key_id` and the sealed columns unchanged), so a concurrent import or another
@@ -8,6 +8,8 @@ sealed under a key the keyring holds or can load. Covers three cases with one pa
 - rows written before sealing existed (plain, `data_key_id` NULL): the migration path;
 - rows under a retired key after `apgraph keys rotate-data`;
 - a column added to or removed from `at_rest: encrypted` in gateway.yaml (a full pass).
+Webhook secrets are always sealed (gateway.yaml does not configure them): those under a retired
+key move, so that key can be dropped.
 """
 
 import logging
@@ -28,19 +30,22 @@ from apgraph.store.sealing import (
     Unreadable,
     key_id_of,
 )
-from apgraph.store.tables import SealingStateRow, SupplierRow
+from apgraph.store.tables import SealingStateRow, SupplierRow, WebhookRow
+from apgraph.store.webhooks import WEBHOOKS
 from apgraph.store.webhooks import keys_in_use as webhook_keys_in_use
 
 BATCH = 500
 log = logging.getLogger("apgraph.sealing")
 _suppliers: Table = SupplierRow.__table__  # type: ignore[assignment]
 _state: Table = SealingStateRow.__table__  # type: ignore[assignment]
+_webhooks: Table = WebhookRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
 class ResealReport:
-    moved: int = 0
-    unreadable: list[str] = field(default_factory=list)  # supplier IDs left as they were
+    moved: int = 0  # supplier rows
+    secrets_moved: int = 0  # webhook signing secrets
+    unreadable: list[str] = field(default_factory=list)  # supplier and webhook IDs left as is
 
 
 async def pending(engine: AsyncEngine, keyring: Keyring) -> int:
@@ -104,9 +109,53 @@ async def reseal(
             _state.insert(), [{"table_name": SUPPLIERS, "columns": sorted(sealing.columns)}]
         )
         await connection.commit()
-    for supplier_id in report.unreadable:
-        log.error("supplier %s: a sealed value fails its integrity check; left as is", supplier_id)
+    await _reseal_webhook_secrets(engine, keyring, sealing, report, batch=batch)
+    for row_id in report.unreadable:
+        log.error("%s: a sealed value fails its integrity check; left as is", row_id)
     return report
+
+
+async def _reseal_webhook_secrets(
+    engine: AsyncEngine, keyring: Keyring, sealing: Sealing, report: ResealReport, *, batch: int
+) -> None:
+    """Every secret not under the active key, removed webhooks' included (their rows still
+    name a key), rewritten only if it still holds what was read."""
+    active = sealing.keys.active_id
+    after = ""
+    while True:
+        async with engine.connect() as connection:
+            await begin_writing(connection)
+            rows = (
+                await connection.execute(
+                    select(_webhooks.c.id, _webhooks.c.secret, _webhooks.c.data_key_id)
+                    .where(_webhooks.c.id > after, _webhooks.c.data_key_id != active)
+                    .order_by(_webhooks.c.id)
+                    .limit(batch)
+                )
+            ).all()
+            if not rows:
+                await connection.commit()
+                return
+            for row in rows:
+                place = Place(WEBHOOKS, "secret", row.id)
+                keys = (await keyring.sealing(needs=[row.data_key_id])).keys
+                try:
+                    secret = keys.open(row.secret, place)
+                except Unreadable:
+                    report.unreadable.append(row.id)
+                    continue
+                written = await connection.execute(
+                    update(_webhooks)
+                    .where(
+                        _webhooks.c.id == row.id,
+                        _webhooks.c.secret == row.secret,
+                        _webhooks.c.data_key_id == row.data_key_id,
+                    )
+                    .values(secret=sealing.keys.seal(secret, place), data_key_id=active)
+                )
+                report.secrets_moved += written.rowcount
+            await connection.commit()
+        after = rows[-1].id
 
 
 def _stale(sealing: Sealing) -> ColumnElement[bool]:

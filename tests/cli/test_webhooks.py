@@ -7,13 +7,20 @@ import secrets
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from apgraph.cli.main import app
 from apgraph.domain.clients import Client
+from apgraph.gateway.key_encryption import keyring
+from apgraph.gateway.startup import load_config
 from apgraph.settings import Settings
 from apgraph.store.clients import ClientRepository
 from apgraph.store.database import create_engine
+from apgraph.store.keyring import DATA
+from apgraph.store.reading import fetch
+from apgraph.store.tables import DataKeyRow
+from apgraph.store.webhooks import SqlWebhooks
 
 
 def run(*arguments: str):
@@ -112,3 +119,40 @@ def test_an_unknown_client_is_one_line(data_dir):
     listed = run("webhooks", "list", "--client", "cli_nobody", "--data-dir", data_dir)
     assert listed.exit_code == 1
     assert "no active client cli_nobody" in listed.output
+
+
+def test_rotating_the_data_key_moves_webhook_secrets_and_drops_the_old_key(tmp_path):
+    # given a webhook added on a database of its own, its secret sealed under the data key
+    data_dir = str(tmp_path / "data")
+    assert run("db", "upgrade", "--data-dir", data_dir).exit_code == 0
+    added = run(
+        "webhooks", "add", "--client", partner_in(data_dir), "--url",
+        "http://127.0.0.1:8900/hooks", "--event", "invoice.posted", "--data-dir", data_dir,
+    )  # fmt: skip
+    webhook_id = re.search(r"webhook_id: (WHK-[0-9a-f]{16})", added.output).group(1)
+    secret = re.search(r"secret:\s+(whsec_\S+)", added.output).group(1)
+
+    # when an operator rotates the data key (resealing at once), then reseals again
+    rotated = run("keys", "rotate-data", "--data-dir", data_dir)
+    again = run("keys", "reseal", "--data-dir", data_dir)
+
+    # then the secret moved once, the old key is gone, and the secret opens as it was
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 webhook secret(s) moved" in rotated.output
+    assert "0 webhook secret(s) moved" in again.output
+
+    async def stored() -> tuple[str | None, list[str]]:
+        settings = Settings(data_dir=data_dir)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            keys = keyring(settings, load_config(settings), engine)
+            data_keys = await fetch(engine, select(DataKeyRow.id).where(DataKeyRow.purpose == DATA))
+            opened = await SqlWebhooks(engine, keys).secret_of(webhook_id)
+            return opened, [row.id for row in data_keys]
+        finally:
+            await engine.dispose()
+
+    opened, data_keys = asyncio.run(stored())
+    assert opened == secret
+    assert len(data_keys) == 1
+    assert re.search(rf"data key {data_keys[0]}\b", rotated.output)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 from standardwebhooks import Webhook as Signer
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks import WebhookVerificationError
@@ -46,7 +47,12 @@ from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store.dead_letters import SqlDeadLetters
-from apgraph.store.webhooks import SqlWebhooks
+from apgraph.store.keyring import Keyring
+from apgraph.store.resealing import keys_in_use, reseal
+from apgraph.store.sealing import DataKeys, Place, Unreadable
+from apgraph.store.tables import WebhookRow
+from apgraph.store.webhooks import WEBHOOKS, SqlWebhooks
+from apgraph.store.webhooks import keys_in_use as webhook_keys_in_use
 from tests.conftest import ROOT
 from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.live_server import serving
@@ -418,6 +424,56 @@ async def test_an_operators_replay_of_the_dead_letter_delivers_once(
     assert [p.code.value for p in second.problems] == ["DEAD_LETTER_ALREADY_REPLAYED"]
     assert list(receiver.accepted) == [message]
     assert receiver.requests == RETRIES.attempts + 1
+
+
+async def stored_secret(engine, webhook_id: str) -> tuple[str, str]:
+    """The webhook's secret as the database holds it, and the data key it names."""
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(WebhookRow.secret, WebhookRow.data_key_id).where(WebhookRow.id == webhook_id)
+            )
+        ).one()
+    return row.secret, row.data_key_id
+
+
+async def test_after_a_data_key_rotation_and_reseal_deliveries_are_signed_with_the_same_secret(
+    workflow_api, clock, planner, dispatcher
+):
+    # given a partner's webhook, its secret sealed under the active data key
+    runtime = workflow_api.runtime
+    receiver = Receiver()
+    with receiving(receiver) as url:
+        _, registered = await webhook_of(workflow_api, clock, url=url)
+        receiver.secret = registered.secret
+        _, old_key = await stored_secret(runtime.engine, registered.webhook.id)
+        operator = Keyring(runtime.engine, runtime.keyring.kek, columns=runtime.keyring.columns)
+        old_only = DataKeys(
+            keys={old_key: (await operator.sealing()).keys.keys[old_key]},
+            active_id=old_key,
+            index_key=b"",
+        )
+
+        # when an operator rotates the data key and reseals in another process, as `apgraph
+        # keys rotate-data` does, and the server's keyring then reloads, as its pass does
+        new_key = await operator.rotate(now=clock.now())
+        report = await reseal(runtime.engine, operator)
+        await operator.drop_retired(in_use=await keys_in_use(runtime.engine))
+        await runtime.keyring.reload()
+        record = event()
+        await planner.receive(record)
+        await drain(dispatcher, clock, until=lambda: len(receiver.accepted) == 1)
+
+    # then the secret was moved to the new key, which the old key cannot open, and the
+    # delivery verifies under the secret the partner was given at registration
+    stored, key_id = await stored_secret(runtime.engine, registered.webhook.id)
+    assert report.secrets_moved >= 1
+    assert key_id == new_key != old_key
+    assert old_key not in await webhook_keys_in_use(runtime.engine)
+    with pytest.raises(Unreadable):
+        old_only.open(stored, Place(WEBHOOKS, "secret", registered.webhook.id))
+    assert receiver.forged == 0
+    assert list(receiver.accepted) == [delivery_id(record.id, registered.webhook.id)]
 
 
 def test_the_partner_guides_standard_library_check_accepts_what_apgraph_signs():
