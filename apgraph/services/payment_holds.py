@@ -10,10 +10,9 @@ from apgraph.domain.payments import HoldCode, Payment
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.domain.scheduling import bank_fingerprint
-from apgraph.services.payment_audit import audited
+from apgraph.services.payment_audit import audited, refused
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.workflow import Workflow
-from apgraph.services.recording import refused
 
 PAYMENT_PATH = ("paymentId",)
 
@@ -41,7 +40,7 @@ async def hold_payment(
                 action="payment.hold",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         await uow.payments.save([held])
@@ -85,7 +84,7 @@ async def release_payment_hold(
                 action="payment.release_hold",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         if current.hold_code is HoldCode.BANK_ACCOUNT_CHANGED:

@@ -36,12 +36,12 @@ from apgraph.domain.remittance import (
     remittance_line,
     remittance_ref,
 )
-from apgraph.services.payment_audit import audited
+from apgraph.services.payment_audit import audited, refused
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import ConnectorError, ConnectorRejected
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
-from apgraph.services.recording import record_many, refused
+from apgraph.services.recording import record_many
 from apgraph.services.remittance_pdf import render_pdf
 
 CONFIRMER = Principal(
@@ -189,7 +189,7 @@ async def retry_release(
                 action="payment.retry_release",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         if current.status is not PaymentStatus.RELEASE_FAILED:
@@ -204,7 +204,7 @@ async def retry_release(
                 action="payment.retry_release",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         again = payments.release(current, at=at)
@@ -265,7 +265,7 @@ async def confirm_payment(
                 action="payment.confirm",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         problem = None
@@ -286,7 +286,7 @@ async def confirm_payment(
                 action="payment.confirm",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         reference = current.erp_reference
@@ -362,7 +362,7 @@ async def record_confirmation(
                 action="payment.confirm",
                 entity_id=payment_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         allocations = await uow.payments.allocations_of([payment_id])

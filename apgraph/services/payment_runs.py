@@ -22,13 +22,12 @@ from apgraph.domain.payments import Payment, PaymentStatus
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError, Outcome, Problem
 from apgraph.domain.scheduling import bank_fingerprint
-from apgraph.services.payment_audit import audited
+from apgraph.services.payment_audit import audited, refused
 from apgraph.services.payment_release import send_released
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.reads import Reads
 from apgraph.services.ports.unit_of_work import UnitOfWork
 from apgraph.services.ports.workflow import Workflow
-from apgraph.services.recording import refused
 from apgraph.services.scheduling import schedule_posted
 
 RUN_PATH = ("runId",)
@@ -84,7 +83,7 @@ async def schedule_payment_run(
                 action="payment_run.propose",
                 entity_id=cmd.facility_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         due = await uow.payments.due_for_update(cmd.facility_id, cmd.pay_date)
@@ -118,7 +117,7 @@ async def schedule_payment_run(
                         action="payment_run.propose",
                         entity_id=cmd.facility_id,
                         principal=principal,
-                        trace_id=workflow.trace_id,
+                        workflow=workflow,
                         at=at,
                     )
                 if named.held:
@@ -133,7 +132,7 @@ async def schedule_payment_run(
                         action="payment_run.propose",
                         entity_id=cmd.facility_id,
                         principal=principal,
-                        trace_id=workflow.trace_id,
+                        workflow=workflow,
                         at=at,
                     )
             candidates = [by_id[payment_id] for payment_id in cmd.payment_ids]
@@ -163,7 +162,7 @@ async def schedule_payment_run(
                 action="payment_run.propose",
                 entity_id=cmd.facility_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         chosen = tuple(
@@ -207,7 +206,7 @@ async def approve_payment_run(
                 action="payment_run.approve",
                 entity_id=run_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         await uow.payments.save_run(approved)
@@ -240,7 +239,7 @@ async def cancel_payment_run(
                 action="payment_run.cancel",
                 entity_id=run_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         members = await uow.payments.of_run(run.id)
@@ -287,7 +286,7 @@ async def release_payment_run(
                 action="payment_run.release",
                 entity_id=run_id,
                 principal=principal,
-                trace_id=workflow.trace_id,
+                workflow=workflow,
                 at=at,
             )
         held: list[Payment] = []
