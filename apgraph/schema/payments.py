@@ -97,8 +97,10 @@ class PaymentType(Node):
     status: PaymentStatus = strawberry.field(description="Where the payment stands.")
     remittance_ref: str | None = strawberry.field(
         description=(
-            "The reference the remittance advice quotes once paid: a bank trace or check "
-            "number, or RA-<payment ID> for payments made through payment runs."
+            "The remittance advice's reference, RA-<payment ID> (e.g. RA-PAY-00000042), set "
+            "when the payment is confirmed PAID and carried by its invoices' remittance.sent "
+            "events; null until then. Not a bank trace or check number: the ERP's payment "
+            "order is erpReference, the advice's files are remittanceDocuments."
         )
     )
     discount: MoneyType = strawberry.field(
