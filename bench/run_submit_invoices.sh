@@ -30,4 +30,4 @@ done
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "apgraph did not start" >&2; exit 1; }
 
 "$PY" bench/submit_invoices.py --url "http://127.0.0.1:$PORT/products/supplier-portal/v1/graphql" \
-  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --data-dir "$APGRAPH_DATA_DIR" "$@"
+  --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --data-dir "$APGRAPH_DATA_DIR" --server-pid "$SERVER" "$@"

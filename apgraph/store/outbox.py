@@ -6,12 +6,24 @@ makes them gap-free in commit order, so a reader that saw sequence n has seen ev
 """
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    Row,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    true,
+    update,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.event_payloads import to_payload
@@ -22,11 +34,14 @@ from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
 from apgraph.store.reading import fetch
 from apgraph.store.scoping import by_supplier_and_facility
-from apgraph.store.tables import OutboxRow
+from apgraph.store.tables import CounterRow, OutboxRow
 
 COUNTER = "outbox"
 
 _outbox = OutboxRow.__table__.c
+_counter = CounterRow.__table__.c
+_FIELDS: tuple[str, ...] = ("id", "type", "occurred_at", "invoice_id", "supplier_id")
+_FIELDS += ("facility_id", "trace_id", "payload", "published_at")
 
 
 async def write(
@@ -41,13 +56,11 @@ async def write(
     `published_at`: already history (the demo seed), so the relay does not announce it."""
     if not events:
         return []
-    last = await counters.claim(connection, COUNTER, len(events), floor=_highest_sequence)
-    first = last - len(events) + 1
     records = [
         OutboxRecord(
             id=str(uuid4()),
             type=event.type,
-            sequence=first + offset,
+            sequence=0,  # numbered below, once claimed
             occurred_at=event.occurred_at,
             invoice_id=event.invoice_id,
             supplier_id=event.supplier_id,
@@ -56,27 +69,60 @@ async def write(
             payload=to_payload(event),
             published_at=published_at,
         )
-        for offset, event in enumerate(events)
+        for event in events
     ]
-    await connection.execute(
-        insert(OutboxRow),
-        [
-            {
-                "sequence": r.sequence,
-                "id": r.id,
-                "type": r.type,
-                "occurred_at": r.occurred_at,
-                "invoice_id": r.invoice_id,
-                "supplier_id": r.supplier_id,
-                "facility_id": r.facility_id,
-                "trace_id": r.trace_id,
-                "payload": dict(r.payload),
-                "published_at": published_at,
-            }
-            for r in records
-        ],
+    rows = [
+        {name: dict(r.payload) if name == "payload" else getattr(r, name) for name in _FIELDS}
+        for r in records
+    ]
+    last = None
+    if connection.dialect.name == "postgresql":
+        # The claim and the insert in one round trip: the counter's row lock, which every
+        # writing transaction of every process waits for, is held one round trip less.
+        inserted = await connection.execute(_claimed_and_inserted(rows))
+        last = max((sequence for (sequence,) in inserted), default=None)
+    if last is None:  # SQLite, or the counter's row is missing (then nothing was inserted)
+        last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
+        first = last - len(rows) + 1
+        await connection.execute(
+            insert(OutboxRow),
+            [{"sequence": first + offset, **row} for offset, row in enumerate(rows)],
+        )
+    first = last - len(rows) + 1
+    return [replace(r, sequence=first + offset) for offset, r in enumerate(records)]
+
+
+def _claimed_and_inserted(rows: Sequence[dict[str, Any]]) -> Insert:
+    """`WITH claimed AS (UPDATE counters … RETURNING) INSERT INTO outbox SELECT …`: the rows
+    numbered after the claimed values, in order; no row when the counter's row is missing."""
+    count = len(rows)
+    claimed = (
+        update(CounterRow)
+        .where(_counter.name == COUNTER)
+        .values(last_value=_counter.last_value + count)
+        .returning(_counter.last_value)
+        .cte("claimed")
     )
-    return records
+    table = OutboxRow.__table__
+    data = values(
+        column("position", BigInteger()),
+        *(column(name, table.c[name].type) for name in _FIELDS),
+        name="events",
+    ).data([(position, *(row[name] for name in _FIELDS)) for position, row in enumerate(rows)])
+    numbered = (
+        select(
+            claimed.c.last_value - (count - 1) + data.c.position,
+            *(cast(data.c[name], table.c[name].type) for name in _FIELDS),  # NULLs untyped
+        )
+        .select_from(claimed)
+        .join(data, true())
+    )
+    return (
+        insert(OutboxRow)
+        .from_select(["sequence", *_FIELDS], numbered)
+        .add_cte(claimed)
+        .returning(_outbox.sequence)
+    )
 
 
 async def _highest_sequence(connection: AsyncConnection) -> int:
