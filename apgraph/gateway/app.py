@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import HTTPException  # what strawberry answers a bad request with
 from opentelemetry.sdk.trace import TracerProvider
@@ -71,6 +72,16 @@ class ApGraphQL(GraphQL[Context, None]):
     def __init__(self, *args: Any, product_ide: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.product_ide = product_ide
+
+    def encode_json(self, data: object) -> str:
+        """Responses and WebSocket messages through orjson: a 50-invoice page is ~60 kB,
+        and strawberry's `json.dumps` took ~4 % of its CPU (issue 19). The same compact JSON,
+        non-ASCII as UTF-8 rather than escapes; anything orjson refuses (an integer past 64
+        bits, say) goes through strawberry's own encoder, which answers or fails as before."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:  # orjson.JSONEncodeError is one
+            return super().encode_json(data)  # type: ignore[return-value]  # str: json.dumps
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         # RequireBearer set the principal; only the GraphiQL page itself (which executes

@@ -24,10 +24,12 @@ Nothing the fast path observed (classified reads) is kept when it gives up.
 """
 
 import asyncio
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -36,6 +38,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
@@ -61,6 +64,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
 from apgraph.domain.classified import mask
@@ -122,12 +126,19 @@ class ObjectPlan:
     graphql_type: GraphQLObjectType
     fields: list[FieldPlan]
     waits: bool  # a batched field somewhere below: completing it awaits loaders
+    # classes whose instances strawberry's is_type_of accepted: it decides by class unless
+    # the instance was cast (strawberry.cast), so an uncast instance of one is accepted too
+    accepted: set[type] = dataclasses.field(default_factory=set)
 
     def check(self, value: Any) -> None:
+        if type(value) in self.accepted and get_strawberry_type_cast(value) is None:
+            return
         is_type_of = self.graphql_type.is_type_of
         # strawberry's is_type_of ignores its info; there is none before execution
         if is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
             raise GiveUp(f"{type(value).__name__} is not a {self.graphql_type.name}")
+        if get_strawberry_type_cast(value) is None:
+            self.accepted.add(type(value))
 
 
 @dataclass(slots=True)
@@ -238,6 +249,8 @@ class Planner:
         self, shape: Shape, nodes: list[FieldNode]
     ) -> tuple["ObjectPlan | None", Callable[[Any], Any] | None]:
         named = shape.named
+        if isinstance(named, GraphQLEnumType):
+            return None, enum_serializer(named)
         if is_leaf_type(named):
             return None, named.serialize  # type: ignore[attr-defined]
         if isinstance(named, GraphQLObjectType):
@@ -411,7 +424,10 @@ class Run:
                 continue
             value = getattr(parent, field.attribute)  # type: ignore[arg-type]
             if field.child is None:
-                answer[field.key] = self.leaf(field, parent, value)
+                if field.text and field.plain and type(value) is str:  # `leaf`, inlined
+                    answer[field.key] = value
+                else:
+                    answer[field.key] = self.leaf(field, parent, value)
             elif value is not None and not field.shape.is_list:  # type: ignore[union-attr]
                 answer[field.key] = self.object_now(field.child, value)
             else:
@@ -528,6 +544,24 @@ class Run:
         if answer is None:
             raise GiveUp("a leaf serialized to nothing")  # graphql-core's error, not ours
         return answer
+
+
+def enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
+    """The enum's own serializer, remembered per member: a member always serializes to the
+    same name (a page serializes the same few statuses hundreds of times)."""
+    serialize = enum_type.serialize
+    names: dict[Enum, tuple[type, Any]] = {}
+
+    def serialize_member(value: Any) -> Any:
+        known = names.get(value) if isinstance(value, Enum) else None
+        if known is not None and known[0] is type(value):
+            return known[1]
+        answer = serialize(value)
+        if isinstance(value, Enum) and answer is not None:
+            names[value] = (type(value), answer)
+        return answer
+
+    return serialize_member
 
 
 PlanKey = tuple[Hashable, ...]

@@ -34,11 +34,14 @@ class Batched(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Loaded(Generic[Parent, Loaded_, Value]):
-    """A field loaded by a key of its parent; `key` None: nothing to load (`build` gets None)."""
+    """A field loaded by a key of its parent; `key` None: nothing to load (`build` gets None).
+    `shared`: `build` reads only what was loaded, never the parent, so parents with the same
+    key share one built value (a page of one supplier's invoices builds its supplier once)."""
 
     key: Callable[[Parent], str | None]
     loader: Callable[[Loaders], DataLoader[str, Loaded_]]
     build: Callable[[Parent, Loaded_ | None], Value]
+    shared: bool = False
 
     async def resolve(self, parent: Parent, context: Context) -> Value:
         key = self.key(parent)
@@ -47,13 +50,21 @@ class Loaded(Generic[Parent, Loaded_, Value]):
 
     async def resolve_many(self, parents: Sequence[Parent], context: Context) -> list[Value]:
         keys = [self.key(parent) for parent in parents]
-        wanted = [key for key in keys if key is not None]
+        wanted = list(dict.fromkeys(key for key in keys if key is not None))  # each key once
         found = await self.loader(context.loaders).load_many(wanted) if wanted else []
         by_key = dict(zip(wanted, found, strict=True))
-        return [
-            self.build(parent, None if key is None else by_key[key])
-            for parent, key in zip(parents, keys, strict=True)
-        ]
+        if not self.shared:
+            return [
+                self.build(parent, None if key is None else by_key[key])
+                for parent, key in zip(parents, keys, strict=True)
+            ]
+        built: dict[str | None, Value] = {}
+        values = []
+        for parent, key in zip(parents, keys, strict=True):
+            if key not in built:
+                built[key] = self.build(parent, None if key is None else by_key[key])
+            values.append(built[key])
+        return values
 
 
 @dataclass(frozen=True, slots=True)

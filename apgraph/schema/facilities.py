@@ -15,11 +15,13 @@ FACILITY: Loaded["CostCenterType", Facility | None, "FacilityType | None"] = Loa
     key=lambda cost_center: cost_center.facility_id,
     loader=lambda loaders: loaders.facilities,
     build=lambda _, found: FacilityType.from_domain(found) if found else None,
+    shared=True,
 )
 COST_CENTERS: Loaded["FacilityType", list[CostCenter], "list[CostCenterType]"] = Loaded(
     key=lambda facility: str(facility.id),
     loader=lambda loaders: loaders.cost_centers_of_facility,
     build=lambda _, found: [CostCenterType.from_domain(c) for c in found or ()],
+    shared=True,
 )
 
 

@@ -114,6 +114,7 @@ PURCHASE_ORDER: Loaded["InvoiceType", PurchaseOrder | None, PurchaseOrderType | 
     key=lambda invoice: invoice.purchase_order_id,
     loader=lambda loaders: loaders.purchase_orders,
     build=lambda _, found: PurchaseOrderType.from_domain(found) if found else None,
+    shared=True,
 )
 LINES: Loaded["InvoiceType", list[domain.InvoiceLine], list[InvoiceLineType]] = Loaded(
     key=lambda invoice: str(invoice.id),

@@ -28,16 +28,19 @@ SUPPLIER: Loaded[Any, Any, SupplierType | None] = Loaded(
     key=lambda root: root.supplier_id,
     loader=lambda loaders: loaders.suppliers,
     build=lambda _, found: SupplierType.from_domain(found) if found else None,
+    shared=True,
 )
 FACILITY: Loaded[Any, Any, FacilityType | None] = Loaded(
     key=lambda root: root.facility_id,
     loader=lambda loaders: loaders.facilities,
     build=lambda _, found: FacilityType.from_domain(found) if found else None,
+    shared=True,
 )
 COST_CENTER: Loaded[Any, Any, CostCenterType | None] = Loaded(
     key=lambda root: root.cost_center_id,
     loader=lambda loaders: loaders.cost_centers,
     build=lambda _, found: CostCenterType.from_domain(found) if found else None,
+    shared=True,
 )
 
 
