@@ -14,6 +14,7 @@ is set, the products' per-minute budgets are raised (bench/unthrottled.py: else 
 would be 429s); every page is checked to be a full, error-free one. Background loops run
 unless their intervals are set to 0 (APGRAPH_RELAY_INTERVAL_SECONDS=0 and the like), and their
 CPU counts. `--profile FILE` writes a cProfile of the measured pages (read it with pstats).
+Runs on uvloop when installed, as `apgraph serve` does.
 `--gc-threshold 700,10,10` replaces the collector thresholds after start-up (to compare).
 """
 
@@ -155,4 +156,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # the event loop `apgraph serve` runs on: uvicorn takes uvloop when it is installed
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
