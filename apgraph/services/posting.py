@@ -4,7 +4,7 @@ The ERP is called between two units of work, never inside one: the posting ledge
 connectors writes through its own connection (which SQLite's single writer would block), and
 no row lock should be held across retries with backoff. At most once rests on three things:
 
-1. Each invoice has one posting key, kept on file (`remember_posting_key`) in the
+1. Each invoice has one posting key, kept on file (`posting_key_record`) in the
    transaction that first stores it. Every attempt (the end of a submission, the last
    approval, `retryPosting`) posts under that key, and the ERP connectors are idempotent on
    it: a repeat returns the first document, and an attempt whose answer was lost is looked
@@ -40,7 +40,7 @@ from apgraph.domain.principal import Principal
 from apgraph.domain.problems import DomainError
 from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.connectors import ConnectorError
-from apgraph.services.ports.unit_of_work import UnitOfWork
+from apgraph.services.ports.unit_of_work import IdempotencyRecord, UnitOfWork
 from apgraph.services.ports.workflow import Workflow
 from apgraph.services.recording import audit, record_transitions
 
@@ -55,13 +55,11 @@ def submission_posting_key(scope: str, idempotency_key: str) -> str:
     return f"sub-{digest[:40]}"
 
 
-async def remember_posting_key(
-    uow: UnitOfWork, invoice_id: InvoiceId, key: str, *, at: datetime
-) -> None:
+def posting_key_record(invoice_id: InvoiceId, key: str, *, at: datetime) -> IdempotencyRecord:
+    """How an invoice's posting key is kept on file, in the transaction that first stores
+    the invoice (a submission passes it `along` with the client's key: one round trip)."""
     fingerprint = hashlib.sha256(key.encode()).hexdigest()
-    await uow.idempotency.put(
-        POSTING_KEYS, invoice_id, fingerprint=fingerprint, result_ref=key, at=at
-    )
+    return IdempotencyRecord(POSTING_KEYS, invoice_id, fingerprint, key, at)
 
 
 async def posting_key_of(uow: UnitOfWork, invoice_id: InvoiceId) -> str:

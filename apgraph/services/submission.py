@@ -41,7 +41,7 @@ from apgraph.services.ports.unit_of_work import IdempotencyRecord, UnitOfWork
 from apgraph.services.ports.workflow import Workflow, WorkflowConnectors
 from apgraph.services.posting import (
     post_and_record,
-    remember_posting_key,
+    posting_key_record,
     submission_posting_key,
 )
 from apgraph.services.recording import audit, record_transitions
@@ -111,10 +111,14 @@ async def submit_invoice(
             checked = await _check(uow, submitted, facts, workflow)
             invoice_id = await uow.invoices.next_id()
             on_file = await uow.idempotency.put(
-                scope, cmd.idempotency_key, fingerprint=fingerprint, result_ref=invoice_id, at=at
+                scope,
+                cmd.idempotency_key,
+                fingerprint=fingerprint,
+                result_ref=invoice_id,
+                at=at,
+                along=[posting_key_record(invoice_id, posting_key, at=at)],
             )
             if on_file.result_ref == invoice_id:  # the key is ours: this request does the work
-                await remember_posting_key(uow, invoice_id, posting_key, at=at)
                 stored = await _store(
                     uow, submitted, facts, checked, invoice_id, principal, workflow, at
                 )

@@ -5,7 +5,8 @@ result is. Two requests racing with one key: the second's insert waits for the f
 transaction (PostgreSQL's unique index; SQLite's single writer) and then finds its record.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,20 +32,32 @@ class IdempotencyKeyStore:
         return _record(row) if row is not None else None
 
     async def put(
-        self, scope: str, key: str, *, fingerprint: str, result_ref: str, at: datetime
+        self,
+        scope: str,
+        key: str,
+        *,
+        fingerprint: str,
+        result_ref: str,
+        at: datetime,
+        along: Sequence[IdempotencyRecord] = (),
     ) -> IdempotencyRecord:
         """Stores the key unless (scope, key) is on file; returns the record on file.
 
-        One round trip when the key is new (the insert returns its row); a read only when
-        another request holds the key."""
+        One round trip when the key is new (the insert returns its row, and stores `along`
+        with it); a read only when another request holds the key."""
+        offered = {
+            "scope": scope,
+            "key": key,
+            "fingerprint": fingerprint,
+            "result_ref": result_ref,
+            "created_at": at,
+        }
         inserted = await self.connection.execute(
             insert_unless_present(self.connection, IdempotencyKeyRow)
-            .values(
-                scope=scope, key=key, fingerprint=fingerprint, result_ref=result_ref, created_at=at
-            )
+            .values([offered, *(asdict(record) for record in along)])
             .returning(*IdempotencyKeyRow.__table__.c)
         )
-        row = inserted.one_or_none()
+        row = next((r for r in inserted if (r.scope, r.key) == (scope, key)), None)
         if row is not None:
             return _record(row)
         on_file = await self.get(scope, key)

@@ -227,13 +227,22 @@ class IdempotencyKeys(Protocol):
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
 
     async def put(
-        self, scope: str, key: str, *, fingerprint: str, result_ref: str, at: datetime
+        self,
+        scope: str,
+        key: str,
+        *,
+        fingerprint: str,
+        result_ref: str,
+        at: datetime,
+        along: Sequence[IdempotencyRecord] = (),
     ) -> IdempotencyRecord:
         """Stores the key unless (scope, key) is on file; returns the record on file.
 
         The first request wins: when the answer is not the record just offered, another
         request holds the key (a concurrent one waits here for the first to end). Refusing a
         reused key with another fingerprint (IDEMPOTENCY_KEY_REUSED) is the caller's business.
+        `along`: keys of other scopes stored in the same statement (one round trip), each
+        unless on file, whatever the answer: a caller that loses the key rolls back.
         """
         ...
 
