@@ -7,7 +7,6 @@ against the running server instead. With real ERPs (connectors.mode: remote) bot
 same books.
 """
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,11 +14,11 @@ import typer
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.cli.progress import progress_bar
+from apgraph.cli.runtime import on_runtime
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.principal import RowScope
 from apgraph.gateway.request_context import dead_letter_replays
 from apgraph.gateway.runtime import Runtime
-from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.dead_letters import (
     REPLAYER,
     ReplayRegistry,
@@ -75,33 +74,26 @@ def list_dead_letters(
     the server resolves on its own."""
     settings = _settings(database_url, data_dir, gateway_config)
 
-    async def run() -> list[str]:
-        runtime = Runtime.open(settings, load_config(settings))
-        try:
-            found = await open_letters(store=SqlDeadLetters(runtime.engine), kind=kind, limit=limit)
-            lines = [_line(letter) for letter in found]
-            if kind in (None, DeadLetterKind.POSTING):
-                interrupted, _ = await interrupted_postings(
-                    reads=runtime.reads(RowScope()),
-                    ledger=SqlPostingLedger(runtime.engine),
-                    now=runtime.clock.now(),
-                    grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
-                    limit=limit,
-                )
-                lines += [
-                    f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
-                    f"{i.status.value}: posting interrupted, outcome unknown (resolved by the "
-                    "server)"
-                    for i in interrupted
-                ]
-            return lines
-        finally:
-            await runtime.close()
+    async def listed(runtime: Runtime) -> list[str]:
+        found = await open_letters(store=SqlDeadLetters(runtime.engine), kind=kind, limit=limit)
+        lines = [_line(letter) for letter in found]
+        if kind in (None, DeadLetterKind.POSTING):
+            interrupted, _ = await interrupted_postings(
+                reads=runtime.reads(RowScope()),
+                ledger=SqlPostingLedger(runtime.engine),
+                now=runtime.clock.now(),
+                grace=timedelta(seconds=settings.posting_recovery_grace_seconds),
+                limit=limit,
+            )
+            lines += [
+                f"{i.id}  {i.facility_id}  {i.supplier_id}  {i.total} {i.currency}  "
+                f"{i.status.value}: posting interrupted, outcome unknown (resolved by the "
+                "server)"
+                for i in interrupted
+            ]
+        return lines
 
-    try:
-        lines = asyncio.run(run())
-    except StartupError as error:
-        fail(str(error))
+    lines = on_runtime(settings, listed)
     typer.echo("\n".join(lines) if lines else "apgraph: no dead letters")
 
 
@@ -120,34 +112,27 @@ def replay(
     twice). Exit 1 if any still fails."""
     settings = _settings(database_url, data_dir, gateway_config)
 
-    async def run() -> ReplayReport:
-        runtime = Runtime.open(settings, load_config(settings))
-        try:
-            # routes stored with each facility (the shipped gateway.yaml overrides none): read
-            # them as `serve` does, or every replay answers ERP_ROUTE_UNKNOWN
-            await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
-            store = SqlDeadLetters(runtime.engine)
-            replays = dead_letter_replays(runtime, None)
-            if letter_id is not None:
-                return await _replay_one(letter_id, store, replays, runtime)
-            total = len(await open_letters(store=store, kind=kind, limit=limit))
-            with progress_bar(total, "letters") as advance:
-                return await replay_dead_letters(
-                    store=store,
-                    replays=replays,
-                    principal=REPLAYER,
-                    clock=runtime.clock,
-                    kind=kind,
-                    limit=limit,
-                    on_each=None if advance is None else lambda _letter: advance(1),
-                )
-        finally:
-            await runtime.close()
+    async def replayed(runtime: Runtime) -> ReplayReport:
+        # routes stored with each facility (the shipped gateway.yaml overrides none): read
+        # them as `serve` does, or every replay answers ERP_ROUTE_UNKNOWN
+        await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
+        store = SqlDeadLetters(runtime.engine)
+        replays = dead_letter_replays(runtime, None)
+        if letter_id is not None:
+            return await _replay_one(letter_id, store, replays, runtime)
+        total = len(await open_letters(store=store, kind=kind, limit=limit))
+        with progress_bar(total, "letters") as advance:
+            return await replay_dead_letters(
+                store=store,
+                replays=replays,
+                principal=REPLAYER,
+                clock=runtime.clock,
+                kind=kind,
+                limit=limit,
+                on_each=None if advance is None else lambda _letter: advance(1),
+            )
 
-    try:
-        report = asyncio.run(run())
-    except StartupError as error:
-        fail(str(error))
+    report = on_runtime(settings, replayed)
     for letter in report.resolved:
         typer.echo(f"{letter.id}  {letter.kind.value}  {letter.subject}  {letter.outcome}")
     for letter, why in report.still_failing:

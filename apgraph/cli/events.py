@@ -7,18 +7,17 @@ own; with connectors.mode: remote it reaches the real platform. `--to bus` needs
 APGRAPH_BUS_URL: the in-process bus lives inside the server.
 """
 
-import asyncio
 from pathlib import Path
 
 import typer
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.cli.progress import progress_bar
+from apgraph.cli.runtime import on_runtime
 from apgraph.events.replay import ReplayRefused, plan, replay_events
 from apgraph.gateway.event_replay import replay_consumers
 from apgraph.gateway.live import BusUnreachable, connect_bus
 from apgraph.gateway.runtime import Runtime
-from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services.ports.bus import BusRejected, BusUnavailable
 from apgraph.services.ports.connectors import ConnectorError
 from apgraph.store.outbox import OutboxRepository
@@ -54,23 +53,19 @@ def replay(
     if to == "bus" and settings.bus_url is None:
         fail("--to bus needs APGRAPH_BUS_URL: the in-process bus lives inside the server")
 
-    async def run() -> int:
-        runtime = Runtime.open(settings, load_config(settings))
-        try:
-            if to == "bus":
-                bus = await connect_bus(settings)
-                runtime.live.bus, runtime.live.close_bus = bus, bus.close
-            consumer = await replay_consumers(runtime).resolve(to)
-            outbox = OutboxRepository(runtime.engine)
-            replay = await plan(outbox, since)
-            with progress_bar(replay.total, "events") as advance:
-                return await replay_events(outbox, replay, consumer, on_batch=advance)
-        finally:
-            await runtime.close()
+    async def replayed(runtime: Runtime) -> int:
+        if to == "bus":
+            bus = await connect_bus(settings)
+            runtime.live.bus, runtime.live.close_bus = bus, bus.close
+        consumer = await replay_consumers(runtime).resolve(to)
+        outbox = OutboxRepository(runtime.engine)
+        replay = await plan(outbox, since)
+        with progress_bar(replay.total, "events") as advance:
+            return await replay_events(outbox, replay, consumer, on_batch=advance)
 
     try:
-        delivered = asyncio.run(run())
-    except (StartupError, ReplayRefused, BusUnreachable) as error:
+        delivered = on_runtime(settings, replayed)
+    except (ReplayRefused, BusUnreachable) as error:
         fail(str(error))
     except (BusUnavailable, BusRejected, ConnectorError) as error:
         fail(f"{to} did not take the events; the replay stopped there: {error}")

@@ -6,7 +6,6 @@ inside each process: `confirm` and `replay` then reach this command's own simula
 the `confirmPayment` and `retryPaymentRelease` mutations against the running server instead.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -15,13 +14,13 @@ from typing import TypeVar
 import typer
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.runtime import on_runtime
 from apgraph.domain import ids
 from apgraph.domain.payments import Payment
 from apgraph.domain.principal import ALL_SCOPES, Principal, Role, RowScope
 from apgraph.domain.problems import Outcome
 from apgraph.gateway.request_context import workflow_for
 from apgraph.gateway.runtime import Runtime
-from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services import payment_release, payment_runs, scheduling
 
 payments_app = typer.Typer(help="Scheduling, payment runs, confirmations and replays.")
@@ -42,19 +41,11 @@ def _run(
 ) -> T:
     settings = settings_from(database_url=database_url, data_dir=data_dir, gateway_config=config)
 
-    async def run() -> T:
-        runtime = Runtime.open(settings, load_config(settings))
-        try:
-            await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
-            return await work(runtime)
-        finally:
-            await runtime.close()
+    async def ready(runtime: Runtime) -> T:
+        await runtime.connectors.ready_to_post(runtime.engine, runtime.keyring)
+        return await work(runtime)
 
-    try:
-        return asyncio.run(run())
-    except StartupError as error:
-        fail(str(error))
-        raise  # fail() exits; this keeps the type checker informed
+    return on_runtime(settings, ready)
 
 
 @payments_app.command("schedule")

@@ -2,7 +2,6 @@
 the client's behalf (the client itself uses registerWebhook). Thin over the webhook service:
 the same URL checks, the same secret shown once."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -10,11 +9,11 @@ from typing import TypeVar
 import typer
 
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
+from apgraph.cli.runtime import on_runtime
 from apgraph.domain.clients import Client
 from apgraph.domain.problems import Outcome
 from apgraph.domain.webhooks import Registered
 from apgraph.gateway.runtime import Runtime
-from apgraph.gateway.startup import StartupError, load_config
 from apgraph.services import webhooks as service
 
 T = TypeVar("T")
@@ -39,21 +38,14 @@ def _with_client(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
 
-    async def run() -> T:
-        runtime = Runtime.open(settings, load_config(settings))
-        try:
-            client = await runtime.clients.get(client_id)
-            if client is None or not client.active:
-                fail(f"no active client {client_id}")
-            await runtime.keyring.reload()
-            return await work(runtime, client)
-        finally:
-            await runtime.close()
+    async def as_client(runtime: Runtime) -> T:
+        client = await runtime.clients.get(client_id)
+        if client is None or not client.active:
+            fail(f"no active client {client_id}")
+        await runtime.keyring.reload()
+        return await work(runtime, client)
 
-    try:
-        return asyncio.run(run())
-    except StartupError as error:
-        fail(str(error))
+    return on_runtime(settings, as_client)
 
 
 def _problems(outcome: Outcome[T]) -> None:
