@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to use (isolates test and bench runs)"
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each server process keeps open (as many more are "
+        "opened under a burst, and closed when it passes): a read takes one per statement, and "
+        "a page's loaders run side by side, so a smaller pool opens and closes connections "
+        "under load",
+    )
     gateway_config: Path = Field(
         default_factory=default_gateway_config,
         description="./gateway.yaml when there is one, else the one shipped in the package",

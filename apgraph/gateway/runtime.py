@@ -157,7 +157,11 @@ class Runtime:
         tracer_provider: TracerProvider | None = None,
     ) -> "Runtime":
         """`tracer_provider`: SQL statements and connector calls get spans."""
-        engine = create_engine(settings.resolved_database_url, schema=settings.database_schema)
+        engine = create_engine(
+            settings.resolved_database_url,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
         if tracer_provider is not None and tracing.recording(tracer_provider):
             # sampled off, a span per statement would be made and dropped: skipped
             tracing.instrument_engine(engine, tracer_provider)
