@@ -2,7 +2,9 @@
 
 `rotate-data` makes a new data key (wrapped by the key-encryption key) the one that seals;
 rows move to it with `reseal` (run at once unless `--no-reseal`, and by every server in the
-background), in short batches while the servers keep reading. Both are audited.
+background), in short batches while the servers keep reading. Both are audited. A retired key
+no row needs is deleted once it has been retired `--keep-retired-minutes` (a running server
+may seal with it until it reloads its keys: store/keyring.py).
 """
 
 import asyncio
@@ -10,6 +12,7 @@ import base64
 import getpass
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,20 +22,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.cli.identity import keys_app
 from apgraph.cli.options import DatabaseUrl, DataDir, GatewayConfigPath, fail, settings_from
 from apgraph.domain.audit import AuditEvent, AuditOutcome
-from apgraph.gateway.key_encryption import open_keyring, resealed_event
+from apgraph.gateway.key_encryption import dropped_event, open_keyring, resealed_event
 from apgraph.gateway.runtime import SystemClock
 from apgraph.gateway.startup import StartupError, load_config
 from apgraph.settings import Settings
 from apgraph.store import migrate
 from apgraph.store.audit import AuditRepository
 from apgraph.store.database import create_engine
-from apgraph.store.keyring import Keyring
+from apgraph.store.keyring import DROP_GRACE, DropReport, Keyring
 from apgraph.store.resealing import ResealReport, keys_in_use, reseal
 from apgraph.store.sealing import new_key
 
 T = TypeVar("T")
 ROTATED = "keys.data_key_rotated"
-DROPPED = "keys.data_keys_dropped"  # retired keys no row is sealed under any more
+KeepRetiredMinutes = typer.Option(
+    DROP_GRACE.total_seconds() / 60,
+    "--keep-retired-minutes",
+    min=0,
+    help="Keep a retired data key this long after its retirement even when no row needs it: "
+    "a running server may still seal new rows with it until it reloads its keys (within 30 "
+    "seconds). 0 only when no server runs.",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +56,7 @@ def rotate_data(
     do_reseal: bool = typer.Option(
         True, "--reseal/--no-reseal", help="Move every row to the new key now."
     ),
+    keep_retired_minutes: float = KeepRetiredMinutes,
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
@@ -56,21 +67,26 @@ def rotate_data(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
 
-    async def work(engine: AsyncEngine, keyring: Keyring) -> tuple[str, ResealReport | None]:
+    async def work(
+        engine: AsyncEngine, keyring: Keyring
+    ) -> tuple[str, tuple[ResealReport, DropReport] | None]:
         clock = SystemClock()
         key_id = await keyring.rotate(now=clock.now())
         await AuditRepository(engine).record(
             [_event(ROTATED, detail={"active": key_id})], at=clock.now()
         )
-        return key_id, (await _resealed(engine, keyring) if do_reseal else None)
+        if not do_reseal:
+            return key_id, None
+        return key_id, await _resealed(engine, keyring, keep=keep_retired_minutes)
 
-    key_id, report = _run(settings, work)
+    key_id, reports = _run(settings, work)
     typer.echo(f"apgraph: new rows are sealed with data key {key_id}")
-    if report is not None:
-        _report(report)
+    if reports is not None:
+        _report(*reports)
 
 
 def reseal_command(
+    keep_retired_minutes: float = KeepRetiredMinutes,
     database_url: str = DatabaseUrl,
     data_dir: Path = DataDir,
     gateway_config: Path = GatewayConfigPath,
@@ -81,7 +97,11 @@ def reseal_command(
     settings = settings_from(
         database_url=database_url, data_dir=data_dir, gateway_config=gateway_config
     )
-    _report(_run(settings, _resealed))
+
+    async def work(engine: AsyncEngine, keyring: Keyring) -> tuple[ResealReport, DropReport]:
+        return await _resealed(engine, keyring, keep=keep_retired_minutes)
+
+    _report(*_run(settings, work))
 
 
 def new_kek() -> None:
@@ -89,14 +109,19 @@ def new_kek() -> None:
     typer.echo(base64.b64encode(new_key()).decode())
 
 
-async def _resealed(engine: AsyncEngine, keyring: Keyring) -> ResealReport:
+async def _resealed(
+    engine: AsyncEngine, keyring: Keyring, *, keep: float
+) -> tuple[ResealReport, DropReport]:
     report = await reseal(engine, keyring)
-    dropped = await keyring.drop_retired(in_use=await keys_in_use(engine))
+    now = SystemClock().now()
+    drops = await keyring.drop_retired(
+        in_use=await keys_in_use(engine), now=now, grace=timedelta(minutes=keep)
+    )
     events = [resealed_event(report, subject=_subject())]
-    if dropped:
-        events.append(_event(DROPPED, detail={"dropped": dropped}))
-    await AuditRepository(engine).record(events, at=SystemClock().now())
-    return report
+    if drops.dropped:
+        events.append(dropped_event(drops.dropped, subject=_subject()))
+    await AuditRepository(engine).record(events, at=now)
+    return report, drops
 
 
 def _event(
@@ -119,11 +144,19 @@ def _subject() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _report(report: ResealReport) -> None:
+def _report(report: ResealReport, drops: DropReport) -> None:
     typer.echo(
         f"apgraph: {report.moved} supplier row(s) and {report.secrets_moved} webhook secret(s) "
         "moved to the active data key"
     )
+    if drops.dropped:
+        typer.echo(f"apgraph: retired data key(s) dropped: {', '.join(drops.dropped)}")
+    for key_id, may_go in drops.kept_until.items():
+        typer.echo(
+            f"apgraph: retired data key {key_id} kept until {may_go:%Y-%m-%d %H:%M:%S}Z (a "
+            "running server may still seal with it); a server's background reseal or "
+            "`apgraph keys reseal` drops it after that"
+        )
     if report.unreadable:
         fail(
             f"{len(report.unreadable)} row(s) fail their integrity check and were left as they "

@@ -32,7 +32,7 @@ from apgraph.gateway.dashboard import page as dashboard
 from apgraph.gateway.errors import with_code
 from apgraph.gateway.graphiql import page as graphiql
 from apgraph.gateway.health import healthz, readyz
-from apgraph.gateway.key_encryption import resealed_event
+from apgraph.gateway.key_encryption import dropped_event, resealed_event
 from apgraph.gateway.metrics import metrics_endpoint
 from apgraph.gateway.operators_only import OperatorsOnly, product_endpoints
 from apgraph.gateway.products.routes import ProductSchemas, product_routes
@@ -56,7 +56,7 @@ from apgraph.store.connector_state import SqlPostingLedger
 from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
-from apgraph.store.resealing import reseal
+from apgraph.store.resealing import keys_in_use, reseal
 from apgraph.store.usage import UsageRepository
 
 MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploaded file
@@ -203,13 +203,23 @@ def retainer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
 
 def resealer(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
     """The background pass that moves rows onto the active data key after a rotation made
-    elsewhere (`apgraph keys rotate-data --no-reseal`, another instance); audited when it
-    moved anything."""
+    elsewhere (`apgraph keys rotate-data --no-reseal`, another instance), then deletes the
+    retired keys no row needs once they are past the drop grace (store/keyring.py); audited
+    when it moved or dropped anything."""
 
     async def once() -> bool:
         report = await reseal(runtime.engine, runtime.keyring)
+        now = runtime.clock.now()
+        drops = await runtime.keyring.drop_retired(
+            in_use=await keys_in_use(runtime.engine), now=now
+        )
+        events = []
         if report.moved or report.secrets_moved or report.unreadable:
-            await runtime.audit.record([resealed_event(report)], at=runtime.clock.now())
+            events.append(resealed_event(report))
+        if drops.dropped:
+            events.append(dropped_event(drops.dropped))
+        if events:
+            await runtime.audit.record(events, at=now)
         return False  # reseal itself runs until nothing is left
 
     return once

@@ -36,6 +36,7 @@ from apgraph.store.sealing import (
 
 ENVIRONMENT_VARIABLE = "APGRAPH_KEY_ENCRYPTION_KEY"
 RESEALED = "keys.resealed"
+DROPPED = "keys.data_keys_dropped"  # retired keys no row is sealed under any more
 _WRAPPING = b"apgraph data key"  # associated data: a wrapped key is only ever a data key
 
 
@@ -161,4 +162,15 @@ def resealed_event(report: ResealReport, *, subject: str = "system:reseal") -> A
         outcome=AuditOutcome.FAILED if report.unreadable else AuditOutcome.SUCCEEDED,
         entity_ids=tuple(report.unreadable),
         detail=json.dumps(detail, sort_keys=True),
+    )
+
+
+def dropped_event(dropped: list[str], *, subject: str = "system:reseal") -> AuditEvent:
+    """The retired data keys a reseal pass deleted (DropReport.dropped)."""
+    return AuditEvent(
+        subject=subject,
+        action=DROPPED,
+        outcome=AuditOutcome.SUCCEEDED,
+        entity_ids=(),
+        detail=json.dumps({"dropped": dropped}, sort_keys=True),
     )

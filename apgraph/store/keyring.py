@@ -3,13 +3,21 @@
 Every process that reads sealed values holds a Keyring. A row sealed under a key it has not
 seen (another process rotated) makes it reload the table once, so a rotation never fails a
 read anywhere; the retired keys stay until every row has moved off them.
+
+Writes are the other direction: a process that has not seen a rotation yet still seals new
+rows with the key just retired. So held keys are reloaded once they are `KEYS_MAX_AGE` old,
+and a retired key is dropped only when no row needs it *and* it was retired longer ago than
+any process can still be sealing with it (`DROP_GRACE`): otherwise a row written by a
+process a rotation had not reached yet would be sealed under a key already deleted.
 """
 
 import asyncio
 import base64
 import secrets
-from collections.abc import Iterable
-from datetime import datetime
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +31,10 @@ DATA = "data"
 INDEX = "index"
 CHECKPOINT = "checkpoint"  # signs audit checkpoints (purge by checkpoint)
 _PREFIXES = {DATA: "dk", INDEX: "ix", CHECKPOINT: "ck"}
+KEYS_MAX_AGE = 30.0  # seconds a process seals with the keys it loaded before reading them again
+# how long a retired key is kept although no row needs it: well beyond KEYS_MAX_AGE plus the
+# longest write transaction (a large master-data import), so no process still seals with it
+DROP_GRACE = timedelta(minutes=10)
 _table: Table = DataKeyRow.__table__  # type: ignore[assignment]
 _keys = _table.c
 
@@ -40,27 +52,47 @@ def _key_id(prefix: str, now: datetime) -> str:
     return f"{prefix}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
 
 
+@dataclass
+class DropReport:
+    """What `drop_retired` did: the keys it deleted, and the unused ones it kept because they
+    were retired too recently (id → when they may go)."""
+
+    dropped: list[str] = field(default_factory=list)
+    kept_until: dict[str, datetime] = field(default_factory=dict)
+
+
 class Keyring:
     def __init__(
-        self, engine: AsyncEngine, kek: KeyEncryptionKey, *, columns: Iterable[str]
+        self,
+        engine: AsyncEngine,
+        kek: KeyEncryptionKey,
+        *,
+        columns: Iterable[str],
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
+        self._monotonic = monotonic
         self.kek = kek
         self.columns = frozenset(columns)
         self._keys: DataKeys | None = None
+        self._loaded_at = 0.0  # self._monotonic() at the last load
         self._lock = asyncio.Lock()
 
     async def sealing(self, *, needs: Iterable[str | None] = ()) -> Sealing:
-        """The keys to seal and open with; reloaded when a needed key is not held yet."""
+        """The keys to seal and open with; reloaded when a needed key is not held yet, or when
+        the held ones are older than KEYS_MAX_AGE (another process may have rotated)."""
         keys = self._keys
         wanted = {key for key in needs if key}
-        if keys is None or not wanted <= keys.keys.keys():
+        stale = self._monotonic() - self._loaded_at > KEYS_MAX_AGE
+        if keys is None or stale or not wanted <= keys.keys.keys():
             keys = await self.reload()
         return Sealing(keys, self.columns)
 
     async def reload(self) -> DataKeys:
         async with self._lock:
+            loaded_at = self._monotonic()
             self._keys = await self._load()
+            self._loaded_at = loaded_at
             return self._keys
 
     async def _load(self) -> DataKeys:
@@ -154,22 +186,35 @@ class Keyring:
         self.kek = new_kek
         return len(rows)
 
-    async def drop_retired(self, *, in_use: Iterable[str]) -> list[str]:
-        """Deletes retired data keys no row is sealed under any more."""
+    async def drop_retired(
+        self, *, in_use: Iterable[str], now: datetime, grace: timedelta = DROP_GRACE
+    ) -> DropReport:
+        """Deletes retired data keys no row is sealed under any more and that were retired at
+        least `grace` before `now` (see the module docstring); the younger ones are kept."""
         used = set(in_use)
+        report = DropReport()
         async with self.engine.connect() as connection:
             await begin_writing(connection)
             retired = (
                 await connection.execute(
-                    select(_keys.id).where(_keys.purpose == DATA, _keys.retired_at.is_not(None))
+                    select(_keys.id, _keys.retired_at).where(
+                        _keys.purpose == DATA, _keys.retired_at.is_not(None)
+                    )
                 )
-            ).scalars()
-            dropped = sorted(set(retired) - used)
-            if dropped:
-                await connection.execute(delete(_table).where(_keys.id.in_(dropped)))
+            ).all()
+            for key_id, retired_at in sorted(retired):
+                if key_id in used:
+                    continue
+                may_go = retired_at + grace
+                if may_go <= now:
+                    report.dropped.append(key_id)
+                else:
+                    report.kept_until[key_id] = may_go
+            if report.dropped:
+                await connection.execute(delete(_table).where(_keys.id.in_(report.dropped)))
             await connection.commit()
         await self.reload()
-        return dropped
+        return report
 
     def _row(self, key_id: str, purpose: str, now: datetime) -> dict[str, object]:
         wrapped = base64.b64encode(self.kek.wrap(new_key())).decode()

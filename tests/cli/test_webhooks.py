@@ -132,8 +132,9 @@ def test_rotating_the_data_key_moves_webhook_secrets_and_drops_the_old_key(tmp_p
     webhook_id = re.search(r"webhook_id: (WHK-[0-9a-f]{16})", added.output).group(1)
     secret = re.search(r"secret:\s+(whsec_\S+)", added.output).group(1)
 
-    # when an operator rotates the data key (resealing at once), then reseals again
-    rotated = run("keys", "rotate-data", "--data-dir", data_dir)
+    # when an operator rotates the data key (resealing at once), then reseals again, with no
+    # server running (so the retired key need not be kept for one)
+    rotated = run("keys", "rotate-data", "--keep-retired-minutes", "0", "--data-dir", data_dir)
     again = run("keys", "reseal", "--data-dir", data_dir)
 
     # then the secret moved once, the old key is gone, and the secret opens as it was

@@ -458,7 +458,9 @@ async def test_after_a_data_key_rotation_and_reseal_deliveries_are_signed_with_t
         # keys rotate-data` does, and the server's keyring then reloads, as its pass does
         new_key = await operator.rotate(now=clock.now())
         report = await reseal(runtime.engine, operator)
-        await operator.drop_retired(in_use=await keys_in_use(runtime.engine))
+        await operator.drop_retired(
+            in_use=await keys_in_use(runtime.engine), now=clock.now(), grace=timedelta(0)
+        )
         await runtime.keyring.reload()
         record = event()
         await planner.receive(record)

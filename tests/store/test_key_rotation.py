@@ -5,10 +5,11 @@ rotate-data` in another process would: the readers' keyring learns of the new ke
 the rows it meets."""
 
 import asyncio
+from datetime import timedelta
 
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import PageRequest, SupplierFilter
-from apgraph.store.keyring import Keyring
+from apgraph.store.keyring import DROP_GRACE, KEYS_MAX_AGE, Keyring
 from apgraph.store.resealing import keys_in_use, pending, reseal
 from apgraph.store.sealing import SEALED_COLUMNS_KNOWN
 from apgraph.store.suppliers import SupplierRepository
@@ -79,10 +80,52 @@ async def test_the_retired_key_goes_once_no_row_needs_it(seeded):
     operator = await keyring_for(seeded)
     old = await keys_in_use(seeded)
     await operator.rotate(now=CREATED)
+    long_after = CREATED + DROP_GRACE + timedelta(days=1)
 
-    kept = await operator.drop_retired(in_use=await keys_in_use(seeded))
-    assert kept == []  # rows still sealed under the old key: it stays
+    kept = await operator.drop_retired(in_use=await keys_in_use(seeded), now=long_after)
+    assert kept.dropped == []  # rows still sealed under the old key: it stays
 
     await reseal(seeded, operator)
-    dropped = await operator.drop_retired(in_use=await keys_in_use(seeded))
-    assert set(dropped) == old
+    dropped = await operator.drop_retired(in_use=await keys_in_use(seeded), now=long_after)
+    assert set(dropped.dropped) == old
+
+
+async def test_a_key_no_row_needs_is_kept_until_no_process_can_still_seal_with_it(seeded):
+    # given a rotation whose reseal left no row under the old key
+    operator = await keyring_for(seeded)
+    old = await keys_in_use(seeded)
+    await operator.rotate(now=CREATED)
+    await reseal(seeded, operator)
+    assert old.isdisjoint(await keys_in_use(seeded))
+
+    # when the retired keys are dropped within the grace, then at its end
+    early = await operator.drop_retired(
+        in_use=await keys_in_use(seeded), now=CREATED + timedelta(minutes=1)
+    )
+    at_end = await operator.drop_retired(in_use=await keys_in_use(seeded), now=CREATED + DROP_GRACE)
+
+    # then the first keeps them (another process may be sealing with them) and says until when
+    assert early.dropped == []
+    assert early.kept_until == dict.fromkeys(old, CREATED + DROP_GRACE)
+    assert set(at_end.dropped) == old
+    assert at_end.kept_until == {}
+
+
+async def test_a_process_seals_with_a_key_retired_elsewhere_for_at_most_the_keys_max_age(seeded):
+    # given a server's keyring that loaded its keys at second 0
+    seconds = [0.0]
+    server = Keyring(
+        seeded, kek_for_tests(), columns=SEALED_COLUMNS_KNOWN, monotonic=lambda: seconds[0]
+    )
+    before = (await server.sealing()).keys.active_id
+
+    # when another process rotates the data key
+    new_key = await (await keyring_for(seeded)).rotate(now=CREATED)
+
+    # then the server seals with the old key until its keys are KEYS_MAX_AGE old, and with
+    # the new one after that: the bound DROP_GRACE must exceed
+    seconds[0] = KEYS_MAX_AGE
+    assert (await server.sealing()).keys.active_id == before
+    seconds[0] = KEYS_MAX_AGE + 0.001
+    assert (await server.sealing()).keys.active_id == new_key != before
+    assert DROP_GRACE.total_seconds() > 10 * KEYS_MAX_AGE
