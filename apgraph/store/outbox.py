@@ -42,6 +42,10 @@ _outbox = OutboxRow.__table__.c
 _counter = CounterRow.__table__.c
 _FIELDS: tuple[str, ...] = ("id", "type", "occurred_at", "invoice_id", "supplier_id")
 _FIELDS += ("facility_id", "trace_id", "payload", "published_at")
+# Events claimed and inserted in one statement at most: ten bind parameters each, within
+# PostgreSQL's 32,767 a statement. More (a payment confirming thousands of invoices) go the
+# two-statement way, whose insert SQLAlchemy splits into batches.
+_AT_ONCE = 1000
 
 
 async def write(
@@ -76,12 +80,12 @@ async def write(
         for r in records
     ]
     last = None
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(rows) <= _AT_ONCE:
         # The claim and the insert in one round trip: the counter's row lock, which every
         # writing transaction of every process waits for, is held one round trip less.
         inserted = await connection.execute(_claimed_and_inserted(rows))
         last = max((sequence for (sequence,) in inserted), default=None)
-    if last is None:  # SQLite, or the counter's row is missing (then nothing was inserted)
+    if last is None:  # SQLite, many events, or no counter row yet (then nothing was inserted)
         last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
         first = last - len(rows) + 1
         await connection.execute(

@@ -148,3 +148,19 @@ async def test_events_of_a_rolled_back_unit_of_work_take_no_sequence(engine):
     await written(engine, ONE_OF_EACH[2:3])
 
     assert [r.sequence for r in await OutboxRepository(engine).after(0, 10)] == [1]
+
+
+async def test_a_unit_of_work_of_thousands_of_events_numbers_them_without_a_gap(engine):
+    """On PostgreSQL up to a thousand events are claimed and inserted in one statement; more
+    (a payment confirming thousands of invoices) would pass its bind-parameter limit and go
+    in two: both number the events in the order given, after those already written."""
+    many = [InvoiceReceived(*SUBJECT, supplier_invoice_number=f"N-{n}") for n in range(6000)]
+    await written(engine, ONE_OF_EACH[:1])
+    await written(engine, many[:1000])
+    await written(engine, many[1000:])
+
+    records = await OutboxRepository(engine).after(0, 7000)
+
+    assert [r.sequence for r in records] == list(range(1, 6002))
+    numbers = [r.payload["supplier_invoice_number"] for r in records[1:]]
+    assert numbers == [f"N-{n}" for n in range(6000)]
