@@ -126,8 +126,8 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-async def cpu_now(dsn: str, server_pid: int | None) -> tuple[float, float]:
-    """CPU seconds so far of the server's processes and of the PostgreSQL backends
+async def cpu_now(dsn: str, server_pid: int | None) -> tuple[float, dict[int, float]]:
+    """CPU seconds so far of the server's processes, and of each PostgreSQL backend
     connected to the benchmark's database (same machine), to report CPU per submission:
     unlike invoices/s it hardly moves when other work shares the cores."""
     connection = await asyncpg.connect(dsn)
@@ -139,7 +139,13 @@ async def cpu_now(dsn: str, server_pid: int | None) -> tuple[float, float]:
     finally:
         await connection.close()
     server = sum(_cpu_seconds(pid) for pid in _tree(server_pid)) if server_pid else 0.0
-    return server, sum(_cpu_seconds(row["pid"]) for row in backends)
+    return server, {row["pid"]: _cpu_seconds(row["pid"]) for row in backends}
+
+
+def database_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the backends spent in between: one that started meanwhile counts from zero; one
+    that ended meanwhile is left out (its last seconds are lost, never counted negative)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 @dataclass(frozen=True)
@@ -312,12 +318,12 @@ async def main() -> None:
         f"mean {statistics.mean(latencies) * 1000:.1f} ms"
     )
     server_cpu = cpu_after[0] - cpu_before[0]
-    database_cpu = cpu_after[1] - cpu_before[1]
+    backends_cpu = database_cpu(cpu_before[1], cpu_after[1])
     if args.server_pid:
         print(
             f"CPU per submission: server {server_cpu / len(planned) * 1000:.1f} ms, "
-            f"PostgreSQL {database_cpu / len(planned) * 1000:.1f} ms "
-            f"(server {server_cpu / elapsed:.2f} cores, PostgreSQL {database_cpu / elapsed:.2f})"
+            f"PostgreSQL {backends_cpu / len(planned) * 1000:.1f} ms "
+            f"(server {server_cpu / elapsed:.2f} cores, PostgreSQL {backends_cpu / elapsed:.2f})"
         )
 
 
