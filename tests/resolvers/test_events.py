@@ -19,10 +19,11 @@ async def test_a_supplier_lists_only_its_own_invoices_events(api, network):
     supplier = network.invoices[0].supplier_id
     own = {i.id for i in network.invoices if i.supplier_id == supplier}
     token = api.token(Role.SUPPLIER, supplier_id=supplier)
-    # when it lists events page by page
+    # when it lists events page by page, on its portal (v2 has `events`)
     seen, after = [], None
     while True:
-        page = (await api.data(EVENTS, {"first": 100, "filter": {"after": after}}, token=token))[
+        variables = {"first": 100, "filter": {"after": after}}
+        page = (await api.data(EVENTS, variables, token=token, product="supplier-portal/v2"))[
             "events"
         ]
         seen += [edge["node"] for edge in page["edges"]]
