@@ -5,6 +5,9 @@ from apgraph.domain.principal import Role
 from tests.resolvers.test_approve_invoice import AUDIT, approver_token
 from tests.resolvers.test_invariants_under_concurrency import APPROVE, _large_exception, submit
 
+FINANCE = "finance-ops/v1"  # where approvers decide
+PORTAL = "supplier-portal/v1"  # where suppliers read their invoices
+
 INVOICE = """
 query($id: ID!) {
   invoice(id: $id) {
@@ -37,7 +40,7 @@ async def test_each_approval_records_the_amount_the_codes_and_whether_it_complet
     # when two approvers approve it, one after the other
     for approver in (first, second):
         token = approver_token(workflow_api, approver, order.order.facility_id)
-        await workflow_api.data(APPROVE, {"id": invoice_id}, token=token)
+        await workflow_api.data(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
 
     # then each approval's trail entry says what was approved and how far the set is
     assert await approve_entries(workflow_api, first, invoice_id) == [
@@ -63,7 +66,7 @@ async def test_a_posted_invoice_shows_its_approved_reasons_as_approved_not_open(
 
     # when its approver approves it and it posts
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
-    await workflow_api.data(APPROVE, {"id": invoice_id}, token=token)
+    await workflow_api.data(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
 
     # then its reasons are listed as approved, and none as open
     posted = (await workflow_api.data(INVOICE, {"id": invoice_id}))["invoice"]
@@ -78,10 +81,12 @@ async def test_a_supplier_reads_the_approved_reasons_of_its_own_posted_invoice(
     order = await orders.for_exception()
     held = await submit(workflow_api, order, order.over_received_invoice())
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
-    await workflow_api.data(APPROVE, {"id": held["id"]}, token=token)
+    await workflow_api.data(APPROVE, {"id": held["id"]}, token=token, product=FINANCE)
 
     supplier = workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
-    seen = (await workflow_api.data(INVOICE, {"id": held["id"]}, token=supplier))["invoice"]
+    seen = (await workflow_api.data(INVOICE, {"id": held["id"]}, token=supplier, product=PORTAL))[
+        "invoice"
+    ]
 
     assert seen["exceptions"] == []
     assert seen["approvedExceptions"] != []

@@ -7,6 +7,7 @@ from decimal import Decimal
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Role
 
+FINANCE = "finance-ops/v1"  # where approvers and clerks work
 QUEUE = """
 query Queue($facility: ID, $reason: MatchCode, $assignedTo: String) {
   exceptionQueue(facilityId: $facility, reason: $reason, assignedTo: $assignedTo, first: 100) {
@@ -55,10 +56,10 @@ async def test_an_approvers_queue_holds_the_cost_centers_they_approve_for(api, n
 
 async def test_an_approver_sees_only_the_queue_of_their_facilities(api, network):
     token = api.token(Role.APPROVER, facility_ids=["FAC-0001"])
-    data = await api.data(QUEUE, {}, token=token)
+    data = await api.data(QUEUE, {}, token=token, product=FINANCE)
     expected = open_exceptions(network, facility="FAC-0001")
     assert data["exceptionQueue"]["totalCount"] == len(expected)
-    other = await api.data(QUEUE, {"facility": "FAC-0002"}, token=token)
+    other = await api.data(QUEUE, {"facility": "FAC-0002"}, token=token, product=FINANCE)
     assert other["exceptionQueue"]["totalCount"] == 0
 
 
@@ -92,6 +93,6 @@ async def test_a_caller_without_invoices_read_sees_no_dashboard(api):
         now=datetime.now(UTC),
         claims={"roles": ["ap_clerk"], "scope": "payments:read"},
     ).access_token
-    body = await api.graphql("{ invoiceAging { count } }", token=token)
+    body = await api.graphql("{ invoiceAging { count } }", token=token, product=FINANCE)
     assert body["data"] == {"invoiceAging": None}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -14,6 +14,7 @@ from tests.resolvers.test_approve_invoice import AUDIT, approver_token
 from tests.services.test_rematch import rematcher, submitted_while_materials_down
 from tests.workflow import Order, as_input, erp_postings
 
+FINANCE = "finance-ops/v1"  # where approvers and clerks work
 SUBMIT = """
 mutation($input: SubmitInvoiceInput!, $key: String!) {
   submitInvoice(input: $input, idempotencyKey: $key) { invoice { id status } userErrors { code } }
@@ -35,6 +36,7 @@ async def in_exception(workflow_api, orders) -> tuple[Order, str]:
         SUBMIT,
         {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
         token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product="supplier-portal/v1",
     )
     invoice = body["submitInvoice"]["invoice"]
     assert invoice["status"] == "EXCEPTION"
@@ -78,7 +80,7 @@ async def test_an_exception_of_a_supplier_blocked_since_is_rejected_not_posted(
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
     async with blocked(workflow_api, order.supplier.id):
         # when the approver approves it
-        body = await workflow_api.data(APPROVE, {"id": invoice_id}, token=token)
+        body = await workflow_api.data(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
 
     # then it is REJECTED with the validation code, as a new invoice would be
     assert body["approveInvoice"] == {
@@ -106,7 +108,7 @@ async def test_an_exception_on_a_po_closed_since_is_rejected_not_posted(workflow
     token = approver_token(workflow_api, order.approver, order.order.facility_id)
 
     # when the approver approves it
-    body = await workflow_api.data(APPROVE, {"id": invoice_id}, token=token)
+    body = await workflow_api.data(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
 
     # then it is REJECTED with PO_CLOSED, and nothing was booked
     invoice = body["approveInvoice"]["invoice"]

@@ -113,6 +113,7 @@ async def test_clients_get_the_same_answers_while_a_facility_moves_to_the_cloud(
             SUBMIT,
             {"input": as_input(submitted), "key": f"key-{uuid.uuid4()}"},
             token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+            product="supplier-portal/v1",
         )
         payload = body["submitInvoice"]
         assert payload["userErrors"] == []

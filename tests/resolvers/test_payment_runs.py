@@ -46,6 +46,13 @@ query($id: ID!) {
   }
 }
 """
+PORTAL_PAYMENT = """
+query($id: ID!) {
+  payment(id: $id) { id status remittanceDocuments { id format mediaType url sha256 } }
+}
+"""  # what a supplier reads on its portal (payment runs are finance's, not in its view)
+PORTAL = "supplier-portal/v1"
+FINANCE = "finance-ops/v1"
 EVENTS = "query($id: ID!) { invoiceEvents(invoiceId: $id) { type } }"
 PROPOSE = """
 mutation($input: SchedulePaymentRunInput!) {
@@ -113,6 +120,7 @@ async def posted_and_scheduled(api: Api, order: Order) -> tuple[str, dict[str, A
         SUBMIT,
         {"input": as_input(order.clean_invoice()), "key": f"key-{uuid.uuid4()}"},
         token=api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product=PORTAL,
     )
     invoice = body["submitInvoice"]["invoice"]
     assert invoice["status"] == "POSTED", body
@@ -198,7 +206,9 @@ async def test_one_invoice_from_submission_to_a_downloadable_remittance_advice(
 
     # and the supplier downloads its remittance advice in every format
     supplier = api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
-    paid = (await api.data(PAYMENT, {"id": payment["id"]}, token=supplier))["payment"]
+    paid = (await api.data(PORTAL_PAYMENT, {"id": payment["id"]}, token=supplier, product=PORTAL))[
+        "payment"
+    ]
     documents = {d["format"]: d for d in paid["remittanceDocuments"]}
     assert set(documents) == {"PDF", "CSV", "X12_820"}
     pdf = await api.client.get(documents["PDF"]["url"], headers=api.headers(supplier))
@@ -440,6 +450,7 @@ async def test_a_run_in_the_past_or_for_a_facility_not_yours_is_refused(
         PROPOSE,
         {"input": {"facilityId": facility, "payDate": pay_date.isoformat()}},
         token=approver,
+        product=FINANCE,
     )
     assert body["schedulePaymentRun"] == {
         "run": None,
@@ -449,10 +460,11 @@ async def test_a_run_in_the_past_or_for_a_facility_not_yours_is_refused(
 
 
 async def test_a_supplier_may_not_propose_a_run(workflow_api):
+    # on its portal the mutation is not in the view; finance-ops does not admit suppliers
     api = workflow_api
-    body = await api.graphql(
-        PROPOSE,
-        {"input": {"facilityId": "FAC-0001", "payDate": today().isoformat()}},
-        token=api.token(Role.SUPPLIER, supplier_id="SUP-000001"),
-    )
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    supplier = api.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    variables = {"input": {"facilityId": "FAC-0001", "payDate": today().isoformat()}}
+    portal = await api.graphql(PROPOSE, variables, token=supplier, product=PORTAL)
+    finance = await api.graphql(PROPOSE, variables, token=supplier, product=FINANCE)
+    assert portal["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert finance["errors"][0]["extensions"]["code"] == "PRODUCT_NOT_ADMITTED"

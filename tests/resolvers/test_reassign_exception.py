@@ -7,6 +7,9 @@ from apgraph.domain.principal import Role
 from tests.resolvers.test_approve_invoice import SUBMIT, approver_token
 from tests.workflow import as_input, erp_postings
 
+PORTAL = "supplier-portal/v1"  # where suppliers submit
+FINANCE = "finance-ops/v1"  # where approvers work
+
 REASSIGN = """
 mutation Reassign($id: ID!, $to: String!, $reason: String) {
   reassignException(invoiceId: $id, assignee: $to, reason: $reason) {
@@ -36,6 +39,7 @@ async def two_approver_exception(workflow_api, billed_orders, *, token=None):
         SUBMIT,
         {"input": as_input(order.over_received_invoice()), "key": f"key-{uuid.uuid4()}"},
         token=token or workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product=None if token else PORTAL,
     )
     invoice = body["submitInvoice"]["invoice"]
     assert invoice["status"] == "EXCEPTION", body
@@ -52,7 +56,7 @@ async def assignee_of(workflow_api, invoice_id):
 
 async def queue_of(workflow_api, approver, facility_id):
     token = approver_token(workflow_api, approver, facility_id)
-    data = await workflow_api.data(QUEUE, {"assignedTo": approver}, token=token)
+    data = await workflow_api.data(QUEUE, {"assignedTo": approver}, token=token, product=FINANCE)
     return {edge["node"]["id"] for edge in data["exceptionQueue"]["edges"]}
 
 
@@ -71,6 +75,7 @@ async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
         REASSIGN,
         {"id": invoice_id, "to": second, "reason": "on leave"},
         token=approver_token(workflow_api, first, facility),
+        product=FINANCE,
     )
 
     # then it is still an exception, only in the second's queue, and the move is audited
@@ -91,6 +96,7 @@ async def test_an_approver_hands_an_exception_to_another_and_the_queue_follows(
         REASSIGN,
         {"id": invoice_id, "to": first},
         token=approver_token(workflow_api, second, facility),
+        product=FINANCE,
     )
     assert invoice_id in await queue_of(workflow_api, first, facility)
     assert invoice_id not in await queue_of(workflow_api, second, facility)
@@ -114,9 +120,11 @@ async def test_an_assignee_the_route_does_not_allow_is_refused(workflow_api, bil
     token = approver_token(workflow_api, first, order.order.facility_id)
 
     # an unknown user, and the escalation level before the SLA has run out
-    unknown = await workflow_api.data(REASSIGN, {"id": invoice_id, "to": "nobody"}, token=token)
+    unknown = await workflow_api.data(
+        REASSIGN, {"id": invoice_id, "to": "nobody"}, token=token, product=FINANCE
+    )
     early = await workflow_api.data(
-        REASSIGN, {"id": invoice_id, "to": "finance.controller"}, token=token
+        REASSIGN, {"id": invoice_id, "to": "finance.controller"}, token=token, product=FINANCE
     )
 
     refused = {
@@ -138,6 +146,7 @@ async def test_an_approver_not_on_the_route_may_not_reassign(workflow_api, bille
         REASSIGN,
         {"id": invoice_id, "to": second},
         token=approver_token(workflow_api, outsider, facility),
+        product=FINANCE,
     )
 
     assert body["reassignException"] == {
@@ -166,8 +175,12 @@ async def test_another_facilitys_exception_is_not_found(workflow_api, billed_ord
     elsewhere = next(f.id for f in network.facilities if f.id != order.order.facility_id)
     token = workflow_api.token(Role.APPROVER, facility_ids=[elsewhere])
 
-    theirs = await workflow_api.data(REASSIGN, {"id": invoice_id, "to": second}, token=token)
-    nobodys = await workflow_api.data(REASSIGN, {"id": "INV-99999999", "to": second}, token=token)
+    theirs = await workflow_api.data(
+        REASSIGN, {"id": invoice_id, "to": second}, token=token, product=FINANCE
+    )
+    nobodys = await workflow_api.data(
+        REASSIGN, {"id": "INV-99999999", "to": second}, token=token, product=FINANCE
+    )
 
     assert theirs["reassignException"] == {
         "invoice": None,
@@ -179,14 +192,20 @@ async def test_another_facilitys_exception_is_not_found(workflow_api, billed_ord
 async def test_a_supplier_may_not_reassign_at_all(workflow_api, billed_orders):
     order, invoice_id, _, second = await two_approver_exception(workflow_api, billed_orders)
 
-    body = await workflow_api.graphql(
-        REASSIGN,
-        {"id": invoice_id, "to": second},
-        token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+    supplier = workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id)
+
+    # not in its portal's view, and finance-ops does not admit suppliers
+    portal = await workflow_api.graphql(
+        REASSIGN, {"id": invoice_id, "to": second}, token=supplier, product=PORTAL
+    )
+    finance = await workflow_api.graphql(
+        REASSIGN, {"id": invoice_id, "to": second}, token=supplier, product=FINANCE
     )
 
-    assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert portal["data"] is None
+    assert [e["extensions"]["code"] for e in portal["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in finance["errors"]] == ["PRODUCT_NOT_ADMITTED"]
+    assert await assignee_of(workflow_api, invoice_id) is None
 
 
 APPROVE = """
@@ -208,6 +227,7 @@ async def test_above_the_policy_amount_two_distinct_approvers_are_needed(
         SUBMIT,
         {"input": as_input(submitted), "key": f"key-{uuid.uuid4()}"},
         token=workflow_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product=PORTAL,
     )
     invoice_id = body["submitInvoice"]["invoice"]["id"]
     assert body["submitInvoice"]["invoice"]["status"] == "EXCEPTION", body
@@ -216,14 +236,23 @@ async def test_above_the_policy_amount_two_distinct_approvers_are_needed(
 
     # when the first approves, then again, then the second
     once = await workflow_api.data(
-        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, first, facility)
+        APPROVE,
+        {"id": invoice_id},
+        token=approver_token(workflow_api, first, facility),
+        product=FINANCE,
     )
     twice = await workflow_api.data(
-        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, first, facility)
+        APPROVE,
+        {"id": invoice_id},
+        token=approver_token(workflow_api, first, facility),
+        product=FINANCE,
     )
     assert erp_postings(workflow_api.runtime, invoice_id, facility) == 0
     done = await workflow_api.data(
-        APPROVE, {"id": invoice_id}, token=approver_token(workflow_api, second, facility)
+        APPROVE,
+        {"id": invoice_id},
+        token=approver_token(workflow_api, second, facility),
+        product=FINANCE,
     )
 
     # then one approval is not enough, the same approver does not count twice, and the
