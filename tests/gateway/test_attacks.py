@@ -61,11 +61,13 @@ def normalised(body, replacements):
     return text
 
 
-# Each attack runs on the supplier's product and on /graphql (the tests' gateway.yaml still
-# opens it to every role; the shipped one refuses them there: test_operators_only.py).
+# Each attack runs on every version of the supplier's product (/graphql refuses suppliers
+# and approvers before any resolver: test_operators_only.py).
 PORTAL = "supplier-portal/v1"
 FINANCE = "finance-ops/v1"
-SUPPLIER_ENDPOINTS = pytest.mark.parametrize("product", [PORTAL, None], ids=["portal", "graphql"])
+SUPPLIER_ENDPOINTS = pytest.mark.parametrize(
+    "product", [PORTAL, "supplier-portal/v2"], ids=["portal-v1", "portal-v2"]
+)
 
 
 @SUPPLIER_ENDPOINTS
@@ -74,8 +76,8 @@ async def test_supplier_a_gets_nothing_of_supplier_b_from_any_field(
 ):
     attacker, victim, owned = attacker_and_victim
     token = live_api.token(Role.SUPPLIER, supplier_id=attacker)
-    # the endpoint's whole schema: the product's view as the supplier sees it, or the full one
-    shown = await live_api.data(INTROSPECTION, token=token if product else ..., product=product)
+    # the endpoint's whole schema: the product's view as the supplier sees it
+    shown = await live_api.data(INTROSPECTION, token=token, product=product)
     schema = Schema.from_introspection(shown)
     aimable = {kind: ids for kind, ids in owned.items() if kind != "attachment"}
     every_id_of_b = {value for ids in owned.values() for value in ids}
@@ -159,8 +161,8 @@ async def test_supplier_a_cannot_download_supplier_b_attachments(live_api, attac
     ].replace("DOC-99999999", "X")
 
 
-@pytest.mark.parametrize("product", [FINANCE, None], ids=["finance-ops", "graphql"])
-async def test_an_approver_sees_nothing_of_another_facility(live_api, network, product):
+async def test_an_approver_sees_nothing_of_another_facility(live_api, network):
+    product = FINANCE
     own, other = "FAC-0001", "FAC-0002"
     token = live_api.token(Role.APPROVER, facility_ids=[own])
     foreign = next(i for i in network.invoices if i.facility_id == other)
@@ -179,14 +181,21 @@ async def test_an_approver_sees_nothing_of_another_facility(live_api, network, p
     assert data["all"]["totalCount"] == sum(1 for i in network.invoices if i.facility_id == own)
 
 
-async def test_a_partner_client_sees_only_the_facilities_it_was_registered_for(live_api, network):
+PARTNER_INVOICES = (
+    "query Invoices { invoices(first: 100) { totalCount edges { node { facility { id } } } } }"
+)
+
+
+async def test_a_partner_client_sees_only_the_facilities_it_was_registered_for(
+    live_api, network, tmp_path
+):
     # given a client registered for FAC-0003, whose token claims wider facilities
     client = await partners.register(live_api, facilities=["FAC-0003"])
     token = partners.token_for(live_api, client, facility_ids=["FAC-0001", "FAC-0002", "FAC-0003"])
 
-    data = await live_api.data(
-        "{ invoices(first: 100) { totalCount edges { node { facility { id } } } } }", token=token
-    )
+    # when it lists invoices on its product, with an operation it registered
+    async with partners.partner_endpoint(live_api, tmp_path, PARTNER_INVOICES) as partner:
+        data = await partner.data(PARTNER_INVOICES, token=token, product="partner-procurement/v1")
 
     # then the registry, not the token's claim, decides
     assert {e["node"]["facility"]["id"] for e in data["invoices"]["edges"]} == {"FAC-0003"}

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from joserfc import jwt
@@ -171,21 +172,26 @@ async def test_a_scope_claim_narrows_a_role_and_never_widens_it(live_api):
             scope="invoices:read audit:read suppliers:bank:read",
         ),
     )
-    data = await live_api.data("{ viewer { scopes } }", token=token)
+    data = await live_api.data("{ viewer { scopes } }", token=token, product="supplier-portal/v1")
     assert data["viewer"]["scopes"] == ["invoices:read"]
 
 
 async def test_a_missing_scope_is_forbidden_and_audited(live_api):
-    token = live_api.token(Role.SUPPLIER, supplier_id="SUP-000001")
+    # a clerk (no audit:read) asks finance-ops, whose view has the audit log, for it
+    token = live_api.issuer.issue(
+        subject="clerk.snoop", now=datetime.now(UTC), claims={"roles": ["ap_clerk"]}
+    ).access_token
     body = await live_api.graphql(
-        "query Snoop { auditLog(first: 1) { totalCount } viewer { subject } }", token=token
+        "query Snoop { auditLog(first: 1) { totalCount } viewer { subject } }",
+        token=token,
+        product="finance-ops/v1",
     )
-    assert body["data"] == {"auditLog": None, "viewer": {"subject": "portal.sup-000001"}}
+    assert body["data"] == {"auditLog": None, "viewer": {"subject": "clerk.snoop"}}
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["path"] == ["auditLog"]
     log = await live_api.data(
-        '{ auditLog(filter: {action: "access.denied", subject: "portal.sup-000001"}, first: 1)'
+        '{ auditLog(filter: {action: "access.denied", subject: "clerk.snoop"}, first: 1)'
         " { edges { node { outcome detail traceId } } } }"
     )
     (entry,) = [edge["node"] for edge in log["auditLog"]["edges"]]
@@ -203,7 +209,10 @@ async def test_a_nested_field_of_another_domain_needs_its_own_scope(live_api, ne
         claims(live_api, roles=["ap_clerk"], sub="clerk.narrow", scope="invoices:read"),
     )
     body = await live_api.graphql(
-        "query($id: ID!) { invoice(id: $id) { id payment { id } } }", {"id": invoice}, token=token
+        "query($id: ID!) { invoice(id: $id) { id payment { id } } }",
+        {"id": invoice},
+        token=token,
+        product="finance-ops/v1",
     )
     assert body["data"] == {"invoice": {"id": invoice, "payment": None}}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

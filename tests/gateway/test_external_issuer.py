@@ -73,9 +73,14 @@ async def production_api(seeded_database, tmp_path, idp):
     await runtime.close()
 
 
-async def viewer(client, token):
+SUPPLIER_PORTAL = "supplier-portal/v1"
+FINANCE = "finance-ops/v1"
+
+
+async def viewer(client, token, product):
+    """The viewer, asked on the caller's own product (/graphql is for operators)."""
     return await client.post(
-        "/graphql",
+        f"/products/{product}/graphql",
         json={"query": "{ viewer { subject roles supplierId } }"},
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -83,7 +88,7 @@ async def viewer(client, token):
 
 async def test_the_external_issuers_tokens_are_mapped_by_the_configured_claims(production_api, idp):
     token = idp.token(sub="jane@supplier", groups=["supplier"], **{SUPPLIER_CLAIM: "SUP-000002"})
-    response = await viewer(production_api, token)
+    response = await viewer(production_api, token, SUPPLIER_PORTAL)
     assert response.json()["data"]["viewer"] == {
         "subject": "jane@supplier",
         "roles": ["supplier"],
@@ -95,13 +100,13 @@ async def test_cached_keys_keep_working_while_the_jwks_is_down_and_unknown_keys_
     production_api, idp
 ):
     known = idp.token(sub="clerk", groups=["ap_clerk"])
-    assert (await viewer(production_api, known)).status_code == 200  # keys now cached
+    assert (await viewer(production_api, known, FINANCE)).status_code == 200  # keys now cached
     idp.up = False
     try:
-        assert (await viewer(production_api, known)).status_code == 200
+        assert (await viewer(production_api, known, FINANCE)).status_code == 200
         stranger = ECKey.generate_key("P-256", parameters={"kid": "idp-2"}, private=True)
         refused = await viewer(
-            production_api, idp.token(key=stranger, sub="x", groups=["ap_clerk"])
+            production_api, idp.token(key=stranger, sub="x", groups=["ap_clerk"]), FINANCE
         )
         assert refused.status_code == 401
         assert "unknown key" in refused.headers["www-authenticate"]

@@ -6,6 +6,12 @@ APGRAPH_FAST_READS=false. Generated selections over the invoice graph (random su
 fields at each level, nested lists, pages with first/after, aliases, named and inline
 fragments, variables, @skip/@include, fields the fast path does not plan) must get the same
 `data` and `errors`, key for key and in the same order, from both, for each caller.
+
+Both apps serve /graphql, the full schema, to every role (gateway.yaml's `internal_schema`
+null, for this module only): the executors are compared on every field under each role's
+row rules, scopes and masks; a product's view only narrows what a role can ask (the portal's
+own endpoint is compared too). Served as shipped, /graphql would refuse all but operators
+alike, and each comparison would hold without comparing anything.
 """
 
 import json
@@ -24,6 +30,7 @@ from apgraph.demo import generator
 from apgraph.domain.principal import Role
 from apgraph.gateway.app import create_app
 from apgraph.gateway.runtime import Runtime
+from apgraph.policies.gateway import InternalSchema
 from apgraph.policies.loader import load_gateway_config
 from apgraph.schema.pagination import encode_cursor
 from tests.conftest import Api, settings_for
@@ -283,6 +290,7 @@ async def pair(
 ) -> AsyncIterator[Pair]:
     settings = settings_for(seeded_database, tmp_path_factory.mktemp("data"))
     config = load_gateway_config(settings.gateway_config)
+    config = config.model_copy(update={"internal_schema": InternalSchema(scope=None)})
     runtime = Runtime.open(settings, config)
     await runtime.keyring.reload()
     fast_app = create_app(settings, config, runtime=runtime)

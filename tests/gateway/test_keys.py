@@ -59,7 +59,9 @@ async def test_a_token_from_before_apgraph_keys_rotate_still_works(seeded_databa
         # then both tokens work, the new one is signed by the new key, and both are published
         for token in (before, after):
             response = await client.post(
-                "/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"}
+                "/products/finance-ops/v1/graphql",  # an auditor's product
+                json=VIEWER,
+                headers={"Authorization": f"Bearer {token}"},
             )
             assert response.json()["data"] == {"viewer": {"subject": "auditor.demo"}}
         kids = {key["kid"] for key in (await client.get("/.well-known/jwks.json")).json()["keys"]}

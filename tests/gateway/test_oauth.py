@@ -1,14 +1,23 @@
 """The embedded issuer's token endpoint (RFC 6749 §4.4), JWKS and discovery document."""
 
 import asyncio
+import json
 import logging
 
 import httpx
 from joserfc.jwk import KeySet
 
+from tests.conftest import ROOT
 from tests.gateway import partners
 
 SECRET = "s3cret-for-tests"
+VIEWER = next(
+    text
+    for text in json.loads(
+        (ROOT / "apgraph" / "policies" / "operations" / "partner-procurement.json").read_text()
+    ).values()
+    if text.startswith("query Viewer ")
+)
 
 
 async def ask(api, client_id, secret, **form):
@@ -28,9 +37,8 @@ async def test_a_registered_client_gets_a_bearer_token_that_works(live_api):
     assert body["token_type"] == "Bearer"
     assert body["scope"] == "invoices:read"
     assert body["expires_in"] == live_api.settings.token_lifetime_seconds
-    data = await live_api.data(
-        "{ viewer { subject scopes facilityIds } }", token=body["access_token"]
-    )
+    # on the partner product, with the Viewer operation its allow-list ships with
+    data = await live_api.data(VIEWER, token=body["access_token"], product="partner-procurement/v1")
     assert data["viewer"] == {
         "subject": client.client_id,
         "scopes": ["invoices:read"],

@@ -76,7 +76,7 @@ async def test_an_approver_sees_only_the_allocations_to_its_own_facilitys_invoic
     token = live_api.token(Role.APPROVER, facility_ids=[own])
 
     # when the approver reads the payment
-    data = await live_api.data(PAYMENT, {"id": payment}, token=token)
+    data = await live_api.data(PAYMENT, {"id": payment}, token=token, product="finance-ops/v1")
 
     # then only the allocations to its own facility's invoices are there: no blank invoice
     # with another facility's amount beside it

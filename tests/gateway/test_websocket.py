@@ -7,18 +7,20 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from apgraph.domain.principal import Role
 
-
-def url(api):
-    return str(api.client.base_url).replace("http://", "ws://") + "/graphql"
+FINANCE = "/products/finance-ops/v1/graphql"  # an AP clerk's endpoint (/graphql: operators)
 
 
-async def handshake(api, *, subprotocol, token):
+def url(api, path="/graphql"):
+    return str(api.client.base_url).replace("http://", "ws://") + path
+
+
+async def handshake(api, *, subprotocol, token, path="/graphql"):
     """What the server answers: ('http', status) before accepting, ('closed', code) after,
     or ('open', first message) when it speaks the protocol."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         async with websockets.connect(
-            url(api), subprotocols=[subprotocol], additional_headers=headers
+            url(api, path), subprotocols=[subprotocol], additional_headers=headers
         ) as ws:
             await ws.send('{"type": "connection_init"}')
             return "open", await ws.recv()
@@ -29,7 +31,9 @@ async def handshake(api, *, subprotocol, token):
 
 
 async def test_a_websocket_without_a_token_is_refused_before_it_opens(live_api):
-    assert await handshake(live_api, subprotocol="graphql-transport-ws", token=None) == (
+    assert await handshake(
+        live_api, subprotocol="graphql-transport-ws", token=None, path=FINANCE
+    ) == (
         "http",
         403,
     )
@@ -37,7 +41,9 @@ async def test_a_websocket_without_a_token_is_refused_before_it_opens(live_api):
 
 async def test_a_token_opens_a_graphql_transport_ws_connection(live_api):
     token = live_api.token(Role.AP_CLERK)
-    kind, message = await handshake(live_api, subprotocol="graphql-transport-ws", token=token)
+    kind, message = await handshake(
+        live_api, subprotocol="graphql-transport-ws", token=token, path=FINANCE
+    )
     assert kind == "open"
     assert '"connection_ack"' in message
 
@@ -45,13 +51,17 @@ async def test_a_token_opens_a_graphql_transport_ws_connection(live_api):
 async def test_the_legacy_graphql_ws_protocol_is_not_served(live_api):
     token = live_api.token(Role.AP_CLERK)
     # strawberry closes with 4406: "Subprotocol not acceptable"
-    assert await handshake(live_api, subprotocol="graphql-ws", token=token) == ("closed", 4406)
+    assert await handshake(live_api, subprotocol="graphql-ws", token=token, path=FINANCE) == (
+        "closed",
+        4406,
+    )
 
 
 async def browser_handshake(api, offered: list[str]):
-    """As a browser connects: no headers of its own, the token offered as a subprotocol."""
+    """As a browser connects, to an AP clerk's endpoint: no headers of its own, the token
+    offered as a subprotocol."""
     try:
-        async with websockets.connect(url(api), subprotocols=offered) as ws:
+        async with websockets.connect(url(api, FINANCE), subprotocols=offered) as ws:
             chosen = ws.subprotocol
             await ws.send('{"type": "connection_init"}')
             return "open", chosen, await ws.recv()

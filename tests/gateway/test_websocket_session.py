@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import websockets
 from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed
@@ -23,13 +24,26 @@ SUPPLIERS = "{ suppliers(first: 1) { totalCount } }"
 INVOICES = "{ invoices(first: 100) { totalCount edges { node { facility { id } } } } }"
 
 
-def url(api):
-    return str(api.client.base_url).replace("http://", "ws://") + "/graphql"
+FINANCE = "/products/finance-ops/v1/graphql"  # an AP clerk's endpoint
+PARTNER = "/products/partner-procurement/v1/graphql"
 
 
-async def connect(api, token):
+def url(api, path):
+    return str(api.client.base_url).replace("http://", "ws://") + path
+
+
+@pytest.fixture(scope="module")
+async def partner_api(live_api, tmp_path_factory):
+    """`live_api`'s database on loopback, its partner product's allow-list holding the
+    operations these partners send (the subject here is the socket, not the list)."""
+    list_dir = tmp_path_factory.mktemp("partner-operations")
+    async with partners.partner_endpoint(live_api, list_dir, SUPPLIERS, INVOICES) as api:
+        yield api
+
+
+async def connect(api, token, path):
     ws = await websockets.connect(
-        url(api),
+        url(api, path),
         subprotocols=["graphql-transport-ws"],
         additional_headers={"Authorization": f"Bearer {token}"},
     )
@@ -89,7 +103,7 @@ async def revoke(api, client_id):
 async def test_the_server_closes_a_socket_with_4401_when_its_token_expires(live_api):
     # given a socket opened with a token that lives a few seconds
     token = live_api.token(Role.AP_CLERK, lifetime=timedelta(seconds=3))
-    ws = await connect(live_api, token)
+    ws = await connect(live_api, token, FINANCE)
 
     # when the client just listens
     received, code = await until_closed(ws)
@@ -103,7 +117,7 @@ async def test_the_server_closes_a_socket_with_4401_when_its_token_expires(live_
 async def test_no_operation_runs_on_a_socket_after_its_token_expired(live_api):
     # given a socket whose token expires while the client keeps asking
     token = live_api.token(Role.AP_CLERK, lifetime=timedelta(seconds=3))
-    ws = await connect(live_api, token)
+    ws = await connect(live_api, token, FINANCE)
     answered_sent_at = []
 
     # when the client sends query after query until the server stops it
@@ -125,11 +139,11 @@ async def test_no_operation_runs_on_a_socket_after_its_token_expired(live_api):
 
 
 async def test_the_server_closes_a_partners_socket_with_4403_when_its_client_is_revoked(
-    live_api,
+    live_api, partner_api
 ):
     # given a partner listening on a socket
     client = await partners.register(live_api, facilities=["FAC-0003"])
-    ws = await connect(live_api, partners.token_for(live_api, client))
+    ws = await connect(partner_api, partners.token_for(live_api, client), PARTNER)
     assert "errors" not in (await run(ws, "before", SUPPLIERS))[0]
 
     # when an operator revokes its client (its token has minutes left)
@@ -140,10 +154,10 @@ async def test_the_server_closes_a_partners_socket_with_4403_when_its_client_is_
     assert (received, code) == ([], 4403)
 
 
-async def test_an_operation_asked_for_after_revocation_is_refused_not_run(live_api):
+async def test_an_operation_asked_for_after_revocation_is_refused_not_run(live_api, partner_api):
     # given a partner's socket that has answered once
     client = await partners.register(live_api, facilities=["FAC-0003"])
-    ws = await connect(live_api, partners.token_for(live_api, client))
+    ws = await connect(partner_api, partners.token_for(live_api, client), PARTNER)
     assert "errors" not in (await run(ws, "before", INVOICES))[0]
 
     # when its client is revoked and it asks again at once
@@ -155,10 +169,10 @@ async def test_an_operation_asked_for_after_revocation_is_refused_not_run(live_a
     assert (received, code) == ([], 4403)
 
 
-async def test_each_operation_on_a_socket_gets_the_scopes_the_client_has_now(live_api):
+async def test_each_operation_on_a_socket_gets_the_scopes_the_client_has_now(live_api, partner_api):
     # given a partner's socket that may read suppliers
     client = await partners.register(live_api, facilities=["FAC-0003"])
-    ws = await connect(live_api, partners.token_for(live_api, client))
+    ws = await connect(partner_api, partners.token_for(live_api, client), PARTNER)
     assert "errors" not in (await run(ws, "before", SUPPLIERS))[0]
 
     # when an operator takes suppliers:read from the client
@@ -171,10 +185,10 @@ async def test_each_operation_on_a_socket_gets_the_scopes_the_client_has_now(liv
     await ws.close()
 
 
-async def test_row_rules_hold_on_a_socket_as_over_http(live_api, network):
+async def test_row_rules_hold_on_a_socket_as_over_http(live_api, partner_api, network):
     # given a partner client registered for FAC-0003
     client = await partners.register(live_api, facilities=["FAC-0003"])
-    ws = await connect(live_api, partners.token_for(live_api, client))
+    ws = await connect(partner_api, partners.token_for(live_api, client), PARTNER)
 
     # when it lists invoices over the socket
     [payload] = await run(ws, "rows", INVOICES)
@@ -191,7 +205,7 @@ async def test_row_rules_hold_on_a_socket_as_over_http(live_api, network):
 async def test_a_subscription_ends_with_its_token(live_api):
     # given a subscription opened with a token that lives a few seconds
     token = live_api.token(Role.AP_CLERK, lifetime=timedelta(seconds=3))
-    ws = await connect(live_api, token)
+    ws = await connect(live_api, token, FINANCE)
     subscription = "subscription { invoiceStatusChanged { cursor invoiceId } }"
     await ws.send(
         json.dumps({"id": "feed", "type": "subscribe", "payload": {"query": subscription}})
