@@ -32,6 +32,7 @@ from tests.workflow import Order, Orders, Receipts, as_input, erp_postings, syst
 
 SCENARIO = "scenario"  # the key Orders hands this database's POs out under
 
+FINANCE = "finance-ops/v1"  # where approvers work
 APPROVE = """
 mutation($id: ID!) {
   approveInvoice(invoiceId: $id) { invoice { id status } userErrors { code } }
@@ -108,6 +109,7 @@ async def submit(api: Api, order: Order, invoice: Any) -> dict[str, Any]:
         SUBMIT,
         {"input": as_input(invoice), "key": f"key-{uuid.uuid4()}"},
         token=api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product="supplier-portal/v1",
     )
     assert body["submitInvoice"]["userErrors"] == []
     return body["submitInvoice"]["invoice"]
@@ -140,7 +142,7 @@ async def test_the_accounts_payable_day_end_to_end(tmp_path, network):
         # both wait in the facility approver's queue, with their reason codes
         token = approver_token(api, order.approver, facility)
         queue = await api.data(
-            QUEUE, {"facility": facility, "approver": order.approver}, token=token
+            QUEUE, {"facility": facility, "approver": order.approver}, token=token, product=FINANCE
         )
         waiting = {
             edge["node"]["id"]: sorted(c["code"] for c in edge["node"]["exceptions"])
@@ -150,14 +152,14 @@ async def test_the_accounts_payable_day_end_to_end(tmp_path, network):
 
         # the approver's approval posts each, once
         for invoice_id in (over["id"], unreceived["id"]):
-            approved = await api.data(APPROVE, {"id": invoice_id}, token=token)
+            approved = await api.data(APPROVE, {"id": invoice_id}, token=token, product=FINANCE)
             assert approved["approveInvoice"] == {
                 "invoice": {"id": invoice_id, "status": "POSTED"},
                 "userErrors": [],
             }
             assert legacy_ledger(api, invoice_id, facility) == 1
         queue = await api.data(
-            QUEUE, {"facility": facility, "approver": order.approver}, token=token
+            QUEUE, {"facility": facility, "approver": order.approver}, token=token, product=FINANCE
         )
         still = {edge["node"]["id"] for edge in queue["exceptionQueue"]["edges"]}
         assert not still & {over["id"], unreceived["id"]}
@@ -178,12 +180,12 @@ async def test_the_accounts_payable_day_end_to_end(tmp_path, network):
 
         # back up: retryPosting posts it, and the ledger holds exactly one document
         down_token = approver_token(api, down_order.approver, down_facility)
-        retried = await api.data(RETRY, {"id": failed["id"]}, token=down_token)
+        retried = await api.data(RETRY, {"id": failed["id"]}, token=down_token, product=FINANCE)
         assert retried["retryPosting"] == {
             "invoice": {"id": failed["id"], "status": "POSTED"},
             "userErrors": [],
         }
-        again = await api.data(RETRY, {"id": failed["id"]}, token=down_token)
+        again = await api.data(RETRY, {"id": failed["id"]}, token=down_token, product=FINANCE)
         assert again["retryPosting"]["userErrors"] == [{"code": "ILLEGAL_TRANSITION"}]
         assert legacy_ledger(api, failed["id"], down_facility) == 1
         # and the earlier postings were not repeated by anything above

@@ -92,8 +92,11 @@ class Subscriber:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, base: str, token: str) -> AsyncIterator["Subscriber"]:
-        url = base.replace("http://", "ws://") + "/graphql"
+    async def connect(
+        cls, base: str, token: str, path: str = "/graphql"
+    ) -> AsyncIterator["Subscriber"]:
+        """`path`: the caller's endpoint, e.g. /products/supplier-portal/v1/graphql."""
+        url = base.replace("http://", "ws://") + path
         async with websockets.connect(
             url,
             subprotocols=["graphql-transport-ws"],
@@ -133,17 +136,21 @@ class SseSubscriber:
     answers in graphql-transport-ws's shape ({"type": "next"|"complete", "payload": …}) so the
     same tests run on both transports."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, token: str, path: str = "/graphql") -> None:
         self.client = client
         self.token = token
+        self.path = path
         self._streams: list[Any] = []
         self._lines: Any = None
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, base: str, token: str) -> AsyncIterator["SseSubscriber"]:
+    async def connect(
+        cls, base: str, token: str, path: str = "/graphql"
+    ) -> AsyncIterator["SseSubscriber"]:
+        """`path`: the caller's endpoint; its stream is at `path`/stream."""
         async with httpx.AsyncClient(base_url=base, timeout=None) as client:
-            subscriber = cls(client, token)
+            subscriber = cls(client, token, path)
             try:
                 yield subscriber
             finally:
@@ -153,7 +160,7 @@ class SseSubscriber:
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
         stream = self.client.stream(
             "POST",
-            "/graphql/stream",
+            self.path + "/stream",
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"},
         )

@@ -57,6 +57,8 @@ PARTNER_OPERATIONS = json.loads(
 ).values()
 REGISTER_WEBHOOK = next(t for t in PARTNER_OPERATIONS if "mutation RegisterWebhook" in t)
 REMOVE_WEBHOOK = next(t for t in PARTNER_OPERATIONS if "mutation RemoveWebhook" in t)
+PORTAL = "/products/supplier-portal/v1/graphql"  # suppliers' endpoint
+FINANCE = "/products/finance-ops/v1/graphql"  # approvers' and clerks' endpoint
 STATUS = """
 subscription($after: String) {
   invoiceStatusChanged(after: $after) { cursor invoiceId status event { type sequence } }
@@ -133,7 +135,7 @@ class Deployment:
         token = self.token(Role.SUPPLIER, supplier_id=order.supplier.id)
         async with httpx.AsyncClient(base_url=self.mutate_at, timeout=60) as client:
             response = await client.post(
-                "/graphql",
+                PORTAL,
                 json={
                     "query": SUBMIT,
                     "variables": {
@@ -201,7 +203,7 @@ async def test_a_supplier_follows_its_own_invoice_from_received_to_posted(deploy
     mine = clean_order(deployment)
     theirs = clean_order(deployment, other_than=mine.supplier.id)
     token = deployment.token(Role.SUPPLIER, supplier_id=mine.supplier.id)
-    async with transport.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token, PORTAL) as subscriber:
         await subscriber.subscribe(STATUS, {"after": await deployment.now()})
         # when the other supplier's invoice and then its own are submitted
         their_invoice = await deployment.submit(theirs)
@@ -277,14 +279,14 @@ async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deploy
     order = deployment.orders.for_exception("postgresql")
     facility = order.order.facility_id
     token = deployment.token(Role.APPROVER, facility_ids=[facility])
-    async with transport.connect(deployment.subscribe_at, token) as subscriber:
+    async with transport.connect(deployment.subscribe_at, token, FINANCE) as subscriber:
         await subscriber.subscribe(QUEUE, {"facility": facility, "after": await deployment.now()})
         # when an invoice over what was received is submitted there
         supplier = deployment.token(Role.SUPPLIER, supplier_id=order.supplier.id)
         async with httpx.AsyncClient(base_url=deployment.mutate_at, timeout=60) as client:
             body = (
                 await client.post(
-                    "/graphql",
+                    PORTAL,
                     json={
                         "query": SUBMIT,
                         "variables": {
@@ -311,7 +313,8 @@ PAYMENTS = "subscription { paymentStatusChanged { cursor paymentId } }"
 
 
 async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_time(deployment):
-    # given a token narrowed to invoices:read (no payments:read), and a supplier (no queue)
+    # given a token narrowed to invoices:read (no payments:read) on finance-ops, whose view
+    # has the payment feed, and a supplier on its portal, whose view has no queue feed
     narrowed = (
         embedded_issuer(deployment.settings)
         .issue(
@@ -322,17 +325,23 @@ async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_ti
         .access_token
     )
     supplier = deployment.token(Role.SUPPLIER, supplier_id="SUP-000001")
-    for token, query, variables in (
-        (narrowed, PAYMENTS, {}),
-        (supplier, QUEUE, {"facility": "FAC-0001"}),
+    refusals = []
+    for token, path, query, variables in (
+        (narrowed, FINANCE, PAYMENTS, {}),
+        (supplier, PORTAL, QUEUE, {"facility": "FAC-0001"}),
     ):
-        async with Subscriber.connect(deployment.subscribe_at, token) as subscriber:
+        async with Subscriber.connect(deployment.subscribe_at, token, path) as subscriber:
             # when it subscribes
             operation = await subscriber.subscribe(query, variables)
             message = await subscriber.message()
-        # then the subscription is refused with FORBIDDEN before any event
+        # then the subscription is refused before any event
         assert (message["type"], message["id"]) == ("error", operation)
-        assert [e["extensions"]["code"] for e in message["payload"]] == ["FORBIDDEN"]
+        refusals.append(message["payload"])
+    # the clerk at the field (FORBIDDEN), the supplier by its view (no queue feed in it)
+    forbidden, unknown = refusals
+    assert [e["extensions"]["code"] for e in forbidden] == ["FORBIDDEN"]
+    assert len(unknown) == 1
+    assert "Cannot query field 'exceptionQueueChanged'" in unknown[0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -372,9 +381,18 @@ async def test_a_malformed_message_closes_that_socket_with_4400_and_no_other(dep
 async def test_an_sse_subscription_refused_at_subscribe_time_answers_its_code_and_completes(
     deployment,
 ):
-    supplier = deployment.token(Role.SUPPLIER, supplier_id="SUP-000001")
-    async with SseSubscriber.connect(deployment.subscribe_at, supplier) as subscriber:
-        await subscriber.subscribe(QUEUE, {"facility": "FAC-0001"})
+    # a clerk's token narrowed to invoices:read, asking finance-ops for the payment feed
+    narrowed = (
+        embedded_issuer(deployment.settings)
+        .issue(
+            subject="dashboard.narrow",
+            now=datetime.now(UTC),
+            claims={"roles": ["ap_clerk"], "scope": "invoices:read"},
+        )
+        .access_token
+    )
+    async with SseSubscriber.connect(deployment.subscribe_at, narrowed, FINANCE) as subscriber:
+        await subscriber.subscribe(PAYMENTS, {})
         refused, complete = await subscriber.message(), await subscriber.message()
     assert refused["type"] == "next"
     assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["FORBIDDEN"]

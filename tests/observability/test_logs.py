@@ -58,7 +58,7 @@ async def test_a_days_traffic_logs_json_lines_with_trace_ids_and_nothing_secret(
     # when they call: a forged token, a wrong client secret, a full bank read, a normal read
     forged = own[:-4] + "AAAA"
     await workflow_api.client.post(
-        "/graphql",
+        "/products/supplier-portal/v1/graphql",
         json={"query": "{ viewer { subject } }"},
         headers={
             "Authorization": f"Bearer {forged}",
@@ -74,7 +74,7 @@ async def test_a_days_traffic_logs_json_lines_with_trace_ids_and_nothing_secret(
         },
     )
     await workflow_api.data(SUPPLIER_WITH_BANK, {"id": supplier.id})
-    await workflow_api.data("{ viewer { subject } }", token=own)
+    await workflow_api.data("{ viewer { subject } }", token=own, product="supplier-portal/v1")
     logging.getLogger("apgraph.test").info("a careless line: Bearer %s", own)
 
     # then every line is a JSON object with a level, a logger and a message

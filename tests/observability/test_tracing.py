@@ -114,6 +114,9 @@ def spans_until(
         time.sleep(0.01)
 
 
+PORTAL_POST = "POST /products/supplier-portal/v1/graphql"
+
+
 async def test_one_submit_invoice_is_one_trace_from_the_request_to_the_simulator(
     traced_api, network, exporter
 ):
@@ -126,18 +129,19 @@ async def test_one_submit_invoice_is_one_trace_from_the_request_to_the_simulator
         SUBMIT,
         {"input": as_input(order.clean_invoice()), "key": f"key-{uuid.uuid4()}"},
         token=traced_api.token(Role.SUPPLIER, supplier_id=order.supplier.id),
+        product="supplier-portal/v1",
     )
     invoice = body["submitInvoice"]["invoice"]
     assert invoice["status"] == "POSTED"
 
-    # then the request is one trace, rooted at the server span of POST /graphql
+    # then the request is one trace, rooted at the server span of the portal's POST
     def complete(spans: list[ReadableSpan]) -> bool:
-        return any(s.name == "POST /graphql" for s in spans) and any(
+        return any(s.name == PORTAL_POST for s in spans) and any(
             s.resource.attributes[SERVICE_NAME] == tracing.SIMULATORS_SERVICE for s in spans
         )
 
     spans = spans_until(exporter, complete)
-    request = next(s for s in spans if s.name == "POST /graphql")
+    request = next(s for s in spans if s.name == PORTAL_POST)
     assert request.kind is SpanKind.SERVER
     assert request.parent is None
     trace_id = request.context.trace_id
