@@ -219,7 +219,7 @@ async def run(subscribers: int, invoices: int, bus_url: str | None, idle_seconds
                     issuer, role=Role.SUPPLIER, now=datetime.now(UTC), supplier_id=order.supplier.id
                 )
                 response = await client.post(
-                    "/graphql",
+                    "/products/supplier-portal/v1/graphql",  # a supplier's endpoint
                     json={
                         "query": SUBMIT,
                         "variables": {

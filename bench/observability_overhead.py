@@ -33,6 +33,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from portal_page import PAGE_SIZE, PORTAL_PAGE, Result, busiest_supplier, drive  # noqa: E402
@@ -41,11 +42,25 @@ from submit_invoices import CANDIDATES, SUBMIT, Planned, plan  # noqa: E402
 from apgraph.domain.principal import Role  # noqa: E402
 from apgraph.gateway.demo_users import demo_token  # noqa: E402
 from apgraph.gateway.runtime import embedded_issuer  # noqa: E402
-from apgraph.settings import Settings  # noqa: E402
+from apgraph.settings import Settings, shipped_gateway_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 VARIANTS = ("off", "ids", "traced", "on")
+PORTAL = "/products/supplier-portal/v1/graphql"  # the suppliers' endpoint (/graphql: operators)
+
+
+def unthrottled_config(data_dir: Path) -> Path:
+    """The shipped gateway.yaml with supplier-portal budgets too large to refuse: what is
+    measured is observability, not the rate limit one supplier token would soon reach."""
+    raw = yaml.safe_load(shipped_gateway_config().read_text(encoding="utf-8"))
+    raw["products"]["supplier-portal"]["limits"].update(
+        requests_per_minute=10**9, cost_per_minute=10**12, max_cost=10**6
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "gateway.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
 
 
 def sink(port: int) -> None:
@@ -138,6 +153,7 @@ def main() -> None:
         "APGRAPH_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{args.database}",
         "APGRAPH_DATA_DIR": str(args.data_dir),
         "APGRAPH_ENVIRONMENT": "production",
+        "APGRAPH_GATEWAY_CONFIG": str(unthrottled_config(args.data_dir)),
     }
     apgraph = [sys.executable, "-m", "apgraph.cli"]
     print("seeding the demo network …", flush=True)
@@ -201,7 +217,7 @@ async def run(args: argparse.Namespace, dsn: str, bases: dict[str, str]) -> None
         def portal(base: str):
             async def one() -> None:
                 response = await http.post(
-                    f"{base}/graphql", json=page, headers={"Authorization": f"Bearer {reader}"}
+                    f"{base}{PORTAL}", json=page, headers={"Authorization": f"Bearer {reader}"}
                 )
                 edges = response.json()["data"]["invoices"]["edges"]
                 if len(edges) != PAGE_SIZE:
@@ -220,7 +236,7 @@ async def run(args: argparse.Namespace, dsn: str, bases: dict[str, str]) -> None
                     item = queue.get_nowait()
                     started = time.perf_counter()
                     response = await http.post(
-                        f"{base}/graphql",
+                        f"{base}{PORTAL}",
                         json={"query": SUBMIT, "variables": item.variables},
                         headers={"Authorization": f"Bearer {tokens[item.supplier_id]}"},
                     )

@@ -3,7 +3,8 @@
 Runs against a running apgraph server on PostgreSQL with N concurrent clients, then fetches
 the same data with hand-written asyncpg SQL as a floor, and prints both with their ratio.
 
-    python bench/portal_page.py --url http://127.0.0.1:8100/graphql \
+    python bench/portal_page.py \
+        --url http://127.0.0.1:8100/products/supplier-portal/v1/graphql \
         --dsn postgresql://postgres@127.0.0.1:5432/apgraph_bench --clients 8 --seconds 15
 
 Start the server with APGRAPH_EXPOSE_SQL_STATEMENTS=true to see SQL statements per request
@@ -166,7 +167,11 @@ async def floor_page(pool: asyncpg.Pool, supplier_id: str) -> dict[str, Any]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8100/graphql")
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:8100/products/supplier-portal/v1/graphql",
+        help="a supplier's endpoint (/graphql is for operators)",
+    )
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/apgraph_bench")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)

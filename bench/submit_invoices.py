@@ -2,7 +2,8 @@
 with the zero-latency simulators; prints invoices/s and p50/p99 of submitInvoice.
 
     bench/run_submit_invoices.sh            # seeds, starts the server, runs this
-    python bench/submit_invoices.py --url http://127.0.0.1:8100/graphql \
+    python bench/submit_invoices.py \
+        --url http://127.0.0.1:8100/products/supplier-portal/v1/graphql \
         --dsn postgresql://postgres@127.0.0.1:5432/apgraph_bench --data-dir /tmp/apgraph-bench-data
 
 Each invoice bills one unit of a different, fully received PO line of an active supplier
@@ -231,7 +232,11 @@ def _interleaved(planned: list[Planned], count: int) -> list[Planned]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8100/graphql")
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:8100/products/supplier-portal/v1/graphql",
+        help="a supplier's endpoint (/graphql is for operators)",
+    )
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/apgraph_bench")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/apgraph-bench-data"))
     parser.add_argument("--invoices", type=int, default=400)
