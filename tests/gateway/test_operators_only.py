@@ -77,6 +77,27 @@ async def test_a_caller_without_the_admin_scope_is_refused_and_told_its_product(
     assert response.json()["data"] is None
 
 
+@pytest.mark.parametrize("role", ["supplier", "approver", "partner"])
+async def test_the_tests_own_gateway_yaml_refuses_non_operators_on_graphql_too(live_api, role):
+    # given the suite's gateway.yaml (tests/gateway.yaml), as every other test is served
+    token = (
+        token_for(live_api, await register(live_api, facilities=["FAC-0001"]))
+        if role == "partner"
+        else tokens(live_api)[role]
+    )
+
+    # when a supplier, an approver or a partner posts to /graphql
+    response = await live_api.client.post(
+        "/graphql", json={"query": "{ viewer { subject } }"}, headers=live_api.headers(token)
+    )
+
+    # then it is refused at the operators' door, as the shipped configuration refuses it
+    assert response.status_code == 403
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "OPERATORS_ONLY"
+    assert response.json()["data"] is None
+
+
 async def test_a_partner_is_refused_and_pointed_at_the_partner_product(operators_api):
     partner = token_for(operators_api, await register(operators_api, facilities=["FAC-0001"]))
     response = await operators_api.client.post(

@@ -98,12 +98,9 @@ def test_the_tests_gateway_yaml_is_the_shipped_one_plus_facility_overrides():
     shipped = yaml.safe_load(shipped_gateway_config().read_text())
     tests = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text())
     assert tests["facilities"]
-    # one other difference, on purpose and only this one: the suite's older tests still call
-    # /graphql as suppliers and approvers, so the tests' /graphql admits every role; the
-    # shipped gate (admin only) is tested by tests/gateway/test_operators_only.py and by every
-    # test that serves the shipped file
-    assert shipped["internal_schema"] == {"scope": "admin"}
-    assert tests["internal_schema"] == {"scope": None}
-    assert {**tests, "facilities": {}, "internal_schema": shipped["internal_schema"]} == shipped
+    # and nothing else differs: the tests' /graphql is the operators' (admin) as shipped, so
+    # every test acting as a supplier, an approver or a partner goes through its product
+    assert tests["internal_schema"] == shipped["internal_schema"] == {"scope": "admin"}
+    assert {**tests, "facilities": {}} == shipped
     # the clone's gateway.yaml is the shipped one, not a copy that could drift
     assert (ROOT / "gateway.yaml").resolve() == shipped_gateway_config().resolve()

@@ -38,10 +38,14 @@ async def test_operators_see_every_system_reachable_with_its_breaker(api):
 async def test_a_supplier_may_not_see_the_connectors(api):
     token = api.token(Role.SUPPLIER, supplier_id="SUP-000001")
 
-    body = await api.graphql(CONNECTORS, token=token)
+    # not on its portal (no product's view has the connectors), nor on /graphql (operators')
+    portal = await api.graphql(CONNECTORS, token=token, product="supplier-portal/v1")
+    internal = await api.graphql(CONNECTORS, token=token)
 
-    assert body["data"] == {"connectors": None}
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert portal["data"] is None
+    assert portal["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert internal["data"] is None
+    assert internal["errors"][0]["extensions"]["code"] == "OPERATORS_ONLY"
 
 
 async def test_the_differences_of_a_facility_come_newest_first(api, seeded_database):

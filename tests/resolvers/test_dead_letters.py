@@ -81,14 +81,14 @@ async def test_replaying_an_unknown_letter_is_a_user_error(api):
 
 
 @pytest.mark.parametrize(
-    ("role", "who"),
+    ("role", "who", "product"),
     [
-        (Role.SUPPLIER, {"supplier_id": "SUP-000001"}),
-        (Role.APPROVER, {"facility_ids": ["FAC-0001"]}),  # no admin scope
-        (Role.AUDITOR, {}),
+        (Role.SUPPLIER, {"supplier_id": "SUP-000001"}, "supplier-portal/v1"),
+        (Role.APPROVER, {"facility_ids": ["FAC-0001"]}, "finance-ops/v1"),  # no admin scope
+        (Role.AUDITOR, {}, "finance-ops/v1"),
     ],
 )
-async def test_only_operators_list_or_replay_dead_letters(workflow_api, orders, role, who):
+async def test_only_operators_list_or_replay_dead_letters(workflow_api, orders, role, who, product):
     api = workflow_api
     try:
         invoice = await failed_posting(api, orders)
@@ -97,15 +97,19 @@ async def test_only_operators_list_or_replay_dead_letters(workflow_api, orders, 
     [letter] = await letters_of(api.runtime, invoice.id)
     token = api.token(role, **who)
 
-    # when someone without the admin scope lists and replays
-    listed = await api.graphql(LETTERS, {"filter": OPEN_POSTINGS}, token=token)
-    replayed = await api.graphql(REPLAY, {"id": letter.id}, token=token)
+    # when someone without the admin scope lists and replays, on its product and on /graphql
+    listed = await api.graphql(LETTERS, {"filter": OPEN_POSTINGS}, token=token, product=product)
+    replayed = await api.graphql(REPLAY, {"id": letter.id}, token=token, product=product)
+    internal = await api.graphql(REPLAY, {"id": letter.id}, token=token)
 
-    # then both are refused, and the letter waits untouched, the invoice posted nowhere
-    assert listed["data"] == {"deadLetters": None}
-    assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # then each is refused (no product's view has dead letters; /graphql is the operators'),
+    # and the letter waits untouched, the invoice posted nowhere
+    assert listed["data"] is None
+    assert listed["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert replayed["data"] is None
-    assert replayed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert replayed["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert internal["data"] is None
+    assert internal["errors"][0]["extensions"]["code"] == "OPERATORS_ONLY"
     assert await letters_of(api.runtime, invoice.id) == [letter]
     assert erp_postings(api.runtime, invoice.id, invoice.facility_id) == 0
 

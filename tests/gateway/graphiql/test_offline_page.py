@@ -3,8 +3,11 @@
 import re
 
 import httpx
+import pytest
 
 from tests.browser import offline_page
+
+PRODUCT_IDES = ("/products/finance-ops/v1/graphql",)
 
 
 async def test_graphiql_loads_offline_runs_the_preloaded_query_and_shows_the_answer(
@@ -16,8 +19,9 @@ async def test_graphiql_loads_offline_runs_the_preloaded_query_and_shows_the_ans
 
     async with offline_page(chromium, origin) as opened:
         page = opened.page
-        # when a browser on this machine opens GraphiQL, with every other host unreachable
-        await page.goto(f"{origin}/graphql")
+        # when a browser on this machine opens the demo reader's product's GraphiQL, with
+        # every other host unreachable
+        await page.goto(f"{origin}/products/finance-ops/v1/graphql")
         # then it says who is signed in
         banner = page.locator("#signed-in")
         await banner.wait_for()
@@ -42,9 +46,13 @@ async def test_graphiql_loads_offline_runs_the_preloaded_query_and_shows_the_ans
         assert opened.console_errors == []
 
 
-def test_the_page_itself_names_no_other_host(live_api):
+@pytest.mark.parametrize("path", ["/products/finance-ops/v1/graphql", "/graphql"])
+def test_the_page_itself_names_no_other_host(live_api, path):
     base = str(live_api.client.base_url)
-    page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"}).text
+    page = httpx.get(f"{base}{path}", headers={"accept": "text/html"}).text
     referenced = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert referenced
-    assert [url for url in referenced if not url.startswith("/graphiql/assets/")] == []
+    # its assets, and (on /graphql) the link to the demo reader's product IDE
+    local = [url for url in referenced if url.startswith("/graphiql/assets/")]
+    assert local
+    assert [url for url in referenced if url not in local and url not in PRODUCT_IDES] == []

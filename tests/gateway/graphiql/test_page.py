@@ -15,12 +15,13 @@ from joserfc import jwt
 from apgraph.gateway.graphiql.page import READER_LIFETIME
 
 HTML = {"accept": "text/html"}
+FINANCE = "finance-ops/v1"  # the demo reader's product: its IDE signs the reader in
 TOKEN = re.compile(r'"Authorization": "Bearer ([A-Za-z0-9_.-]+)"')
 
 
 def ide_page(api, **headers: str) -> httpx.Response:
     base = str(api.client.base_url)
-    response = httpx.get(f"{base}/graphql", headers={**HTML, **headers})
+    response = httpx.get(f"{base}/products/{FINANCE}/graphql", headers={**HTML, **headers})
     assert response.status_code == 200
     return response
 
@@ -59,30 +60,40 @@ async def test_this_machine_gets_a_short_lived_read_only_token_and_is_told_who_i
     assert claims["exp"] - claims["iat"] == READER_LIFETIME.total_seconds() <= 15 * 60
     assert claims["exp"] > datetime.now(UTC).timestamp()
     # read-only: it reads every row the demo shows
-    viewer = await live_api.data("{ viewer { subject roles scopes } }", token=token)
+    viewer = await live_api.data(
+        "{ viewer { subject roles scopes } }", token=token, product=FINANCE
+    )
     assert viewer["viewer"] == {
         "subject": "graphiql.demo",
         "roles": ["ap_clerk"],
         "scopes": ["invoices:read", "master-data:read", "payments:read", "suppliers:read"],
     }
-    assert (await live_api.data("{ invoices { totalCount } }", token=token))["invoices"][
-        "totalCount"
-    ] > 0
+    assert (await live_api.data("{ invoices { totalCount } }", token=token, product=FINANCE))[
+        "invoices"
+    ]["totalCount"] > 0
 
 
 async def test_the_pages_token_cannot_read_bank_accounts_the_audit_trail_or_write(live_api):
     token = embedded_token(ide_page(live_api))
 
     account = await live_api.data(
-        '{ supplier(id: "SUP-000001") { remitTo { accountNumber } } }', token=token
+        '{ supplier(id: "SUP-000001") { remitTo { accountNumber } } }',
+        token=token,
+        product=FINANCE,
     )
     assert re.fullmatch(r"•+\d{4}", account["supplier"]["remitTo"]["accountNumber"])
-    audit = await live_api.graphql("{ auditLog(first: 1) { totalCount } }", token=token)
+    audit = await live_api.graphql(
+        "{ auditLog(first: 1) { totalCount } }", token=token, product=FINANCE
+    )
     assert audit["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    operators = await live_api.graphql("{ connectors { system } }", token=token)
-    assert operators["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # operators' fields: not in the product's view, and /graphql refuses the reader
+    operators = await live_api.graphql("{ connectors { system } }", token=token, product=FINANCE)
+    assert operators["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    internal = await live_api.graphql("{ connectors { system } }", token=token)
+    assert internal["errors"][0]["extensions"]["code"] == "OPERATORS_ONLY"
     approve = await live_api.graphql(
         'mutation { approveInvoice(invoiceId: "INV-00000001") { userErrors { code } } }',
         token=token,
+        product=FINANCE,
     )
     assert approve["errors"][0]["extensions"]["code"] == "FORBIDDEN"

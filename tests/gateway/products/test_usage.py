@@ -88,9 +88,12 @@ async def test_refusals_count_as_errors_of_an_unparsed_operation(counted):
 
 
 async def test_only_operators_read_usage(counted):
+    # an auditor finds it neither in finance-ops' view nor behind /graphql's operators' door
     auditor = counted.token(Role.AUDITOR)
-    body = await counted.graphql(USAGE, token=auditor)
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = await counted.graphql(USAGE, token=auditor, product="finance-ops/v1")
+    internal = await counted.graphql(USAGE, token=auditor)
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert internal["errors"][0]["extensions"]["code"] == "OPERATORS_ONLY"
 
 
 async def test_the_command_line_shows_usage_per_version(counted):
