@@ -11,7 +11,7 @@ from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import CostCenterId, FacilityId
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import Page, PageRequest
-from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page
 from apgraph.store.scoping import facility_condition
 from apgraph.store.tables import CostCenterRow, FacilityRow
 
@@ -48,7 +48,9 @@ class FacilityRepository:
         )
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]:
-        rows = await fetch(self.engine, self._facilities().where(_facilities.id.in_(ids)))
+        rows = await fetch(
+            self.engine, self._facilities().where(among(self.engine, _facilities.id, ids))
+        )
         return [facility_from_row(row) for row in rows]
 
     async def page(self, page: PageRequest) -> Page[Facility]:
@@ -64,11 +66,15 @@ class FacilityRepository:
         return await count(self.engine, self._facilities())
 
     async def cost_centers(self, ids: Sequence[str]) -> Sequence[CostCenter]:
-        rows = await fetch(self.engine, self._cost_centers().where(_cost_centers.id.in_(ids)))
+        rows = await fetch(
+            self.engine, self._cost_centers().where(among(self.engine, _cost_centers.id, ids))
+        )
         return [cost_center_from_row(row) for row in rows]
 
     async def cost_centers_of(self, facility_ids: Sequence[str]) -> Sequence[CostCenter]:
-        statement = self._cost_centers().where(_cost_centers.facility_id.in_(facility_ids))
+        statement = self._cost_centers().where(
+            among(self.engine, _cost_centers.facility_id, facility_ids)
+        )
         rows = await fetch(self.engine, statement.order_by(_cost_centers.id))
         return [cost_center_from_row(row) for row in rows]
 

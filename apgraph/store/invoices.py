@@ -20,7 +20,7 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import InvoiceFilter, Page, PageRequest
-from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (
     ExceptionAssignmentRow,
@@ -129,7 +129,9 @@ class InvoiceRepository:
         return statement
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]:
-        rows = await fetch(self.engine, self._visible().where(_invoices.id.in_(ids)))
+        rows = await fetch(
+            self.engine, self._visible().where(among(self.engine, _invoices.id, ids))
+        )
         return [invoice_from_row(row) for row in rows]
 
     async def page(self, where: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
@@ -149,7 +151,7 @@ class InvoiceRepository:
     async def lines_of(self, invoice_ids: Sequence[str]) -> Sequence[tuple[str, InvoiceLine]]:
         statement = (
             select(InvoiceLineRow.__table__)
-            .where(_lines.invoice_id.in_(invoice_ids))
+            .where(among(self.engine, _lines.invoice_id, invoice_ids))
             .order_by(_lines.invoice_id, _lines.line_no)
         )
         rows = await fetch(self.engine, statement)

@@ -24,7 +24,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderStatus,
 )
 from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
-from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (
     GoodsReceiptRow,
@@ -119,7 +119,7 @@ class PurchaseOrderRepository:
         )
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[PurchaseOrder]:
-        rows = await fetch(self.engine, self._visible().where(_orders.id.in_(ids)))
+        rows = await fetch(self.engine, self._visible().where(among(self.engine, _orders.id, ids)))
         return [purchase_order_from_row(row) for row in rows]
 
     def _filtered(self, where: PurchaseOrderFilter) -> Select[Any]:

@@ -19,7 +19,7 @@ from apgraph.domain.suppliers import (
 )
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
-from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page
 from apgraph.store.scoping import supplier_condition
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
@@ -109,7 +109,7 @@ class SupplierRepository:
         return statement
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Supplier]:
-        rows = await fetch(self.engine, self._visible().where(_c.id.in_(ids)))
+        rows = await fetch(self.engine, self._visible().where(among(self.engine, _c.id, ids)))
         return await open_suppliers(rows, self.keyring)
 
     async def page(self, where: SupplierFilter, page: PageRequest) -> Page[Supplier]:

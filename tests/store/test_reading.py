@@ -8,7 +8,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.services.ports.reads import PageRequest
-from apgraph.store.reading import count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page
 from apgraph.store.tables import InvoiceRow
 
 
@@ -68,3 +68,17 @@ async def test_a_connection_back_from_a_read_runs_transactions_again(
 
     [again] = await fetch(seeded_postgres, select(invoices).where(invoices.c.id == first.id))
     assert again.submitted_by == first.submitted_by
+
+
+async def test_among_finds_exactly_the_keys_given(seeded: AsyncEngine) -> None:
+    """IN on SQLite, `= ANY(array)` on PostgreSQL (one statement text for any number of keys)."""
+    ids = InvoiceRow.__table__.c.id
+    first = [row.id for row in await fetch(seeded, select(ids).order_by(ids).limit(3))]
+
+    def among_ids(keys: list[str]) -> Any:
+        return select(ids).where(among(seeded, ids, keys)).order_by(ids)
+
+    found = await fetch(seeded, among_ids([first[2], first[0], "INV-NOT-THERE", first[0]]))
+    assert [row.id for row in found] == [first[0], first[2]]
+    assert await fetch(seeded, among_ids([first[1] + "X" * 40])) == []  # past the column width
+    assert await fetch(seeded, among_ids([])) == []
