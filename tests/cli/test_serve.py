@@ -20,7 +20,9 @@ def environment(**extra: str) -> dict[str, str]:
     return {**env, "APGRAPH_DEMO_SCALE": "0.05", **extra}
 
 
-def wait_until_healthy(base: str, process: subprocess.Popen, deadline_s: float = 60) -> None:
+def wait_until_healthy(base: str, process: subprocess.Popen, deadline_s: float = 180) -> None:
+    # a guard against a server that never comes up, not a measure of how fast it starts: a
+    # first start migrates and seeds, which took over 60 s with the suite's workers busy
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -50,7 +52,7 @@ def server(tmp_path):
         yield base, tmp_path
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)
 
 
 INVOICES = {"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"}
@@ -200,4 +202,4 @@ def test_two_workers_serve_the_same_api(tmp_path):
         assert all(a["data"]["invoices"]["totalCount"] > 0 for a in answers)
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)

@@ -66,7 +66,7 @@ def start(*args: str, cwd: Path, home: Path) -> Iterator[Served]:
         yield Served(base, banner, process)
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)
 
 
 @pytest.fixture

@@ -88,4 +88,4 @@ def test_a_server_started_with_a_bundles_policy_serves(tmp_path):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)

@@ -52,7 +52,7 @@ def simulators(tmp_path: Path) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)
 
 
 def receipts(base: str, order: str) -> list[dict]:

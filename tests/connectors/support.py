@@ -30,10 +30,12 @@ from apgraph.store.connector_state import SqlCrossReferences, SqlPostingLedger
 CLIENT_ID = "apgraph"
 CLIENT_SECRET = "test-secret"  # what the loopback cloud ERP simulator accepts
 
-# Deadline 0.45 s per attempt; faults that hang use 1 s, so each one times out exactly once.
+# Deadline 1.5 s per attempt; faults that hang use 3 s, so each one times out exactly once.
+# (A 0.45 s deadline was missed by plain calls on a loaded machine, the simulators sharing
+# the test's process, and an unplanned retry changed the counts the tests assert.)
 FAST = ResiliencePolicy(
-    connect_timeout=0.15,
-    read_timeout=0.3,
+    connect_timeout=0.5,
+    read_timeout=1.0,
     attempts=3,
     backoff_initial=0.01,
     backoff_max=0.02,
@@ -41,7 +43,7 @@ FAST = ResiliencePolicy(
     breaker_failures=5,
     breaker_cooldown=30,
 )
-HANG = 1.0
+HANG = 3.0
 
 CLOCK = SystemClock()
 

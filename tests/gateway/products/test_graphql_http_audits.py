@@ -1,6 +1,7 @@
 """graphql-http's server audits (the GraphQL-over-HTTP spec's conformance suite) pass every
 MUST on each product endpoint, over real HTTP, with a token the product admits."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -27,15 +28,19 @@ def node_modules() -> Path:
             pytest.fail("node and npm must be installed under CI=true")
         pytest.skip("node and npm are not installed")
     installed = NODE_PACKAGES / "node_modules"
-    if not (installed / "graphql-http").is_dir():
-        NODE_PACKAGES.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_PACKAGES)]
-            + [GRAPHQL_HTTP, "graphql@16"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    NODE_PACKAGES.mkdir(parents=True, exist_ok=True)
+    # the suite's workers (pytest-xdist) may all get here at once: one installs, the others
+    # wait on the lock and then find it installed
+    with (NODE_PACKAGES / "install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (installed / "graphql-http").is_dir():
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_PACKAGES)]
+                + [GRAPHQL_HTTP, "graphql@16"],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
     return installed
 
 

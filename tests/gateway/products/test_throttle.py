@@ -126,7 +126,7 @@ def two_servers_sharing_redis(tmp_path: Path) -> Iterator[tuple[list[str], str]]
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=60)
 
 
 def test_two_instances_sharing_redis_answer_429_at_the_shared_budget(two_servers_sharing_redis):
