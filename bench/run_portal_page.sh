@@ -16,7 +16,12 @@ if [ "${BENCH_RESEED:-0}" = 1 ] || ! psql -h 127.0.0.1 -U postgres -d "$DB" -tAc
   "$PY" -m apgraph.cli seed --replace --scale "${BENCH_SCALE:-1}" >/dev/null
 fi
 
-APGRAPH_ENVIRONMENT=production APGRAPH_EXPOSE_SQL_STATEMENTS=true \
+# The shipped gateway.yaml with the portal's per-minute budgets raised (bench/unthrottled.py):
+# with the shipped ones one supplier's token is refused (429) after about 30 pages a minute.
+CONFIG=$("$PY" -c 'import sys, tempfile; from pathlib import Path
+from bench.unthrottled import unthrottled_gateway_config
+print(unthrottled_gateway_config(Path(tempfile.mkdtemp(prefix="apgraph-bench-"))))')
+APGRAPH_ENVIRONMENT=production APGRAPH_EXPOSE_SQL_STATEMENTS=true APGRAPH_GATEWAY_CONFIG="$CONFIG" \
   "$PY" -m apgraph.cli serve --port "$PORT" --no-demo-data --workers "${BENCH_WORKERS:-1}" >/tmp/apgraph-bench-server.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
