@@ -6,10 +6,11 @@ shown as INTERNAL_SERVER_ERROR without its message (dev mode adds the message as
 """
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from apgraph.schema.errors import ErrorCode
 
@@ -30,16 +31,35 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def code_for(message: str) -> str:
+    """The code of an error that carries none, which is the request's fault: a variable that
+    does not fit its type is BAD_USER_INPUT (graphql-core words all of those "Variable '$…"),
+    anything else (syntax, unknown field, limits) GRAPHQL_VALIDATION_FAILED."""
+    return (
+        ErrorCode.BAD_USER_INPUT.value if message.startswith("Variable '$") else VALIDATION_FAILED
+    )
+
+
 def with_code(formatted: dict[str, Any]) -> dict[str, Any]:
-    """A formatted error that carries no code is the request's fault: a variable that does not
-    fit its type is BAD_USER_INPUT (graphql-core words all of those "Variable '$…"), anything
-    else (syntax, unknown field, limits) GRAPHQL_VALIDATION_FAILED."""
+    """A formatted error (HTTP, SSE) given its code if it carries none (`code_for`)."""
     extensions = formatted.get("extensions") or {}
     if "code" in extensions:
         return formatted
-    bad_variable = str(formatted.get("message", "")).startswith("Variable '$")
-    code = ErrorCode.BAD_USER_INPUT.value if bad_variable else VALIDATION_FAILED
+    code = code_for(str(formatted.get("message", "")))
     return {**formatted, "extensions": {**extensions, "code": code}}
+
+
+class CodedValidationErrors(SchemaExtension):
+    """Gives every validation error its code on the error itself, so that every transport
+    answers it with one: over graphql-transport-ws, strawberry sends validation errors as
+    they are formatted, with no hook like the HTTP view's `process_result`. Listed first, so
+    its end of validation runs after every other extension's."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if "code" not in (error.extensions or {}):
+                error.extensions = {**(error.extensions or {}), "code": code_for(error.message)}
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -21,7 +21,7 @@ from strawberry.types.execution import ExecutionContext
 
 from apgraph.gateway.access import FieldGuard, FieldKey, GuardedSchema, plan_guards
 from apgraph.gateway.audit import AuditTrail
-from apgraph.gateway.errors import MaskUnexpectedErrors
+from apgraph.gateway.errors import CodedValidationErrors, MaskUnexpectedErrors
 from apgraph.gateway.fast_reads import FastReads, FastReadsExtension
 from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
@@ -121,6 +121,7 @@ def schema_extensions(
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
+        CodedValidationErrors,
         ContextPerSocketOperation,
         OperationSpan,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),

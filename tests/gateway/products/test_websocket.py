@@ -44,6 +44,7 @@ async def test_a_product_answers_over_websocket_within_its_view(live_api):
     kind, payload = hidden
     assert kind == "payload"
     assert payload[0]["message"] == "Cannot query field 'auditLog' on type 'Query'."
+    assert payload[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"  # as over HTTP
 
 
 async def test_a_role_the_product_does_not_admit_cannot_open_a_socket(live_api):
@@ -77,3 +78,4 @@ async def test_a_subscription_outside_the_view_fails_validation_over_the_socket(
         payload[0]["message"]
         == "Cannot query field 'exceptionQueueChanged' on type 'Subscription'."
     )
+    assert payload[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
