@@ -8,19 +8,16 @@ request). Cost units: a sliding window counter, two counters per client whatever
 page's 1951 units), exact within a window and weighting the previous one across the boundary.
 """
 
-import bisect
 import math
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import (
-    MovingWindowRateLimiter,
-    RateLimiter,
-    SlidingWindowCounterRateLimiter,
-)
-from limits.storage import storage_from_string
+from limits import RateLimitItem, RateLimitItemPerMinute, WindowStats, strategies
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import RateLimiter as SyncRateLimiter
 
 from apgraph.domain.principal import Principal
 
@@ -48,42 +45,30 @@ class Verdict:
         return headers
 
 
-EXPIRY_EVERY_SECONDS = 1.0
+class Limiter(Protocol):
+    """What `_spend` needs of a limits strategy, the async one (Redis) or `InProcess`."""
+
+    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
 
 
-class InProcessStorage(MemoryStorage):
-    """limits' in-memory storage, giving back expired entries at most once a second and
-    on the event loop. limits starts an expiry pass after every hit, and the pass hops to a
-    thread once per client key (to bisect a short list): one thread hop per active client
-    per request, ~10 % of a portal page's CPU with a single client (issue 19). Whether a hit
-    is allowed never depends on the pass (every check reads its entries' times and expiries
-    itself), only how soon memory is given back. No critical section of limits' storage
-    awaits, so this pass, which never awaits, cannot run inside one."""
+class InProcess:
+    """A synchronous limits strategy on limits' synchronous in-memory storage, behind the
+    async interface. limits' async memory storage starts an expiry pass after every hit that
+    hops to a thread once per client key (one hop per active client per request: ~10 % of a
+    portal page's CPU, issue 19); the synchronous one expires from one timer thread at most
+    every 10 ms, and its calls never block (no I/O), so calling them on the event loop is
+    fine, as the token-endpoint throttle does (gateway/token_throttle.py)."""
 
-    _expired_at = 0.0  # monotonic time of the last pass
+    def __init__(self, limiter: SyncRateLimiter) -> None:
+        self.limiter = limiter
 
-    async def _MemoryStorage__schedule_expiry(self) -> None:  # limits calls it on every hit
-        started = time.monotonic()
-        if started - self._expired_at >= EXPIRY_EVERY_SECONDS:
-            self._expired_at = started
-            self.expire()
+    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        return self.limiter.hit(item, *identifiers, cost=cost)
 
-    def expire(self) -> None:
-        """limits' own expiry pass (MemoryStorage.__expire_events), without the threads."""
-        now = time.time()
-        for key in list(self.events):
-            events = self.events[key]
-            kept = events[: bisect.bisect_left(events, -now, key=lambda event: -event.expiry)]
-            if kept:
-                self.events[key] = kept
-            else:
-                self.events.pop(key, None)
-                self.locks.pop(key, None)
-        for key in list(self.expirations):
-            if self.expirations[key] <= now:
-                self.storage.pop(key, None)
-                self.expirations.pop(key, None)
-                self.locks.pop(key, None)
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        return self.limiter.get_window_stats(item, *identifiers)
 
 
 def client_key(principal: Principal) -> str:
@@ -92,14 +77,17 @@ def client_key(principal: Principal) -> str:
 
 
 class RateLimits:
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-        self.requests = MovingWindowRateLimiter(storage)
-        self.units = SlidingWindowCounterRateLimiter(storage)
+    def __init__(self, requests: Limiter, units: Limiter) -> None:
+        self.requests = requests
+        self.units = units
 
     @classmethod
     def in_memory(cls) -> "RateLimits":
-        return cls(InProcessStorage())
+        storage = MemoryStorage()
+        return cls(
+            InProcess(strategies.MovingWindowRateLimiter(storage)),
+            InProcess(strategies.SlidingWindowCounterRateLimiter(storage)),
+        )
 
     @classmethod
     def open(cls, redis_url: str | None, *, key_prefix: str) -> "RateLimits":
@@ -109,7 +97,7 @@ class RateLimits:
         storage = storage_from_string(uri, key_prefix=key_prefix)
         if not isinstance(storage, Storage):
             raise ValueError(f"{redis_url}: not a Redis URL (redis://host:port)")
-        return cls(storage)
+        return cls(MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage))
 
     async def spend_request(self, limit: int, *, product: str, client: str) -> Verdict:
         """One request from the client's requests-per-minute budget on `product`."""
@@ -122,7 +110,7 @@ class RateLimits:
 
 
 async def _spend(
-    limiter: RateLimiter, kind: str, limit: int, product: str, client: str, *, amount: int
+    limiter: Limiter, kind: str, limit: int, product: str, client: str, *, amount: int
 ) -> Verdict:
     item: RateLimitItem = RateLimitItemPerMinute(limit, namespace=kind)
     allowed = amount <= limit and await limiter.hit(item, product, client, cost=amount)

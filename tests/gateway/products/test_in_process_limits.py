@@ -1,58 +1,37 @@
-"""The in-process rate-limit storage: limits' own, giving back expired entries at most once
-a second on the event loop instead of a thread hop per client on every hit (issue 19)."""
+"""The in-process budgets (embedded mode): limits' synchronous memory storage behind the async
+interface, so a hit starts no expiry task and no thread hop per client (issue 19)."""
 
-import time
+import asyncio
 
-import pytest
-from limits import RateLimitItemPerMinute
-from limits.aio.strategies import MovingWindowRateLimiter
-
-from apgraph.gateway.products import rate_limits
-from apgraph.gateway.products.rate_limits import InProcessStorage, RateLimits
+from apgraph.gateway.products.rate_limits import RateLimits
 
 
-async def test_a_hit_schedules_no_task_and_no_thread() -> None:
-    storage = InProcessStorage()
-    limiter = MovingWindowRateLimiter(storage)
-    item = RateLimitItemPerMinute(2)
-    assert await limiter.hit(item, "client-a")
-    # limits' own hook is ours (its name-mangled method is overridden): no expiry task
-    assert storage.timer is None
-    assert storage._expired_at > 0
-    assert await limiter.hit(item, "client-a")
-    assert not await limiter.hit(item, "client-a")  # the window is still exact
-    assert await limiter.hit(item, "client-b")  # each key its own
+async def test_a_hit_starts_no_task_and_the_windows_stay_exact() -> None:
+    limits = RateLimits.in_memory()
+    before = len(asyncio.all_tasks())
+
+    first = await limits.spend_request(2, product="p", client="client-a")
+    second = await limits.spend_request(2, product="p", client="client-a")
+    third = await limits.spend_request(2, product="p", client="client-a")
+    other = await limits.spend_request(2, product="p", client="client-b")
+
+    # limits' async memory storage scheduled an expiry task on every hit
+    assert len(asyncio.all_tasks()) == before
+    assert (first.allowed, second.allowed, third.allowed) == (True, True, False)
+    assert (first.remaining, second.remaining, third.remaining) == (1, 0, 0)
+    assert third.reset_after > 0
+    assert other.allowed  # each client its own budget
 
 
-async def test_expired_entries_and_counters_are_given_back(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    storage = InProcessStorage()
-    limits = RateLimits(storage)
-    assert (await limits.spend_request(5, product="p", client="c")).allowed
-    assert (await limits.spend_cost(100, product="p", client="c", amount=40)).allowed
-    assert storage.events
-    assert storage.storage
-    storage.expire()  # nothing is old yet
-    assert storage.events
-    assert storage.storage
-    later = time.time() + 3 * rate_limits.WINDOW_SECONDS
-    monkeypatch.setattr(time, "time", lambda: later)
-    storage.expire()
-    assert not storage.events
-    assert not storage.storage
-    assert not storage.expirations
+async def test_a_cost_that_would_overdraw_the_budget_takes_nothing() -> None:
+    limits = RateLimits.in_memory()
 
+    spent = await limits.spend_cost(100, product="p", client="c", amount=60)
+    refused = await limits.spend_cost(100, product="p", client="c", amount=60)
+    fits = await limits.spend_cost(100, product="p", client="c", amount=40)
 
-async def test_passes_are_at_most_one_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
-    storage = InProcessStorage()
-    passes: list[float] = []
-    monkeypatch.setattr(storage, "expire", lambda: passes.append(time.monotonic()))
-    limiter = MovingWindowRateLimiter(storage)
-    item = RateLimitItemPerMinute(100)
-    for _ in range(10):
-        await limiter.hit(item, "client")
-    assert len(passes) == 1
-    storage._expired_at -= rate_limits.EXPIRY_EVERY_SECONDS
-    await limiter.hit(item, "client")
-    assert len(passes) == 2
+    assert spent.allowed
+    assert not refused.allowed
+    assert refused.remaining == 40
+    assert fits.allowed
+    assert fits.remaining == 0
