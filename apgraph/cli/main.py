@@ -2,7 +2,6 @@
 
 import asyncio
 import dataclasses
-import logging
 import os
 import shlex
 import shutil
@@ -101,7 +100,6 @@ def serve(
         seed_demo_data=demo_data,
     )
     logs.configure(format=settings.effective_log_format)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per connector call drowns ours
     if settings.dev and not is_loopback_host(settings.host):
         _fail(
             f"dev mode serves this machine only (GraphiQL signs in with a demo token); to serve "

@@ -70,4 +70,7 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO: one line per connector call drowns ours, and costs
+    # CPU on the posting path. Set here so every process (each --workers one) gets it.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     return handler

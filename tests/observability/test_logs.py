@@ -93,3 +93,15 @@ async def test_a_days_traffic_logs_json_lines_with_trace_ids_and_nothing_secret(
     ]
     leaked = [value for value in [*secrets_seen, forged, *numbers] if value in text]
     assert leaked == []
+
+
+def test_every_process_leaves_out_httpxs_line_per_request_but_not_its_warnings(captured):
+    # given the logging each process (serve, each worker) configures
+
+    # when httpx logs a connector call, then trouble
+    logging.getLogger("httpx").info('HTTP Request: POST http://127.0.0.1:9/post "HTTP/1.1 200"')
+    logging.getLogger("httpx").warning("connection pool is full")
+
+    # then only the warning is written
+    lines = [json.loads(line) for line in captured.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["connection pool is full"]
