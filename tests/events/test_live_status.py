@@ -7,18 +7,12 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from standardwebhooks import Webhook as Verifier
-from standardwebhooks import WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
 from apgraph.demo import writer as demo_writer
@@ -31,10 +25,10 @@ from apgraph.settings import Settings
 from apgraph.store import migrate
 from tests.conftest import ROOT, TEST_SCALE
 from tests.databases import drop_database, make_database
+from tests.events.receivers import Receiver, receiving
 from tests.events.servers import NATS_URL, SseSubscriber, Subscriber, served, unique_prefix
 from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.keys import TEST_KEK, keyring_for
-from tests.live_server import serving
 from tests.workflow import Orders, as_input
 
 SUBMIT = """
@@ -412,34 +406,6 @@ async def test_the_sse_endpoint_needs_a_bearer_token_and_an_event_stream(deploym
     assert plain.status_code == 406
 
 
-@dataclass
-class WebhookReceiver:
-    """A partner's endpoint on loopback: refuses its first `fail_first` requests (503), then
-    keeps each verified delivery once by its webhook-id."""
-
-    fail_first: int
-    secret: str = ""
-    requests: int = 0
-    forged: int = 0
-    accepted: dict[str, dict] = field(default_factory=dict)
-    repeats: int = 0
-
-    async def endpoint(self, request: Request) -> Response:
-        self.requests += 1
-        body = await request.body()
-        try:
-            event = Verifier(self.secret).verify(body, dict(request.headers))
-        except WebhookVerificationError:
-            self.forged += 1
-            return Response(status_code=400)
-        if self.requests <= self.fail_first:
-            return Response(status_code=503)
-        if request.headers["webhook-id"] in self.accepted:
-            self.repeats += 1
-        self.accepted[request.headers["webhook-id"]] = event
-        return Response(status_code=204)
-
-
 async def test_a_partner_webhook_receives_its_invoices_lifecycle_once_each(deployment):
     # given a partner client of one facility, with a webhook on a receiver failing twice first
     mine = deployment.orders.take("postgresql", "full")
@@ -454,9 +420,8 @@ async def test_a_partner_webhook_receives_its_invoices_lifecycle_once_each(deplo
         now=datetime.now(UTC),
         claims=client_claims(client, " ".join(sorted(client.scopes))),
     )
-    receiver = WebhookReceiver(fail_first=2)
-    app = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
-    with serving(app, name="partner receiver") as base:
+    receiver = Receiver(fail_first=2)
+    with receiving(receiver) as url:
         async with httpx.AsyncClient(base_url=deployment.subscribe_at, timeout=60) as api:
             response = await api.post(
                 "/products/partner-procurement/v1/graphql",
@@ -464,7 +429,7 @@ async def test_a_partner_webhook_receives_its_invoices_lifecycle_once_each(deplo
                     "query": REGISTER_WEBHOOK,
                     "variables": {
                         "input": {
-                            "url": f"{base}/hooks",
+                            "url": url,
                             "eventTypes": [
                                 "invoice.received",
                                 "invoice.validated",
@@ -501,5 +466,5 @@ async def test_a_partner_webhook_receives_its_invoices_lifecycle_once_each(deplo
             )
     assert sorted(mine_seen()) == lifecycle
     assert receiver.forged == 0
-    assert receiver.repeats == 0
+    assert receiver.accepted_twice == []
     assert {e["facilityid"] for e in receiver.accepted.values()} == {facility}

@@ -7,9 +7,7 @@ import asyncio
 import ipaddress
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,12 +15,6 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from standardwebhooks import Webhook as Signer
-from standardwebhooks import Webhook as Verifier
-from standardwebhooks import WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from apgraph.domain.dead_letters import DeadLetter, DeadLetterKind
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
@@ -54,8 +46,8 @@ from apgraph.store.tables import WebhookRow
 from apgraph.store.webhooks import WEBHOOKS, SqlWebhooks
 from apgraph.store.webhooks import keys_in_use as webhook_keys_in_use
 from tests.conftest import ROOT
+from tests.events.receivers import Receiver, receiving
 from tests.gateway.partners import PARTNER_SCOPES, register
-from tests.live_server import serving
 
 RETRIES = RetryPolicy(attempts=4, initial=timedelta(seconds=1), maximum=timedelta(seconds=4))
 SCOPES = PARTNER_SCOPES | {"webhooks:manage"}
@@ -76,42 +68,6 @@ class StepClock:
 
     def advance(self, delta: timedelta) -> None:
         self.at += delta
-
-
-@dataclass
-class Receiver:
-    """A partner's endpoint: fails the first `fail_first` requests with 503, verifies every
-    signature, and keeps each accepted delivery once by its webhook-id, as receivers should."""
-
-    secret: str = ""
-    fail_first: int = 0
-    requests: int = 0
-    accepted: dict[str, dict] = field(default_factory=dict)
-    accepted_twice: list[str] = field(default_factory=list)
-    forged: int = 0
-
-    async def endpoint(self, request: Request) -> Response:
-        self.requests += 1
-        body = await request.body()
-        try:
-            event = Verifier(self.secret).verify(body, dict(request.headers))
-        except WebhookVerificationError:
-            self.forged += 1
-            return Response(status_code=400)
-        if self.requests <= self.fail_first:
-            return Response(status_code=503)
-        message = request.headers["webhook-id"]
-        if message in self.accepted:
-            self.accepted_twice.append(message)
-        self.accepted[message] = event
-        return Response(status_code=204)
-
-
-@contextmanager
-def receiving(receiver: Receiver) -> Iterator[str]:
-    app = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
-    with serving(app, name="webhook receiver") as base:
-        yield f"{base}/hooks"
 
 
 @pytest.fixture
