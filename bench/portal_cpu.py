@@ -33,11 +33,11 @@ import httpx
 from sqlalchemy import event
 
 from apgraph.gateway.app import create_app_from_environment
+from bench.portal_page import PORTAL_PAGE
 from bench.unthrottled import unthrottled_gateway_config
 
 BATCH = 20  # pages per run of the best-run figure
 PORTAL = "/products/supplier-portal/v1/graphql"  # a supplier's endpoint (/graphql: operators)
-PORTAL_PAGE = (Path(__file__).parent / "portal_page.py").read_text().split('"""')[3]
 
 
 class Collections:

@@ -33,25 +33,10 @@ from apgraph.gateway.runtime import Runtime
 from apgraph.policies.gateway import InternalSchema
 from apgraph.policies.loader import load_gateway_config
 from apgraph.schema.pagination import encode_cursor
+from bench.portal_page import PORTAL_PAGE  # the benchmark's page is one of the compared
 from tests.conftest import Api, settings_for
 from tests.databases import Database
 from tests.gateway import partners
-
-PORTAL_PAGE = """
-query PortalPage($supplier: ID!, $first: Int!) {
-  invoices(filter: {supplierId: $supplier}, first: $first) {
-    edges { node {
-      id supplierInvoiceNumber status invoiceDate dueDate
-      subtotal { amount currency } tax { amount } total { amount currency }
-      supplier { id legalName status }
-      purchaseOrder { id status orderedOn }
-      costCenter { id code name }
-      lines { lineNo description quantity unitOfMeasure unitPrice { amount } amount { amount } }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
 
 # The invoice graph as a generator sees it: each type's fields, and the type of those that
 # need a selection. Fields the fast path does not plan are in too (they must fall back).
