@@ -306,10 +306,10 @@ async def test_an_approver_sees_an_exception_land_in_their_facility_queue(deploy
 PAYMENTS = "subscription { paymentStatusChanged { cursor paymentId } }"
 
 
-async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_time(deployment):
-    # given a token narrowed to invoices:read (no payments:read) on finance-ops, whose view
-    # has the payment feed, and a supplier on its portal, whose view has no queue feed
-    narrowed = (
+def clerk_reading_invoices_only(deployment) -> str:
+    """A clerk's token narrowed to `invoices:read`: finance-ops admits the role, not the
+    payment subscriptions."""
+    return (
         embedded_issuer(deployment.settings)
         .issue(
             subject="dashboard.narrow",
@@ -318,6 +318,12 @@ async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_ti
         )
         .access_token
     )
+
+
+async def test_a_subscription_the_caller_may_not_read_is_refused_at_subscribe_time(deployment):
+    # given a token narrowed to invoices:read (no payments:read) on finance-ops, whose view
+    # has the payment feed, and a supplier on its portal, whose view has no queue feed
+    narrowed = clerk_reading_invoices_only(deployment)
     supplier = deployment.token(Role.SUPPLIER, supplier_id="SUP-000001")
     refusals = []
     for token, path, query, variables in (
@@ -376,15 +382,7 @@ async def test_an_sse_subscription_refused_at_subscribe_time_answers_its_code_an
     deployment,
 ):
     # a clerk's token narrowed to invoices:read, asking finance-ops for the payment feed
-    narrowed = (
-        embedded_issuer(deployment.settings)
-        .issue(
-            subject="dashboard.narrow",
-            now=datetime.now(UTC),
-            claims={"roles": ["ap_clerk"], "scope": "invoices:read"},
-        )
-        .access_token
-    )
+    narrowed = clerk_reading_invoices_only(deployment)
     async with SseSubscriber.connect(deployment.subscribe_at, narrowed, FINANCE) as subscriber:
         await subscriber.subscribe(PAYMENTS, {})
         refused, complete = await subscriber.message(), await subscriber.message()
