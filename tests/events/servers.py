@@ -182,3 +182,15 @@ class SseSubscriber:
                 elif line == "" and event is not None:
                     return {"type": event, "payload": json.loads(data) if data else None}
         return {"type": "closed", "payload": None}
+
+
+async def changes_until_posted(
+    subscriber: "Subscriber | SseSubscriber", invoice_id: str
+) -> list[dict]:
+    """Every change received until `invoice_id` is POSTED, whichever invoice it is about."""
+    seen: list[dict] = []
+    while not any(c["invoiceId"] == invoice_id and c["status"] == "POSTED" for c in seen):
+        message = await subscriber.message()
+        assert message["type"] == "next", message
+        seen.append(message["payload"]["data"]["invoiceStatusChanged"])
+    return seen

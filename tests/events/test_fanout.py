@@ -31,7 +31,7 @@ from apgraph.store import migrate
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
 from tests.conftest import ROOT, TEST_KEK, Api, live_server_on_a_database_of_its_own
-from tests.events.servers import Subscriber
+from tests.events.servers import Subscriber, changes_until_posted
 from tests.gateway import partners
 from tests.gateway.test_websocket_session import revoke, until_closed
 from tests.live_server import serving
@@ -319,15 +319,6 @@ async def now(api) -> dict[str, str]:
     return {"after": edge["cursor"]}
 
 
-async def until_posted(subscriber: Subscriber, invoice_id: str) -> list[dict]:
-    seen: list[dict] = []
-    while not any(c["invoiceId"] == invoice_id and c["status"] == "POSTED" for c in seen):
-        message = await subscriber.message()
-        assert message["type"] == "next", message
-        seen.append(message["payload"]["data"]["invoiceStatusChanged"])
-    return seen
-
-
 async def test_two_suppliers_on_one_document_each_receive_their_own_invoices_only(
     server, orders, network
 ):
@@ -350,8 +341,8 @@ async def test_two_suppliers_on_one_document_each_receive_their_own_invoices_onl
         first = await submit(server, mine)
         second = await submit(server, theirs)
         # then each sees its own invoice through to POSTED, and never the other's
-        seen_a = await until_posted(a, first)
-        seen_b = await until_posted(b, second)
+        seen_a = await changes_until_posted(a, first)
+        seen_b = await changes_until_posted(b, second)
     # (the server's own background work, such as finishing interrupted postings, may send a
     # supplier changes of its other invoices too: those are its own as well)
     supplier_of = {invoice.id: invoice.supplier_id for invoice in network.invoices}
@@ -397,7 +388,7 @@ async def _revoked_while_the_other_keeps_receiving(server, base, order, revoked,
         assert code == 4403
         # and the other keeps receiving its facility's events
         invoice = await submit(server, order)
-        seen = await until_posted(stays, invoice)
+        seen = await changes_until_posted(stays, invoice)
     assert [c["status"] for c in seen if c["invoiceId"] == invoice] == [
         "RECEIVED",
         "VALIDATED",

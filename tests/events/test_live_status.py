@@ -26,7 +26,14 @@ from apgraph.store import migrate
 from tests.conftest import ROOT, TEST_SCALE
 from tests.databases import drop_database, make_database
 from tests.events.receivers import Receiver, receiving
-from tests.events.servers import NATS_URL, SseSubscriber, Subscriber, served, unique_prefix
+from tests.events.servers import (
+    NATS_URL,
+    SseSubscriber,
+    Subscriber,
+    changes_until_posted,
+    served,
+    unique_prefix,
+)
 from tests.gateway.partners import PARTNER_SCOPES, register
 from tests.keys import TEST_KEK, keyring_for
 from tests.workflow import Orders, as_input
@@ -161,6 +168,9 @@ async def deployment(request, tmp_path_factory, network) -> AsyncIterator[Deploy
         seed_demo_data=False,
         key_encryption_key=TEST_KEK,
         relay_interval_seconds=0.2,
+        # no escalation pass: its first one, at start-up, walks every seeded exception and
+        # escalated a test's new exception (UPDATED) before the test read it ENTERED
+        escalation_interval_seconds=0,
         bus_url=NATS_URL if nats else None,
         bus_stream_prefix=unique_prefix(),
     )
@@ -179,16 +189,6 @@ def clean_order(deployment: Deployment, *, other_than: str | None = None):
         order = deployment.orders.take("postgresql", "full")
         if order.supplier.id != other_than:
             return order
-
-
-async def changes_until_posted(subscriber: Subscriber, invoice_id: str) -> list[dict]:
-    """Every change received until `invoice_id` is POSTED, whichever invoice it is about."""
-    seen: list[dict] = []
-    while not any(c["invoiceId"] == invoice_id and c["status"] == "POSTED" for c in seen):
-        message = await subscriber.message()
-        assert message["type"] == "next", message
-        seen.append(message["payload"]["data"]["invoiceStatusChanged"])
-    return seen
 
 
 @TRANSPORTS
