@@ -239,18 +239,20 @@ async def _posted_invoices(runtime: Runtime, network: generator.DemoNetwork, cou
         )
         latest = max(latest, invoice.due_date)
         rows.append(invoice_values(invoice))
-        book.documents[number] = Document(
-            number=number,
-            token=f"bench-{invoice.id}",
-            vendor_key=key_of[supplier.id],
-            external_ref=invoice.id,
-            vendor_invoice_no=invoice.supplier_invoice_number,
-            currency=invoice.currency,
-            gross=invoice.total,
-            tax=invoice.tax,
-            document_date=invoice_date,
-            due_date=invoice.due_date,
-            posted_on=today,
+        book.record(
+            Document(
+                number=number,
+                token=f"bench-{invoice.id}",
+                vendor_key=key_of[supplier.id],
+                external_ref=invoice.id,
+                vendor_invoice_no=invoice.supplier_invoice_number,
+                currency=invoice.currency,
+                gross=invoice.total,
+                tax=invoice.tax,
+                document_date=invoice_date,
+                due_date=invoice.due_date,
+                posted_on=today,
+            )
         )
     async with runtime.engine.begin() as connection:
         for start in range(0, len(rows), 1000):

@@ -141,6 +141,14 @@ class ErpBook:
     posted_now: list[Document] = field(default_factory=list)  # posted since start, in order
     journal: Path | None = None  # set by keep_journal: postings survive a restart
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # `documents` by token, and the (vendor, vendor invoice number) pairs billed: a posting
+    # asks both, and a scan of every document per posting grew with the book (issue 19)
+    _by_token: dict[str, Document] = field(init=False, default_factory=dict)
+    _billed: set[tuple[str, str]] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        for document in self.documents.values():
+            self._index(document)
 
     @classmethod
     def seeded(
@@ -220,14 +228,11 @@ class ErpBook:
     def post(self, draft: Draft, *, token: str) -> tuple[Document, bool]:
         """The document for `token`, and whether it was posted now (False: a repeat)."""
         with self._lock:
-            earlier = self.by_token(token)
+            earlier = self._by_token.get(token)
             if earlier is not None:
                 return earlier, False
             vendor = self._open_vendor(draft.vendor_key, blocked_for="posting")
-            if any(
-                d.vendor_key == vendor.key and d.vendor_invoice_no == draft.vendor_invoice_no
-                for d in self.documents.values()
-            ):
+            if (vendor.key, draft.vendor_invoice_no) in self._billed:
                 raise Refusal(
                     "DUPLICATE_INVOICE",
                     f"vendor {vendor.key} already billed invoice {draft.vendor_invoice_no}",
@@ -247,9 +252,31 @@ class ErpBook:
             )
             self._journal(document)  # on disk before it is booked and answered
             self.next_number += 1
-            self.documents[document.number] = document
+            self._enter(document)
             self.posted_now.append(document)
             return document, True
+
+    def record(self, document: Document) -> None:
+        """Books a document as if posted before this run (a benchmark's history); unlike
+        `post`, nothing is checked or journaled."""
+        with self._lock:
+            self._enter(document)
+            self.next_number = max(self.next_number, document.number + 1)
+
+    def _enter(self, document: Document) -> None:
+        replaced = self.documents.get(document.number)
+        self.documents[document.number] = document
+        if replaced is not None:  # a journal replayed over a seed of another size: rare
+            self._by_token.clear()
+            self._billed.clear()
+            for kept in self.documents.values():
+                self._index(kept)
+            return
+        self._index(document)
+
+    def _index(self, document: Document) -> None:
+        self._by_token.setdefault(document.token, document)
+        self._billed.add((document.vendor_key, document.vendor_invoice_no))
 
     def keep_journal(self, path: Path) -> int:
         """Replays the postings journaled at `path` by an earlier run, then journals every new
@@ -264,7 +291,7 @@ class ErpBook:
                     if not line.strip():
                         continue  # a line cut short by a kill is never followed by another
                     document = _document_from_json(json.loads(line))
-                    self.documents[document.number] = document
+                    self._enter(document)
                     self.posted_now.append(document)
                     self.next_number = max(self.next_number, document.number + 1)
                     replayed += 1
@@ -290,7 +317,7 @@ class ErpBook:
         return vendor
 
     def by_token(self, token: str) -> Document | None:
-        return next((d for d in self.documents.values() if d.token == token), None)
+        return self._by_token.get(token)
 
     def postings_of(self, external_ref: str) -> list[Document]:
         """Every document booked for one of our invoices: more than one is a double posting."""
