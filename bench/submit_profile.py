@@ -48,6 +48,17 @@ def label(statement: str) -> str:
     return f"{verb} {table.group(1) if table else ''}".strip()
 
 
+async def _planned(dsn: str, *, count: int) -> list[Any]:
+    today = datetime.now(UTC).date()
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(CANDIDATES, today)
+        on_file = await connection.fetch(ON_FILE, today)
+    finally:
+        await connection.close()
+    return plan(rows, count=count, today=today, on_file=on_file)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=60)
@@ -56,17 +67,14 @@ async def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     dsn = settings.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    today = datetime.now(UTC).date()
-    connection = await asyncpg.connect(dsn)
-    rows = await connection.fetch(CANDIDATES, today)
-    on_file = await connection.fetch(ON_FILE, today)
-    await connection.close()
-    planned = plan(rows, count=args.invoices + args.warmup, today=today, on_file=on_file)
-    if len(planned) < args.invoices + args.warmup:
-        parser.error(f"only {len(planned)} clean PO lines available; reseed the database")
-
     app = create_app_from_environment()
     async with app.router.lifespan_context(app):
+        # Planned once the app has started: its start-up links the suppliers to their ERP
+        # vendors, and a PO line is clean only when its supplier is linked (CANDIDATES). On a
+        # database fresh from `apgraph seed --replace` no supplier is linked before that.
+        planned = await _planned(dsn, count=args.invoices + args.warmup)
+        if len(planned) < args.invoices + args.warmup:
+            parser.error(f"only {len(planned)} clean PO lines available; reseed the database")
         runtime = app.state.runtime
         issuer = runtime.issuer
         if issuer is None:
