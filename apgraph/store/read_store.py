@@ -1,5 +1,6 @@
 """Every repository, scoped to one caller: what a request reads through."""
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +15,7 @@ from apgraph.store.keyring import Keyring
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.payments import PaymentRepository, PaymentRunRepository
 from apgraph.store.purchasing import PurchaseOrderRepository
+from apgraph.store.reading import sharing_one_connection
 from apgraph.store.suppliers import SupplierRepository
 from apgraph.store.usage import UsageRepository
 
@@ -31,6 +33,10 @@ class ReadStore:
     exceptions: ExceptionQueueRepository
     events: OutboxRepository
     usage: UsageRepository
+    engine: AsyncEngine
+
+    def sharing_one_connection(self) -> AbstractAsyncContextManager[None]:
+        return sharing_one_connection(self.engine)
 
     @classmethod
     def scoped(cls, engine: AsyncEngine, scope: RowScope, keyring: Keyring) -> "ReadStore":
@@ -46,4 +52,5 @@ class ReadStore:
             exceptions=ExceptionQueueRepository(engine, scope),
             events=OutboxRepository(engine, scope),  # of_invoice: through a visible invoice
             usage=UsageRepository(engine),  # API product usage, for operators (admin)
+            engine=engine,
         )

@@ -8,7 +8,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.services.ports.reads import PageRequest
-from apgraph.store.reading import among, count, fetch, fetch_page
+from apgraph.store.reading import among, count, fetch, fetch_page, sharing_one_connection
 from apgraph.store.tables import InvoiceRow
 
 
@@ -82,3 +82,75 @@ async def test_among_finds_exactly_the_keys_given(seeded: AsyncEngine) -> None:
     assert [row.id for row in found] == [first[0], first[2]]
     assert await fetch(seeded, among_ids([first[1] + "X" * 40])) == []  # past the column width
     assert await fetch(seeded, among_ids([])) == []
+
+
+def checkouts(engine: AsyncEngine) -> list[None]:
+    """One entry per connection the pool hands out from now on (its public checkout event)."""
+    taken: list[None] = []
+    event.listen(engine.sync_engine, "checkout", lambda *_: taken.append(None))
+    return taken
+
+
+async def test_reads_in_a_shared_block_take_one_connection(seeded: AsyncEngine) -> None:
+    # given reads that run concurrently, as a level of DataLoader batches does
+    invoices = InvoiceRow.__table__
+    taken = checkouts(seeded)
+
+    # when they run inside one shared block
+    async with sharing_one_connection(seeded):
+        together = await asyncio.gather(
+            fetch(seeded, select(invoices.c.id).order_by(invoices.c.id).limit(2)),
+            count(seeded, select(invoices)),
+            fetch_page(
+                seeded,
+                select(invoices),
+                key=invoices.c.id,
+                page=PageRequest(first=3),
+                to_domain=lambda row: row.id,
+            ),
+        )
+    first_two, total, page = together
+
+    # then all answer, through one pooled connection instead of one each
+    assert len(first_two) == 2
+    assert total > 3
+    assert page.items[:2] == [row.id for row in first_two]
+    assert len(taken) == 1
+
+
+async def test_a_read_in_a_shared_block_sees_what_was_committed_before_it(
+    seeded: AsyncEngine,
+) -> None:
+    """The block holds no transaction: it shares a connection, never a snapshot."""
+    invoices = InvoiceRow.__table__
+    [first] = await fetch(seeded, select(invoices).order_by(invoices.c.id).limit(1))
+    async with sharing_one_connection(seeded):
+        await fetch(seeded, select(invoices.c.id).limit(1))  # the shared connection is open
+
+        async with seeded.begin() as writer:  # another connection commits meanwhile
+            await writer.execute(
+                update(invoices).where(invoices.c.id == first.id).values(submitted_by="later")
+            )
+
+        [again] = await fetch(seeded, select(invoices).where(invoices.c.id == first.id))
+    assert again.submitted_by == "later"
+
+
+async def test_a_read_after_its_shared_block_ended_takes_a_connection_of_its_own(
+    seeded: AsyncEngine,
+) -> None:
+    """A task the block started may outlive it (a caller that gave up on it): its read
+    still answers, on a connection of its own, not on the one the block gave back."""
+    invoices = InvoiceRow.__table__
+    go_on = asyncio.Event()
+
+    async def late_read() -> int:
+        await go_on.wait()
+        return len(await fetch(seeded, select(invoices.c.id).limit(2)))
+
+    async with sharing_one_connection(seeded):
+        await fetch(seeded, select(invoices.c.id).limit(1))
+        late = asyncio.create_task(late_read())  # inherits the block's context
+    go_on.set()
+
+    assert await late == 2

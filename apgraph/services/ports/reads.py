@@ -3,6 +3,7 @@ the schema layer builds pages and filters from arguments.
 """
 
 from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -303,3 +304,8 @@ class Reads(Protocol):
     def events(self) -> InvoiceEventReader: ...
     @property
     def usage(self) -> UsageReader: ...
+    def sharing_one_connection(self) -> AbstractAsyncContextManager[None]:
+        """Reads inside the block (and in the tasks it starts) share one database connection,
+        one statement at a time, rather than a pool checkout each: for one operation's
+        batched reads. Each statement still sees what was committed before it."""
+        ...
