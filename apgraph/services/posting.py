@@ -96,7 +96,10 @@ async def post_and_record(
             raise LookupError(f"{invoice.id} vanished between its commit and its posting")
         if current.status not in POSTABLE:
             return current
-        decisions = await uow.invoices.approvals(current.id)
+        # only an exception's posting turns on its approvals (lifecycle.check_postable)
+        decisions: Sequence[Approval] = ()
+        if current.status is InvoiceStatus.EXCEPTION:
+            decisions = await uow.invoices.approvals(current.id)
         try:
             transition = _after_erp(current, document, failure, route, decisions, at)
         except DomainError:
