@@ -54,5 +54,12 @@ def plain(value: Decimal) -> Decimal:
 
 def at_minor_units(amount: Decimal, currency: str) -> Decimal:
     """As a finance reader expects it: 27286.7600 → 27286.76, a unit price 0.0375 kept whole."""
-    shown = round_half_up(amount, minor_units(currency))
+    shown = amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)  # round_half_up
     return shown if shown == amount else plain(amount)
+
+
+@cache
+def _minor_unit(currency: str) -> Decimal:
+    """The currency's smallest unit (0.01 for USD), found once: every amount of a page is
+    shown through `at_minor_units`. An unknown currency raises, and is not remembered."""
+    return _quantum(minor_units(currency))

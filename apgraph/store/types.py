@@ -9,6 +9,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 SCALE = 4  # digits after the point for amounts, unit prices and quantities
 _FACTOR = Decimal(10) ** SCALE
+_QUANTUM = Decimal(1).scaleb(-SCALE)  # 0.0001
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -41,8 +42,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _FACTOR).quantize(Decimal(1).scaleb(-SCALE))
-        return Decimal(value)
+            return (Decimal(int(value)) / _FACTOR).quantize(_QUANTUM)
+        return value if type(value) is Decimal else Decimal(value)  # asyncpg: Decimal already
 
 
 class UtcDateTime(TypeDecorator[datetime]):

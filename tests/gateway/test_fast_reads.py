@@ -168,6 +168,8 @@ def selections(draw: st.DrawFn, type_name: str, depth: int) -> str:
         text = name
         if draw(st.integers(0, 5)) == 0:
             text = f"{draw(st.sampled_from(['a', 'b', 'c']))}{name}: {name}"
+        elif draw(st.integers(0, 11)) == 0:  # keys the fast path's generated code must quote
+            text = f"{draw(st.sampled_from(['class', 'None', 'v0', 'parent']))}: {name}"
         if child is not None:
             text += " { " + draw(selections(child, depth + 1)) + " }"
         directive = draw(st.integers(0, 11))
