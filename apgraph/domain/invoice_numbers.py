@@ -16,8 +16,13 @@ The key, in order:
 4. Punctuation and symbols removed (hyphens, dashes, slashes, dots, `#`).
 5. Each character replaced by its confusables prototype (`І`, `l`, `1` alike), then
    case-folded again: the Unicode skeleton idea, applied to what is left.
+
+The store keeps each invoice's key with the fingerprint of the rules that made it, so it can
+find a number's duplicates by index (`NumberKey`); a key made under other rules is not
+trusted (store/number_keys.py).
 """
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -27,6 +32,17 @@ _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
 _DIGITS = re.compile(r"[0-9]+")
 _ASCII_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f]+")
 _ASCII_PUNCTUATION = re.compile(r"[^0-9a-z]+")  # what is left once case-folded and visible
+# Part of every fingerprint: raise it whenever `key` changes what it returns for some number,
+# so keys stored by the old code are made again (Unicode's own version is part of it too).
+KEY_ALGORITHM = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NumberKey:
+    """An invoice number's key, and the fingerprint of the rules that made it."""
+
+    key: str
+    rules: str  # NumberRules.fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,28 @@ class NumberRules:
     ignore_separators: bool = True  # steps 2 and 4
     ignore_leading_zeros: bool = True  # step 3
     confusables: Mapping[int, str] = field(default_factory=dict)  # step 5
+    # Equal for two rules exactly when they key every number alike (short of a hash
+    # collision). Made once, with the rules: hashing the full confusables table takes
+    # milliseconds, so the policy layer builds its rules once, not per request.
+    fingerprint: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        described = repr(
+            (
+                KEY_ALGORITHM,
+                unicodedata.unidata_version,
+                self.fold_unicode,
+                self.ignore_separators,
+                self.ignore_leading_zeros,
+                sorted(self.confusables.items()),
+            )
+        )
+        digest = hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
+        object.__setattr__(self, "fingerprint", digest)
+
+    def keyed(self, number: str) -> NumberKey:
+        """`key(number)` with these rules' fingerprint, as the store keeps it."""
+        return NumberKey(self.key(number), self.fingerprint)
 
     def key(self, number: str) -> str:
         """The form two numbers are compared in; trimmed and case-folded at the least.

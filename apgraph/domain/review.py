@@ -44,7 +44,8 @@ def review_invoice(
     """Every reason to hold `invoice` for review, in MatchCode order.
 
     `order`: its PO (None for a non-PO invoice). `on_file`: the supplier's other invoices,
-    as the duplicate rule takes them (rejected ones and the invoice itself are skipped).
+    as the duplicate rule takes them (rejected ones and the invoice itself are skipped): all,
+    or at least those with its currency and total, the only ones POSSIBLE_DUPLICATE can name.
     """
     return tuple(_findings(invoice, order, on_file, rules, duplicate_window_days))
 

@@ -30,7 +30,9 @@ class ValidationFacts:
     supplier: Supplier | None
     purchase_order: PurchaseOrder | None  # the PO the invoice names; None if absent or unknown
     cost_center: CostCenter | None
-    invoices_on_file: Sequence[Invoice] = ()  # the supplier's stored invoices, not this one
+    # the supplier's stored invoices, not this one: all, or at least those the duplicate
+    # rule could flag (the same currency and total, or the same number key)
+    invoices_on_file: Sequence[Invoice] = ()
 
 
 def validate_invoice(

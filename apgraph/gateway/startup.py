@@ -28,7 +28,7 @@ from apgraph.policies.gateway import GatewayConfig
 from apgraph.policies.loader import ConfigError, load_gateway_config
 from apgraph.policies.policy_file import with_policy_file
 from apgraph.settings import Settings
-from apgraph.store import migrate
+from apgraph.store import migrate, number_keys
 from apgraph.store.config_history import record_start
 from apgraph.store.database import create_engine, is_sqlite
 from apgraph.store.resealing import reseal
@@ -63,8 +63,9 @@ def load_config(settings: Settings) -> GatewayConfig:
 async def prepare(
     settings: Settings, *, run_migrations: bool = True, serving: bool = True
 ) -> Prepared:
-    """Config checked, database reachable and migrated, demo data seeded if empty. `serving`:
-    a server is starting, so its configuration is recorded and audited."""
+    """Config checked, database reachable and migrated, demo data seeded if empty, invoice
+    numbers keyed under the configured duplicate rules (store/number_keys.py). `serving`: a
+    server is starting, so its configuration is recorded and audited."""
     config = load_config(settings)
     if is_sqlite(settings.resolved_database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +89,9 @@ async def prepare(
                     as_of=datetime.now(UTC).date(),  # the demo's exceptions are days old
                 )
                 seeded = await demo_writer.write(engine, network, keyring=keyring)
+            keyed = await number_keys.make_keys(engine, config.matching.duplicates.numbers())
+            if keyed:
+                log.info("keyed %d invoice numbers under the duplicate rules", keyed)
             await check_facilities_exist(engine, config)
             await check_bus(settings)
             if serving:

@@ -5,6 +5,8 @@ list is matched strictly (no tolerance, a receipt required, blocked when sourcin
 never with a guessed default.
 """
 
+from functools import cache
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from apgraph.domain.invoice_numbers import NumberRules
@@ -52,12 +54,19 @@ class DuplicatePolicy(_Section):
     )
 
     def numbers(self) -> NumberRules:
-        return NumberRules(
-            fold_unicode=self.fold_unicode,
-            ignore_separators=self.ignore_separators,
-            ignore_leading_zeros=self.ignore_leading_zeros,
-            confusables=prototypes() if self.map_confusables else {},
-        )
+        """One NumberRules per distinct section: the gateway asks on every request, and
+        making one fingerprints the confusables table (milliseconds)."""
+        return _number_rules(self)
+
+
+@cache
+def _number_rules(policy: DuplicatePolicy) -> NumberRules:
+    return NumberRules(
+        fold_unicode=policy.fold_unicode,
+        ignore_separators=policy.ignore_separators,
+        ignore_leading_zeros=policy.ignore_leading_zeros,
+        confusables=prototypes() if policy.map_confusables else {},
+    )
 
 
 class MatchingPolicy(_Section):

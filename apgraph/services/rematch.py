@@ -167,7 +167,13 @@ async def _match(
     """The three-way match and the review checks, as a submission runs them; a possible
     duplicate is looked for among the invoices received before this one (a later one was
     itself checked against this one)."""
-    on_file = await uow.invoices.earlier_of_supplier(invoice.supplier_id, excluding=invoice.id)
+    on_file = await uow.invoices.duplicate_candidates(
+        invoice.supplier_id,
+        number=workflow.policy.review.numbers.keyed(invoice.supplier_invoice_number),
+        currency=invoice.currency,
+        total=invoice.total,
+        excluding=invoice.id,
+    )
     before = [o for o in on_file if (o.received_at, o.id) < (invoice.received_at, invoice.id)]
     return (await _three_way(uow, invoice, facts, workflow)).with_review(
         review_invoice(

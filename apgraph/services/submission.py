@@ -23,6 +23,7 @@ from apgraph.domain.audit import AuditOutcome
 from apgraph.domain.codes import ProblemCode
 from apgraph.domain.facilities import CostCenter
 from apgraph.domain.ids import InvoiceId
+from apgraph.domain.invoice_numbers import NumberKey
 from apgraph.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.master_data import Reason
@@ -240,7 +241,8 @@ class _Checked:
     and the validation it decided; none of it depends on the invoice's ID."""
 
     lines: Sequence[InvoiceLine]
-    on_file: Sequence[Invoice]  # the supplier's invoices, for the duplicate rules
+    number: NumberKey  # its number's key, stored with it
+    on_file: Sequence[Invoice]  # the supplier's invoices the duplicate rules could flag
     reasons: Sequence[Reason]  # validation's; none: VALIDATED
     billed_before: Sequence[BilledInvoice]  # on the PO lines it bills; () unless matched
 
@@ -252,12 +254,16 @@ async def _check(
     billed on its PO lines under their locks (docs/invariants.md). The invoice is not stored
     yet, so nothing read here is itself."""
     lines = submitted.invoice_lines()
-    on_file = await uow.invoices.earlier_of_supplier(submitted.supplier_id)
+    numbers = workflow.policy.review.numbers
+    number = numbers.keyed(submitted.supplier_invoice_number)
+    on_file = await uow.invoices.duplicate_candidates(
+        submitted.supplier_id, number=number, currency=submitted.currency, total=submitted.total
+    )
     reasons = validate_invoice(
         submitted,
         ValidationFacts(facts.supplier, facts.order, facts.cost_center, on_file),
         duplicate_window_days=workflow.policy.duplicate_window_days,
-        numbers=workflow.policy.review.numbers,
+        numbers=numbers,
     )
     billed_before: Sequence[BilledInvoice] = ()
     if not reasons and submitted.purchase_order_id is not None:
@@ -265,7 +271,7 @@ async def _check(
             submitted.purchase_order_id,
             lines={line.po_line_no for line in lines if line.po_line_no is not None},
         )
-    return _Checked(lines, on_file, tuple(reasons), billed_before)
+    return _Checked(lines, number, on_file, tuple(reasons), billed_before)
 
 
 async def _store(
@@ -302,7 +308,7 @@ async def _store(
         route = route_exception(
             invoice, facts.cost_center, workflow.policy.approvals, waiting_since=at, now=at
         )
-    await uow.invoices.add(invoice, checked.lines)
+    await uow.invoices.add(invoice, checked.lines, number=checked.number)
     await record_transitions(
         uow, transitions, actor=principal.subject, at=at, history_so_far=0, saved=True
     )

@@ -8,6 +8,7 @@ against one supplier or one PO line, happen one after the other (docs/invariants
 
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
 from apgraph.domain.ids import EntityKind, InvoiceId, PurchaseOrderId, SupplierId, numbered
+from apgraph.domain.invoice_numbers import NumberKey
 from apgraph.domain.invoices import (
     Approval,
     Invoice,
@@ -24,7 +26,7 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.validation import PostingFacts
-from apgraph.store import counters
+from apgraph.store import counters, number_keys
 from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.invoices import (
     approval_from_row,
@@ -70,16 +72,19 @@ class InvoiceWrites:
         number = await counters.claim(self.connection, COUNTER, 1, floor=_highest_invoice_number)
         return InvoiceId(numbered(EntityKind.INVOICE, number))
 
-    async def add(self, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    async def add(
+        self, invoice: Invoice, lines: Sequence[InvoiceLine], *, number: NumberKey
+    ) -> None:
         line_rows = [{**asdict(line), "invoice_id": invoice.id} for line in lines]
+        values = {**invoice_values(invoice), **number_keys.stored(number)}
         if line_rows and self.connection.dialect.name == "postgresql":
             # One round trip for the invoice and its lines (a data-modifying WITH runs to
             # completion; the lines' foreign key is checked at the end of the statement): a
             # submission holds the invoice-number counter's row lock one round trip less.
-            added = insert(InvoiceRow).values(invoice_values(invoice)).cte("added")
+            added = insert(InvoiceRow).values(values).cte("added")
             await self.connection.execute(insert(InvoiceLineRow).values(line_rows).add_cte(added))
             return
-        await self.connection.execute(insert(InvoiceRow), [invoice_values(invoice)])
+        await self.connection.execute(insert(InvoiceRow), [values])
         if line_rows:
             await self.connection.execute(insert(InvoiceLineRow), line_rows)
 
@@ -185,15 +190,24 @@ class InvoiceWrites:
                 [{**asdict(found), "invoice_id": invoice_id} for found in exceptions],
             )
 
-    async def earlier_of_supplier(
-        self, supplier_id: SupplierId, *, excluding: InvoiceId | None = None
+    async def duplicate_candidates(
+        self,
+        supplier_id: SupplierId,
+        *,
+        number: NumberKey,
+        currency: str,
+        total: Decimal,
+        excluding: InvoiceId | None = None,
     ) -> Sequence[Invoice]:
         await self.connection.execute(
             select(SupplierRow.id)
             .where(SupplierRow.id == supplier_id)
             .with_for_update(key_share=True)
         )
-        statement = select(InvoiceRow.__table__).where(_invoices.supplier_id == supplier_id)
+        statement = select(InvoiceRow.__table__).where(
+            _invoices.supplier_id == supplier_id,
+            number_keys.may_be_duplicate(number, currency=currency, total=total),
+        )
         if excluding is not None:
             statement = statement.where(_invoices.id != excluding)
         rows = await self.connection.execute(

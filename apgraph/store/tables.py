@@ -183,6 +183,9 @@ class InvoiceRow(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         Index("ix_invoices_supplier_number", "supplier_id", "supplier_invoice_number"),
+        # the duplicate rules' candidates (store/invoice_writes.py `duplicate_candidates`)
+        Index("ix_invoices_supplier_number_key", "supplier_id", "number_key_rules", "number_key"),
+        Index("ix_invoices_supplier_total", "supplier_id", "currency", "total"),
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
@@ -202,6 +205,10 @@ class InvoiceRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime]
     erp_document_ref: Mapped[str | None] = mapped_column(String(64))
+    # a digest of NumberRules.key(supplier_invoice_number), and the fingerprint of the rules
+    # that made it; both NULL until made (store/number_keys.py)
+    number_key: Mapped[str | None] = mapped_column(String(32))
+    number_key_rules: Mapped[str | None] = mapped_column(String(32))
 
 
 class InvoiceLineRow(Base):

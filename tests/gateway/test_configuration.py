@@ -16,17 +16,18 @@ from apgraph.gateway.startup import prepare
 from apgraph.policies.loader import load_gateway_config
 from apgraph.settings import Settings
 from apgraph.store.database import create_engine
-from apgraph.store.tables import AuditEntryRow
+from apgraph.store.tables import AuditEntryRow, InvoiceRow
 from tests.conftest import ROOT
 from tests.keys import TEST_KEK
 
 CONFIGURATION = "{ configuration { fingerprint version document } }"
 
 
-def gateway_yaml(tmp_path, *, window: int):
+def gateway_yaml(tmp_path, *, window: int, confusables: bool = True):
     raw = yaml.safe_load((ROOT / "gateway.yaml").read_text())
     raw["facilities"] = {}  # a database without the demo network
     raw["matching"]["duplicate_window_days"] = window
+    raw["matching"]["duplicates"]["map_confusables"] = confusables
     path = tmp_path / "gateway.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -111,6 +112,40 @@ def test_no_secret_is_ever_in_the_recorded_configuration(tmp_path):
         assert secret not in document
     assert '"key_encryption_key": "(redacted)"' in document
     assert "apgraph:***@db.internal" in document
+
+
+async def number_key_rules(settings: Settings) -> set[str | None]:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(select(InvoiceRow.number_key_rules).distinct())
+            return set(found.scalars())
+    finally:
+        await engine.dispose()
+
+
+def test_each_start_keys_the_invoice_numbers_under_the_duplicate_rules_it_runs_with(tmp_path):
+    # given a server started on a fresh demo network with the shipped duplicate rules
+    path = gateway_yaml(tmp_path, window=7)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        gateway_config=path,
+        seed_demo_data=True,
+        demo_scale=0.01,
+        key_encryption_key=TEST_KEK,
+    )
+    asyncio.run(prepare(settings))
+    shipped = load_gateway_config(path).matching.duplicates.numbers().fingerprint
+    assert asyncio.run(number_key_rules(settings)) == {shipped}  # the seed's too
+
+    # when it starts again with confusables no longer mapped
+    changed = gateway_yaml(tmp_path, window=7, confusables=False)
+    asyncio.run(prepare(settings))
+
+    # then every invoice number is keyed under the rules it runs with now
+    now = load_gateway_config(changed).matching.duplicates.numbers().fingerprint
+    assert now != shipped
+    assert asyncio.run(number_key_rules(settings)) == {now}
 
 
 async def test_an_operator_reads_the_running_configuration_and_a_clerk_may_not(api):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.domain.events import InvoiceReceived
 from apgraph.domain.ids import EntityKind, InvoiceId, numbered
+from apgraph.domain.invoice_numbers import NumberRules
 from apgraph.domain.invoices import (
     Approval,
     ApprovalDecision,
@@ -36,6 +37,7 @@ from apgraph.store.unit_of_work import SqlUnitOfWork
 from tests.store.lock_waits import backend_pid, until_blocked_by
 
 AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+NUMBERS = NumberRules()
 WRITTEN = (
     InvoiceRow,
     InvoiceLineRow,
@@ -81,7 +83,7 @@ async def submit_everything(uow, network, *, number: str = "T-1") -> InvoiceId:
         received_at=AT,
         erp_document_ref=None,
     )
-    await uow.invoices.add(invoice, lines)
+    await uow.invoices.add(invoice, lines, number=NUMBERS.keyed(number))
     await uow.invoices.add_history(
         [StatusChange(invoice_id, 1, AT, None, InvoiceStatus.RECEIVED, "supplier", None)]
     )
@@ -222,12 +224,19 @@ async def test_the_facts_for_the_rules_come_from_the_stored_invoices(seeded, tin
 
     async with SqlUnitOfWork(seeded) as uow:
         # when the duplicate and quantity facts are read, leaving the invoice itself out
-        earlier = await uow.invoices.earlier_of_supplier(invoice.supplier_id, excluding=invoice.id)
+        earlier = await uow.invoices.duplicate_candidates(
+            invoice.supplier_id,
+            number=NUMBERS.keyed("NOT-ON-FILE"),
+            currency="XTS",
+            total=invoice.total,
+            excluding=invoice.id,
+        )
         billed = await uow.invoices.billed_per_po_line(
             invoice.purchase_order_id, lines={line.po_line_no for line in lines}
         )
 
-    # then they are the supplier's other invoices, and every invoice on the PO with its lines
+    # then they are the supplier's other invoices (none is keyed yet, so each is a duplicate
+    # candidate), and every invoice on the PO with its lines
     assert sorted(i.id for i in earlier) == sorted(set(of_supplier) - {invoice.id})
     assert sorted(b.invoice.id for b in billed) == sorted(i.id for i in on_order)
     assert next(b.lines for b in billed if b.invoice.id == invoice.id) == tuple(lines)
@@ -301,7 +310,7 @@ async def test_concurrent_read_then_write_units_of_work_lose_no_update(seeded, t
     )
 
 
-@pytest.mark.parametrize("facts", ["earlier_of_supplier", "billed_per_po_line"])
+@pytest.mark.parametrize("facts", ["duplicate_candidates", "billed_per_po_line"])
 async def test_a_concurrent_check_waits_and_sees_the_invoice_stored_before_it(
     seeded_postgres, tiny_network, facts
 ):
@@ -309,8 +318,13 @@ async def test_a_concurrent_check_waits_and_sees_the_invoice_stored_before_it(
     seeded_invoice, seeded_lines = template(tiny_network)
 
     async def read_facts(uow) -> set[str]:
-        if facts == "earlier_of_supplier":
-            found = await uow.invoices.earlier_of_supplier(seeded_invoice.supplier_id)
+        if facts == "duplicate_candidates":
+            found = await uow.invoices.duplicate_candidates(
+                seeded_invoice.supplier_id,
+                number=NUMBERS.keyed("race-1"),  # the number the first stores, written otherwise
+                currency="XTS",
+                total=seeded_invoice.total,
+            )
             return {invoice.id for invoice in found}
         billed = await uow.invoices.billed_per_po_line(
             seeded_invoice.purchase_order_id, lines={line.po_line_no for line in seeded_lines}

@@ -5,6 +5,7 @@ idempotency keys.
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from apgraph.domain.ids import (
     PurchaseOrderId,
     SupplierId,
 )
+from apgraph.domain.invoice_numbers import NumberKey
 from apgraph.domain.invoices import (
     Approval,
     Invoice,
@@ -74,7 +76,12 @@ class InvoiceWriter(Protocol):
         IDs are consecutive and never collide; a rolled-back unit of work gives its ID back."""
         ...
 
-    async def add(self, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None: ...
+    async def add(
+        self, invoice: Invoice, lines: Sequence[InvoiceLine], *, number: NumberKey
+    ) -> None:
+        """Stores a new invoice; `number` is its number's key under the duplicate rules the
+        service checks with (`NumberRules.keyed`), kept for `duplicate_candidates`."""
+        ...
 
     async def get_for_update(self, invoice_id: InvoiceId) -> Invoice | None:
         """None when there is no such invoice. On PostgreSQL the row stays locked until the
@@ -117,14 +124,26 @@ class InvoiceWriter(Protocol):
         """The invoice's reasons become exactly `exceptions` (empty clears them)."""
         ...
 
-    async def earlier_of_supplier(
-        self, supplier_id: SupplierId, *, excluding: InvoiceId | None = None
+    async def duplicate_candidates(
+        self,
+        supplier_id: SupplierId,
+        *,
+        number: NumberKey,
+        currency: str,
+        total: Decimal,
+        excluding: InvoiceId | None = None,
     ) -> Sequence[Invoice]:
-        """Every stored invoice of the supplier but `excluding`: `ValidationFacts.invoices_on_file`.
+        """The supplier's stored invoices (but `excluding`) that the duplicate rules could
+        hold against an invoice with this number key, currency and total, oldest first:
+        `ValidationFacts.invoices_on_file`, `review_invoice(on_file=…)`.
 
-        Rejected ones included (the duplicate rule skips them itself). On PostgreSQL the
-        supplier's row stays locked until the unit of work ends, so two submissions of one
-        supplier are checked for duplicates one after the other, never side by side.
+        A superset of those the rules flag, so they decide as over every invoice on file:
+        each one with the same currency and total (in or out of the window), each one whose
+        number has the same key under `number.rules`, and each one whose key was made under
+        other rules or not yet (store/number_keys.py). Rejected ones included (the rules skip
+        them). On PostgreSQL the supplier's row stays locked until the unit of work ends, so
+        two submissions of one supplier are checked for duplicates one after the other,
+        never side by side.
         """
         ...
 
