@@ -40,60 +40,64 @@ _assignments = ExceptionAssignmentRow.__table__.c
 
 
 def invoice_from_row(row: Row[Any]) -> Invoice:
+    values = row._mapping  # by name: a Row's attribute access costs ten times more
     return Invoice(
-        id=InvoiceId(row.id),
-        supplier_id=SupplierId(row.supplier_id),
-        supplier_invoice_number=row.supplier_invoice_number,
-        facility_id=FacilityId(row.facility_id),
-        cost_center_id=CostCenterId(row.cost_center_id),
+        id=InvoiceId(values["id"]),
+        supplier_id=SupplierId(values["supplier_id"]),
+        supplier_invoice_number=values["supplier_invoice_number"],
+        facility_id=FacilityId(values["facility_id"]),
+        cost_center_id=CostCenterId(values["cost_center_id"]),
         purchase_order_id=(
-            PurchaseOrderId(row.purchase_order_id) if row.purchase_order_id else None
+            PurchaseOrderId(values["purchase_order_id"]) if values["purchase_order_id"] else None
         ),
-        invoice_date=row.invoice_date,
-        due_date=row.due_date,
-        currency=row.currency,
-        subtotal=row.subtotal,
-        tax=row.tax,
-        total=row.total,
-        status=InvoiceStatus(row.status),
-        submitted_by=row.submitted_by,
-        received_at=row.received_at,
-        erp_document_ref=row.erp_document_ref,
+        invoice_date=values["invoice_date"],
+        due_date=values["due_date"],
+        currency=values["currency"],
+        subtotal=values["subtotal"],
+        tax=values["tax"],
+        total=values["total"],
+        status=InvoiceStatus(values["status"]),
+        submitted_by=values["submitted_by"],
+        received_at=values["received_at"],
+        erp_document_ref=values["erp_document_ref"],
     )
 
 
 def invoice_line_from_row(row: Row[Any]) -> InvoiceLine:
+    values = row._mapping
     return InvoiceLine(
-        line_no=row.line_no,
-        po_line_no=row.po_line_no,
-        item_id=row.item_id,
-        description=row.description,
-        quantity=row.quantity,
-        unit_of_measure=row.unit_of_measure,
-        unit_price=row.unit_price,
-        amount=row.amount,
+        line_no=values["line_no"],
+        po_line_no=values["po_line_no"],
+        item_id=values["item_id"],
+        description=values["description"],
+        quantity=values["quantity"],
+        unit_of_measure=values["unit_of_measure"],
+        unit_price=values["unit_price"],
+        amount=values["amount"],
     )
 
 
 def status_change_from_row(row: Row[Any]) -> StatusChange:
+    values = row._mapping
     return StatusChange(
-        invoice_id=InvoiceId(row.invoice_id),
-        sequence=row.sequence,
-        at=row.at,
-        from_status=InvoiceStatus(row.from_status) if row.from_status else None,
-        to_status=InvoiceStatus(row.to_status),
-        actor=row.actor,
-        note=row.note,
+        invoice_id=InvoiceId(values["invoice_id"]),
+        sequence=values["sequence"],
+        at=values["at"],
+        from_status=InvoiceStatus(values["from_status"]) if values["from_status"] else None,
+        to_status=InvoiceStatus(values["to_status"]),
+        actor=values["actor"],
+        note=values["note"],
     )
 
 
 def approval_from_row(row: Row[Any]) -> Approval:
+    values = row._mapping
     return Approval(
-        invoice_id=InvoiceId(row.invoice_id),
-        approver=row.approver,
-        decision=ApprovalDecision(row.decision),
-        at=row.at,
-        note=row.note,
+        invoice_id=InvoiceId(values["invoice_id"]),
+        approver=values["approver"],
+        decision=ApprovalDecision(values["decision"]),
+        at=values["at"],
+        note=values["note"],
     )
 
 
@@ -155,7 +159,7 @@ class InvoiceRepository:
             .order_by(_lines.invoice_id, _lines.line_no)
         )
         rows = await fetch(self.engine, statement)
-        return [(row.invoice_id, invoice_line_from_row(row)) for row in rows]
+        return [(row._mapping["invoice_id"], invoice_line_from_row(row)) for row in rows]
 
     async def exceptions_of(
         self, invoice_ids: Sequence[str]
