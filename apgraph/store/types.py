@@ -38,12 +38,21 @@ class ExactDecimal(TypeDecorator[Decimal]):
             raise ValueError(f"{value} has more than {SCALE} decimal places")
         return int(scaled) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """None (nothing to do per value) where the driver already answers NUMERIC with a
+        Decimal, as asyncpg does: a portal page reads ~450 amounts (issue 19)."""
+        if dialect.name != "sqlite":
+            driver = self.load_dialect_impl(dialect).result_processor(dialect, coltype)
+            if driver is None:
+                return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / _FACTOR).quantize(_QUANTUM)
-        return value if type(value) is Decimal else Decimal(value)  # asyncpg: Decimal already
+        return Decimal(value)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
