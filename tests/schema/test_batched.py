@@ -1,6 +1,8 @@
 """`Loaded.resolve_many` (the fast path's loading of a level): each key is loaded once, and
 a `shared` field builds one value per key for all the parents that have it."""
 
+import asyncio
+import gc
 from types import SimpleNamespace
 from typing import Any
 
@@ -59,3 +61,29 @@ async def test_an_unshared_field_builds_per_parent_from_keys_loaded_once() -> No
     assert [parent for parent, _ in built] == [1, 2, 3, 4, 5]
     assert [value["value"] for value in values] == ["row a", "row b", "row a", None, "row a"]
     assert values[0] is not values[2]
+
+
+async def test_a_failed_batch_fails_the_level_and_leaves_no_failure_unretrieved() -> None:
+    # given a loader whose batch fails, as a lost database connection would
+    async def load(keys: list[str]) -> list[str]:
+        raise ConnectionError("the database went away")
+
+    unretrieved: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, report: unretrieved.append(report))
+    context: Any = SimpleNamespace(loaders=SimpleNamespace(rows=DataLoader(load_fn=load)))
+
+    # when a level of parents loads through it
+    failed: type[BaseException] | None = None
+    try:
+        await field(shared=False, built=[]).resolve_many(PARENTS, context)
+    except ConnectionError as error:  # not kept: its traceback would keep the futures alive
+        failed = type(error)
+    del context  # the loader and its cached futures go
+    await asyncio.sleep(0)  # and the callbacks the loop still held for them
+    gc.collect()
+
+    # then the level fails, and asyncio reports no future whose failure nobody read
+    loop.set_exception_handler(None)
+    assert failed is ConnectionError
+    assert unretrieved == []
