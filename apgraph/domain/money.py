@@ -22,7 +22,7 @@ def minor_units(currency: str) -> int:
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """The one rounding mode of the domain (line totals, tax): half away from zero."""
-    return value.quantize(_quantum(places), rounding=ROUND_HALF_UP)
+    return value.quantize(_quantum(places), ROUND_HALF_UP)  # positional: half the cost
 
 
 @cache
@@ -47,14 +47,17 @@ class Money:
         return cls(round_half_up(Decimal(amount), minor_units(currency)), currency)
 
 
+_ONE = Decimal(1)  # made once: a Decimal costs as much to make as to round
+
+
 def plain(value: Decimal) -> Decimal:
     """Without trailing zeros or an exponent: 5.0000 → 5, 0.0375 → 0.0375, 10 → 10 (not 1E+1)."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return value.quantize(_ONE) if value == value.to_integral_value() else value.normalize()
 
 
 def at_minor_units(amount: Decimal, currency: str) -> Decimal:
     """As a finance reader expects it: 27286.7600 → 27286.76, a unit price 0.0375 kept whole."""
-    shown = amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)  # round_half_up
+    shown = amount.quantize(_minor_unit(currency), ROUND_HALF_UP)  # round_half_up
     return shown if shown == amount else plain(amount)
 
 

@@ -34,6 +34,8 @@ from enum import Enum
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -42,6 +44,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLIncludeDirective,
+    GraphQLInt,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -538,7 +541,7 @@ def compile_completion(plan: ObjectPlan) -> Completion:
     A portal page completes ~700 objects (invoices, amounts, lines, the related supplier, PO
     and cost center), and walking their field plans one by one (a branch, a getattr and a
     call per field) was the largest share of the fast path's CPU (issue 19). The generated
-    code reads each attribute and passes each string through inline, as `dataclasses`
+    code reads each attribute and passes each string and Int through inline, as `dataclasses`
     generates `__init__`; whatever is off that path (a null, a leaf to serialize that
     serializes to nothing, a masked or audited field, a list) goes through the same `Run`
     methods (`leaf`, `column_now`) for every plan. Only `repr`s of names and Python
@@ -549,6 +552,8 @@ def compile_completion(plan: ObjectPlan) -> Completion:
         "cast_of": get_strawberry_type_cast,
         "plan": plan,
         "accepted": plan.accepted,
+        "MIN_INT": GRAPHQL_MIN_INT,
+        "MAX_INT": GRAPHQL_MAX_INT,
     }
     source = ["def complete(run, parent, columns=None, row=0):"]
     if not plan.waits:
@@ -576,6 +581,11 @@ def compile_completion(plan: ObjectPlan) -> Completion:
         if field.child is None and field.plain and field.text:
             source += [
                 f"    if type({value}) is not str:",
+                f"        {value} = run.leaf({this}, parent, {value})",
+            ]
+        elif field.child is None and field.plain and field.serialize is GraphQLInt.serialize:
+            source += [  # an int within Int's 32 bits is its own serialization
+                f"    if type({value}) is not int or not MIN_INT <= {value} <= MAX_INT:",
                 f"        {value} = run.leaf({this}, parent, {value})",
             ]
         elif field.child is None and field.plain:
