@@ -143,11 +143,13 @@ class ObjectPlan:
         self.complete = compile_completion(self)
 
     def check(self, value: Any) -> None:
+        is_type_of = self.graphql_type.is_type_of
+        if is_type_of is None:  # a type that implements no interface: graphql-core checks none
+            return
         if type(value) in self.accepted and get_strawberry_type_cast(value) is None:
             return
-        is_type_of = self.graphql_type.is_type_of
         # strawberry's is_type_of ignores its info; there is none before execution
-        if is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
+        if not is_type_of(value, None):  # type: ignore[arg-type]
             raise GiveUp(f"{type(value).__name__} is not a {self.graphql_type.name}")
         if get_strawberry_type_cast(value) is None:
             self.accepted.add(type(value))
@@ -556,7 +558,7 @@ def compile_completion(plan: ObjectPlan) -> Completion:
         "MAX_INT": GRAPHQL_MAX_INT,
     }
     source = ["def complete(run, parent, columns=None, row=0):"]
-    if not plan.waits:
+    if not plan.waits and plan.graphql_type.is_type_of is not None:  # see `check`
         source += [
             "    if type(parent) not in accepted or cast_of(parent) is not None:",
             "        plan.check(parent)",
