@@ -9,16 +9,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, insert, select, update
+from sqlalchemy import Integer, Row, Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
 from apgraph.services.ports.reads import AuditFilter, Page
+from apgraph.store.column_arrays import array_params, rows_of
 from apgraph.store.reading import count, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 
 _log = AuditEntryRow.__table__.c
 _head = AuditHeadRow.__table__.c
+_TABLE = AuditEntryRow.__table__
+_COLUMNS = tuple(column.name for column in _TABLE.c)
+_PREFIX = "entry"
+_CLAIM = (
+    update(AuditHeadRow)
+    .where(_head.id == 1)
+    .values(last_sequence=_head.last_sequence + bindparam("count", type_=Integer()))
+    .returning(_head.last_sequence, _head.last_hash)
+)
+_MOVE_HEAD = update(AuditHeadRow).where(_head.id == 1).values(last_hash=bindparam("last_hash"))
+# built once (column_arrays.py): the entries, then the head's new hash, in one statement
+_APPEND_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(
+    insert(AuditEntryRow)
+    .from_select(_COLUMNS, rows_of(_TABLE, _COLUMNS, prefix=_PREFIX))
+    .cte("appended")
+)
 
 
 def entry_from_row(row: Row[Any]) -> AuditEntry:
@@ -45,12 +62,7 @@ async def append(
     """Chains `events` after the current head, in the caller's transaction."""
     if not events:
         return []
-    claimed = await connection.execute(
-        update(AuditHeadRow)
-        .where(_head.id == 1)
-        .values(last_sequence=_head.last_sequence + len(events))
-        .returning(_head.last_sequence, _head.last_hash)
-    )
+    claimed = await connection.execute(_CLAIM, {"count": len(events)})
     last_sequence, prev_hash = claimed.one()
     entries = []
     for offset, event in enumerate(events):
@@ -73,17 +85,18 @@ async def append(
         }
         for e in entries
     ]
-    move_head = update(AuditHeadRow).where(_head.id == 1).values(last_hash=prev_hash)
     if connection.dialect.name == "postgresql":
         # One round trip for the entries and the head's new hash (a data-modifying WITH runs
         # once, to completion, whether or not the outer statement reads it): the head's row
-        # lock, which every append in every process waits for, is released sooner.
+        # lock, which every append in every process waits for, is released sooner. The
+        # entries go as column arrays, so the statement is compiled once (column_arrays.py).
         await connection.execute(
-            move_head.add_cte(insert(AuditEntryRow).values(rows).cte("appended"))
+            _APPEND_AND_MOVE_HEAD,
+            {"last_hash": prev_hash, **array_params(_TABLE, _COLUMNS, rows, prefix=_PREFIX)},
         )
     else:
         await connection.execute(insert(AuditEntryRow), rows)
-        await connection.execute(move_head)
+        await connection.execute(_MOVE_HEAD, {"last_hash": prev_hash})
     return entries
 
 

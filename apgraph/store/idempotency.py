@@ -11,13 +11,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.services.ports.unit_of_work import IdempotencyRecord
+from apgraph.store.column_arrays import array_params, rows_of
 from apgraph.store.conflicts import insert_unless_present
 from apgraph.store.tables import IdempotencyKeyRow
 
 _keys = IdempotencyKeyRow.__table__.c
+_TABLE = IdempotencyKeyRow.__table__
+_COLUMNS = tuple(column.name for column in _TABLE.c)
+_PUT = (
+    postgresql.insert(IdempotencyKeyRow)
+    .from_select(_COLUMNS, rows_of(_TABLE, _COLUMNS, prefix="key"))
+    .on_conflict_do_nothing()
+    .returning(*_TABLE.c)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +62,18 @@ class IdempotencyKeyStore:
             "result_ref": result_ref,
             "created_at": at,
         }
-        inserted = await self.connection.execute(
-            insert_unless_present(self.connection, IdempotencyKeyRow)
-            .values([offered, *(asdict(record) for record in along)])
-            .returning(*IdempotencyKeyRow.__table__.c)
-        )
+        rows = [offered, *(asdict(record) for record in along)]
+        if self.connection.dialect.name == "postgresql":
+            # as column arrays: one statement, built and compiled once (column_arrays.py)
+            inserted = await self.connection.execute(
+                _PUT, array_params(_TABLE, _COLUMNS, rows, prefix="key")
+            )
+        else:
+            inserted = await self.connection.execute(
+                insert_unless_present(self.connection, IdempotencyKeyRow)
+                .values(rows)
+                .returning(*_TABLE.c)
+            )
         row = next((r for r in inserted if (r.scope, r.key) == (scope, key)), None)
         if row is not None:
             return _record(row)

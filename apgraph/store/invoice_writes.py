@@ -9,9 +9,10 @@ against one supplier or one PO line, happen one after the other (docs/invariants
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -27,6 +28,7 @@ from apgraph.domain.invoices import (
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.validation import PostingFacts
 from apgraph.store import counters, number_keys
+from apgraph.store.column_arrays import array_params, rows_of
 from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.invoices import (
     approval_from_row,
@@ -58,6 +60,20 @@ _exceptions = InvoiceExceptionRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _approvals = InvoiceApprovalRow.__table__.c
 _order_lines = PurchaseOrderLineRow.__table__.c
+_LINE_TABLE = InvoiceLineRow.__table__
+_LINE_COLUMNS = tuple(column.name for column in _LINE_TABLE.c)
+
+
+@cache
+def _added_with_lines(invoice_columns: tuple[str, ...]) -> Insert:
+    """`WITH added AS (INSERT INTO invoices …) INSERT INTO invoice_lines SELECT … FROM
+    unnest(…)`, built once per set of invoice columns given (column_arrays.py): the invoice's
+    values are parameters `invoice_<column>`, its lines' the arrays `line_<column>`."""
+    added = insert(InvoiceRow).values(
+        {name: bindparam(f"invoice_{name}", type_=_invoices[name].type) for name in invoice_columns}
+    )
+    lines = rows_of(_LINE_TABLE, _LINE_COLUMNS, prefix="line")
+    return insert(InvoiceLineRow).from_select(_LINE_COLUMNS, lines).add_cte(added.cte("added"))
 
 
 def invoice_values(invoice: Invoice) -> dict[str, Any]:
@@ -81,8 +97,13 @@ class InvoiceWrites:
             # One round trip for the invoice and its lines (a data-modifying WITH runs to
             # completion; the lines' foreign key is checked at the end of the statement): a
             # submission holds the invoice-number counter's row lock one round trip less.
-            added = insert(InvoiceRow).values(values).cte("added")
-            await self.connection.execute(insert(InvoiceLineRow).values(line_rows).add_cte(added))
+            # The lines go as column arrays: one statement, built and compiled once
+            # (column_arrays.py).
+            arrays = array_params(_LINE_TABLE, _LINE_COLUMNS, line_rows, prefix="line")
+            await self.connection.execute(
+                _added_with_lines(tuple(values)),
+                {**{f"invoice_{name}": value for name, value in values.items()}, **arrays},
+            )
             return
         await self.connection.execute(insert(InvoiceRow), [values])
         if line_rows:

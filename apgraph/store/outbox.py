@@ -11,19 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import (
-    BigInteger,
-    Insert,
-    Row,
-    cast,
-    column,
-    func,
-    insert,
-    select,
-    true,
-    update,
-    values,
-)
+from sqlalchemy import BigInteger, Insert, Row, bindparam, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.event_payloads import to_payload
@@ -32,6 +20,7 @@ from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
+from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
 from apgraph.store.reading import fetch
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import CounterRow, OutboxRow
@@ -42,10 +31,8 @@ _outbox = OutboxRow.__table__.c
 _counter = CounterRow.__table__.c
 _FIELDS: tuple[str, ...] = ("id", "type", "occurred_at", "invoice_id", "supplier_id")
 _FIELDS += ("facility_id", "trace_id", "payload", "published_at")
-# Events claimed and inserted in one statement at most: ten bind parameters each, within
-# PostgreSQL's 32,767 a statement. More (a payment confirming thousands of invoices) go the
-# two-statement way, whose insert SQLAlchemy splits into batches.
-_AT_ONCE = 1000
+_TABLE = OutboxRow.__table__
+_PREFIX = "event"
 
 
 async def write(
@@ -80,10 +67,15 @@ async def write(
         for r in records
     ]
     last = None
-    if connection.dialect.name == "postgresql" and len(rows) <= _AT_ONCE:
+    if connection.dialect.name == "postgresql":
         # The claim and the insert in one round trip: the counter's row lock, which every
         # writing transaction of every process waits for, is held one round trip less.
-        inserted = await connection.execute(_claimed_and_inserted(rows))
+        # The events go as one array per field: the same statement, compiled once, however
+        # many there are (a payment confirming thousands of invoices included).
+        inserted = await connection.execute(
+            _CLAIM_AND_INSERT,
+            {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
+        )
         last = max((sequence for (sequence,) in inserted), default=None)
     if last is None:  # SQLite, many events, or no counter row yet (then nothing was inserted)
         last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
@@ -96,10 +88,11 @@ async def write(
     return [replace(r, sequence=first + offset) for offset, r in enumerate(records)]
 
 
-def _claimed_and_inserted(rows: Sequence[dict[str, Any]]) -> Insert:
-    """`WITH claimed AS (UPDATE counters … RETURNING) INSERT INTO outbox SELECT …`: the rows
-    numbered after the claimed values, in order; no row when the counter's row is missing."""
-    count = len(rows)
+def _claimed_and_inserted() -> Insert:
+    """`WITH claimed AS (UPDATE counters … RETURNING) INSERT INTO outbox SELECT … FROM
+    unnest(…)`: `count` events numbered after the claimed values, in order; no row when the
+    counter's row is missing."""
+    count = bindparam("count", type_=BigInteger())
     claimed = (
         update(CounterRow)
         .where(_counter.name == COUNTER)
@@ -107,19 +100,14 @@ def _claimed_and_inserted(rows: Sequence[dict[str, Any]]) -> Insert:
         .returning(_counter.last_value)
         .cte("claimed")
     )
-    table = OutboxRow.__table__
-    data = values(
-        column("position", BigInteger()),
-        *(column(name, table.c[name].type) for name in _FIELDS),
-        name="events",
-    ).data([(position, *(row[name] for name in _FIELDS)) for position, row in enumerate(rows)])
+    events = unnested(_TABLE, _FIELDS, prefix=_PREFIX)
     numbered = (
         select(
-            claimed.c.last_value - (count - 1) + data.c.position,
-            *(cast(data.c[name], table.c[name].type) for name in _FIELDS),  # NULLs untyped
+            claimed.c.last_value - count + events.c[POSITION],
+            *(typed(_TABLE, events, name) for name in _FIELDS),
         )
         .select_from(claimed)
-        .join(data, true())
+        .join(events, true())
     )
     return (
         insert(OutboxRow)
@@ -127,6 +115,9 @@ def _claimed_and_inserted(rows: Sequence[dict[str, Any]]) -> Insert:
         .add_cte(claimed)
         .returning(_outbox.sequence)
     )
+
+
+_CLAIM_AND_INSERT = _claimed_and_inserted()  # built once: see column_arrays.py
 
 
 async def _highest_sequence(connection: AsyncConnection) -> int:

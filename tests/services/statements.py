@@ -7,22 +7,37 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_recording: ContextVar[list[str] | None] = ContextVar("recording_statements", default=None)
+
+class Sent(list[str]):
+    """The statements sent, in order; `compiled_each_time`: those SQLAlchemy cannot cache
+    (no cache key), so it compiles them anew on every execution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compiled_each_time: list[str] = []
+
+
+_recording: ContextVar[Sent | None] = ContextVar("recording_statements", default=None)
 
 
 @contextmanager
-def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+def statements_sent(engine: AsyncEngine) -> Iterator[Sent]:
     """Every statement the current task (and what it awaits) sends through `engine` inside
     the block, in order; what other tasks send meanwhile is left out."""
-    sent: list[str] = []
+    sent = Sent()
     token = _recording.set(sent)
 
-    def keep(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def keep(_connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, *_: Any):
         recording = _recording.get()
-        if recording is not None:
-            recording.append(statement)
+        if recording is None:
+            return
+        recording.append(statement)
+        compiled = context is not None and context.compiled is not None
+        if compiled and context.cache_hit is NO_CACHE_KEY:
+            recording.compiled_each_time.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", keep)
     try:

@@ -151,9 +151,9 @@ async def test_events_of_a_rolled_back_unit_of_work_take_no_sequence(engine):
 
 
 async def test_a_unit_of_work_of_thousands_of_events_numbers_them_without_a_gap(engine):
-    """On PostgreSQL up to a thousand events are claimed and inserted in one statement; more
-    (a payment confirming thousands of invoices) would pass its bind-parameter limit and go
-    in two: both number the events in the order given, after those already written."""
+    """On PostgreSQL events are claimed and inserted in one statement however many there are
+    (one array per field: a payment confirming thousands of invoices stays far from the
+    bind-parameter limit); they are numbered in the order given, after those already written."""
     many = [InvoiceReceived(*SUBJECT, supplier_invoice_number=f"N-{n}") for n in range(6000)]
     await written(engine, ONE_OF_EACH[:1])
     await written(engine, many[:1000])
