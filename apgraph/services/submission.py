@@ -91,14 +91,15 @@ async def submit_invoice(
     if refused := _refusal(cmd, principal):
         return Outcome.failed(refused)
     at = clock.now()
-    order, order_lines = await _purchase_order(reads, submitted)
-    facts = await _facts(reads, workflow.connectors, submitted, order, order_lines)
+    async with reads.sharing_one_connection():  # five reads, one pool checkout
+        named = await _stored_facts(reads, submitted)
     problems = (
-        *await _unknown_references(reads, submitted, facts),
-        *check_input(submitted, order_lines=order_lines, at=at),
+        *_unknown_references(submitted, named),
+        *check_input(submitted, order_lines=named.order_lines, at=at),
     )
     if problems:
         return Outcome.failed(*problems)
+    facts = await _facts(workflow.connectors, submitted, named)
     scope = principal.client_id or principal.subject
     fingerprint = _fingerprint(submitted)
     posting_key = submission_posting_key(scope, cmd.idempotency_key)
@@ -167,32 +168,48 @@ def _refusal(cmd: SubmitInvoice, principal: Principal) -> Problem | None:
     return None
 
 
-async def _purchase_order(
-    reads: Reads, submitted: SubmittedInvoice
-) -> tuple[PurchaseOrder | None, Sequence[PurchaseOrderLine] | None]:
-    if submitted.purchase_order_id is None:
-        return None, None
-    found = await reads.purchase_orders.get_many([submitted.purchase_order_id])
-    if not found:
-        return None, None
-    lines = await reads.purchase_orders.lines_of([found[0].id])
-    return found[0], [line for _, line in lines]
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What the database holds of what the invoice names, as the caller may see it."""
+
+    supplier: Supplier | None
+    facility_known: bool
+    cost_center: CostCenter | None
+    order: PurchaseOrder | None
+    order_lines: Sequence[PurchaseOrderLine] | None  # None: no PO, or not one the caller sees
 
 
-async def _unknown_references(
-    reads: Reads, submitted: SubmittedInvoice, facts: "_Facts"
-) -> list[Problem]:
+async def _stored_facts(reads: Reads, submitted: SubmittedInvoice) -> _Stored:
+    order: PurchaseOrder | None = None
+    order_lines: Sequence[PurchaseOrderLine] | None = None
+    if submitted.purchase_order_id is not None:
+        found = await reads.purchase_orders.get_many([submitted.purchase_order_id])
+        if found:
+            order = found[0]
+            order_lines = [line for _, line in await reads.purchase_orders.lines_of([order.id])]
+    suppliers = await reads.suppliers.get_many([submitted.supplier_id])
+    facilities = await reads.facilities.get_many([submitted.facility_id])
+    centers = await reads.facilities.cost_centers([submitted.cost_center_id])
+    return _Stored(
+        supplier=suppliers[0] if suppliers else None,
+        facility_known=bool(facilities),
+        cost_center=centers[0] if centers else None,
+        order=order,
+        order_lines=order_lines,
+    )
+
+
+def _unknown_references(submitted: SubmittedInvoice, stored: _Stored) -> list[Problem]:
     """What the invoice names but the caller cannot see. The store keeps invoices only
     against rows that exist, so such a submission is refused, not stored REJECTED; another
     supplier's PO answers as an unknown one does."""
-    facilities = await reads.facilities.get_many([submitted.facility_id])
     missing = [
-        ("supplierId", facts.supplier is None, submitted.supplier_id),
-        ("facilityId", not facilities, submitted.facility_id),
-        ("costCenterId", facts.cost_center is None, submitted.cost_center_id),
+        ("supplierId", stored.supplier is None, submitted.supplier_id),
+        ("facilityId", not stored.facility_known, submitted.facility_id),
+        ("costCenterId", stored.cost_center is None, submitted.cost_center_id),
         (
             "purchaseOrderId",
-            submitted.purchase_order_id is not None and facts.order is None,
+            submitted.purchase_order_id is not None and stored.order is None,
             submitted.purchase_order_id,
         ),
     ]
@@ -206,16 +223,13 @@ async def _unknown_references(
 
 
 async def _facts(
-    reads: Reads,
-    connectors: WorkflowConnectors,
-    submitted: SubmittedInvoice,
-    order: PurchaseOrder | None,
-    order_lines: Sequence[PurchaseOrderLine] | None,
+    connectors: WorkflowConnectors, submitted: SubmittedInvoice, stored: _Stored
 ) -> _Facts:
-    suppliers = await reads.suppliers.get_many([submitted.supplier_id])
-    centers = await reads.facilities.cost_centers([submitted.cost_center_id])
+    """`stored`, and what materials management and sourcing say of the PO: asked only for a
+    submission past the input checks, and with no database connection held meanwhile."""
     receipts: Sequence[GoodsReceipt] | None = ()
     contracts: Sequence[ContractPrice] | None = ()
+    order, order_lines = stored.order, stored.order_lines
     if order is not None and order_lines is not None:
         receipts = await receipts_or_none(connectors, order)
         contracts = await contracts_or_none(
@@ -226,10 +240,10 @@ async def _facts(
             order_lines=order_lines,
         )
     return _Facts(
-        supplier=suppliers[0] if suppliers else None,
+        supplier=stored.supplier,
         order=order,
         order_lines=order_lines,
-        cost_center=centers[0] if centers else None,
+        cost_center=stored.cost_center,
         receipts=receipts,
         contracts=contracts,
     )

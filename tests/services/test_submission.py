@@ -135,6 +135,27 @@ async def test_input_that_cannot_be_stored_is_refused_with_field_paths_and_leave
     assert await footprint(workflow_api, order.supplier.id) == before
 
 
+async def test_a_refused_submission_asks_no_external_system(workflow_api, orders):
+    # given an invoice against a PO that names a cost center nobody has
+    order = orders.any_order()
+    invoice = replace(order.clean_invoice(), cost_center_id="CC-9999-9999")
+    simulators = workflow_api.runtime.connectors.simulators
+    asked_before = sum(simulators.materials.plan.calls.values()) + sum(
+        simulators.sourcing.plan.calls.values()
+    )
+
+    # when it is submitted
+    outcome = await submit(workflow_api, supplier_user(order), invoice)
+
+    # then it is refused, and neither materials management nor sourcing was asked anything:
+    # receipts and contract prices matter only to an invoice that is stored
+    assert [p.code for p in outcome.problems] == [ProblemCode.UNKNOWN_REFERENCE]
+    asked_after = sum(simulators.materials.plan.calls.values()) + sum(
+        simulators.sourcing.plan.calls.values()
+    )
+    assert asked_after == asked_before
+
+
 async def test_the_same_key_and_payload_twice_gives_the_first_invoice(workflow_api, orders):
     order = orders.any_order()
     user = supplier_user(order)
