@@ -676,9 +676,7 @@ class FastReads:
             return None
         run = Run(context)
         try:
-            # the plan's reads take one connection in turn: no pool checkout per statement
-            async with context.store.sharing_one_connection():
-                data = await run.roots(plan, schema, variables)
+            data = await run.roots(plan, schema, variables)
         except GiveUp as reason:
             log.debug("fast path gave up: %s", reason)
             return None

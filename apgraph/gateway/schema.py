@@ -27,6 +27,7 @@ from apgraph.gateway.metrics import RequestMetrics
 from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.operation_span import OperationSpan
 from apgraph.gateway.query_stats import SqlStatementCount
+from apgraph.gateway.read_connection import ReadConnectionPerQuery
 from apgraph.gateway.shared_results import Renderings, sharing
 from apgraph.gateway.suggestions import HideSuggestions
 from apgraph.policies.gateway import GatewayConfig
@@ -136,6 +137,7 @@ def schema_extensions(
     ]
     if expose_sql_statements:
         extensions.append(SqlStatementCount)
+    extensions.append(ReadConnectionPerQuery)  # spans the fast path's reads too
     if fast_reads:
         plans = FastReads()  # one plan cache per schema, shared by its operations
         extensions.append(lambda: FastReadsExtension(fast=plans))

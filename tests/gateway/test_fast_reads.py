@@ -25,6 +25,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo import generator
 from apgraph.domain.principal import Role
@@ -251,6 +253,7 @@ class Pair:
     api: Api
     tokens: dict[str, str]
     answered: list[str]  # what the fast path logged it answered
+    engine: AsyncEngine  # both apps' runtime's
 
     async def both(
         self, operation: Operation, token: str, *, path: str = "/graphql"
@@ -301,7 +304,8 @@ async def pair(
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         try:
-            yield Pair(fast, generic, api, await callers(api, network), answered)
+            tokens = await callers(api, network)
+            yield Pair(fast, generic, api, tokens, answered, runtime.engine)
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
@@ -359,6 +363,37 @@ async def test_the_portal_page_is_answered_by_the_fast_path_as_by_the_generic_ex
     assert fast == generic
     assert "answered PortalPage" in caplog.text
     assert '"errors": null' in fast
+
+
+@pytest.mark.parametrize("path", ["fast", "generic"])
+async def test_a_query_reads_through_one_pooled_connection(
+    pair: Pair, network: generator.DemoNetwork, path: str
+) -> None:
+    # given the portal page, five reads (invoices, then lines, supplier, PO, cost center)
+    page = {
+        "query": PORTAL_PAGE,
+        "variables": {"supplier": busiest_supplier(network), "first": 20},
+    }
+    client = pair.fast if path == "fast" else pair.generic
+    taken: list[None] = []
+
+    def checkout(*_: Any) -> None:
+        taken.append(None)
+
+    # when the fast path or the generic executor answers it
+    event.listen(pair.engine.sync_engine, "checkout", checkout)
+    try:
+        response = await client.post(
+            "/products/supplier-portal/v1/graphql",
+            json=page,
+            headers={"Authorization": f"Bearer {pair.tokens['supplier']}"},
+        )
+    finally:
+        event.remove(pair.engine.sync_engine, "checkout", checkout)
+
+    # then its reads took the pool's connections once, not once per statement
+    assert len(response.json()["data"]["invoices"]["edges"]) == 20
+    assert len(taken) == 1
 
 
 async def test_the_supplier_portal_product_answers_its_page_alike(
