@@ -250,6 +250,12 @@ async def main() -> None:
         help="the server's process id (with its workers): prints its CPU per submission, "
         "and that of the database's PostgreSQL backends",
     )
+    parser.add_argument(
+        "--simulators-pid",
+        type=int,
+        help="the process id of `apgraph simulators serve`, when the simulators run apart: "
+        "prints their CPU per submission too",
+    )
     args = parser.parse_args()
     if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("the benchmark only targets servers on loopback")
@@ -305,12 +311,16 @@ async def main() -> None:
                     outcomes[f"error {body.get('errors')}"[:80]] += 1
 
         cpu_before = await cpu_now(args.dsn, args.server_pid)
+        simulators_before = _cpu_seconds(args.simulators_pid) if args.simulators_pid else 0.0
         started = time.perf_counter()
         async with asyncio.TaskGroup() as group:
             for _ in range(args.clients):
                 group.create_task(client())
         elapsed = time.perf_counter() - started
         cpu_after = await cpu_now(args.dsn, args.server_pid)
+        simulators_cpu = (
+            _cpu_seconds(args.simulators_pid) - simulators_before if args.simulators_pid else 0.0
+        )
 
     ordered = sorted(latencies)
     posted = outcomes.get("POSTED", 0)
@@ -329,6 +339,11 @@ async def main() -> None:
             f"CPU per submission: server {server_cpu / len(planned) * 1000:.1f} ms, "
             f"PostgreSQL {backends_cpu / len(planned) * 1000:.1f} ms "
             f"(server {server_cpu / elapsed:.2f} cores, PostgreSQL {backends_cpu / elapsed:.2f})"
+        )
+    if args.simulators_pid:
+        print(
+            f"CPU per submission of the simulators' own process: "
+            f"{simulators_cpu / len(planned) * 1000:.1f} ms ({simulators_cpu / elapsed:.2f} cores)"
         )
 
 
