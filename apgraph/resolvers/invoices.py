@@ -60,9 +60,13 @@ async def invoice_page(
 ) -> InvoiceConnection:
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
-    found = await ctx.store.invoices.page(where, page)
+    found = await ctx.store.invoices.page_with_orders(where, page)
+    # What the page's purchaseOrder and costCenter fields would load, read with the page:
+    # their loaders answer from these and send no statement of their own (issue 19).
+    ctx.loaders.purchase_orders.prime_many(found.purchase_orders)
+    ctx.loaders.cost_centers.prime_many(found.cost_centers)
     return InvoiceConnection.build(
-        found,
+        found.invoices,
         to_node=InvoiceType.from_domain,
         id_of=lambda i: i.id,
         count_all=lambda: ctx.store.invoices.count(where),

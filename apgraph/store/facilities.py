@@ -1,10 +1,10 @@
 """Facilities and cost centers: rows ⇄ domain, scoped to the caller's facilities."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.facilities import CostCenter, Facility
@@ -30,7 +30,10 @@ def facility_from_row(row: Row[Any]) -> Facility:
 
 
 def cost_center_from_row(row: Row[Any]) -> CostCenter:
-    values = row._mapping
+    return cost_center_from_values(row._mapping)
+
+
+def cost_center_from_values(values: Mapping[str, Any] | RowMapping) -> CostCenter:
     return CostCenter(
         id=CostCenterId(values["id"]),
         facility_id=FacilityId(values["facility_id"]),
@@ -38,6 +41,13 @@ def cost_center_from_row(row: Row[Any]) -> CostCenter:
         name=values["name"],
         active=values["active"],
         approvers=tuple(values["approvers"]),
+    )
+
+
+def visible_cost_centers(scope: RowScope) -> Select[Any]:
+    """The cost centers `scope` may see (those of its facilities): every read starts here."""
+    return select(CostCenterRow.__table__).where(
+        facility_condition(scope, _cost_centers.facility_id)
     )
 
 
@@ -50,9 +60,7 @@ class FacilityRepository:
         return select(FacilityRow.__table__).where(facility_condition(self.scope, _facilities.id))
 
     def _cost_centers(self) -> Any:
-        return select(CostCenterRow.__table__).where(
-            facility_condition(self.scope, _cost_centers.facility_id)
-        )
+        return visible_cost_centers(self.scope)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]:
         rows = await fetch(

@@ -369,7 +369,8 @@ async def test_the_portal_page_is_answered_by_the_fast_path_as_by_the_generic_ex
 async def test_a_query_reads_through_one_pooled_connection(
     pair: Pair, network: generator.DemoNetwork, path: str
 ) -> None:
-    # given the portal page, five reads (invoices, then lines, supplier, PO, cost center)
+    # given the portal page, three reads (invoices with their POs and cost centers, then
+    # lines and supplier)
     page = {
         "query": PORTAL_PAGE,
         "variables": {"supplier": busiest_supplier(network), "first": 20},
@@ -394,6 +395,39 @@ async def test_a_query_reads_through_one_pooled_connection(
     # then its reads took the pool's connections once, not once per statement
     assert len(response.json()["data"]["invoices"]["edges"]) == 20
     assert len(taken) == 1
+
+
+@pytest.mark.parametrize("path", ["fast", "generic"])
+@pytest.mark.parametrize("first", [5, 20])
+async def test_the_portal_page_is_three_statements_whatever_its_size(
+    pair: Pair, network: generator.DemoNetwork, path: str, first: int
+) -> None:
+    # given the portal page of any size, on either path
+    page = {
+        "query": PORTAL_PAGE,
+        "variables": {"supplier": busiest_supplier(network), "first": first},
+    }
+    client = pair.fast if path == "fast" else pair.generic
+    statements: list[str] = []
+
+    def executed(*arguments: Any) -> None:
+        statements.append(str(arguments[2]))
+
+    # when it is answered
+    event.listen(pair.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        response = await client.post(
+            "/products/supplier-portal/v1/graphql",
+            json=page,
+            headers={"Authorization": f"Bearer {pair.tokens['supplier']}"},
+        )
+    finally:
+        event.remove(pair.engine.sync_engine, "before_cursor_execute", executed)
+
+    # then the invoices come with their POs and cost centers (the loaders were primed with
+    # them), and only lines and the supplier take a statement of their own
+    assert len(response.json()["data"]["invoices"]["edges"]) == first
+    assert len(statements) == 3, statements
 
 
 async def test_the_supplier_portal_product_answers_its_page_alike(

@@ -2,7 +2,7 @@
 the schema layer builds pages and filters from arguments.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -194,9 +194,27 @@ class PurchaseOrderReader(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class InvoicePageWithOrders:
+    """A page of invoices with what their purchase-order and cost-center fields load, read
+    in the page's own statement. Every id the page's invoices name is a key, its value None
+    where the caller may not see that row (exactly what the by-id reads would answer)."""
+
+    invoices: Page[Invoice]
+    purchase_orders: Mapping[str, PurchaseOrder | None]
+    cost_centers: Mapping[str, CostCenter | None]
+
+
 class InvoiceReader(Protocol):
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]: ...
     async def page(self, where: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
+    async def page_with_orders(
+        self, where: InvoiceFilter, page: PageRequest
+    ) -> InvoicePageWithOrders:
+        """`page`, with each invoice's purchase order and cost center as the purchase-order
+        and cost-center readers of the same caller would answer them, in one statement."""
+        ...
+
     async def count(self, where: InvoiceFilter) -> int: ...
     async def lines_of(self, invoice_ids: Sequence[str]) -> Sequence[tuple[str, InvoiceLine]]: ...
 

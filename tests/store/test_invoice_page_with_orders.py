@@ -1,0 +1,160 @@
+"""A page of invoices read with its purchase orders and cost centers in one statement
+(InvoiceRepository.page_with_orders, issue 19) answers exactly what the page and the by-id
+reads of the same caller answer: a row the caller may not see is None, never another
+supplier's or another facility's."""
+
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.demo import generator
+from apgraph.domain.ids import FacilityId, SupplierId
+from apgraph.domain.principal import RowScope
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest
+from apgraph.store.facilities import FacilityRepository
+from apgraph.store.invoices import InvoiceRepository
+from apgraph.store.purchasing import PurchaseOrderRepository
+from apgraph.store.tables import CostCenterRow, FacilityRow, InvoiceRow, PurchaseOrderRow
+
+_invoices = InvoiceRow.__table__.c
+
+
+async def by_id_reads(
+    engine: AsyncEngine, scope: RowScope, order_ids: Sequence[str], center_ids: Sequence[str]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """What the loaders' own reads answer for these ids: the found row or None per id."""
+    orders = {o.id: o for o in await PurchaseOrderRepository(engine, scope).get_many(order_ids)}
+    centers = {c.id: c for c in await FacilityRepository(engine, scope).cost_centers(center_ids)}
+    return (
+        {key: orders.get(key) for key in order_ids},  # type: ignore[call-overload]
+        {key: centers.get(key) for key in center_ids},  # type: ignore[call-overload]
+    )
+
+
+def scopes(network: generator.DemoNetwork) -> list[RowScope]:
+    supplier = network.invoices[0].supplier_id
+    facility = network.invoices[0].facility_id
+    return [
+        RowScope(),
+        RowScope(supplier_id=SupplierId(supplier)),
+        RowScope(facility_ids=frozenset({FacilityId(facility)})),
+        RowScope(facility_ids=frozenset({FacilityId("FAC-NOWHERE")})),
+    ]
+
+
+async def test_each_scope_gets_the_page_and_the_rows_its_by_id_reads_answer(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    for scope in scopes(tiny_network):
+        # given a caller's scope and its pages of invoices, 7 at a time
+        repository = InvoiceRepository(seeded, scope)
+        after = None
+        while True:
+            page = PageRequest(first=7, after=after)
+
+            # when the page is read with its orders and cost centers
+            read = await repository.page_with_orders(InvoiceFilter(), page)
+
+            # then the invoices are the plain page's, and the orders and cost centers are
+            # what the by-id reads answer for every id the page names
+            assert read.invoices == await repository.page(InvoiceFilter(), page)
+            invoices = read.invoices.items
+            order_ids = list(
+                dict.fromkeys(i.purchase_order_id for i in invoices if i.purchase_order_id)
+            )
+            center_ids = list(dict.fromkeys(i.cost_center_id for i in invoices))
+            assert (dict(read.purchase_orders), dict(read.cost_centers)) == await by_id_reads(
+                seeded, scope, order_ids, center_ids
+            )
+            if not read.invoices.has_next_page:
+                break
+            after = invoices[-1].id
+
+
+async def test_another_suppliers_order_and_another_facilitys_cost_center_never_appear(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    # given an invoice of one supplier that names another supplier's PO, and a cost center
+    # moved to a facility outside an approver's scope (rows no write path makes: the read
+    # must hide them all the same)
+    invoice = next(i for i in tiny_network.invoices if i.purchase_order_id)
+    foreign = next(o for o in tiny_network.purchase_orders if o.supplier_id != invoice.supplier_id)
+    async with seeded.begin() as connection:
+        await connection.execute(
+            update(InvoiceRow.__table__)
+            .where(_invoices.id == invoice.id)
+            .values(purchase_order_id=foreign.id)
+        )
+        facility = (
+            (
+                await connection.execute(
+                    select(FacilityRow.__table__).where(FacilityRow.id == invoice.facility_id)
+                )
+            )
+            .one()
+            ._asdict()
+        )
+        await connection.execute(
+            insert(FacilityRow.__table__).values({**facility, "id": "FAC-ELSEWHERE"})
+        )
+        await connection.execute(
+            update(CostCenterRow.__table__)
+            .where(CostCenterRow.id == invoice.cost_center_id)
+            .values(facility_id="FAC-ELSEWHERE")
+        )
+    supplier = RowScope(supplier_id=SupplierId(invoice.supplier_id))
+    approver = RowScope(facility_ids=frozenset({FacilityId(invoice.facility_id)}))
+    mine = InvoiceFilter(supplier_id=invoice.supplier_id)
+
+    # when the supplier and the approver read pages holding that invoice
+    as_supplier = await InvoiceRepository(seeded, supplier).page_with_orders(
+        mine, PageRequest(first=100)
+    )
+    as_approver = await InvoiceRepository(seeded, approver).page_with_orders(
+        mine, PageRequest(first=100)
+    )
+
+    # then the invoice is there for both, but the other supplier's PO is None for the
+    # supplier, and the cost center outside the facility is None for the approver
+    assert invoice.id in {i.id for i in as_supplier.invoices.items}
+    assert invoice.id in {i.id for i in as_approver.invoices.items}
+    assert as_supplier.purchase_orders[foreign.id] is None
+    assert as_approver.cost_centers[invoice.cost_center_id] is None
+    assert all(
+        o is None or o.supplier_id == invoice.supplier_id
+        for o in as_supplier.purchase_orders.values()
+    )
+    # (the unrestricted reader still sees both: the rows are there, only hidden)
+    everyone = await InvoiceRepository(seeded, RowScope()).page_with_orders(
+        mine, PageRequest(first=100)
+    )
+    assert everyone.purchase_orders[foreign.id] is not None
+    assert everyone.cost_centers[invoice.cost_center_id] is not None
+
+
+@pytest.mark.parametrize("first", [1, 10, 50])
+async def test_the_page_and_its_orders_and_cost_centers_are_one_statement(
+    seeded: AsyncEngine, first: int
+) -> None:
+    # given pages of any size
+    statements: list[str] = []
+
+    def count(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(seeded.sync_engine, "before_cursor_execute", count)
+    try:
+        # when one is read with its orders and cost centers
+        read = await InvoiceRepository(seeded, RowScope()).page_with_orders(
+            InvoiceFilter(), PageRequest(first=first)
+        )
+    finally:
+        event.remove(seeded.sync_engine, "before_cursor_execute", count)
+
+    # then one statement read it all
+    assert len(read.invoices.items) == first
+    assert read.cost_centers
+    assert len(statements) == 1
+    _ = PurchaseOrderRow  # the joined tables, for the reader
