@@ -57,9 +57,10 @@ class NumberRules:
     ignore_separators: bool = True  # steps 2 and 4
     ignore_leading_zeros: bool = True  # step 3
     confusables: Mapping[int, str] = field(default_factory=dict)  # step 5
-    # Equal for two rules exactly when they key every number alike (short of a hash
-    # collision). Made once, with the rules: hashing the full confusables table takes
-    # milliseconds, so the policy layer builds its rules once, not per request.
+    # Of every setting, the table, Unicode's version and KEY_ALGORITHM: rules that differ in
+    # any of them differ here (short of a hash collision), so a key stored under one is never
+    # trusted under the other. Made once, with the rules: hashing the full confusables table
+    # takes milliseconds, so the policy layer builds its rules once, not per request.
     fingerprint: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,8 +14,6 @@ nothing to do.
 """
 
 import hashlib
-import logging
-from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
@@ -25,7 +23,6 @@ from apgraph.domain.invoice_numbers import NumberKey, NumberRules
 from apgraph.store.tables import InvoiceRow
 
 BATCH = 1000
-log = logging.getLogger("apgraph.number_keys")
 _table: Table = InvoiceRow.__table__  # type: ignore[assignment]
 _invoices = _table.c
 
@@ -60,13 +57,7 @@ def may_be_duplicate(number: NumberKey, *, currency: str, total: Decimal) -> Col
     )
 
 
-async def make_keys(
-    engine: AsyncEngine,
-    rules: NumberRules,
-    *,
-    batch: int = BATCH,
-    on_batch: Callable[[int], None] | None = None,
-) -> int:
+async def make_keys(engine: AsyncEngine, rules: NumberRules, *, batch: int = BATCH) -> int:
     """Keys every invoice not keyed under `rules` yet; how many it keyed.
 
     Batches in ID order, each its own short transaction, each row once per run (so two
@@ -104,5 +95,3 @@ async def make_keys(
             )
         made += len(found)
         after = found[-1].id
-        if on_batch is not None:
-            on_batch(made)
