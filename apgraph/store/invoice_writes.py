@@ -76,6 +76,22 @@ def _added_with_lines(invoice_columns: tuple[str, ...]) -> Insert:
     return insert(InvoiceLineRow).from_select(_LINE_COLUMNS, lines).add_cte(added.cte("added"))
 
 
+_LOCK_SUPPLIER = (
+    select(SupplierRow.id)
+    .where(SupplierRow.id == bindparam("supplier_id"))
+    .with_for_update(key_share=True)
+)
+_CANDIDATES = (
+    select(InvoiceRow.__table__)
+    .where(
+        _invoices.supplier_id == bindparam("supplier_id"),
+        _invoices.id != bindparam("excluding"),
+        number_keys.MAY_BE_DUPLICATE,
+    )
+    .order_by(_invoices.received_at, _invoices.id)
+)
+
+
 def invoice_values(invoice: Invoice) -> dict[str, Any]:
     return {**asdict(invoice), "status": invoice.status.value}
 
@@ -220,19 +236,16 @@ class InvoiceWrites:
         total: Decimal,
         excluding: InvoiceId | None = None,
     ) -> Sequence[Invoice]:
-        await self.connection.execute(
-            select(SupplierRow.id)
-            .where(SupplierRow.id == supplier_id)
-            .with_for_update(key_share=True)
-        )
-        statement = select(InvoiceRow.__table__).where(
-            _invoices.supplier_id == supplier_id,
-            number_keys.may_be_duplicate(number, currency=currency, total=total),
-        )
-        if excluding is not None:
-            statement = statement.where(_invoices.id != excluding)
+        # two statements: the read after the lock has its own snapshot, which holds what the
+        # submission that had the lock committed (in one, it would not under READ COMMITTED)
+        await self.connection.execute(_LOCK_SUPPLIER, {"supplier_id": supplier_id})
         rows = await self.connection.execute(
-            statement.order_by(_invoices.received_at, _invoices.id)
+            _CANDIDATES,
+            {
+                "supplier_id": supplier_id,
+                "excluding": excluding or "",  # no invoice has the empty ID
+                **number_keys.candidate_parameters(number, currency=currency, total=total),
+            },
         )
         return [invoice_from_row(row) for row in rows]
 

@@ -16,7 +16,7 @@ nothing to do.
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.invoice_numbers import NumberKey, NumberRules
@@ -38,23 +38,33 @@ def stored(number: NumberKey) -> dict[str, str]:
     return {"number_key": digest(number.key), "number_key_rules": number.rules}
 
 
-def keyed_otherwise(rules: str) -> ColumnElement[bool]:
+def keyed_otherwise(rules: str | BindParameter[str]) -> ColumnElement[bool]:
     """Rows whose key was not made under `rules` (or not made yet). Written as two ranges
     rather than `<>`, so PostgreSQL can read them from the index too: none, nearly always."""
     column = _invoices.number_key_rules
     return or_(column.is_(None), column < rules, column > rules)
 
 
-def may_be_duplicate(number: NumberKey, *, currency: str, total: Decimal) -> ColumnElement[bool]:
-    """Every row the duplicate rules could hold against an invoice with this number, currency
-    and total (of the same supplier, which the caller adds): a superset, the rules decide."""
-    return or_(
-        and_(_invoices.currency == currency, _invoices.total == total),
-        and_(
-            _invoices.number_key_rules == number.rules, _invoices.number_key == digest(number.key)
-        ),
-        keyed_otherwise(number.rules),
-    )
+# Every row the duplicate rules could hold against an invoice with a number key, currency
+# and total (of the same supplier, which the caller adds): a superset, the rules decide.
+# Built once, with the parameters `candidate_parameters` gives: a submission only binds them.
+MAY_BE_DUPLICATE = or_(
+    and_(_invoices.currency == bindparam("currency"), _invoices.total == bindparam("total")),
+    and_(
+        _invoices.number_key_rules == bindparam("rules"),
+        _invoices.number_key == bindparam("key"),
+    ),
+    keyed_otherwise(bindparam("rules")),
+)
+
+
+def candidate_parameters(number: NumberKey, *, currency: str, total: Decimal) -> dict[str, object]:
+    return {
+        "currency": currency,
+        "total": total,
+        "rules": number.rules,
+        "key": digest(number.key),
+    }
 
 
 async def make_keys(engine: AsyncEngine, rules: NumberRules, *, batch: int = BATCH) -> int:
