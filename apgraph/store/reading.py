@@ -6,7 +6,7 @@ DataLoaders of one GraphQL request can run their batches concurrently; inside
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     any_,
+    bindparam,
     func,
     literal,
     select,
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.services.ports.reads import Page, PageRequest
 
 T = TypeVar("T")
+Parameters = Mapping[str, Any]  # bound parameters' values by name
 
 
 @asynccontextmanager
@@ -57,13 +59,16 @@ class _OneConnection:
         self._connection: AsyncConnection | None = None
         self._closed = False
 
-    async def all(self, statement: Executable) -> Sequence[Row[Any]]:
+    async def all(
+        self, statement: Executable, parameters: Parameters | None = None
+    ) -> Sequence[Row[Any]]:
         async with self._turn:
             if self._closed:  # a task that outlived its block (its caller gave up on it)
-                return await _alone(self.engine, statement)
+                return await _alone(self.engine, statement, parameters)
             if self._connection is None:
                 self._connection = await _opened(self.engine)
-            rows: Sequence[Row[Any]] = (await self._connection.execute(statement)).all()
+            result = await self._connection.execute(statement, parameters)
+            rows: Sequence[Row[Any]] = result.all()
             return rows
 
     async def close(self) -> None:
@@ -105,18 +110,22 @@ async def _opened(engine: AsyncEngine) -> AsyncConnection:
     return connection
 
 
-async def _alone(engine: AsyncEngine, statement: Executable) -> Sequence[Row[Any]]:
+async def _alone(
+    engine: AsyncEngine, statement: Executable, parameters: Parameters | None = None
+) -> Sequence[Row[Any]]:
     async with one_statement(engine) as connection:
-        rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
+        rows: Sequence[Row[Any]] = (await connection.execute(statement, parameters)).all()
         return rows
 
 
-async def _rows(engine: AsyncEngine, statement: Executable) -> Sequence[Row[Any]]:
+async def _rows(
+    engine: AsyncEngine, statement: Executable, parameters: Parameters | None = None
+) -> Sequence[Row[Any]]:
     """The statement's rows, on the block's shared connection when one is open for `engine`."""
     shared = _shared.get()
     if shared is not None and shared.engine is engine:
-        return await shared.all(statement)
-    return await _alone(engine, statement)
+        return await shared.all(statement, parameters)
+    return await _alone(engine, statement, parameters)
 
 
 def among(
@@ -131,6 +140,15 @@ def among(
     return column.in_(keys)
 
 
+def among_parameter(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`among` with the keys left to a parameter `name`, given at execution: a statement
+    built once with it is reused as it is, so SQLAlchemy neither builds it nor walks it for
+    its cache key again (the key is kept on the statement), ~100 µs per read (issue 19)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String())))
+    return column.in_(bindparam(name, expanding=True))
+
+
 async def write_alone(engine: AsyncEngine, statement: Executable) -> CursorResult[Any]:
     """One statement that writes, committed on its own. On PostgreSQL in autocommit: a
     single statement is atomic without BEGIN and COMMIT around it, which were two of its
@@ -142,8 +160,11 @@ async def write_alone(engine: AsyncEngine, statement: Executable) -> CursorResul
         return await connection.execute(statement)
 
 
-async def fetch(engine: AsyncEngine, statement: Select[Any]) -> Sequence[Row[Any]]:
-    return await _rows(engine, statement)
+async def fetch(
+    engine: AsyncEngine, statement: Select[Any], parameters: Parameters | None = None
+) -> Sequence[Row[Any]]:
+    """`parameters`: values of the statement's bound parameters (`among_parameter`)."""
+    return await _rows(engine, statement, parameters)
 
 
 async def fetch_page(

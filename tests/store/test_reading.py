@@ -8,7 +8,14 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.services.ports.reads import PageRequest
-from apgraph.store.reading import among, count, fetch, fetch_page, sharing_one_connection
+from apgraph.store.reading import (
+    among,
+    among_parameter,
+    count,
+    fetch,
+    fetch_page,
+    sharing_one_connection,
+)
 from apgraph.store.tables import InvoiceRow
 
 
@@ -82,6 +89,21 @@ async def test_among_finds_exactly_the_keys_given(seeded: AsyncEngine) -> None:
     assert [row.id for row in found] == [first[0], first[2]]
     assert await fetch(seeded, among_ids([first[1] + "X" * 40])) == []  # past the column width
     assert await fetch(seeded, among_ids([])) == []
+
+
+async def test_one_statement_among_a_parameter_finds_exactly_each_executions_keys(
+    seeded: AsyncEngine,
+) -> None:
+    """`among_parameter`: the statement is built once and each execution gives its keys."""
+    ids = InvoiceRow.__table__.c.id
+    first = [row.id for row in await fetch(seeded, select(ids).order_by(ids).limit(3))]
+    statement = select(ids).where(among_parameter(seeded.dialect.name, ids, "keys")).order_by(ids)
+
+    found = await fetch(seeded, statement, {"keys": [first[2], first[0], "INV-NOT-THERE"]})
+    assert [row.id for row in found] == [first[0], first[2]]
+    assert [row.id for row in await fetch(seeded, statement, {"keys": [first[1]]})] == [first[1]]
+    assert await fetch(seeded, statement, {"keys": [first[1] + "X" * 40]}) == []
+    assert await fetch(seeded, statement, {"keys": []}) == []
 
 
 def checkouts(engine: AsyncEngine) -> list[None]:
