@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
@@ -19,7 +20,7 @@ from apgraph.domain.suppliers import (
 )
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
-from apgraph.store.reading import among, count, fetch, fetch_page
+from apgraph.store.reading import among_parameter, count, fetch, fetch_page
 from apgraph.store.scoping import supplier_condition
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
@@ -89,6 +90,16 @@ async def open_suppliers(rows: Sequence[Row[Any]], keyring: Keyring) -> list[Sup
     return [supplier_from_row(row, sealing) for row in rows]
 
 
+@lru_cache(maxsize=1024)
+def _visible_among(dialect: str, scope: RowScope) -> Select[Any]:
+    """The suppliers `scope` may see among the bound `ids`: built once per scope and kept, so
+    a by-id read (a page's supplier field) neither builds it nor walks it for its cache key
+    again (issue 19). Keyed by the scope itself: a kept statement holds only its conditions."""
+    return select(SupplierRow.__table__).where(
+        supplier_condition(scope, _c.id), among_parameter(dialect, _c.id, "ids")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SupplierRepository:
     engine: AsyncEngine
@@ -109,7 +120,8 @@ class SupplierRepository:
         return statement
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Supplier]:
-        rows = await fetch(self.engine, self._visible().where(among(self.engine, _c.id, ids)))
+        statement = _visible_among(self.engine.dialect.name, self.scope)
+        rows = await fetch(self.engine, statement, {"ids": list(ids)})
         return await open_suppliers(rows, self.keyring)
 
     async def page(self, where: SupplierFilter, page: PageRequest) -> Page[Supplier]:

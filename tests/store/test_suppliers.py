@@ -1,0 +1,33 @@
+"""The supplier master's by-id read (SupplierRepository.get_many) keeps one statement per
+scope (issue 19): each caller still gets exactly the suppliers its own scope shows."""
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from apgraph.demo import generator
+from apgraph.domain.ids import SupplierId
+from apgraph.domain.principal import RowScope
+from apgraph.store.suppliers import SupplierRepository
+from tests.keys import keyring_for
+
+
+async def test_each_scope_reads_only_the_suppliers_it_may_see_by_id(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    # given two suppliers and a reader for each, and one for everyone
+    one, other = (supplier.id for supplier in tiny_network.suppliers[:2])
+    keyring = await keyring_for(seeded)
+    wanted = [other, "SUP-NOT-THERE", one]
+
+    # when each asks for both by id, in turn and again (the kept statements are reused)
+    answers = []
+    for _ in range(2):
+        for scope in (
+            RowScope(supplier_id=SupplierId(one)),
+            RowScope(supplier_id=SupplierId(other)),
+            RowScope(),
+        ):
+            found = await SupplierRepository(seeded, scope, keyring).get_many(wanted)
+            answers.append(sorted(supplier.id for supplier in found))
+
+    # then a supplier sees itself only, and the unrestricted reader both
+    assert answers == [[one], [other], sorted([one, other])] * 2
