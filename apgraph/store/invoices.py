@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Row, Select, Subquery, Text, cast, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Row,
+    Select,
+    Subquery,
+    Text,
+    bindparam,
+    cast,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.approvals import Assignment
@@ -47,10 +57,6 @@ _ORDER = "order__"  # the labels of a page's joined purchase-order columns
 _CENTER = "center__"  # and of its cost-center columns
 
 
-def _same_row(row: Row[Any]) -> Row[Any]:
-    return row
-
-
 @dataclass(frozen=True, slots=True)
 class _Joined:
     """A scope's visible purchase orders and cost centers as subqueries to join a page to,
@@ -82,6 +88,25 @@ def _joined_orders_and_centers(scope: RowScope) -> _Joined:
         center_names=tuple(column.name for column in centers.c),
         json_names=frozenset(c.name for c in centers.c if isinstance(c.type, JSON)),
     )
+
+
+@lru_cache(maxsize=1024)
+def _page_with_orders(
+    scope: RowScope, where: InvoiceFilter, first: int, continued: bool
+) -> Select[Any]:
+    """`first` + 1 invoices (one more tells whether more follow) with their joined orders
+    and cost centers, after the bound `after` when `continued`: kept per scope, filter and
+    size, so a page neither builds its statement nor walks it for a cache key again."""
+    joined = _joined_orders_and_centers(scope)
+    statement = (
+        _filtered_invoices(scope, where)
+        .outerjoin(joined.orders, joined.orders.c.id == _invoices.purchase_order_id)
+        .outerjoin(joined.centers, joined.centers.c.id == _invoices.cost_center_id)
+        .add_columns(*joined.columns)
+    )
+    if continued:
+        statement = statement.where(_invoices.id > bindparam("after"))
+    return statement.order_by(_invoices.id).limit(first + 1)
 
 
 @cache
@@ -163,36 +188,42 @@ def approval_from_row(row: Row[Any]) -> Approval:
     )
 
 
+def _visible_invoices(scope: RowScope) -> Select[Any]:
+    return by_supplier_and_facility(
+        select(InvoiceRow.__table__),
+        scope,
+        supplier=_invoices.supplier_id,
+        facility=_invoices.facility_id,
+    )
+
+
+def _filtered_invoices(scope: RowScope, where: InvoiceFilter) -> Select[Any]:
+    statement = _visible_invoices(scope)
+    if where.statuses is not None:
+        statement = statement.where(_invoices.status.in_(sorted(s.value for s in where.statuses)))
+    if where.supplier_id is not None:
+        statement = statement.where(_invoices.supplier_id == where.supplier_id)
+    if where.facility_id is not None:
+        statement = statement.where(_invoices.facility_id == where.facility_id)
+    if where.purchase_order_id is not None:
+        statement = statement.where(_invoices.purchase_order_id == where.purchase_order_id)
+    if where.invoice_dates.start is not None:
+        statement = statement.where(_invoices.invoice_date >= where.invoice_dates.start)
+    if where.invoice_dates.end is not None:
+        statement = statement.where(_invoices.invoice_date <= where.invoice_dates.end)
+    return statement
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceRepository:
     engine: AsyncEngine
     scope: RowScope
 
     def _visible(self) -> Select[Any]:
-        return by_supplier_and_facility(
-            select(InvoiceRow.__table__),
-            self.scope,
-            supplier=_invoices.supplier_id,
-            facility=_invoices.facility_id,
-        )
+        return _visible_invoices(self.scope)
 
     def _filtered(self, where: InvoiceFilter) -> Select[Any]:
-        statement = self._visible()
-        if where.statuses is not None:
-            statement = statement.where(
-                _invoices.status.in_(sorted(s.value for s in where.statuses))
-            )
-        if where.supplier_id is not None:
-            statement = statement.where(_invoices.supplier_id == where.supplier_id)
-        if where.facility_id is not None:
-            statement = statement.where(_invoices.facility_id == where.facility_id)
-        if where.purchase_order_id is not None:
-            statement = statement.where(_invoices.purchase_order_id == where.purchase_order_id)
-        if where.invoice_dates.start is not None:
-            statement = statement.where(_invoices.invoice_date >= where.invoice_dates.start)
-        if where.invoice_dates.end is not None:
-            statement = statement.where(_invoices.invoice_date <= where.invoice_dates.end)
-        return statement
+        return _filtered_invoices(self.scope, where)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]:
         rows = await fetch(
@@ -221,15 +252,11 @@ class InvoiceRepository:
         with this repository's scope), so a row hidden from the caller joins as nulls and
         answers None, as its by-id read would."""
         joined = _joined_orders_and_centers(self.scope)
-        statement = (
-            self._filtered(where)
-            .outerjoin(joined.orders, joined.orders.c.id == _invoices.purchase_order_id)
-            .outerjoin(joined.centers, joined.centers.c.id == _invoices.cost_center_id)
-            .add_columns(*joined.columns)
+        statement = _page_with_orders(self.scope, where, page.first, page.after is not None)
+        rows = await fetch(
+            self.engine, statement, None if page.after is None else {"after": page.after}
         )
-        rows = await fetch_page(
-            self.engine, statement, key=_invoices.id, page=page, to_domain=_same_row
-        )
+        has_next_page = len(rows) > page.first
         order_names, center_names, json_names = (
             joined.order_names,
             joined.center_names,
@@ -238,7 +265,7 @@ class InvoiceRepository:
         found_orders: dict[str, PurchaseOrder | None] = {}
         found_centers: dict[str, CostCenter | None] = {}
         invoices = []
-        for row in rows.items:
+        for row in rows[: page.first]:
             values = row._mapping
             invoices.append(invoice_from_row(row))
             order_id = values["purchase_order_id"]
@@ -267,8 +294,8 @@ class InvoiceRepository:
         return InvoicePageWithOrders(
             invoices=Page(
                 items=invoices,
-                has_next_page=rows.has_next_page,
-                has_previous_page=rows.has_previous_page,
+                has_next_page=has_next_page,
+                has_previous_page=page.after is not None,
             ),
             purchase_orders=found_orders,
             cost_centers=found_centers,
