@@ -51,31 +51,53 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 class _OneConnection:
     """One pooled connection that the reads of one block take turns on (a connection runs
-    one statement at a time), opened at the first read and returned when the block ends."""
+    one statement at a time): taken when a read comes and given back as soon as no other
+    read waits for it.
+
+    Held only while reads are queued, never across what the block does between them (a
+    connector's call, a read through a connection of its own, the CPU between two levels
+    of a response). Held from the first read to the end of the block, the pool capped the
+    queries under way rather than the statements, and queries that each held one connection
+    while waiting for a second (a field that reads on a connection of its own) could hold
+    every pooled connection and wait on each other until the pool's timeout.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._turn = asyncio.Lock()
         self._connection: AsyncConnection | None = None
+        self._wanted = 0  # reads queued for the connection or running on it
         self._closed = False
 
     async def all(
         self, statement: Executable, parameters: Parameters | None = None
     ) -> Sequence[Row[Any]]:
-        async with self._turn:
-            if self._closed:  # a task that outlived its block (its caller gave up on it)
-                return await _alone(self.engine, statement, parameters)
-            if self._connection is None:
-                self._connection = await _opened(self.engine)
-            result = await self._connection.execute(statement, parameters)
-            rows: Sequence[Row[Any]] = result.all()
-            return rows
+        self._wanted += 1
+        try:
+            async with self._turn:
+                if self._closed:  # a task that outlived its block (its caller gave up on it)
+                    return await _alone(self.engine, statement, parameters)
+                if self._connection is None:
+                    self._connection = await _opened(self.engine)
+                try:
+                    result = await self._connection.execute(statement, parameters)
+                    rows: Sequence[Row[Any]] = result.all()
+                    return rows
+                finally:
+                    if self._wanted == 1:  # no other read waits: back to the pool now
+                        await self._give_back()
+        finally:
+            self._wanted -= 1
 
     async def close(self) -> None:
         async with self._turn:  # after the statement under way, if any
             self._closed = True
-            if self._connection is not None:
-                await self._connection.close()
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
 
 
 # The block's shared connection, if any. A context variable rather than a parameter: the
@@ -87,11 +109,13 @@ _shared: ContextVar[_OneConnection | None] = ContextVar("one_read_connection", d
 
 @asynccontextmanager
 async def sharing_one_connection(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Reads of `engine` inside the block (and in the tasks it starts) take one pooled
-    connection, opened at the first read, instead of a pool checkout per statement: for a
-    GraphQL page of five batched reads, the checkouts and returns were about a twelfth of
-    its CPU (issue 19). Each statement still runs on its own (autocommit on PostgreSQL, no
-    transaction held on SQLite), so every read sees what was committed before it, as before.
+    """Reads of `engine` inside the block (and in the tasks it starts) that run at once, as
+    a level of DataLoader batches does, take one pooled connection in turn instead of a
+    pool checkout each: for a GraphQL page of five batched reads, the checkouts and returns
+    were about a twelfth of its CPU (issue 19). The connection goes back to the pool
+    whenever no read waits for it, so the block holds none between its levels. Each
+    statement still runs on its own (autocommit on PostgreSQL, no transaction held on
+    SQLite), so every read sees what was committed before it, as before.
     Only reads take it (`fetch`, `fetch_page`, `count`); writes keep their own connection.
     """
     shared = _OneConnection(engine)

@@ -4,8 +4,8 @@ them, so a read is one round trip, not three (issue 19)."""
 import asyncio
 from typing import Any
 
-from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apgraph.services.ports.reads import PageRequest
 from apgraph.store.reading import (
@@ -176,3 +176,22 @@ async def test_a_read_after_its_shared_block_ended_takes_a_connection_of_its_own
     go_on.set()
 
     assert await late == 2
+    assert seeded.pool.checkedout() == 0  # neither the block's connection nor its own kept
+
+
+async def test_a_shared_block_holds_no_connection_between_its_reads(seeded: AsyncEngine) -> None:
+    """So a read in the block through a connection of its own (as some query fields make)
+    gets one even from a pool of one: a block that kept its connection from its first read
+    to its end waited here for itself until the pool gave up."""
+    one = select(literal(1).label("one"))  # no table: the engine below has no schema set
+    pool_of_one = create_async_engine(seeded.url, pool_size=1, max_overflow=0, pool_timeout=30)
+    try:
+        async with sharing_one_connection(pool_of_one):
+            [shared] = await fetch(pool_of_one, one)
+            async with pool_of_one.connect() as its_own:
+                own = (await its_own.execute(one)).one()
+            [again] = await fetch(pool_of_one, one)
+        assert shared.one == own.one == again.one == 1
+        assert pool_of_one.pool.checkedout() == 0
+    finally:
+        await pool_of_one.dispose()
