@@ -3,9 +3,9 @@
 The loaders of one query run their batches as tasks of their own, and each read took a pool
 checkout and return of its own: for the supplier portal's page, about a twelfth of its CPU
 (issue 19). Here the reads of a query's execution that run at once, the fast path's or the
-generic executor's, take one pooled connection in turn, given back whenever none waits. Mutations keep a connection per read beside
-their units of work, and so do subscriptions, whose stream would otherwise hold a connection
-for as long as it runs.
+generic executor's, take one pooled connection in turn, given back whenever none waits.
+Mutations keep a connection per read beside their units of work, and so do subscriptions,
+whose stream would otherwise take the pool's connections for as long as it runs.
 """
 
 from collections.abc import AsyncIterator
