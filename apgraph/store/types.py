@@ -12,6 +12,9 @@ _FACTOR = Decimal(10) ** SCALE
 _QUANTUM = Decimal(1).scaleb(-SCALE)  # 0.0001
 
 
+_POSTGRES_NUMERIC = 1700  # the type OID a result column of type NUMERIC carries
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal that round-trips exactly on both databases.
 
@@ -39,9 +42,11 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return int(scaled) if dialect.name == "sqlite" else value
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        """None (nothing to do per value) where the driver already answers NUMERIC with a
-        Decimal, as asyncpg does: a portal page reads ~450 amounts (issue 19)."""
-        if dialect.name != "sqlite":
+        """None (nothing to do per value) for a NUMERIC result that the driver already
+        answers with a Decimal, as asyncpg does: a portal page reads ~450 amounts (issue 19).
+        Any other result type (an integer expression typed as an amount) still becomes a
+        Decimal here, since the driver passes those through as they come."""
+        if dialect.name == "postgresql" and coltype == _POSTGRES_NUMERIC:
             driver = self.load_dialect_impl(dialect).result_processor(dialect, coltype)
             if driver is None:
                 return None

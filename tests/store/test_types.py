@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, type_coerce
 
 from apgraph.store.types import ExactDecimal, UtcDateTime
 from tests.databases import drop_database, make_database
@@ -67,3 +67,21 @@ async def test_datetimes_come_back_aware_in_utc(engine):
 async def test_naive_datetimes_are_refused(engine):
     with pytest.raises(Exception, match="naive"):
         await roundtrip(engine, at=datetime(2026, 3, 1, 9, 30))  # noqa: DTZ001
+
+
+async def test_an_integer_expression_typed_as_an_amount_reads_back_as_a_decimal(engine):
+    # given an expression the database answers as an integer, read as an amount
+    async with engine.connect() as connection:
+        [count] = (
+            await connection.execute(
+                select(type_coerce(func.count(probe.c.id) + 2, ExactDecimal()))
+            )
+        ).one()
+    # then it is a Decimal like every other amount, not the driver's int
+    assert type(count) is Decimal
+
+
+async def test_an_amount_column_reads_back_as_a_decimal_on_every_database(engine):
+    row = await roundtrip(engine, amount=Decimal("12.5"))
+    assert type(row.amount) is Decimal
+    assert row.amount == Decimal("12.5")
