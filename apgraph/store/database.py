@@ -42,6 +42,11 @@ def not_counted() -> Iterator[None]:
         _current_count.reset(token)
 
 
+def count_one_statement() -> None:
+    """Counts a statement sent around SQLAlchemy's execution (reading.fetch_values)."""
+    _count_statement()
+
+
 def _count_statement(*_: Any, **__: Any) -> None:
     count = _current_count.get()
     while count is not None:

@@ -36,7 +36,15 @@ from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, Page, PageRequest
 from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
 from apgraph.store.purchasing import purchase_order_from_values, visible_purchase_orders
-from apgraph.store.reading import among, among_parameter, count, fetch, fetch_page
+from apgraph.store.reading import (
+    Values,
+    among,
+    among_parameter,
+    count,
+    fetch,
+    fetch_page,
+    fetch_values,
+)
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (
     ExceptionAssignmentRow,
@@ -127,7 +135,10 @@ def _as_text_if_json(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def invoice_from_row(row: Row[Any]) -> Invoice:
-    values = row._mapping  # by name: a Row's attribute access costs ten times more
+    return invoice_from_values(row._mapping)  # by name: attribute access costs ten times more
+
+
+def invoice_from_values(values: Values) -> Invoice:
     return Invoice(
         id=InvoiceId(values["id"]),
         supplier_id=SupplierId(values["supplier_id"]),
@@ -151,7 +162,10 @@ def invoice_from_row(row: Row[Any]) -> Invoice:
 
 
 def invoice_line_from_row(row: Row[Any]) -> InvoiceLine:
-    values = row._mapping
+    return invoice_line_from_values(row._mapping)
+
+
+def invoice_line_from_values(values: Values) -> InvoiceLine:
     return InvoiceLine(
         line_no=values["line_no"],
         po_line_no=values["po_line_no"],
@@ -253,7 +267,7 @@ class InvoiceRepository:
         answers None, as its by-id read would."""
         joined = _joined_orders_and_centers(self.scope)
         statement = _page_with_orders(self.scope, where, page.first, page.after is not None)
-        rows = await fetch(
+        rows = await fetch_values(
             self.engine, statement, None if page.after is None else {"after": page.after}
         )
         has_next_page = len(rows) > page.first
@@ -265,9 +279,8 @@ class InvoiceRepository:
         found_orders: dict[str, PurchaseOrder | None] = {}
         found_centers: dict[str, CostCenter | None] = {}
         invoices = []
-        for row in rows[: page.first]:
-            values = row._mapping
-            invoices.append(invoice_from_row(row))
+        for values in rows[: page.first]:
+            invoices.append(invoice_from_values(values))
             order_id = values["purchase_order_id"]
             if order_id is not None and order_id not in found_orders:
                 found_orders[order_id] = (
@@ -305,8 +318,8 @@ class InvoiceRepository:
 
     async def lines_of(self, invoice_ids: Sequence[str]) -> Sequence[tuple[str, InvoiceLine]]:
         statement = _lines_of(self.engine.dialect.name)
-        rows = await fetch(self.engine, statement, {"invoice_ids": list(invoice_ids)})
-        return [(row._mapping["invoice_id"], invoice_line_from_row(row)) for row in rows]
+        rows = await fetch_values(self.engine, statement, {"invoice_ids": list(invoice_ids)})
+        return [(values["invoice_id"], invoice_line_from_values(values)) for values in rows]
 
     async def exceptions_of(
         self, invoice_ids: Sequence[str]

@@ -13,6 +13,7 @@ _QUANTUM = Decimal(1).scaleb(-SCALE)  # 0.0001
 
 
 _POSTGRES_NUMERIC = 1700  # the type OID a result column of type NUMERIC carries
+_POSTGRES_TIMESTAMPTZ = 1184  # ... and one of type TIMESTAMP WITH TIME ZONE
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -75,6 +76,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """None for a TIMESTAMPTZ result that the driver answers with an aware UTC datetime
+        already, as asyncpg does (its codec always gives datetime.timezone.utc, whatever the
+        session's time zone): nothing left to do per value (a portal page reads ~50)."""
+        if dialect.name == "postgresql" and coltype == _POSTGRES_TIMESTAMPTZ:
+            driver = self.load_dialect_impl(dialect).result_processor(dialect, coltype)
+            if driver is None and dialect.driver == "asyncpg":
+                return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

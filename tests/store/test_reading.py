@@ -2,9 +2,10 @@
 them, so a read is one round trip, not three (issue 19)."""
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, literal, select, update
+from sqlalchemy import Integer, bindparam, event, literal, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apgraph.services.ports.reads import PageRequest
@@ -14,9 +15,11 @@ from apgraph.store.reading import (
     count,
     fetch,
     fetch_page,
+    fetch_values,
     sharing_one_connection,
 )
 from apgraph.store.tables import InvoiceRow
+from apgraph.store.types import ExactDecimal
 
 
 def commands_sent(engine: AsyncEngine) -> list[str]:
@@ -195,3 +198,20 @@ async def test_a_shared_block_holds_no_connection_between_its_reads(seeded: Asyn
         assert pool_of_one.pool.checkedout() == 0
     finally:
         await pool_of_one.dispose()
+
+
+async def test_a_kept_read_on_the_driver_still_gives_each_type_its_result_step(
+    seeded_postgres: AsyncEngine,
+) -> None:
+    # given a kept statement whose integer expression is typed as an amount (the driver
+    # answers an int; the column type makes it a Decimal, as through SQLAlchemy)
+    statement = select(
+        type_coerce(literal(5) + bindparam("more", type_=Integer), ExactDecimal).label("total")
+    )
+
+    # when it is read on the driver
+    (values,) = await fetch_values(seeded_postgres, statement, {"more": 2})
+
+    # then the value went through the type's step
+    assert values["total"] == Decimal(7)
+    assert isinstance(values["total"], Decimal)
