@@ -182,6 +182,11 @@ class _Prepared:
         ]
 
 
+# The result's columns as the driver describes them, by SQL: the same for every scope whose
+# statement has the same shape (a supplier's id is a parameter), so learnt once for them all.
+_attributes: dict[str, Any] = {}
+
+
 @lru_cache(maxsize=4096)
 def _prepared(dialect: Dialect, statement: Select[Any]) -> _Prepared:
     """Kept per statement object (the kept statements are themselves kept per scope, so
@@ -227,7 +232,10 @@ async def fetch_values(
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         if prepared.from_driver is None:  # the first run: learn the result's types
-            attributes = (await driver.prepare(prepared.sql)).get_attributes()
+            attributes = _attributes.get(prepared.sql)
+            if attributes is None:  # once per SQL, which every scope of one shape shares
+                attributes = (await driver.prepare(prepared.sql)).get_attributes()
+                _attributes[prepared.sql] = attributes
             if len(attributes) != len(prepared.columns):
                 raise RuntimeError(f"{len(attributes)} columns for {len(prepared.columns)}")
             prepared.from_driver = tuple(

@@ -20,7 +20,7 @@ from apgraph.domain.suppliers import (
 )
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
-from apgraph.store.reading import among_parameter, count, fetch, fetch_page
+from apgraph.store.reading import Values, among_parameter, count, fetch, fetch_page, fetch_values
 from apgraph.store.scoping import supplier_condition
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
@@ -36,10 +36,10 @@ _DOMAIN_FIELD = {
 }
 
 
-def supplier_from_row(row: Row[Any] | Mapping[str, Any], sealing: Sealing) -> Supplier:
+def supplier_from_row(row: Row[Any] | Values, sealing: Sealing) -> Supplier:
     """The supplier with its classified fields opened; a field that fails its integrity
     check is left empty and named in `unreadable` (the row still answers)."""
-    values, failed = sealing.open_supplier(row if isinstance(row, Mapping) else row._mapping)
+    values, failed = sealing.open_supplier(row._mapping if isinstance(row, Row) else row)
     return supplier_from_values(values, unreadable=frozenset(_DOMAIN_FIELD[c] for c in failed))
 
 
@@ -84,9 +84,13 @@ async def stored_supplier_ids(engine: AsyncEngine, ids: Sequence[str]) -> frozen
     return frozenset(row.id for row in rows)
 
 
-async def open_suppliers(rows: Sequence[Row[Any]], keyring: Keyring) -> list[Supplier]:
+async def open_suppliers(
+    rows: Sequence[Row[Any]] | Sequence[Values], keyring: Keyring
+) -> list[Supplier]:
     """Rows to suppliers, loading any data key another process made since we last looked."""
-    sealing = await keyring.sealing(needs={row.data_key_id for row in rows})
+    sealing = await keyring.sealing(
+        needs={(row._mapping if isinstance(row, Row) else row)["data_key_id"] for row in rows}
+    )
     return [supplier_from_row(row, sealing) for row in rows]
 
 
@@ -121,7 +125,7 @@ class SupplierRepository:
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Supplier]:
         statement = _visible_among(self.engine.dialect.name, self.scope)
-        rows = await fetch(self.engine, statement, {"ids": list(ids)})
+        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
         return await open_suppliers(rows, self.keyring)
 
     async def page(self, where: SupplierFilter, page: PageRequest) -> Page[Supplier]:

@@ -19,6 +19,7 @@ from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository, _lines_of, _page_with_orders
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch, fetch_values
+from apgraph.store.suppliers import _visible_among
 from apgraph.store.tables import CostCenterRow, FacilityRow, InvoiceRow, PurchaseOrderRow
 
 _invoices = InvoiceRow.__table__.c
@@ -162,6 +163,7 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
     # given the page's kept statements, each scope's own, and the invoices they name
     every_id = [invoice.id for invoice in tiny_network.invoices]
     supplier = tiny_network.invoices[0].supplier_id
+    every_supplier = [each.id for each in tiny_network.suppliers]
     for scope in scopes(tiny_network):
         first_page = _page_with_orders(scope, InvoiceFilter(), 7, False)
         next_page = _page_with_orders(scope, InvoiceFilter(), 7, True)
@@ -169,6 +171,7 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             (first_page, None),
             (next_page, {"after": every_id[len(every_id) // 2]}),
             (_lines_of("postgresql"), {"invoice_ids": every_id}),
+            (_visible_among("postgresql", scope), {"ids": every_supplier}),
         ]
         for statement, parameters in reads:
             # when each is read on the driver and through SQLAlchemy
@@ -179,8 +182,12 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             assert [dict(values.items()) for values in on_the_driver] == [
                 dict(row._mapping) for row in through_sqlalchemy
             ]
-        # and a supplier's page holds only its own invoices
+        # and a supplier's page holds only its own invoices, and it sees only itself
         if scope.supplier_id is not None:
             page = await fetch_values(seeded_postgres, first_page)
             assert page
             assert {values["supplier_id"] for values in page} == {supplier}
+            suppliers = await fetch_values(
+                seeded_postgres, _visible_among("postgresql", scope), {"ids": every_supplier}
+            )
+            assert [values["id"] for values in suppliers] == [supplier]
