@@ -4,8 +4,10 @@ differences shadow mode found. Each class implements one port of services/ports.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Insert, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.erp import FieldDifference
@@ -13,7 +15,6 @@ from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import MigrationDifference, PostingState
-from apgraph.store.conflicts import insert_unless_present_on
 from apgraph.store.reading import one_statement, write_alone
 from apgraph.store.tables import (
     ErpCrossReferenceRow,
@@ -83,6 +84,49 @@ class SqlCrossReferences:
             await replace_vendor_links(connection, system, links, at=at)
 
 
+# The ledger's statements, built once with bound parameters: every ERP posting sends two of
+# them (SENT before the call, the outcome after), and building a statement and its cache key
+# anew each time cost more CPU than sending it. (`p_`: a bound parameter may not be named
+# after a column the statement sets.)
+_KEY = (_p.system == bindparam("p_system")) & (_p.idempotency_key == bindparam("p_idempotency_key"))
+_STATE_FOR_UPDATE = select(_p.state).where(_KEY).with_for_update()
+_ATTEMPT_AGAIN = (
+    update(ErpPostingRow)
+    .where(_KEY)
+    .values(state=PostingState.SENT.value, attempts=_p.attempts + 1, updated_at=bindparam("p_at"))
+)
+_SETTLE = (
+    update(ErpPostingRow)
+    .where(_KEY)
+    .values(
+        state=bindparam("p_state"),
+        document_ref=bindparam("p_document_ref"),
+        last_error=bindparam("p_last_error"),
+        updated_at=bindparam("p_at"),
+    )
+)
+
+
+@cache
+def _first_attempt(dialect: str) -> Insert:
+    """The posting marked SENT, its first attempt, unless it is on file (per dialect: the
+    conflict clause is)."""
+    insert_new = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return (
+        insert_new(ErpPostingRow)
+        .values(
+            system=bindparam("p_system"),
+            idempotency_key=bindparam("p_idempotency_key"),
+            invoice_id=bindparam("p_invoice_id"),
+            facility_id=bindparam("p_facility_id"),
+            state=PostingState.SENT.value,
+            attempts=1,
+            updated_at=bindparam("p_at"),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SqlPostingLedger:
     engine: AsyncEngine
@@ -95,28 +139,17 @@ class SqlPostingLedger:
         Insert first, read after: two attempts at once (a retry racing a replay) never both
         take the first-attempt path, and neither trips over the other's unique key.
         """
-        key = (_p.system == system.value) & (_p.idempotency_key == idempotency_key)
+        key = {"p_system": system.value, "p_idempotency_key": idempotency_key}
         first = await write_alone(
             self.engine,
-            insert_unless_present_on(self.engine, ErpPostingRow).values(
-                system=system.value,
-                idempotency_key=idempotency_key,
-                invoice_id=invoice.id,
-                facility_id=invoice.facility_id,
-                state=PostingState.SENT.value,
-                attempts=1,
-                updated_at=at,
-            ),
+            _first_attempt(self.engine.dialect.name),
+            {**key, "p_invoice_id": invoice.id, "p_facility_id": invoice.facility_id, "p_at": at},
         )
         if first.rowcount == 1:
             return None  # committed SENT before anything leaves
         async with self.engine.begin() as connection:
-            before = (await connection.execute(select(_p.state).where(key).with_for_update())).one()
-            await connection.execute(
-                update(ErpPostingRow)
-                .where(key)
-                .values(state=PostingState.SENT.value, attempts=_p.attempts + 1, updated_at=at)
-            )
+            before = (await connection.execute(_STATE_FOR_UPDATE, key)).one()
+            await connection.execute(_ATTEMPT_AGAIN, {**key, "p_at": at})
             return PostingState(before.state)
 
     async def settle(
@@ -131,14 +164,15 @@ class SqlPostingLedger:
     ) -> None:
         await write_alone(
             self.engine,
-            update(ErpPostingRow)
-            .where(_p.system == system.value, _p.idempotency_key == idempotency_key)
-            .values(
-                state=state.value,
-                document_ref=document_number,
-                last_error=error,
-                updated_at=at,
-            ),
+            _SETTLE,
+            {
+                "p_system": system.value,
+                "p_idempotency_key": idempotency_key,
+                "p_state": state.value,
+                "p_document_ref": document_number,
+                "p_last_error": error,
+                "p_at": at,
+            },
         )
 
     async def unsettled(

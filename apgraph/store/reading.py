@@ -287,15 +287,18 @@ def among_parameter(dialect: str, column: ColumnElement[Any], name: str) -> Colu
     return column.in_(bindparam(name, expanding=True))
 
 
-async def write_alone(engine: AsyncEngine, statement: Executable) -> CursorResult[Any]:
+async def write_alone(
+    engine: AsyncEngine, statement: Executable, parameters: Parameters | None = None
+) -> CursorResult[Any]:
     """One statement that writes, committed on its own. On PostgreSQL in autocommit: a
     single statement is atomic without BEGIN and COMMIT around it, which were two of its
-    three round trips. SQLite runs it in a transaction of its own, as before."""
+    three round trips. SQLite runs it in a transaction of its own, as before. `parameters`:
+    values of a kept statement's bound parameters."""
     if engine.dialect.name == "postgresql":
         async with one_statement(engine) as connection:
-            return await connection.execute(statement)
+            return await connection.execute(statement, parameters)
     async with engine.begin() as connection:
-        return await connection.execute(statement)
+        return await connection.execute(statement, parameters)
 
 
 async def fetch(
