@@ -302,9 +302,9 @@ async def retry_posting(
                 at=at,
             )
         if refusal is not None:
-            history = await uow.invoices.history(invoice.id)
+            history_so_far = await uow.invoices.history_length(invoice.id)
             await record_transitions(
-                uow, [refusal], actor=principal.subject, at=at, history_so_far=len(history)
+                uow, [refusal], actor=principal.subject, at=at, history_so_far=history_so_far
             )
             await audit_refusal(
                 uow, refusal, principal=principal, trace_id=workflow.trace_id, at=at
@@ -402,13 +402,13 @@ async def _decide(
             )
         completes = any(isinstance(e, InvoiceApprovalCompleted) for e in transition.events)
         refusal = await refusal_to_post(uow, transition.invoice, at=at) if completes else None
-        history = await uow.invoices.history(invoice.id)
+        history_so_far = await uow.invoices.history_length(invoice.id)
         await record_transitions(
             uow,
             [transition] if refusal is None else [transition, refusal],
             actor=principal.subject,
             at=at,
-            history_so_far=len(history),
+            history_so_far=history_so_far,
             note=note,
         )
         detail = f"{invoice.status.value} → {transition.invoice.status.value}"

@@ -104,9 +104,10 @@ async def post_and_record(
             transition = _after_erp(current, document, failure, route, decisions, at)
         except DomainError:
             return current  # no longer postable (e.g. rejected meanwhile); nothing to record
-        history = await uow.invoices.history(current.id)
+        # its length, not its rows: the transition's steps number on from there
+        history_so_far = await uow.invoices.history_length(current.id)
         await record_transitions(
-            uow, [transition], actor=principal.subject, at=at, history_so_far=len(history)
+            uow, [transition], actor=principal.subject, at=at, history_so_far=history_so_far
         )
         await _file_dead_letter(uow, current, transition, document, failure, principal, at)
         await audit(

@@ -128,9 +128,9 @@ async def _rematch(
                 route = route_exception(
                     matched, centers[0], workflow.policy.approvals, waiting_since=at, now=at
                 )
-        history = await uow.invoices.history(invoice.id)
+        history_so_far = await uow.invoices.history_length(invoice.id)
         await record_transitions(
-            uow, transitions, actor=REMATCHER.subject, at=at, history_so_far=len(history)
+            uow, transitions, actor=REMATCHER.subject, at=at, history_so_far=history_so_far
         )
         codes = dict.fromkeys(reason.code for t in transitions for reason in t.reasons)
         detail = " ".join([matched.status.value, *codes])

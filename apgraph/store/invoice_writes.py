@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -81,6 +81,22 @@ _LOCK_SUPPLIER = (
     .where(SupplierRow.id == bindparam("supplier_id"))
     .with_for_update(key_share=True)
 )
+_HISTORY_LENGTH = select(func.coalesce(func.max(_changes.sequence), 0)).where(
+    _changes.invoice_id == bindparam("invoice_id")
+)
+
+
+@cache
+def _saved(columns: tuple[str, ...]) -> Update:
+    """`UPDATE invoices SET … WHERE id = :key`, built once per set of columns given: a save
+    binds its values instead of building the statement and its cache key each time."""
+    return (
+        update(InvoiceRow)
+        .where(_invoices.id == bindparam("key"))
+        .values({name: bindparam(name, type_=_invoices[name].type) for name in columns})
+    )
+
+
 _CANDIDATES = (
     select(InvoiceRow.__table__)
     .where(
@@ -148,13 +164,11 @@ class InvoiceWrites:
         if not invoices:
             return
         rows = [{**invoice_values(i), "key": i.id} for i in invoices]
-        names = [name for name in rows[0] if name not in ("id", "key")]
+        names = tuple(name for name in rows[0] if name not in ("id", "key"))
+        for row in rows:
+            del row["id"]
         await self.connection.execute(
-            update(InvoiceRow)
-            .where(_invoices.id == bindparam("key"))
-            .values({name: bindparam(name) for name in names}),
-            rows,
-            execution_options={"synchronize_session": False},
+            _saved(names), rows, execution_options={"synchronize_session": False}
         )
 
     async def history_lengths(self, invoice_ids: Collection[InvoiceId]) -> dict[InvoiceId, int]:
@@ -166,12 +180,15 @@ class InvoiceWrites:
         lengths = {InvoiceId(invoice_id): int(last) for invoice_id, last in found.all()}
         return {invoice_id: lengths.get(invoice_id, 0) for invoice_id in invoice_ids}
 
+    async def history_length(self, invoice_id: InvoiceId) -> int:
+        """One number, not the rows: recording a transition needs only where to go on."""
+        found = await self.connection.execute(_HISTORY_LENGTH, {"invoice_id": invoice_id})
+        return int(found.scalar_one())
+
     async def save(self, invoice: Invoice) -> None:
         values = invoice_values(invoice)
         del values["id"]
-        saved = await self.connection.execute(
-            update(InvoiceRow).where(_invoices.id == invoice.id).values(values)
-        )
+        saved = await self.connection.execute(_saved(tuple(values)), {**values, "key": invoice.id})
         if saved.rowcount != 1:
             raise LookupError(f"no invoice {invoice.id} to save")
 

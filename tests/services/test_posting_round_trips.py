@@ -4,6 +4,7 @@ decision turns on (issue 19: every round trip is CPU on the server and time unde
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import Role
@@ -63,3 +64,50 @@ async def test_every_statement_of_a_submission_on_postgresql_is_compiled_once(wo
     assert outcome.value is not None
     assert outcome.value.status is InvoiceStatus.POSTED
     assert sent.compiled_each_time == []
+
+
+async def test_recording_a_posting_counts_the_history_instead_of_reading_it(workflow_api, orders):
+    # given a clean invoice of a fully received PO, stored with its first status changes
+    order = await orders.take("full")
+    supplier = person(
+        f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
+    )
+    runtime = workflow_api.runtime
+
+    # when it is submitted, matches and is posted
+    with statements_sent(runtime.engine) as sent:
+        outcome = await submission.submit_invoice(
+            submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
+            principal=supplier,
+            workflow=workflow(runtime),
+            reads=reads(runtime, supplier),
+            clock=CLOCK,
+        )
+
+    # then recording POSTED asked for the history's length, never for its rows
+    assert outcome.value is not None
+    assert outcome.value.status is InvoiceStatus.POSTED
+    reads_of_history = [
+        statement
+        for statement in touching(sent, "invoice_status_changes")
+        if statement.lstrip().upper().startswith("SELECT")
+    ]
+    assert len(reads_of_history) == 1
+    assert "max(" in reads_of_history[0].lower()
+    # and the history numbers on without a gap from where the submission left it
+    async with runtime.engine.connect() as connection:
+        sequences = (
+            (
+                await connection.execute(
+                    text(
+                        "SELECT sequence FROM invoice_status_changes"
+                        " WHERE invoice_id = :invoice_id ORDER BY sequence"
+                    ),
+                    {"invoice_id": outcome.value.id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert len(sequences) >= 3  # RECEIVED … MATCHED, then POSTED
