@@ -15,7 +15,7 @@ ones already queued.
 import asyncio
 from collections.abc import Sequence
 
-from apgraph.services.ports.bus import BusUnavailable, EventHandler
+from apgraph.services.ports.bus import BatchHandler, BusUnavailable, EventHandler
 from apgraph.services.ports.unit_of_work import OutboxRecord
 
 STOP_CHECK_SECONDS = 0.5  # how soon an idle consumer notices `stop`
@@ -24,15 +24,14 @@ STOP_CHECK_SECONDS = 0.5  # how soon an idle consumer notices `stop`
 class InProcessBus:
     def __init__(self) -> None:
         self._queues: dict[str, asyncio.Queue[OutboxRecord]] = {}
-        self._durable: dict[str, EventHandler] = {}
+        self._durable: dict[str, BatchHandler] = {}
 
     async def publish(self, records: Sequence[OutboxRecord]) -> None:
         for consumer, handler in list(self._durable.items()):
-            for record in records:
-                try:
-                    await handler(record)
-                except Exception as error:  # noqa: BLE001 - any failure: offer the batch again
-                    raise BusUnavailable(f"consumer {consumer} did not take {record.id}") from error
+            try:
+                await handler(records)
+            except Exception as error:  # noqa: BLE001 - any failure: offer the batch again
+                raise BusUnavailable(f"consumer {consumer} did not take the batch") from error
         for queue in self._queues.values():
             for record in records:
                 queue.put_nowait(record)
@@ -42,11 +41,12 @@ class InProcessBus:
     ) -> None:
         """`shared`: handled inside `publish` (one process is every process here)."""
         if shared:
-            self._durable[consumer] = handler
-            try:
-                await stop.wait()
-            finally:
-                self._durable.pop(consumer, None)
+
+            async def each(records: Sequence[OutboxRecord]) -> None:
+                for record in records:
+                    await handler(record)
+
+            await self.consume_batches(consumer, each, stop=stop)
             return
         queue = self._queues.setdefault(consumer, asyncio.Queue())
         try:
@@ -61,6 +61,16 @@ class InProcessBus:
                     queue.put_nowait(record)
         finally:
             self._queues.pop(consumer, None)
+
+    async def consume_batches(
+        self, consumer: str, handler: BatchHandler, *, stop: asyncio.Event
+    ) -> None:
+        """Handed each published batch inside `publish`, whole."""
+        self._durable[consumer] = handler
+        try:
+            await stop.wait()
+        finally:
+            self._durable.pop(consumer, None)
 
     async def close(self) -> None:
         return None

@@ -12,19 +12,20 @@ leaves the records in the outbox, and the client reconnects on its own.
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import Error as JetStreamError
 
 from apgraph.events import envelope
-from apgraph.services.ports.bus import BusRejected, BusUnavailable, EventHandler
+from apgraph.services.ports.bus import BatchHandler, BusRejected, BusUnavailable, EventHandler
 from apgraph.services.ports.unit_of_work import OutboxRecord
 
 log = logging.getLogger("apgraph.bus")
@@ -129,6 +130,49 @@ class JetStreamBus:
     async def consume(
         self, consumer: str, handler: EventHandler, *, stop: asyncio.Event, shared: bool
     ) -> None:
+        async def each(messages: list[Msg]) -> None:
+            for message in messages:
+                record = await _decoded(message)
+                if record is None:
+                    continue
+                try:
+                    await handler(record)
+                except Exception:  # noqa: BLE001 - a consumer's failure means "deliver again"
+                    log.exception("a consumer failed on %s; it comes again", record.id)
+                    await message.nak()
+                    continue
+                await message.ack()
+
+        await self._consume(consumer, each, stop=stop, shared=shared)
+
+    async def consume_batches(
+        self, consumer: str, handler: BatchHandler, *, stop: asyncio.Event
+    ) -> None:
+        """Each fetched batch (per stream, up to FETCH_BATCH) is acknowledged or offered
+        again whole."""
+
+        async def whole(messages: list[Msg]) -> None:
+            taken = [(m, r) for m in messages if (r := await _decoded(m)) is not None]
+            try:
+                await handler([record for _, record in taken])
+            except Exception:  # noqa: BLE001 - a consumer's failure means "deliver again"
+                log.exception("a consumer failed on a batch of %d; it comes again", len(taken))
+                for message, _ in taken:
+                    await message.nak()
+                return
+            for message, _ in taken:
+                await message.ack()
+
+        await self._consume(consumer, whole, stop=stop, shared=True)
+
+    async def _consume(
+        self,
+        consumer: str,
+        take: Callable[[list[Msg]], Awaitable[None]],
+        *,
+        stop: asyncio.Event,
+        shared: bool,
+    ) -> None:
         name = f"{self._streams.prefix}_{consumer}"
         if not shared:
             name = f"{name}_{uuid.uuid4().hex[:12]}"
@@ -145,14 +189,14 @@ class JetStreamBus:
 
         async with asyncio.TaskGroup() as group:
             for stream in self._streams.configs():
-                group.create_task(self._pull(stream, name, config(stream), handler, stop))
+                group.create_task(self._pull(stream, name, config(stream), take, stop))
 
     async def _pull(
         self,
         stream: StreamConfig,
         durable: str,
         config: ConsumerConfig,
-        handler: EventHandler,
+        take: Callable[[list[Msg]], Awaitable[None]],
         stop: asyncio.Event,
     ) -> None:
         assert stream.name is not None
@@ -174,23 +218,20 @@ class JetStreamBus:
                 subscription = None
                 await _pause(stop)
                 continue
-            for message in messages:
-                try:
-                    record = envelope.decode(message.data)
-                except envelope.EnvelopeError as error:
-                    log.error("dropping a message on %s: %s", message.subject, error)
-                    await message.term()
-                    continue
-                try:
-                    await handler(record)
-                except Exception:  # noqa: BLE001 - a consumer's failure means "deliver again"
-                    log.exception("a consumer failed on %s; it comes again", record.id)
-                    await message.nak()
-                    continue
-                await message.ack()
+            await take(messages)
 
     async def close(self) -> None:
         await self._client.close()
+
+
+async def _decoded(message: Msg) -> OutboxRecord | None:
+    """The record a message carries; None for one that carries none (dropped for good)."""
+    try:
+        return envelope.decode(message.data)
+    except envelope.EnvelopeError as error:
+        log.error("dropping a message on %s: %s", message.subject, error)
+        await message.term()
+        return None
 
 
 async def _probe(url: str) -> None:

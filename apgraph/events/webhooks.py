@@ -90,8 +90,26 @@ class WebhookPlanner:
     only: str | None = None
 
     async def receive(self, record: OutboxRecord) -> None:
-        """A webhook receives what happened after it was registered: a bus that delivers its
-        history again (a JetStream consumer created anew) sends no old event to a new one."""
+        """One record: `receive_all` of a batch of one."""
+        await self.receive_all([record])
+
+    async def receive_all(self, records: Sequence[OutboxRecord]) -> None:
+        """A batch, in order, as the bus holds it together (a relay's published batch, a
+        fetched batch, a replay). Deliveries are keyed by (event, webhook): an event the
+        webhook already has, delivered or waiting, is not planned again.
+
+        The webhooks are read once per batch, after every event in it committed (the relay
+        publishes committed records only), instead of once per event. So a webhook registered
+        before an event occurred is on file when the event is planned, and one removed before
+        its batch was read receives nothing of it. One removed between the read and the
+        batch's plan (one statement later, as it was between each event's read and plan) may
+        get a delivery planned, which is never sent: the dispatcher looks for the webhook's
+        secret before every attempt ("the webhook was removed"). A webhook receives what
+        happened after it was registered: a bus that delivers its history again (a JetStream
+        consumer created anew) sends no old event to a new one."""
+        if not records:
+            return
+        subscribers = await self.queue.subscribers({record.type for record in records})
         planned = [
             PlannedDelivery(
                 event_id=record.id,
@@ -99,8 +117,10 @@ class WebhookPlanner:
                 webhook_id=subscriber.webhook.id,
                 body=_body(record),
             )
-            for subscriber in await self.queue.subscribers(record.type)
-            if (self.only is None or subscriber.webhook.id == self.only)
+            for record in records
+            for subscriber in subscribers
+            if record.type in subscriber.webhook.event_types
+            and (self.only is None or subscriber.webhook.id == self.only)
             and (self.only is not None or record.occurred_at >= subscriber.webhook.created_at)
             and self.rules.may_receive(
                 subscriber.client,
@@ -112,15 +132,9 @@ class WebhookPlanner:
         if await self.queue.plan(planned, at=self.clock.now()) and self.wake is not None:
             self.wake.set()
 
-    async def receive_all(self, records: Sequence[OutboxRecord]) -> None:
-        """A replayed batch, in order. Deliveries are keyed by (event, webhook): an event the
-        webhook already has, delivered or waiting, is not planned again."""
-        for record in records:
-            await self.receive(record)
-
     async def run(self, bus: EventBus, stop: asyncio.Event) -> None:
-        """One durable consumer shared by every process: each event is planned by one."""
-        await bus.consume(CONSUMER, self.receive, stop=stop, shared=True)
+        """One durable consumer shared by every process: each batch is planned by one."""
+        await bus.consume_batches(CONSUMER, self.receive_all, stop=stop)
 
 
 def _body(record: OutboxRecord) -> bytes:

@@ -1,7 +1,7 @@
 """Partner webhooks and their deliveries in the database. Secrets are sealed under the data
 keys like the suppliers' classified columns, bound to the webhook's row."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ _webhooks: Table = WebhookRow.__table__  # type: ignore[assignment]
 _deliveries: Table = WebhookDeliveryRow.__table__  # type: ignore[assignment]
 _clients: Table = OAuthClientRow.__table__  # type: ignore[assignment]
 _w, _d = _webhooks.c, _deliveries.c
+_ACTIVE_WEBHOOKS = select(_webhooks).where(_w.removed_at.is_(None)).order_by(_w.id)
 PENDING, DELIVERED, DEAD = (s.value for s in DeliveryStatus)
 
 
@@ -109,13 +110,11 @@ class SqlWebhooks:
 
     # --- the delivery queue -------------------------------------------------------------
 
-    async def subscribers(self, event_type: str) -> Sequence[Subscriber]:
+    async def subscribers(self, event_types: Collection[str]) -> Sequence[Subscriber]:
         """Filtered by type here rather than in SQL: JSON containment differs per database,
         and a deployment has tens of webhooks, not thousands."""
-        rows = await fetch(
-            self.engine, select(_webhooks).where(_w.removed_at.is_(None)).order_by(_w.id)
-        )
-        wanted = [_webhook(row) for row in rows if event_type in row.event_types]
+        rows = await fetch(self.engine, _ACTIVE_WEBHOOKS)
+        wanted = [_webhook(row) for row in rows if not set(event_types).isdisjoint(row.event_types)]
         if not wanted:
             return []
         owners = {

@@ -48,6 +48,7 @@ from apgraph.store.webhooks import keys_in_use as webhook_keys_in_use
 from tests.conftest import ROOT
 from tests.events.receivers import Receiver, receiving
 from tests.gateway.partners import PARTNER_SCOPES, register
+from tests.services.statements import statements_sent, touching
 
 RETRIES = RetryPolicy(attempts=4, initial=timedelta(seconds=1), maximum=timedelta(seconds=4))
 SCOPES = PARTNER_SCOPES | {"webhooks:manage"}
@@ -571,3 +572,67 @@ async def test_on_the_in_process_bus_a_planner_failure_keeps_the_batch_for_the_r
     finally:
         stop.set()
         await consuming
+
+
+async def test_the_planner_reads_the_webhooks_once_per_published_batch(
+    workflow_api, clock, planner, queue
+):
+    """A submission's workflow commits about five events at once; reading the webhooks for
+    each was a statement per event in the server's background loops (issue 19)."""
+    # given the planner consuming the embedded bus, a webhook for posted invoices and one for
+    # received invoices, and a third removed before the batch
+    client, posted = await webhook_of(
+        workflow_api, clock, url="http://127.0.0.1:9/posted", types=["invoice.posted"]
+    )
+    _, received = await webhook_of(
+        workflow_api, clock, url="http://127.0.0.1:9/received", types=["invoice.received"]
+    )
+    gone_client, gone = await webhook_of(workflow_api, clock, url="http://127.0.0.1:9/gone")
+    removed = await service.remove_webhook(
+        deps=workflow_api.runtime.webhooks,
+        client_id=gone_client.client_id,
+        webhook_id=gone.webhook.id,
+    )
+    assert removed.ok, removed.problems
+    bus, stop = InProcessBus(), asyncio.Event()
+    consuming = asyncio.create_task(planner.run(bus, stop))
+    try:
+        await asyncio.sleep(0)  # the consumer's task registers on its first step
+        batch = [event(type="invoice.received"), *(event() for _ in range(4))]
+
+        # when the relay publishes five events in one batch
+        with statements_sent(workflow_api.runtime.engine) as sent:
+            await bus.publish(batch)
+    finally:
+        stop.set()
+        await consuming
+
+    # then the webhooks were read once, and each event was planned for its type's webhook only
+    assert len([s for s in touching(sent, "webhooks") if s.lstrip().startswith("SELECT")]) == 1
+    for record in batch:
+        wanted = received if record.type == "invoice.received" else posted
+        other = posted if wanted is received else received
+        assert await queue.get(delivery_id(record.id, wanted.webhook.id)) is not None
+        assert await queue.get(delivery_id(record.id, other.webhook.id)) is None
+        assert await queue.get(delivery_id(record.id, gone.webhook.id)) is None
+
+
+async def test_a_webhook_registered_between_two_batches_receives_the_second(
+    workflow_api, clock, planner, queue
+):
+    # given a batch planned while no webhook asked for posted invoices
+    first = [event(), event()]
+    await planner.receive_all(first)
+
+    # when a webhook is registered, and the next batch comes
+    _, registered = await webhook_of(
+        workflow_api, clock, url="http://127.0.0.1:9/late", types=["invoice.posted"]
+    )
+    second = [event(), event()]
+    await planner.receive_all(second)
+
+    # then it receives the second batch, none of the first (nothing is kept between batches)
+    for record in first:
+        assert await queue.get(delivery_id(record.id, registered.webhook.id)) is None
+    for record in second:
+        assert await queue.get(delivery_id(record.id, registered.webhook.id)) is not None

@@ -9,6 +9,7 @@ from typing import Protocol
 from apgraph.services.ports.unit_of_work import OutboxRecord
 
 EventHandler = Callable[[OutboxRecord], Awaitable[None]]
+BatchHandler = Callable[[Sequence[OutboxRecord]], Awaitable[None]]
 
 
 class BusUnavailable(Exception):
@@ -43,6 +44,15 @@ class EventBus(Protocol):
         handled by one of them: webhooks); else this process alone sees every record from
         now on (the subscription hub).
         """
+        ...
+
+    async def consume_batches(
+        self, consumer: str, handler: BatchHandler, *, stop: asyncio.Event
+    ) -> None:
+        """`consume(shared=True)`, a batch at a time: `handler` gets the records the bus holds
+        together (a published batch, a fetched one), in order, so it can read once for all of
+        them (webhook planning reads the webhooks once per batch). One that returns
+        acknowledges the batch; one that raises has all of it delivered again."""
         ...
 
     async def close(self) -> None: ...

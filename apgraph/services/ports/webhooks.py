@@ -1,7 +1,7 @@
 """Partner webhooks: the registry of subscriptions, the persisted queue of deliveries, and the
 name resolution both go through."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -49,7 +49,9 @@ class DeliveryQueue(Protocol):
     """Deliveries persisted before they are attempted, so a restart loses none; one row per
     (event, webhook), so planning an event twice plans it once."""
 
-    async def subscribers(self, event_type: str) -> Sequence[Subscriber]: ...
+    async def subscribers(self, event_types: Collection[str]) -> Sequence[Subscriber]:
+        """The webhooks on file now, not removed, that asked for any of `event_types`."""
+        ...
 
     async def plan(self, deliveries: Sequence[PlannedDelivery], *, at: datetime) -> int:
         """Inserts those not planned before; returns how many were new."""
