@@ -37,9 +37,10 @@ async def record_transitions(
     if not transitions:
         return
     changes = await _traces(uow, transitions, actor=actor, at=at, after=history_so_far, note=note)
-    if not saved:
-        await uow.invoices.save(transitions[-1].invoice)
-    await uow.invoices.add_history(changes)
+    if saved:
+        await uow.invoices.add_history(changes)
+    else:
+        await uow.invoices.save_with_history(transitions[-1].invoice, changes)
 
 
 async def record_many(

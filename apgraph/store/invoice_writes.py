@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, Update, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -95,6 +95,31 @@ def _saved(columns: tuple[str, ...]) -> Update:
         .where(_invoices.id == bindparam("key"))
         .values({name: bindparam(name, type_=_invoices[name].type) for name in columns})
     )
+
+
+_HISTORY_TABLE = InvoiceStatusChangeRow.__table__
+_HISTORY_COLUMNS = tuple(column.name for column in _HISTORY_TABLE.c)
+
+
+@cache
+def _saved_with_history(columns: tuple[str, ...]) -> Insert:
+    """`WITH saved AS (UPDATE invoices … RETURNING id) INSERT INTO invoice_status_changes
+    SELECT … FROM unnest(…) WHERE EXISTS (SELECT FROM saved)`, built once per set of invoice
+    columns: the changes (arrays `change_<column>`) go in only if the invoice was saved, so
+    the statement's row count says whether it was."""
+    saved = _saved(columns).returning(_invoices.id).cte("saved")
+    changes = rows_of(_HISTORY_TABLE, _HISTORY_COLUMNS, prefix="change").where(
+        exists(select(saved.c.id))
+    )
+    return insert(InvoiceStatusChangeRow).from_select(_HISTORY_COLUMNS, changes).add_cte(saved)
+
+
+def _history_values(change: StatusChange) -> dict[str, Any]:
+    return {
+        **asdict(change),
+        "from_status": change.from_status.value if change.from_status else None,
+        "to_status": change.to_status.value,
+    }
 
 
 _CANDIDATES = (
@@ -195,16 +220,28 @@ class InvoiceWrites:
     async def add_history(self, changes: Sequence[StatusChange]) -> None:
         if changes:
             await self.connection.execute(
-                insert(InvoiceStatusChangeRow),
-                [
-                    {
-                        **asdict(change),
-                        "from_status": change.from_status.value if change.from_status else None,
-                        "to_status": change.to_status.value,
-                    }
-                    for change in changes
-                ],
+                insert(InvoiceStatusChangeRow), [_history_values(change) for change in changes]
             )
+
+    async def save_with_history(self, invoice: Invoice, changes: Sequence[StatusChange]) -> None:
+        if not changes or self.connection.dialect.name != "postgresql":
+            await self.save(invoice)
+            await self.add_history(changes)
+            return
+        # one round trip on PostgreSQL: the update and the changes in one statement
+        values = invoice_values(invoice)
+        del values["id"]
+        arrays = array_params(
+            _HISTORY_TABLE,
+            _HISTORY_COLUMNS,
+            [_history_values(change) for change in changes],
+            prefix="change",
+        )
+        added = await self.connection.execute(
+            _saved_with_history(tuple(values)), {**values, "key": invoice.id, **arrays}
+        )
+        if added.rowcount != len(changes):
+            raise LookupError(f"no invoice {invoice.id} to save")
 
     async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
         found = await self.connection.execute(

@@ -1,6 +1,7 @@
 """What posting a clean submission asks the database, on both databases: only what the
 decision turns on (issue 19: every round trip is CPU on the server and time under a lock)."""
 
+import re
 import uuid
 
 import pytest
@@ -111,3 +112,35 @@ async def test_recording_a_posting_counts_the_history_instead_of_reading_it(work
         )
     assert sequences == list(range(1, len(sequences) + 1))
     assert len(sequences) >= 3  # RECEIVED … MATCHED, then POSTED
+
+
+async def test_on_postgresql_recording_a_posting_saves_the_invoice_with_its_history(
+    workflow_api, orders
+):
+    """The invoice's new status and the status change that records it go in one statement:
+    one round trip less in every submission's second unit of work, under the invoice's lock."""
+    if workflow_api.backend == "sqlite":
+        pytest.skip("SQLite runs the two statements (a local file: no round trip to save)")
+    # given a clean invoice of a fully received PO, which matches and goes to the ERP at once
+    order = await orders.take("full")
+    supplier = person(
+        f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
+    )
+    runtime = workflow_api.runtime
+
+    # when it is submitted and posted
+    with statements_sent(runtime.engine) as sent:
+        outcome = await submission.submit_invoice(
+            submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
+            principal=supplier,
+            workflow=workflow(runtime),
+            reads=reads(runtime, supplier),
+            clock=CLOCK,
+        )
+
+    # then the update of the invoice to POSTED is the statement that adds its status change
+    assert outcome.value is not None
+    assert outcome.value.status is InvoiceStatus.POSTED
+    updates = [s for s in touching(sent, "invoices") if re.search(r"\bUPDATE invoices\b", s)]
+    assert len(updates) == 1
+    assert "INSERT INTO invoice_status_changes" in updates[0]
