@@ -59,6 +59,8 @@ MAY_BE_DUPLICATE = or_(
 
 
 def candidate_parameters(number: NumberKey, *, currency: str, total: Decimal) -> dict[str, object]:
+    """The values the kept candidate statement binds for one submission: its currency and
+    total, and its number's key digest with the fingerprint of the rules that made it."""
     return {
         "currency": currency,
         "total": total,

@@ -77,7 +77,7 @@ async def write(
             {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
         )
         last = max((sequence for (sequence,) in inserted), default=None)
-    if last is None:  # SQLite, many events, or no counter row yet (then nothing was inserted)
+    if last is None:  # SQLite, or no counter row yet (then nothing was inserted)
         last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
         first = last - len(rows) + 1
         await connection.execute(

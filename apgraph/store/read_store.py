@@ -36,6 +36,8 @@ class ReadStore:
     engine: AsyncEngine
 
     def sharing_one_connection(self) -> AbstractAsyncContextManager[None]:
+        """Reads inside the block that run at once take one pooled connection in turn
+        (store/reading.py `sharing_one_connection`)."""
         return sharing_one_connection(self.engine)
 
     @classmethod

@@ -133,6 +133,7 @@ async def sharing_one_connection(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 async def _opened(engine: AsyncEngine) -> AsyncConnection:
+    """A pooled connection for reads, in autocommit on PostgreSQL (see `one_statement`)."""
     connection = await engine.connect()
     if connection.dialect.name == "postgresql":
         await connection.execution_options(isolation_level="AUTOCOMMIT")
