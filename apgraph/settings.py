@@ -57,9 +57,9 @@ class Settings(BaseSettings):
         ge=1,
         le=500,
         description="PostgreSQL connections each server process keeps open (as many more are "
-        "opened under a burst, and closed when it passes): a read takes one per statement, and "
-        "a page's loaders run side by side, so a smaller pool opens and closes connections "
-        "under load",
+        "opened under a burst, and closed when it passes): a query's reads that run at once "
+        "share one, a mutation's reads and units of work take one each, so a smaller pool "
+        "opens and closes connections under load",
     )
     gateway_config: Path = Field(
         default_factory=default_gateway_config,
