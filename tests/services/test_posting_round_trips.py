@@ -7,22 +7,22 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.principal import Role
+from apgraph.domain.problems import Outcome
 from apgraph.services import submission
-from tests.services.statements import statements_sent, touching
+from tests.services.statements import Sent, statements_sent, touching
 from tests.services.workflow_support import CLOCK, person, reads, workflow
 
 
-async def test_posting_a_matched_invoice_reads_no_approvals(workflow_api, orders):
-    # given a clean invoice of a fully received PO, which matches and goes to the ERP at once
+async def submitted_with_statements(workflow_api, orders) -> tuple[Outcome[Invoice], Sent]:
+    """A clean invoice of a fully received PO, submitted by its supplier (it matches and goes
+    to the ERP at once), and every statement the submission sent."""
     order = await orders.take("full")
     supplier = person(
         f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
     )
     runtime = workflow_api.runtime
-
-    # when it is submitted
     with statements_sent(runtime.engine) as sent:
         outcome = await submission.submit_invoice(
             submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
@@ -31,6 +31,13 @@ async def test_posting_a_matched_invoice_reads_no_approvals(workflow_api, orders
             reads=reads(runtime, supplier),
             clock=CLOCK,
         )
+    return outcome, sent
+
+
+async def test_posting_a_matched_invoice_reads_no_approvals(workflow_api, orders):
+    # given a clean invoice of a fully received PO, which matches and goes to the ERP at once
+    # when it is submitted
+    outcome, sent = await submitted_with_statements(workflow_api, orders)
 
     # then it is posted without a look at approvals: a MATCHED invoice needs none
     assert outcome.value is not None
@@ -45,21 +52,8 @@ async def test_every_statement_of_a_submission_on_postgresql_is_compiled_once(wo
     if workflow_api.backend == "sqlite":
         pytest.skip("SQLite keeps multi-row VALUES (a local file: no round trip to save)")
     # given a clean invoice of a fully received PO, which is stored, then posted
-    order = await orders.take("full")
-    supplier = person(
-        f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
-    )
-    runtime = workflow_api.runtime
-
     # when it is submitted
-    with statements_sent(runtime.engine) as sent:
-        outcome = await submission.submit_invoice(
-            submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
-            principal=supplier,
-            workflow=workflow(runtime),
-            reads=reads(runtime, supplier),
-            clock=CLOCK,
-        )
+    outcome, sent = await submitted_with_statements(workflow_api, orders)
 
     # then every statement it sent has a cache key: compiled once per process
     assert outcome.value is not None
@@ -69,21 +63,8 @@ async def test_every_statement_of_a_submission_on_postgresql_is_compiled_once(wo
 
 async def test_recording_a_posting_counts_the_history_instead_of_reading_it(workflow_api, orders):
     # given a clean invoice of a fully received PO, stored with its first status changes
-    order = await orders.take("full")
-    supplier = person(
-        f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
-    )
-    runtime = workflow_api.runtime
-
     # when it is submitted, matches and is posted
-    with statements_sent(runtime.engine) as sent:
-        outcome = await submission.submit_invoice(
-            submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
-            principal=supplier,
-            workflow=workflow(runtime),
-            reads=reads(runtime, supplier),
-            clock=CLOCK,
-        )
+    outcome, sent = await submitted_with_statements(workflow_api, orders)
 
     # then recording POSTED asked for the history's length, never for its rows
     assert outcome.value is not None
@@ -96,7 +77,7 @@ async def test_recording_a_posting_counts_the_history_instead_of_reading_it(work
     assert len(reads_of_history) == 1
     assert "max(" in reads_of_history[0].lower()
     # and the history numbers on without a gap from where the submission left it
-    async with runtime.engine.connect() as connection:
+    async with workflow_api.runtime.engine.connect() as connection:
         sequences = (
             (
                 await connection.execute(
@@ -122,21 +103,8 @@ async def test_on_postgresql_recording_a_posting_saves_the_invoice_with_its_hist
     if workflow_api.backend == "sqlite":
         pytest.skip("SQLite runs the two statements (a local file: no round trip to save)")
     # given a clean invoice of a fully received PO, which matches and goes to the ERP at once
-    order = await orders.take("full")
-    supplier = person(
-        f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
-    )
-    runtime = workflow_api.runtime
-
     # when it is submitted and posted
-    with statements_sent(runtime.engine) as sent:
-        outcome = await submission.submit_invoice(
-            submission.SubmitInvoice(order.clean_invoice(), f"key-{uuid.uuid4()}"),
-            principal=supplier,
-            workflow=workflow(runtime),
-            reads=reads(runtime, supplier),
-            clock=CLOCK,
-        )
+    outcome, sent = await submitted_with_statements(workflow_api, orders)
 
     # then the update of the invoice to POSTED is the statement that adds its status change
     assert outcome.value is not None
