@@ -50,10 +50,11 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     trip, and the pool puts the default back when the connection returns. SQLite keeps its
     default (a local file: there is no round trip to save).
     """
-    async with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+    connection = await _opened(engine)
+    try:
         yield connection
+    finally:
+        await connection.close()
 
 
 class _OneConnection:
@@ -153,6 +154,8 @@ async def _rows(
 
 
 async def _on_connection(engine: AsyncEngine, read: Callable[[AsyncConnection], Awaitable[R]]) -> R:
+    """`read` on the block's shared connection when one is open for `engine`, else on a
+    pooled connection of its own."""
     shared = _shared.get()
     if shared is not None and shared.engine is engine:
         return await shared.run(read)
