@@ -81,10 +81,10 @@ async def candidates(uow: SqlUnitOfWork, probe: Invoice) -> Sequence[Invoice]:
     )
 
 
-async def check(engine: AsyncEngine, read: Read, probe: Invoice) -> int:
-    async with SqlUnitOfWork(engine) as uow:
-        on_file = await read(uow, probe)
-    submitted = SubmittedInvoice(
+def as_submitted(probe: Invoice) -> SubmittedInvoice:
+    """`probe` as a supplier would submit it again (no PO, no lines): what the duplicate rules
+    compare is its supplier, number, date, currency and total."""
+    return SubmittedInvoice(
         supplier_id=probe.supplier_id,
         supplier_invoice_number=probe.supplier_invoice_number,
         facility_id=probe.facility_id,
@@ -97,6 +97,12 @@ async def check(engine: AsyncEngine, read: Read, probe: Invoice) -> int:
         total=probe.total,
         lines=(),
     )
+
+
+async def check(engine: AsyncEngine, read: Read, probe: Invoice) -> int:
+    async with SqlUnitOfWork(engine) as uow:
+        on_file = await read(uow, probe)
+    submitted = as_submitted(probe)
     validate_invoice(
         submitted,
         ValidationFacts(None, None, None, on_file),

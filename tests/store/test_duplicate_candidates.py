@@ -18,13 +18,13 @@ from apgraph.domain.codes import MatchCode, ValidationCode
 from apgraph.domain.invoice_numbers import NumberRules
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.review import ReviewRules, review_invoice
-from apgraph.domain.submission import SubmittedInvoice
 from apgraph.domain.validation import ValidationFacts, validate_invoice
 from apgraph.policies.matching import DuplicatePolicy
 from apgraph.store.invoices import invoice_from_row
 from apgraph.store.number_keys import digest, make_keys
 from apgraph.store.tables import InvoiceRow
 from apgraph.store.unit_of_work import SqlUnitOfWork
+from bench.duplicate_check import as_submitted
 
 RULES = DuplicatePolicy().numbers()  # as shipped: every step, Unicode's confusables
 LOOSER = DuplicatePolicy(map_confusables=False, ignore_leading_zeros=False).numbers()
@@ -158,19 +158,7 @@ def probe_of(stored: Stored, number: str, total: str, currency: str, days: int) 
 
 def decisions(probe: Invoice, on_file: list[Invoice], rules: NumberRules) -> tuple[object, ...]:
     """Validation's reasons and review's findings, messages and all (they name the invoice)."""
-    submitted = SubmittedInvoice(
-        supplier_id=probe.supplier_id,
-        supplier_invoice_number=probe.supplier_invoice_number,
-        facility_id=probe.facility_id,
-        cost_center_id=probe.cost_center_id,
-        purchase_order_id=None,
-        invoice_date=probe.invoice_date,
-        currency=probe.currency,
-        subtotal=probe.total,
-        tax=Decimal(0),
-        total=probe.total,
-        lines=(),
-    )
+    submitted = as_submitted(probe)
     reasons = validate_invoice(
         submitted,
         ValidationFacts(None, None, None, on_file),
