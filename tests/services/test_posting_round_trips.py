@@ -4,7 +4,6 @@ decision turns on (issue 19: every round trip is CPU on the server and time unde
 import re
 import uuid
 
-import pytest
 from sqlalchemy import text
 
 from apgraph.domain.invoices import Invoice, InvoiceStatus
@@ -12,7 +11,7 @@ from apgraph.domain.principal import Role
 from apgraph.domain.problems import Outcome
 from apgraph.services import submission
 from tests.services.statements import Sent, statements_sent, touching
-from tests.services.workflow_support import CLOCK, person, reads, workflow
+from tests.services.workflow_support import CLOCK, ON_POSTGRESQL, person, reads, workflow
 
 
 async def submitted_with_statements(workflow_api, orders) -> tuple[Outcome[Invoice], Sent]:
@@ -45,12 +44,11 @@ async def test_posting_a_matched_invoice_reads_no_approvals(workflow_api, orders
     assert touching(sent, "invoice_approvals") == []
 
 
+@ON_POSTGRESQL  # SQLite keeps multi-row VALUES (a local file: no round trip to save)
 async def test_every_statement_of_a_submission_on_postgresql_is_compiled_once(workflow_api, orders):
     """SQLAlchemy compiles a statement without a cache key anew on every execution (a
     multi-row VALUES, a `values()` construct): for the invoice and its lines, the outbox, the
     audit trail and the idempotency keys that was about a quarter of a submission's CPU."""
-    if workflow_api.backend == "sqlite":
-        pytest.skip("SQLite keeps multi-row VALUES (a local file: no round trip to save)")
     # given a clean invoice of a fully received PO, which is stored, then posted
     # when it is submitted
     outcome, sent = await submitted_with_statements(workflow_api, orders)
@@ -95,13 +93,12 @@ async def test_recording_a_posting_counts_the_history_instead_of_reading_it(work
     assert len(sequences) >= 3  # RECEIVED … MATCHED, then POSTED
 
 
+@ON_POSTGRESQL  # SQLite runs the two statements (a local file: no round trip to save)
 async def test_on_postgresql_recording_a_posting_saves_the_invoice_with_its_history(
     workflow_api, orders
 ):
     """The invoice's new status and the status change that records it go in one statement:
     one round trip less in every submission's second unit of work, under the invoice's lock."""
-    if workflow_api.backend == "sqlite":
-        pytest.skip("SQLite runs the two statements (a local file: no round trip to save)")
     # given a clean invoice of a fully received PO, which matches and goes to the ERP at once
     # when it is submitted and posted
     outcome, sent = await submitted_with_statements(workflow_api, orders)

@@ -5,7 +5,6 @@ import uuid
 from dataclasses import replace
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from apgraph.domain.codes import MatchCode, ProblemCode, ValidationCode
@@ -15,7 +14,7 @@ from apgraph.services import approvals, submission
 from apgraph.services.ports.reads import AuditFilter, InvoiceFilter
 from apgraph.simulators.faults import Fault, FaultKind
 from apgraph.store.tables import SupplierRow
-from tests.services.workflow_support import CLOCK, person, reads, workflow
+from tests.services.workflow_support import CLOCK, ON_POSTGRESQL, person, reads, workflow
 from tests.store.lock_waits import backend_pid, until_blocked_by
 from tests.workflow import Order, erp_postings
 
@@ -263,12 +262,11 @@ async def test_the_same_submission_twice_at_the_same_moment_posts_once(workflow_
     assert erp_postings(workflow_api.runtime, first.value.id, first.value.facility_id) == 1
 
 
+@ON_POSTGRESQL  # SQLite has one writer at a time: every submission waits for any other
 async def test_a_submission_waiting_for_its_suppliers_lock_holds_up_no_other_supplier(
     workflow_api, orders
 ):
     engine = workflow_api.runtime.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: every submission waits for any other")
     # given POs of two suppliers, and a transaction holding the first supplier's row
     first = await orders.take("full")
     second = await orders.take("full", other_than=first.supplier.id)

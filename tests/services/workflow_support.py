@@ -4,10 +4,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from apgraph.domain.principal import Principal, Role
 from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
 from apgraph.store.read_store import ReadStore
 from apgraph.store.unit_of_work import SqlUnitOfWork
+
+ON_POSTGRESQL = pytest.mark.parametrize("workflow_database", ["postgresql"], indirect=True)
+"""For a test of what only PostgreSQL does: `workflow_database` overridden to its PostgreSQL
+value, so no SQLite variant is collected (a skipped variant would read as a gap), and the
+session's one PostgreSQL workflow database is the one it runs on (pytest groups and caches a
+session fixture by its parameter's value)."""
 
 
 class FixedClock:
