@@ -170,6 +170,18 @@ class RootPlan:
 @dataclass(slots=True)
 class Plan:
     roots: list[RootPlan]
+    selects: frozenset[object] = frozenset()  # every batched field below (Context.selects)
+
+    def __post_init__(self) -> None:
+        found: set[object] = set()
+        pending = [root.child for root in self.roots if root.child is not None]
+        while pending:
+            for field in pending.pop().fields:
+                if field.batched is not None:
+                    found.add(field.batched)
+                if field.child is not None:
+                    pending.append(field.child)
+        self.selects = frozenset(found)
 
 
 def shape_of(output: GraphQLOutputType) -> Shape:
@@ -372,6 +384,8 @@ class Run:
         self.classified_reads: list[tuple[str, str | None]] = []
 
     async def roots(self, plan: Plan, schema: GuardedSchema, variables: Any) -> dict[str, Any]:
+        self.context.selects = plan.selects
+
         async def one(root: RootPlan) -> Any:
             if root.node is None:
                 return "Query"

@@ -10,7 +10,7 @@ from apgraph.schema.arguments import After, CanonicalId, First
 from apgraph.schema.context import Context, Info
 from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
-from apgraph.schema.invoices import InvoiceConnection, InvoiceFilterInput, InvoiceType
+from apgraph.schema.invoices import LINES, InvoiceConnection, InvoiceFilterInput, InvoiceType
 from apgraph.schema.pagination import page_request
 from apgraph.services.ports.reads import InvoiceFilter
 
@@ -60,11 +60,13 @@ async def invoice_page(
 ) -> InvoiceConnection:
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
-    found = await ctx.store.invoices.page_with_orders(where, page)
-    # What the page's purchaseOrder and costCenter fields would load, read with the page:
-    # their loaders answer from these and send no statement of their own (issue 19).
+    found = await ctx.store.invoices.page_with_orders(where, page, with_lines=LINES in ctx.selects)
+    # What the page's purchaseOrder, costCenter (and lines, when selected) fields would load,
+    # read with the page: their loaders answer from these, no statement of their own (issue 19).
     ctx.loaders.purchase_orders.prime_many(found.purchase_orders)
     ctx.loaders.cost_centers.prime_many(found.cost_centers)
+    if found.lines is not None:
+        ctx.loaders.invoice_lines.prime_many(found.lines)
     return InvoiceConnection.build(
         found.invoices,
         to_node=InvoiceType.from_domain,

@@ -41,6 +41,10 @@ class Context:
     # the replay handlers per kind, made on the first replay (a request that lists pays nothing)
     replays: Callable[[], DeadLetterReplays] | None = None
     request: Any = None  # the Starlette request or websocket
+    # the batched fields (schema/batched.py declarations) the operation selects anywhere, as
+    # the fast path planned it: a root's read may read them with its own statement (a page's
+    # lines) instead of leaving each to a statement of its own; empty when nobody planned
+    selects: frozenset[object] = frozenset()
     response: Any = None
 
 

@@ -15,8 +15,10 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    func,
     select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.approvals import Assignment
@@ -63,6 +65,11 @@ _approvals = InvoiceApprovalRow.__table__.c
 _assignments = ExceptionAssignmentRow.__table__.c
 _ORDER = "order__"  # the labels of a page's joined purchase-order columns
 _CENTER = "center__"  # and of its cost-center columns
+_PAGE_LINES = "page__lines"  # the label of a page's lines, one array per invoice (PostgreSQL)
+# a line's columns as a page's array holds them, in order (its invoice is the row's own)
+_LINE_NAMES = tuple(
+    column.name for column in InvoiceLineRow.__table__.c if column.name != "invoice_id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +107,12 @@ def _joined_orders_and_centers(scope: RowScope) -> _Joined:
 
 @lru_cache(maxsize=1024)
 def _page_with_orders(
-    scope: RowScope, where: InvoiceFilter, first: int, continued: bool
+    scope: RowScope, where: InvoiceFilter, first: int, continued: bool, with_lines: bool = False
 ) -> Select[Any]:
     """`first` + 1 invoices (one more tells whether more follow) with their joined orders
-    and cost centers, after the bound `after` when `continued`: kept per scope, filter and
-    size, so a page neither builds its statement nor walks it for a cache key again."""
+    and cost centers, after the bound `after` when `continued`, and each invoice's lines as
+    one array when `with_lines` (PostgreSQL only): kept per scope, filter, size and shape, so
+    a page neither builds its statement nor walks it for a cache key again."""
     joined = _joined_orders_and_centers(scope)
     statement = (
         _filtered_invoices(scope, where)
@@ -112,9 +120,24 @@ def _page_with_orders(
         .outerjoin(joined.centers, joined.centers.c.id == _invoices.cost_center_id)
         .add_columns(*joined.columns)
     )
+    if with_lines:
+        statement = statement.add_columns(_lines_array().label(_PAGE_LINES))
     if continued:
         statement = statement.where(_invoices.id > bindparam("after"))
     return statement.order_by(_invoices.id).limit(first + 1)
+
+
+def _lines_array() -> ColumnElement[Any]:
+    """The invoice's lines as one array of records, in line order (`_LINE_NAMES`' columns):
+    read with the page, they need no statement of their own after it (issue 19). Lines are
+    reached only through the invoice row beside them, which the caller may see. An invoice
+    without lines has none (null)."""
+    record = func.row(*(_lines[name] for name in _LINE_NAMES))
+    return (
+        select(func.array_agg(aggregate_order_by(record, _lines.line_no)))
+        .where(_lines.invoice_id == _invoices.id)
+        .scalar_subquery()
+    )
 
 
 @cache
@@ -159,6 +182,11 @@ def invoice_from_values(values: Values) -> Invoice:
         received_at=values["received_at"],
         erp_document_ref=values["erp_document_ref"],
     )
+
+
+def invoice_line_from_record(record: Sequence[Any]) -> InvoiceLine:
+    """A line from a page's array of lines (`_lines_array`), its values in `_LINE_NAMES`."""
+    return invoice_line_from_values(dict(zip(_LINE_NAMES, record, strict=True)))
 
 
 def invoice_line_from_row(row: Row[Any]) -> InvoiceLine:
@@ -258,15 +286,19 @@ class InvoiceRepository:
         return await count(self.engine, self._filtered(where))
 
     async def page_with_orders(
-        self, where: InvoiceFilter, page: PageRequest
+        self, where: InvoiceFilter, page: PageRequest, *, with_lines: bool = False
     ) -> InvoicePageWithOrders:
         """The page, its invoices' purchase orders and cost centers in one statement: two
         outer joins instead of two reads of their own after it (issue 19). Each joined table
         is its own reader's visible rows (`visible_purchase_orders`, `visible_cost_centers`
         with this repository's scope), so a row hidden from the caller joins as nulls and
-        answers None, as its by-id read would."""
+        answers None, as its by-id read would. `with_lines`: on PostgreSQL, each invoice's
+        lines too, as `lines_of` answers them (elsewhere `lines` stays None: not read)."""
         joined = _joined_orders_and_centers(self.scope)
-        statement = _page_with_orders(self.scope, where, page.first, page.after is not None)
+        with_lines = with_lines and self.engine.dialect.name == "postgresql"
+        statement = _page_with_orders(
+            self.scope, where, page.first, page.after is not None, with_lines
+        )
         rows = await fetch_values(
             self.engine, statement, None if page.after is None else {"after": page.after}
         )
@@ -278,9 +310,14 @@ class InvoiceRepository:
         )
         found_orders: dict[str, PurchaseOrder | None] = {}
         found_centers: dict[str, CostCenter | None] = {}
+        found_lines: dict[str, list[InvoiceLine]] | None = {} if with_lines else None
         invoices = []
         for values in rows[: page.first]:
             invoices.append(invoice_from_values(values))
+            if found_lines is not None:
+                found_lines[values["id"]] = [
+                    invoice_line_from_record(record) for record in values[_PAGE_LINES] or ()
+                ]
             order_id = values["purchase_order_id"]
             if order_id is not None and order_id not in found_orders:
                 found_orders[order_id] = (
@@ -312,6 +349,7 @@ class InvoiceRepository:
             ),
             purchase_orders=found_orders,
             cost_centers=found_centers,
+            lines=found_lines,
         )
 
     # The child rows below are reached only through invoices the caller could already see.

@@ -138,6 +138,57 @@ async def test_another_suppliers_order_and_another_facilitys_cost_center_never_a
     assert everyone.cost_centers[invoice.cost_center_id] is not None
 
 
+async def test_a_page_read_with_its_lines_answers_what_lines_of_answers(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    for scope in scopes(tiny_network):
+        # given a caller's scope and its pages of invoices, 7 at a time
+        repository = InvoiceRepository(seeded, scope)
+        after = None
+        while True:
+            page = PageRequest(first=7, after=after)
+
+            # when a page is read with its lines, and without
+            with_lines = await repository.page_with_orders(InvoiceFilter(), page, with_lines=True)
+            without = await repository.page_with_orders(InvoiceFilter(), page)
+
+            # then the page is the same, and on PostgreSQL each of its invoices has exactly
+            # the lines `lines_of` answers, in line order (an invoice without any, none);
+            # elsewhere, and when not asked, the lines are not read
+            assert with_lines.invoices == without.invoices
+            assert without.lines is None
+            ids = [invoice.id for invoice in with_lines.invoices.items]
+            if seeded.dialect.name != "postgresql":
+                assert with_lines.lines is None
+            else:
+                expected: dict[str, list[object]] = {invoice_id: [] for invoice_id in ids}
+                for invoice_id, line in await repository.lines_of(ids):
+                    expected[invoice_id].append(line)
+                assert with_lines.lines == expected
+                assert any(with_lines.lines.values()) or not ids
+            if not with_lines.invoices.has_next_page:
+                break
+            after = ids[-1]
+
+
+@pytest.mark.parametrize("first", [1, 10, 50])
+async def test_a_page_with_its_lines_is_one_statement_on_postgresql(
+    seeded_postgres: AsyncEngine, first: int
+) -> None:
+    # given pages of any size
+    # when one is read with its orders, cost centers and lines
+    with counting_statements() as counted:
+        read = await InvoiceRepository(seeded_postgres, RowScope()).page_with_orders(
+            InvoiceFilter(), PageRequest(first=first), with_lines=True
+        )
+
+    # then one statement read it all, lines included
+    assert read.lines is not None
+    assert len(read.lines) == len(read.invoices.items) == first
+    assert all(read.lines.values())
+    assert counted.statements == 1
+
+
 @pytest.mark.parametrize("first", [1, 10, 50])
 async def test_the_page_and_its_orders_and_cost_centers_are_one_statement(
     seeded: AsyncEngine, first: int
@@ -167,8 +218,10 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
     for scope in scopes(tiny_network):
         first_page = _page_with_orders(scope, InvoiceFilter(), 7, False)
         next_page = _page_with_orders(scope, InvoiceFilter(), 7, True)
+        with_lines = _page_with_orders(scope, InvoiceFilter(), 7, False, True)
         reads: list[tuple[Select[Any], dict[str, Any] | None]] = [
             (first_page, None),
+            (with_lines, None),
             (next_page, {"after": every_id[len(every_id) // 2]}),
             (_lines_of("postgresql"), {"invoice_ids": every_id}),
             (_visible_among("postgresql", scope), {"ids": every_supplier}),
