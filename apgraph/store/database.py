@@ -15,15 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 class StatementCount:
     statements: int = 0
     within: "StatementCount | None" = None  # an enclosing count: it counts these too
+    sent: list[str] | None = None  # each statement's SQL in order, when the count keeps it
 
 
 _current_count: ContextVar[StatementCount | None] = ContextVar("sql_statements", default=None)
 
 
 @contextmanager
-def counting_statements() -> Iterator[StatementCount]:
-    """Counts the statements that the current task (and what it awaits) sends to the database."""
-    count = StatementCount(within=_current_count.get())  # nested counts both count
+def counting_statements(*, keeping_sql: bool = False) -> Iterator[StatementCount]:
+    """Counts the statements that the current task (and what it awaits) sends to the database,
+    through SQLAlchemy or around it (reading.py's driver paths); `keeping_sql`: and keeps
+    their SQL in `sent` (the tests and bench/submit_profile.py read which they were)."""
+    count = StatementCount(within=_current_count.get(), sent=[] if keeping_sql else None)
     token = _current_count.set(count)
     try:
         yield count
@@ -42,16 +45,18 @@ def not_counted() -> Iterator[None]:
         _current_count.reset(token)
 
 
-def count_one_statement() -> None:
-    """Counts a statement sent around SQLAlchemy's execution (reading.fetch_values)."""
-    _count_statement()
-
-
-def _count_statement(*_: Any, **__: Any) -> None:
+def count_one_statement(sql: str) -> None:
+    """Counts a statement sent around SQLAlchemy's execution (reading.py's driver paths)."""
     count = _current_count.get()
     while count is not None:
         count.statements += 1
+        if count.sent is not None:
+            count.sent.append(sql)
         count = count.within
+
+
+def _count_statement(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    count_one_statement(statement)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

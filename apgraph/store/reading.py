@@ -248,7 +248,7 @@ async def fetch_values(
                 )
                 for column, attribute in zip(prepared.columns, attributes, strict=True)
             )
-        count_one_statement()
+        count_one_statement(prepared.sql)
         try:
             records = await driver.fetch(prepared.sql, *arguments)
         except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):

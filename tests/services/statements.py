@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine.default import NO_CACHE_KEY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.store.database import counting_statements
+
 
 class Sent(list[str]):
     """The statements sent, in order; `compiled_each_time`: those SQLAlchemy cannot cache
@@ -25,8 +27,9 @@ _recording: ContextVar[Sent | None] = ContextVar("recording_statements", default
 
 @contextmanager
 def statements_sent(engine: AsyncEngine) -> Iterator[Sent]:
-    """Every statement the current task (and what it awaits) sends through `engine` inside
-    the block, in order; what other tasks send meanwhile is left out."""
+    """Every statement the current task (and what it awaits) sends inside the block, in
+    order, through SQLAlchemy or past it on the driver (the store counts both); what other
+    tasks send meanwhile is left out. Filled when the block ends."""
     sent = Sent()
     token = _recording.set(sent)
 
@@ -34,14 +37,17 @@ def statements_sent(engine: AsyncEngine) -> Iterator[Sent]:
         recording = _recording.get()
         if recording is None:
             return
-        recording.append(statement)
         compiled = context is not None and context.compiled is not None
         if compiled and context.cache_hit is NO_CACHE_KEY:
             recording.compiled_each_time.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", keep)
     try:
-        yield sent
+        with counting_statements(keeping_sql=True) as count:
+            try:
+                yield sent
+            finally:
+                sent.extend(count.sent or ())
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", keep)
         _recording.reset(token)

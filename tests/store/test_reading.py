@@ -2,6 +2,7 @@
 them, so a read is one round trip, not three (issue 19)."""
 
 import asyncio
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Integer, bindparam, event, literal, select, type_coerce, 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apgraph.services.ports.reads import PageRequest
+from apgraph.store.database import counting_statements
 from apgraph.store.reading import (
     among,
     among_parameter,
@@ -215,3 +217,25 @@ async def test_a_kept_read_on_the_driver_still_gives_each_type_its_result_step(
     # then the value went through the type's step
     assert values["total"] == Decimal(7)
     assert isinstance(values["total"], Decimal)
+
+
+async def test_a_count_that_keeps_sql_holds_the_drivers_statements_among_sqlalchemys(
+    seeded_postgres: AsyncEngine,
+) -> None:
+    # given a kept read that goes to the driver between two that go through SQLAlchemy
+    on_the_driver = select(literal(1).label("amid")).where(bindparam("two", type_=Integer) == 2)
+
+    # when they run inside a count that keeps their SQL
+    with counting_statements(keeping_sql=True) as counted:
+        await fetch(seeded_postgres, select(literal(0).label("before")))
+        await fetch_values(seeded_postgres, on_the_driver, {"two": 2})
+        await fetch(seeded_postgres, select(literal(2).label("after")))
+
+    # then the count holds all three, in the order they were sent
+    assert counted.statements == 3
+    assert counted.sent is not None
+    assert [re.findall(r"AS (\w+)", sql) for sql in counted.sent] == [
+        ["before"],
+        ["amid"],
+        ["after"],
+    ]
