@@ -12,6 +12,7 @@ from apgraph.schema.dates import date_range
 from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoices import LINES, InvoiceConnection, InvoiceFilterInput, InvoiceType
 from apgraph.schema.pagination import page_request
+from apgraph.schema.relations import SUPPLIER
 from apgraph.services.ports.reads import InvoiceFilter
 
 
@@ -60,13 +61,17 @@ async def invoice_page(
 ) -> InvoiceConnection:
     where = invoice_filter(filter)
     page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
-    found = await ctx.store.invoices.page_with_orders(where, page, with_lines=LINES in ctx.selects)
-    # What the page's purchaseOrder, costCenter (and lines, when selected) fields would load,
+    found = await ctx.store.invoices.page_with_orders(
+        where, page, with_lines=LINES in ctx.selects, with_suppliers=SUPPLIER in ctx.selects
+    )
+    # What the page's purchaseOrder, costCenter (and lines and supplier, when selected) load,
     # read with the page: their loaders answer from these, no statement of their own (issue 19).
     ctx.loaders.purchase_orders.prime_many(found.purchase_orders)
     ctx.loaders.cost_centers.prime_many(found.cost_centers)
     if found.lines is not None:
         ctx.loaders.invoice_lines.prime_many(found.lines)
+    if found.suppliers is not None:
+        ctx.loaders.suppliers.prime_many(found.suppliers)
     return InvoiceConnection.build(
         found.invoices,
         to_node=InvoiceType.from_domain,

@@ -35,8 +35,10 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.principal import RowScope
 from apgraph.domain.purchasing import PurchaseOrder
+from apgraph.domain.suppliers import Supplier
 from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, Page, PageRequest
 from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
+from apgraph.store.keyring import Keyring
 from apgraph.store.purchasing import purchase_order_from_values, visible_purchase_orders
 from apgraph.store.reading import (
     Values,
@@ -48,6 +50,7 @@ from apgraph.store.reading import (
     fetch_values,
 )
 from apgraph.store.scoping import by_supplier_and_facility
+from apgraph.store.suppliers import open_suppliers, visible_suppliers
 from apgraph.store.tables import (
     ExceptionAssignmentRow,
     InvoiceApprovalRow,
@@ -55,6 +58,7 @@ from apgraph.store.tables import (
     InvoiceLineRow,
     InvoiceRow,
     InvoiceStatusChangeRow,
+    SupplierRow,
 )
 
 _invoices = InvoiceRow.__table__.c
@@ -65,6 +69,9 @@ _approvals = InvoiceApprovalRow.__table__.c
 _assignments = ExceptionAssignmentRow.__table__.c
 _ORDER = "order__"  # the labels of a page's joined purchase-order columns
 _CENTER = "center__"  # and of its cost-center columns
+_SUPPLIER = "supplier__"  # and of its suppliers' columns
+_SUPPLIER_NAMES = tuple(column.name for column in SupplierRow.__table__.c)
+_SUPPLIER_JSON = frozenset(c.name for c in SupplierRow.__table__.c if isinstance(c.type, JSON))
 _PAGE_LINES = "page__lines"  # the label of a page's lines, one array per invoice (PostgreSQL)
 # a line's columns as a page's array holds them, in order (its invoice is the row's own)
 _LINE_NAMES = tuple(
@@ -105,14 +112,40 @@ def _joined_orders_and_centers(scope: RowScope) -> _Joined:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _JoinedSuppliers:
+    """A scope's visible suppliers as a subquery to join a page to, with labelled columns."""
+
+    suppliers: Subquery
+    columns: tuple[ColumnElement[Any], ...]
+
+
+@lru_cache(maxsize=1024)
+def _joined_suppliers(scope: RowScope) -> _JoinedSuppliers:
+    """Built once per scope and kept, as `_joined_orders_and_centers` is."""
+    suppliers = visible_suppliers(scope).subquery("page_suppliers")
+    return _JoinedSuppliers(
+        suppliers=suppliers,
+        columns=tuple(
+            _as_text_if_json(column).label(_SUPPLIER + column.name) for column in suppliers.c
+        ),
+    )
+
+
 @lru_cache(maxsize=1024)
 def _page_with_orders(
-    scope: RowScope, where: InvoiceFilter, first: int, continued: bool, with_lines: bool = False
+    scope: RowScope,
+    where: InvoiceFilter,
+    first: int,
+    continued: bool,
+    with_lines: bool = False,
+    with_suppliers: bool = False,
 ) -> Select[Any]:
     """`first` + 1 invoices (one more tells whether more follow) with their joined orders
-    and cost centers, after the bound `after` when `continued`, and each invoice's lines as
-    one array when `with_lines` (PostgreSQL only): kept per scope, filter, size and shape, so
-    a page neither builds its statement nor walks it for a cache key again."""
+    and cost centers, after the bound `after` when `continued`, each invoice's lines as one
+    array when `with_lines` (PostgreSQL only), and its joined supplier when `with_suppliers`:
+    kept per scope, filter, size and shape, so a page neither builds its statement nor walks
+    it for a cache key again."""
     joined = _joined_orders_and_centers(scope)
     statement = (
         _filtered_invoices(scope, where)
@@ -120,6 +153,11 @@ def _page_with_orders(
         .outerjoin(joined.centers, joined.centers.c.id == _invoices.cost_center_id)
         .add_columns(*joined.columns)
     )
+    if with_suppliers:
+        suppliers = _joined_suppliers(scope)
+        statement = statement.outerjoin(
+            suppliers.suppliers, suppliers.suppliers.c.id == _invoices.supplier_id
+        ).add_columns(*suppliers.columns)
     if with_lines:
         statement = statement.add_columns(_lines_array().label(_PAGE_LINES))
     if continued:
@@ -182,6 +220,18 @@ def invoice_from_values(values: Values) -> Invoice:
         received_at=values["received_at"],
         erp_document_ref=values["erp_document_ref"],
     )
+
+
+def _joined_supplier(values: Values) -> Values | None:
+    """A page row's joined supplier columns, by their own names; None where it joined none."""
+    if values[_SUPPLIER + "id"] is None:
+        return None
+    return {
+        name: json.loads(values[_SUPPLIER + name])
+        if name in _SUPPLIER_JSON and values[_SUPPLIER + name] is not None
+        else values[_SUPPLIER + name]
+        for name in _SUPPLIER_NAMES
+    }
 
 
 def invoice_line_from_record(record: Sequence[Any]) -> InvoiceLine:
@@ -260,6 +310,7 @@ def _filtered_invoices(scope: RowScope, where: InvoiceFilter) -> Select[Any]:
 class InvoiceRepository:
     engine: AsyncEngine
     scope: RowScope
+    keyring: Keyring | None = None  # opens a page's joined suppliers; None: none joined
 
     def _visible(self) -> Select[Any]:
         return _visible_invoices(self.scope)
@@ -286,18 +337,26 @@ class InvoiceRepository:
         return await count(self.engine, self._filtered(where))
 
     async def page_with_orders(
-        self, where: InvoiceFilter, page: PageRequest, *, with_lines: bool = False
+        self,
+        where: InvoiceFilter,
+        page: PageRequest,
+        *,
+        with_lines: bool = False,
+        with_suppliers: bool = False,
     ) -> InvoicePageWithOrders:
         """The page, its invoices' purchase orders and cost centers in one statement: two
         outer joins instead of two reads of their own after it (issue 19). Each joined table
         is its own reader's visible rows (`visible_purchase_orders`, `visible_cost_centers`
         with this repository's scope), so a row hidden from the caller joins as nulls and
         answers None, as its by-id read would. `with_lines`: on PostgreSQL, each invoice's
-        lines too, as `lines_of` answers them (elsewhere `lines` stays None: not read)."""
+        lines too, as `lines_of` answers them (elsewhere `lines` stays None: not read).
+        `with_suppliers`: each invoice's supplier too, joined as the orders are and opened as
+        the supplier reader opens it (a repository without a keyring joins none)."""
         joined = _joined_orders_and_centers(self.scope)
         with_lines = with_lines and self.engine.dialect.name == "postgresql"
+        with_suppliers = with_suppliers and self.keyring is not None
         statement = _page_with_orders(
-            self.scope, where, page.first, page.after is not None, with_lines
+            self.scope, where, page.first, page.after is not None, with_lines, with_suppliers
         )
         rows = await fetch_values(
             self.engine, statement, None if page.after is None else {"after": page.after}
@@ -311,9 +370,12 @@ class InvoiceRepository:
         found_orders: dict[str, PurchaseOrder | None] = {}
         found_centers: dict[str, CostCenter | None] = {}
         found_lines: dict[str, list[InvoiceLine]] | None = {} if with_lines else None
+        supplier_rows: dict[str, Values | None] = {}
         invoices = []
         for values in rows[: page.first]:
             invoices.append(invoice_from_values(values))
+            if with_suppliers and values["supplier_id"] not in supplier_rows:
+                supplier_rows[values["supplier_id"]] = _joined_supplier(values)
             if found_lines is not None:
                 found_lines[values["id"]] = [
                     invoice_line_from_record(record) for record in values[_PAGE_LINES] or ()
@@ -350,7 +412,16 @@ class InvoiceRepository:
             purchase_orders=found_orders,
             cost_centers=found_centers,
             lines=found_lines,
+            suppliers=await self._opened_suppliers(supplier_rows) if with_suppliers else None,
         )
+
+    async def _opened_suppliers(self, rows: dict[str, Values | None]) -> dict[str, Supplier | None]:
+        """A page's joined suppliers opened as the supplier reader opens them; None for a
+        supplier hidden from the caller (joined as nulls)."""
+        assert self.keyring is not None
+        found = [row for row in rows.values() if row is not None]
+        opened = {supplier.id: supplier for supplier in await open_suppliers(found, self.keyring)}
+        return {key: opened.get(SupplierId(key)) for key in rows}
 
     # The child rows below are reached only through invoices the caller could already see.
 

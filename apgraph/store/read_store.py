@@ -46,7 +46,7 @@ class ReadStore:
             facilities=FacilityRepository(engine, scope),
             suppliers=SupplierRepository(engine, scope, keyring),
             purchase_orders=PurchaseOrderRepository(engine, scope),
-            invoices=InvoiceRepository(engine, scope),
+            invoices=InvoiceRepository(engine, scope, keyring),
             payments=PaymentRepository(engine, scope),
             payment_runs=PaymentRunRepository(engine, scope),
             attachments=AttachmentRepository(engine, scope),

@@ -94,6 +94,11 @@ async def open_suppliers(
     return [supplier_from_row(row, sealing) for row in rows]
 
 
+def visible_suppliers(scope: RowScope) -> Select[Any]:
+    """The suppliers `scope` may see (a page of invoices joins these, issue 19)."""
+    return select(SupplierRow.__table__).where(supplier_condition(scope, _c.id))
+
+
 @lru_cache(maxsize=1024)
 def _visible_among(dialect: str, scope: RowScope) -> Select[Any]:
     """The suppliers `scope` may see among the bound `ids`: built once per scope and kept, so
@@ -111,7 +116,7 @@ class SupplierRepository:
     keyring: Keyring
 
     def _visible(self) -> Select[Any]:
-        return select(SupplierRow.__table__).where(supplier_condition(self.scope, _c.id))
+        return visible_suppliers(self.scope)
 
     def _filtered(self, where: SupplierFilter) -> Select[Any]:
         statement = self._visible()

@@ -19,8 +19,9 @@ from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository, _lines_of, _page_with_orders
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch, fetch_values
-from apgraph.store.suppliers import _visible_among
+from apgraph.store.suppliers import SupplierRepository, _visible_among
 from apgraph.store.tables import CostCenterRow, FacilityRow, InvoiceRow, PurchaseOrderRow
+from tests.keys import keyring_for
 
 _invoices = InvoiceRow.__table__.c
 
@@ -171,6 +172,47 @@ async def test_a_page_read_with_its_lines_answers_what_lines_of_answers(
             after = ids[-1]
 
 
+async def test_a_page_read_with_its_suppliers_answers_what_the_supplier_reader_answers(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    keyring = await keyring_for(seeded)
+    for scope in scopes(tiny_network):
+        # given a caller's scope, its invoice pages and its supplier reader (same keyring)
+        repository = InvoiceRepository(seeded, scope, keyring)
+        suppliers = SupplierRepository(seeded, scope, keyring)
+        after = None
+        while True:
+            page = PageRequest(first=7, after=after)
+
+            # when a page is read with its suppliers
+            read = await repository.page_with_orders(InvoiceFilter(), page, with_suppliers=True)
+
+            # then the page is the plain page, and its suppliers, sealed fields opened, are
+            # exactly what the supplier reader answers for every supplier the page names
+            assert read.invoices == await repository.page(InvoiceFilter(), page)
+            ids = list(dict.fromkeys(i.supplier_id for i in read.invoices.items))
+            found = {s.id: s for s in await suppliers.get_many(ids)}
+            assert read.suppliers == {key: found.get(key) for key in ids}  # type: ignore[call-overload]
+            assert all(s is None or s.tax_id for s in read.suppliers.values())
+            if not read.invoices.has_next_page:
+                break
+            after = read.invoices.items[-1].id
+
+
+async def test_a_repository_without_a_keyring_joins_no_supplier(seeded: AsyncEngine) -> None:
+    # given an invoice repository that holds no keys (the operators' unscoped reads)
+    repository = InvoiceRepository(seeded, RowScope())
+
+    # when a page is read asking for its suppliers
+    read = await repository.page_with_orders(
+        InvoiceFilter(), PageRequest(first=5), with_suppliers=True
+    )
+
+    # then none are read (nothing could open their sealed fields): the loader reads them
+    assert read.suppliers is None
+    assert len(read.invoices.items) == 5
+
+
 @pytest.mark.parametrize("first", [1, 10, 50])
 async def test_a_page_with_its_lines_is_one_statement_on_postgresql(
     seeded_postgres: AsyncEngine, first: int
@@ -218,7 +260,7 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
     for scope in scopes(tiny_network):
         first_page = _page_with_orders(scope, InvoiceFilter(), 7, False)
         next_page = _page_with_orders(scope, InvoiceFilter(), 7, True)
-        with_lines = _page_with_orders(scope, InvoiceFilter(), 7, False, True)
+        with_lines = _page_with_orders(scope, InvoiceFilter(), 7, False, True, True)
         reads: list[tuple[Select[Any], dict[str, Any] | None]] = [
             (first_page, None),
             (with_lines, None),

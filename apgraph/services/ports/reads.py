@@ -206,17 +206,26 @@ class InvoicePageWithOrders:
     # each invoice's lines in line order, when they were asked for and read with the page
     # (PostgreSQL builds them in the page's statement); None: not read, ask `lines_of`
     lines: Mapping[str, list[InvoiceLine]] | None = None
+    # each invoice's supplier (None where hidden from the caller), when asked for and joined
+    # to the page; None: not read, ask the supplier reader
+    suppliers: Mapping[str, Supplier | None] | None = None
 
 
 class InvoiceReader(Protocol):
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]: ...
     async def page(self, where: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
     async def page_with_orders(
-        self, where: InvoiceFilter, page: PageRequest, *, with_lines: bool = False
+        self,
+        where: InvoiceFilter,
+        page: PageRequest,
+        *,
+        with_lines: bool = False,
+        with_suppliers: bool = False,
     ) -> InvoicePageWithOrders:
         """`page`, with each invoice's purchase order and cost center as the purchase-order
         and cost-center readers of the same caller would answer them, in one statement;
-        `with_lines`: its lines too, where the database can build them in that statement."""
+        `with_lines`: its lines too, where the database can build them in that statement;
+        `with_suppliers`: its suppliers too, as the supplier reader would answer them."""
         ...
 
     async def count(self, where: InvoiceFilter) -> int: ...
