@@ -1,11 +1,12 @@
 """Per client and product budgets, per minute: requests, and cost units (demand control).
 
-Kept in memory for one process (embedded mode) or in Redis (APGRAPH_REDIS_URL), so every
-instance spends from one budget, with the `limits` library. Requests: a moving window, exact
-(a client never sends two budgets' worth across a window boundary; it keeps one entry per
-request). Cost units: a sliding window counter, two counters per client whatever the amount
-(a moving window would keep one entry per unit: 4 ms per request in Redis for the portal
-page's 1951 units), exact within a window and weighting the previous one across the boundary.
+Kept in memory for one process (embedded mode; products/local_windows.py, with limits'
+semantics) or in Redis (APGRAPH_REDIS_URL) with the `limits` library, so every instance
+spends from one budget. Requests: a moving window, exact (a client never sends two budgets'
+worth across a window boundary; it keeps one entry per request). Cost units: a sliding
+window counter, two counters per client whatever the amount (a moving window would keep one
+entry per unit: 4 ms per request in Redis for the portal page's 1951 units), exact within a
+window and weighting the previous one across the boundary.
 """
 
 import math
@@ -13,13 +14,13 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from limits import RateLimitItem, RateLimitItemPerMinute, WindowStats, strategies
+from limits import RateLimitItem, RateLimitItemPerMinute, WindowStats
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import RateLimiter as SyncRateLimiter
+from limits.storage import storage_from_string
 
 from apgraph.domain.principal import Principal
+from apgraph.gateway.products.local_windows import MovingWindow, SlidingWindowCounter
 
 RATE_LIMITED = "RATE_LIMITED"
 WINDOW_SECONDS = 60
@@ -46,29 +47,12 @@ class Verdict:
 
 
 class Limiter(Protocol):
-    """What `_spend` needs of a limits strategy, the async one (Redis) or `InProcess`."""
+    """What `_spend` needs of a limits strategy: the async one (Redis), or this process's
+    own windows (products/local_windows.py)."""
 
     async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
 
     async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
-
-
-class InProcess:
-    """A synchronous limits strategy on limits' synchronous in-memory storage, behind the
-    async interface. limits' async memory storage starts an expiry pass after every hit that
-    hops to a thread once per client key (one hop per active client per request: ~10 % of a
-    portal page's CPU, issue 19); the synchronous one expires from one timer thread at most
-    every 10 ms, and its calls never block (no I/O), so calling them on the event loop is
-    fine, as the token-endpoint throttle does (gateway/token_throttle.py)."""
-
-    def __init__(self, limiter: SyncRateLimiter) -> None:
-        self.limiter = limiter
-
-    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
-        return self.limiter.hit(item, *identifiers, cost=cost)
-
-    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
-        return self.limiter.get_window_stats(item, *identifiers)
 
 
 def client_key(principal: Principal) -> str:
@@ -83,11 +67,7 @@ class RateLimits:
 
     @classmethod
     def in_memory(cls) -> "RateLimits":
-        storage = MemoryStorage()
-        return cls(
-            InProcess(strategies.MovingWindowRateLimiter(storage)),
-            InProcess(strategies.SlidingWindowCounterRateLimiter(storage)),
-        )
+        return cls(MovingWindow(), SlidingWindowCounter())
 
     @classmethod
     def open(cls, redis_url: str | None, *, key_prefix: str) -> "RateLimits":
