@@ -11,7 +11,8 @@ from typing import Any
 
 from apgraph.domain.audit import AuditEvent, AuditOutcome
 from apgraph.domain.ids import InvoiceId
-from apgraph.domain.invoices import Invoice, StatusChange
+from apgraph.domain.invoice_numbers import NumberKey
+from apgraph.domain.invoices import Invoice, InvoiceLine, StatusChange
 from apgraph.domain.lifecycle import Transition
 from apgraph.domain.principal import Principal
 from apgraph.domain.problems import Outcome, Problem
@@ -26,10 +27,8 @@ async def record_transitions(
     at: datetime,
     history_so_far: int,
     note: str | None = None,
-    saved: bool = False,
 ) -> None:
     """Saves the invoice as the last transition left it; `history_so_far` numbers the steps.
-    `saved`: the caller inserted it that way already (a new invoice), so no update follows.
 
     Reasons replace the invoice's recorded ones only when a transition brings new ones
     (validation codes, match findings); an approver's decision keeps them for the record.
@@ -37,10 +36,24 @@ async def record_transitions(
     if not transitions:
         return
     changes = await _traces(uow, transitions, actor=actor, at=at, after=history_so_far, note=note)
-    if saved:
-        await uow.invoices.add_history(changes)
-    else:
-        await uow.invoices.save_with_history(transitions[-1].invoice, changes)
+    await uow.invoices.save_with_history(transitions[-1].invoice, changes)
+
+
+async def record_new_invoice(
+    uow: UnitOfWork,
+    transitions: Sequence[Transition],
+    lines: Sequence[InvoiceLine],
+    *,
+    number: NumberKey,
+    actor: str,
+    at: datetime,
+) -> None:
+    """`record_transitions` for an invoice not stored yet: it is stored as the last
+    transition left it, with its lines and every status it went through (one statement on
+    PostgreSQL), before the reasons and decisions that refer to it."""
+    changes = _changes(transitions, actor=actor, at=at, after=0, note=None)
+    await uow.invoices.add(transitions[-1].invoice, lines, number=number, history=changes)
+    await _record_decisions(uow, transitions)
 
 
 async def record_many(
@@ -79,6 +92,14 @@ async def _traces(
     note: str | None,
 ) -> list[StatusChange]:
     """Records the decisions, reasons and events; returns the status changes to add."""
+    await _record_decisions(uow, transitions)
+    return _changes(transitions, actor=actor, at=at, after=after, note=note)
+
+
+def _changes(
+    transitions: Sequence[Transition], *, actor: str, at: datetime, after: int, note: str | None
+) -> list[StatusChange]:
+    """One status change per status entered, numbered on from `after`."""
     sequence = after
     changes = []
     for transition in transitions:
@@ -95,12 +116,17 @@ async def _traces(
                     note=note,
                 )
             )
+    return changes
+
+
+async def _record_decisions(uow: UnitOfWork, transitions: Sequence[Transition]) -> None:
+    """Each transition's decision, reasons and events, in order."""
+    for transition in transitions:
         if transition.decision is not None:
             await uow.invoices.add_approval(transition.decision)
         if transition.reasons:
             await uow.invoices.replace_exceptions(transition.invoice.id, transition.reasons)
         await uow.outbox.add(transition.events)
-    return changes
 
 
 async def audit(

@@ -45,7 +45,7 @@ from apgraph.services.posting import (
     posting_key_record,
     submission_posting_key,
 )
-from apgraph.services.recording import audit, record_transitions
+from apgraph.services.recording import audit, record_new_invoice
 
 _tracer = trace.get_tracer(__name__)  # the OTel API: a no-op until a provider is set
 MAX_IDEMPOTENCY_KEY = 128  # characters, as the key store keeps them
@@ -322,9 +322,8 @@ async def _store(
         route = route_exception(
             invoice, facts.cost_center, workflow.policy.approvals, waiting_since=at, now=at
         )
-    await uow.invoices.add(invoice, checked.lines, number=checked.number)
-    await record_transitions(
-        uow, transitions, actor=principal.subject, at=at, history_so_far=0, saved=True
+    await record_new_invoice(
+        uow, transitions, checked.lines, number=checked.number, actor=principal.subject, at=at
     )
     codes = [reason.code for transition in transitions for reason in transition.reasons]
     detail = " ".join([invoice.status.value, *dict.fromkeys(codes)])

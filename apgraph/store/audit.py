@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
 from apgraph.services.ports.reads import AuditFilter, Page
 from apgraph.store.column_arrays import array_params, rows_of
-from apgraph.store.reading import count, fetch
+from apgraph.store.reading import count, execute_kept, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 
 _log = AuditEntryRow.__table__.c
@@ -62,8 +62,8 @@ async def append(
     """Chains `events` after the current head, in the caller's transaction."""
     if not events:
         return []
-    claimed = await connection.execute(_CLAIM, {"count": len(events)})
-    last_sequence, prev_hash = claimed.one()
+    (claimed,) = await execute_kept(connection, _CLAIM, {"count": len(events)})
+    last_sequence, prev_hash = claimed["last_sequence"], claimed["last_hash"]
     entries = []
     for offset, event in enumerate(events):
         entry = chained(last_sequence - len(events) + 1 + offset, at, event, prev_hash)
@@ -90,7 +90,8 @@ async def append(
         # once, to completion, whether or not the outer statement reads it): the head's row
         # lock, which every append in every process waits for, is released sooner. The
         # entries go as column arrays, so the statement is compiled once (column_arrays.py).
-        await connection.execute(
+        await execute_kept(
+            connection,
             _APPEND_AND_MOVE_HEAD,
             {"last_hash": prev_hash, **array_params(_TABLE, _COLUMNS, rows, prefix=_PREFIX)},
         )

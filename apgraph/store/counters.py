@@ -8,10 +8,11 @@ the highest value already in the data, so it never collides with seeded rows.
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import update
+from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.store.conflicts import insert_unless_present
+from apgraph.store.reading import execute_kept
 from apgraph.store.tables import CounterRow
 
 Floor = Callable[[AsyncConnection], Awaitable[int]]
@@ -36,12 +37,14 @@ async def claim(connection: AsyncConnection, name: str, count: int, *, floor: Fl
     return last
 
 
+_ADVANCE = (  # built once: a claim binds its counter and count (reading.execute_kept)
+    update(CounterRow)
+    .where(_counters.name == bindparam("counter"))
+    .values(last_value=_counters.last_value + bindparam("count", type_=BigInteger()))
+    .returning(_counters.last_value)
+)
+
+
 async def _advance(connection: AsyncConnection, name: str, count: int) -> int | None:
-    claimed = await connection.execute(
-        update(CounterRow)
-        .where(_counters.name == name)
-        .values(last_value=_counters.last_value + count)
-        .returning(_counters.last_value)
-    )
-    last: int | None = claimed.scalar_one_or_none()
-    return last
+    claimed = await execute_kept(connection, _ADVANCE, {"counter": name, "count": count})
+    return int(claimed[0]["last_value"]) if claimed else None

@@ -8,15 +8,15 @@ transaction (PostgreSQL's unique index; SQLite's single writer) and then finds i
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store.column_arrays import array_params, rows_of
 from apgraph.store.conflicts import insert_unless_present
+from apgraph.store.reading import Values, execute_kept
 from apgraph.store.tables import IdempotencyKeyRow
 
 _keys = IdempotencyKeyRow.__table__.c
@@ -28,6 +28,7 @@ _PUT = (
     .on_conflict_do_nothing()
     .returning(*_TABLE.c)
 )
+_GET = select(_TABLE).where(_keys.scope == bindparam("scope"), _keys.key == bindparam("key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,8 @@ class IdempotencyKeyStore:
     connection: AsyncConnection
 
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        found = await self.connection.execute(
-            select(IdempotencyKeyRow.__table__).where(_keys.scope == scope, _keys.key == key)
-        )
-        row = found.one_or_none()
-        return _record(row) if row is not None else None
+        found = await execute_kept(self.connection, _GET, {"scope": scope, "key": key})
+        return _record(found[0]) if found else None
 
     async def put(
         self,
@@ -63,18 +61,22 @@ class IdempotencyKeyStore:
             "created_at": at,
         }
         rows = [offered, *(asdict(record) for record in along)]
+        inserted: Sequence[Values]
         if self.connection.dialect.name == "postgresql":
             # as column arrays: one statement, built and compiled once (column_arrays.py)
-            inserted = await self.connection.execute(
-                _PUT, array_params(_TABLE, _COLUMNS, rows, prefix="key")
+            inserted = await execute_kept(
+                self.connection, _PUT, array_params(_TABLE, _COLUMNS, rows, prefix="key")
             )
         else:
-            inserted = await self.connection.execute(
-                insert_unless_present(self.connection, IdempotencyKeyRow)
-                .values(rows)
-                .returning(*_TABLE.c)
-            )
-        row = next((r for r in inserted if (r.scope, r.key) == (scope, key)), None)
+            inserted = [
+                row._mapping
+                for row in await self.connection.execute(
+                    insert_unless_present(self.connection, IdempotencyKeyRow)
+                    .values(rows)
+                    .returning(*_TABLE.c)
+                )
+            ]
+        row = next((r for r in inserted if (r["scope"], r["key"]) == (scope, key)), None)
         if row is not None:
             return _record(row)
         on_file = await self.get(scope, key)
@@ -83,11 +85,11 @@ class IdempotencyKeyStore:
         return on_file
 
 
-def _record(row: Row[Any]) -> IdempotencyRecord:
+def _record(values: Values) -> IdempotencyRecord:
     return IdempotencyRecord(
-        scope=row.scope,
-        key=row.key,
-        fingerprint=row.fingerprint,
-        result_ref=row.result_ref,
-        created_at=row.created_at,
+        scope=values["scope"],
+        key=values["key"],
+        fingerprint=values["fingerprint"],
+        result_ref=values["result_ref"],
+        created_at=values["created_at"],
     )

@@ -12,7 +12,21 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Insert,
+    Integer,
+    Select,
+    Update,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -33,10 +47,12 @@ from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.invoices import (
     approval_from_row,
     invoice_from_row,
-    invoice_line_from_row,
+    invoice_from_values,
+    invoice_line_from_values,
     status_change_from_row,
 )
 from apgraph.store.purchasing import purchase_order_from_row
+from apgraph.store.reading import among_parameter, execute_kept
 from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
@@ -64,16 +80,30 @@ _LINE_TABLE = InvoiceLineRow.__table__
 _LINE_COLUMNS = tuple(column.name for column in _LINE_TABLE.c)
 
 
+_HISTORY_TABLE = InvoiceStatusChangeRow.__table__
+_HISTORY_COLUMNS = tuple(column.name for column in _HISTORY_TABLE.c)
+
+
 @cache
-def _added_with_lines(invoice_columns: tuple[str, ...]) -> Insert:
-    """`WITH added AS (INSERT INTO invoices …) INSERT INTO invoice_lines SELECT … FROM
-    unnest(…)`, built once per set of invoice columns given (column_arrays.py): the invoice's
-    values are parameters `invoice_<column>`, its lines' the arrays `line_<column>`."""
+def _added(invoice_columns: tuple[str, ...]) -> Insert:
+    """`WITH added AS (INSERT INTO invoices …), lines AS (INSERT INTO invoice_lines SELECT …
+    FROM unnest(…)) INSERT INTO invoice_status_changes SELECT … FROM unnest(…)`, built once
+    per set of invoice columns given (column_arrays.py): the invoice's values are parameters
+    `invoice_<column>`, its lines' the arrays `line_<column>`, its first status changes' the
+    arrays `change_<column>`."""
     added = insert(InvoiceRow).values(
         {name: bindparam(f"invoice_{name}", type_=_invoices[name].type) for name in invoice_columns}
     )
-    lines = rows_of(_LINE_TABLE, _LINE_COLUMNS, prefix="line")
-    return insert(InvoiceLineRow).from_select(_LINE_COLUMNS, lines).add_cte(added.cte("added"))
+    lines = insert(InvoiceLineRow).from_select(
+        _LINE_COLUMNS, rows_of(_LINE_TABLE, _LINE_COLUMNS, prefix="line")
+    )
+    changes = rows_of(_HISTORY_TABLE, _HISTORY_COLUMNS, prefix="change")
+    return (
+        insert(InvoiceStatusChangeRow)
+        .from_select(_HISTORY_COLUMNS, changes)
+        .add_cte(added.cte("added"))
+        .add_cte(lines.cte("lines"))
+    )
 
 
 _LOCK_SUPPLIER = (
@@ -81,9 +111,44 @@ _LOCK_SUPPLIER = (
     .where(SupplierRow.id == bindparam("supplier_id"))
     .with_for_update(key_share=True)
 )
-_HISTORY_LENGTH = select(func.coalesce(func.max(_changes.sequence), 0)).where(
+_HISTORY_LENGTH = select(func.coalesce(func.max(_changes.sequence), 0).label("length")).where(
     _changes.invoice_id == bindparam("invoice_id")
 )
+_FOR_UPDATE = (
+    select(InvoiceRow.__table__)
+    .where(_invoices.id == bindparam("invoice_id"))
+    .with_for_update(key_share=True)
+)
+_BILLED = select(InvoiceRow.__table__).where(
+    _invoices.purchase_order_id == bindparam("purchase_order_id"),
+    _invoices.id != bindparam("excluding"),
+)
+
+
+@cache
+def _lock_order_lines(dialect: str) -> Select[Any]:
+    """The PO's billed lines' rows, in line order (one statement locks them sorted, so two
+    invoices billing overlapping lines never wait on each other in a circle); the line
+    numbers a parameter `lines` (one integer array on PostgreSQL)."""
+    if dialect == "postgresql":
+        billed = _order_lines.line_no == any_(bindparam("lines", type_=ARRAY(Integer())))
+    else:
+        billed = _order_lines.line_no.in_(bindparam("lines", expanding=True))
+    return (
+        select(_order_lines.line_no)
+        .where(_order_lines.purchase_order_id == bindparam("purchase_order_id"), billed)
+        .order_by(_order_lines.line_no)
+        .with_for_update(key_share=True)
+    )
+
+
+@cache
+def _lines_of(dialect: str) -> Select[Any]:
+    return (
+        select(InvoiceLineRow.__table__)
+        .where(among_parameter(dialect, _lines.invoice_id, "invoice_ids"))
+        .order_by(_lines.invoice_id, _lines.line_no)
+    )
 
 
 @cache
@@ -97,21 +162,22 @@ def _saved(columns: tuple[str, ...]) -> Update:
     )
 
 
-_HISTORY_TABLE = InvoiceStatusChangeRow.__table__
-_HISTORY_COLUMNS = tuple(column.name for column in _HISTORY_TABLE.c)
-
-
 @cache
 def _saved_with_history(columns: tuple[str, ...]) -> Insert:
     """`WITH saved AS (UPDATE invoices … RETURNING id) INSERT INTO invoice_status_changes
     SELECT … FROM unnest(…) WHERE EXISTS (SELECT FROM saved)`, built once per set of invoice
     columns: the changes (arrays `change_<column>`) go in only if the invoice was saved, so
-    the statement's row count says whether it was."""
+    the rows it returns say whether it was."""
     saved = _saved(columns).returning(_invoices.id).cte("saved")
     changes = rows_of(_HISTORY_TABLE, _HISTORY_COLUMNS, prefix="change").where(
         exists(select(saved.c.id))
     )
-    return insert(InvoiceStatusChangeRow).from_select(_HISTORY_COLUMNS, changes).add_cte(saved)
+    return (
+        insert(InvoiceStatusChangeRow)
+        .from_select(_HISTORY_COLUMNS, changes)
+        .add_cte(saved)
+        .returning(_changes.sequence)
+    )
 
 
 def _history_values(change: StatusChange) -> dict[str, Any]:
@@ -146,34 +212,40 @@ class InvoiceWrites:
         return InvoiceId(numbered(EntityKind.INVOICE, number))
 
     async def add(
-        self, invoice: Invoice, lines: Sequence[InvoiceLine], *, number: NumberKey
+        self,
+        invoice: Invoice,
+        lines: Sequence[InvoiceLine],
+        *,
+        number: NumberKey,
+        history: Sequence[StatusChange] = (),
     ) -> None:
         line_rows = [{**asdict(line), "invoice_id": invoice.id} for line in lines]
         values = {**invoice_values(invoice), **number_keys.stored(number)}
-        if line_rows and self.connection.dialect.name == "postgresql":
-            # One round trip for the invoice and its lines (a data-modifying WITH runs to
-            # completion; the lines' foreign key is checked at the end of the statement): a
-            # submission holds the invoice-number counter's row lock one round trip less.
-            # The lines go as column arrays: one statement, built and compiled once
-            # (column_arrays.py).
-            arrays = array_params(_LINE_TABLE, _LINE_COLUMNS, line_rows, prefix="line")
-            await self.connection.execute(
-                _added_with_lines(tuple(values)),
-                {**{f"invoice_{name}": value for name, value in values.items()}, **arrays},
+        if self.connection.dialect.name == "postgresql":
+            # One round trip for the invoice, its lines and its first status changes (a
+            # data-modifying WITH runs to completion; the foreign keys to the invoice are
+            # checked at the end of the statement): a submission holds the invoice-number
+            # counter's row lock two round trips less. The rows go as column arrays: one
+            # statement, built and compiled once (column_arrays.py).
+            changes = [_history_values(change) for change in history]
+            await execute_kept(
+                self.connection,
+                _added(tuple(values)),
+                {
+                    **{f"invoice_{name}": value for name, value in values.items()},
+                    **array_params(_LINE_TABLE, _LINE_COLUMNS, line_rows, prefix="line"),
+                    **array_params(_HISTORY_TABLE, _HISTORY_COLUMNS, changes, prefix="change"),
+                },
             )
             return
         await self.connection.execute(insert(InvoiceRow), [values])
         if line_rows:
             await self.connection.execute(insert(InvoiceLineRow), line_rows)
+        await self.add_history(history)
 
     async def get_for_update(self, invoice_id: InvoiceId) -> Invoice | None:
-        found = await self.connection.execute(
-            select(InvoiceRow.__table__)
-            .where(_invoices.id == invoice_id)
-            .with_for_update(key_share=True)
-        )
-        row = found.one_or_none()
-        return invoice_from_row(row) if row is not None else None
+        found = await execute_kept(self.connection, _FOR_UPDATE, {"invoice_id": invoice_id})
+        return invoice_from_values(found[0]) if found else None
 
     async def get_many_for_update(self, invoice_ids: Collection[InvoiceId]) -> Sequence[Invoice]:
         found = await self.connection.execute(
@@ -207,8 +279,8 @@ class InvoiceWrites:
 
     async def history_length(self, invoice_id: InvoiceId) -> int:
         """One number, not the rows: recording a transition needs only where to go on."""
-        found = await self.connection.execute(_HISTORY_LENGTH, {"invoice_id": invoice_id})
-        return int(found.scalar_one())
+        (found,) = await execute_kept(self.connection, _HISTORY_LENGTH, {"invoice_id": invoice_id})
+        return int(found["length"])
 
     async def save(self, invoice: Invoice) -> None:
         values = invoice_values(invoice)
@@ -237,10 +309,12 @@ class InvoiceWrites:
             [_history_values(change) for change in changes],
             prefix="change",
         )
-        added = await self.connection.execute(
-            _saved_with_history(tuple(values)), {**values, "key": invoice.id, **arrays}
+        added = await execute_kept(
+            self.connection,
+            _saved_with_history(tuple(values)),
+            {**values, "key": invoice.id, **arrays},
         )
-        if added.rowcount != len(changes):
+        if len(added) != len(changes):
             raise LookupError(f"no invoice {invoice.id} to save")
 
     async def history(self, invoice_id: InvoiceId) -> Sequence[StatusChange]:
@@ -292,8 +366,9 @@ class InvoiceWrites:
     ) -> Sequence[Invoice]:
         # two statements: the read after the lock has its own snapshot, which holds what the
         # submission that had the lock committed (in one, it would not under READ COMMITTED)
-        await self.connection.execute(_LOCK_SUPPLIER, {"supplier_id": supplier_id})
-        rows = await self.connection.execute(
+        await execute_kept(self.connection, _LOCK_SUPPLIER, {"supplier_id": supplier_id})
+        rows = await execute_kept(
+            self.connection,
             _CANDIDATES,
             {
                 "supplier_id": supplier_id,
@@ -301,7 +376,7 @@ class InvoiceWrites:
                 **number_keys.candidate_parameters(number, currency=currency, total=total),
             },
         )
-        return [invoice_from_row(row) for row in rows]
+        return [invoice_from_values(row) for row in rows]
 
     async def posting_facts(self, invoice: Invoice) -> PostingFacts:
         """Read `FOR SHARE`: a concurrent change to the supplier, PO or cost center waits
@@ -339,30 +414,24 @@ class InvoiceWrites:
         lines: Collection[int],
         excluding: InvoiceId | None = None,
     ) -> Sequence[BilledInvoice]:
-        # the billed PO lines' rows, in line order (one statement locks them sorted, so two
-        # invoices billing overlapping lines never wait on each other in a circle)
-        await self.connection.execute(
-            select(_order_lines.line_no)
-            .where(_order_lines.purchase_order_id == purchase_order_id)
-            .where(_order_lines.line_no.in_(sorted(lines)))
-            .order_by(_order_lines.line_no)
-            .with_for_update(key_share=True)
+        dialect = self.connection.dialect.name
+        await execute_kept(
+            self.connection,
+            _lock_order_lines(dialect),
+            {"purchase_order_id": purchase_order_id, "lines": sorted(lines)},
         )
-        statement = select(InvoiceRow.__table__).where(
-            _invoices.purchase_order_id == purchase_order_id
+        found = await execute_kept(
+            self.connection,
+            _BILLED,
+            {"purchase_order_id": purchase_order_id, "excluding": excluding or ""},
         )
-        if excluding is not None:
-            statement = statement.where(_invoices.id != excluding)
-        invoices = [invoice_from_row(row) for row in await self.connection.execute(statement)]
+        invoices = [invoice_from_values(row) for row in found]
         of: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
         if invoices:
-            found = await self.connection.execute(
-                select(InvoiceLineRow.__table__)
-                .where(_lines.invoice_id.in_(list(of)))
-                .order_by(_lines.invoice_id, _lines.line_no)
-            )
-            for row in found:
-                of[row.invoice_id].append(invoice_line_from_row(row))
+            for row in await execute_kept(
+                self.connection, _lines_of(dialect), {"invoice_ids": list(of)}
+            ):
+                of[row["invoice_id"]].append(invoice_line_from_values(row))
         return [BilledInvoice(invoice, tuple(of[invoice.id])) for invoice in invoices]
 
 

@@ -21,7 +21,7 @@ from apgraph.domain.principal import RowScope
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
 from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
-from apgraph.store.reading import fetch
+from apgraph.store.reading import execute_kept, fetch
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import CounterRow, OutboxRow
 
@@ -72,11 +72,12 @@ async def write(
         # writing transaction of every process waits for, is held one round trip less.
         # The events go as one array per field: the same statement, compiled once, however
         # many there are (a payment confirming thousands of invoices included).
-        inserted = await connection.execute(
+        inserted = await execute_kept(
+            connection,
             _CLAIM_AND_INSERT,
             {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
         )
-        last = max((sequence for (sequence,) in inserted), default=None)
+        last = max((row["sequence"] for row in inserted), default=None)
     if last is None:  # SQLite, or no counter row yet (then nothing was inserted)
         last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
         first = last - len(rows) + 1

@@ -14,11 +14,13 @@ from apgraph.store.database import counting_statements
 
 
 class Sent(list[str]):
-    """The statements sent, in order; `compiled_each_time`: those SQLAlchemy cannot cache
-    (no cache key), so it compiles them anew on every execution."""
+    """The statements sent, in order; `through_sqlalchemy`: those SQLAlchemy executed (the
+    rest went on the driver, store/reading.py); `compiled_each_time`: those SQLAlchemy cannot
+    cache (no cache key), so it compiles them anew on every execution."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.through_sqlalchemy: list[str] = []
         self.compiled_each_time: list[str] = []
 
 
@@ -37,6 +39,7 @@ def statements_sent(engine: AsyncEngine) -> Iterator[Sent]:
         recording = _recording.get()
         if recording is None:
             return
+        recording.through_sqlalchemy.append(statement)
         compiled = context is not None and context.compiled is not None
         if compiled and context.cache_hit is NO_CACHE_KEY:
             recording.compiled_each_time.append(statement)

@@ -6,15 +6,17 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Integer, bindparam, event, literal, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apgraph.services.ports.reads import PageRequest
-from apgraph.store.database import counting_statements
+from apgraph.store.database import begin_writing, counting_statements
 from apgraph.store.reading import (
     among,
     among_parameter,
     count,
+    execute_kept,
     fetch,
     fetch_page,
     fetch_values,
@@ -239,3 +241,37 @@ async def test_a_count_that_keeps_sql_holds_the_drivers_statements_among_sqlalch
         ["amid"],
         ["after"],
     ]
+
+
+MARK = (
+    update(InvoiceRow)
+    .where(InvoiceRow.__table__.c.id == bindparam("invoice_id"))
+    .values(erp_document_ref=bindparam("ref"))
+    .returning(InvoiceRow.__table__.c.erp_document_ref)
+)
+
+
+async def marked(engine: AsyncEngine, invoice_id: str) -> str | None:
+    (row,) = await fetch(
+        engine, select(InvoiceRow.__table__.c.erp_document_ref).where(InvoiceRow.id == invoice_id)
+    )
+    return row.erp_document_ref
+
+
+@pytest.mark.parametrize("ends", ["rollback", "commit"])
+async def test_a_kept_write_on_the_driver_first_in_a_transaction_ends_with_it(
+    seeded_postgres: AsyncEngine, ends: str
+) -> None:
+    # given a transaction whose first statement is a kept write sent on the driver (before
+    # SQLAlchemy has sent anything, so before its adapter would have sent BEGIN)
+    (row,) = await fetch(seeded_postgres, select(InvoiceRow.id).limit(1))
+    before = await marked(seeded_postgres, row.id)
+    async with seeded_postgres.connect() as connection:
+        await begin_writing(connection)
+        (written,) = await execute_kept(connection, MARK, {"invoice_id": row.id, "ref": "DRV-1"})
+        assert written["erp_document_ref"] == "DRV-1"
+        # when the transaction ends
+        await (connection.rollback() if ends == "rollback" else connection.commit())
+
+    # then the write ended with it: gone after a rollback, kept after a commit
+    assert await marked(seeded_postgres, row.id) == (before if ends == "rollback" else "DRV-1")

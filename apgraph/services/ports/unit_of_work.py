@@ -77,10 +77,17 @@ class InvoiceWriter(Protocol):
         ...
 
     async def add(
-        self, invoice: Invoice, lines: Sequence[InvoiceLine], *, number: NumberKey
+        self,
+        invoice: Invoice,
+        lines: Sequence[InvoiceLine],
+        *,
+        number: NumberKey,
+        history: Sequence[StatusChange] = (),
     ) -> None:
-        """Stores a new invoice; `number` is its number's key under the duplicate rules the
-        service checks with (`NumberRules.keyed`), kept for `duplicate_candidates`."""
+        """Stores a new invoice with its lines and the status changes it went through so far
+        (one statement where the database allows); `number` is its number's key under the
+        duplicate rules the service checks with (`NumberRules.keyed`), kept for
+        `duplicate_candidates`."""
         ...
 
     async def get_for_update(self, invoice_id: InvoiceId) -> Invoice | None:
