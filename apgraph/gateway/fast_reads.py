@@ -116,9 +116,19 @@ class FieldPlan:
     audited: str | None  # a classified field whose unmasked reads are audited ("Type.field")
     plain: bool = False  # a leaf, no list, nothing classified: read and serialize
     text: bool = False  # a String or ID leaf: a str is its own serialization
+    # an object read from the parent (no resolver, no list) whose completion waits for
+    # nothing (Money): completed inline by the parent's completion, never as a column
+    inline: bool = False
 
     def __post_init__(self) -> None:
         shape = self.shape
+        self.inline = (
+            self.child is not None
+            and self.batched is None
+            and shape is not None
+            and not shape.is_list
+            and not self.child.waits
+        )
         if self.serialize is None or shape is None:
             return
         self.plain = not (shape.is_list or self.masked or self.audited)
@@ -414,7 +424,7 @@ class Run:
         for index, field in enumerate(plan.fields):
             if field.batched is not None:
                 waiting.append((index, self.batched_column(field, parents)))
-            elif field.child is not None:
+            elif field.child is not None and not field.inline:
                 assert field.attribute is not None
                 assert field.shape is not None
                 values = [getattr(parent, field.attribute) for parent in parents]
@@ -551,8 +561,10 @@ def compile_completion(plan: ObjectPlan) -> Completion:
     `complete(run, parent, columns, row)` reads each field and answers the response keys in
     order. A plan that waits for nothing also checks the parent's type and completes its
     child objects inline (`columns` is not used); a plan that waits takes its batched fields
-    and child objects from `columns` (each field's answers for the whole level, by index of
-    field, then of parent), which `Run.objects` loaded and checked the parents for first.
+    and its other child objects from `columns` (each field's answers for the whole level, by
+    index of field, then of parent), which `Run.objects` loaded and checked the parents for
+    first, but still completes inline an object that waits for nothing (`FieldPlan.inline`:
+    an invoice's amounts), as three columns of 50 Money each cost a flatten and a regroup.
 
     A portal page completes ~700 objects (invoices, amounts, lines, the related supplier, PO
     and cost center), and walking their field plans one by one (a branch, a getattr and a
@@ -585,7 +597,11 @@ def compile_completion(plan: ObjectPlan) -> Completion:
         if field.typename is not None:
             source.append(f"    {value} = {field.typename!r}")
             continue
-        if plan.waits and (field.batched is not None or field.child is not None):
+        if (
+            plan.waits
+            and (field.batched is not None or field.child is not None)
+            and not field.inline
+        ):
             source.append(f"    {value} = columns[{index}][row]")
             continue
         attribute = field.attribute
