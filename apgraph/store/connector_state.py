@@ -15,7 +15,7 @@ from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import MigrationDifference, PostingState
-from apgraph.store.reading import one_statement, write_alone
+from apgraph.store.reading import fetch_values, write_alone
 from apgraph.store.tables import (
     ErpCrossReferenceRow,
     ErpPostingRow,
@@ -63,16 +63,24 @@ async def replace_vendor_links(
     )
 
 
+_VENDOR_KEY = select(_x.vendor_key).where(  # built once: see reading.fetch_values
+    _x.system == bindparam("system"),
+    _x.entity == SUPPLIER,
+    _x.canonical_id == bindparam("supplier_id"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SqlCrossReferences:
     engine: AsyncEngine
 
     async def vendor_key(self, system: ExternalSystem, supplier_id: SupplierId) -> str | None:
-        statement = select(_x.vendor_key).where(
-            _x.system == system.value, _x.entity == SUPPLIER, _x.canonical_id == supplier_id
+        """Read on every posting, never kept between them: another process (`apgraph
+        import`, another worker) may relink a supplier at any time."""
+        found = await fetch_values(
+            self.engine, _VENDOR_KEY, {"system": system.value, "supplier_id": supplier_id}
         )
-        async with one_statement(self.engine) as connection:
-            return (await connection.execute(statement)).scalar_one_or_none()
+        return found[0]["vendor_key"] if found else None
 
     async def link_vendors(
         self, system: ExternalSystem, links: Mapping[SupplierId, str], *, at: datetime
@@ -124,6 +132,7 @@ def _first_attempt(dialect: str) -> Insert:
             updated_at=bindparam("p_at"),
         )
         .on_conflict_do_nothing()
+        .returning(_p.attempts)  # a row: this was the first attempt
     )
 
 
@@ -145,7 +154,7 @@ class SqlPostingLedger:
             _first_attempt(self.engine.dialect.name),
             {**key, "p_invoice_id": invoice.id, "p_facility_id": invoice.facility_id, "p_at": at},
         )
-        if first.rowcount == 1:
+        if first:
             return None  # committed SENT before anything leaves
         async with self.engine.begin() as connection:
             before = (await connection.execute(_STATE_FOR_UPDATE, key)).one()

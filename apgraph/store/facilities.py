@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, RowMapping, Select, select
@@ -11,7 +12,7 @@ from apgraph.domain.facilities import CostCenter, Facility
 from apgraph.domain.ids import CostCenterId, FacilityId
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import Page, PageRequest
-from apgraph.store.reading import among, count, fetch, fetch_page
+from apgraph.store.reading import among, among_parameter, count, fetch, fetch_page, fetch_values
 from apgraph.store.scoping import facility_condition
 from apgraph.store.tables import CostCenterRow, FacilityRow
 
@@ -20,7 +21,10 @@ _cost_centers = CostCenterRow.__table__.c
 
 
 def facility_from_row(row: Row[Any]) -> Facility:
-    values = row._mapping  # by name: a Row's attribute access costs ten times more
+    return facility_from_values(row._mapping)  # by name: attributes cost ten times more
+
+
+def facility_from_values(values: Mapping[str, Any] | RowMapping) -> Facility:
     return Facility(
         id=FacilityId(values["id"]),
         name=values["name"],
@@ -51,6 +55,20 @@ def visible_cost_centers(scope: RowScope) -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=1024)
+def _facilities_among(dialect: str, scope: RowScope) -> Select[Any]:
+    """The facilities `scope` may see among the bound `ids`, kept per scope (as
+    suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
+    return select(FacilityRow.__table__).where(
+        facility_condition(scope, _facilities.id), among_parameter(dialect, _facilities.id, "ids")
+    )
+
+
+@lru_cache(maxsize=1024)
+def _cost_centers_among(dialect: str, scope: RowScope) -> Select[Any]:
+    return visible_cost_centers(scope).where(among_parameter(dialect, _cost_centers.id, "ids"))
+
+
 @dataclass(frozen=True, slots=True)
 class FacilityRepository:
     engine: AsyncEngine
@@ -63,10 +81,9 @@ class FacilityRepository:
         return visible_cost_centers(self.scope)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]:
-        rows = await fetch(
-            self.engine, self._facilities().where(among(self.engine, _facilities.id, ids))
-        )
-        return [facility_from_row(row) for row in rows]
+        statement = _facilities_among(self.engine.dialect.name, self.scope)
+        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
+        return [facility_from_values(row) for row in rows]
 
     async def page(self, page: PageRequest) -> Page[Facility]:
         return await fetch_page(
@@ -81,10 +98,9 @@ class FacilityRepository:
         return await count(self.engine, self._facilities())
 
     async def cost_centers(self, ids: Sequence[str]) -> Sequence[CostCenter]:
-        rows = await fetch(
-            self.engine, self._cost_centers().where(among(self.engine, _cost_centers.id, ids))
-        )
-        return [cost_center_from_row(row) for row in rows]
+        statement = _cost_centers_among(self.engine.dialect.name, self.scope)
+        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
+        return [cost_center_from_values(row) for row in rows]
 
     async def cost_centers_of(self, facility_ids: Sequence[str]) -> Sequence[CostCenter]:
         statement = self._cost_centers().where(

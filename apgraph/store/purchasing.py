@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, RowMapping, Select, and_, func, not_, select
@@ -24,7 +25,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderStatus,
 )
 from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
-from apgraph.store.reading import among, count, fetch, fetch_page
+from apgraph.store.reading import among_parameter, count, fetch, fetch_page, fetch_values
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import (
     GoodsReceiptRow,
@@ -88,7 +89,10 @@ def purchase_order_from_values(values: Mapping[str, Any] | RowMapping) -> Purcha
 
 
 def purchase_order_line_from_row(row: Row[Any]) -> PurchaseOrderLine:
-    values = row._mapping
+    return purchase_order_line_from_values(row._mapping)
+
+
+def purchase_order_line_from_values(values: Mapping[str, Any] | RowMapping) -> PurchaseOrderLine:
     return PurchaseOrderLine(
         line_no=values["line_no"],
         item_id=values["item_id"],
@@ -121,6 +125,22 @@ def visible_purchase_orders(scope: RowScope) -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=1024)
+def _orders_among(dialect: str, scope: RowScope) -> Select[Any]:
+    """The purchase orders `scope` may see among the bound `ids`, kept per scope (as
+    suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
+    return visible_purchase_orders(scope).where(among_parameter(dialect, _orders.id, "ids"))
+
+
+@lru_cache(maxsize=2)
+def _lines_among(dialect: str) -> Select[Any]:
+    return (
+        select(PurchaseOrderLineRow.__table__)
+        .where(among_parameter(dialect, _lines.purchase_order_id, "order_ids"))
+        .order_by(_lines.purchase_order_id, _lines.line_no)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PurchaseOrderRepository:
     engine: AsyncEngine
@@ -130,8 +150,9 @@ class PurchaseOrderRepository:
         return visible_purchase_orders(self.scope)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[PurchaseOrder]:
-        rows = await fetch(self.engine, self._visible().where(among(self.engine, _orders.id, ids)))
-        return [purchase_order_from_row(row) for row in rows]
+        statement = _orders_among(self.engine.dialect.name, self.scope)
+        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
+        return [purchase_order_from_values(row) for row in rows]
 
     def _filtered(self, where: PurchaseOrderFilter) -> Select[Any]:
         statement = self._visible()
@@ -160,15 +181,9 @@ class PurchaseOrderRepository:
 
     async def lines_of(self, order_ids: Sequence[str]) -> Sequence[tuple[str, PurchaseOrderLine]]:
         """(order id, line) pairs in line order; callers reach them only through visible orders."""
-        statement = (
-            select(PurchaseOrderLineRow.__table__)
-            .where(_lines.purchase_order_id.in_(order_ids))
-            .order_by(_lines.purchase_order_id, _lines.line_no)
-        )
-        rows = await fetch(self.engine, statement)
-        return [
-            (row._mapping["purchase_order_id"], purchase_order_line_from_row(row)) for row in rows
-        ]
+        statement = _lines_among(self.engine.dialect.name)
+        rows = await fetch_values(self.engine, statement, {"order_ids": list(order_ids)})
+        return [(row["purchase_order_id"], purchase_order_line_from_values(row)) for row in rows]
 
     async def receipts_of(self, order_ids: Sequence[str]) -> Sequence[GoodsReceipt]:
         statement = (

@@ -10,6 +10,7 @@ from apgraph.domain.invoices import Invoice
 from apgraph.domain.systems import ExternalSystem
 from apgraph.services.ports.connectors import PostingState
 from apgraph.store.connector_state import SqlPostingLedger
+from apgraph.store.database import counting_statements
 from apgraph.store.tables import ErpPostingRow
 
 AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -48,7 +49,9 @@ async def test_every_posting_sends_the_ledgers_statements_built_once(engine, tin
     ledger = SqlPostingLedger(engine)
     first, second = tiny_network.invoices[0], tiny_network.invoices[1]
 
-    async def post(invoice: Invoice, key: str) -> list[object]:
+    async def post(invoice: Invoice, key: str) -> tuple[list[object], list[str]]:
+        """The statement objects SQLAlchemy executed, and the SQL of every statement sent
+        (through SQLAlchemy, or on the driver as PostgreSQL's are)."""
         executed: list[object] = []
 
         def keep(_connection: Any, statement: object, *_: Any) -> None:
@@ -56,28 +59,33 @@ async def test_every_posting_sends_the_ledgers_statements_built_once(engine, tin
 
         event.listen(engine.sync_engine, "before_execute", keep)
         try:
-            await ledger.begin(
-                system=ExternalSystem.LEGACY_ERP, idempotency_key=key, invoice=invoice, at=AT
-            )
-            await ledger.settle(
-                system=ExternalSystem.LEGACY_ERP,
-                idempotency_key=key,
-                state=PostingState.POSTED,
-                document_number=f"DOC-{key}",
-                error=None,
-                at=AT,
-            )
+            with counting_statements(keeping_sql=True) as counted:
+                await ledger.begin(
+                    system=ExternalSystem.LEGACY_ERP, idempotency_key=key, invoice=invoice, at=AT
+                )
+                await ledger.settle(
+                    system=ExternalSystem.LEGACY_ERP,
+                    idempotency_key=key,
+                    state=PostingState.POSTED,
+                    document_number=f"DOC-{key}",
+                    error=None,
+                    at=AT,
+                )
         finally:
             event.remove(engine.sync_engine, "before_execute", keep)
-        return executed
+        return executed, counted.sent or []
 
-    earlier = await post(first, "sub-kept-1")
+    earlier, earlier_sql = await post(first, "sub-kept-1")
 
     # when another invoice posts under another key
-    later = await post(second, "sub-kept-2")
+    later, later_sql = await post(second, "sub-kept-2")
 
-    # then it sends the very statements the first did, two of them, with its own values
-    assert len(later) == 2
+    # then it sends the very statements the first did, two of them, with its own values:
+    # kept statement objects through SQLAlchemy (SQLite), or past it on the driver the same
+    # SQL, prepared once per connection (PostgreSQL)
+    assert len(later_sql) == 2
+    assert later_sql == earlier_sql
+    assert len(later) == (0 if engine.dialect.name == "postgresql" else 2)
     assert all(a is b for a, b in zip(earlier, later, strict=True))
     assert await ledger.state_of(ExternalSystem.LEGACY_ERP, "sub-kept-2") is PostingState.POSTED
     async with engine.connect() as connection:
