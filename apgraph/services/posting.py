@@ -104,10 +104,10 @@ async def post_and_record(
             transition = _after_erp(current, document, failure, route, decisions, at)
         except DomainError:
             return current  # no longer postable (e.g. rejected meanwhile); nothing to record
-        # its length, not its rows: the transition's steps number on from there
-        history_so_far = await uow.invoices.history_length(current.id)
+        # numbered on after the stored history by the store, as it saves them (under the
+        # invoice's row lock): on PostgreSQL in the statement that saves, no read before it
         await record_transitions(
-            uow, [transition], actor=principal.subject, at=at, history_so_far=history_so_far
+            uow, [transition], actor=principal.subject, at=at, history_so_far=None
         )
         await _file_dead_letter(uow, current, transition, document, failure, principal, at)
         await audit(

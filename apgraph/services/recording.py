@@ -25,18 +25,23 @@ async def record_transitions(
     *,
     actor: str,
     at: datetime,
-    history_so_far: int,
+    history_so_far: int | None,
     note: str | None = None,
 ) -> None:
-    """Saves the invoice as the last transition left it; `history_so_far` numbers the steps.
+    """Saves the invoice as the last transition left it; `history_so_far` numbers the steps
+    (None: the store numbers them on after the stored history, as it saves them; the caller
+    holds the invoice's row lock).
 
     Reasons replace the invoice's recorded ones only when a transition brings new ones
     (validation codes, match findings); an approver's decision keeps them for the record.
     """
     if not transitions:
         return
-    changes = await _traces(uow, transitions, actor=actor, at=at, after=history_so_far, note=note)
-    await uow.invoices.save_with_history(transitions[-1].invoice, changes)
+    after = history_so_far or 0
+    changes = await _traces(uow, transitions, actor=actor, at=at, after=after, note=note)
+    await uow.invoices.save_with_history(
+        transitions[-1].invoice, changes, numbered_on=history_so_far is None
+    )
 
 
 async def record_new_invoice(

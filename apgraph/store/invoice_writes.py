@@ -7,13 +7,14 @@ against one supplier or one PO line, happen one after the other (docs/invariants
 """
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BindParameter,
     Insert,
     Integer,
     Select,
@@ -42,7 +43,7 @@ from apgraph.domain.invoices import (
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.validation import PostingFacts
 from apgraph.store import counters, number_keys
-from apgraph.store.column_arrays import array_params, rows_of
+from apgraph.store.column_arrays import array_params, rows_of, typed, unnested
 from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.invoices import (
     approval_from_row,
@@ -151,27 +152,38 @@ def _lines_of(dialect: str) -> Select[Any]:
     )
 
 
+_KEY: BindParameter[Any] = bindparam("key")  # the invoice a save writes
+
+
 @cache
 def _saved(columns: tuple[str, ...]) -> Update:
     """`UPDATE invoices SET … WHERE id = :key`, built once per set of columns given: a save
     binds its values instead of building the statement and its cache key each time."""
     return (
         update(InvoiceRow)
-        .where(_invoices.id == bindparam("key"))
+        .where(_invoices.id == _KEY)
         .values({name: bindparam(name, type_=_invoices[name].type) for name in columns})
     )
 
 
 @cache
-def _saved_with_history(columns: tuple[str, ...]) -> Insert:
+def _saved_with_history(columns: tuple[str, ...], *, numbered_on: bool = False) -> Insert:
     """`WITH saved AS (UPDATE invoices … RETURNING id) INSERT INTO invoice_status_changes
     SELECT … FROM unnest(…) WHERE EXISTS (SELECT FROM saved)`, built once per set of invoice
     columns: the changes (arrays `change_<column>`) go in only if the invoice was saved, so
-    the rows it returns say whether it was."""
+    the rows it returns say whether it was. `numbered_on`: each change's sequence is added to
+    the stored history's length, read in the statement (`history_length` in SQL)."""
     saved = _saved(columns).returning(_invoices.id).cte("saved")
-    changes = rows_of(_HISTORY_TABLE, _HISTORY_COLUMNS, prefix="change").where(
-        exists(select(saved.c.id))
-    )
+    source = unnested(_HISTORY_TABLE, _HISTORY_COLUMNS, prefix="change")
+    stored = select(_HISTORY_LENGTH.selected_columns[0]).where(_changes.invoice_id == _KEY)
+    changes = select(
+        *(
+            stored.scalar_subquery() + source.c.sequence
+            if numbered_on and name == "sequence"
+            else typed(_HISTORY_TABLE, source, name)
+            for name in _HISTORY_COLUMNS
+        )
+    ).where(exists(select(saved.c.id)))
     return (
         insert(InvoiceStatusChangeRow)
         .from_select(_HISTORY_COLUMNS, changes)
@@ -295,8 +307,13 @@ class InvoiceWrites:
                 insert(InvoiceStatusChangeRow), [_history_values(change) for change in changes]
             )
 
-    async def save_with_history(self, invoice: Invoice, changes: Sequence[StatusChange]) -> None:
+    async def save_with_history(
+        self, invoice: Invoice, changes: Sequence[StatusChange], *, numbered_on: bool = False
+    ) -> None:
         if not changes or self.connection.dialect.name != "postgresql":
+            if numbered_on:
+                after = await self.history_length(invoice.id)
+                changes = [replace(c, sequence=after + c.sequence) for c in changes]
             await self.save(invoice)
             await self.add_history(changes)
             return
@@ -311,7 +328,7 @@ class InvoiceWrites:
         )
         added = await execute_kept(
             self.connection,
-            _saved_with_history(tuple(values)),
+            _saved_with_history(tuple(values), numbered_on=numbered_on),
             {**values, "key": invoice.id, **arrays},
         )
         if len(added) != len(changes):

@@ -64,7 +64,9 @@ async def test_recording_a_posting_counts_the_history_instead_of_reading_it(work
     # when it is submitted, matches and is posted
     outcome, sent = await submitted_with_statements(workflow_api, orders)
 
-    # then recording POSTED asked for the history's length, never for its rows
+    # then recording POSTED asked for the history's length, never for its rows: on
+    # PostgreSQL inside the statement that saves it with its new status change, on SQLite
+    # in one read before it
     assert outcome.value is not None
     assert outcome.value.status is InvoiceStatus.POSTED
     reads_of_history = [
@@ -72,8 +74,13 @@ async def test_recording_a_posting_counts_the_history_instead_of_reading_it(work
         for statement in touching(sent, "invoice_status_changes")
         if statement.lstrip().upper().startswith("SELECT")
     ]
-    assert len(reads_of_history) == 1
-    assert "max(" in reads_of_history[0].lower()
+    if workflow_api.backend == "postgresql":
+        assert reads_of_history == []
+        (saved,) = [s for s in sent if re.search(r"\bUPDATE invoices\b", s)]
+        assert "max(invoice_status_changes.sequence)" in saved
+    else:
+        assert len(reads_of_history) == 1
+        assert "max(" in reads_of_history[0].lower()
     # and the history numbers on without a gap from where the submission left it
     async with workflow_api.runtime.engine.connect() as connection:
         sequences = (

@@ -276,6 +276,49 @@ async def test_get_for_update_makes_a_concurrent_change_wait_and_loses_no_update
     assert stored.erp_document_ref == ",".join([*seeded_marks, "first", "second"])
 
 
+async def test_history_numbered_on_by_the_store_follows_a_change_committed_while_it_waited(
+    seeded_postgres, tiny_network
+):
+    """`numbered_on` reads the history's length in the statement that saves (PostgreSQL), so
+    that statement, begun after the invoice's lock was granted, must see what the holder of
+    the lock committed: the second change goes after the first, with no gap and no clash."""
+    engine = seeded_postgres
+    invoice, _ = template(tiny_network)
+
+    async def record(uow, note: str) -> None:
+        current = await uow.invoices.get_for_update(invoice.id)
+        change = StatusChange(invoice.id, 1, AT, current.status, current.status, "ops", note)
+        await uow.invoices.save_with_history(current, [change], numbered_on=True)
+
+    async with engine.connect() as connection:
+        stored_before = await connection.scalar(
+            select(func.count())
+            .select_from(InvoiceStatusChangeRow.__table__)
+            .where(InvoiceStatusChangeRow.__table__.c.invoice_id == invoice.id)
+        )
+
+    # given one unit of work holding the invoice, its change recorded
+    async with SqlUnitOfWork(engine) as first:
+        await record(first, "first")
+
+        # when a second one records a change meanwhile
+        async def second_change() -> None:
+            async with SqlUnitOfWork(engine) as second:
+                await record(second, "second")
+                await second.commit()
+
+        second_task = asyncio.create_task(second_change())
+        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
+        await first.commit()
+    await second_task
+
+    # then the second's change is numbered after the first's
+    async with SqlUnitOfWork(engine) as uow:
+        history = await uow.invoices.history(invoice.id)
+    assert [change.sequence for change in history] == list(range(1, stored_before + 3))
+    assert [change.note for change in history[-2:]] == ["first", "second"]
+
+
 async def test_a_unit_of_work_is_used_for_one_block_only(engine):
     uow = SqlUnitOfWork(engine)
     async with uow:

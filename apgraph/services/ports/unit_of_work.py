@@ -118,8 +118,13 @@ class InvoiceWriter(Protocol):
         ...
 
     async def add_history(self, changes: Sequence[StatusChange]) -> None: ...
-    async def save_with_history(self, invoice: Invoice, changes: Sequence[StatusChange]) -> None:
-        """`save` and `add_history` together (one statement where the database allows)."""
+    async def save_with_history(
+        self, invoice: Invoice, changes: Sequence[StatusChange], *, numbered_on: bool = False
+    ) -> None:
+        """`save` and `add_history` together (one statement where the database allows).
+        `numbered_on`: the changes' sequences count from 1 after the stored history's last,
+        read with them (in the same statement where the database allows); the caller holds
+        the invoice's row lock, so no other writer adds one meanwhile."""
         ...
 
     async def add_approval(self, approval: Approval) -> None: ...
