@@ -151,8 +151,8 @@ def _page_with_orders(
     with_suppliers: bool = False,
 ) -> Select[Any]:
     """`first` + 1 invoices (one more tells whether more follow) with their joined orders
-    and cost centers, after the bound `after` when `continued`, each invoice's lines as one
-    array when `with_lines` (PostgreSQL only), and its joined supplier when `with_suppliers`:
+    and cost centers, after the bound `after` when `continued`, each invoice's lines as JSON
+    text when `with_lines` (PostgreSQL only), and its joined supplier when `with_suppliers`:
     kept per scope, filter, size and shape, so a page neither builds its statement nor walks
     it for a cache key again."""
     joined = _joined_orders_and_centers(scope)
