@@ -5,9 +5,11 @@ confusion), a known signing key, the signature, then `iss`, `aud`, `exp` and `nb
 small leeway for clock skew. Anything off is an InvalidToken with a reason a client can act on.
 """
 
+import json
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -98,6 +100,45 @@ class RemoteJwks:
         return self._keys
 
 
+VERIFIED_KEPT = 4096  # tokens whose signature a verifier remembers having checked
+
+
+class VerifiedSignatures:
+    """Tokens whose signature was checked, with the key that checked it: a client sends the
+    same token on every request until it expires, and the signature check (base64, JSON and
+    an RSA verification) was ~3 % of a portal page's CPU (issue 19). Keyed by the whole token,
+    signature included, so a token that differs in any byte is checked afresh. Only what
+    cannot change is kept: the claims are validated again on every use (expiry), and the key
+    must still be the one the key source answers for its `kid` (a rotated-out or refetched key
+    checks afresh). Bounded, least recently used first out; one event loop, no locks."""
+
+    def __init__(self, kept: int = VERIFIED_KEPT) -> None:
+        self.kept = kept
+        # token: (kid, the key that checked it, its claims as JSON: each use decodes its own
+        # copy, so no caller can change what the signature vouched for)
+        self._found: OrderedDict[str, tuple[str, Any, str]] = OrderedDict()
+
+    def claims_if_checked(self, token: str, keys: KeySet) -> dict[str, Any] | None:
+        """The token's claims if its signature was checked with a key `keys` still holds."""
+        found = self._found.get(token)
+        if found is None:
+            return None
+        kid, key, claims = found
+        try:
+            if keys.get_by_kid(kid) is not key:
+                return None
+        except InvalidKeyIdError:
+            return None
+        self._found.move_to_end(token)
+        answer: dict[str, Any] = json.loads(claims)
+        return answer
+
+    def checked(self, token: str, kid: str, key: Any, claims: dict[str, Any]) -> None:
+        self._found[token] = (kid, key, json.dumps(claims))
+        if len(self._found) > self.kept:
+            self._found.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class TokenVerifier:
     keys: KeySource
@@ -105,6 +146,7 @@ class TokenVerifier:
     audience: str
     algorithms: tuple[str, ...]
     leeway: int
+    signatures: VerifiedSignatures = field(default_factory=VerifiedSignatures)
 
     async def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -116,10 +158,13 @@ class TokenVerifier:
             raise InvalidToken(f"the token's algorithm {algorithm!r} is not accepted")
         kid = header.get("kid")
         keys = await self.keys.keys_for(kid)
-        if not _has_kid(keys, kid):
+        if not isinstance(kid, str) or not _has_kid(keys, kid):
             raise InvalidToken("the token was signed by an unknown key")
         try:
-            claims = jwt.decode(token, keys, algorithms=list(self.algorithms)).claims
+            claims = self.signatures.claims_if_checked(token, keys)
+            if claims is None:
+                claims = jwt.decode(token, keys, algorithms=list(self.algorithms)).claims
+                self.signatures.checked(token, kid, keys.get_by_kid(kid), claims)
             JWTClaimsRegistry(
                 leeway=self.leeway,
                 iss={"essential": True, "value": self.issuer},
