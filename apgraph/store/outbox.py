@@ -8,10 +8,23 @@ makes them gap-free in commit order, so a reader that saw sequence n has seen ev
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import BigInteger, Insert, Row, bindparam, func, insert, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    Integer,
+    Row,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.event_payloads import to_payload
@@ -21,7 +34,14 @@ from apgraph.domain.principal import RowScope
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.store import counters
 from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
-from apgraph.store.reading import execute_kept, fetch
+from apgraph.store.reading import (
+    Values,
+    among_parameter,
+    execute_kept,
+    fetch,
+    fetch_values,
+    write_alone,
+)
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import CounterRow, OutboxRow
 
@@ -126,17 +146,42 @@ async def _highest_sequence(connection: AsyncConnection) -> int:
 
 
 def record_from_row(row: Row[Any]) -> OutboxRecord:
+    return record_from_values(row._mapping)
+
+
+def record_from_values(values: Values) -> OutboxRecord:
     return OutboxRecord(
-        id=row.id,
-        type=row.type,
-        sequence=row.sequence,
-        occurred_at=row.occurred_at,
-        invoice_id=InvoiceId(row.invoice_id),
-        supplier_id=SupplierId(row.supplier_id),
-        facility_id=FacilityId(row.facility_id),
-        trace_id=row.trace_id,
-        payload=row.payload,
-        published_at=row.published_at,
+        id=values["id"],
+        type=values["type"],
+        sequence=values["sequence"],
+        occurred_at=values["occurred_at"],
+        invoice_id=InvoiceId(values["invoice_id"]),
+        supplier_id=SupplierId(values["supplier_id"]),
+        facility_id=FacilityId(values["facility_id"]),
+        trace_id=values["trace_id"],
+        payload=values["payload"],
+        published_at=values["published_at"],
+    )
+
+
+# The relay's two statements, built once (reading.fetch_values, write_alone): it runs them
+# after every commit that wrote events, a submission's two among them (issue 19).
+_PENDING = (
+    select(OutboxRow.__table__)
+    .where(_outbox.published_at.is_(None))
+    .order_by(_outbox.sequence)
+    .limit(bindparam("limit", type_=Integer()))
+)
+
+
+@cache
+def _marked_published(dialect: str) -> Update:
+    """Records not marked yet among the bound `ids` get `at`: a record already marked keeps
+    its first `published_at`."""
+    return (
+        update(OutboxRow)
+        .where(among_parameter(dialect, _outbox.id, "ids"), _outbox.published_at.is_(None))
+        .values(published_at=bindparam("at"))
     )
 
 
@@ -149,24 +194,16 @@ class OutboxRepository:
     scope: RowScope = RowScope()
 
     async def pending(self, limit: int) -> Sequence[OutboxRecord]:
-        statement = (
-            select(OutboxRow.__table__)
-            .where(_outbox.published_at.is_(None))
-            .order_by(_outbox.sequence)
-            .limit(limit)
-        )
-        return [record_from_row(row) for row in await fetch(self.engine, statement)]
+        rows = await fetch_values(self.engine, _PENDING, {"limit": limit})
+        return [record_from_values(row) for row in rows]
 
     async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
-        """Idempotent: a record already marked keeps its first `published_at`."""
+        """Idempotent: a record already marked keeps its first `published_at`. One statement,
+        committed on its own (in autocommit on PostgreSQL: no BEGIN and COMMIT around it)."""
         if not ids:
             return
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(OutboxRow)
-                .where(_outbox.id.in_(ids), _outbox.published_at.is_(None))
-                .values(published_at=at)
-            )
+        statement = _marked_published(self.engine.dialect.name)
+        await write_alone(self.engine, statement, {"ids": list(ids), "at": at})
 
     async def of_invoice(self, invoice_id: str) -> Sequence[OutboxRecord]:
         """One invoice's events, oldest first; callers check the invoice is theirs to see."""

@@ -2,6 +2,7 @@
 with payloads that give back every event exactly (amounts as strings, never floats).
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,8 +25,10 @@ from apgraph.domain.events import (
     RemittanceSent,
 )
 from apgraph.domain.ids import FacilityId, InvoiceId, PaymentId, SupplierId
+from apgraph.store.database import counting_statements
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
+from tests.store.test_reading import TRANSACTION, commands_sent
 
 AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SUBJECT = (InvoiceId("INV-00000001"), SupplierId("SUP-000001"), FacilityId("FAC-0001"), AT)
@@ -129,6 +132,41 @@ async def test_marking_again_keeps_the_first_publication_time(engine):
     (published,) = await outbox.after(0, 10)
     assert published.published_at == AT
     assert await outbox.pending(10) == []
+
+
+async def test_pending_gives_every_event_back_exactly(engine):
+    # given one event of each type, not published yet
+    await written(engine, ONE_OF_EACH, trace_id="trace-8")
+
+    # when the relay asks for what is pending (on the driver on PostgreSQL)
+    records = await OutboxRepository(engine).pending(100)
+
+    # then each comes back whole, its payload decoded
+    assert [event_of(r) for r in records] == ONE_OF_EACH
+    assert {(r.trace_id, r.published_at) for r in records} == {("trace-8", None)}
+
+
+async def test_marking_published_on_postgresql_is_one_statement_without_a_transaction(
+    seeded_postgres,
+):
+    """The relay marks what it published after every commit that wrote events: a single
+    UPDATE is atomic on its own, so BEGIN and COMMIT were two round trips of its three."""
+    engine = seeded_postgres
+    outbox = OutboxRepository(engine)
+    await written(engine, ONE_OF_EACH[:2])
+    records = await outbox.pending(10)
+    await engine.dispose()  # connections opened from here on carry the logger
+    sent = commands_sent(engine)
+
+    # when the relay marks them published
+    with counting_statements() as counted:
+        await outbox.mark_published([r.id for r in records], at=AT)
+    await asyncio.sleep(0)  # asyncpg hands logged queries to the loop with call_soon
+
+    # then that was one statement, with no transaction command around it
+    assert counted.statements == 1
+    assert [q for q in sent if q.rstrip(";").split()[0].upper() in TRANSACTION] == []
+    assert {r.published_at for r in await outbox.by_ids([r.id for r in records])} == {AT}
 
 
 async def test_after_replays_from_a_cursor_published_or_not(engine):
