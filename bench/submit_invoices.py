@@ -79,9 +79,9 @@ CENT = Decimal("0.01")
 
 async def settle(dsn: str, *, quiet: float = 35.0, limit: float = 600.0) -> float:
     """Waits until the server's background loops have worked off what a fresh seed leaves
-    them (escalations, payment scheduling, re-matches, interrupted postings): until the audit
-    chain has not grown for `quiet` seconds (longer than the posting recovery loop's 30 s,
-    which completes the seed's MATCHED invoices 50 a run), at most `limit`.
+    them (escalations, payment scheduling, re-matches): until the audit chain has not grown
+    for `quiet` seconds (longer than the re-match loop's 30 s, which matches the seed's
+    VALIDATED invoices 50 a run), at most `limit`.
     Returns the seconds waited, so that the measurement is of the submissions and
     of the work they cause, not of the start-up backlog."""
     connection = await asyncpg.connect(dsn)

@@ -119,9 +119,11 @@ def test_a_size_too_small_for_every_status_is_refused():
         DemoSize(invoices=59)
 
 
-def test_every_invoice_status_occurs_but_paid_which_never_lasts(network):
-    # a confirmation moves an invoice PAID and REMITTED at once (services/payment_release.py)
-    expected = set(InvoiceStatus) - {InvoiceStatus.PAID}
+def test_every_invoice_status_occurs_but_those_that_never_last(network):
+    # a confirmation moves an invoice PAID and REMITTED at once (services/payment_release.py);
+    # the request that matches an invoice posts it, so one left MATCHED is a posting a crash
+    # interrupted, which the server posts at start (services/posting_recovery.py)
+    expected = set(InvoiceStatus) - {InvoiceStatus.PAID, InvoiceStatus.MATCHED}
     assert {invoice.status for invoice in network.invoices} == expected
 
 

@@ -13,7 +13,7 @@ from apgraph.store import migrate
 from tests.databases import drop_database, make_database
 from tests.keys import keyring_for
 
-# The smallest network in which every supplier and invoice status occurs: quick to write.
+# The smallest network in which every supplier and lasting invoice status occurs: quick to write.
 TINY = generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
 
 
