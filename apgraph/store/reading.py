@@ -291,20 +291,30 @@ async def execute_kept(
     the ~20 statements of a submission's units of work (issue 19). SQLite: SQLAlchemy.
 
     SQLAlchemy's asyncpg adapter sends BEGIN only before the first statement it executes
-    itself, so one sent past it first would run outside the transaction: the transaction is
-    begun here first, as the adapter would begin it, when it has not begun yet.
+    itself, so one sent past it first would run outside the transaction: until the driver's
+    connection is in a transaction (asyncpg's public `is_in_transaction`), the statement goes
+    through SQLAlchemy, which begins the transaction as it always does (a unit of work's
+    first statement costs SQLAlchemy's execution; the rest do not).
     """
     if connection.dialect.name != "postgresql":
-        result = await connection.execute(statement, parameters)
-        return [row._mapping for row in result] if result.returns_rows else []
+        return await _through_sqlalchemy(connection, statement, parameters)
     if not connection.in_transaction():
         raise RuntimeError("execute_kept runs in a unit of work's transaction")
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
-    if adapted._transaction is None:  # SQLAlchemy's adapter has not sent BEGIN yet
-        await adapted._start_transaction()
-    if not adapted.driver_connection.is_in_transaction():  # should the adapter change
-        raise RuntimeError("the driver's connection is not in the unit of work's transaction")
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    if not driver.is_in_transaction():  # nothing sent yet: SQLAlchemy's adapter begins
+        values = await _through_sqlalchemy(connection, statement, parameters)
+        if not driver.is_in_transaction():  # should the adapter ever change how it begins
+            raise RuntimeError("the driver's connection is not in the unit of work's transaction")
+        return values
     return await _on_driver(connection, _prepared(connection.dialect, statement), parameters)
+
+
+async def _through_sqlalchemy(
+    connection: AsyncConnection, statement: Executable, parameters: Parameters | None
+) -> Sequence[Values]:
+    result = await connection.execute(statement, parameters)
+    return [row._mapping for row in result] if result.returns_rows else []
 
 
 def among(

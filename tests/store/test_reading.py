@@ -262,16 +262,17 @@ async def marked(engine: AsyncEngine, invoice_id: str) -> str | None:
 async def test_a_kept_write_on_the_driver_first_in_a_transaction_ends_with_it(
     seeded_postgres: AsyncEngine, ends: str
 ) -> None:
-    # given a transaction whose first statement is a kept write sent on the driver (before
-    # SQLAlchemy has sent anything, so before its adapter would have sent BEGIN)
+    # given a transaction whose first statement is a kept write (before SQLAlchemy has sent
+    # anything, so before its adapter would have sent BEGIN), and a second one after it
     (row,) = await fetch(seeded_postgres, select(InvoiceRow.id).limit(1))
     before = await marked(seeded_postgres, row.id)
     async with seeded_postgres.connect() as connection:
         await begin_writing(connection)
+        (first,) = await execute_kept(connection, MARK, {"invoice_id": row.id, "ref": "DRV-0"})
         (written,) = await execute_kept(connection, MARK, {"invoice_id": row.id, "ref": "DRV-1"})
-        assert written["erp_document_ref"] == "DRV-1"
+        assert (first["erp_document_ref"], written["erp_document_ref"]) == ("DRV-0", "DRV-1")
         # when the transaction ends
         await (connection.rollback() if ends == "rollback" else connection.commit())
 
-    # then the write ended with it: gone after a rollback, kept after a commit
+    # then both writes ended with it: gone after a rollback, kept after a commit
     assert await marked(seeded_postgres, row.id) == (before if ends == "rollback" else "DRV-1")
