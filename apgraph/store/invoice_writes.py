@@ -50,10 +50,11 @@ from apgraph.store.invoices import (
     invoice_from_row,
     invoice_from_values,
     invoice_line_from_values,
+    lines_of_statement,
     status_change_from_row,
 )
 from apgraph.store.purchasing import purchase_order_from_row
-from apgraph.store.reading import among_parameter, execute_kept
+from apgraph.store.reading import execute_kept
 from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
@@ -72,7 +73,6 @@ COUNTER = "invoice"
 _PREFIX = f"{EntityKind.INVOICE.prefix}-"
 
 _invoices = InvoiceRow.__table__.c
-_lines = InvoiceLineRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _approvals = InvoiceApprovalRow.__table__.c
@@ -140,15 +140,6 @@ def _lock_order_lines(dialect: str) -> Select[Any]:
         .where(_order_lines.purchase_order_id == bindparam("purchase_order_id"), billed)
         .order_by(_order_lines.line_no)
         .with_for_update(key_share=True)
-    )
-
-
-@cache
-def _lines_of(dialect: str) -> Select[Any]:
-    return (
-        select(InvoiceLineRow.__table__)
-        .where(among_parameter(dialect, _lines.invoice_id, "invoice_ids"))
-        .order_by(_lines.invoice_id, _lines.line_no)
     )
 
 
@@ -446,7 +437,7 @@ class InvoiceWrites:
         of: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
         if invoices:
             for row in await execute_kept(
-                self.connection, _lines_of(dialect), {"invoice_ids": list(of)}
+                self.connection, lines_of_statement(dialect), {"invoice_ids": list(of)}
             ):
                 of[row["invoice_id"]].append(invoice_line_from_values(row))
         return [BilledInvoice(invoice, tuple(of[invoice.id])) for invoice in invoices]

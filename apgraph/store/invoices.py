@@ -196,8 +196,9 @@ def _lines_json() -> ColumnElement[Any]:
 
 
 @cache
-def _lines_of(dialect: str) -> Select[Any]:
-    """The lines of the invoices given as `invoice_ids`: built once per dialect and reused."""
+def lines_of_statement(dialect: str) -> Select[Any]:
+    """The lines of the invoices given as `invoice_ids`: built once per dialect and reused
+    (the reads' `lines_of` and the unit of work's)."""
     return (
         select(InvoiceLineRow.__table__)
         .where(among_parameter(dialect, _lines.invoice_id, "invoice_ids"))
@@ -463,7 +464,7 @@ class InvoiceRepository:
     # The child rows below are reached only through invoices the caller could already see.
 
     async def lines_of(self, invoice_ids: Sequence[str]) -> Sequence[tuple[str, InvoiceLine]]:
-        statement = _lines_of(self.engine.dialect.name)
+        statement = lines_of_statement(self.engine.dialect.name)
         rows = await fetch_values(self.engine, statement, {"invoice_ids": list(invoice_ids)})
         return [(values["invoice_id"], invoice_line_from_values(values)) for values in rows]
 

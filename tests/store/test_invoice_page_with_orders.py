@@ -16,7 +16,7 @@ from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import InvoiceFilter, PageRequest
 from apgraph.store.database import counting_statements
 from apgraph.store.facilities import FacilityRepository
-from apgraph.store.invoices import InvoiceRepository, _lines_of, _page_with_orders
+from apgraph.store.invoices import InvoiceRepository, _page_with_orders, lines_of_statement
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch, fetch_values
 from apgraph.store.suppliers import SupplierRepository, _visible_among
@@ -265,7 +265,7 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             (first_page, None),
             (with_lines, None),
             (next_page, {"after": every_id[len(every_id) // 2]}),
-            (_lines_of("postgresql"), {"invoice_ids": every_id}),
+            (lines_of_statement("postgresql"), {"invoice_ids": every_id}),
             (_visible_among("postgresql", scope), {"ids": every_supplier}),
         ]
         for statement, parameters in reads:
