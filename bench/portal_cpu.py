@@ -14,6 +14,9 @@ is set, the products' per-minute budgets are raised (bench/unthrottled.py: else 
 would be 429s); every page is checked to be a full, error-free one. Background loops run
 unless their intervals are set to 0 (APGRAPH_RELAY_INTERVAL_SECONDS=0 and the like), and their
 CPU counts. `--profile FILE` writes a cProfile of the measured pages (read it with pstats).
+`--callgrind` counts instructions of the measured pages only (run under valgrind with
+instrumentation off at start: bench/portal_instructions.sh does it and prints them per page):
+on a machine whose speed moves from minute to minute, the number that repeats.
 Runs on uvloop when installed, as `apgraph serve` does.
 `--gc-threshold 700,10,10` replaces the collector thresholds after start-up (to compare).
 """
@@ -24,6 +27,7 @@ import cProfile
 import gc
 import logging
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -73,6 +77,12 @@ def transaction_commands(app: Any) -> list[str]:
     return sent
 
 
+def callgrind_instrumentation(state: str) -> None:
+    """Turns callgrind's instrumentation of this process on or off (valgrind's own control
+    command): start-up and warm-up are left out of the count."""
+    subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--token", required=True)
@@ -80,6 +90,9 @@ async def main() -> None:
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--gc-threshold", default=None)
     parser.add_argument("--profile", default=None, help="write a cProfile of the pages here")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="instrument only the pages (under callgrind)"
+    )
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the bench client's, per request
     if "APGRAPH_GATEWAY_CONFIG" not in os.environ:
@@ -117,6 +130,8 @@ async def main() -> None:
             started = time.process_time()
             if profile is not None:
                 profile.enable()
+            if args.callgrind:
+                callgrind_instrumentation("on")
             batches: list[float] = []  # CPU per page of each run of 20 pages
             batch_started = started
             for page in range(1, args.pages + 1):
@@ -129,6 +144,8 @@ async def main() -> None:
                     now = time.process_time()
                     batches.append((now - batch_started) / BATCH)
                     batch_started = now
+            if args.callgrind:
+                callgrind_instrumentation("off")
             if profile is not None:
                 profile.disable()
             cpu = time.process_time() - started
