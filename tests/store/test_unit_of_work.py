@@ -3,6 +3,7 @@ IDs and sequences that concurrent units of work never share; row locks that lose
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -242,6 +243,26 @@ async def test_the_facts_for_the_rules_come_from_the_stored_invoices(seeded, tin
     assert next(b.lines for b in billed if b.invoice.id == invoice.id) == tuple(lines)
 
 
+async def second_waits_for_first(
+    engine: AsyncEngine, change: Callable[[SqlUnitOfWork, str], Awaitable[None]]
+) -> None:
+    """`change(uow, "first")` in a unit of work that then holds the invoice, and
+    `change(uow, "second")` in another begun meanwhile: the first commits only once the
+    second is seen waiting on its lock; both commit."""
+    async with SqlUnitOfWork(engine) as first:
+        await change(first, "first")
+
+        async def second_change() -> None:
+            async with SqlUnitOfWork(engine) as second:
+                await change(second, "second")
+                await second.commit()
+
+        second_task = asyncio.create_task(second_change())
+        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
+        await first.commit()
+    await second_task
+
+
 async def test_get_for_update_makes_a_concurrent_change_wait_and_loses_no_update(
     seeded_postgres, tiny_network
 ):
@@ -253,21 +274,9 @@ async def test_get_for_update_makes_a_concurrent_change_wait_and_loses_no_update
         marks = (current.erp_document_ref or "").split(",") if current.erp_document_ref else []
         await uow.invoices.save(replace(current, erp_document_ref=",".join([*marks, mark])))
 
-    # given one unit of work holding the invoice
-    async with SqlUnitOfWork(engine) as first:
-        await append_mark(first, "first")
-
-        # when a second one reads it for update meanwhile
-        async def second_change() -> None:
-            async with SqlUnitOfWork(engine) as second:
-                await append_mark(second, "second")
-                await second.commit()
-
-        second_task = asyncio.create_task(second_change())
-        # then the second waits for the first to finish
-        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
-        await first.commit()
-    await second_task
+    # given one unit of work holding the invoice, when a second one reads it for update
+    # meanwhile, then the second waits for the first to finish
+    await second_waits_for_first(engine, append_mark)
 
     # and builds on its change instead of overwriting it
     async with SqlUnitOfWork(engine) as uow:
@@ -297,20 +306,9 @@ async def test_history_numbered_on_by_the_store_follows_a_change_committed_while
             .where(InvoiceStatusChangeRow.__table__.c.invoice_id == invoice.id)
         )
 
-    # given one unit of work holding the invoice, its change recorded
-    async with SqlUnitOfWork(engine) as first:
-        await record(first, "first")
-
-        # when a second one records a change meanwhile
-        async def second_change() -> None:
-            async with SqlUnitOfWork(engine) as second:
-                await record(second, "second")
-                await second.commit()
-
-        second_task = asyncio.create_task(second_change())
-        await until_blocked_by(engine, await backend_pid(first.invoices.connection))
-        await first.commit()
-    await second_task
+    # given one unit of work holding the invoice, its change recorded, when a second one
+    # records a change meanwhile (waiting for the first)
+    await second_waits_for_first(engine, record)
 
     # then the second's change is numbered after the first's
     async with SqlUnitOfWork(engine) as uow:
