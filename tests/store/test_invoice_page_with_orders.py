@@ -3,7 +3,7 @@
 reads of the same caller answer: a row the caller may not see is None, never another
 supplier's or another facility's."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.domain.ids import FacilityId, SupplierId
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports.reads import InvoiceFilter, PageRequest
+from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, PageRequest
 from apgraph.store.database import counting_statements
 from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository, _page_with_orders, lines_of_statement
@@ -49,19 +49,30 @@ def scopes(network: generator.DemoNetwork) -> list[RowScope]:
     ]
 
 
+async def every_page(
+    repository: InvoiceRepository, *, with_lines: bool = False, with_suppliers: bool = False
+) -> AsyncIterator[tuple[PageRequest, InvoicePageWithOrders]]:
+    """Each of the caller's pages of invoices, 7 at a time, as `page_with_orders` reads it."""
+    after = None
+    while True:
+        page = PageRequest(first=7, after=after)
+        read = await repository.page_with_orders(
+            InvoiceFilter(), page, with_lines=with_lines, with_suppliers=with_suppliers
+        )
+        yield page, read
+        if not read.invoices.has_next_page:
+            return
+        after = read.invoices.items[-1].id
+
+
 async def test_each_scope_gets_the_page_and_the_rows_its_by_id_reads_answer(
     seeded: AsyncEngine, tiny_network: generator.DemoNetwork
 ) -> None:
     for scope in scopes(tiny_network):
         # given a caller's scope and its pages of invoices, 7 at a time
         repository = InvoiceRepository(seeded, scope)
-        after = None
-        while True:
-            page = PageRequest(first=7, after=after)
-
-            # when the page is read with its orders and cost centers
-            read = await repository.page_with_orders(InvoiceFilter(), page)
-
+        # when each page is read with its orders and cost centers
+        async for page, read in every_page(repository):
             # then the invoices are the plain page's, and the orders and cost centers are
             # what the by-id reads answer for every id the page names
             assert read.invoices == await repository.page(InvoiceFilter(), page)
@@ -73,9 +84,6 @@ async def test_each_scope_gets_the_page_and_the_rows_its_by_id_reads_answer(
             assert (dict(read.purchase_orders), dict(read.cost_centers)) == await by_id_reads(
                 seeded, scope, order_ids, center_ids
             )
-            if not read.invoices.has_next_page:
-                break
-            after = invoices[-1].id
 
 
 async def test_another_suppliers_order_and_another_facilitys_cost_center_never_appear(
@@ -145,12 +153,8 @@ async def test_a_page_read_with_its_lines_answers_what_lines_of_answers(
     for scope in scopes(tiny_network):
         # given a caller's scope and its pages of invoices, 7 at a time
         repository = InvoiceRepository(seeded, scope)
-        after = None
-        while True:
-            page = PageRequest(first=7, after=after)
-
-            # when a page is read with its lines, and without
-            with_lines = await repository.page_with_orders(InvoiceFilter(), page, with_lines=True)
+        # when each page is read with its lines, and without
+        async for page, with_lines in every_page(repository, with_lines=True):
             without = await repository.page_with_orders(InvoiceFilter(), page)
 
             # then the page is the same, and on PostgreSQL each of its invoices has exactly
@@ -167,9 +171,6 @@ async def test_a_page_read_with_its_lines_answers_what_lines_of_answers(
                     expected[invoice_id].append(line)
                 assert with_lines.lines == expected
                 assert any(with_lines.lines.values()) or not ids
-            if not with_lines.invoices.has_next_page:
-                break
-            after = ids[-1]
 
 
 async def test_a_page_read_with_its_suppliers_answers_what_the_supplier_reader_answers(
@@ -180,13 +181,8 @@ async def test_a_page_read_with_its_suppliers_answers_what_the_supplier_reader_a
         # given a caller's scope, its invoice pages and its supplier reader (same keyring)
         repository = InvoiceRepository(seeded, scope, keyring)
         suppliers = SupplierRepository(seeded, scope, keyring)
-        after = None
-        while True:
-            page = PageRequest(first=7, after=after)
-
-            # when a page is read with its suppliers
-            read = await repository.page_with_orders(InvoiceFilter(), page, with_suppliers=True)
-
+        # when each page is read with its suppliers
+        async for page, read in every_page(repository, with_suppliers=True):
             # then the page is the plain page, and its suppliers, sealed fields opened, are
             # exactly what the supplier reader answers for every supplier the page names
             assert read.invoices == await repository.page(InvoiceFilter(), page)
@@ -194,9 +190,6 @@ async def test_a_page_read_with_its_suppliers_answers_what_the_supplier_reader_a
             found = {s.id: s for s in await suppliers.get_many(ids)}
             assert read.suppliers == {key: found.get(key) for key in ids}  # type: ignore[call-overload]
             assert all(s is None or s.tax_id for s in read.suppliers.values())
-            if not read.invoices.has_next_page:
-                break
-            after = read.invoices.items[-1].id
 
 
 async def test_a_repository_without_a_keyring_joins_no_supplier(seeded: AsyncEngine) -> None:
