@@ -8,8 +8,8 @@ candidates only (`duplicate_candidates`). Prints this process's CPU ms per check
 server spends) and wall ms per check, median of the checks. PostgreSQL by default (the local
 server's `test` database, in a schema of its own, dropped afterwards); --sqlite for SQLite.
 
-    .venv/bin/python bench/duplicate_check.py
-    .venv/bin/python bench/duplicate_check.py --histories 10,1000,20000 --checks 300
+    .venv/bin/python -m bench.duplicate_check
+    .venv/bin/python -m bench.duplicate_check --histories 10,1000,20000 --checks 300
 """
 
 import argparse
@@ -36,12 +36,12 @@ from apgraph.domain.review import ReviewRules, review_invoice
 from apgraph.domain.submission import SubmittedInvoice
 from apgraph.domain.validation import ValidationFacts, validate_invoice
 from apgraph.policies.matching import DuplicatePolicy
-from apgraph.store import migrate, number_keys
-from apgraph.store.database import create_engine
+from apgraph.store import number_keys
 from apgraph.store.invoice_writes import invoice_values
 from apgraph.store.invoices import invoice_from_row
 from apgraph.store.tables import InvoiceRow, SupplierRow
 from apgraph.store.unit_of_work import SqlUnitOfWork
+from bench.scratch_database import migrated
 from tests.keys import keyring_for
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -146,12 +146,7 @@ def median(results: list[tuple[float, float, int]], at: int) -> float:
 
 
 async def run(url: str, schema: str | None, histories: list[int], checks: int) -> None:
-    engine = create_engine(url, schema=schema)
-    if schema:
-        async with engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        await migrate.upgrade(engine)
+    async with migrated(url, schema) as engine:
         network = generator.generate(
             generator.DemoSize(facilities=1, suppliers=10, purchase_orders=40, invoices=60)
         )
@@ -186,11 +181,6 @@ async def run(url: str, schema: str | None, histories: list[int], checks: int) -
                 f"   {median(cand, 0):18.2f} {median(cand, 1):8.2f}"
                 f"  ({full[0][2]} vs {cand[0][2]} invoices)"
             )
-    finally:
-        if schema:
-            async with engine.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await engine.dispose()
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ through the supplier repository (what `suppliers { … }` runs), twice: with eve
 column sealed (gateway.yaml as shipped) and with none (as before sealing existed). Prints
 rows/s for each and the ratio. SQLite by default; --postgres uses the local server.
 
-    .venv/bin/python bench/sealing_cost.py
-    .venv/bin/python bench/sealing_cost.py --suppliers 20000 --postgres
+    .venv/bin/python -m bench.sealing_cost
+    .venv/bin/python -m bench.sealing_cost --suppliers 20000 --postgres
 """
 
 import argparse
@@ -18,8 +18,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-
-from sqlalchemy import text
 
 from apgraph.domain.bundle import MasterDataBundle, SupplierEntry
 from apgraph.domain.ids import SupplierId
@@ -33,12 +31,11 @@ from apgraph.domain.suppliers import (
     TaxTreatment,
 )
 from apgraph.services.ports.reads import PageRequest, SupplierFilter
-from apgraph.store import migrate
-from apgraph.store.database import create_engine
 from apgraph.store.keyring import Keyring
 from apgraph.store.master_data_io import SqlMasterData
 from apgraph.store.sealing import SEALED_COLUMNS_KNOWN
 from apgraph.store.suppliers import SupplierRepository
+from bench.scratch_database import migrated
 from tests.keys import kek_for_tests
 
 AT = datetime(2026, 11, 20, tzinfo=UTC)
@@ -70,12 +67,7 @@ def suppliers(count: int) -> MasterDataBundle:
 async def one(
     url: str, schema: str | None, bundle: MasterDataBundle, columns
 ) -> tuple[float, float]:
-    engine = create_engine(url, schema=schema)
-    if schema:
-        async with engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        await migrate.upgrade(engine)
+    async with migrated(url, schema) as engine:
         keyring = Keyring(engine, kek_for_tests(), columns=columns)
         await keyring.create_if_missing(now=AT)
         store = SqlMasterData(engine, keyring)
@@ -97,11 +89,6 @@ async def one(
         reading = time.perf_counter() - started
         assert read == 3 * len(bundle.suppliers)
         return len(bundle.suppliers) / imported, read / reading
-    finally:
-        if schema:
-            async with engine.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await engine.dispose()
 
 
 async def main(count: int, postgres: bool) -> None:
