@@ -351,8 +351,7 @@ async def write_alone(
         async with one_statement(engine) as connection:
             return await _on_driver(connection, _prepared(engine.dialect, statement), parameters)
     async with engine.begin() as connection:
-        result = await connection.execute(statement, parameters)
-        return [row._mapping for row in result] if result.returns_rows else []
+        return await _through_sqlalchemy(connection, statement, parameters)
 
 
 async def fetch(
