@@ -190,10 +190,12 @@ class _Prepared:
 
 # The result's columns as the driver describes them, by SQL: the same for every scope whose
 # statement has the same shape (a supplier's id is a parameter), so learnt once for them all.
+# A facility scope's list is rendered into the SQL, so as many as `_prepared` keeps are kept.
+_ATTRIBUTES_KEPT = 4096
 _attributes: dict[str, Any] = {}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_ATTRIBUTES_KEPT)
 def _prepared(dialect: Dialect, statement: Executable) -> _Prepared:
     """Kept per statement object (the kept statements are themselves kept per scope, so
     their scope's values are among `built_in`). A read's columns are those it selects, a
@@ -229,6 +231,8 @@ async def _on_driver(
         attributes = _attributes.get(prepared.sql)
         if attributes is None:  # once per SQL, which every scope of one shape shares
             attributes = (await driver.prepare(prepared.sql)).get_attributes()
+            if len(_attributes) >= _ATTRIBUTES_KEPT:
+                del _attributes[next(iter(_attributes))]  # the oldest learnt
             _attributes[prepared.sql] = attributes
         if len(attributes) != len(prepared.columns):
             raise RuntimeError(f"{len(attributes)} columns for {len(prepared.columns)}")

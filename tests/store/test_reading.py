@@ -11,6 +11,7 @@ from sqlalchemy import Integer, bindparam, event, literal, select, type_coerce, 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apgraph.services.ports.reads import PageRequest
+from apgraph.store import reading
 from apgraph.store.database import begin_writing, counting_statements
 from apgraph.store.reading import (
     among,
@@ -219,6 +220,23 @@ async def test_a_kept_read_on_the_driver_still_gives_each_type_its_result_step(
     # then the value went through the type's step
     assert values["total"] == Decimal(7)
     assert isinstance(values["total"], Decimal)
+
+
+async def test_the_result_types_learnt_per_sql_are_kept_within_a_bound(
+    seeded_postgres: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a bound of two on the result types learnt per SQL (a facility scope's list is
+    # rendered into the SQL, so every scope adds one), and three kept reads of other SQL
+    monkeypatch.setattr(reading, "_ATTRIBUTES_KEPT", 2)
+    monkeypatch.setattr(reading, "_attributes", {})
+    reads = [select(literal(n).label(f"n{n}")) for n in range(3)]
+
+    # when each is read on the driver
+    answers = [await fetch_values(seeded_postgres, statement) for statement in reads]
+
+    # then each answers its own value, and only the two learnt last are kept
+    assert [dict(values) for (values,) in answers] == [{"n0": 0}, {"n1": 1}, {"n2": 2}]
+    assert len(reading._attributes) == 2
 
 
 async def test_a_count_that_keeps_sql_holds_the_drivers_statements_among_sqlalchemys(
