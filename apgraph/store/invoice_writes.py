@@ -13,13 +13,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     BindParameter,
     Insert,
     Integer,
     Select,
     Update,
-    any_,
     bindparam,
     delete,
     exists,
@@ -54,7 +52,7 @@ from apgraph.store.invoices import (
     status_change_from_row,
 )
 from apgraph.store.purchasing import purchase_order_from_row
-from apgraph.store.reading import execute_kept
+from apgraph.store.reading import among_parameter, execute_kept
 from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
@@ -131,10 +129,7 @@ def _lock_order_lines(dialect: str) -> Select[Any]:
     """The PO's billed lines' rows, in line order (one statement locks them sorted, so two
     invoices billing overlapping lines never wait on each other in a circle); the line
     numbers a parameter `lines` (one integer array on PostgreSQL)."""
-    if dialect == "postgresql":
-        billed = _order_lines.line_no == any_(bindparam("lines", type_=ARRAY(Integer())))
-    else:
-        billed = _order_lines.line_no.in_(bindparam("lines", expanding=True))
+    billed = among_parameter(dialect, _order_lines.line_no, "lines", keys=Integer())
     return (
         select(_order_lines.line_no)
         .where(_order_lines.purchase_order_id == bindparam("purchase_order_id"), billed)

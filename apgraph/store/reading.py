@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 from apgraph.services.ports.reads import Page, PageRequest
 from apgraph.store.database import count_one_statement
@@ -333,12 +334,15 @@ def among(
     return column.in_(keys)
 
 
-def among_parameter(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+def among_parameter(
+    dialect: str, column: ColumnElement[Any], name: str, *, keys: TypeEngine[Any] | None = None
+) -> ColumnElement[bool]:
     """`among` with the keys left to a parameter `name`, given at execution: a statement
     built once with it is reused as it is, so SQLAlchemy neither builds it nor walks it for
-    its cache key again (the key is kept on the statement), ~100 µs per read (issue 19)."""
+    its cache key again (the key is kept on the statement), ~100 µs per read (issue 19).
+    `keys`: the keys' type on PostgreSQL (default unbounded VARCHAR, as `among`)."""
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(String())))
+        return column == any_(bindparam(name, type_=ARRAY(keys or String())))
     return column.in_(bindparam(name, expanding=True))
 
 
