@@ -5,6 +5,7 @@ memory storages start a thread, or hop to one, to expire windows: issue 19)."""
 import asyncio
 import threading
 
+import pytest
 from limits import RateLimitItemPerMinute
 
 from apgraph.gateway.products.local_windows import MovingWindow, SlidingWindowCounter
@@ -21,17 +22,32 @@ class Clock:
         return self.now
 
 
-async def test_a_hit_starts_no_task_and_no_thread_and_the_windows_stay_exact() -> None:
-    limits = RateLimits.in_memory()
-    tasks, threads = len(asyncio.all_tasks()), threading.active_count()
+async def test_budgets_start_no_task_and_no_thread_and_the_windows_stay_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given every thread start counted (each still starts), and the tasks running now
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
 
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    tasks = len(asyncio.all_tasks())
+
+    # when the budgets are made and spent from
+    limits = RateLimits.in_memory()
     first = await limits.spend_request(2, product="p", client="client-a")
     second = await limits.spend_request(2, product="p", client="client-a")
     third = await limits.spend_request(2, product="p", client="client-a")
     other = await limits.spend_request(2, product="p", client="client-b")
     await limits.spend_cost(100, product="p", client="client-a", amount=10)
 
-    assert (len(asyncio.all_tasks()), threading.active_count()) == (tasks, threads)
+    # then no thread was started and no task is left (limits' memory storage started a
+    # timer thread when made and whenever the last had ended; its async one, a task a hit)
+    assert started == []
+    assert len(asyncio.all_tasks()) == tasks
     assert (first.allowed, second.allowed, third.allowed) == (True, True, False)
     assert (first.remaining, second.remaining, third.remaining) == (1, 0, 0)
     assert third.reset_after > 0
