@@ -1,12 +1,12 @@
 """Invoices with their lines, exceptions, status history and approvals: rows ⇄ domain."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -245,7 +245,7 @@ def _joined_supplier(values: Values) -> Values | None:
     if values[_SUPPLIER + "id"] is None:
         return None
     return {
-        name: json.loads(values[_SUPPLIER + name])
+        name: orjson.loads(values[_SUPPLIER + name])
         if name in _SUPPLIER_JSON and values[_SUPPLIER + name] is not None
         else values[_SUPPLIER + name]
         for name in _SUPPLIER_NAMES
@@ -254,7 +254,8 @@ def _joined_supplier(values: Values) -> Values | None:
 
 def invoice_lines_from_json(text: str | None) -> list[InvoiceLine]:
     """The lines of a page's invoice (`_lines_json`): each a JSON array of `_LINE_NAMES`'
-    values, its amounts and quantity exact decimal text."""
+    values, its amounts and quantity exact decimal text. Decoded by orjson: a third of
+    json.loads' CPU, and a page decodes one such array per invoice (issue 19)."""
     return [
         InvoiceLine(
             line_no=line_no,
@@ -275,7 +276,7 @@ def invoice_lines_from_json(text: str | None) -> list[InvoiceLine]:
             unit_of_measure,
             unit_price,
             amount,
-        ) in json.loads(text or "[]")
+        ) in orjson.loads(text or "[]")
     ]
 
 
@@ -434,7 +435,7 @@ class InvoiceRepository:
                     if values[_CENTER + "id"] is None
                     else cost_center_from_values(
                         {
-                            name: json.loads(values[_CENTER + name])
+                            name: orjson.loads(values[_CENTER + name])
                             if name in json_names
                             else values[_CENTER + name]
                             for name in center_names
