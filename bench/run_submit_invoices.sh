@@ -58,6 +58,6 @@ SERVER=$!
 PIDS=("$SERVER" "${PIDS[@]}")  # the server stops before its simulators
 ready "http://127.0.0.1:$PORT/healthz" "$SERVER" /tmp/apgraph-bench-submit.log
 
-"$PY" bench/submit_invoices.py --url "http://127.0.0.1:$PORT/products/supplier-portal/v1/graphql" \
+"$PY" -m bench.submit_invoices --url "http://127.0.0.1:$PORT/products/supplier-portal/v1/graphql" \
   --dsn "postgresql://postgres@127.0.0.1:5432/$DB" --data-dir "$APGRAPH_DATA_DIR" --server-pid "$SERVER" \
   ${EXTRA[@]+"${EXTRA[@]}"} "$@"

@@ -2,7 +2,7 @@
 with the zero-latency simulators; prints invoices/s and p50/p99 of submitInvoice.
 
     bench/run_submit_invoices.sh            # seeds, starts the server, runs this
-    python bench/submit_invoices.py \
+    python -m bench.submit_invoices \
         --url http://127.0.0.1:8100/products/supplier-portal/v1/graphql \
         --dsn postgresql://postgres@127.0.0.1:5432/apgraph_bench --data-dir /tmp/apgraph-bench-data
 
@@ -36,6 +36,7 @@ from apgraph.domain.principal import Role
 from apgraph.gateway.demo_users import demo_token
 from apgraph.gateway.runtime import embedded_issuer
 from apgraph.settings import Settings
+from bench.database_waits import sampling
 
 SUBMIT = """
 mutation Submit($input: SubmitInvoiceInput!, $key: String!) {
@@ -313,7 +314,7 @@ async def main() -> None:
         cpu_before = await cpu_now(args.dsn, args.server_pid)
         simulators_before = _cpu_seconds(args.simulators_pid) if args.simulators_pid else 0.0
         started = time.perf_counter()
-        async with asyncio.TaskGroup() as group:
+        async with sampling(args.dsn) as waits, asyncio.TaskGroup() as group:
             for _ in range(args.clients):
                 group.create_task(client())
         elapsed = time.perf_counter() - started
@@ -345,6 +346,7 @@ async def main() -> None:
             f"CPU per submission of the simulators' own process: "
             f"{simulators_cpu / len(planned) * 1000:.1f} ms ({simulators_cpu / elapsed:.2f} cores)"
         )
+    print("\n".join(waits.report()))
 
 
 if __name__ == "__main__":
