@@ -240,15 +240,19 @@ def invoice_from_values(values: Values) -> Invoice:
     )
 
 
-def _joined_supplier(values: Values) -> Values | None:
-    """A page row's joined supplier columns, by their own names; None where it joined none."""
-    if values[_SUPPLIER + "id"] is None:
+def _joined_values(
+    values: Values, prefix: str, names: Sequence[str], json_names: frozenset[str]
+) -> Values | None:
+    """A page row's columns of one joined table (labelled `prefix` + name), by their own
+    names, its JSON columns decoded (they come as text: `_as_text_if_json`); None where the
+    row joined none of it."""
+    if values[prefix + "id"] is None:
         return None
     return {
-        name: orjson.loads(values[_SUPPLIER + name])
-        if name in _SUPPLIER_JSON and values[_SUPPLIER + name] is not None
-        else values[_SUPPLIER + name]
-        for name in _SUPPLIER_NAMES
+        name: orjson.loads(values[prefix + name])
+        if name in json_names and values[prefix + name] is not None
+        else values[prefix + name]
+        for name in names
     }
 
 
@@ -416,7 +420,9 @@ class InvoiceRepository:
         for values in rows[: page.first]:
             invoices.append(invoice_from_values(values))
             if with_suppliers and values["supplier_id"] not in supplier_rows:
-                supplier_rows[values["supplier_id"]] = _joined_supplier(values)
+                supplier_rows[values["supplier_id"]] = _joined_values(
+                    values, _SUPPLIER, _SUPPLIER_NAMES, _SUPPLIER_JSON
+                )
             if found_lines is not None:
                 found_lines[values["id"]] = invoice_lines_from_json(values[_PAGE_LINES])
             order_id = values["purchase_order_id"]
@@ -430,17 +436,9 @@ class InvoiceRepository:
                 )
             center_id = values["cost_center_id"]
             if center_id not in found_centers:
+                center = _joined_values(values, _CENTER, center_names, json_names)
                 found_centers[center_id] = (
-                    None
-                    if values[_CENTER + "id"] is None
-                    else cost_center_from_values(
-                        {
-                            name: orjson.loads(values[_CENTER + name])
-                            if name in json_names
-                            else values[_CENTER + name]
-                            for name in center_names
-                        }
-                    )
+                    None if center is None else cost_center_from_values(center)
                 )
         return InvoicePageWithOrders(
             invoices=Page(
