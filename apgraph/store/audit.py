@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, insert, select, update
+from sqlalchemy import Integer, Row, Select, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
 from apgraph.services.ports.reads import AuditFilter, Page
 from apgraph.store.column_arrays import array_params, rows_of
-from apgraph.store.reading import count, execute_kept, fetch
+from apgraph.store.reading import Values, count, execute_kept, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 
 _log = AuditEntryRow.__table__.c
@@ -23,12 +23,22 @@ _head = AuditHeadRow.__table__.c
 _TABLE = AuditEntryRow.__table__
 _COLUMNS = tuple(column.name for column in _TABLE.c)
 _PREFIX = "entry"
-_CLAIM = (
-    update(AuditHeadRow)
-    .where(_head.id == 1)
-    .values(last_sequence=_head.last_sequence + bindparam("count", type_=Integer()))
-    .returning(_head.last_sequence, _head.last_hash)
-)
+
+
+def _head_claim(count: str) -> Update:
+    """Claims the next `count` (the parameter's name) sequences of the chain: the head's row
+    lock, held to the end of the transaction, is what keeps the chain from forking."""
+    return (
+        update(AuditHeadRow)
+        .where(_head.id == 1)
+        .values(last_sequence=_head.last_sequence + bindparam(count, type_=Integer()))
+        .returning(_head.last_sequence, _head.last_hash)
+    )
+
+
+_CLAIM = _head_claim("count")
+# for a claim inside another statement (outbox.write_then_claim), whose own count is `count`
+HEAD_CLAIM = _head_claim("audit_count")
 _MOVE_HEAD = update(AuditHeadRow).where(_head.id == 1).values(last_hash=bindparam("last_hash"))
 # built once (column_arrays.py): the entries, then the head's new hash, in one statement
 _APPEND_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(
@@ -56,13 +66,25 @@ def entry_from_row(row: Row[Any]) -> AuditEntry:
     )
 
 
+def head_claim_parameters(events: Sequence[AuditEvent]) -> dict[str, int]:
+    """`HEAD_CLAIM`'s parameters for appending `events`."""
+    return {"audit_count": len(events)}
+
+
 async def append(
-    connection: AsyncConnection, events: Sequence[AuditEvent], *, at: datetime
+    connection: AsyncConnection,
+    events: Sequence[AuditEvent],
+    *,
+    at: datetime,
+    claimed: Values | None = None,
 ) -> list[AuditEntry]:
-    """Chains `events` after the current head, in the caller's transaction."""
+    """Chains `events` after the current head, in the caller's transaction. `claimed`: the
+    row `HEAD_CLAIM` answered for them, when the caller claimed the head in a statement of
+    its own in this transaction (then this one only writes the entries and the head)."""
     if not events:
         return []
-    (claimed,) = await execute_kept(connection, _CLAIM, {"count": len(events)})
+    if claimed is None:
+        (claimed,) = await execute_kept(connection, _CLAIM, {"count": len(events)})
     last_sequence, prev_hash = claimed["last_sequence"], claimed["last_hash"]
     entries = []
     for offset, event in enumerate(events):

@@ -5,7 +5,7 @@ Sequences come from the `outbox` counter, claimed in the writing transaction: it
 makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -13,12 +13,15 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     Insert,
     Integer,
     Row,
+    Select,
     Update,
     bindparam,
+    exists,
     func,
     insert,
     select,
@@ -67,11 +70,69 @@ async def write(
     `published_at`: already history (the demo seed), so the relay does not announce it."""
     if not events:
         return []
+    records, rows = _enveloped(events, trace_id=trace_id, published_at=published_at)
+    last = None
+    if connection.dialect.name == "postgresql":
+        # The claim and the insert in one round trip: the counter's row lock, which every
+        # writing transaction of every process waits for, is held one round trip less.
+        # The events go as one array per field: the same statement, compiled once, however
+        # many there are (a payment confirming thousands of invoices included).
+        inserted = await execute_kept(
+            connection,
+            _CLAIM_AND_INSERT,
+            {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
+        )
+        last = max((row["sequence"] for row in inserted), default=None)
+    if last is None:  # SQLite, or no counter row yet (then nothing was inserted)
+        last = await _claim_and_insert(connection, rows)
+    return _numbered(records, last)
+
+
+async def write_then_claim(
+    connection: AsyncConnection,
+    events: Sequence[Event],
+    claim: Update,
+    parameters: Mapping[str, Any],
+    *,
+    trace_id: str | None,
+) -> tuple[list[OutboxRecord], Values]:
+    """`write`, and then `claim` (an `UPDATE … RETURNING` of another row every writer
+    locks, such as the audit chain's head; its parameters named apart from `count`): on
+    PostgreSQL in the same statement, one round trip under both row locks instead of two,
+    the outbox counter's always taken first (`claim` runs only once it has been claimed),
+    so writers still lock the two in one order. Answers the records and `claim`'s row."""
+    if not events:
+        raise ValueError("write_then_claim writes at least one event")
+    records, rows = _enveloped(events, trace_id=trace_id, published_at=None)
+    if connection.dialect.name == "postgresql":
+        claimed = await execute_kept(
+            connection,
+            _claimed_inserted_then(claim),
+            {
+                "count": len(rows),
+                **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX),
+                **parameters,
+            },
+        )
+        if claimed:  # none when the counter's row is missing: nothing was written then
+            (row,) = claimed
+            return _numbered(records, row[_LAST]), {
+                name: value for name, value in row.items() if name != _LAST
+            }
+    last = await _claim_and_insert(connection, rows)
+    (row,) = await execute_kept(connection, claim, parameters)
+    return _numbered(records, last), row
+
+
+def _enveloped(
+    events: Sequence[Event], *, trace_id: str | None, published_at: datetime | None
+) -> tuple[list[OutboxRecord], list[dict[str, Any]]]:
+    """The events' records (numbered once claimed) and their rows to insert."""
     records = [
         OutboxRecord(
             id=str(uuid4()),
             type=event.type,
-            sequence=0,  # numbered below, once claimed
+            sequence=0,  # numbered once claimed
             occurred_at=event.occurred_at,
             invoice_id=event.invoice_id,
             supplier_id=event.supplier_id,
@@ -86,33 +147,30 @@ async def write(
         {name: dict(r.payload) if name == "payload" else getattr(r, name) for name in _FIELDS}
         for r in records
     ]
-    last = None
-    if connection.dialect.name == "postgresql":
-        # The claim and the insert in one round trip: the counter's row lock, which every
-        # writing transaction of every process waits for, is held one round trip less.
-        # The events go as one array per field: the same statement, compiled once, however
-        # many there are (a payment confirming thousands of invoices included).
-        inserted = await execute_kept(
-            connection,
-            _CLAIM_AND_INSERT,
-            {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
-        )
-        last = max((row["sequence"] for row in inserted), default=None)
-    if last is None:  # SQLite, or no counter row yet (then nothing was inserted)
-        last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
-        first = last - len(rows) + 1
-        await connection.execute(
-            insert(OutboxRow),
-            [{"sequence": first + offset, **row} for offset, row in enumerate(rows)],
-        )
+    return records, rows
+
+
+async def _claim_and_insert(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
+    """SQLite's way, and the first write into a database without the counter's row: the
+    claim (which starts the counter after the highest sequence on file), then the insert."""
+    last = await counters.claim(connection, COUNTER, len(rows), floor=_highest_sequence)
     first = last - len(rows) + 1
+    await connection.execute(
+        insert(OutboxRow),
+        [{"sequence": first + offset, **row} for offset, row in enumerate(rows)],
+    )
+    return last
+
+
+def _numbered(records: Sequence[OutboxRecord], last: int) -> list[OutboxRecord]:
+    first = last - len(records) + 1
     return [replace(r, sequence=first + offset) for offset, r in enumerate(records)]
 
 
-def _claimed_and_inserted() -> Insert:
+def _claimed_and_inserted() -> tuple[CTE, Insert]:
     """`WITH claimed AS (UPDATE counters … RETURNING) INSERT INTO outbox SELECT … FROM
     unnest(…)`: `count` events numbered after the claimed values, in order; no row when the
-    counter's row is missing."""
+    counter's row is missing. Answers the claim (a CTE of the insert) and the insert."""
     count = bindparam("count", type_=BigInteger())
     claimed = (
         update(CounterRow)
@@ -130,15 +188,33 @@ def _claimed_and_inserted() -> Insert:
         .select_from(claimed)
         .join(events, true())
     )
-    return (
+    inserted = (
         insert(OutboxRow)
         .from_select(["sequence", *_FIELDS], numbered)
         .add_cte(claimed)
         .returning(_outbox.sequence)
     )
+    return claimed, inserted
 
 
-_CLAIM_AND_INSERT = _claimed_and_inserted()  # built once: see column_arrays.py
+_LAST = "outbox_last_sequence"  # write_then_claim's column of the last sequence written
+
+
+@cache
+def _claimed_inserted_then(claim: Update) -> Select[Any]:
+    """`_CLAIM_AND_INSERT` with `claim` after it, in one statement, built once per claim:
+    `claim` runs only where the outbox's counter was claimed (an EXISTS on that claim,
+    which PostgreSQL evaluates first), so its row is locked second, as `write` and then a
+    claim of its own would lock it. One row: the last sequence written and `claim`'s
+    returned columns; none when the counter's row is missing (and nothing written)."""
+    claimed, inserted = _claimed_and_inserted()
+    written = inserted.cte("written")
+    then = claim.where(exists(select(claimed.c.last_value))).cte("claimed_after")
+    last = select(func.max(written.c.sequence)).scalar_subquery().label(_LAST)
+    return select(last, *then.c).select_from(then)
+
+
+_CLAIM_AND_INSERT = _claimed_and_inserted()[1]  # built once: see column_arrays.py
 
 
 async def _highest_sequence(connection: AsyncConnection) -> int:

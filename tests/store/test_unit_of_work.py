@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from apgraph.domain.audit import AuditEvent, AuditOutcome
+from apgraph.domain.audit import AuditEvent, AuditOutcome, first_break
 from apgraph.domain.events import InvoiceReceived
 from apgraph.domain.ids import EntityKind, InvoiceId, numbered
 from apgraph.domain.invoice_numbers import NumberRules
@@ -23,9 +23,13 @@ from apgraph.domain.invoices import (
     InvoiceStatus,
     StatusChange,
 )
+from apgraph.store import outbox
+from apgraph.store.audit import AuditRepository
+from apgraph.store.database import counting_statements
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.tables import (
     AuditEntryRow,
+    CounterRow,
     IdempotencyKeyRow,
     InvoiceApprovalRow,
     InvoiceExceptionRow,
@@ -213,6 +217,85 @@ async def test_concurrent_units_of_work_get_distinct_consecutive_ids_and_sequenc
     records = await OutboxRepository(seeded).after(seeded_history, 100)
     assert [r.sequence for r in records] == list(range(seeded_history + 1, seeded_history + 21))
     assert [r.invoice_id for r in records] == ids
+
+
+async def audit_chain(engine: AsyncEngine) -> tuple[int, object]:
+    """The chain's length and its first break (None: intact, up to the head)."""
+    audit = AuditRepository(engine)
+    entries = [entry async for entry in audit.in_order()]
+    return len(entries), first_break(entries, head=await audit.head())
+
+
+async def write_events_and_audit_of_two_moments(engine: AsyncEngine, n: int) -> InvoiceId:
+    """A unit of work with an outbox event and audit entries of two moments (two appends)."""
+    async with SqlUnitOfWork(engine) as uow:
+        invoice_id = InvoiceId(numbered(EntityKind.INVOICE, 900_000 + n))
+        await uow.outbox.add(
+            [InvoiceReceived(invoice_id, "SUP-X", "FAC-X", AT, supplier_invoice_number=f"E-{n}")]
+        )
+        for offset, at in enumerate((AT, AT.replace(minute=31))):
+            event = AuditEvent(f"user{n}", "invoice.note", AuditOutcome.SUCCEEDED, (invoice_id,))
+            await uow.audit.add([event] * (offset + 1), at=at)
+        await uow.commit()
+    return invoice_id
+
+
+async def test_concurrent_commits_of_events_and_audit_keep_one_chain_and_gap_free_sequences(
+    seeded,
+):
+    entries_before, _ = await audit_chain(seeded)
+    events_before = await OutboxRepository(seeded).head()
+
+    # given 20 units of work at once, each with an event and audit entries of two moments
+    async with asyncio.TaskGroup() as group:
+        for n in range(20):
+            group.create_task(write_events_and_audit_of_two_moments(seeded, n))
+
+    # then the chain has all 60 entries and no fork, and the events took 20 sequences in a row
+    assert await audit_chain(seeded) == (entries_before + 60, None)
+    records = await OutboxRepository(seeded).after(events_before, 100)
+    assert [r.sequence for r in records] == list(range(events_before + 1, events_before + 21))
+
+
+async def test_a_commit_without_the_outbox_counter_starts_it_after_the_highest_and_chains_on(
+    seeded,
+):
+    # given a database whose outbox counter row is gone (as `seed --replace` leaves it)
+    events_before = await OutboxRepository(seeded).head()
+    entries_before, _ = await audit_chain(seeded)
+    async with seeded.begin() as connection:
+        await connection.execute(delete(CounterRow).where(CounterRow.name == outbox.COUNTER))
+
+    # when a unit of work commits an event and audit entries
+    await write_events_and_audit_of_two_moments(seeded, 1)
+
+    # then the event numbers on from the highest on file and the chain stays whole
+    records = await OutboxRepository(seeded).after(events_before, 10)
+    assert [r.sequence for r in records] == [events_before + 1]
+    assert await audit_chain(seeded) == (entries_before + 3, None)
+
+
+async def test_on_postgresql_a_commit_claims_the_audit_head_in_the_outbox_statement(
+    seeded_postgres, tiny_network
+):
+    # given a unit of work with invoice writes, an outbox event and an audit entry
+    async with SqlUnitOfWork(seeded_postgres) as uow:
+        await submit_everything(uow, tiny_network)
+        # when it commits
+        with counting_statements(keeping_sql=True) as counted:
+            await uow.commit()
+
+    # then two statements go before COMMIT, not three: the outbox's, which claims the audit
+    # head too (after its own counter), and the audit entries with the head's new hash
+    assert counted.sent is not None
+    claim, append = counted.sent
+    assert "UPDATE counters" in claim
+    assert "INSERT INTO outbox" in claim
+    assert "UPDATE audit_head" in claim
+    assert "EXISTS (SELECT claimed.last_value" in claim  # the head only once the counter is
+    assert "INSERT INTO audit_log" in append
+    _, broken = await audit_chain(seeded_postgres)
+    assert broken is None
 
 
 async def test_the_facts_for_the_rules_come_from_the_stored_invoices(seeded, tiny_network):
