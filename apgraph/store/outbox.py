@@ -77,11 +77,7 @@ async def write(
         # writing transaction of every process waits for, is held one round trip less.
         # The events go as one array per field: the same statement, compiled once, however
         # many there are (a payment confirming thousands of invoices included).
-        inserted = await execute_kept(
-            connection,
-            _CLAIM_AND_INSERT,
-            {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)},
-        )
+        inserted = await execute_kept(connection, _CLAIM_AND_INSERT, _inserting(rows))
         last = max((row["sequence"] for row in inserted), default=None)
     if last is None:  # SQLite, or no counter row yet (then nothing was inserted)
         last = await _claim_and_insert(connection, rows)
@@ -106,15 +102,10 @@ async def write_then_claim(
     records, rows = _enveloped(events, trace_id=trace_id, published_at=None)
     if connection.dialect.name == "postgresql":
         claimed = await execute_kept(
-            connection,
-            _claimed_inserted_then(claim),
-            {
-                "count": len(rows),
-                **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX),
-                **parameters,
-            },
+            connection, _claimed_inserted_then(claim), {**_inserting(rows), **parameters}
         )
         if claimed:  # none when the counter's row is missing: nothing was written then
+            # (`claim`'s own row is there: the audit head's comes with the first migrations)
             (row,) = claimed
             return _numbered(records, row[_LAST]), {
                 name: value for name, value in row.items() if name != _LAST
@@ -148,6 +139,11 @@ def _enveloped(
         for r in records
     ]
     return records, rows
+
+
+def _inserting(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of the claim-and-insert statements: the count, and one array per field."""
+    return {"count": len(rows), **array_params(_TABLE, _FIELDS, rows, prefix=_PREFIX)}
 
 
 async def _claim_and_insert(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> int:
