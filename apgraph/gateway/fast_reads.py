@@ -27,7 +27,6 @@ import asyncio
 import dataclasses
 import keyword
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -74,6 +73,7 @@ from strawberry.types.field import StrawberryField
 from apgraph.domain.classified import mask
 from apgraph.domain.principal import Principal
 from apgraph.gateway.access import Guard, GuardedSchema
+from apgraph.gateway.recent import Recent
 from apgraph.schema.batched import BATCHED, ROOT, Batched, RootField
 from apgraph.schema.context import Context
 
@@ -673,8 +673,7 @@ class FastReads:
     """The plans of one schema, and the attempt to answer an operation with them."""
 
     def __init__(self, plans_kept: int = PLANS_KEPT) -> None:
-        self.plans: OrderedDict[PlanKey, Plan | None] = OrderedDict()
-        self.plans_kept = plans_kept
+        self.plans: Recent[PlanKey, Plan | None] = Recent(plans_kept)
         self.graphql_schema: GraphQLSchema | None = None  # the schema's, on first use
 
     async def answer(
@@ -739,8 +738,7 @@ class FastReads:
             switches,
         )
         if key in self.plans:
-            self.plans.move_to_end(key)
-            return self.plans[key]
+            return self.plans.get(key)
         try:
             assert self.graphql_schema is not None
             plan: Plan | None = Planner(
@@ -752,9 +750,7 @@ class FastReads:
         except Exception:  # noqa: BLE001  # a planner bug must not cost the caller an answer
             log.warning("the fast path could not plan an operation", exc_info=True)
             plan = None
-        self.plans[key] = plan
-        if len(self.plans) > self.plans_kept:
-            self.plans.popitem(last=False)
+        self.plans.put(key, plan)
         return plan
 
 

@@ -19,7 +19,7 @@ from apgraph.policies.access import ANY_SIGNED_IN
 from apgraph.schema.context import Context
 from apgraph.schema.loaders import Loaders
 from apgraph.services.dead_letters import ReplayRegistry, workflow_replays
-from apgraph.services.ports.workflow import Workflow, WorkflowPolicy
+from apgraph.services.ports.workflow import Workflow
 from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
@@ -111,8 +111,6 @@ def dead_letter_replays(runtime: Runtime, trace_id: str | None) -> ReplayRegistr
 
 def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
     """The write side of one request: its units of work carry the request's trace id."""
-    config = runtime.config
-    match_rules, review = runtime.matching_rules
     return Workflow(
         unit_of_work=lambda: SqlUnitOfWork(
             runtime.engine,
@@ -121,12 +119,6 @@ def workflow_for(runtime: Runtime, trace_id: str | None) -> Workflow:
             keyring=runtime.keyring,
         ),
         connectors=runtime.connectors,
-        policy=WorkflowPolicy(
-            match_rules=match_rules,
-            duplicate_window_days=config.matching.duplicate_window_days,
-            approvals=config.approvals.rules(),
-            payments=config.payments.rules(),
-            review=review,
-        ),
+        policy=runtime.workflow_policy,
         trace_id=trace_id,
     )

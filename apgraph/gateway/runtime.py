@@ -11,9 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.domain.configuration import ConfigurationStart, fingerprint
-from apgraph.domain.matching.rules import MatchRules
 from apgraph.domain.principal import Role, RowScope
-from apgraph.domain.review import ReviewRules
 from apgraph.domain.webhooks import ReadRules
 from apgraph.events.webhooks import resolve_host
 from apgraph.gateway.auth import Authenticator, ClaimNames
@@ -34,6 +32,7 @@ from apgraph.services.ports.clock import Clock
 from apgraph.services.ports.master_data import Onboarding
 from apgraph.services.ports.reads import PageLimits
 from apgraph.services.ports.webhooks import WebhookDeps
+from apgraph.services.ports.workflow import WorkflowPolicy
 from apgraph.settings import Settings
 from apgraph.store.audit import AuditRepository
 from apgraph.store.clients import ClientRepository
@@ -75,11 +74,18 @@ class Runtime:
         return PageLimits(default_size=limits.default_page_size, max_size=limits.max_page_size)
 
     @cached_property
-    def matching_rules(self) -> tuple[MatchRules, ReviewRules]:
-        """gateway.yaml's matching rules, built once: every request's context carries them,
-        and building each category's tolerances and the invoice-number rules per request
-        was about a hundredth of a portal page's CPU (issue 19)."""
-        return self.config.matching.rules(), self.config.matching.review()
+    def workflow_policy(self) -> WorkflowPolicy:
+        """gateway.yaml's matching, approval and payment rules, built once: every request's
+        context carries them, and building the tolerances, invoice-number rules and approval
+        and payment rules per request was about a hundredth of a portal page's CPU (issue 19)."""
+        config = self.config
+        return WorkflowPolicy(
+            match_rules=config.matching.rules(),
+            duplicate_window_days=config.matching.duplicate_window_days,
+            approvals=config.approvals.rules(),
+            payments=config.payments.rules(),
+            review=config.matching.review(),
+        )
 
     @cached_property
     def rechecks(self) -> Rechecks:

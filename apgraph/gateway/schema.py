@@ -14,7 +14,6 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
@@ -28,8 +27,10 @@ from apgraph.gateway.operation_context import ContextPerSocketOperation
 from apgraph.gateway.operation_span import OperationSpan
 from apgraph.gateway.query_stats import SqlStatementCount
 from apgraph.gateway.read_connection import ReadConnectionPerQuery
+from apgraph.gateway.recent import Recent
 from apgraph.gateway.shared_results import Renderings, sharing
 from apgraph.gateway.suggestions import HideSuggestions
+from apgraph.gateway.validations import Validations, ValidationsByText
 from apgraph.policies.gateway import GatewayConfig
 from apgraph.resolvers.root import Mutation, Query, Subscription
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -121,6 +122,7 @@ def schema_extensions(
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
+    validations: Validations = Recent(CACHED_DOCUMENTS)  # this schema's, for every operation
     extensions: list[Callable[[], SchemaExtension]] = [
         CodedValidationErrors,
         ContextPerSocketOperation,
@@ -128,7 +130,7 @@ def schema_extensions(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(limit_rules),
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationsByText(known=validations),
         lambda: MaskUnexpectedErrors(show_detail=show_error_detail),
         *([] if show_error_detail else [HideSuggestions]),
         *before_execution,

@@ -9,7 +9,6 @@ import json
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from apgraph.gateway.keys import ALGORITHM, SigningKeys
+from apgraph.gateway.recent import Recent
 
 log = logging.getLogger("apgraph.tokens")
 
@@ -113,10 +113,9 @@ class VerifiedSignatures:
     checks afresh). Bounded, least recently used first out; one event loop, no locks."""
 
     def __init__(self, kept: int = VERIFIED_KEPT) -> None:
-        self.kept = kept
         # token: (kid, the key that checked it, its claims as JSON: each use decodes its own
         # copy, so no caller can change what the signature vouched for)
-        self._found: OrderedDict[str, tuple[str, Any, str]] = OrderedDict()
+        self._found: Recent[str, tuple[str, Any, str]] = Recent(kept)
 
     def claims_if_checked(self, token: str, keys: KeySet) -> dict[str, Any] | None:
         """The token's claims if its signature was checked with a key `keys` still holds."""
@@ -129,14 +128,11 @@ class VerifiedSignatures:
                 return None
         except InvalidKeyIdError:
             return None
-        self._found.move_to_end(token)
         answer: dict[str, Any] = json.loads(claims)
         return answer
 
     def checked(self, token: str, kid: str, key: Any, claims: dict[str, Any]) -> None:
-        self._found[token] = (kid, key, json.dumps(claims))
-        if len(self._found) > self.kept:
-            self._found.popitem(last=False)
+        self._found.put(token, (kid, key, json.dumps(claims)))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from pyx12.x12file import X12Reader
 from apgraph.domain.principal import Role
 from apgraph.domain.suppliers import SupplierStatus
 from apgraph.domain.systems import ExternalSystem
-from apgraph.policies.payments import PaymentPolicy
 from apgraph.services.scheduling import schedule_posted
 from apgraph.simulators.faults import Fault, FaultKind
 from tests.conftest import Api
@@ -315,8 +314,10 @@ async def test_above_the_threshold_two_distinct_approvers_come_before_release(
     order = await payable_order(orders)
     _, payment = await posted_and_scheduled(api, order)
     # a threshold below this payment: the policy of gateway.yaml, lowered for this test
-    lowered = replace(api.runtime.config.payments.rules(), two_approvers_above=Decimal(0))
-    monkeypatch.setattr(PaymentPolicy, "rules", lambda _: lowered)
+    policy = api.runtime.workflow_policy
+    lowered = replace(policy.payments, two_approvers_above=Decimal(0))
+    # the runtime builds its policy once (a cached property, kept in the instance's dict)
+    monkeypatch.setitem(vars(api.runtime), "workflow_policy", replace(policy, payments=lowered))
     run = await proposed(api, finance(api, person()), payment, order.order.facility_id)
     assert run["approvalsNeeded"] == 2
     first, second = person(), person()

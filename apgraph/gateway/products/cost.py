@@ -39,9 +39,11 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 
+from apgraph.gateway.recent import Recent
 from apgraph.policies.products import CostWeights
 
 PAGE_ARGUMENT = "first"
+PRICES_KEPT = 256  # (text, operation) pairs, and as many (text, operation, sizes) prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,18 @@ class CostModel:
     ) -> int:
         """The operation's cost; 0 when the document names no operation that could run
         (execution reports that)."""
+        return self.priced(schema, document, operation_name=operation_name, variables=variables)[0]
+
+    def priced(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> tuple[int, tuple[str, ...]]:
+        """The operation's cost, and the variables it read page sizes from, in order: the
+        cost of this document and operation changes with those variables' sizes alone."""
         fragments = {
             node.name.value: node
             for node in document.definitions
@@ -67,13 +81,62 @@ class CostModel:
         }
         operation = _operation(document, operation_name)
         if operation is None:
-            return 0
+            return 0, ()
         root = schema.get_root_type(operation.operation)
         if root is None:
-            return 0
-        walk = _Walk(self, schema, fragments, variables or {})
+            return 0, ()
+        walk = _Walk(self, schema, fragments, variables or {}, {})
         extra = self.weights.mutation if operation.operation is OperationType.MUTATION else 0
-        return walk.selection_set(root, operation.selection_set, per_field=extra)
+        cost = walk.selection_set(root, operation.selection_set, per_field=extra)
+        return cost, tuple(walk.read)
+
+    def page_size(self, raw: object) -> int:
+        """The page a `first` of `raw` returns: the default page for anything but an int."""
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            return self.default_page_size
+        return max(0, min(raw, self.max_page_size))
+
+
+PriceKey = tuple[str, str | None, tuple[int, ...]]
+
+
+class Prices:
+    """One product's operations priced before, by query text, operation name and the page
+    sizes their variables ask for: a portal page asks the same document with a new cursor
+    each time, and walking it again was about a twentieth of the page's pipeline (issue 19).
+    A price depends on nothing else: keep one `Prices` per schema (a product version's)."""
+
+    def __init__(self, model: CostModel, kept: int = PRICES_KEPT) -> None:
+        self.model = model
+        self.reads: Recent[tuple[str, str | None], tuple[str, ...]] = Recent(kept)
+        self.costs: Recent[PriceKey, int] = Recent(kept)
+
+    def of(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        query: str | None,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        """As `CostModel.of`; `query` is the document's text (None: not remembered)."""
+        given = variables or {}
+        reads = self.reads.get((query, operation_name)) if query is not None else None
+        if reads is not None and query is not None:
+            known = self.costs.get((query, operation_name, self._sizes(reads, given)))
+            if known is not None:
+                return known
+        cost, reads = self.model.priced(
+            schema, document, operation_name=operation_name, variables=given
+        )
+        if query is not None:
+            self.reads.put((query, operation_name), reads)
+            self.costs.put((query, operation_name, self._sizes(reads, given)), cost)
+        return cost
+
+    def _sizes(self, names: tuple[str, ...], variables: Mapping[str, Any]) -> tuple[int, ...]:
+        return tuple(self.model.page_size(variables.get(name)) for name in names)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -89,6 +152,7 @@ class _Walk:
     schema: GraphQLSchema
     fragments: dict[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
+    read: dict[str, None]  # the variables page sizes were read from, in order
 
     def selection_set(
         self, parent: GraphQLObjectType, selections: SelectionSetNode, *, per_field: int = 0
@@ -165,14 +229,11 @@ class _Walk:
 
     def _page_size(self, value: Any) -> int:
         if isinstance(value, VariableNode):
-            raw = self.variables.get(value.name.value)
-        elif isinstance(value, IntValueNode):
-            raw = int(value.value)
-        else:
-            raw = None
-        if not isinstance(raw, int) or isinstance(raw, bool):
-            return self.model.default_page_size
-        return max(0, min(raw, self.model.max_page_size))
+            self.read[value.name.value] = None
+            return self.model.page_size(self.variables.get(value.name.value))
+        if isinstance(value, IntValueNode):
+            return self.model.page_size(int(value.value))
+        return self.model.default_page_size
 
     def _fragment(self, selection: object) -> tuple[str | None, SelectionSetNode] | None:
         if isinstance(selection, InlineFragmentNode):

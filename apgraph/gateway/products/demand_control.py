@@ -10,7 +10,7 @@ from typing import Any
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
-from apgraph.gateway.products.cost import CostModel
+from apgraph.gateway.products.cost import Prices
 from apgraph.gateway.products.rate_limits import RATE_LIMITED, client_key
 
 COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
@@ -22,13 +22,13 @@ class DemandControl(SchemaExtension):
         self,
         *,
         product: str,
-        model: CostModel,
+        prices: Prices,
         max_cost: int,
         cost_per_minute: int,
         graphql_schema: GraphQLSchema,
     ) -> None:
         self.product = product
-        self.model = model
+        self.prices = prices
         self.max_cost = max_cost
         self.cost_per_minute = cost_per_minute
         self.graphql_schema = graphql_schema
@@ -39,9 +39,10 @@ class DemandControl(SchemaExtension):
         if context.graphql_document is None or context.result is not None:
             yield
             return
-        self.cost = self.model.of(
+        self.cost = self.prices.of(
             self.graphql_schema,
             context.graphql_document,
+            query=context.query,
             operation_name=context.operation_name,
             variables=context.variables,
         )

@@ -21,7 +21,6 @@ runs it by hash on every other instance behind the same load balancer.
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
@@ -33,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apgraph.gateway.products.operation_lists import SHA256, OperationList, sha256_of
 from apgraph.gateway.products.refusals import refusal
+from apgraph.gateway.recent import Recent
 from apgraph.policies.products import PersistedOperations
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -67,20 +67,13 @@ class Registered:
     """APQ registrations of this process, bounded: a client re-registers after a miss."""
 
     def __init__(self, kept: int = REGISTERED_KEPT) -> None:
-        self.kept = kept
-        self.documents: OrderedDict[str, str] = OrderedDict()
+        self.documents: Recent[str, str] = Recent(kept)
 
     async def get(self, sha256: str) -> str | None:
-        found = self.documents.get(sha256)
-        if found is not None:
-            self.documents.move_to_end(sha256)
-        return found
+        return self.documents.get(sha256)
 
     async def add(self, sha256: str, document: str) -> None:
-        self.documents[sha256] = document
-        self.documents.move_to_end(sha256)
-        while len(self.documents) > self.kept:
-            self.documents.popitem(last=False)
+        self.documents.put(sha256, document)
 
 
 class SharedRegistrations:

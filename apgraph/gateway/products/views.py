@@ -42,7 +42,7 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 
 from apgraph.gateway.products.allow_list import AllowListOnly
-from apgraph.gateway.products.cost import CostModel
+from apgraph.gateway.products.cost import CostModel, Prices
 from apgraph.gateway.products.demand_control import DemandControl
 from apgraph.gateway.products.operation_lists import OperationList
 from apgraph.gateway.products.usage import NameOperation
@@ -194,14 +194,15 @@ def build_view_schema(
     limits = product.limits
     built: list[ViewSchema] = []  # the cost walk needs the schema the extensions belong to
     model = CostModel(product.cost, page_limits.default_size, page_limits.max_size)
+    prices = Prices(model)  # this version's, shared by its operations
 
     def demand_control() -> SchemaExtension:
         return DemandControl(
             product=product_name,
-            model=model,
+            prices=prices,
+            graphql_schema=built[0].graphql_core_schema,
             max_cost=limits.max_cost,
             cost_per_minute=limits.cost_per_minute,
-            graphql_schema=built[0].graphql_core_schema,
         )
 
     extensions = schema_extensions(
