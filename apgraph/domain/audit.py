@@ -49,8 +49,37 @@ class AuditEntry:
 
 
 def entry_hash(sequence: int, at: datetime, event: AuditEvent, prev_hash: str) -> str:
+    """SHA-256, in hex, of the entry's canonical JSON: its content, sequence and the previous
+    entry's hash, keys sorted, no spaces, non-ASCII escaped (`json.dumps` defaults)."""
     content = {
+        **_content(at, event),
         "sequence": sequence,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+SEQUENCE_BETWEEN = '","sequence":'  # what joins the previous hash to the sequence in the text
+
+
+def canonical_halves(at: datetime, event: AuditEvent) -> tuple[str, str]:
+    """The entry's canonical JSON (`entry_hash`'s) around the two values only the chain's
+    head decides: the text is `before + prev_hash + SEQUENCE_BETWEEN + str(sequence) +
+    after`, since the sorted keys put `prev_hash` and `sequence` side by side, and a hex hash
+    and an integer need no escaping. So a database can chain entries (hash each after the
+    one before) in the statement that claims the head, with what was worked out here."""
+    content = _content(at, event)
+    # keys sorted: the ones before "prev_hash", then "prev_hash", "sequence", then the rest
+    head = {key: value for key, value in content.items() if key < "prev_hash"}
+    tail = {key: value for key, value in content.items() if key > "sequence"}
+    before = json.dumps(head, sort_keys=True, separators=(",", ":"))[:-1] + ',"prev_hash":"'
+    after = "," + json.dumps(tail, sort_keys=True, separators=(",", ":"))[1:]
+    return before, after
+
+
+def _content(at: datetime, event: AuditEvent) -> dict[str, object]:
+    return {
         "at": at.isoformat(),
         "subject": event.subject,
         "client_id": event.client_id,
@@ -59,10 +88,7 @@ def entry_hash(sequence: int, at: datetime, event: AuditEvent, prev_hash: str) -
         "outcome": event.outcome.value,
         "trace_id": event.trace_id,
         "detail": event.detail,
-        "prev_hash": prev_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def chained(sequence: int, at: datetime, event: AuditEvent, prev_hash: str) -> AuditEntry:

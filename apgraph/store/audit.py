@@ -1,7 +1,9 @@
 """The audit trail in the database: appended in the caller's transaction, read in order.
 
-Appending updates the one `audit_head` row first; that row lock serialises concurrent
-appends, so the chain never forks, on PostgreSQL and SQLite alike.
+Appending locks the one `audit_head` row first; that row lock serialises concurrent appends,
+so the chain never forks, on PostgreSQL and SQLite alike. On PostgreSQL the entries are
+hashed in the statement that locks the head (`chained_after`), to the same hashes
+domain/audit.py's `entry_hash` gives, so anyone can still check the chain in Python.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -9,13 +11,40 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    column,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from apgraph.domain.audit import AuditEntry, AuditEvent, AuditOutcome, chained
+from apgraph.domain.audit import (
+    SEQUENCE_BETWEEN,
+    AuditEntry,
+    AuditEvent,
+    AuditOutcome,
+    canonical_halves,
+    chained,
+)
 from apgraph.services.ports.reads import AuditFilter, Page
-from apgraph.store.column_arrays import array_params, rows_of
-from apgraph.store.reading import Values, count, execute_kept, fetch
+from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
+from apgraph.store.reading import count, execute_kept, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 
 _log = AuditEntryRow.__table__.c
@@ -25,27 +54,120 @@ _COLUMNS = tuple(column.name for column in _TABLE.c)
 _PREFIX = "entry"
 
 
-def _head_claim(count: str) -> Update:
-    """Claims the next `count` (the parameter's name) sequences of the chain: the head's row
-    lock, held to the end of the transaction, is what keeps the chain from forking."""
+_CLAIM = (
+    update(AuditHeadRow)
+    .where(_head.id == 1)
+    .values(last_sequence=_head.last_sequence + bindparam("count", type_=Integer()))
+    .returning(_head.last_sequence, _head.last_hash)
+)  # claims the next `count` sequences; the head's row lock keeps the chain from forking
+_MOVE_HEAD = update(AuditHeadRow).where(_head.id == 1).values(last_hash=bindparam("last_hash"))
+
+# What an entry holds besides its place in the chain, and its canonical text around that
+# place (domain/audit.py canonical_halves), as column arrays: PostgreSQL chains them itself.
+_CONTENT = ("at", "subject", "client_id", "action", "entity_ids", "outcome", "trace_id", "detail")
+_INPUT = table(
+    "audit_input",
+    *(column(name, _TABLE.c[name].type) for name in _CONTENT),
+    column("before", Text()),
+    column("after", Text()),
+)
+_INPUT_NAMES = (*_CONTENT, "before", "after")
+
+
+def chained_after(gate: ColumnElement[bool]) -> Update:
+    """Appends the entries given as `chain_parameters` to the chain in one PostgreSQL
+    statement: locks the head where `gate` holds (a claim in the same statement it must come
+    after, so that every writer locks the two rows in one order), hashes each entry after the
+    one before as `entry_hash` does (a recursive CTE over the canonical texts), inserts them
+    and moves the head. One round trip under the head's row lock, which every audited change
+    of every process waits for, where claiming the head, hashing here and writing took two.
+    Answers the head as it ends up; no row where `gate` does not hold (nothing written)."""
+    given = unnested(_INPUT, _INPUT_NAMES, prefix=_PREFIX)
+    entries = select(given).cte("entries")
+    head = (
+        select(_head.last_sequence, _head.last_hash)
+        .where(_head.id == 1, gate)
+        .with_for_update()
+        .cte("head")
+    )
+    chain = select(
+        cast(literal(0), BigInteger).label("position"),
+        head.c.last_sequence.label("sequence"),
+        cast(head.c.last_hash, Text).label("prev_hash"),
+        cast(head.c.last_hash, Text).label("hash"),
+    ).cte("chain", recursive=True)
+    sequence = chain.c.sequence + 1
+    # constants of ours, inlined: nothing a caller sends is written into the SQL text
+    canonical = (
+        entries.c.before
+        + chain.c.hash
+        + literal_column(f"'{SEQUENCE_BETWEEN}'", Text())
+        + cast(sequence, Text)
+        + entries.c.after
+    )
+    digest = func.sha256(func.convert_to(canonical, literal_column("'UTF8'")))
+    chain = chain.union_all(
+        select(
+            entries.c[POSITION],
+            sequence,
+            chain.c.hash,
+            func.encode(digest, literal_column("'hex'"), type_=Text()),
+        ).select_from(chain.join(entries, entries.c[POSITION] == chain.c.position + 1))
+    )
+    appended = (
+        insert(AuditEntryRow)
+        .from_select(
+            ["sequence", *_CONTENT, "prev_hash", "hash"],
+            select(
+                chain.c.sequence,
+                *(typed(_INPUT, entries, name) for name in _CONTENT),
+                chain.c.prev_hash,
+                chain.c.hash,
+            ).select_from(chain.join(entries, entries.c[POSITION] == chain.c.position)),
+        )
+        .returning(_log.sequence, _log.hash)
+        .cte("appended")
+    )
+    last = (
+        select(appended.c.sequence, appended.c.hash)
+        .order_by(appended.c.sequence.desc())
+        .limit(1)
+        .cte("last_appended")
+    )
     return (
         update(AuditHeadRow)
-        .where(_head.id == 1)
-        .values(last_sequence=_head.last_sequence + bindparam(count, type_=Integer()))
+        .where(_head.id == 1, exists(select(last.c.sequence)))
+        .values(
+            last_sequence=select(last.c.sequence).scalar_subquery(),
+            last_hash=select(last.c.hash).scalar_subquery(),
+        )
         .returning(_head.last_sequence, _head.last_hash)
     )
 
 
-_CLAIM = _head_claim("count")
-# for a claim inside another statement (outbox.write_then_claim), whose own count is `count`
-HEAD_CLAIM = _head_claim("audit_count")
-_MOVE_HEAD = update(AuditHeadRow).where(_head.id == 1).values(last_hash=bindparam("last_hash"))
-# built once (column_arrays.py): the entries, then the head's new hash, in one statement
-_APPEND_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(
-    insert(AuditEntryRow)
-    .from_select(_COLUMNS, rows_of(_TABLE, _COLUMNS, prefix=_PREFIX))
-    .cte("appended")
-)
+_APPEND = chained_after(true())  # built once (column_arrays.py)
+
+
+def chain_parameters(events: Sequence[AuditEvent], *, at: datetime) -> dict[str, Any]:
+    """`chained_after`'s parameters for appending `events` at `at`."""
+    rows = []
+    for event in events:
+        before, after = canonical_halves(at, event)
+        rows.append({**_content_row(event, at), "before": before, "after": after})
+    return array_params(_INPUT, _INPUT_NAMES, rows, prefix=_PREFIX)
+
+
+def _content_row(event: AuditEvent, at: datetime) -> dict[str, Any]:
+    return {
+        "at": at,
+        "subject": event.subject,
+        "client_id": event.client_id,
+        "action": event.action,
+        "entity_ids": list(event.entity_ids),
+        "outcome": event.outcome.value,
+        "trace_id": event.trace_id,
+        "detail": event.detail,
+    }
 
 
 def entry_from_row(row: Row[Any]) -> AuditEntry:
@@ -66,61 +188,34 @@ def entry_from_row(row: Row[Any]) -> AuditEntry:
     )
 
 
-def head_claim_parameters(events: Sequence[AuditEvent]) -> dict[str, int]:
-    """`HEAD_CLAIM`'s parameters for appending `events`."""
-    return {"audit_count": len(events)}
-
-
 async def append(
-    connection: AsyncConnection,
-    events: Sequence[AuditEvent],
-    *,
-    at: datetime,
-    claimed: Values | None = None,
-) -> list[AuditEntry]:
-    """Chains `events` after the current head, in the caller's transaction. `claimed`: the
-    row `HEAD_CLAIM` answered for them, when the caller claimed the head in a statement of
-    its own in this transaction (then this one only writes the entries and the head)."""
+    connection: AsyncConnection, events: Sequence[AuditEvent], *, at: datetime
+) -> None:
+    """Chains `events` after the current head, in the caller's transaction: on PostgreSQL in
+    one statement (`chained_after`); elsewhere the head is claimed, the entries hashed here
+    and written with the head's new hash (SQLite: a local file, no round trip to save)."""
     if not events:
-        return []
-    if claimed is None:
-        (claimed,) = await execute_kept(connection, _CLAIM, {"count": len(events)})
+        return
+    if connection.dialect.name == "postgresql":
+        if not await execute_kept(connection, _APPEND, chain_parameters(events, at=at)):
+            raise RuntimeError("the audit chain's head row is missing")
+        return
+    (claimed,) = await execute_kept(connection, _CLAIM, {"count": len(events)})
     last_sequence, prev_hash = claimed["last_sequence"], claimed["last_hash"]
-    entries = []
+    rows = []
     for offset, event in enumerate(events):
         entry = chained(last_sequence - len(events) + 1 + offset, at, event, prev_hash)
-        entries.append(entry)
-        prev_hash = entry.hash
-    rows = [
-        {
-            "sequence": e.sequence,
-            "at": e.at,
-            "subject": e.event.subject,
-            "client_id": e.event.client_id,
-            "action": e.event.action,
-            "entity_ids": list(e.event.entity_ids),
-            "outcome": e.event.outcome.value,
-            "trace_id": e.event.trace_id,
-            "detail": e.event.detail,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-        for e in entries
-    ]
-    if connection.dialect.name == "postgresql":
-        # One round trip for the entries and the head's new hash (a data-modifying WITH runs
-        # once, to completion, whether or not the outer statement reads it): the head's row
-        # lock, which every append in every process waits for, is released sooner. The
-        # entries go as column arrays, so the statement is compiled once (column_arrays.py).
-        await execute_kept(
-            connection,
-            _APPEND_AND_MOVE_HEAD,
-            {"last_hash": prev_hash, **array_params(_TABLE, _COLUMNS, rows, prefix=_PREFIX)},
+        rows.append(
+            {
+                "sequence": entry.sequence,
+                **_content_row(event, at),
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+            }
         )
-    else:
-        await connection.execute(insert(AuditEntryRow), rows)
-        await connection.execute(_MOVE_HEAD, {"last_hash": prev_hash})
-    return entries
+        prev_hash = entry.hash
+    await connection.execute(insert(AuditEntryRow), rows)
+    await connection.execute(_MOVE_HEAD, {"last_hash": prev_hash})
 
 
 @dataclass(frozen=True, slots=True)

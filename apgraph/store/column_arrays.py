@@ -81,7 +81,7 @@ def array_params(
     }
 
 
-def typed(table: FromClause, source: TableValuedAlias, name: str) -> ColumnElement[Any]:
+def typed(table: FromClause, source: FromClause, name: str) -> ColumnElement[Any]:
     """`source`'s column `name` as `table`'s column takes it (JSON text back to JSON)."""
     declared = table.c[name].type
     if isinstance(declared, JSON):

@@ -5,7 +5,7 @@ Sequences come from the `outbox` counter, claimed in the writing transaction: it
 makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import (
     CTE,
     BigInteger,
+    ColumnElement,
     Insert,
     Integer,
     Row,
@@ -84,35 +85,33 @@ async def write(
     return _numbered(records, last)
 
 
-async def write_then_claim(
+async def write_then(
     connection: AsyncConnection,
     events: Sequence[Event],
-    claim: Update,
+    then: Callable[[ColumnElement[bool]], Update],
     parameters: Mapping[str, Any],
     *,
     trace_id: str | None,
-) -> tuple[list[OutboxRecord], Values]:
-    """`write`, and then `claim` (an `UPDATE … RETURNING` of another row every writer
-    locks, such as the audit chain's head; its parameters named apart from `count`): on
-    PostgreSQL in the same statement, one round trip under both row locks instead of two,
-    the outbox counter's always taken first (`claim` runs only once it has been claimed),
-    so writers still lock the two in one order. Answers the records and `claim`'s row."""
+) -> list[OutboxRecord]:
+    """`write`, and then the statement `then(gate)` builds (an `UPDATE … RETURNING` of
+    another row every writer locks, such as the audit chain's `chained_after`; its
+    parameters named apart from `count` and `event_*`): on PostgreSQL in the same
+    statement, one round trip under both row locks instead of two. The outbox counter is
+    always taken first (`gate` holds only once it has been claimed), so writers still lock
+    the two in one order. PostgreSQL only: `then` is PostgreSQL's."""
     if not events:
-        raise ValueError("write_then_claim writes at least one event")
+        raise ValueError("write_then writes at least one event")
     records, rows = _enveloped(events, trace_id=trace_id, published_at=None)
-    if connection.dialect.name == "postgresql":
-        claimed = await execute_kept(
-            connection, _claimed_inserted_then(claim), {**_inserting(rows), **parameters}
-        )
-        if claimed:  # none when the counter's row is missing: nothing was written then
-            # (`claim`'s own row is there: the audit head's comes with the first migrations)
-            (row,) = claimed
-            return _numbered(records, row[_LAST]), {
-                name: value for name, value in row.items() if name != _LAST
-            }
+    written = await execute_kept(
+        connection, _claimed_inserted_then(then), {**_inserting(rows), **parameters}
+    )
+    if written:
+        return _numbered(records, written[0][_LAST])
+    # none when the counter's row is missing (nothing was written): claimed apart, then `then`
+    # (its own row is there: the audit head's comes with the first migrations)
     last = await _claim_and_insert(connection, rows)
-    (row,) = await execute_kept(connection, claim, parameters)
-    return _numbered(records, last), row
+    await execute_kept(connection, _ungated(then), parameters)
+    return _numbered(records, last)
 
 
 def _enveloped(
@@ -193,21 +192,26 @@ def _claimed_and_inserted() -> tuple[CTE, Insert]:
     return claimed, inserted
 
 
-_LAST = "outbox_last_sequence"  # write_then_claim's column of the last sequence written
+_LAST = "outbox_last_sequence"  # write_then's column of the last sequence written
 
 
 @cache
-def _claimed_inserted_then(claim: Update) -> Select[Any]:
-    """`_CLAIM_AND_INSERT` with `claim` after it, in one statement, built once per claim:
-    `claim` runs only where the outbox's counter was claimed (an EXISTS on that claim,
-    which PostgreSQL evaluates first), so its row is locked second, as `write` and then a
-    claim of its own would lock it. One row: the last sequence written and `claim`'s
-    returned columns; none when the counter's row is missing (and nothing written)."""
+def _claimed_inserted_then(then: Callable[[ColumnElement[bool]], Update]) -> Select[Any]:
+    """`_CLAIM_AND_INSERT` with `then`'s statement after it, in one statement, built once per
+    `then`: its gate is an EXISTS on the outbox counter's claim, which PostgreSQL evaluates
+    first, so `then`'s row is locked second, as `write` and then a statement of its own
+    would lock it. One row: the last sequence written and `then`'s returned columns; none
+    when the counter's row is missing (and nothing written)."""
     claimed, inserted = _claimed_and_inserted()
     written = inserted.cte("written")
-    then = claim.where(exists(select(claimed.c.last_value))).cte("claimed_after")
+    after = then(exists(select(claimed.c.last_value))).cte("after")
     last = select(func.max(written.c.sequence)).scalar_subquery().label(_LAST)
-    return select(last, *then.c).select_from(then)
+    return select(last, *after.c).select_from(after)
+
+
+@cache
+def _ungated(then: Callable[[ColumnElement[bool]], Update]) -> Update:
+    return then(true())
 
 
 _CLAIM_AND_INSERT = _claimed_and_inserted()[1]  # built once: see column_arrays.py

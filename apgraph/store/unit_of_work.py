@@ -144,21 +144,21 @@ class SqlUnitOfWork:
             (at, [e for events, _ in batch for e in events])
             for at, batch in groupby(self._audit.queued, key=lambda queued: queued[1])
         ]
-        claimed = None
-        if self._events.queued and appends:
-            # the first append's claim of the audit head in the outbox's statement: the
-            # counters every writer waits for are held one round trip less
-            _, claimed = await outbox.write_then_claim(
+        if self._events.queued and appends and connection.dialect.name == "postgresql":
+            # the first append in the outbox's statement: the counter and the chain's head,
+            # which every writer waits for, are held for one statement and the COMMIT
+            (at, first), *appends = appends
+            await outbox.write_then(
                 connection,
                 self._events.queued,
-                audit.HEAD_CLAIM,
-                audit.head_claim_parameters(appends[0][1]),
+                audit.chained_after,
+                audit.chain_parameters(first, at=at),
                 trace_id=self._trace_id,
             )
         else:
             await outbox.write(connection, self._events.queued, trace_id=self._trace_id)
-        for index, (at, events) in enumerate(appends):
-            await audit.append(connection, events, at=at, claimed=claimed if index == 0 else None)
+        for at, events in appends:
+            await audit.append(connection, events, at=at)
         await connection.commit()
         self._committed = True
         if self._events.queued and self._on_events is not None:

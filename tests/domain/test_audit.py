@@ -1,9 +1,22 @@
 """The hash chain: any edit, deletion or insertion shows at the first entry it touches."""
 
 import dataclasses
+import hashlib
 from datetime import UTC, datetime, timedelta
 
-from apgraph.domain.audit import GENESIS_HASH, AuditEvent, AuditOutcome, chained, first_break
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apgraph.domain.audit import (
+    GENESIS_HASH,
+    SEQUENCE_BETWEEN,
+    AuditEvent,
+    AuditOutcome,
+    canonical_halves,
+    chained,
+    entry_hash,
+    first_break,
+)
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -60,3 +73,30 @@ def test_entries_cut_from_the_end_are_found_through_the_head():
     broken = first_break(entries[:3], head=(5, entries[-1].hash))
     assert broken.sequence == 4
     assert "head" in broken.reason
+
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)  # quotes, controls, emoji
+EVENTS = st.builds(
+    AuditEvent,
+    subject=TEXT,
+    action=TEXT,
+    outcome=st.sampled_from(AuditOutcome),
+    entity_ids=st.lists(TEXT, max_size=3).map(tuple),
+    client_id=st.none() | TEXT,
+    trace_id=st.none() | TEXT,
+    detail=st.none() | TEXT,
+)
+ATS = st.datetimes(timezones=st.just(UTC))
+
+
+@settings(max_examples=300)
+@given(event=EVENTS, at=ATS, sequence=st.integers(1, 2**31 - 1), prev=st.text("0123456789abcdef"))
+def test_the_canonical_text_splits_around_the_two_values_the_chain_decides(
+    event, at, sequence, prev
+):
+    # what a database hashes, given the halves, the previous hash and the sequence
+    before, after = canonical_halves(at, event)
+    text = before + prev + SEQUENCE_BETWEEN + str(sequence) + after
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == entry_hash(sequence, at, event, prev)
+    assert before.isascii()
+    assert after.isascii()  # so the database's UTF-8 bytes are Python's

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from apgraph.domain.audit import AuditEvent, AuditOutcome, first_break
+from apgraph.domain.audit import GENESIS_HASH, AuditEvent, AuditOutcome, chained, first_break
 from apgraph.store import migrate
 from apgraph.store.audit import AuditRepository, append
 from apgraph.store.tables import AuditEntryRow
@@ -156,3 +156,38 @@ def test_apgraph_audit_verify_names_the_first_broken_entry(tmp_path):
     assert broken.stderr.strip().splitlines()[-1] == (
         "apgraph: audit trail broken at entry 2: its content does not match its hash (edited)"
     )
+
+
+TRICKY = [
+    AuditEvent('mallory "the" \\ user', "invoice.approve", AuditOutcome.DENIED),
+    AuditEvent(
+        "zoë",
+        "field.read",
+        AuditOutcome.SUCCEEDED,
+        ("INV-00000001", 'SUP-"2\\'),
+        client_id="client\n1",
+        trace_id="trace\t",
+        detail="détail 🧾 \u2028 \x01 '; DROP TABLE audit_log; --",
+    ),
+    AuditEvent("ops", "retention.purge", AuditOutcome.FAILED, detail=""),
+]
+
+
+async def test_entries_of_any_text_are_chained_to_the_hashes_python_gives(database):
+    # given entries with quotes, backslashes, controls and text beyond ASCII, in two appends
+    _, engine = database
+    at = datetime(2026, 12, 7, 10, 30, 15, 123456, tzinfo=UTC)
+    async with engine.begin() as connection:
+        await append(connection, TRICKY[:2], at=at)
+        await append(connection, TRICKY[2:], at=at)
+
+    # then each is stored as written, with the hash domain/audit.py gives it after the last
+    stored = [entry async for entry in AuditRepository(engine).in_order()]
+    expected, previous = [], GENESIS_HASH
+    for sequence, tricky in enumerate(TRICKY, start=1):
+        entry = chained(sequence, at, tricky, previous)
+        expected.append((entry.sequence, entry.prev_hash, entry.hash))
+        previous = entry.hash
+    assert [(e.sequence, e.prev_hash, e.hash) for e in stored] == expected
+    assert [e.event for e in stored] == TRICKY
+    assert await AuditRepository(engine).head() == (3, previous)

@@ -275,7 +275,7 @@ async def test_a_commit_without_the_outbox_counter_starts_it_after_the_highest_a
     assert await audit_chain(seeded) == (entries_before + 3, None)
 
 
-async def test_on_postgresql_a_commit_claims_the_audit_head_in_the_outbox_statement(
+async def test_on_postgresql_a_commit_writes_its_events_and_chains_its_audit_in_one_statement(
     seeded_postgres, tiny_network
 ):
     # given a unit of work with invoice writes, an outbox event and an audit entry
@@ -285,15 +285,16 @@ async def test_on_postgresql_a_commit_claims_the_audit_head_in_the_outbox_statem
         with counting_statements(keeping_sql=True) as counted:
             await uow.commit()
 
-    # then two statements go before COMMIT, not three: the outbox's, which claims the audit
-    # head too (after its own counter), and the audit entries with the head's new hash
+    # then one statement goes before COMMIT, not two: the outbox's, which locks the audit
+    # head too (after its own counter), hashes the entries there and moves the head
     assert counted.sent is not None
-    claim, append = counted.sent
-    assert "UPDATE counters" in claim
-    assert "INSERT INTO outbox" in claim
-    assert "UPDATE audit_head" in claim
-    assert "EXISTS (SELECT claimed.last_value" in claim  # the head only once the counter is
-    assert "INSERT INTO audit_log" in append
+    (statement,) = counted.sent
+    assert "UPDATE counters" in statement
+    assert "INSERT INTO outbox" in statement
+    assert "EXISTS (SELECT claimed.last_value" in statement  # the head only once the counter is
+    assert "INSERT INTO audit_log" in statement
+    assert "UPDATE audit_head" in statement
+    # and the chain the database hashed is the one Python checks
     _, broken = await audit_chain(seeded_postgres)
     assert broken is None
 
