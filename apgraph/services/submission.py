@@ -111,14 +111,12 @@ async def submit_invoice(
             # last: its counter row stays locked until commit (IDs follow commit order), so
             # every submission queues for it; claimed last, it is held only for the writes.
             checked = await _check(uow, submitted, facts, workflow)
-            invoice_id = await uow.invoices.next_id()
-            on_file = await uow.idempotency.put(
+            invoice_id, on_file = await uow.invoices.next_id_keyed(
                 scope,
                 cmd.idempotency_key,
                 fingerprint=fingerprint,
-                result_ref=invoice_id,
                 at=at,
-                along=[posting_key_record(invoice_id, posting_key, at=at)],
+                along=lambda claimed: [posting_key_record(claimed, posting_key, at=at)],
             )
             if on_file.result_ref == invoice_id:  # the key is ours: this request does the work
                 stored = await _store(

@@ -37,7 +37,7 @@ class IdempotencyKeyStore:
 
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         found = await execute_kept(self.connection, _GET, {"scope": scope, "key": key})
-        return _record(found[0]) if found else None
+        return record_of(found[0]) if found else None
 
     async def put(
         self,
@@ -78,14 +78,14 @@ class IdempotencyKeyStore:
             ]
         row = next((r for r in inserted if (r["scope"], r["key"]) == (scope, key)), None)
         if row is not None:
-            return _record(row)
+            return record_of(row)
         on_file = await self.get(scope, key)
         if on_file is None:
             raise RuntimeError(f"idempotency key {key!r} of {scope!r} vanished as it was stored")
         return on_file
 
 
-def _record(values: Values) -> IdempotencyRecord:
+def record_of(values: Values) -> IdempotencyRecord:
     return IdempotencyRecord(
         scope=values["scope"],
         key=values["key"],

@@ -6,26 +6,37 @@ the unit of work ends: they make concurrent changes to one invoice, and concurre
 against one supplier or one PO line, happen one after the other (docs/invariants.md).
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Boolean,
+    ColumnElement,
     Insert,
     Integer,
     Select,
+    Text,
     Update,
     bindparam,
+    case,
+    cast,
+    column,
     delete,
     exists,
     func,
     insert,
+    literal_column,
     select,
+    table,
+    true,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apgraph.domain.approvals import Assignment
@@ -40,9 +51,11 @@ from apgraph.domain.invoices import (
 )
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.validation import PostingFacts
+from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store import counters, number_keys
 from apgraph.store.column_arrays import array_params, rows_of, typed, unnested
 from apgraph.store.facilities import cost_center_from_row
+from apgraph.store.idempotency import IdempotencyKeyStore, record_of
 from apgraph.store.invoices import (
     approval_from_row,
     invoice_from_row,
@@ -56,7 +69,9 @@ from apgraph.store.reading import among_parameter, execute_kept
 from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
+    CounterRow,
     ExceptionAssignmentRow,
+    IdempotencyKeyRow,
     InvoiceApprovalRow,
     InvoiceExceptionRow,
     InvoiceLineRow,
@@ -71,6 +86,7 @@ COUNTER = "invoice"
 _PREFIX = f"{EntityKind.INVOICE.prefix}-"
 
 _invoices = InvoiceRow.__table__.c
+_counter = CounterRow.__table__.c
 _exceptions = InvoiceExceptionRow.__table__.c
 _changes = InvoiceStatusChangeRow.__table__.c
 _approvals = InvoiceApprovalRow.__table__.c
@@ -208,6 +224,63 @@ class InvoiceWrites:
     async def next_id(self) -> InvoiceId:
         number = await counters.claim(self.connection, COUNTER, 1, floor=_highest_invoice_number)
         return InvoiceId(numbered(EntityKind.INVOICE, number))
+
+    async def next_id_keyed(
+        self,
+        scope: str,
+        key: str,
+        *,
+        fingerprint: str,
+        at: datetime,
+        along: Callable[[InvoiceId], Sequence[IdempotencyRecord]] = lambda _: (),
+    ) -> tuple[InvoiceId, IdempotencyRecord]:
+        """On PostgreSQL the claim and the key's insert are one statement (`_NEXT_ID_KEYED`):
+        every submission queues for the counter, which is held to COMMIT, so each round trip
+        under it costs them all. Without the counter's row (a fresh or emptied database) and
+        on SQLite, `next_id` and then `IdempotencyKeyStore.put`."""
+        keys = IdempotencyKeyStore(self.connection)
+        if self.connection.dialect.name == "postgresql":
+            offered = [
+                {
+                    "scope": scope,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "result_ref": "",  # the ID, set in the statement
+                    "created_at": at,
+                    "key_is_id": False,
+                    "result_is_id": True,
+                }
+            ]
+            for record in along(_ANY_ID):
+                if record.key != _ANY_ID or _ANY_ID in (record.scope, record.result_ref):
+                    raise ValueError("records along an invoice's key hold its ID as their key")
+                offered.append({**asdict(record), "key_is_id": True, "result_is_id": False})
+            found = await execute_kept(
+                self.connection,
+                _NEXT_ID_KEYED,
+                array_params(_OFFERED, _OFFERED_NAMES, offered, prefix="offered"),
+            )
+            if found:  # else no counter row: nothing claimed nor stored
+                invoice_id = InvoiceId(numbered(EntityKind.INVOICE, found[0]["claimed"]))
+                if found[0]["claimed_id"] != invoice_id:
+                    raise RuntimeError(
+                        f"{found[0]['claimed_id']!r} was formatted, not {invoice_id}"
+                    )
+                mine = [v for v in found if (v["scope"], v["key"]) == (scope, key)]
+                on_file = record_of(mine[0]) if mine else await keys.get(scope, key)
+                if on_file is None:
+                    raise RuntimeError(f"idempotency key {key!r} of {scope!r} vanished")
+                return invoice_id, on_file
+        invoice_id = await self.next_id()
+        on_file = await keys.put(
+            scope,
+            key,
+            fingerprint=fingerprint,
+            result_ref=invoice_id,
+            at=at,
+            along=along(invoice_id),
+        )
+        return invoice_id, on_file
 
     async def add(
         self,
@@ -436,6 +509,61 @@ class InvoiceWrites:
             ):
                 of[row["invoice_id"]].append(invoice_line_from_values(row))
         return [BilledInvoice(invoice, tuple(of[invoice.id])) for invoice in invoices]
+
+
+_ANY_ID = InvoiceId(numbered(EntityKind.INVOICE, 0))  # what `along` is built with, then set
+_KEYS = IdempotencyKeyRow.__table__
+_KEY_COLUMNS = tuple(column.name for column in _KEYS.c)
+# the keys offered, as column arrays (column_arrays.py), each with where the new ID goes
+_OFFERED = table(
+    "offered_keys",
+    *(column(c.name, c.type) for c in _KEYS.c),
+    column("key_is_id", Boolean()),
+    column("result_is_id", Boolean()),
+)
+_OFFERED_NAMES = (*_KEY_COLUMNS, "key_is_id", "result_is_id")
+
+
+def _next_id_keyed() -> Select[Any]:
+    """`WITH claimed AS (UPDATE counters … RETURNING), numbered AS (the ID, formatted as
+    `ids.numbered` formats it), put AS (INSERT INTO idempotency_keys … ON CONFLICT DO NOTHING
+    RETURNING …)`: one row per key stored (none of them when another request holds the
+    caller's key: it waits for that request first, as `put` does), or one with nulls; each
+    with the number claimed and the ID. No row when the counter's row is missing."""
+    claimed = (
+        update(CounterRow)
+        .where(_counter.name == COUNTER)
+        .values(last_value=_counter.last_value + 1)
+        .returning(_counter.last_value)
+        .cte("claimed")
+    )
+    digits = cast(claimed.c.last_value, Text)
+    width = len(EntityKind.INVOICE.example.rsplit("-", 1)[1])
+    formatted = literal_column(f"'{_PREFIX}'", Text()) + func.lpad(
+        digits, func.greatest(width, func.length(digits)), literal_column("'0'", Text())
+    )
+    ids = select(claimed.c.last_value.label("claimed"), formatted.label("claimed_id")).cte("ids")
+    offered = unnested(_OFFERED, _OFFERED_NAMES, prefix="offered")
+
+    def value(name: str) -> ColumnElement[Any]:
+        given = typed(_OFFERED, offered, name)
+        flag = {"key": offered.c.key_is_id, "result_ref": offered.c.result_is_id}.get(name)
+        return given if flag is None else case((flag, ids.c.claimed_id), else_=given)
+
+    put = (
+        postgresql.insert(IdempotencyKeyRow)
+        .from_select(
+            _KEY_COLUMNS,
+            select(*(value(name) for name in _KEY_COLUMNS)).select_from(ids).join(offered, true()),
+        )
+        .on_conflict_do_nothing()
+        .returning(*_KEYS.c)
+        .cte("put")
+    )
+    return select(ids.c.claimed, ids.c.claimed_id, *put.c).select_from(ids.outerjoin(put, true()))
+
+
+_NEXT_ID_KEYED = _next_id_keyed()  # built once (column_arrays.py)
 
 
 async def _highest_invoice_number(connection: AsyncConnection) -> int:

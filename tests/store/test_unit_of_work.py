@@ -23,6 +23,7 @@ from apgraph.domain.invoices import (
     InvoiceStatus,
     StatusChange,
 )
+from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store import outbox
 from apgraph.store.audit import AuditRepository
 from apgraph.store.database import counting_statements
@@ -510,3 +511,132 @@ async def test_a_check_of_another_po_line_does_not_wait_for_a_unit_of_work_on_th
         await until_blocked_by(engine, await backend_pid(first.invoices.connection))
         await first.commit()
     await waiting
+
+
+async def with_invoice_counter(engine: AsyncEngine) -> None:
+    """Makes the invoice counter's row, as any claim committed does (a fresh seed has none)."""
+    async with SqlUnitOfWork(engine) as uow:
+        await uow.invoices.next_id()
+        await uow.commit()
+
+
+def posting_key_along(key: str) -> Callable[[InvoiceId], list[IdempotencyRecord]]:
+    """As a submission keeps its posting key: a record keyed by the new invoice's ID."""
+    return lambda claimed: [IdempotencyRecord("posting-keys", claimed, "fp-posting", key, AT)]
+
+
+async def test_an_id_claimed_with_its_key_is_the_keys_result_and_keys_what_goes_along(
+    seeded, tiny_network
+):
+    await with_invoice_counter(seeded)
+    # when a unit of work claims an invoice ID with the caller's idempotency key
+    async with SqlUnitOfWork(seeded) as uow:
+        invoice_id, on_file = await uow.invoices.next_id_keyed(
+            "client-1", "key-1", fingerprint="fp-1", at=AT, along=posting_key_along("sub-1")
+        )
+        await uow.commit()
+
+    # then it is the next ID, the key's record names it, and the posting key is kept under it
+    assert invoice_id == numbered(EntityKind.INVOICE, highest_seeded(tiny_network) + 2)
+    assert on_file == IdempotencyRecord("client-1", "key-1", "fp-1", invoice_id, AT)
+    async with SqlUnitOfWork(seeded) as uow:
+        kept = await uow.idempotency.get("posting-keys", invoice_id)
+    assert kept == IdempotencyRecord("posting-keys", invoice_id, "fp-posting", "sub-1", AT)
+
+
+async def test_on_postgresql_the_claim_and_the_key_are_one_statement(seeded_postgres, tiny_network):
+    await with_invoice_counter(seeded_postgres)
+
+    async with SqlUnitOfWork(seeded_postgres) as uow:
+        await uow.idempotency.get("client-1", "warm-up")  # the transaction's first statement
+        with counting_statements(keeping_sql=True) as counted:
+            await uow.invoices.next_id_keyed("client-1", "key-1", fingerprint="fp-1", at=AT)
+    assert counted.sent is not None
+    (statement,) = counted.sent
+    assert "UPDATE counters" in statement
+    assert "INSERT INTO idempotency_keys" in statement
+
+
+async def test_a_key_on_file_answers_its_record_and_the_id_is_handed_out_again(
+    seeded, tiny_network
+):
+    # given a key stored by an earlier request
+    await with_invoice_counter(seeded)
+    async with SqlUnitOfWork(seeded) as uow:
+        first_id, _ = await uow.invoices.next_id_keyed("client-1", "key-1", fingerprint="a", at=AT)
+        await uow.commit()
+
+    # when another request offers the same key
+    async with SqlUnitOfWork(seeded) as uow:
+        claimed, on_file = await uow.invoices.next_id_keyed(
+            "client-1", "key-1", fingerprint="b", at=AT, along=posting_key_along("sub-2")
+        )
+        # (it loses the key, so it rolls back)
+
+    # then it is answered the first request's record, and its ID is not used up
+    assert on_file == IdempotencyRecord("client-1", "key-1", "a", first_id, AT)
+    assert claimed != first_id
+    async with SqlUnitOfWork(seeded) as uow:
+        assert await uow.invoices.next_id() == claimed
+        assert await uow.idempotency.get("posting-keys", claimed) is None
+
+
+async def test_without_the_counters_row_the_id_continues_after_the_highest_on_file(
+    seeded, tiny_network
+):
+    # given a database whose invoice counter row is gone (a fresh or emptied one)
+    async with seeded.begin() as connection:
+        await connection.execute(delete(CounterRow).where(CounterRow.name == "invoice"))
+
+    async with SqlUnitOfWork(seeded) as uow:
+        invoice_id, on_file = await uow.invoices.next_id_keyed(
+            "client-1", "key-1", fingerprint="fp-1", at=AT, along=posting_key_along("sub-1")
+        )
+        await uow.commit()
+
+    assert invoice_id == numbered(EntityKind.INVOICE, highest_seeded(tiny_network) + 1)
+    assert on_file.result_ref == invoice_id
+    async with SqlUnitOfWork(seeded) as uow:
+        assert await uow.invoices.next_id() == numbered(
+            EntityKind.INVOICE, highest_seeded(tiny_network) + 2
+        )
+
+
+async def test_a_record_along_that_is_not_keyed_by_the_id_is_refused(seeded_postgres):
+    await with_invoice_counter(seeded_postgres)
+    async with SqlUnitOfWork(seeded_postgres) as uow:
+        with pytest.raises(ValueError, match="as their key"):
+            await uow.invoices.next_id_keyed(
+                "client-1",
+                "key-1",
+                fingerprint="fp-1",
+                at=AT,
+                along=lambda _: [IdempotencyRecord("posting-keys", "other", "fp", "sub-1", AT)],
+            )
+
+
+async def test_two_requests_with_one_key_at_once_the_second_gets_the_firsts_record(
+    seeded_postgres, tiny_network
+):
+    await with_invoice_counter(seeded_postgres)
+    # given a request that claimed an ID with its key and has not committed yet
+    async with SqlUnitOfWork(seeded_postgres) as first:
+        first_id, _ = await first.invoices.next_id_keyed(
+            "client-1", "key-1", fingerprint="fp", at=AT, along=posting_key_along("sub-1")
+        )
+
+        async def second_request() -> tuple[InvoiceId, IdempotencyRecord]:
+            async with SqlUnitOfWork(seeded_postgres) as second:
+                return await second.invoices.next_id_keyed(
+                    "client-1", "key-1", fingerprint="fp", at=AT, along=posting_key_along("sub-1")
+                )
+
+        # when a second request with the same key comes meanwhile, it waits
+        second = asyncio.create_task(second_request())
+        await until_blocked_by(seeded_postgres, await backend_pid(first.invoices.connection))
+        await first.commit()
+
+    # then, the first committed, the second is answered the first's record
+    second_id, on_file = await second
+    assert on_file == IdempotencyRecord("client-1", "key-1", "fp", first_id, AT)
+    assert second_id != first_id  # its own claim, rolled back with it

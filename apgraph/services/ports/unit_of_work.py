@@ -2,7 +2,7 @@
 idempotency keys.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,6 +74,22 @@ class InvoiceWriter(Protocol):
     async def next_id(self) -> InvoiceId:
         """The next free invoice ID. The counter stays locked until the unit of work ends, so
         IDs are consecutive and never collide; a rolled-back unit of work gives its ID back."""
+        ...
+
+    async def next_id_keyed(
+        self,
+        scope: str,
+        key: str,
+        *,
+        fingerprint: str,
+        at: datetime,
+        along: Callable[[InvoiceId], Sequence[IdempotencyRecord]] = lambda _: (),
+    ) -> tuple[InvoiceId, IdempotencyRecord]:
+        """`next_id`, and the idempotency key (scope, key) offered with the new ID as its
+        result, as `IdempotencyKeys.put` offers it (with `along(the ID)`, whose records hold
+        the ID in their keys only): one round trip where the store can, so the counter is
+        held one round trip less. Answers the ID and the record on file: the caller's own
+        when its `result_ref` is the ID, else another request's (then roll back)."""
         ...
 
     async def add(
