@@ -29,12 +29,18 @@ from bench.scratch_database import migrated
 URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
-async def commit_one(engine: object, n: int) -> float:
-    """One unit of work as a posting writes it: an event and an audit entry; its seconds."""
+async def commit_one(engine: object, n: int, numbered: bool) -> float:
+    """One unit of work as a posting writes it: an event and an audit entry; `numbered`, as
+    a submission's first one: an invoice number claimed with an idempotency key first. Its
+    seconds."""
     at = datetime.now(UTC)
     invoice = InvoiceId(f"INV-{n:08d}")
     started = time.perf_counter()
     async with SqlUnitOfWork(engine) as uow:  # type: ignore[arg-type]
+        if numbered:
+            invoice, _ = await uow.invoices.next_id_keyed(
+                "bench", f"key-{n}", fingerprint="bench", at=at
+            )
         await uow.outbox.add(
             [
                 InvoicePosted(
@@ -63,17 +69,19 @@ async def busy(burst_ms: float, done: asyncio.Event) -> None:
         await asyncio.sleep(0)
 
 
-async def run(url: str, tasks: int, commits: int, busy_tasks: int, burst_ms: float) -> None:
+async def run(
+    url: str, tasks: int, commits: int, busy_tasks: int, burst_ms: float, numbered: bool
+) -> None:
     schema = f"bench_audited_{os.getpid()}"
     async with migrated(url, schema) as engine:
         for n in range(tasks):  # warm the pool and the prepared statements
-            await commit_one(engine, n)
+            await commit_one(engine, n, numbered)
         numbers = iter(range(tasks, tasks + commits))
         seconds: list[float] = []
 
         async def worker() -> None:
             for n in numbers:
-                seconds.append(await commit_one(engine, n))
+                seconds.append(await commit_one(engine, n, numbered))
 
         done = asyncio.Event()
         others = [asyncio.create_task(busy(burst_ms, done)) for _ in range(busy_tasks)]
@@ -87,7 +95,8 @@ async def run(url: str, tasks: int, commits: int, busy_tasks: int, burst_ms: flo
         broken = first_break(entries, head=await audit.head())
     seconds.sort()
     print(
-        f"{commits} commits, {tasks} tasks, {busy_tasks} busy x {burst_ms} ms: "
+        f"{commits} {'numbered ' if numbered else ''}commits, {tasks} tasks, "
+        f"{busy_tasks} busy x {burst_ms} ms: "
         f"{commits / elapsed:.1f} commits/s, "
         f"p50 {1000 * statistics.median(seconds):.2f} ms, "
         f"p99 {1000 * seconds[int(len(seconds) * 0.99) - 1]:.2f} ms; "
@@ -104,8 +113,13 @@ def main() -> None:
         "--busy", type=int, default=0, help="tasks sharing the loop with CPU bursts (requests)"
     )
     parser.add_argument("--burst-ms", type=float, default=0.5, help="each busy task's burst")
+    parser.add_argument(
+        "--numbered",
+        action="store_true",
+        help="claim an invoice number with an idempotency key first, as a submission does",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.tasks, args.commits, args.busy, args.burst_ms))
+    asyncio.run(run(args.url, args.tasks, args.commits, args.busy, args.burst_ms, args.numbered))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 
@@ -78,9 +79,10 @@ def canonical_halves(at: datetime, event: AuditEvent) -> tuple[str, str]:
     return before, after
 
 
-def _content(at: datetime, event: AuditEvent) -> dict[str, object]:
+def event_fields(event: AuditEvent) -> dict[str, Any]:
+    """The event as an entry stores it and its hash covers it (with `at`, sequence and the
+    previous hash)."""
     return {
-        "at": at.isoformat(),
         "subject": event.subject,
         "client_id": event.client_id,
         "action": event.action,
@@ -89,6 +91,10 @@ def _content(at: datetime, event: AuditEvent) -> dict[str, object]:
         "trace_id": event.trace_id,
         "detail": event.detail,
     }
+
+
+def _content(at: datetime, event: AuditEvent) -> dict[str, Any]:
+    return {"at": at.isoformat(), **event_fields(event)}
 
 
 def chained(sequence: int, at: datetime, event: AuditEvent, prev_hash: str) -> AuditEntry:

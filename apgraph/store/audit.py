@@ -41,6 +41,7 @@ from apgraph.domain.audit import (
     AuditOutcome,
     canonical_halves,
     chained,
+    event_fields,
 )
 from apgraph.services.ports.reads import AuditFilter, Page
 from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
@@ -158,16 +159,7 @@ def chain_parameters(events: Sequence[AuditEvent], *, at: datetime) -> dict[str,
 
 
 def _content_row(event: AuditEvent, at: datetime) -> dict[str, Any]:
-    return {
-        "at": at,
-        "subject": event.subject,
-        "client_id": event.client_id,
-        "action": event.action,
-        "entity_ids": list(event.entity_ids),
-        "outcome": event.outcome.value,
-        "trace_id": event.trace_id,
-        "detail": event.detail,
-    }
+    return {"at": at, **event_fields(event)}
 
 
 def entry_from_row(row: Row[Any]) -> AuditEntry:
