@@ -24,10 +24,10 @@ class Recent(Generic[K, V]):
         self._entries: OrderedDict[K, V] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        if key not in self._entries:
+            return None
+        self._entries.move_to_end(key)  # a kept None too (a plan found not to exist, say)
+        return self._entries[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries

@@ -106,7 +106,10 @@ async def write_then(
         connection, _claimed_inserted_then(then), {**_inserting(rows), **parameters}
     )
     if written:
-        return _numbered(records, written[0][_LAST])
+        (row,) = written
+        if any(value is None for name, value in row.items() if name != _LAST):
+            raise RuntimeError(f"{then.__name__} wrote nothing after the events: its row is gone")
+        return _numbered(records, row[_LAST])
     # none when the counter's row is missing (nothing was written): claimed apart, then `then`
     # (its own row is there: the audit head's comes with the first migrations)
     last = await _claim_and_insert(connection, rows)
@@ -200,13 +203,14 @@ def _claimed_inserted_then(then: Callable[[ColumnElement[bool]], Update]) -> Sel
     """`_CLAIM_AND_INSERT` with `then`'s statement after it, in one statement, built once per
     `then`: its gate is an EXISTS on the outbox counter's claim, which PostgreSQL evaluates
     first, so `then`'s row is locked second, as `write` and then a statement of its own
-    would lock it. One row: the last sequence written and `then`'s returned columns; none
-    when the counter's row is missing (and nothing written)."""
+    would lock it. One row: the last sequence written and `then`'s returned columns (nulls
+    where `then` found no row of its own); none when the counter's row is missing (and
+    nothing written)."""
     claimed, inserted = _claimed_and_inserted()
     written = inserted.cte("written")
     after = then(exists(select(claimed.c.last_value))).cte("after")
     last = select(func.max(written.c.sequence)).scalar_subquery().label(_LAST)
-    return select(last, *after.c).select_from(after)
+    return select(last, *after.c).select_from(claimed.outerjoin(after, true()))
 
 
 @cache

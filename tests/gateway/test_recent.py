@@ -46,3 +46,13 @@ def test_a_missing_key_answers_none_and_a_kept_none_is_still_kept():
 def test_it_keeps_at_least_one_entry():
     with pytest.raises(ValueError, match="at least one"):
         Recent(0)
+
+
+def test_a_lookup_of_a_kept_none_makes_it_the_most_recent_too():
+    recent: Recent[str, int | None] = Recent(2)
+    recent.put("a", None)
+    recent.put("b", 2)
+    assert recent.get("a") is None
+    recent.put("c", 3)
+    assert "a" in recent
+    assert "b" not in recent

@@ -30,6 +30,7 @@ from apgraph.store.database import counting_statements
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.tables import (
     AuditEntryRow,
+    AuditHeadRow,
     CounterRow,
     IdempotencyKeyRow,
     InvoiceApprovalRow,
@@ -640,3 +641,19 @@ async def test_two_requests_with_one_key_at_once_the_second_gets_the_firsts_reco
     second_id, on_file = await second
     assert on_file == IdempotencyRecord("client-1", "key-1", "fp", first_id, AT)
     assert second_id != first_id  # its own claim, rolled back with it
+
+
+async def test_on_postgresql_a_commit_without_the_chains_head_row_fails_and_writes_nothing(
+    seeded_postgres,
+):
+    # given a database whose audit head row is gone (it comes with the migrations)
+    events_before = await OutboxRepository(seeded_postgres).head()
+    async with seeded_postgres.begin() as connection:
+        await connection.execute(delete(AuditHeadRow))
+
+    # when a unit of work commits an event and an audit entry, it fails
+    with pytest.raises(RuntimeError, match="its row is gone"):
+        await write_events_and_audit_of_two_moments(seeded_postgres, 1)
+
+    # and its events are not written either
+    assert await OutboxRepository(seeded_postgres).head() == events_before
