@@ -674,6 +674,8 @@ class FastReads:
 
     def __init__(self, plans_kept: int = PLANS_KEPT) -> None:
         self.plans: Recent[PlanKey, Plan | None] = Recent(plans_kept)
+        # by query text: the variables its @skip/@include directives read
+        self.switched: Recent[str, tuple[str, ...]] = Recent(plans_kept)
         self.graphql_schema: GraphQLSchema | None = None  # the schema's, on first use
 
     async def answer(
@@ -688,6 +690,8 @@ class FastReads:
         """The operation's `data`, or None: the generic executor must answer it."""
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
+            return None
+        if not query:  # plans are kept by the text: without one, the generic executor answers
             return None
         if self.graphql_schema is None:
             try:
@@ -727,7 +731,11 @@ class FastReads:
         context: Context,
     ) -> Plan | None:
         principal = context.principal
-        switches = directive_switches(operation, document, raw_variables)
+        names = self.switched.get(query)
+        if names is None:  # the document's walk, once per text (a few % of a page's CPU)
+            names = tuple(sorted(variables_in_directives(document)))
+            self.switched.put(query, names)
+        switches = directive_switches(names, raw_variables)
         if switches is None:
             return None
         key: PlanKey = (
@@ -770,11 +778,10 @@ def executing_schema(schema: GuardedSchema) -> GraphQLSchema:
 
 
 def directive_switches(
-    operation: OperationDefinitionNode, document: DocumentNode, raw: dict[str, Any] | None
+    names: Sequence[str], raw: dict[str, Any] | None
 ) -> tuple[Hashable, ...] | None:
-    """The values of the variables that @skip/@include read (they change the plan); None
-    when one is not a plain boolean (the generic executor answers)."""
-    names = sorted(variables_in_directives(document))
+    """The values of the variables `names` that @skip/@include read (they change the plan);
+    None when one is not a plain boolean (the generic executor answers)."""
     values = tuple((raw or {}).get(name) for name in names)
     if any(value is not None and not isinstance(value, bool) for value in values):
         return None
