@@ -21,14 +21,12 @@ from sqlalchemy import (
     Update,
     bindparam,
     cast,
-    column,
     exists,
     func,
     insert,
     literal,
     literal_column,
     select,
-    table,
     true,
     update,
 )
@@ -44,14 +42,13 @@ from apgraph.domain.audit import (
     event_fields,
 )
 from apgraph.services.ports.reads import AuditFilter, Page
-from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
+from apgraph.store.column_arrays import POSITION, array_params, typed, unnested, widened
 from apgraph.store.reading import count, execute_kept, fetch
 from apgraph.store.tables import AuditEntryRow, AuditHeadRow
 
 _log = AuditEntryRow.__table__.c
 _head = AuditHeadRow.__table__.c
 _TABLE = AuditEntryRow.__table__
-_COLUMNS = tuple(column.name for column in _TABLE.c)
 _PREFIX = "entry"
 
 
@@ -66,13 +63,8 @@ _MOVE_HEAD = update(AuditHeadRow).where(_head.id == 1).values(last_hash=bindpara
 # What an entry holds besides its place in the chain, and its canonical text around that
 # place (domain/audit.py canonical_halves), as column arrays: PostgreSQL chains them itself.
 _CONTENT = ("at", "subject", "client_id", "action", "entity_ids", "outcome", "trace_id", "detail")
-_INPUT = table(
-    "audit_input",
-    *(column(name, _TABLE.c[name].type) for name in _CONTENT),
-    column("before", Text()),
-    column("after", Text()),
-)
-_INPUT_NAMES = (*_CONTENT, "before", "after")
+_INPUT = widened("audit_input", _TABLE, _CONTENT, before=Text(), after=Text())
+_INPUT_NAMES = tuple(_INPUT.c.keys())
 
 
 def chained_after(gate: ColumnElement[bool]) -> Update:

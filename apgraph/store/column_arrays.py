@@ -26,7 +26,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.sql.selectable import FromClause, Select, TableValuedAlias
+from sqlalchemy import table as sql_table
+from sqlalchemy.sql.selectable import FromClause, Select, TableClause, TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
 POSITION = "position"  # each row's place in the arrays, from 1
@@ -50,6 +51,19 @@ def _array_value(declared: TypeEngine[Any], value: Any) -> Any:
     if isinstance(declared, JSON):
         return json.dumps(value)
     return value
+
+
+def widened(
+    name: str, table: FromClause, names: Sequence[str], **more: TypeEngine[Any]
+) -> TableClause:
+    """`table`'s columns `names`, typed as it types them, and `more` columns besides: the
+    source of `unnested` and `array_params` for rows that carry more than the table keeps
+    (what the statement works out the rest from)."""
+    return sql_table(
+        name,
+        *(column(each, table.c[each].type) for each in names),
+        *(column(each, declared) for each, declared in more.items()),
+    )
 
 
 def unnested(table: FromClause, names: Sequence[str], *, prefix: str) -> TableValuedAlias:

@@ -21,10 +21,10 @@ from apgraph.store.tables import IdempotencyKeyRow
 
 _keys = IdempotencyKeyRow.__table__.c
 _TABLE = IdempotencyKeyRow.__table__
-_COLUMNS = tuple(column.name for column in _TABLE.c)
+COLUMNS = tuple(column.name for column in _TABLE.c)  # a key's, as statements write them
 _PUT = (
     postgresql.insert(IdempotencyKeyRow)
-    .from_select(_COLUMNS, rows_of(_TABLE, _COLUMNS, prefix="key"))
+    .from_select(COLUMNS, rows_of(_TABLE, COLUMNS, prefix="key"))
     .on_conflict_do_nothing()
     .returning(*_TABLE.c)
 )
@@ -65,7 +65,7 @@ class IdempotencyKeyStore:
         if self.connection.dialect.name == "postgresql":
             # as column arrays: one statement, built and compiled once (column_arrays.py)
             inserted = await execute_kept(
-                self.connection, _PUT, array_params(_TABLE, _COLUMNS, rows, prefix="key")
+                self.connection, _PUT, array_params(_TABLE, COLUMNS, rows, prefix="key")
             )
         else:
             inserted = [

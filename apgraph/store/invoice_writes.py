@@ -25,14 +25,12 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    column,
     delete,
     exists,
     func,
     insert,
     literal_column,
     select,
-    table,
     true,
     update,
 )
@@ -52,8 +50,8 @@ from apgraph.domain.invoices import (
 from apgraph.domain.matching.match import BilledInvoice
 from apgraph.domain.validation import PostingFacts
 from apgraph.services.ports.unit_of_work import IdempotencyRecord
-from apgraph.store import counters, number_keys
-from apgraph.store.column_arrays import array_params, rows_of, typed, unnested
+from apgraph.store import counters, idempotency, number_keys
+from apgraph.store.column_arrays import array_params, rows_of, typed, unnested, widened
 from apgraph.store.facilities import cost_center_from_row
 from apgraph.store.idempotency import IdempotencyKeyStore, record_of
 from apgraph.store.invoices import (
@@ -513,20 +511,16 @@ class InvoiceWrites:
 
 _ANY_ID = InvoiceId(numbered(EntityKind.INVOICE, 0))  # what `along` is built with, then set
 _KEYS = IdempotencyKeyRow.__table__
-_KEY_COLUMNS = tuple(column.name for column in _KEYS.c)
 # the keys offered, as column arrays (column_arrays.py), each with where the new ID goes
-_OFFERED = table(
-    "offered_keys",
-    *(column(c.name, c.type) for c in _KEYS.c),
-    column("key_is_id", Boolean()),
-    column("result_is_id", Boolean()),
+_OFFERED = widened(
+    "offered_keys", _KEYS, idempotency.COLUMNS, key_is_id=Boolean(), result_is_id=Boolean()
 )
-_OFFERED_NAMES = (*_KEY_COLUMNS, "key_is_id", "result_is_id")
+_OFFERED_NAMES = tuple(_OFFERED.c.keys())
 
 
 def _next_id_keyed() -> Select[Any]:
-    """`WITH claimed AS (UPDATE counters … RETURNING), numbered AS (the ID, formatted as
-    `ids.numbered` formats it), put AS (INSERT INTO idempotency_keys … ON CONFLICT DO NOTHING
+    """`WITH claimed AS (UPDATE counters … RETURNING), ids AS (the number and the ID, formatted
+    as `ids.numbered` formats it), put AS (INSERT INTO idempotency_keys … ON CONFLICT DO NOTHING
     RETURNING …)`: one row per key stored (none of them when another request holds the
     caller's key: it waits for that request first, as `put` does), or one with nulls; each
     with the number claimed and the ID. No row when the counter's row is missing."""
@@ -553,8 +547,10 @@ def _next_id_keyed() -> Select[Any]:
     put = (
         postgresql.insert(IdempotencyKeyRow)
         .from_select(
-            _KEY_COLUMNS,
-            select(*(value(name) for name in _KEY_COLUMNS)).select_from(ids).join(offered, true()),
+            idempotency.COLUMNS,
+            select(*(value(name) for name in idempotency.COLUMNS))
+            .select_from(ids)
+            .join(offered, true()),
         )
         .on_conflict_do_nothing()
         .returning(*_KEYS.c)
