@@ -12,6 +12,9 @@ the other through the ASGI interface (no HTTP client or other tenants in the num
 the CPU per submission, the round trips to PostgreSQL per submission (statements, and the
 BEGIN/COMMIT/ROLLBACK asyncpg sends apart from them), transactions, and the statements of
 one submission in order. `--profile` adds cProfile's top functions by cumulative time.
+`--callgrind` counts instructions of the measured submissions only, under callgrind with
+instrumentation off at start (bench/submit_instructions.sh runs it, background loops off, and
+prints them per submission): the number that repeats on a machine whose speed moves.
 """
 
 import argparse
@@ -35,6 +38,7 @@ from apgraph.gateway.app import create_app_from_environment
 from apgraph.gateway.demo_users import demo_token
 from apgraph.settings import Settings
 from apgraph.store.database import counting_statements
+from bench.portal_cpu import callgrind_instrumentation
 from bench.submit_invoices import CANDIDATES, ON_FILE, SUBMIT, plan, settle
 
 _IN_SUBMISSION: ContextVar[bool] = ContextVar("in_submission", default=False)
@@ -65,6 +69,11 @@ async def main() -> None:
     parser.add_argument("--invoices", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="cProfile's top functions")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="instrument only the measured submissions (under callgrind; background loops off)",
+    )
     args = parser.parse_args()
     settings = Settings()
     dsn = settings.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -127,8 +136,9 @@ async def main() -> None:
             measuring = False
             for item in planned[: args.warmup]:
                 await submit(item)
-            waited = await settle(dsn)
-            print(f"the server's background loops settled after {waited:.0f} s")
+            if not args.callgrind:  # there, the loops are off: nothing to settle
+                waited = await settle(dsn)
+                print(f"the server's background loops settled after {waited:.0f} s")
             await engine.dispose()  # new connections carry the query logger
             event.listen(engine.sync_engine, "connect", log_queries)
             event.listen(engine.sync_engine, "before_cursor_execute", log_statement)
@@ -137,6 +147,8 @@ async def main() -> None:
             first_commands = 0
             profiler = cProfile.Profile() if args.profile else None
             measuring = True
+            if args.callgrind:
+                callgrind_instrumentation("on")
             cpu_started, wall_started = time.process_time(), time.perf_counter()
             for number, item in enumerate(planned[args.warmup :]):
                 if profiler is not None:
@@ -149,6 +161,8 @@ async def main() -> None:
                     first_commands = len(commands)
             cpu = time.process_time() - cpu_started
             wall = time.perf_counter() - wall_started
+            if args.callgrind:
+                callgrind_instrumentation("off")
     count = args.invoices
     sent = Counter(query.rstrip(";").split()[0].upper() for query in commands)
     transactions = sent.get("BEGIN", 0) / count

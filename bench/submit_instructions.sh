@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Instructions per submitInvoice → POSTED, counted by callgrind over the measured submissions
+# only (start-up and warm-up uninstrumented): repeatable where timings are not. Reseeds the
+# database (a submission needs clean PO lines), then runs bench/submit_profile.py in one
+# process with the background loops off, on the in-process simulators: a submission's own
+# work (GraphQL, the unit of work, the connector calls and the simulators answering them).
+# Usage: bash bench/submit_instructions.sh [submissions=40] ; BENCH_DB=apgraph_perfbench_submit.
+# Needs valgrind (Debian's package). Takes several minutes: start-up runs under valgrind too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-40}
+DB=${BENCH_DB:-apgraph_perfbench_submit}
+export APGRAPH_DATA_DIR="${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
+export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
+export APGRAPH_ENVIRONMENT=production
+for loop in RELAY WEBHOOK REMATCH POSTING_RECOVERY ESCALATION SCHEDULING RESEAL RETENTION; do
+  export "APGRAPH_${loop}_INTERVAL_SECONDS=0"
+done
+.venv/bin/python -m apgraph.cli seed --replace >/dev/null
+OUT=$(mktemp -d)
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
+  .venv/bin/python -m bench.submit_profile --invoices "$COUNT" --warmup 5 --callgrind \
+  >"$OUT/run.log" 2>&1 || { cat "$OUT/run.log" >&2; exit 1; }
+grep -E "submissions one after|round trips" "$OUT/run.log"
+COLLECTED=$(grep -oP 'Collected : \K[0-9]+' "$OUT/run.log")
+echo "$COUNT submissions: $((COLLECTED / COUNT)) instructions per submission (ASGI client and token included; $OUT)"
