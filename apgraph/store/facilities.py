@@ -13,7 +13,7 @@ from apgraph.domain.ids import CostCenterId, FacilityId
 from apgraph.domain.principal import RowScope
 from apgraph.services.ports.reads import Page, PageRequest
 from apgraph.store.reading import among, among_parameter, count, fetch, fetch_page, fetch_values
-from apgraph.store.scoping import facility_condition
+from apgraph.store.scoping import KeptScope, facility_condition
 from apgraph.store.tables import CostCenterRow, FacilityRow
 
 _facilities = FacilityRow.__table__.c
@@ -56,17 +56,26 @@ def visible_cost_centers(scope: RowScope) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def _facilities_among(dialect: str, scope: RowScope) -> Select[Any]:
-    """The facilities `scope` may see among the bound `ids`, kept per scope (as
-    suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
+def _facilities_among(dialect: str, kept: KeptScope) -> Select[Any]:
+    """The facilities a scope may see among the bound `ids`, kept per kind of scope (as
+    suppliers._visible_among; facilities do not depend on the supplier, so every supplier
+    shares one): a submission's by-id read runs on the driver (issue 19)."""
     return select(FacilityRow.__table__).where(
-        facility_condition(scope, _facilities.id), among_parameter(dialect, _facilities.id, "ids")
+        facility_condition(kept, _facilities.id), among_parameter(dialect, _facilities.id, "ids")
     )
 
 
 @lru_cache(maxsize=1024)
-def _cost_centers_among(dialect: str, scope: RowScope) -> Select[Any]:
-    return visible_cost_centers(scope).where(among_parameter(dialect, _cost_centers.id, "ids"))
+def _cost_centers_among(dialect: str, kept: KeptScope) -> Select[Any]:
+    return select(CostCenterRow.__table__).where(
+        facility_condition(kept, _cost_centers.facility_id),
+        among_parameter(dialect, _cost_centers.id, "ids"),
+    )
+
+
+def _facilities_only(scope: RowScope) -> KeptScope:
+    """The part of a scope that limits facilities and cost centers: none of the supplier's."""
+    return KeptScope(one_supplier=False, facility_ids=scope.facility_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,7 @@ class FacilityRepository:
         return visible_cost_centers(self.scope)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Facility]:
-        statement = _facilities_among(self.engine.dialect.name, self.scope)
+        statement = _facilities_among(self.engine.dialect.name, _facilities_only(self.scope))
         rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
         return [facility_from_values(row) for row in rows]
 
@@ -98,7 +107,7 @@ class FacilityRepository:
         return await count(self.engine, self._facilities())
 
     async def cost_centers(self, ids: Sequence[str]) -> Sequence[CostCenter]:
-        statement = _cost_centers_among(self.engine.dialect.name, self.scope)
+        statement = _cost_centers_among(self.engine.dialect.name, _facilities_only(self.scope))
         rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
         return [cost_center_from_values(row) for row in rows]
 

@@ -26,7 +26,12 @@ from apgraph.domain.purchasing import (
 )
 from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
 from apgraph.store.reading import among_parameter, count, fetch, fetch_page, fetch_values
-from apgraph.store.scoping import by_supplier_and_facility
+from apgraph.store.scoping import (
+    KeptScope,
+    by_supplier_and_facility,
+    kept_by_supplier_and_facility,
+    scope_parameters,
+)
 from apgraph.store.tables import (
     GoodsReceiptRow,
     InvoiceLineRow,
@@ -126,10 +131,15 @@ def visible_purchase_orders(scope: RowScope) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def _orders_among(dialect: str, scope: RowScope) -> Select[Any]:
-    """The purchase orders `scope` may see among the bound `ids`, kept per scope (as
+def _orders_among(dialect: str, kept: KeptScope) -> Select[Any]:
+    """The purchase orders a scope may see among the bound `ids`, kept per kind of scope (as
     suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
-    return visible_purchase_orders(scope).where(among_parameter(dialect, _orders.id, "ids"))
+    return kept_by_supplier_and_facility(
+        select(PurchaseOrderRow.__table__),
+        kept,
+        supplier=_orders.supplier_id,
+        facility=_orders.facility_id,
+    ).where(among_parameter(dialect, _orders.id, "ids"))
 
 
 @lru_cache(maxsize=2)
@@ -150,8 +160,9 @@ class PurchaseOrderRepository:
         return visible_purchase_orders(self.scope)
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[PurchaseOrder]:
-        statement = _orders_among(self.engine.dialect.name, self.scope)
-        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
+        statement = _orders_among(self.engine.dialect.name, KeptScope.of(self.scope))
+        parameters = {"ids": list(ids), **scope_parameters(self.scope)}
+        rows = await fetch_values(self.engine, statement, parameters)
         return [purchase_order_from_values(row) for row in rows]
 
     def _filtered(self, where: PurchaseOrderFilter) -> Select[Any]:

@@ -181,6 +181,8 @@ class _Prepared:
 
     def arguments(self, parameters: Parameters | None) -> list[Any]:
         given = self.built_in if not parameters else {**self.built_in, **parameters}
+        if missing := [name for name in self.names if name not in given]:  # as SQLAlchemy says
+            raise ValueError(f"a value is required for bind parameter {missing[0]!r}")
         return [
             value if step is None else step(value)
             for value, step in zip(
@@ -198,22 +200,26 @@ _attributes: dict[str, Any] = {}
 
 @lru_cache(maxsize=_ATTRIBUTES_KEPT)
 def _prepared(dialect: Dialect, statement: Executable) -> _Prepared:
-    """Kept per statement object (the kept statements are themselves kept per scope, so
-    their scope's values are among `built_in`). A read's columns are those it selects, a
+    """Kept per statement object (the kept statements are themselves kept per scope, or per
+    kind of scope with the supplier a parameter given at execution: scoping.KeptScope; a
+    scope's other values are among `built_in`). A read's columns are those it selects, a
     write's those it returns (none without RETURNING)."""
-    # Parameters given at execution (`after`, the keys of among_parameter) hold a placeholder
-    # here, while the scope's lists (IN, expanded by SQLAlchemy) are rendered into the SQL.
+    # Parameters given at execution (`after`, the keys of among_parameter, the scope's
+    # supplier) hold a placeholder here, and each must be given (`_Prepared.arguments`),
+    # while the scope's lists (IN, expanded by SQLAlchemy) are rendered into the SQL.
     compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
     given = [bind for bind in compiled.binds.values() if bind.required]
     if any(bind.expanding for bind in given):
         raise ValueError("a list given at execution: use among_parameter (one array)")
-    expanded = compiled.construct_expanded_state({bind.key: None for bind in given})
+    required = {bind.key for bind in given}
+    expanded = compiled.construct_expanded_state(dict.fromkeys(required))
     names = tuple(expanded.positiontup or ())
     columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
     return _Prepared(
         sql=expanded.statement,
         names=names,
-        built_in=dict(expanded.parameters),
+        # a required parameter's placeholder is not a value: reading without it must fail
+        built_in={k: v for k, v in expanded.parameters.items() if k not in required},
         to_driver=tuple(expanded.processors.get(name) for name in names),
         columns=tuple(columns),
     )

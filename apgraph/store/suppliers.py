@@ -21,7 +21,12 @@ from apgraph.domain.suppliers import (
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
 from apgraph.store.reading import Values, among_parameter, count, fetch, fetch_page, fetch_values
-from apgraph.store.scoping import supplier_condition
+from apgraph.store.scoping import (
+    KeptScope,
+    kept_supplier_condition,
+    scope_parameters,
+    supplier_condition,
+)
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
 
@@ -100,12 +105,12 @@ def visible_suppliers(scope: RowScope) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def _visible_among(dialect: str, scope: RowScope) -> Select[Any]:
-    """The suppliers `scope` may see among the bound `ids`: built once per scope and kept, so
-    a by-id read (a page's supplier field) neither builds it nor walks it for its cache key
-    again (issue 19). Keyed by the scope itself: a kept statement holds only its conditions."""
+def _visible_among(dialect: str, kept: KeptScope) -> Select[Any]:
+    """The suppliers a scope may see among the bound `ids`: built once per kind of scope and
+    kept, so a by-id read (a page's supplier field) neither builds it nor compiles it again
+    (issue 19); the supplier is bound at execution (scoping.KeptScope)."""
     return select(SupplierRow.__table__).where(
-        supplier_condition(scope, _c.id), among_parameter(dialect, _c.id, "ids")
+        kept_supplier_condition(kept, _c.id), among_parameter(dialect, _c.id, "ids")
     )
 
 
@@ -129,8 +134,9 @@ class SupplierRepository:
         return statement
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Supplier]:
-        statement = _visible_among(self.engine.dialect.name, self.scope)
-        rows = await fetch_values(self.engine, statement, {"ids": list(ids)})
+        statement = _visible_among(self.engine.dialect.name, KeptScope.of(self.scope))
+        parameters = {"ids": list(ids), **scope_parameters(self.scope)}
+        rows = await fetch_values(self.engine, statement, parameters)
         return await open_suppliers(rows, self.keyring)
 
     async def page(self, where: SupplierFilter, page: PageRequest) -> Page[Supplier]:

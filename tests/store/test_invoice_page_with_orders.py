@@ -19,6 +19,7 @@ from apgraph.store.facilities import FacilityRepository
 from apgraph.store.invoices import InvoiceRepository, _page_with_orders, lines_of_statement
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch, fetch_values
+from apgraph.store.scoping import KeptScope, scope_parameters
 from apgraph.store.suppliers import SupplierRepository, _visible_among
 from apgraph.store.tables import CostCenterRow, FacilityRow, InvoiceRow, PurchaseOrderRow
 from tests.keys import keyring_for
@@ -259,7 +260,10 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             (with_lines, None),
             (next_page, {"after": every_id[len(every_id) // 2]}),
             (lines_of_statement("postgresql"), {"invoice_ids": every_id}),
-            (_visible_among("postgresql", scope), {"ids": every_supplier}),
+            (
+                _visible_among("postgresql", KeptScope.of(scope)),
+                {"ids": every_supplier, **scope_parameters(scope)},
+            ),
         ]
         for statement, parameters in reads:
             # when each is read on the driver and through SQLAlchemy
@@ -276,6 +280,8 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             assert page
             assert {values["supplier_id"] for values in page} == {supplier}
             suppliers = await fetch_values(
-                seeded_postgres, _visible_among("postgresql", scope), {"ids": every_supplier}
+                seeded_postgres,
+                _visible_among("postgresql", KeptScope.of(scope)),
+                {"ids": every_supplier, **scope_parameters(scope)},
             )
             assert [values["id"] for values in suppliers] == [supplier]
