@@ -9,6 +9,7 @@ approvers `route_exception` names. A clean match is posted afterwards (see posti
 why the ERP is called between two units of work, and how that posts at most once).
 """
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -91,7 +92,7 @@ async def submit_invoice(
     if refused := _refusal(cmd, principal):
         return Outcome.failed(refused)
     at = clock.now()
-    async with reads.sharing_one_connection():  # five reads, one pool checkout
+    async with reads.sharing_one_connection():  # five reads, one pool checkout (asked at once)
         named = await _stored_facts(reads, submitted)
     problems = (
         *_unknown_references(submitted, named),
@@ -178,16 +179,16 @@ class _Stored:
 
 
 async def _stored_facts(reads: Reads, submitted: SubmittedInvoice) -> _Stored:
-    order: PurchaseOrder | None = None
-    order_lines: Sequence[PurchaseOrderLine] | None = None
-    if submitted.purchase_order_id is not None:
-        found = await reads.purchase_orders.get_many([submitted.purchase_order_id])
-        if found:
-            order = found[0]
-            order_lines = [line for _, line in await reads.purchase_orders.lines_of([order.id])]
-    suppliers = await reads.suppliers.get_many([submitted.supplier_id])
-    facilities = await reads.facilities.get_many([submitted.facility_id])
-    centers = await reads.facilities.cost_centers([submitted.cost_center_id])
+    """Asked all at once, so that inside `sharing_one_connection` they queue for one pooled
+    connection: one after the other, each read found none waiting and gave the connection
+    back, and took one anew (five pool checkouts, ~5 % of a submission's CPU; issue 19)."""
+    order_read, suppliers, facilities, centers = await asyncio.gather(
+        _order_and_lines(reads, submitted),
+        reads.suppliers.get_many([submitted.supplier_id]),
+        reads.facilities.get_many([submitted.facility_id]),
+        reads.facilities.cost_centers([submitted.cost_center_id]),
+    )
+    order, order_lines = order_read
     return _Stored(
         supplier=suppliers[0] if suppliers else None,
         facility_known=bool(facilities),
@@ -195,6 +196,19 @@ async def _stored_facts(reads: Reads, submitted: SubmittedInvoice) -> _Stored:
         order=order,
         order_lines=order_lines,
     )
+
+
+async def _order_and_lines(
+    reads: Reads, submitted: SubmittedInvoice
+) -> tuple[PurchaseOrder | None, Sequence[PurchaseOrderLine] | None]:
+    """The PO the invoice names and its lines; (None, None) without one it may see."""
+    if submitted.purchase_order_id is None:
+        return None, None
+    found = await reads.purchase_orders.get_many([submitted.purchase_order_id])
+    if not found:
+        return None, None
+    order = found[0]
+    return order, [line for _, line in await reads.purchase_orders.lines_of([order.id])]
 
 
 def _unknown_references(submitted: SubmittedInvoice, stored: _Stored) -> list[Problem]:
