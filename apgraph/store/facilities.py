@@ -48,8 +48,9 @@ def cost_center_from_values(values: Mapping[str, Any] | RowMapping) -> CostCente
     )
 
 
-def visible_cost_centers(scope: RowScope) -> Select[Any]:
-    """The cost centers `scope` may see (those of its facilities): every read starts here."""
+def visible_cost_centers(scope: RowScope | KeptScope) -> Select[Any]:
+    """The cost centers `scope` may see (those of its facilities): every read starts here.
+    They depend on no supplier, so a kept statement's scope (scoping.KeptScope) does too."""
     return select(CostCenterRow.__table__).where(
         facility_condition(scope, _cost_centers.facility_id)
     )
@@ -67,10 +68,7 @@ def _facilities_among(dialect: str, kept: KeptScope) -> Select[Any]:
 
 @lru_cache(maxsize=1024)
 def _cost_centers_among(dialect: str, kept: KeptScope) -> Select[Any]:
-    return select(CostCenterRow.__table__).where(
-        facility_condition(kept, _cost_centers.facility_id),
-        among_parameter(dialect, _cost_centers.id, "ids"),
-    )
+    return visible_cost_centers(kept).where(among_parameter(dialect, _cost_centers.id, "ids"))
 
 
 def _facilities_only(scope: RowScope) -> KeptScope:

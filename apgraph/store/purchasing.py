@@ -130,16 +130,21 @@ def visible_purchase_orders(scope: RowScope) -> Select[Any]:
     )
 
 
-@lru_cache(maxsize=1024)
-def _orders_among(dialect: str, kept: KeptScope) -> Select[Any]:
-    """The purchase orders a scope may see among the bound `ids`, kept per kind of scope (as
-    suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
+def kept_visible_purchase_orders(kept: KeptScope) -> Select[Any]:
+    """`visible_purchase_orders` for a statement kept per kind of scope (scoping.KeptScope)."""
     return kept_by_supplier_and_facility(
         select(PurchaseOrderRow.__table__),
         kept,
         supplier=_orders.supplier_id,
         facility=_orders.facility_id,
-    ).where(among_parameter(dialect, _orders.id, "ids"))
+    )
+
+
+@lru_cache(maxsize=1024)
+def _orders_among(dialect: str, kept: KeptScope) -> Select[Any]:
+    """The purchase orders a scope may see among the bound `ids`, kept per kind of scope (as
+    suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
+    return kept_visible_purchase_orders(kept).where(among_parameter(dialect, _orders.id, "ids"))
 
 
 @lru_cache(maxsize=2)

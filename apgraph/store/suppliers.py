@@ -109,9 +109,12 @@ def _visible_among(dialect: str, kept: KeptScope) -> Select[Any]:
     """The suppliers a scope may see among the bound `ids`: built once per kind of scope and
     kept, so a by-id read (a page's supplier field) neither builds it nor compiles it again
     (issue 19); the supplier is bound at execution (scoping.KeptScope)."""
-    return select(SupplierRow.__table__).where(
-        kept_supplier_condition(kept, _c.id), among_parameter(dialect, _c.id, "ids")
-    )
+    return kept_visible_suppliers(kept).where(among_parameter(dialect, _c.id, "ids"))
+
+
+def kept_visible_suppliers(kept: KeptScope) -> Select[Any]:
+    """`visible_suppliers` for a statement kept per kind of scope (scoping.KeptScope)."""
+    return select(SupplierRow.__table__).where(kept_supplier_condition(kept, _c.id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apgraph.demo import generator
 from apgraph.domain.ids import FacilityId, SupplierId
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, PageRequest
+from apgraph.services.ports.reads import (
+    DateRange,
+    InvoiceFilter,
+    InvoicePageWithOrders,
+    PageRequest,
+)
 from apgraph.store.database import counting_statements
 from apgraph.store.facilities import FacilityRepository
-from apgraph.store.invoices import InvoiceRepository, _page_with_orders, lines_of_statement
+from apgraph.store.invoices import (
+    InvoiceRepository,
+    _FilterShape,
+    _page_with_orders,
+    lines_of_statement,
+)
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch, fetch_values
 from apgraph.store.scoping import KeptScope, scope_parameters
@@ -252,13 +262,15 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
     supplier = tiny_network.invoices[0].supplier_id
     every_supplier = [each.id for each in tiny_network.suppliers]
     for scope in scopes(tiny_network):
-        first_page = _page_with_orders(scope, InvoiceFilter(), 7, False)
-        next_page = _page_with_orders(scope, InvoiceFilter(), 7, True)
-        with_lines = _page_with_orders(scope, InvoiceFilter(), 7, False, True, True)
+        kept, unfiltered = KeptScope.of(scope), _FilterShape.of(InvoiceFilter())
+        first_page = _page_with_orders(kept, unfiltered, 7, False)
+        next_page = _page_with_orders(kept, unfiltered, 7, True)
+        with_lines = _page_with_orders(kept, unfiltered, 7, False, True, True)
+        bound = scope_parameters(scope)
         reads: list[tuple[Select[Any], dict[str, Any] | None]] = [
-            (first_page, None),
-            (with_lines, None),
-            (next_page, {"after": every_id[len(every_id) // 2]}),
+            (first_page, bound),
+            (with_lines, bound),
+            (next_page, {"after": every_id[len(every_id) // 2], **bound}),
             (lines_of_statement("postgresql"), {"invoice_ids": every_id}),
             (
                 _visible_among("postgresql", KeptScope.of(scope)),
@@ -276,7 +288,7 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
             ]
         # and a supplier's page holds only its own invoices, and it sees only itself
         if scope.supplier_id is not None:
-            page = await fetch_values(seeded_postgres, first_page)
+            page = await fetch_values(seeded_postgres, first_page, bound)
             assert page
             assert {values["supplier_id"] for values in page} == {supplier}
             suppliers = await fetch_values(
@@ -285,3 +297,62 @@ async def test_on_postgresql_the_drivers_rows_are_sqlalchemys_rows_for_each_scop
                 {"ids": every_supplier, **scope_parameters(scope)},
             )
             assert [values["id"] for values in suppliers] == [supplier]
+
+
+def filters(network: generator.DemoNetwork) -> list[InvoiceFilter]:
+    """Each condition a page can be asked with, alone and together, with values that match
+    some invoices and values that match none."""
+    invoice = network.invoices[0]
+    dates = sorted(i.invoice_date for i in network.invoices)
+    middle = dates[len(dates) // 2]
+    return [
+        InvoiceFilter(),
+        InvoiceFilter(statuses=frozenset({invoice.status})),
+        InvoiceFilter(supplier_id=invoice.supplier_id),
+        InvoiceFilter(supplier_id=network.suppliers[-1].id),
+        InvoiceFilter(facility_id=invoice.facility_id),
+        InvoiceFilter(purchase_order_id=invoice.purchase_order_id),
+        InvoiceFilter(invoice_dates=DateRange(start=middle)),
+        InvoiceFilter(invoice_dates=DateRange(end=middle)),
+        InvoiceFilter(
+            supplier_id=invoice.supplier_id,
+            facility_id=invoice.facility_id,
+            invoice_dates=DateRange(start=dates[0], end=middle),
+            statuses=frozenset({invoice.status}),
+        ),
+        InvoiceFilter(supplier_id="SUP-NOT-THERE"),
+    ]
+
+
+async def test_every_filter_gives_the_plain_pages_invoices_for_each_scope(
+    seeded: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    """The page's statement is kept for every supplier alike, its scope's supplier and the
+    filter's values bound at execution; the plain page renders them into its own SQL."""
+    for scope in scopes(tiny_network):
+        repository = InvoiceRepository(seeded, scope)
+        for where in filters(tiny_network):
+            # when a caller reads the page with a filter, with its orders and cost centers
+            page = PageRequest(first=100)
+            read = await repository.page_with_orders(where, page)
+
+            # then it holds exactly the invoices of the plain page with that filter
+            assert read.invoices == await repository.page(where, page), (scope, where)
+
+
+def test_every_supplier_shares_the_kept_page_statement() -> None:
+    # given two suppliers, each asking for its own first page
+    pages = [
+        _page_with_orders(
+            KeptScope.of(RowScope(supplier_id=SupplierId(supplier))),
+            _FilterShape.of(InvoiceFilter(supplier_id=supplier)),
+            50,
+            False,
+            True,
+            True,
+        )
+        for supplier in ("SUP-1", "SUP-2")
+    ]
+
+    # then both read through one statement (built and compiled once), the supplier bound
+    assert pages[0] is pages[1]
