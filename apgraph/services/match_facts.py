@@ -4,6 +4,7 @@
 Asked before any unit of work opens, so no row lock is held across a connector's retries.
 """
 
+import asyncio
 from collections.abc import Collection, Sequence
 from datetime import date
 
@@ -31,16 +32,24 @@ async def contracts_or_none(
     billed_po_lines: Collection[int | None],
     order_lines: Sequence[PurchaseOrderLine],
 ) -> Sequence[ContractPrice] | None:
-    """The contracts of the billed items on the invoice date; None when sourcing is down."""
+    """The contracts of the billed items on the invoice date; None when sourcing is down.
+
+    The items are asked at once: one after the other, a submission waited one round trip to
+    sourcing per item billed. Every ask is awaited to its end (none is left running when one
+    fails), and an error that is not a connector's is raised, not taken for "down"."""
     items = sorted({line.item_id for line in order_lines if line.line_no in billed_po_lines})
-    found = []
-    try:
-        for item_id in items:
-            contract = await connectors.contract_prices.price_for(
+    answers = await asyncio.gather(
+        *(
+            connectors.contract_prices.price_for(
                 supplier_id=supplier_id, item_id=item_id, on=invoice_date
             )
-            if contract is not None:
-                found.append(contract)
-    except ConnectorError:
+            for item_id in items
+        ),
+        return_exceptions=True,
+    )
+    failures = [answer for answer in answers if isinstance(answer, BaseException)]
+    if unexpected := [error for error in failures if not isinstance(error, ConnectorError)]:
+        raise unexpected[0]
+    if failures:
         return None
-    return found
+    return [answer for answer in answers if isinstance(answer, ContractPrice)]

@@ -243,13 +243,15 @@ async def _facts(
     contracts: Sequence[ContractPrice] | None = ()
     order, order_lines = stored.order, stored.order_lines
     if order is not None and order_lines is not None:
-        receipts = await receipts_or_none(connectors, order)
-        contracts = await contracts_or_none(
-            connectors,
-            supplier_id=submitted.supplier_id,
-            invoice_date=submitted.invoice_date,
-            billed_po_lines={line.po_line_no for line in submitted.lines},
-            order_lines=order_lines,
+        receipts, contracts = await asyncio.gather(  # at once: one round trip, not two
+            receipts_or_none(connectors, order),
+            contracts_or_none(
+                connectors,
+                supplier_id=submitted.supplier_id,
+                invoice_date=submitted.invoice_date,
+                billed_po_lines={line.po_line_no for line in submitted.lines},
+                order_lines=order_lines,
+            ),
         )
     return _Facts(
         supplier=stored.supplier,
