@@ -40,7 +40,7 @@ from apgraph.domain.suppliers import Supplier
 from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, Page, PageRequest
 from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
 from apgraph.store.keyring import Keyring
-from apgraph.store.purchasing import kept_visible_purchase_orders, purchase_order_from_values
+from apgraph.store.purchasing import purchase_order_from_values, visible_purchase_orders
 from apgraph.store.reading import (
     Values,
     among,
@@ -50,13 +50,8 @@ from apgraph.store.reading import (
     fetch_page,
     fetch_values,
 )
-from apgraph.store.scoping import (
-    KeptScope,
-    by_supplier_and_facility,
-    kept_by_supplier_and_facility,
-    scope_parameters,
-)
-from apgraph.store.suppliers import kept_visible_suppliers, open_suppliers
+from apgraph.store.scoping import KeptScope, by_supplier_and_facility, scope_parameters
+from apgraph.store.suppliers import open_suppliers, visible_suppliers
 from apgraph.store.tables import (
     ExceptionAssignmentRow,
     InvoiceApprovalRow,
@@ -111,7 +106,7 @@ def _joined_orders_and_centers(kept: KeptScope) -> _Joined:
     """Built once per kind of scope and kept: building the subqueries' and labels' column
     proxies anew on every page was as costly as the statements it saves (~0.5 ms; issue 19).
     The supplier is bound at execution (scoping.KeptScope), as the page's own condition."""
-    orders = kept_visible_purchase_orders(kept).subquery("page_orders")
+    orders = visible_purchase_orders(kept).subquery("page_orders")
     centers = visible_cost_centers(kept).subquery("page_cost_centers")
     return _Joined(
         orders=orders,
@@ -137,7 +132,7 @@ class _JoinedSuppliers:
 @lru_cache(maxsize=1024)
 def _joined_suppliers(kept: KeptScope) -> _JoinedSuppliers:
     """Built once per kind of scope and kept, as `_joined_orders_and_centers` is."""
-    suppliers = kept_visible_suppliers(kept).subquery("page_suppliers")
+    suppliers = visible_suppliers(kept).subquery("page_suppliers")
     return _JoinedSuppliers(
         suppliers=suppliers,
         columns=tuple(
@@ -188,12 +183,7 @@ def _filter_parameters(where: InvoiceFilter) -> dict[str, Any]:
 def _kept_filtered_invoices(kept: KeptScope, shape: _FilterShape) -> Select[Any]:
     """`_filtered_invoices` with the scope's supplier and the filter's values as parameters
     (`scope_parameters`, `_filter_parameters`): the same conditions, one statement for all."""
-    statement = kept_by_supplier_and_facility(
-        select(InvoiceRow.__table__),
-        kept,
-        supplier=_invoices.supplier_id,
-        facility=_invoices.facility_id,
-    )
+    statement = _visible_invoices(kept)
     if shape.statuses is not None:
         statement = statement.where(_invoices.status.in_(shape.statuses))
     if shape.supplier:
@@ -405,7 +395,7 @@ def approval_from_row(row: Row[Any]) -> Approval:
     )
 
 
-def _visible_invoices(scope: RowScope) -> Select[Any]:
+def _visible_invoices(scope: RowScope | KeptScope) -> Select[Any]:
     return by_supplier_and_facility(
         select(InvoiceRow.__table__),
         scope,

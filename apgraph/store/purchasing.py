@@ -26,12 +26,7 @@ from apgraph.domain.purchasing import (
 )
 from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
 from apgraph.store.reading import among_parameter, count, fetch, fetch_page, fetch_values
-from apgraph.store.scoping import (
-    KeptScope,
-    by_supplier_and_facility,
-    kept_by_supplier_and_facility,
-    scope_parameters,
-)
+from apgraph.store.scoping import KeptScope, by_supplier_and_facility, scope_parameters
 from apgraph.store.tables import (
     GoodsReceiptRow,
     InvoiceLineRow,
@@ -120,21 +115,12 @@ def goods_receipt_from_row(row: Row[Any]) -> GoodsReceipt:
     )
 
 
-def visible_purchase_orders(scope: RowScope) -> Select[Any]:
-    """The purchase orders `scope` may see: every read of them starts here."""
+def visible_purchase_orders(scope: RowScope | KeptScope) -> Select[Any]:
+    """The purchase orders `scope` may see: every read of them starts here (a kept
+    statement's scope: scoping.KeptScope)."""
     return by_supplier_and_facility(
         select(PurchaseOrderRow.__table__),
         scope,
-        supplier=_orders.supplier_id,
-        facility=_orders.facility_id,
-    )
-
-
-def kept_visible_purchase_orders(kept: KeptScope) -> Select[Any]:
-    """`visible_purchase_orders` for a statement kept per kind of scope (scoping.KeptScope)."""
-    return kept_by_supplier_and_facility(
-        select(PurchaseOrderRow.__table__),
-        kept,
         supplier=_orders.supplier_id,
         facility=_orders.facility_id,
     )
@@ -144,7 +130,7 @@ def kept_visible_purchase_orders(kept: KeptScope) -> Select[Any]:
 def _orders_among(dialect: str, kept: KeptScope) -> Select[Any]:
     """The purchase orders a scope may see among the bound `ids`, kept per kind of scope (as
     suppliers._visible_among): a submission's by-id read runs on the driver (issue 19)."""
-    return kept_visible_purchase_orders(kept).where(among_parameter(dialect, _orders.id, "ids"))
+    return visible_purchase_orders(kept).where(among_parameter(dialect, _orders.id, "ids"))
 
 
 @lru_cache(maxsize=2)

@@ -13,7 +13,7 @@ SCOPE_SUPPLIER = "scope_supplier_id"  # the parameter a kept statement's supplie
 
 def by_supplier_and_facility(
     statement: Select[Any],
-    scope: RowScope,
+    scope: "RowScope | KeptScope",
     *,
     supplier: ColumnElement[str],
     facility: ColumnElement[str],
@@ -21,7 +21,15 @@ def by_supplier_and_facility(
     return statement.where(supplier_condition(scope, supplier), facility_condition(scope, facility))
 
 
-def supplier_condition(scope: RowScope, supplier: ColumnElement[str]) -> ColumnElement[bool]:
+def supplier_condition(
+    scope: "RowScope | KeptScope", supplier: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """A scope's supplier as a value of the statement; a kept statement's (KeptScope) as the
+    required parameter SCOPE_SUPPLIER, which a read passes with `scope_parameters`: one that
+    does not pass it fails (no value for it), it never sees more."""
+    if isinstance(scope, KeptScope):
+        bound = bindparam(SCOPE_SUPPLIER, type_=String())
+        return supplier == bound if scope.one_supplier else true()
     return true() if scope.supplier_id is None else supplier == scope.supplier_id
 
 
@@ -38,7 +46,7 @@ class KeptScope:
     (`scope_parameters`), so every supplier's reads share one statement, compiled once:
     compiling one per supplier was ~10 % of a submission's server CPU when suppliers take
     turns (issue 19: 98 suppliers in 290 submissions). Facilities stay in the SQL, as
-    `facility_condition` renders them."""
+    `facility_condition` renders them. The conditions above take either kind of scope."""
 
     one_supplier: bool
     facility_ids: frozenset[FacilityId] | None
@@ -46,24 +54,6 @@ class KeptScope:
     @classmethod
     def of(cls, scope: RowScope) -> "KeptScope":
         return cls(one_supplier=scope.supplier_id is not None, facility_ids=scope.facility_ids)
-
-
-def kept_supplier_condition(kept: KeptScope, supplier: ColumnElement[str]) -> ColumnElement[bool]:
-    """`supplier_condition` with the supplier as the required parameter SCOPE_SUPPLIER: a read
-    that does not pass `scope_parameters` fails (no value for it), it never sees more."""
-    return supplier == bindparam(SCOPE_SUPPLIER, type_=String()) if kept.one_supplier else true()
-
-
-def kept_by_supplier_and_facility(
-    statement: Select[Any],
-    kept: KeptScope,
-    *,
-    supplier: ColumnElement[str],
-    facility: ColumnElement[str],
-) -> Select[Any]:
-    return statement.where(
-        kept_supplier_condition(kept, supplier), facility_condition(kept, facility)
-    )
 
 
 def scope_parameters(scope: RowScope) -> dict[str, Any]:

@@ -21,12 +21,7 @@ from apgraph.domain.suppliers import (
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
 from apgraph.store.reading import Values, among_parameter, count, fetch, fetch_page, fetch_values
-from apgraph.store.scoping import (
-    KeptScope,
-    kept_supplier_condition,
-    scope_parameters,
-    supplier_condition,
-)
+from apgraph.store.scoping import KeptScope, scope_parameters, supplier_condition
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
 
@@ -99,8 +94,9 @@ async def open_suppliers(
     return [supplier_from_row(row, sealing) for row in rows]
 
 
-def visible_suppliers(scope: RowScope) -> Select[Any]:
-    """The suppliers `scope` may see (a page of invoices joins these, issue 19)."""
+def visible_suppliers(scope: RowScope | KeptScope) -> Select[Any]:
+    """The suppliers `scope` may see (a page of invoices joins these, issue 19; a kept
+    statement's scope: scoping.KeptScope)."""
     return select(SupplierRow.__table__).where(supplier_condition(scope, _c.id))
 
 
@@ -109,12 +105,7 @@ def _visible_among(dialect: str, kept: KeptScope) -> Select[Any]:
     """The suppliers a scope may see among the bound `ids`: built once per kind of scope and
     kept, so a by-id read (a page's supplier field) neither builds it nor compiles it again
     (issue 19); the supplier is bound at execution (scoping.KeptScope)."""
-    return kept_visible_suppliers(kept).where(among_parameter(dialect, _c.id, "ids"))
-
-
-def kept_visible_suppliers(kept: KeptScope) -> Select[Any]:
-    """`visible_suppliers` for a statement kept per kind of scope (scoping.KeptScope)."""
-    return select(SupplierRow.__table__).where(kept_supplier_condition(kept, _c.id))
+    return visible_suppliers(kept).where(among_parameter(dialect, _c.id, "ids"))
 
 
 @dataclass(frozen=True, slots=True)
