@@ -9,16 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PAGES=${1:-100}
 DB=${BENCH_DB:-apgraph_perfbench}
-export APGRAPH_DATA_DIR="${BENCH_DATA_DIR:-/tmp/apgraph-perfbench-data}"
-export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
-export APGRAPH_ENVIRONMENT=production
-for loop in RELAY WEBHOOK REMATCH POSTING_RECOVERY ESCALATION SCHEDULING RESEAL RETENTION; do
-  export "APGRAPH_${loop}_INTERVAL_SECONDS=0"
-done
+. bench/callgrind.sh
+quiet_production "$DB" "${BENCH_DATA_DIR:-/tmp/apgraph-perfbench-data}"
 TOKEN=$(.venv/bin/python -m apgraph.cli token --role supplier --supplier SUP-000001 2>/dev/null | tail -1)
 OUT=$(mktemp -d)
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
-  .venv/bin/python -m bench.portal_cpu --token "$TOKEN" --pages "$PAGES" --callgrind \
-  >"$OUT/run.log" 2>&1 || { cat "$OUT/run.log" >&2; exit 1; }
-COLLECTED=$(grep -oP 'Collected : \K[0-9]+' "$OUT/run.log")
+COLLECTED=$(instructions "$OUT" bench.portal_cpu --token "$TOKEN" --pages "$PAGES")
 echo "$PAGES pages: $((COLLECTED / PAGES)) instructions per page (ASGI client included; $OUT)"

@@ -10,17 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-40}
 DB=${BENCH_DB:-apgraph_perfbench_submit}
-export APGRAPH_DATA_DIR="${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
-export APGRAPH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
-export APGRAPH_ENVIRONMENT=production
-for loop in RELAY WEBHOOK REMATCH POSTING_RECOVERY ESCALATION SCHEDULING RESEAL RETENTION; do
-  export "APGRAPH_${loop}_INTERVAL_SECONDS=0"
-done
+. bench/callgrind.sh
+quiet_production "$DB" "${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
 .venv/bin/python -m apgraph.cli seed --replace >/dev/null
 OUT=$(mktemp -d)
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
-  .venv/bin/python -m bench.submit_profile --invoices "$COUNT" --warmup 5 --callgrind \
-  >"$OUT/run.log" 2>&1 || { cat "$OUT/run.log" >&2; exit 1; }
+COLLECTED=$(instructions "$OUT" bench.submit_profile --invoices "$COUNT" --warmup 5)
 grep -E "submissions one after|round trips" "$OUT/run.log"
-COLLECTED=$(grep -oP 'Collected : \K[0-9]+' "$OUT/run.log")
 echo "$COUNT submissions: $((COLLECTED / COUNT)) instructions per submission (ASGI client and token included; $OUT)"
