@@ -6,57 +6,19 @@ system. Fake ports here: what is under test is only when each ask starts and end
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from apgraph.domain.ids import (
-    ContractPriceId,
-    CostCenterId,
-    FacilityId,
-    PurchaseOrderId,
-    SupplierId,
-)
-from apgraph.domain.purchasing import (
-    Category,
-    ContractPrice,
-    GoodsReceipt,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    PurchaseOrderStatus,
-)
-from apgraph.domain.submission import SubmittedInvoice, SubmittedLine
+from apgraph.domain.ids import PurchaseOrderId, SupplierId
+from apgraph.domain.purchasing import ContractPrice, GoodsReceipt
 from apgraph.domain.systems import ExternalSystem
 from apgraph.services import submission
 from apgraph.services.match_facts import contracts_or_none
 from apgraph.services.ports.connectors import ConnectorUnavailable
+from tests.domain import examples
 
-SUPPLIER = SupplierId("SUP-1")
-DAY = date(2026, 12, 1)
-
-
-def order_line(line_no: int, item_id: str) -> PurchaseOrderLine:
-    return PurchaseOrderLine(
-        line_no=line_no,
-        item_id=item_id,
-        description=item_id,
-        category=Category.MEDICAL_SUPPLIES,
-        quantity=Decimal(1),
-        unit_of_measure="EA",
-        unit_price=Decimal(1),
-    )
-
-
-def contract(item_id: str) -> ContractPrice:
-    return ContractPrice(
-        id=ContractPriceId(f"CP-{item_id}"),
-        supplier_id=SUPPLIER,
-        item_id=item_id,
-        unit_price=Decimal(1),
-        currency="USD",
-        valid_from=DAY,
-        valid_to=DAY,
-    )
+SUPPLIER = examples.SUPPLIER
+DAY = examples.INVOICE_DATE
 
 
 async def round_trip() -> None:
@@ -82,7 +44,7 @@ class Sourcing:
         self.ended.append(item_id)
         if item_id in self.failing:
             raise self.failing[item_id]
-        return contract(item_id)
+        return examples.contract(item_id=item_id)
 
 
 class Connectors:
@@ -91,7 +53,9 @@ class Connectors:
 
 
 async def contracts(sourcing: Sourcing, items: Sequence[str]) -> Sequence[ContractPrice] | None:
-    lines = [order_line(number, item) for number, item in enumerate(items, start=1)]
+    lines = [
+        examples.order_line(number, item_id=item) for number, item in enumerate(items, start=1)
+    ]
     return await contracts_or_none(
         Connectors(sourcing),  # type: ignore[arg-type]  # only contract_prices is asked
         supplier_id=SUPPLIER,
@@ -151,42 +115,16 @@ class BothSystems(Connectors):
 async def test_a_submission_asks_materials_management_and_sourcing_at_once() -> None:
     # given an invoice billing two items of a PO the store holds
     log: list[str] = []
-    lines = [order_line(1, "ITEM-A"), order_line(2, "ITEM-B")]
-    order = PurchaseOrder(
-        id=PurchaseOrderId("PO-1"),
-        supplier_id=SUPPLIER,
-        facility_id=FacilityId("FAC-1"),
-        cost_center_id=CostCenterId("CC-1"),
-        status=PurchaseOrderStatus.OPEN,
-        currency="USD",
-        ordered_on=DAY,
-    )
-    billed = tuple(
-        SubmittedLine(
-            po_line_no=line.line_no,
-            description=line.item_id,
-            quantity=Decimal(1),
-            unit_of_measure="EA",
-            unit_price=Decimal(1),
-            amount=Decimal(1),
-        )
-        for line in lines
-    )
-    invoice = SubmittedInvoice(
-        supplier_id=SUPPLIER,
-        supplier_invoice_number="INV-1",
-        facility_id=order.facility_id,
-        cost_center_id=order.cost_center_id,
-        purchase_order_id=order.id,
-        invoice_date=DAY,
-        currency="USD",
-        subtotal=Decimal(2),
-        tax=Decimal(0),
-        total=Decimal(2),
-        lines=billed,
+    lines = [examples.order_line(1, item_id="ITEM-A"), examples.order_line(2, item_id="ITEM-B")]
+    invoice = examples.submitted(
+        examples.submitted_line(po_line_no=1), examples.submitted_line(po_line_no=2)
     )
     stored = submission._Stored(
-        supplier=None, facility_known=True, cost_center=None, order=order, order_lines=lines
+        supplier=None,
+        facility_known=True,
+        cost_center=None,
+        order=examples.order(),
+        order_lines=lines,
     )
 
     # when the submission asks what the match is checked against
