@@ -169,7 +169,7 @@ class _FilterShape:
 
 
 def _filter_parameters(where: InvoiceFilter) -> dict[str, Any]:
-    """The values `_kept_filtered_invoices` binds for `where` (those it sets)."""
+    """The values `_filtered_invoices` binds for `where` (those it sets)."""
     given = {
         "filter_supplier_id": where.supplier_id,
         "filter_facility_id": where.facility_id,
@@ -180,9 +180,10 @@ def _filter_parameters(where: InvoiceFilter) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value is not None}
 
 
-def _kept_filtered_invoices(kept: KeptScope, shape: _FilterShape) -> Select[Any]:
-    """`_filtered_invoices` with the scope's supplier and the filter's values as parameters
-    (`scope_parameters`, `_filter_parameters`): the same conditions, one statement for all."""
+def _filtered_invoices(kept: KeptScope, shape: _FilterShape) -> Select[Any]:
+    """The invoices the scope sees that meet a filter of this shape, with the scope's
+    supplier and the filter's values as parameters (`filter_parameters`): one statement
+    serves every supplier (the page, its count and the portal's page with orders)."""
     statement = _visible_invoices(kept)
     if shape.statuses is not None:
         statement = statement.where(_invoices.status.in_(shape.statuses))
@@ -220,7 +221,7 @@ def _page_with_orders(
     did."""
     joined = _joined_orders_and_centers(kept)
     statement = (
-        _kept_filtered_invoices(kept, shape)
+        _filtered_invoices(kept, shape)
         .outerjoin(joined.orders, joined.orders.c.id == _invoices.purchase_order_id)
         .outerjoin(joined.centers, joined.centers.c.id == _invoices.cost_center_id)
         .add_columns(*joined.columns)
@@ -241,7 +242,13 @@ def page_parameters(scope: RowScope, where: InvoiceFilter, page: PageRequest) ->
     """What `_page_with_orders` binds at execution: the scope's supplier, the filter's
     values, and where the page starts."""
     after = {} if page.after is None else {"after": page.after}
-    return {**scope_parameters(scope), **_filter_parameters(where), **after}
+    return {**filter_parameters(scope, where), **after}
+
+
+def filter_parameters(scope: RowScope, where: InvoiceFilter) -> dict[str, Any]:
+    """What `_filtered_invoices` binds at execution: the scope's supplier and the filter's
+    values."""
+    return {**scope_parameters(scope), **_filter_parameters(where)}
 
 
 def _lines_json() -> ColumnElement[Any]:
@@ -404,23 +411,6 @@ def _visible_invoices(scope: RowScope | KeptScope) -> Select[Any]:
     )
 
 
-def _filtered_invoices(scope: RowScope, where: InvoiceFilter) -> Select[Any]:
-    statement = _visible_invoices(scope)
-    if where.statuses is not None:
-        statement = statement.where(_invoices.status.in_(sorted(s.value for s in where.statuses)))
-    if where.supplier_id is not None:
-        statement = statement.where(_invoices.supplier_id == where.supplier_id)
-    if where.facility_id is not None:
-        statement = statement.where(_invoices.facility_id == where.facility_id)
-    if where.purchase_order_id is not None:
-        statement = statement.where(_invoices.purchase_order_id == where.purchase_order_id)
-    if where.invoice_dates.start is not None:
-        statement = statement.where(_invoices.invoice_date >= where.invoice_dates.start)
-    if where.invoice_dates.end is not None:
-        statement = statement.where(_invoices.invoice_date <= where.invoice_dates.end)
-    return statement
-
-
 @dataclass(frozen=True, slots=True)
 class InvoiceRepository:
     engine: AsyncEngine
@@ -431,7 +421,8 @@ class InvoiceRepository:
         return _visible_invoices(self.scope)
 
     def _filtered(self, where: InvoiceFilter) -> Select[Any]:
-        return _filtered_invoices(self.scope, where)
+        """Bound at execution with `filter_parameters(self.scope, where)`."""
+        return _filtered_invoices(KeptScope.of(self.scope), _FilterShape.of(where))
 
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]:
         rows = await fetch(
@@ -446,10 +437,11 @@ class InvoiceRepository:
             key=_invoices.id,
             page=page,
             to_domain=invoice_from_row,
+            parameters=filter_parameters(self.scope, where),
         )
 
     async def count(self, where: InvoiceFilter) -> int:
-        return await count(self.engine, self._filtered(where))
+        return await count(self.engine, self._filtered(where), filter_parameters(self.scope, where))
 
     async def page_with_orders(
         self,

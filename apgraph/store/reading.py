@@ -382,11 +382,13 @@ async def fetch_page(
     key: ColumnElement[str],
     page: PageRequest,
     to_domain: Callable[[Row[Any]], T],
+    parameters: Parameters | None = None,
 ) -> Page[T]:
-    """Rows ordered by `key` after the cursor; one extra row tells whether more follow."""
+    """Rows ordered by `key` after the cursor; one extra row tells whether more follow.
+    `parameters`: values of the statement's bound parameters, as for `fetch`."""
     if page.after is not None:
         statement = statement.where(key > page.after)
-    rows = await fetch(engine, statement.order_by(key).limit(page.first + 1))
+    rows = await fetch(engine, statement.order_by(key).limit(page.first + 1), parameters)
     return Page(
         items=[to_domain(row) for row in rows[: page.first]],
         has_next_page=len(rows) > page.first,
@@ -394,7 +396,9 @@ async def fetch_page(
     )
 
 
-async def count(engine: AsyncEngine, statement: Select[Any]) -> int:
+async def count(
+    engine: AsyncEngine, statement: Select[Any], parameters: Parameters | None = None
+) -> int:
     counted = select(func.count()).select_from(statement.order_by(None).subquery())
-    (row,) = await _rows(engine, counted)
+    (row,) = await _rows(engine, counted, parameters)
     return int(row[0])

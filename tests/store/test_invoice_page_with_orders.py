@@ -324,20 +324,47 @@ def filters(network: generator.DemoNetwork) -> list[InvoiceFilter]:
     ]
 
 
-async def test_every_filter_gives_the_plain_pages_invoices_for_each_scope(
+def expected_ids(
+    network: generator.DemoNetwork, scope: RowScope, where: InvoiceFilter
+) -> list[str]:
+    """The invoices a filter names among those the scope admits, written out in Python."""
+    start, end = where.invoice_dates.start, where.invoice_dates.end
+    return sorted(
+        invoice.id
+        for invoice in network.invoices
+        if scope.admits(supplier_id=invoice.supplier_id, facility_id=invoice.facility_id)
+        and (where.statuses is None or invoice.status in where.statuses)
+        and (where.supplier_id is None or invoice.supplier_id == where.supplier_id)
+        and (where.facility_id is None or invoice.facility_id == where.facility_id)
+        and (
+            where.purchase_order_id is None or invoice.purchase_order_id == where.purchase_order_id
+        )
+        and (start is None or invoice.invoice_date >= start)
+        and (end is None or invoice.invoice_date <= end)
+    )
+
+
+async def test_every_filter_gives_the_invoices_it_names_for_each_scope(
     seeded: AsyncEngine, tiny_network: generator.DemoNetwork
 ) -> None:
-    """The page's statement is kept for every supplier alike, its scope's supplier and the
-    filter's values bound at execution; the plain page renders them into its own SQL."""
+    """One statement per filter shape serves every supplier, its scope's supplier and the
+    filter's values bound at execution: the page with orders, the plain page and the count
+    each name exactly the invoices the filter and the scope admit."""
     for scope in scopes(tiny_network):
         repository = InvoiceRepository(seeded, scope)
         for where in filters(tiny_network):
-            # when a caller reads the page with a filter, with its orders and cost centers
+            expected = expected_ids(tiny_network, scope, where)
+            # when a caller reads the page with a filter, with its orders and cost centers,
+            # the plain page and the count
             page = PageRequest(first=100)
             read = await repository.page_with_orders(where, page)
+            plain = await repository.page(where, page)
+            counted = await repository.count(where)
 
-            # then it holds exactly the invoices of the plain page with that filter
-            assert read.invoices == await repository.page(where, page), (scope, where)
+            # then each holds exactly the invoices the filter names among the scope's
+            assert [invoice.id for invoice in read.invoices.items] == expected, (scope, where)
+            assert plain == read.invoices, (scope, where)
+            assert counted == len(expected), (scope, where)
 
 
 def test_every_supplier_shares_the_kept_page_statement() -> None:
