@@ -7,11 +7,13 @@ fails the run; elsewhere its tests are skipped with the reason.
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,3 +72,19 @@ async def drop_database(database: Database) -> None:
     async with admin.begin() as connection:
         await connection.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
     await admin.dispose()
+
+
+@contextmanager
+def pool_checkouts(engine: AsyncEngine) -> Iterator[list[None]]:
+    """One entry per connection the engine's pool hands out inside the block (the pool's
+    public `checkout` event); the listener is removed on leaving, as engines are shared."""
+    taken: list[None] = []
+
+    def took(*_: object) -> None:
+        taken.append(None)
+
+    event.listen(engine.sync_engine, "checkout", took)
+    try:
+        yield taken
+    finally:
+        event.remove(engine.sync_engine, "checkout", took)

@@ -4,12 +4,13 @@ decision turns on (issue 19: every round trip is CPU on the server and time unde
 import re
 import uuid
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from apgraph.domain.invoices import Invoice, InvoiceStatus
 from apgraph.domain.principal import Role
 from apgraph.domain.problems import Outcome
 from apgraph.services import submission
+from tests.databases import pool_checkouts
 from tests.services.statements import Sent, statements_sent, touching
 from tests.services.workflow_support import CLOCK, ON_POSTGRESQL, person, reads, workflow
 
@@ -21,20 +22,12 @@ async def test_what_a_submission_names_is_read_through_one_pooled_connection(wor
         f"portal.{order.supplier.id.lower()}", Role.SUPPLIER, supplier_id=order.supplier.id
     )
     store = reads(workflow_api.runtime, supplier)
-    engine = workflow_api.runtime.engine.sync_engine
-    taken: list[None] = []
-
-    def took(*_: object) -> None:
-        taken.append(None)
 
     # when the submission reads what the invoice names: its PO and the PO's lines, the
     # supplier, the facility and the cost center
-    event.listen(engine, "checkout", took)  # the pool's public event
-    try:
+    with pool_checkouts(workflow_api.runtime.engine) as taken:
         async with store.sharing_one_connection():
             stored = await submission._stored_facts(store, order.clean_invoice())
-    finally:
-        event.remove(engine, "checkout", took)
 
     # then each is found, and the five reads took one connection from the pool
     assert stored.order is not None

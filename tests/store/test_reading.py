@@ -25,6 +25,7 @@ from apgraph.store.reading import (
 )
 from apgraph.store.tables import InvoiceRow
 from apgraph.store.types import ExactDecimal
+from tests.databases import pool_checkouts
 
 
 def commands_sent(engine: AsyncEngine) -> list[str]:
@@ -114,31 +115,24 @@ async def test_one_statement_among_a_parameter_finds_exactly_each_executions_key
     assert await fetch(seeded, statement, {"keys": []}) == []
 
 
-def checkouts(engine: AsyncEngine) -> list[None]:
-    """One entry per connection the pool hands out from now on (its public checkout event)."""
-    taken: list[None] = []
-    event.listen(engine.sync_engine, "checkout", lambda *_: taken.append(None))
-    return taken
-
-
 async def test_reads_in_a_shared_block_take_one_connection(seeded: AsyncEngine) -> None:
     # given reads that run concurrently, as a level of DataLoader batches does
     invoices = InvoiceRow.__table__
-    taken = checkouts(seeded)
 
     # when they run inside one shared block
-    async with sharing_one_connection(seeded):
-        together = await asyncio.gather(
-            fetch(seeded, select(invoices.c.id).order_by(invoices.c.id).limit(2)),
-            count(seeded, select(invoices)),
-            fetch_page(
-                seeded,
-                select(invoices),
-                key=invoices.c.id,
-                page=PageRequest(first=3),
-                to_domain=lambda row: row.id,
-            ),
-        )
+    with pool_checkouts(seeded) as taken:
+        async with sharing_one_connection(seeded):
+            together = await asyncio.gather(
+                fetch(seeded, select(invoices.c.id).order_by(invoices.c.id).limit(2)),
+                count(seeded, select(invoices)),
+                fetch_page(
+                    seeded,
+                    select(invoices),
+                    key=invoices.c.id,
+                    page=PageRequest(first=3),
+                    to_domain=lambda row: row.id,
+                ),
+            )
     first_two, total, page = together
 
     # then all answer, through one pooled connection instead of one each
