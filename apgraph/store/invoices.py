@@ -15,6 +15,7 @@ from sqlalchemy import (
     Subquery,
     Text,
     bindparam,
+    case,
     cast,
     func,
     select,
@@ -131,12 +132,23 @@ class _JoinedSuppliers:
 
 @lru_cache(maxsize=1024)
 def _joined_suppliers(kept: KeptScope) -> _JoinedSuppliers:
-    """Built once per kind of scope and kept, as `_joined_orders_and_centers` is."""
+    """Built once per kind of scope and kept, as `_joined_orders_and_centers` is.
+
+    A supplier's columns come only on the rows whose supplier differs from the previous
+    row's (in the page's order): a supplier's page is one supplier 50 times over, and the
+    driver decoded each repetition of its ~600 bytes (sealed fields, contacts), more than
+    the invoices' own columns (issue 19). The page reads a supplier from its first row."""
     suppliers = visible_suppliers(kept).subquery("page_suppliers")
+    changed = (
+        func.lag(_invoices.supplier_id)
+        .over(order_by=_invoices.id)
+        .is_distinct_from(_invoices.supplier_id)
+    )
     return _JoinedSuppliers(
         suppliers=suppliers,
         columns=tuple(
-            _as_text_if_json(column).label(_SUPPLIER + column.name) for column in suppliers.c
+            case((changed, _as_text_if_json(column))).label(_SUPPLIER + column.name)
+            for column in suppliers.c
         ),
     )
 
