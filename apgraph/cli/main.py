@@ -36,6 +36,7 @@ from apgraph.cli.options import (
     port_problem,
     settings_from,
 )
+from apgraph.cli.workers import WorkerOptions, serve_workers, spreads_connections
 from apgraph.domain.principal import Role
 from apgraph.gateway.graphiql.page import READER_ROLE, is_loopback_host
 from apgraph.gateway.key_encryption import open_keyring
@@ -165,6 +166,13 @@ def serve(
     # and share one folder for their metrics so that a scrape of any of them counts all.
     os.environ.update(settings.as_environment())
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_folder(settings.data_dir))
+    if spreads_connections():  # a listening socket per worker: see apgraph/cli/workers.py
+        options = WorkerOptions(
+            host=settings.host,
+            port=settings.port,
+            ws_per_message_deflate=settings.websocket_compression,
+        )
+        raise typer.Exit(serve_workers(options, workers))
     uvicorn.run(
         "apgraph.gateway.app:create_app_from_environment",
         factory=True,

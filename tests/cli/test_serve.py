@@ -178,28 +178,3 @@ def test_an_unreachable_database_stops_the_server_with_one_line(tmp_path):
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("apgraph: database postgresql+asyncpg://postgres@127.0.0.1:")
     assert "unreachable" in line
-
-
-def test_two_workers_serve_the_same_api(tmp_path):
-    port = free_port()
-    data = tmp_path / "data"
-    process = subprocess.Popen(
-        [*APGRAPH, "serve", "--port", str(port), "--data-dir", str(data), "--workers", "2"],
-        cwd=ROOT,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process)
-        token = apgraph("token", "--role", "auditor", data_dir=data).strip()
-        headers = {"Authorization": f"Bearer {token}"}
-        answers = [
-            httpx.post(f"{base}{FINANCE}", json=INVOICES, headers=headers).json() for _ in range(4)
-        ]
-        assert all(a["data"]["invoices"]["totalCount"] > 0 for a in answers)
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
