@@ -652,15 +652,17 @@ def enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
     """The enum's own serializer, remembered per member: a member always serializes to the
     same name (a page serializes the same few statuses hundreds of times)."""
     serialize = enum_type.serialize
-    names: dict[Enum, tuple[type, Any]] = {}
+    # by the member's identity: an Enum hashes through a Python-level __hash__, which cost
+    # more than the lookup it serves; the member kept beside its name keeps its id unique
+    names: dict[int, tuple[Enum, Any]] = {}
 
     def serialize_member(value: Any) -> Any:
-        known = names.get(value) if isinstance(value, Enum) else None
-        if known is not None and known[0] is type(value):
+        known = names.get(id(value))
+        if known is not None and known[0] is value:
             return known[1]
         answer = serialize(value)
         if isinstance(value, Enum) and answer is not None:
-            names[value] = (type(value), answer)
+            names[id(value)] = (value, answer)
         return answer
 
     return serialize_member

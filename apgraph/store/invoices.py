@@ -51,6 +51,7 @@ from apgraph.store.reading import (
     fetch_page,
     fetch_values,
 )
+from apgraph.store.rows import member_by_value
 from apgraph.store.scoping import KeptScope, by_supplier_and_facility, scope_parameters
 from apgraph.store.suppliers import open_suppliers, visible_suppliers
 from apgraph.store.tables import (
@@ -87,6 +88,9 @@ _LINE_NAMES = (
     "unit_price",
     "amount",
 )
+
+
+_INVOICE_STATUS = member_by_value(InvoiceStatus)  # a stored status as its member
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +326,7 @@ def invoice_from_values(values: Values) -> Invoice:
         subtotal=values["subtotal"],
         tax=values["tax"],
         total=values["total"],
-        status=InvoiceStatus(values["status"]),
+        status=_INVOICE_STATUS(values["status"]),
         submitted_by=values["submitted_by"],
         received_at=values["received_at"],
         erp_document_ref=values["erp_document_ref"],

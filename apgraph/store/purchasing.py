@@ -26,6 +26,7 @@ from apgraph.domain.purchasing import (
 )
 from apgraph.services.ports.reads import BilledQuantity, Page, PageRequest, PurchaseOrderFilter
 from apgraph.store.reading import among_parameter, count, fetch, fetch_page, fetch_values
+from apgraph.store.rows import member_by_value
 from apgraph.store.scoping import KeptScope, by_supplier_and_facility, scope_parameters
 from apgraph.store.tables import (
     GoodsReceiptRow,
@@ -41,6 +42,9 @@ _receipts = GoodsReceiptRow.__table__.c
 _invoices = InvoiceRow.__table__.c
 _invoice_lines = InvoiceLineRow.__table__.c
 _CLOSED = sorted(s.value for s in PurchaseOrderStatus if not s.accepts_invoices)
+
+
+_PURCHASE_ORDER_STATUS = member_by_value(PurchaseOrderStatus)  # a stored status as its member
 
 
 def _billing(*columns: ColumnElement[Any]) -> Select[Any]:
@@ -82,7 +86,7 @@ def purchase_order_from_values(values: Mapping[str, Any] | RowMapping) -> Purcha
         supplier_id=SupplierId(values["supplier_id"]),
         facility_id=FacilityId(values["facility_id"]),
         cost_center_id=CostCenterId(values["cost_center_id"]),
-        status=PurchaseOrderStatus(values["status"]),
+        status=_PURCHASE_ORDER_STATUS(values["status"]),
         currency=values["currency"],
         ordered_on=values["ordered_on"],
     )

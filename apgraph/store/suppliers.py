@@ -21,6 +21,7 @@ from apgraph.domain.suppliers import (
 from apgraph.services.ports.reads import Page, PageRequest, SupplierFilter
 from apgraph.store.keyring import Keyring
 from apgraph.store.reading import Values, among_parameter, count, fetch, fetch_page, fetch_values
+from apgraph.store.rows import member_by_value
 from apgraph.store.scoping import KeptScope, scope_parameters, supplier_condition
 from apgraph.store.sealing import Sealing
 from apgraph.store.tables import SupplierRow
@@ -28,6 +29,7 @@ from apgraph.store.tables import SupplierRow
 _c = SupplierRow.__table__.c
 
 
+_SUPPLIER_STATUS = member_by_value(SupplierStatus)  # a stored status as its member
 # stored column → the domain field it holds, as Supplier.unreadable names it
 _DOMAIN_FIELD = {
     "tax_id": "tax_id",
@@ -68,7 +70,7 @@ def supplier_from_values(
         id=SupplierId(values["id"]),
         legal_name=values["legal_name"],
         tax_id=values["tax_id"],
-        status=SupplierStatus(values["status"]),
+        status=_SUPPLIER_STATUS(values["status"]),
         payment_terms=PaymentTerms(values["payment_terms"]),
         tax_treatment=TaxTreatment(values["tax_treatment"]),
         tax_rate=values["tax_rate"],
