@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,24 +37,32 @@ def wait_until_healthy(base: str, process: subprocess.Popen, deadline_s: float =
     pytest.fail("apgraph serve did not become healthy in time")
 
 
-@pytest.fixture
-def server(tmp_path):
+@contextmanager
+def serving(tmp_path: Path, *arguments: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`apgraph serve` on a free port with its data in tmp_path/data, once healthy: the
+    process and its port; stopped on leaving unless it already ended."""
     port = free_port()
     process = subprocess.Popen(
-        [*APGRAPH, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        [*APGRAPH, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), *arguments],
         cwd=ROOT,
         env=environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, process)
-        yield base, tmp_path
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        yield process, port
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=120)
+
+
+@pytest.fixture
+def server(tmp_path):
+    with serving(tmp_path) as (_, port):
+        yield f"http://127.0.0.1:{port}", tmp_path
 
 
 INVOICES = {"query": "{ invoices(first: 3) { totalCount edges { node { id status } } } }"}

@@ -2,20 +2,12 @@
 cannot be used stops the server at start with one line naming the file and the value."""
 
 import json
-import subprocess
 
 import httpx
 import pytest
 import yaml
 
-from tests.cli.test_serve import (
-    APGRAPH,
-    ROOT,
-    environment,
-    run_and_fail,
-    wait_until_healthy,
-)
-from tests.live_server import free_port
+from tests.cli.test_serve import ROOT, run_and_fail, serving
 
 SHIPPED = yaml.safe_load((ROOT / "tests" / "gateway.yaml").read_text(encoding="utf-8"))["matching"]
 NEGATIVE = {**SHIPPED["categories"]["PHARMACY"], "price_percent": "-1"}
@@ -73,19 +65,5 @@ def test_the_environment_names_the_policy_file_too(tmp_path):
 def test_a_server_started_with_a_bundles_policy_serves(tmp_path):
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps({**BUNDLE, "policy": SHIPPED}), encoding="utf-8")
-    port = free_port()
-    process = subprocess.Popen(
-        [*APGRAPH, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
-        + ["--policy", str(path)],
-        cwd=ROOT,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+    with serving(tmp_path, "--policy", str(path)) as (_, port):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
-    finally:
-        process.terminate()
-        process.wait(timeout=60)

@@ -11,15 +11,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli.test_serve import APGRAPH, FINANCE, INVOICES, ROOT, environment, wait_until_healthy
-from tests.live_server import free_port
+from tests.cli.test_serve import APGRAPH, FINANCE, INVOICES, ROOT, environment, serving
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads Linux's /proc")
 
@@ -30,36 +28,6 @@ FAIR_SHARE = 12  # of a burst, for each of two workers: spread by hash, fewer th
 # took most of a burst in two of three runs (64 of 64, 54 of 64), and five bursts in a row
 # all but never pass
 DEADLINE_S = 120.0  # a guard against a server that never gets there, not a measure of speed
-
-
-@contextmanager
-def serving_workers(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    port = free_port()
-    data = tmp_path / "data"
-    process = subprocess.Popen(
-        [
-            *APGRAPH,
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-            "--workers",
-            str(workers),
-        ],
-        cwd=ROOT,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", process)
-        yield process, port
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=DEADLINE_S)
 
 
 def children(pid: int) -> list[int]:
@@ -130,7 +98,7 @@ def a_burst_of_connections(server: int, port: int) -> Counter[int]:
 
 
 def test_two_workers_serve_the_api_and_share_new_connections(tmp_path):
-    with serving_workers(tmp_path, 2) as (process, port):
+    with serving(tmp_path, "--workers", "2") as (process, port):
         # given a server with two workers, each listening on its own socket of the port
         workers = until(
             lambda: len(found := listening_workers(process.pid, port)) == 2 and found,
@@ -161,7 +129,7 @@ def test_two_workers_serve_the_api_and_share_new_connections(tmp_path):
 
 
 def test_a_worker_that_dies_is_replaced_and_sigterm_stops_them_all(tmp_path):
-    with serving_workers(tmp_path, 2) as (process, port):
+    with serving(tmp_path, "--workers", "2") as (process, port):
         # given a server with two workers
         workers = until(
             lambda: len(found := listening_workers(process.pid, port)) == 2 and found,
