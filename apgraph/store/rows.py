@@ -1,4 +1,5 @@
-"""Domain dataclasses as table rows: shared by the demo writer and the master-data import."""
+"""Domain dataclasses as table rows (shared by the demo writer and the master-data import),
+and stored values back as the domain's enum members."""
 
 from collections.abc import Callable
 from dataclasses import fields
