@@ -128,8 +128,8 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-async def cpu_now(dsn: str, server_pid: int | None) -> tuple[float, dict[int, float]]:
-    """CPU seconds so far of the server's processes, and of each PostgreSQL backend
+async def cpu_now(dsn: str, server_pid: int | None) -> tuple[dict[int, float], dict[int, float]]:
+    """CPU seconds so far of each of the server's processes, and of each PostgreSQL backend
     connected to the benchmark's database (same machine), to report CPU per submission:
     unlike invoices/s it hardly moves when other work shares the cores."""
     connection = await asyncpg.connect(dsn)
@@ -140,14 +140,25 @@ async def cpu_now(dsn: str, server_pid: int | None) -> tuple[float, dict[int, fl
         )
     finally:
         await connection.close()
-    server = sum(_cpu_seconds(pid) for pid in _tree(server_pid)) if server_pid else 0.0
+    server = {pid: _cpu_seconds(pid) for pid in _tree(server_pid)} if server_pid else {}
     return server, {row["pid"]: _cpu_seconds(row["pid"]) for row in backends}
 
 
-def database_cpu(before: dict[int, float], after: dict[int, float]) -> float:
-    """What the backends spent in between: one that started meanwhile counts from zero; one
+def spent(before: dict[int, float], after: dict[int, float]) -> dict[int, float]:
+    """What each process spent in between: one that started meanwhile counts from zero; one
     that ended meanwhile is left out (its last seconds are lost, never counted negative)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    return {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
+
+
+def database_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(spent(before, after).values())
+
+
+def busy_processes(spent_by: dict[int, float], elapsed: float) -> str:
+    """The server's processes that worked, busiest first, in cores: a worker that took
+    every connection shows as one busy process beside an idle one."""
+    cores = sorted((seconds / elapsed for seconds in spent_by.values()), reverse=True)
+    return ", ".join(f"{share:.2f}" for share in cores if share >= 0.01)
 
 
 @dataclass(frozen=True)
@@ -333,7 +344,8 @@ async def main() -> None:
         f"{ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000:.1f} ms  "
         f"mean {statistics.mean(latencies) * 1000:.1f} ms"
     )
-    server_cpu = cpu_after[0] - cpu_before[0]
+    server_spent = spent(cpu_before[0], cpu_after[0])
+    server_cpu = sum(server_spent.values())
     backends_cpu = database_cpu(cpu_before[1], cpu_after[1])
     if args.server_pid:
         print(
@@ -341,6 +353,7 @@ async def main() -> None:
             f"PostgreSQL {backends_cpu / len(planned) * 1000:.1f} ms "
             f"(server {server_cpu / elapsed:.2f} cores, PostgreSQL {backends_cpu / elapsed:.2f})"
         )
+        print(f"server's processes, cores: {busy_processes(server_spent, elapsed)}")
     if args.simulators_pid:
         print(
             f"CPU per submission of the simulators' own process: "
