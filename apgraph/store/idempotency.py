@@ -6,7 +6,7 @@ transaction (PostgreSQL's unique index; SQLite's single writer) and then finds i
 """
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -17,6 +17,7 @@ from apgraph.services.ports.unit_of_work import IdempotencyRecord
 from apgraph.store.column_arrays import array_params, rows_of
 from apgraph.store.conflicts import insert_unless_present
 from apgraph.store.reading import Values, execute_kept
+from apgraph.store.rows import row_of
 from apgraph.store.tables import IdempotencyKeyRow
 
 _keys = IdempotencyKeyRow.__table__.c
@@ -60,7 +61,7 @@ class IdempotencyKeyStore:
             "result_ref": result_ref,
             "created_at": at,
         }
-        rows = [offered, *(asdict(record) for record in along)]
+        rows = [offered, *(row_of(record) for record in along)]
         inserted: Sequence[Values]
         if self.connection.dialect.name == "postgresql":
             # as column arrays: one statement, built and compiled once (column_arrays.py)

@@ -64,6 +64,7 @@ from apgraph.store.invoices import (
 )
 from apgraph.store.purchasing import purchase_order_from_row
 from apgraph.store.reading import among_parameter, execute_kept
+from apgraph.store.rows import row_of
 from apgraph.store.suppliers import supplier_unopened
 from apgraph.store.tables import (
     CostCenterRow,
@@ -193,11 +194,7 @@ def _saved_with_history(columns: tuple[str, ...], *, numbered_on: bool = False) 
 
 
 def _history_values(change: StatusChange) -> dict[str, Any]:
-    return {
-        **asdict(change),
-        "from_status": change.from_status.value if change.from_status else None,
-        "to_status": change.to_status.value,
-    }
+    return row_of(change)
 
 
 _CANDIDATES = (
@@ -212,7 +209,7 @@ _CANDIDATES = (
 
 
 def invoice_values(invoice: Invoice) -> dict[str, Any]:
-    return {**asdict(invoice), "status": invoice.status.value}
+    return row_of(invoice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +249,7 @@ class InvoiceWrites:
             for record in along(_ANY_ID):
                 if record.key != _ANY_ID or _ANY_ID in (record.scope, record.result_ref):
                     raise ValueError("records along an invoice's key hold its ID as their key")
-                offered.append({**asdict(record), "key_is_id": True, "result_is_id": False})
+                offered.append(row_of(record, key_is_id=True, result_is_id=False))
             found = await execute_kept(
                 self.connection,
                 _NEXT_ID_KEYED,
@@ -288,7 +285,7 @@ class InvoiceWrites:
         number: NumberKey,
         history: Sequence[StatusChange] = (),
     ) -> None:
-        line_rows = [{**asdict(line), "invoice_id": invoice.id} for line in lines]
+        line_rows = [row_of(line, invoice_id=invoice.id) for line in lines]
         values = {**invoice_values(invoice), **number_keys.stored(number)}
         if self.connection.dialect.name == "postgresql":
             # One round trip for the invoice, its lines and its first status changes (a

@@ -1,11 +1,47 @@
 """Stored values read back as the domain's members."""
 
+from dataclasses import asdict
+from datetime import UTC, datetime
+from enum import Enum
+
 import pytest
 
-from apgraph.domain.invoices import InvoiceStatus
+from apgraph.domain.ids import InvoiceId
+from apgraph.domain.invoices import InvoiceStatus, StatusChange
 from apgraph.domain.purchasing import PurchaseOrderStatus
 from apgraph.domain.suppliers import SupplierStatus
-from apgraph.store.rows import member_by_value
+from apgraph.services.ports.unit_of_work import IdempotencyRecord
+from apgraph.store.rows import member_by_value, row_of
+from tests.domain import examples
+
+AT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+WRITTEN = [  # what the workflow writes as rows
+    examples.invoice(),
+    examples.line(),
+    StatusChange(
+        InvoiceId("INV-000001"),
+        2,
+        AT,
+        InvoiceStatus.RECEIVED,
+        InvoiceStatus.MATCHED,
+        "system",
+        None,
+    ),
+    StatusChange(
+        InvoiceId("INV-000001"), 1, AT, None, InvoiceStatus.RECEIVED, "portal.sup-1", "new"
+    ),
+    IdempotencyRecord("portal.sup-1", "key-1", "f" * 64, "INV-000001", AT),
+]
+
+
+@pytest.mark.parametrize("value", WRITTEN, ids=lambda value: type(value).__name__)
+def test_a_row_is_the_dataclass_with_its_enums_as_their_values(value) -> None:
+    expected = {
+        name: field.value if isinstance(field, Enum) else field
+        for name, field in asdict(value).items()
+    }
+    assert row_of(value) == expected
+    assert row_of(value, invoice_id="INV-000009") == {**expected, "invoice_id": "INV-000009"}
 
 
 @pytest.mark.parametrize("enum_type", [InvoiceStatus, PurchaseOrderStatus, SupplierStatus])
