@@ -211,6 +211,7 @@ def _ungated(then: Callable[[ColumnElement[bool]], Update]) -> Update:
 
 
 _CLAIM_AND_INSERT = _claimed_and_inserted()[1]  # built once: see column_arrays.py
+_HEAD = select(func.coalesce(func.max(_outbox.sequence), 0).label("head"))
 
 
 async def _highest_sequence(connection: AsyncConnection) -> int:
@@ -311,8 +312,10 @@ class OutboxRepository:
         return [record_from_row(row) for row in await fetch(self.engine, statement)]
 
     async def head(self) -> int:
-        async with self.engine.connect() as connection:
-            return await _highest_sequence(connection)
+        """The highest sequence on file (0 for none): each server's subscription hub asks it
+        every second, so it is a kept statement (`fetch_values`), not one built per call."""
+        (row,) = await fetch_values(self.engine, _HEAD)
+        return int(row["head"])
 
     async def history(
         self,

@@ -91,6 +91,20 @@ async def test_every_event_type_comes_back_from_the_outbox_exactly(engine):
     }
 
 
+async def test_the_head_is_the_last_sequence_written(engine):
+    # given an empty outbox
+    outbox = OutboxRepository(engine)
+    assert await outbox.head() == 0
+
+    # when two units of work write events
+    await written(engine, ONE_OF_EACH[:3])
+    await written(engine, ONE_OF_EACH[3:5])
+
+    # then the head is the last sequence written, every time it is asked
+    assert await outbox.head() == 5
+    assert await outbox.head() == 5
+
+
 @pytest.mark.parametrize(
     "amount", ["0.30", "0.10", "12345678901234.5678", "-7.05", "100", "0.0000"]
 )
