@@ -37,8 +37,8 @@ from apgraph.domain.submission import SubmittedInvoice
 from apgraph.domain.validation import ValidationFacts, validate_invoice
 from apgraph.policies.matching import DuplicatePolicy
 from apgraph.store import number_keys
-from apgraph.store.invoice_writes import invoice_values
 from apgraph.store.invoices import invoice_from_row
+from apgraph.store.rows import row_of
 from apgraph.store.tables import InvoiceRow, SupplierRow
 from apgraph.store.unit_of_work import SqlUnitOfWork
 from bench.scratch_database import migrated
@@ -127,7 +127,7 @@ async def grow_history(engine: AsyncEngine, template: Invoice, start: int, end: 
             received_at=AT - timedelta(minutes=end - n),
         )
         number = RULES.keyed(invoice.supplier_invoice_number)
-        rows.append({**invoice_values(invoice), **number_keys.stored(number)})
+        rows.append({**row_of(invoice), **number_keys.stored(number)})
     async with engine.begin() as connection:
         for at in range(0, len(rows), 1000):
             await connection.execute(insert(InvoiceRow), rows[at : at + 1000])

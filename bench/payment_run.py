@@ -53,7 +53,7 @@ from apgraph.settings import Settings
 from apgraph.simulators.erp_book import Document
 from apgraph.store import migrate
 from apgraph.store.database import create_engine
-from apgraph.store.invoice_writes import invoice_values
+from apgraph.store.rows import row_of
 from apgraph.store.tables import InvoiceRow, PaymentRow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,7 +238,7 @@ async def _posted_invoices(runtime: Runtime, network: generator.DemoNetwork, cou
             erp_document_ref=f"LEG-{number}",
         )
         latest = max(latest, invoice.due_date)
-        rows.append(invoice_values(invoice))
+        rows.append(row_of(invoice))
         book.record(
             Document(
                 number=number,

@@ -7,7 +7,7 @@ against one supplier or one PO line, happen one after the other (docs/invariants
 """
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -193,10 +193,6 @@ def _saved_with_history(columns: tuple[str, ...], *, numbered_on: bool = False) 
     )
 
 
-def _history_values(change: StatusChange) -> dict[str, Any]:
-    return row_of(change)
-
-
 _CANDIDATES = (
     select(InvoiceRow.__table__)
     .where(
@@ -206,10 +202,6 @@ _CANDIDATES = (
     )
     .order_by(_invoices.received_at, _invoices.id)
 )
-
-
-def invoice_values(invoice: Invoice) -> dict[str, Any]:
-    return row_of(invoice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,14 +278,14 @@ class InvoiceWrites:
         history: Sequence[StatusChange] = (),
     ) -> None:
         line_rows = [row_of(line, invoice_id=invoice.id) for line in lines]
-        values = {**invoice_values(invoice), **number_keys.stored(number)}
+        values = {**row_of(invoice), **number_keys.stored(number)}
         if self.connection.dialect.name == "postgresql":
             # One round trip for the invoice, its lines and its first status changes (a
             # data-modifying WITH runs to completion; the foreign keys to the invoice are
             # checked at the end of the statement): a submission holds the invoice-number
             # counter's row lock two round trips less. The rows go as column arrays: one
             # statement, built and compiled once (column_arrays.py).
-            changes = [_history_values(change) for change in history]
+            changes = [row_of(change) for change in history]
             await execute_kept(
                 self.connection,
                 _added(tuple(values)),
@@ -326,7 +318,7 @@ class InvoiceWrites:
         """One UPDATE statement executed for every invoice (not one round of SQL each)."""
         if not invoices:
             return
-        rows = [{**invoice_values(i), "key": i.id} for i in invoices]
+        rows = [{**row_of(i), "key": i.id} for i in invoices]
         names = tuple(name for name in rows[0] if name not in ("id", "key"))
         for row in rows:
             del row["id"]
@@ -349,7 +341,7 @@ class InvoiceWrites:
         return int(found["length"])
 
     async def save(self, invoice: Invoice) -> None:
-        values = invoice_values(invoice)
+        values = row_of(invoice)
         del values["id"]
         saved = await self.connection.execute(_saved(tuple(values)), {**values, "key": invoice.id})
         if saved.rowcount != 1:
@@ -358,7 +350,7 @@ class InvoiceWrites:
     async def add_history(self, changes: Sequence[StatusChange]) -> None:
         if changes:
             await self.connection.execute(
-                insert(InvoiceStatusChangeRow), [_history_values(change) for change in changes]
+                insert(InvoiceStatusChangeRow), [row_of(change) for change in changes]
             )
 
     async def save_with_history(
@@ -372,12 +364,12 @@ class InvoiceWrites:
             await self.add_history(changes)
             return
         # one round trip on PostgreSQL: the update and the changes in one statement
-        values = invoice_values(invoice)
+        values = row_of(invoice)
         del values["id"]
         arrays = array_params(
             _HISTORY_TABLE,
             _HISTORY_COLUMNS,
-            [_history_values(change) for change in changes],
+            [row_of(change) for change in changes],
             prefix="change",
         )
         added = await execute_kept(
@@ -407,12 +399,12 @@ class InvoiceWrites:
     async def add_approval(self, approval: Approval) -> None:
         await self.connection.execute(
             insert(InvoiceApprovalRow),
-            [{**asdict(approval), "decision": approval.decision.value}],
+            [row_of(approval)],
         )
 
     async def add_assignment(self, assignment: Assignment) -> None:
         """Appends one; the latest row per invoice is whose queue the exception is in."""
-        await self.connection.execute(insert(ExceptionAssignmentRow), [asdict(assignment)])
+        await self.connection.execute(insert(ExceptionAssignmentRow), [row_of(assignment)])
 
     async def replace_exceptions(
         self, invoice_id: InvoiceId, exceptions: Sequence[InvoiceException]
@@ -423,7 +415,7 @@ class InvoiceWrites:
         if exceptions:
             await self.connection.execute(
                 insert(InvoiceExceptionRow),
-                [{**asdict(found), "invoice_id": invoice_id} for found in exceptions],
+                [row_of(found, invoice_id=invoice_id) for found in exceptions],
             )
 
     async def duplicate_candidates(

@@ -6,7 +6,7 @@ approved or released by one caller at a time, and a payment confirmed once.
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from apgraph.store import counters
 from apgraph.store.invoices import invoice_from_row
 from apgraph.store.keyring import Keyring
 from apgraph.store.payments import allocation_from_row, payment_from_row, run_from_row
+from apgraph.store.rows import row_of
 from apgraph.store.suppliers import open_suppliers, supplier_unopened
 from apgraph.store.tables import (
     FacilityRow,
@@ -54,18 +55,6 @@ _suppliers = SupplierRow.__table__.c
 _documents = RemittanceDocumentRow.__table__.c
 _invoices = InvoiceRow.__table__.c
 _facilities = FacilityRow.__table__.c
-
-
-def payment_values(payment: Payment) -> dict[str, Any]:
-    values = asdict(payment)
-    for name in ("status", "method", "hold_code", "exception_code"):
-        value = getattr(payment, name)
-        values[name] = value.value if value is not None else None
-    return values
-
-
-def run_values(run: PaymentRun) -> dict[str, Any]:
-    return {**asdict(run), "status": run.status.value, "approvers": list(run.approvers)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,20 +127,20 @@ class PaymentWrites:
     async def add(self, payments: Sequence[Payment]) -> None:
         if payments:
             await self.connection.execute(
-                insert(PaymentRow), [payment_values(payment) for payment in payments]
+                insert(PaymentRow), [row_of(payment) for payment in payments]
             )
 
     async def add_allocations(self, allocations: Sequence[PaymentAllocation]) -> None:
         if allocations:
             await self.connection.execute(
-                insert(PaymentAllocationRow), [asdict(a) for a in allocations]
+                insert(PaymentAllocationRow), [row_of(a) for a in allocations]
             )
 
     async def save(self, payments: Sequence[Payment]) -> None:
         """Writes each payment's fields over its stored row (in one statement)."""
         if not payments:
             return
-        rows = [{**payment_values(p), "key": p.id} for p in payments]
+        rows = [{**row_of(p), "key": p.id} for p in payments]
         names = [name for name in rows[0] if name not in ("id", "key")]
         await self.connection.execute(
             update(PaymentRow)
@@ -254,10 +243,10 @@ class PaymentWrites:
         return [payment_from_row(row) for row in found]
 
     async def add_run(self, run: PaymentRun) -> None:
-        await self.connection.execute(insert(PaymentRunRow), [run_values(run)])
+        await self.connection.execute(insert(PaymentRunRow), [row_of(run)])
 
     async def save_run(self, run: PaymentRun) -> None:
-        values = run_values(run)
+        values = row_of(run)
         await self.connection.execute(
             update(PaymentRunRow).where(_runs.id == run.id).values(values)
         )

@@ -18,9 +18,10 @@ def row_of(value: Any, **parent: object) -> dict[str, Any]:
     """A domain dataclass as a row: its fields are the table's columns, enums stored as values.
 
     Shared with the master-data import (store/master_data_io.py), which writes the same rows,
-    and with the workflow's writes (an invoice, its lines and status changes, idempotency
-    keys), where `dataclasses.asdict` cost ~1.5 % of a submission: it deep-copies every value
-    (a datetime through copyreg) that a row hands on as it is.
+    and with the workflow's and the payments' writes (invoices, their lines, status changes,
+    approvals and exceptions, idempotency keys, payments and runs), where `dataclasses.asdict`
+    cost ~1.5 % of a submission: it deep-copies every value (a datetime through copyreg)
+    that a row hands on as it is.
     """
     row = {field.name: _column_value(getattr(value, field.name)) for field in fields(value)}
     row.update(parent)

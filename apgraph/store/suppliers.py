@@ -30,6 +30,7 @@ _c = SupplierRow.__table__.c
 
 
 _SUPPLIER_STATUS = member_by_value(SupplierStatus)  # a stored status as its member
+
 # stored column → the domain field it holds, as Supplier.unreadable names it
 _DOMAIN_FIELD = {
     "tax_id": "tax_id",
