@@ -13,6 +13,7 @@ from apgraph.store import facilities, purchasing, suppliers
 from apgraph.store.purchasing import PurchaseOrderRepository
 from apgraph.store.reading import fetch_values
 from apgraph.store.scoping import KeptScope
+from tests.store.scopes import two_suppliers_in_turn_and_again
 
 
 def test_suppliers_share_each_kept_statement_and_facility_scopes_keep_their_own() -> None:
@@ -45,14 +46,9 @@ async def test_each_supplier_reads_only_its_own_purchase_orders_by_id(
 
     # when each supplier, in turn and again, and an unrestricted reader ask
     answers = []
-    for _ in range(2):
-        for scope in (
-            RowScope(supplier_id=SupplierId(one)),
-            RowScope(supplier_id=SupplierId(other)),
-            RowScope(),
-        ):
-            found = await PurchaseOrderRepository(seeded, scope).get_many(wanted)
-            answers.append({order.supplier_id for order in found})
+    for scope in two_suppliers_in_turn_and_again(one, other):
+        found = await PurchaseOrderRepository(seeded, scope).get_many(wanted)
+        answers.append({order.supplier_id for order in found})
 
     # then each supplier gets its own orders only, the unrestricted reader both's
     assert answers == [{one}, {other}, {one, other}] * 2

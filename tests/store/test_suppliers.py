@@ -4,10 +4,9 @@ scope (issue 19): each caller still gets exactly the suppliers its own scope sho
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo import generator
-from apgraph.domain.ids import SupplierId
-from apgraph.domain.principal import RowScope
 from apgraph.store.suppliers import SupplierRepository
 from tests.keys import keyring_for
+from tests.store.scopes import two_suppliers_in_turn_and_again
 
 
 async def test_each_scope_reads_only_the_suppliers_it_may_see_by_id(
@@ -20,14 +19,9 @@ async def test_each_scope_reads_only_the_suppliers_it_may_see_by_id(
 
     # when each asks for both by id, in turn and again (the kept statements are reused)
     answers = []
-    for _ in range(2):
-        for scope in (
-            RowScope(supplier_id=SupplierId(one)),
-            RowScope(supplier_id=SupplierId(other)),
-            RowScope(),
-        ):
-            found = await SupplierRepository(seeded, scope, keyring).get_many(wanted)
-            answers.append(sorted(supplier.id for supplier in found))
+    for scope in two_suppliers_in_turn_and_again(one, other):
+        found = await SupplierRepository(seeded, scope, keyring).get_many(wanted)
+        answers.append(sorted(supplier.id for supplier in found))
 
     # then a supplier sees itself only, and the unrestricted reader both
     assert answers == [[one], [other], sorted([one, other])] * 2
