@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import orjson
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
@@ -74,8 +75,9 @@ from apgraph.domain.classified import mask
 from apgraph.domain.principal import Principal
 from apgraph.gateway.access import Guard, GuardedSchema
 from apgraph.gateway.recent import Recent
-from apgraph.schema.batched import BATCHED, ROOT, Batched, RootField
+from apgraph.schema.batched import BATCHED, ROOT, STORED, Batched, RootField
 from apgraph.schema.context import Context
+from apgraph.services.ports.reads import Selected, Selection
 
 log = logging.getLogger("apgraph.fast_reads")
 
@@ -114,6 +116,8 @@ class FieldPlan:
     child: "ObjectPlan | None"  # objects
     masked: bool  # a classified value this principal sees masked
     audited: str | None  # a classified field whose unmasked reads are audited ("Type.field")
+    stored: str | None = None  # the stored name the database renders it by (schema `stored`)
+    names: tuple[tuple[str, str], ...] | None = None  # an enum's: stored value, name
     plain: bool = False  # a leaf, no list, nothing classified: read and serialize
     text: bool = False  # a String or ID leaf: a str is its own serialization
     # an object read from the parent (no resolver, no list) whose completion waits for
@@ -175,6 +179,8 @@ class RootPlan:
     shape: Shape | None
     child: ObjectPlan | None
     serialize: Callable[[Any], Any] | None
+    # what the database builds as JSON (`RootField.as_json`), when it may build the answer
+    selection: Selection | None = None
 
 
 @dataclass(slots=True)
@@ -249,8 +255,23 @@ class Planner:
                 raise Unsupported(f"Query.{name} is classified")
             shape = shape_of(field.type)
             child, serialize = self.completion(shape, nodes)
+            selection = (
+                json_selection(child)
+                if declared.as_json is not None and child is not None
+                else None
+            )
             roots.append(
-                RootPlan(key, nodes[0], field, declared, strawberry_field, shape, child, serialize)
+                RootPlan(
+                    key,
+                    nodes[0],
+                    field,
+                    declared,
+                    strawberry_field,
+                    shape,
+                    child,
+                    serialize,
+                    selection,
+                )
             )
         return Plan(roots)
 
@@ -323,8 +344,21 @@ class Planner:
                     raise Unsupported(f"{graphql_type.name}.{name} resolves one parent at a time")
                 waits = True
             waits = waits or (child is not None and child.waits)
+            stored = strawberry_field.metadata.get(STORED)
             fields.append(
-                FieldPlan(key, None, attribute, batched, shape, serialize, child, masked, audited)
+                FieldPlan(
+                    key,
+                    None,
+                    attribute,
+                    batched,
+                    shape,
+                    serialize,
+                    child,
+                    masked,
+                    audited,
+                    stored if isinstance(stored, str) else None,
+                    enum_names(shape.named) if isinstance(shape.named, GraphQLEnumType) else None,
+                )
             )
         return ObjectPlan(graphql_type, fields, waits)
 
@@ -392,6 +426,7 @@ class Run:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.classified_reads: list[tuple[str, str | None]] = []
+        self.built_by_database: list[str] = []  # the root keys answered as the database built
 
     async def roots(self, plan: Plan, schema: GuardedSchema, variables: Any) -> dict[str, Any]:
         self.context.selects = plan.selects
@@ -410,6 +445,11 @@ class Run:
                 scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )
+            if root.selection is not None and root.declared.as_json is not None:
+                text = await root.declared.as_json(self.context, root.selection, **arguments)
+                if text is not None:
+                    self.built_by_database.append(root.key)
+                    return orjson.loads(text)
             value = await root.declared.resolve(self.context, **arguments)
             return (await self.column(root.shape, root.child, root.serialize, [value]))[0]
 
@@ -648,6 +688,42 @@ def compile_completion(plan: ObjectPlan) -> Completion:
     return complete
 
 
+def json_selection(plan: ObjectPlan) -> Selection | None:
+    """The plan as the database would build it (`RootField.as_json`): every field a stored
+    name, none masked or audited (those the fast path decides and records itself); None
+    otherwise."""
+    selected = []
+    for field in plan.fields:
+        if field.typename is not None:
+            selected.append(Selected(field.key, constant=field.typename))
+            continue
+        if field.stored is None or field.masked or field.audited is not None:
+            return None
+        fields = None
+        if field.child is not None:
+            fields = json_selection(field.child)
+            if fields is None:
+                return None
+        selected.append(Selected(field.key, field.stored, fields, field.names))
+    return tuple(selected)
+
+
+def enum_names(enum_type: GraphQLEnumType) -> tuple[tuple[str, str], ...] | None:
+    """An enum's stored values and the names they serialize to (a stored enum is its
+    members' values); None for an enum strawberry did not make from a Python Enum."""
+    definition = (enum_type.extensions or {}).get(BACKREF)
+    wrapped = getattr(definition, "wrapped_cls", None)
+    if not (isinstance(wrapped, type) and issubclass(wrapped, Enum)):
+        return None
+    names = []
+    for member in wrapped:
+        name = enum_type.serialize(member)
+        if not isinstance(member.value, str) or not isinstance(name, str):
+            return None
+        names.append((member.value, name))
+    return tuple(names)
+
+
 def enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
     """The enum's own serializer, remembered per member: a member always serializes to the
     same name (a page serializes the same few statuses hundreds of times)."""
@@ -719,7 +795,13 @@ class FastReads:
             log.debug("fast path failed; the generic executor answers", exc_info=True)
             return None
         context.classified_reads.extend(run.classified_reads)
-        log.debug("answered %s through the fast path", operation_name or "anonymous")
+        log.debug(
+            "answered %s through the fast path%s",
+            operation_name or "anonymous",
+            f" ({', '.join(run.built_by_database)} built by the database)"
+            if run.built_by_database
+            else "",
+        )
         return data
 
     def plan(

@@ -13,7 +13,7 @@ from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoices import LINES, InvoiceConnection, InvoiceFilterInput, InvoiceType
 from apgraph.schema.pagination import page_request
 from apgraph.schema.relations import SUPPLIER
-from apgraph.services.ports.reads import InvoiceFilter
+from apgraph.services.ports.reads import InvoiceFilter, Selection
 
 
 async def invoice(info: Info, id: CanonicalId) -> InvoiceType | None:
@@ -78,3 +78,17 @@ async def invoice_page(
         id_of=lambda i: i.id,
         count_all=lambda: ctx.store.invoices.count(where),
     )
+
+
+async def invoice_page_json(
+    ctx: Context,
+    selection: Selection,
+    filter: InvoiceFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> str | None:
+    """`invoice_page`'s answer as JSON built by the database, or None where it cannot build
+    it (the fast path of reads then answers through `invoice_page`)."""
+    where = invoice_filter(filter)
+    page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
+    return await ctx.store.invoices.page_as_json(where, page, selection)

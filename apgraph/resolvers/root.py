@@ -76,7 +76,7 @@ class Query:
     invoices = strawberry.field(
         resolver=invoice_reads.invoices,
         description="Invoices the caller may see, by ID.",
-        metadata=root(RootField(invoice_reads.invoice_page)),
+        metadata=root(RootField(invoice_reads.invoice_page, invoice_reads.invoice_page_json)),
     )
 
     payment = strawberry.field(

@@ -20,6 +20,7 @@ from apgraph.schema.loaders import Loaders
 
 BATCHED = "apgraph.batched"  # the metadata key of a field's `Batched` declaration
 ROOT = "apgraph.root"  # the metadata key of a root field's `RootField` declaration
+STORED = "apgraph.stored"  # the metadata key of a field's stored name (`stored`)
 
 T = TypeVar("T")
 Parent = TypeVar("Parent")
@@ -114,14 +115,24 @@ class Computed(Generic[Parent, Value]):
 @dataclass(frozen=True, slots=True)
 class RootField:
     """A root query field the fast path may answer: `resolve(context, **arguments)` is the
-    field's whole resolver, with strawberry's converted arguments."""
+    field's whole resolver, with strawberry's converted arguments. `as_json(context,
+    selection, **arguments)`, when given, asks the database for the field's whole answer as
+    JSON text for a selection of stored names (services/ports/reads.py `Selected`), or None
+    where it cannot build it: the fast path then resolves and completes it itself."""
 
     resolve: Callable[..., Awaitable[Any]]
+    as_json: Callable[..., Awaitable[str | None]] | None = None
 
 
 def batched(field: Batched) -> dict[str, Any]:
     """The `metadata` of a field answered through `field`."""
     return {BATCHED: field}
+
+
+def stored(name: str) -> dict[str, Any]:
+    """The `metadata` of a field whose value is the stored value or relation `name` of its
+    parent's record, as the database may render it in JSON (`RootField.as_json`)."""
+    return {STORED: name}
 
 
 def root(field: RootField) -> dict[str, Any]:

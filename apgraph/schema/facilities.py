@@ -5,7 +5,7 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.facilities import CostCenter, Facility
-from apgraph.schema.batched import Loaded, batched
+from apgraph.schema.batched import Loaded, batched, stored
 from apgraph.schema.context import Info
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
@@ -28,11 +28,16 @@ COST_CENTERS: Loaded["FacilityType", list[CostCenter], "list[CostCenterType]"] =
 @strawberry.type(name="CostCenter", description="A facility's GL segment that spend is charged to.")
 class CostCenterType(Node):
     id: strawberry.ID = strawberry.field(
-        description="Canonical ID, CC-<facility number>-<GL code>, e.g. CC-0001-4410."
+        metadata=stored("id"),
+        description="Canonical ID, CC-<facility number>-<GL code>, e.g. CC-0001-4410.",
     )
-    code: str = strawberry.field(description="The GL segment, e.g. 4410.")
-    name: str = strawberry.field(description="e.g. Medical-Surgical Nursing.")
-    active: bool = strawberry.field(description="Inactive cost centers take no new invoices.")
+    code: str = strawberry.field(metadata=stored("code"), description="The GL segment, e.g. 4410.")
+    name: str = strawberry.field(
+        metadata=stored("name"), description="e.g. Medical-Surgical Nursing."
+    )
+    active: bool = strawberry.field(
+        metadata=stored("active"), description="Inactive cost centers take no new invoices."
+    )
     facility_id: strawberry.Private[str]
 
     @classmethod

@@ -11,7 +11,7 @@ from apgraph.domain.approvals import Assignment
 from apgraph.domain.money import plain
 from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.schema.attachments import AttachmentType
-from apgraph.schema.batched import EachParent, Loaded, batched
+from apgraph.schema.batched import EachParent, Loaded, batched, stored
 from apgraph.schema.context import Context, Info
 from apgraph.schema.dates import DateRangeInput
 from apgraph.schema.enums import ApprovalDecision, ApprovalStatus, InvoiceStatus
@@ -34,18 +34,31 @@ from apgraph.schema.suppliers import SupplierType
 
 @strawberry.type(name="InvoiceLine", description="One billed line of an invoice.")
 class InvoiceLineType:
-    line_no: int = strawberry.field(description="1, 2, … in the order the supplier sent them.")
-    po_line_no: int | None = strawberry.field(description="The PO line billed; null if none.")
+    line_no: int = strawberry.field(
+        metadata=stored("line_no"), description="1, 2, … in the order the supplier sent them."
+    )
+    po_line_no: int | None = strawberry.field(
+        metadata=stored("po_line_no"), description="The PO line billed; null if none."
+    )
     item_id: str | None = strawberry.field(
-        description="The item billed, when the supplier named it."
+        metadata=stored("item_id"), description="The item billed, when the supplier named it."
     )
-    description: str = strawberry.field(description="The supplier's text for the line.")
+    description: str = strawberry.field(
+        metadata=stored("description"), description="The supplier's text for the line."
+    )
     quantity: Decimal = strawberry.field(
-        description="Billed quantity in the line's unit of measure, a decimal string."
+        metadata=stored("quantity"),
+        description="Billed quantity in the line's unit of measure, a decimal string.",
     )
-    unit_of_measure: str = strawberry.field(description="e.g. EA, BX, CS, HR.")
-    unit_price: MoneyType = strawberry.field(description="Price per unit, in the invoice currency.")
-    amount: MoneyType = strawberry.field(description="The line total as billed.")
+    unit_of_measure: str = strawberry.field(
+        metadata=stored("unit_of_measure"), description="e.g. EA, BX, CS, HR."
+    )
+    unit_price: MoneyType = strawberry.field(
+        metadata=stored("unit_price"), description="Price per unit, in the invoice currency."
+    )
+    amount: MoneyType = strawberry.field(
+        metadata=stored("amount"), description="The line total as billed."
+    )
 
     @classmethod
     def from_domain(cls, line: domain.InvoiceLine, currency: str) -> Self:
@@ -189,21 +202,32 @@ APPROVED_EXCEPTIONS: EachParent["InvoiceType", list[InvoiceExceptionType]] = Eac
     name="Invoice", description="An invoice as the supplier sent it, and where it stands."
 )
 class InvoiceType(Node):
-    id: strawberry.ID = strawberry.field(description="apgraph's canonical ID, INV-00000042.")
+    id: strawberry.ID = strawberry.field(
+        metadata=stored("id"), description="apgraph's canonical ID, INV-00000042."
+    )
     supplier_invoice_number: str = strawberry.field(
-        description="The number the supplier printed on the invoice."
+        metadata=stored("supplier_invoice_number"),
+        description="The number the supplier printed on the invoice.",
     )
-    invoice_date: datetime.date = strawberry.field(description="The date on the invoice.")
+    invoice_date: datetime.date = strawberry.field(
+        metadata=stored("invoice_date"), description="The date on the invoice."
+    )
     due_date: datetime.date = strawberry.field(
-        description="Invoice date plus the supplier's payment terms."
+        metadata=stored("due_date"), description="Invoice date plus the supplier's payment terms."
     )
-    subtotal: MoneyType = strawberry.field(description="Sum of the line amounts, before tax.")
-    tax: MoneyType = strawberry.field(description="Tax billed.")
-    total: MoneyType = strawberry.field(description="Subtotal plus tax: what the supplier asks.")
-    status: InvoiceStatus = strawberry.field(description="Where the invoice stands now.")
+    subtotal: MoneyType = strawberry.field(
+        metadata=stored("subtotal"), description="Sum of the line amounts, before tax."
+    )
+    tax: MoneyType = strawberry.field(metadata=stored("tax"), description="Tax billed.")
+    total: MoneyType = strawberry.field(
+        metadata=stored("total"), description="Subtotal plus tax: what the supplier asks."
+    )
+    status: InvoiceStatus = strawberry.field(
+        metadata=stored("status"), description="Where the invoice stands now."
+    )
     received_at: datetime.datetime = strawberry.field(description="When apgraph received it (UTC).")
     erp_document_ref: str | None = strawberry.field(
-        description="The ERP's document number once posted."
+        metadata=stored("erp_document_ref"), description="The ERP's document number once posted."
     )
     supplier_id: strawberry.Private[str]
     facility_id: strawberry.Private[str]
@@ -233,7 +257,7 @@ class InvoiceType(Node):
 
     supplier: SupplierType | None = strawberry.field(
         resolver=supplier_of,
-        metadata=batched(SUPPLIER),
+        metadata={**batched(SUPPLIER), **stored("supplier")},
         description="Who sent the invoice; null if hidden from the caller.",
     )
 
@@ -243,18 +267,21 @@ class InvoiceType(Node):
 
     cost_center: CostCenterType | None = strawberry.field(
         resolver=cost_center_of,
-        metadata=batched(COST_CENTER),
+        metadata={**batched(COST_CENTER), **stored("cost_center")},
         description="The cost center the spend is charged to.",
     )
 
     @strawberry.field(
         description="The PO billed against; null for a non-PO invoice.",
-        metadata=batched(PURCHASE_ORDER),
+        metadata={**batched(PURCHASE_ORDER), **stored("purchase_order")},
     )
     async def purchase_order(self, info: Info) -> PurchaseOrderType | None:
         return await PURCHASE_ORDER.resolve(self, info.context)
 
-    @strawberry.field(description="The billed lines, in line order.", metadata=batched(LINES))
+    @strawberry.field(
+        description="The billed lines, in line order.",
+        metadata={**batched(LINES), **stored("lines")},
+    )
     async def lines(self, info: Info) -> list[InvoiceLineType]:
         return await LINES.resolve(self, info.context)
 

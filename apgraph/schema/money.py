@@ -6,12 +6,17 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.money import at_minor_units
+from apgraph.schema.batched import stored
 
 
 @strawberry.type(name="Money", description="An exact amount in one currency.")
 class MoneyType:
-    amount: Decimal = strawberry.field(description='Decimal string, e.g. "1250.00".')
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
+    amount: Decimal = strawberry.field(
+        metadata=stored("amount"), description='Decimal string, e.g. "1250.00".'
+    )
+    currency: str = strawberry.field(
+        metadata=stored("currency"), description="ISO 4217 code, e.g. USD."
+    )
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Self:

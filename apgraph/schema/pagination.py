@@ -8,7 +8,7 @@ from typing import Any, Generic, Self, TypeVar
 import strawberry
 
 from apgraph.domain.ids import EntityKind
-from apgraph.schema.batched import EachParent, batched
+from apgraph.schema.batched import EachParent, batched, stored
 from apgraph.schema.context import Context
 from apgraph.schema.errors import BadUserInput
 from apgraph.services.ports.reads import Page, PageLimits, PageRequest
@@ -61,21 +61,27 @@ def page_request(
 @strawberry.type(description="Where this page sits in the list (Relay cursor connections).")
 class PageInfo:
     has_next_page: bool = strawberry.field(
-        description="More items follow: pass endCursor as `after`."
+        metadata=stored("has_next_page"),
+        description="More items follow: pass endCursor as `after`.",
     )
-    has_previous_page: bool = strawberry.field(description="Items come before this page.")
+    has_previous_page: bool = strawberry.field(
+        metadata=stored("has_previous_page"), description="Items come before this page."
+    )
     start_cursor: str | None = strawberry.field(
-        description="The first edge's cursor; null if empty."
+        metadata=stored("start_cursor"), description="The first edge's cursor; null if empty."
     )
-    end_cursor: str | None = strawberry.field(description="The last edge's cursor; null if empty.")
+    end_cursor: str | None = strawberry.field(
+        metadata=stored("end_cursor"), description="The last edge's cursor; null if empty."
+    )
 
 
 @strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[NodeT]):
     cursor: str = strawberry.field(
-        description="Opaque; pass it as `after` to continue after this item."
+        metadata=stored("cursor"),
+        description="Opaque; pass it as `after` to continue after this item.",
     )
-    node: NodeT = strawberry.field(description="The item.")
+    node: NodeT = strawberry.field(metadata=stored("node"), description="The item.")
 
 
 async def _count_all(connection: "Connection[Any]", _: Context) -> int:
@@ -88,9 +94,11 @@ TOTAL_COUNT: EachParent["Connection[Any]", int] = EachParent(_count_all)
 @strawberry.type(description="A page of a list, in ID order.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] = strawberry.field(
-        description="The items of this page with their cursors."
+        metadata=stored("edges"), description="The items of this page with their cursors."
     )
-    page_info: PageInfo = strawberry.field(description="How to ask for the next page.")
+    page_info: PageInfo = strawberry.field(
+        metadata=stored("page_info"), description="How to ask for the next page."
+    )
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(

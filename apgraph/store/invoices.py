@@ -38,8 +38,15 @@ from apgraph.domain.invoices import (
 from apgraph.domain.principal import RowScope
 from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.domain.suppliers import Supplier
-from apgraph.services.ports.reads import InvoiceFilter, InvoicePageWithOrders, Page, PageRequest
+from apgraph.services.ports.reads import (
+    InvoiceFilter,
+    InvoicePageWithOrders,
+    Page,
+    PageRequest,
+    Selection,
+)
 from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
+from apgraph.store.invoice_json import PageColumns, kept_page_json
 from apgraph.store.keyring import Keyring
 from apgraph.store.purchasing import purchase_order_from_values, visible_purchase_orders
 from apgraph.store.reading import (
@@ -252,6 +259,20 @@ def _page_with_orders(
     if continued:
         statement = statement.where(_invoices.id > bindparam("after"))
     return statement.order_by(_invoices.id).limit(first + 1)
+
+
+@lru_cache(maxsize=1024)
+def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: bool) -> PageColumns:
+    """The page `_page_with_orders` reads, numbered in its order, as the subquery whose
+    JSON `invoice_json` builds, with the scope's visible suppliers to join it to: kept as
+    the page statement is, so each selection's statement is built once per kind of page."""
+    page = (
+        _page_with_orders(kept, shape, first, continued)
+        .add_columns(func.row_number().over(order_by=_invoices.id).label("number"))
+        .subquery("page")
+    )
+    suppliers = visible_suppliers(kept).subquery("page_suppliers")
+    return PageColumns(page, _ORDER, _CENTER, suppliers)
 
 
 def page_parameters(scope: RowScope, where: InvoiceFilter, page: PageRequest) -> dict[str, Any]:
@@ -533,6 +554,23 @@ class InvoiceRepository:
             lines=found_lines,
             suppliers=await self._opened_suppliers(supplier_rows) if with_suppliers else None,
         )
+
+    async def page_as_json(
+        self, where: InvoiceFilter, page: PageRequest, selection: Selection
+    ) -> str | None:
+        """See InvoiceReader.page_as_json (store/invoice_json.py): PostgreSQL only."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        continued = page.after is not None
+        columns = _page_columns(
+            KeptScope.of(self.scope), _FilterShape.of(where), page.first, continued
+        )
+        statement = kept_page_json(columns, page.first, continued, selection)
+        if statement is None:
+            return None
+        rows = await fetch_values(self.engine, statement, page_parameters(self.scope, where, page))
+        answer: str = rows[0]["answer"]
+        return answer
 
     async def _opened_suppliers(self, rows: dict[str, Values | None]) -> dict[str, Supplier | None]:
         """A page's joined suppliers opened as the supplier reader opens them; None for a

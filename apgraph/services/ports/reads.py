@@ -211,6 +211,24 @@ class InvoicePageWithOrders:
     suppliers: Mapping[str, Supplier | None] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """One key of a response the database may build as JSON (`InvoiceReader.page_as_json`),
+    named by what it reads of the stored record at its level, not by GraphQL: `name` a stored
+    field or relation of the record (`fields`: what is selected of the record or records it
+    leads to), `names` the names a stored code is shown by (an enum's), `constant` a fixed
+    value (a type name). The reader answers None for a selection it does not render."""
+
+    key: str
+    name: str | None = None
+    fields: "Selection | None" = None
+    names: tuple[tuple[str, str], ...] | None = None
+    constant: str | None = None
+
+
+Selection = tuple[Selected, ...]
+
+
 class InvoiceReader(Protocol):
     async def get_many(self, ids: Sequence[str]) -> Sequence[Invoice]: ...
     async def page(self, where: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
@@ -226,6 +244,15 @@ class InvoiceReader(Protocol):
         and cost-center readers of the same caller would answer them, in one statement;
         `with_lines`: its lines too, where the database can build them in that statement;
         `with_suppliers`: its suppliers too, as the supplier reader would answer them."""
+        ...
+
+    async def page_as_json(
+        self, where: InvoiceFilter, page: PageRequest, selection: Selection
+    ) -> str | None:
+        """`page` as the JSON text of a connection of invoices (edges, pageInfo) with just
+        `selection` of it, built by the database in one statement under the same row scoping
+        as `page_with_orders`; None where it cannot (another database, a name it does not
+        render): the caller then builds the answer itself."""
         ...
 
     async def count(self, where: InvoiceFilter) -> int: ...
