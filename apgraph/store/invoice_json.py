@@ -84,7 +84,7 @@ def page_json(
 
     def edge(selected: Selected) -> ColumnElement[Any]:
         if selected.name == "cursor":
-            return _cursor(page.c.id)
+            return as_cursor(page.c.id)
         if selected.name == "node" and selected.fields is not None:
             return _object(selected.fields, lambda s: _invoice(columns, s))
         raise NotRendered(f"an edge's {selected.name}")
@@ -95,9 +95,9 @@ def page_json(
         if selected.name == "has_previous_page":
             return literal_column("true" if continued else "false")
         if selected.name == "start_cursor":
-            return _cursor(func.min(page.c.id).filter(kept))
+            return as_cursor(func.min(page.c.id).filter(kept))
         if selected.name == "end_cursor":
-            return _cursor(func.max(page.c.id).filter(kept))
+            return as_cursor(func.max(page.c.id).filter(kept))
         raise NotRendered(f"pageInfo's {selected.name}")
 
     def connection(selected: Selected) -> ColumnElement[Any]:
@@ -138,7 +138,7 @@ def _text_literal(text: str, pattern: re.Pattern[str]) -> ColumnElement[Any]:
     return literal_column(f"'{text}'", Text)
 
 
-def _cursor(invoice_id: ColumnElement[Any]) -> ColumnElement[Any]:
+def as_cursor(invoice_id: ColumnElement[Any]) -> ColumnElement[Any]:
     """`encode_cursor`: URL-safe base64 of "apgraph:" and the ID (PostgreSQL's base64 breaks
     lines every 76 characters and uses + and /: the newlines are dropped, the rest mapped)."""
     encoded = func.encode(
@@ -150,16 +150,16 @@ def _cursor(invoice_id: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'"))
 
 
-def _date(column: ColumnElement[Any]) -> ColumnElement[Any]:
+def as_date(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.to_char(column, literal_column("'YYYY-MM-DD'"))
 
 
-def _plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
+def as_plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """`domain.money.plain` as text: no trailing zeros (5.0000 → 5, 0.0375 → 0.0375)."""
     return cast(func.trim_scale(column), Text)
 
 
-def _amount(amount: ColumnElement[Any], currency: ColumnElement[Any]) -> ColumnElement[Any]:
+def as_amount(amount: ColumnElement[Any], currency: ColumnElement[Any]) -> ColumnElement[Any]:
     """`domain.money.at_minor_units` as text: at the currency's minor units (round() rounds
     half away from zero, as ROUND_HALF_UP does) unless that changes it, then plain. An
     unknown currency, which `at_minor_units` refuses, has no minor units here: null."""
@@ -170,7 +170,11 @@ def _amount(amount: ColumnElement[Any], currency: ColumnElement[Any]) -> ColumnE
         )
     )
     rounded = func.round(amount, cast(places, Integer))
-    return case((rounded == amount, cast(rounded, Text)), else_=_plain(amount))
+    return case(
+        (rounded.is_(None), null()),  # no minor units: an unknown currency
+        (rounded == amount, cast(rounded, Text)),
+        else_=as_plain(amount),
+    )
 
 
 def _code(column: ColumnElement[Any], selected: Selected) -> ColumnElement[Any]:
@@ -189,7 +193,7 @@ def _code(column: ColumnElement[Any], selected: Selected) -> ColumnElement[Any]:
 def _money(amount: ColumnElement[Any], currency: ColumnElement[Any], selected: Selected) -> Any:
     def field(s: Selected) -> ColumnElement[Any]:
         if s.name == "amount":
-            return _amount(amount, currency)
+            return as_amount(amount, currency)
         if s.name == "currency":
             return currency
         raise NotRendered(f"money's {s.name}")
@@ -209,9 +213,9 @@ def _record(column: Column, leaves: Mapping[str, str], selected: Selected) -> Co
     if form == "as_is":  # text, integers and booleans are their own JSON
         return value
     if form == "date":
-        return _date(value)
+        return as_date(value)
     if form == "plain":
-        return _plain(value)
+        return as_plain(value)
     if form == "code":
         return _code(value, selected)
     raise AssertionError(form)

@@ -1,0 +1,187 @@
+"""PostgreSQL writes each value of a page's JSON as the schema serializes it.
+
+The fast path's equivalence tests (tests/gateway/test_fast_reads.py) compare whole pages of
+the demo network; here each renderer of store/invoice_json.py meets the Python function it
+stands for on values the demo network never holds: every NUMERIC(19, 4), every currency,
+any text in a cursor, any date.
+"""
+
+import datetime
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Date, Numeric, String, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from apgraph.domain.money import MINOR_UNITS, at_minor_units, plain
+from apgraph.domain.principal import RowScope
+from apgraph.schema.pagination import encode_cursor
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Selected
+from apgraph.store.invoice_json import MAX_KEYS, as_amount, as_cursor, as_date, as_plain
+from apgraph.store.invoices import InvoiceRepository
+from tests.store.conftest import migrated
+
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+# what ExactDecimal stores on PostgreSQL: NUMERIC(19, 4)
+STORED = st.decimals(
+    min_value=Decimal("-999999999999999.9999"),
+    max_value=Decimal("999999999999999.9999"),
+    places=4,
+    allow_nan=False,
+    allow_infinity=False,
+)
+
+
+@pytest.fixture(scope="module")
+async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    async with migrated("postgresql", tmp_path_factory.mktemp("json")) as engine:
+        yield engine
+
+
+async def rendered(engine: AsyncEngine, expression: ColumnElement[Any], **values: Any) -> Any:
+    async with engine.connect() as connection:
+        return (await connection.execute(select(expression), values)).scalar_one()
+
+
+def numeric(name: str) -> ColumnElement[Any]:
+    return bindparam(name, type_=Numeric(19, 4, asdecimal=True))
+
+
+@SETTINGS
+@given(amount=STORED, currency=st.sampled_from(sorted(MINOR_UNITS)))
+async def test_an_amount_reads_as_at_minor_units_shows_it(
+    postgres: AsyncEngine, amount: Decimal, currency: str
+) -> None:
+    text = await rendered(
+        postgres,
+        as_amount(numeric("amount"), bindparam("currency", type_=String)),
+        amount=amount,
+        currency=currency,
+    )
+
+    assert text == str(at_minor_units(amount, currency))
+
+
+async def test_an_amount_in_a_currency_without_minor_units_is_null(postgres: AsyncEngine) -> None:
+    text = await rendered(
+        postgres,
+        as_amount(numeric("amount"), bindparam("currency", type_=String)),
+        amount=Decimal("1.5"),
+        currency="XXX",
+    )
+
+    assert text is None  # at_minor_units refuses it: nothing is made up
+
+
+@SETTINGS
+@given(value=STORED)
+async def test_a_decimal_reads_as_plain_shows_it(postgres: AsyncEngine, value: Decimal) -> None:
+    text = await rendered(postgres, as_plain(numeric("value")), value=value)
+
+    assert text == str(plain(value))
+
+
+@SETTINGS
+@given(
+    entity_id=st.text(
+        st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=80
+    )
+)
+async def test_a_cursor_reads_as_encode_cursor_makes_it(
+    postgres: AsyncEngine, entity_id: str
+) -> None:
+    # any text PostgreSQL holds (no NUL, no lone surrogate), long enough for base64's line
+    # breaks, with bytes that encode to + and /
+    text = await rendered(postgres, as_cursor(bindparam("id", type_=String)), id=entity_id)
+
+    assert text == encode_cursor(entity_id)
+
+
+@SETTINGS
+@given(day=st.dates())
+async def test_a_date_reads_as_its_iso_format(postgres: AsyncEngine, day: datetime.date) -> None:
+    text = await rendered(postgres, as_date(bindparam("day", type_=Date)), day=day)
+
+    assert text == day.isoformat()
+
+
+ID = Selected("id", "id")
+EDGES = Selected("edges", "edges", (Selected("node", "node", (ID,)),))
+
+
+def nodes(*fields: Selected) -> tuple[Selected, ...]:
+    """A connection selecting `fields` of each invoice."""
+    return (Selected("edges", "edges", (Selected("node", "node", fields),)),)
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        pytest.param(nodes(Selected("received", "received_at")), id="a field it does not render"),
+        pytest.param((Selected("total", "total_count"),), id="a connection field it does not"),
+        pytest.param(
+            (Selected("x' || pg_sleep(1) || '", "edges", EDGES.fields),),
+            id="a key that is not a GraphQL name",
+        ),
+        pytest.param(
+            nodes(*(Selected(f"k{i}", "id") for i in range(MAX_KEYS + 1))),
+            id="more keys than json_build_object takes",
+        ),
+        pytest.param(nodes(Selected("status", "status")), id="a code without its names"),
+        pytest.param(
+            nodes(Selected("status", "status", names=(("POSTED", "POSTED'; --"),))),
+            id="a name that is not a GraphQL name",
+        ),
+    ],
+)
+async def test_a_selection_it_does_not_render_is_left_to_the_caller(
+    postgres: AsyncEngine, selection: tuple[Selected, ...]
+) -> None:
+    invoices = InvoiceRepository(postgres, RowScope())
+
+    answer = await invoices.page_as_json(InvoiceFilter(), PageRequest(first=5), selection)
+
+    assert answer is None
+
+
+async def test_sqlite_leaves_the_page_to_the_caller(tmp_path: Path) -> None:
+    async with migrated("sqlite", tmp_path) as engine:
+        invoices = InvoiceRepository(engine, RowScope())
+
+        answer = await invoices.page_as_json(InvoiceFilter(), PageRequest(first=5), (EDGES,))
+
+    assert answer is None
+
+
+async def test_an_empty_page_has_no_edges_and_no_cursors(postgres: AsyncEngine) -> None:
+    invoices = InvoiceRepository(postgres, RowScope())
+    info = tuple(
+        Selected(key, key)
+        for key in ("has_next_page", "has_previous_page", "start_cursor", "end_cursor")
+    )
+
+    answer = await invoices.page_as_json(
+        InvoiceFilter(), PageRequest(first=5), (EDGES, Selected("info", "page_info", info))
+    )
+
+    assert answer is not None
+    assert json.loads(answer) == {
+        "edges": [],
+        "info": {
+            "has_next_page": False,
+            "has_previous_page": False,
+            "start_cursor": None,
+            "end_cursor": None,
+        },
+    }
