@@ -20,6 +20,7 @@ from apgraph.domain.remittance import (
 )
 from apgraph.services.remittance_pdf import render_pdf
 from apgraph.store import outbox, tables
+from apgraph.store.database import refresh_statistics
 from apgraph.store.keyring import Keyring
 from apgraph.store.payment_writes import document_row
 from apgraph.store.rows import facility_row, row_of, supplier_row
@@ -34,7 +35,8 @@ async def write(
     Classified supplier columns are sealed with `keyring`'s active data key.
 
     Expects a migrated database without a network in it (`is_empty`; `clear` empties one).
-    Returns the rows written per table name.
+    Returns the rows written per table name. The planner then reads the tables written
+    (`refresh_statistics`).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -53,6 +55,7 @@ async def write(
             chunk = events[start : start + chunk_size]
             await outbox.write(connection, chunk, trace_id=None, published_at=chunk[-1].occurred_at)
         counts["outbox"] = len(events)
+    await refresh_statistics(engine, (table for table, _ in _rows(network)))
     return counts
 
 

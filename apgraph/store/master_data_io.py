@@ -52,7 +52,7 @@ from apgraph.domain.systems import ERPS, ExternalSystem
 from apgraph.services.ports.master_data import UpsertCounts
 from apgraph.store import audit
 from apgraph.store.connector_state import SUPPLIER, replace_vendor_links
-from apgraph.store.database import begin_writing
+from apgraph.store.database import begin_writing, refresh_statistics
 from apgraph.store.facilities import cost_center_from_row, facility_from_row
 from apgraph.store.keyring import Keyring
 from apgraph.store.purchasing import (
@@ -92,6 +92,16 @@ _lines: Table = PurchaseOrderLineRow.__table__  # type: ignore[assignment]
 _receipts: Table = GoodsReceiptRow.__table__  # type: ignore[assignment]
 _contracts: Table = ContractPriceRow.__table__  # type: ignore[assignment]
 _xrefs: Table = ErpCrossReferenceRow.__table__  # type: ignore[assignment]
+MASTER_DATA_TABLES = (
+    _facilities,
+    _cost_centers,
+    _suppliers,
+    _orders,
+    _lines,
+    _receipts,
+    _contracts,
+    _xrefs,
+)
 
 Progress = Callable[[int], None]
 _Key = tuple[Any, ...]
@@ -610,6 +620,8 @@ class SqlMasterData:
             )
             if not dry_run:  # a dry run's transaction rolls back: the counts, nothing written
                 await connection.commit()
+        if not dry_run:  # the planner reads what an import may have grown
+            await refresh_statistics(self.engine, MASTER_DATA_TABLES)
         return counts
 
 
