@@ -15,6 +15,13 @@ fields' own `Batched` declarations (apgraph/schema/batched.py), one call per fie
 of the response rather than per row. Leaves are read as strawberry would read them (the
 attribute) and serialized with the schema's own scalar and enum serializers.
 
+A root field that can ask the database for its whole answer (`RootField.as_json`: the
+invoice page on PostgreSQL) is sent the plan as stored names (`json_selection`) when every
+field below it is a stored field (`schema.batched.stored`) that this principal reads
+unmasked and unaudited; the database then builds the JSON the completion would have (issue
+19: the objects and their completion were most of a portal page's CPU), and a selection it
+does not render is completed here as any other.
+
 Anything the planner does not know - introspection, mutations, subscriptions, interfaces and
 unions, directives other than @skip/@include, arguments below the root, a resolver without a
 declaration, a field the principal may not read - leaves the operation to the generic
