@@ -40,6 +40,7 @@ _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")  # a GraphQL name: a key, a type
 _CODE = re.compile(r"[0-9A-Za-z_.\-]+\Z")  # a stored code
 MAX_KEYS = 50  # json_build_object takes at most 100 arguments: 50 keys and their values
 CURSOR_PREFIX = "apgraph:"  # schema/pagination.py encode_cursor's
+MINOR_UNITS_COLUMN = "minor_units"  # the page's: its invoice currency's (`minor_units`)
 
 
 class NotRendered(Exception):
@@ -53,7 +54,7 @@ Column = Callable[[str], ColumnElement[Any]]  # a record's stored column, by nam
 class PageColumns:
     """Where a page's records are: the page subquery (the invoices' own columns, the joined
     purchase orders' and cost centers' under their prefixes, `number`: 1, 2, … in the
-    page's order), and the visible suppliers to join it to."""
+    page's order, MINOR_UNITS_COLUMN), and the visible suppliers to join it to."""
 
     page: Subquery
     order_prefix: str
@@ -159,16 +160,22 @@ def as_plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return cast(func.trim_scale(column), Text)
 
 
-def as_amount(amount: ColumnElement[Any], currency: ColumnElement[Any]) -> ColumnElement[Any]:
-    """`domain.money.at_minor_units` as text: at the currency's minor units (round() rounds
-    half away from zero, as ROUND_HALF_UP does) unless that changes it, then plain. An
-    unknown currency, which `at_minor_units` refuses, has no minor units here: null."""
-    places = case(
+def minor_units(currency: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The currency's minor units (`domain.money.MINOR_UNITS`); null for one it does not know.
+    A page reads it once per invoice, for all of the invoice's amounts."""
+    return case(
         *(
             (currency == _text_literal(code, _CODE), literal_column(str(int(units))))
             for code, units in MINOR_UNITS.items()
         )
     )
+
+
+def as_amount(amount: ColumnElement[Any], places: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`domain.money.at_minor_units` as text, `places` the currency's `minor_units`: at
+    those places (round() rounds half away from zero, as ROUND_HALF_UP does) unless that
+    changes it, then plain. An unknown currency, which `at_minor_units` refuses, has no
+    minor units: null."""
     rounded = func.round(amount, cast(places, Integer))
     return case(
         (rounded.is_(None), null()),  # no minor units: an unknown currency
@@ -190,10 +197,15 @@ def _code(column: ColumnElement[Any], selected: Selected) -> ColumnElement[Any]:
     )
 
 
-def _money(amount: ColumnElement[Any], currency: ColumnElement[Any], selected: Selected) -> Any:
+def _money(
+    amount: ColumnElement[Any],
+    currency: ColumnElement[Any],
+    places: ColumnElement[Any],
+    selected: Selected,
+) -> Any:
     def field(s: Selected) -> ColumnElement[Any]:
         if s.name == "amount":
-            return as_amount(amount, currency)
+            return as_amount(amount, places)
         if s.name == "currency":
             return currency
         raise NotRendered(f"money's {s.name}")
@@ -246,7 +258,9 @@ def _invoice(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
     name = selected.name
     currency = columns.invoice("currency")
     if name in ("subtotal", "tax", "total"):
-        return _money(columns.invoice(name), currency, selected)
+        return _money(
+            columns.invoice(name), currency, columns.invoice(MINOR_UNITS_COLUMN), selected
+        )
     if name == "purchase_order":
         return _joined(columns.order("id"), columns.order, _ORDER, selected)
     if name == "cost_center":
@@ -278,7 +292,7 @@ def _lines_json(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
 
     def line(s: Selected) -> ColumnElement[Any]:
         if s.name in ("unit_price", "amount"):
-            return _money(_lines[s.name], currency, s)
+            return _money(_lines[s.name], currency, columns.invoice(MINOR_UNITS_COLUMN), s)
         return _record(lambda name: _lines[name], _LINE, s)
 
     built = func.json_agg(aggregate_order_by(_object(selected.fields, line), _lines.line_no))

@@ -46,7 +46,12 @@ from apgraph.services.ports.reads import (
     Selection,
 )
 from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
-from apgraph.store.invoice_json import PageColumns, kept_page_json
+from apgraph.store.invoice_json import (
+    MINOR_UNITS_COLUMN,
+    PageColumns,
+    kept_page_json,
+    minor_units,
+)
 from apgraph.store.keyring import Keyring
 from apgraph.store.purchasing import purchase_order_from_values, visible_purchase_orders
 from apgraph.store.reading import (
@@ -268,7 +273,10 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
     the page statement is, so each selection's statement is built once per kind of page."""
     page = (
         _page_with_orders(kept, shape, first, continued)
-        .add_columns(func.row_number().over(order_by=_invoices.id).label("number"))
+        .add_columns(
+            func.row_number().over(order_by=_invoices.id).label("number"),
+            minor_units(_invoices.currency).label(MINOR_UNITS_COLUMN),
+        )
         .subquery("page")
     )
     suppliers = visible_suppliers(kept).subquery("page_suppliers")

@@ -24,7 +24,14 @@ from apgraph.domain.money import MINOR_UNITS, at_minor_units, plain
 from apgraph.domain.principal import RowScope
 from apgraph.schema.pagination import encode_cursor
 from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Selected
-from apgraph.store.invoice_json import MAX_KEYS, as_amount, as_cursor, as_date, as_plain
+from apgraph.store.invoice_json import (
+    MAX_KEYS,
+    as_amount,
+    as_cursor,
+    as_date,
+    as_plain,
+    minor_units,
+)
 from apgraph.store.invoices import InvoiceRepository
 from tests.store.conftest import migrated
 
@@ -65,7 +72,7 @@ async def test_an_amount_reads_as_at_minor_units_shows_it(
 ) -> None:
     text = await rendered(
         postgres,
-        as_amount(numeric("amount"), bindparam("currency", type_=String)),
+        as_amount(numeric("amount"), minor_units(bindparam("currency", type_=String))),
         amount=amount,
         currency=currency,
     )
@@ -76,7 +83,7 @@ async def test_an_amount_reads_as_at_minor_units_shows_it(
 async def test_an_amount_in_a_currency_without_minor_units_is_null(postgres: AsyncEngine) -> None:
     text = await rendered(
         postgres,
-        as_amount(numeric("amount"), bindparam("currency", type_=String)),
+        as_amount(numeric("amount"), minor_units(bindparam("currency", type_=String))),
         amount=Decimal("1.5"),
         currency="XXX",
     )
