@@ -225,7 +225,9 @@ class InvoiceType(Node):
     status: InvoiceStatus = strawberry.field(
         metadata=stored("status"), description="Where the invoice stands now."
     )
-    received_at: datetime.datetime = strawberry.field(description="When apgraph received it (UTC).")
+    received_at: datetime.datetime = strawberry.field(
+        metadata=stored("received_at"), description="When apgraph received it (UTC)."
+    )
     erp_document_ref: str | None = strawberry.field(
         metadata=stored("erp_document_ref"), description="The ERP's document number once posted."
     )

@@ -155,6 +155,18 @@ def as_date(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.to_char(column, literal_column("'YYYY-MM-DD'"))
 
 
+def as_datetime(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An aware UTC datetime's `isoformat()`: microseconds only when there are any, and the
+    +00:00 offset (a timestamptz is read in UTC whatever the session's time zone)."""
+    utc = func.timezone(literal_column("'UTC'"), column)
+    micro = func.to_char(utc, literal_column("'US'"))
+    return (
+        func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+        + case((micro == literal_column("'000000'"), literal_column("''")), else_="." + micro)
+        + literal_column("'+00:00'")
+    )
+
+
 def as_plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """`domain.money.plain` as text: no trailing zeros (5.0000 → 5, 0.0375 → 0.0375)."""
     return cast(func.trim_scale(column), Text)
@@ -226,6 +238,8 @@ def _record(column: Column, leaves: Mapping[str, str], selected: Selected) -> Co
         return value
     if form == "date":
         return as_date(value)
+    if form == "datetime":
+        return as_datetime(value)
     if form == "plain":
         return as_plain(value)
     if form == "code":
@@ -239,6 +253,7 @@ _INVOICE = {
     "erp_document_ref": "as_is",
     "invoice_date": "date",
     "due_date": "date",
+    "received_at": "datetime",
     "status": "code",
 }
 _ORDER = {"id": "as_is", "currency": "as_is", "ordered_on": "date", "status": "code"}

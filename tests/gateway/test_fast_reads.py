@@ -164,6 +164,7 @@ STORED_GRAPH: dict[str, dict[str, str | None]] = {
             "tax",
             "total",
             "status",
+            "receivedAt",
             "erpDocumentRef",
             "supplier",
             "costCenter",
