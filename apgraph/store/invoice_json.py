@@ -227,46 +227,59 @@ def _money(
     return _object(selected.fields, field)
 
 
-def _record(column: Column, leaves: Mapping[str, str], selected: Selected) -> ColumnElement[Any]:
-    """A leaf of a record: `leaves` says how each stored name is written."""
-    assert selected.name is not None
-    form = leaves.get(selected.name)
-    if form is None or selected.fields is not None:
+Leaf = Callable[[ColumnElement[Any], Selected], ColumnElement[Any]]  # a stored value, as JSON
+
+
+def _as_is(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+    return value  # text, integers and booleans are their own JSON
+
+
+def _date(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+    return as_date(value)
+
+
+def _datetime(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+    return as_datetime(value)
+
+
+def _plain(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+    return as_plain(value)
+
+
+# what each record renders of its stored values, and how (its relations: `_invoice`)
+_INVOICE: Mapping[str, Leaf] = {
+    "id": _as_is,
+    "supplier_invoice_number": _as_is,
+    "erp_document_ref": _as_is,
+    "invoice_date": _date,
+    "due_date": _date,
+    "received_at": _datetime,
+    "status": _code,
+}
+_ORDER: Mapping[str, Leaf] = {
+    "id": _as_is,
+    "currency": _as_is,
+    "ordered_on": _date,
+    "status": _code,
+}
+_CENTER: Mapping[str, Leaf] = {"id": _as_is, "code": _as_is, "name": _as_is, "active": _as_is}
+_SUPPLIER: Mapping[str, Leaf] = {"id": _as_is, "legal_name": _as_is, "status": _code}
+_LINE: Mapping[str, Leaf] = {
+    "line_no": _as_is,
+    "po_line_no": _as_is,
+    "item_id": _as_is,
+    "description": _as_is,
+    "unit_of_measure": _as_is,
+    "quantity": _plain,
+}
+
+
+def _record(column: Column, leaves: Mapping[str, Leaf], selected: Selected) -> ColumnElement[Any]:
+    """A leaf of a record, as `leaves` renders it."""
+    leaf = leaves.get(selected.name or "")
+    if leaf is None or selected.fields is not None:
         raise NotRendered(f"{selected.name}")
-    value = column(selected.name)
-    if form == "as_is":  # text, integers and booleans are their own JSON
-        return value
-    if form == "date":
-        return as_date(value)
-    if form == "datetime":
-        return as_datetime(value)
-    if form == "plain":
-        return as_plain(value)
-    if form == "code":
-        return _code(value, selected)
-    raise AssertionError(form)
-
-
-_INVOICE = {
-    "id": "as_is",
-    "supplier_invoice_number": "as_is",
-    "erp_document_ref": "as_is",
-    "invoice_date": "date",
-    "due_date": "date",
-    "received_at": "datetime",
-    "status": "code",
-}
-_ORDER = {"id": "as_is", "currency": "as_is", "ordered_on": "date", "status": "code"}
-_CENTER = {"id": "as_is", "code": "as_is", "name": "as_is", "active": "as_is"}
-_SUPPLIER = {"id": "as_is", "legal_name": "as_is", "status": "code"}
-_LINE = {
-    "line_no": "as_is",
-    "po_line_no": "as_is",
-    "item_id": "as_is",
-    "description": "as_is",
-    "unit_of_measure": "as_is",
-    "quantity": "plain",
-}
+    return leaf(column(selected.name or ""), selected)
 
 
 def _invoice(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
@@ -288,7 +301,7 @@ def _invoice(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
 
 
 def _joined(
-    key: ColumnElement[Any], column: Column, leaves: Mapping[str, str], selected: Selected
+    key: ColumnElement[Any], column: Column, leaves: Mapping[str, Leaf], selected: Selected
 ) -> ColumnElement[Any]:
     """A joined record, or null where none joined (none referenced, or hidden from the
     caller: its by-id read answers null too)."""
@@ -311,12 +324,11 @@ def _lines_json(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
         return _record(lambda name: _lines[name], _LINE, s)
 
     built = func.json_agg(aggregate_order_by(_object(selected.fields, line), _lines.line_no))
-    lines = (
+    return (
         select(func.coalesce(built, literal_column("'[]'::json")))
         .where(_lines.invoice_id == columns.invoice("id"))
         .scalar_subquery()
     )
-    return lines
 
 
 @lru_cache(maxsize=1024)
