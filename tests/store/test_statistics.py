@@ -3,15 +3,17 @@ network and importing master data analyze the tables they wrote (ANALYZE), on bo
 Without it PostgreSQL planned the portal page as if its tables were empty, about ten times
 slower, for as long as autovacuum did not come by (never, where it is off)."""
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import MetaData, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
+from apgraph.store.database import refresh_statistics
 from apgraph.store.master_data_io import SqlMasterData
 from apgraph.store.tables import InvoiceLineRow, InvoiceRow, PurchaseOrderRow, SupplierRow
 from tests.bundles import bundle_of
@@ -84,3 +86,17 @@ async def test_a_dry_run_analyzes_nothing(
     # then nothing was written, and the planner was not sent to read the tables
     assert await stored_rows(engine, SupplierRow.__table__) == 0
     assert await planned_rows(engine, SupplierRow.__table__) is None
+
+
+async def test_statistics_that_cannot_be_refreshed_leave_the_load_standing(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a table the database cannot analyze (here: none by that name)
+    missing = Table("no_such_table", MetaData())
+
+    # when the planner is sent to read it after a load
+    with caplog.at_level(logging.WARNING, logger="apgraph.store"):
+        await refresh_statistics(engine, [missing, SupplierRow.__table__])
+
+    # then nothing is raised (the load committed before), and the failure is logged
+    assert "could not refresh the planner's statistics of no_such_table" in caplog.text
