@@ -42,8 +42,10 @@ async def write(
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     sealing = await keyring.sealing()
     counts: dict[str, int] = {}
+    written: list[Table] = []
     async with engine.begin() as connection:
         for table, plain in _rows(network):
+            written.append(table)
             rows = plain
             if table.name == "suppliers":
                 rows = [sealing.seal_supplier(row) for row in plain]
@@ -55,7 +57,7 @@ async def write(
             chunk = events[start : start + chunk_size]
             await outbox.write(connection, chunk, trace_id=None, published_at=chunk[-1].occurred_at)
         counts["outbox"] = len(events)
-    await refresh_statistics(engine, (table for table, _ in _rows(network)))
+    await refresh_statistics(engine, written)
     return counts
 
 

@@ -13,7 +13,7 @@ from apgraph.schema.errors import parse_id, parse_optional_id
 from apgraph.schema.invoices import LINES, InvoiceConnection, InvoiceFilterInput, InvoiceType
 from apgraph.schema.pagination import page_request
 from apgraph.schema.relations import SUPPLIER
-from apgraph.services.ports.reads import InvoiceFilter, Selection
+from apgraph.services.ports.reads import InvoiceFilter, PageRequest, Selection
 
 
 async def invoice(info: Info, id: CanonicalId) -> InvoiceType | None:
@@ -59,8 +59,7 @@ async def invoice_page(
     first: int | None = None,
     after: str | None = None,
 ) -> InvoiceConnection:
-    where = invoice_filter(filter)
-    page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
+    where, page = _asked(ctx, filter, first, after)
     found = await ctx.store.invoices.page_with_orders(
         where, page, with_lines=LINES in ctx.selects, with_suppliers=SUPPLIER in ctx.selects
     )
@@ -89,6 +88,13 @@ async def invoice_page_json(
 ) -> str | None:
     """`invoice_page`'s answer as JSON built by the database, or None where it cannot build
     it (the fast path of reads then answers through `invoice_page`)."""
-    where = invoice_filter(filter)
-    page = page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)
+    where, page = _asked(ctx, filter, first, after)
     return await ctx.store.invoices.page_as_json(where, page, selection)
+
+
+def _asked(
+    ctx: Context, filter: InvoiceFilterInput | None, first: int | None, after: str | None
+) -> tuple[InvoiceFilter, PageRequest]:
+    """The filter and page the arguments ask for (BAD_USER_INPUT for a bad one)."""
+    where = invoice_filter(filter)
+    return where, page_request(first, after, kind=EntityKind.INVOICE, limits=ctx.page_limits)

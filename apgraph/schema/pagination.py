@@ -11,16 +11,14 @@ from apgraph.domain.ids import EntityKind
 from apgraph.schema.batched import EachParent, batched, stored
 from apgraph.schema.context import Context
 from apgraph.schema.errors import BadUserInput
-from apgraph.services.ports.reads import Page, PageLimits, PageRequest
+from apgraph.services.ports.reads import CURSOR_PREFIX, Page, PageLimits, PageRequest
 
 NodeT = TypeVar("NodeT")
 DomainT = TypeVar("DomainT")
 
-_CURSOR_PREFIX = "apgraph:"
-
 
 def encode_cursor(entity_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{entity_id}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{entity_id}".encode()).decode()
 
 
 def decode_cursor(cursor: str, kind: EntityKind) -> str:
@@ -29,8 +27,8 @@ def decode_cursor(cursor: str, kind: EntityKind) -> str:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
     except (UnicodeError, binascii.Error, ValueError):
         text = ""
-    entity_id = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not kind.matches(entity_id):
+    entity_id = text.removeprefix(CURSOR_PREFIX)
+    if not text.startswith(CURSOR_PREFIX) or not kind.matches(entity_id):
         raise BadUserInput("`after` is not a cursor from this list", argument="after")
     return entity_id
 
@@ -41,8 +39,8 @@ def decode_sequence_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
     except (UnicodeError, binascii.Error, ValueError):
         text = ""
-    number = text.removeprefix(f"{_CURSOR_PREFIX}audit:")
-    if not text.startswith(f"{_CURSOR_PREFIX}audit:") or not number.isdigit():
+    number = text.removeprefix(f"{CURSOR_PREFIX}audit:")
+    if not text.startswith(f"{CURSOR_PREFIX}audit:") or not number.isdigit():
         raise BadUserInput("`after` is not a cursor from this list", argument="after")
     return int(number)
 

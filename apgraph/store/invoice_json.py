@@ -18,6 +18,12 @@ at its currency's minor units, rounded half away from zero, unless that would ch
 (`at_minor_units`); a stored code by its enum name; a cursor as `encode_cursor` makes it.
 Keys, type names and codes are written into the SQL as literals, each checked to be a
 GraphQL name or a stored code first; no other value of a request is.
+
+A value the schema could not show (a stored code its enum does not know, as a newer server
+may write during a rolling deploy; an amount in a currency without minor units) would be a
+null where the schema promises a value, where the object path raises and the generic
+executor answers an error. So the statement also answers whether every rendered code and
+amount was known (`renderable`), and the caller takes the object path when one was not.
 """
 
 import re
@@ -26,20 +32,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, case, cast, func, literal_column, null, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from apgraph.domain.money import MINOR_UNITS
-from apgraph.services.ports.reads import Selected, Selection
+from apgraph.services.ports.reads import CURSOR_PREFIX, Selected, Selection
 from apgraph.store.tables import InvoiceLineRow
 
 _lines = InvoiceLineRow.__table__.c
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")  # a GraphQL name: a key, a type's name
 _CODE = re.compile(r"[0-9A-Za-z_.\-]+\Z")  # a stored code
 MAX_KEYS = 50  # json_build_object takes at most 100 arguments: 50 keys and their values
-CURSOR_PREFIX = "apgraph:"  # schema/pagination.py encode_cursor's
 MINOR_UNITS_COLUMN = "minor_units"  # the page's: its invoice currency's (`minor_units`)
 
 
@@ -48,18 +66,23 @@ class NotRendered(Exception):
 
 
 Column = Callable[[str], ColumnElement[Any]]  # a record's stored column, by name
+Checks = list[ColumnElement[bool]]  # what must hold of each row for its JSON to be right
 
 
 @dataclass(frozen=True, slots=True)
 class PageColumns:
     """Where a page's records are: the page subquery (the invoices' own columns, the joined
     purchase orders' and cost centers' under their prefixes, `number`: 1, 2, … in the
-    page's order, MINOR_UNITS_COLUMN), and the visible suppliers to join it to."""
+    page's order, MINOR_UNITS_COLUMN), and the visible suppliers to join it to; the page
+    reads `first` + 1 rows (one more tells whether more follow), after a cursor when
+    `continued`."""
 
     page: Subquery
     order_prefix: str
     center_prefix: str
     suppliers: Subquery
+    first: int
+    continued: bool
 
     def invoice(self, name: str) -> ColumnElement[Any]:
         return self.page.c[name]
@@ -74,27 +97,26 @@ class PageColumns:
         return self.suppliers.c[name]
 
 
-def page_json(
-    columns: PageColumns, first: int, continued: bool, selection: Selection
-) -> Select[Any]:
-    """One row, one column: the JSON text of the connection (`selection` of its `edges`,
-    `page_info`) over a page read with `first` + 1 rows (the extra one tells whether more
-    follow). Raises NotRendered for what it does not render."""
-    kept = columns.page.c.number <= first
-    page = columns.page
+def page_json(columns: PageColumns, selection: Selection) -> Select[Any]:
+    """One row: `answer`, the JSON text of the connection (`selection` of its `edges` and
+    `page_info`), and `renderable`, whether every code and amount rendered was known (see
+    the module docstring). Raises NotRendered for what it does not render."""
+    page, first = columns.page, columns.first
+    kept = page.c.number <= first
+    checks: Checks = []
 
     def edge(selected: Selected) -> ColumnElement[Any]:
         if selected.name == "cursor":
             return as_cursor(page.c.id)
         if selected.name == "node" and selected.fields is not None:
-            return _object(selected.fields, lambda s: _invoice(columns, s))
+            return _object(selected.fields, lambda s: _invoice(columns, s, checks))
         raise NotRendered(f"an edge's {selected.name}")
 
     def page_info(selected: Selected) -> ColumnElement[Any]:
         if selected.name == "has_next_page":
             return func.count() > first
         if selected.name == "has_previous_page":
-            return literal_column("true" if continued else "false")
+            return literal_column("true" if columns.continued else "false")
         if selected.name == "start_cursor":
             return as_cursor(func.min(page.c.id).filter(kept))
         if selected.name == "end_cursor":
@@ -112,8 +134,16 @@ def page_json(
         raise NotRendered(f"a connection's {selected.name}")
 
     answer = _object(selection, connection)
+    renderable = func.coalesce(func.bool_and(and_(true(), *checks)).filter(kept), true())
     joined = page.outerjoin(columns.suppliers, columns.suppliers.c.id == page.c.supplier_id)
-    return select(cast(answer, Text).label("answer")).select_from(joined)
+    return (
+        select(cast(answer, Text).label("answer"))
+        .add_columns(renderable.label("renderable"))
+        .select_from(joined)
+        # one row whatever the page and selection (`renderable` is an aggregate too, but
+        # without one, pageInfo's hasPreviousPage alone would answer a row per invoice)
+        .having(true())
+    )
 
 
 def _object(selection: Selection, render: Callable[[Selected], ColumnElement[Any]]) -> Any:
@@ -196,10 +226,13 @@ def as_amount(amount: ColumnElement[Any], places: ColumnElement[Any]) -> ColumnE
     )
 
 
-def _code(column: ColumnElement[Any], selected: Selected) -> ColumnElement[Any]:
-    """A stored code as its enum name; a code the enum does not know is null."""
+def _code(column: ColumnElement[Any], selected: Selected, checks: Checks) -> ColumnElement[Any]:
+    """A stored code as its enum name; a code the enum does not know is null, and fails
+    the page's `renderable`."""
     if selected.names is None:
         raise NotRendered(f"{selected.key}: a code without names")
+    known = [_text_literal(stored, _CODE) for stored, _ in selected.names]
+    checks.append(or_(column.is_(None), column.in_(known)))
     return case(
         *(
             (column == _text_literal(stored, _CODE), _text_literal(name, _NAME))
@@ -214,9 +247,11 @@ def _money(
     currency: ColumnElement[Any],
     places: ColumnElement[Any],
     selected: Selected,
+    checks: Checks,
 ) -> Any:
     def field(s: Selected) -> ColumnElement[Any]:
         if s.name == "amount":
+            checks.append(places.is_not(None))  # a currency with minor units
             return as_amount(amount, places)
         if s.name == "currency":
             return currency
@@ -227,22 +262,23 @@ def _money(
     return _object(selected.fields, field)
 
 
-Leaf = Callable[[ColumnElement[Any], Selected], ColumnElement[Any]]  # a stored value, as JSON
+# a stored value as JSON, given what was selected of it and the page's checks
+Leaf = Callable[[ColumnElement[Any], Selected, Checks], ColumnElement[Any]]
 
 
-def _as_is(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+def _as_is(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
     return value  # text, integers and booleans are their own JSON
 
 
-def _date(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+def _date(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
     return as_date(value)
 
 
-def _datetime(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+def _datetime(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
     return as_datetime(value)
 
 
-def _plain(value: ColumnElement[Any], _: Selected) -> ColumnElement[Any]:
+def _plain(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
     return as_plain(value)
 
 
@@ -274,54 +310,58 @@ _LINE: Mapping[str, Leaf] = {
 }
 
 
-def _record(column: Column, leaves: Mapping[str, Leaf], selected: Selected) -> ColumnElement[Any]:
+def _record(
+    column: Column, leaves: Mapping[str, Leaf], selected: Selected, checks: Checks
+) -> ColumnElement[Any]:
     """A leaf of a record, as `leaves` renders it."""
     leaf = leaves.get(selected.name or "")
     if leaf is None or selected.fields is not None:
-        raise NotRendered(f"{selected.name}")
-    return leaf(column(selected.name or ""), selected)
+        raise NotRendered(f"{selected.name!r} is no leaf this record renders")
+    return leaf(column(selected.name or ""), selected, checks)
 
 
-def _invoice(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
+def _invoice(columns: PageColumns, selected: Selected, checks: Checks) -> ColumnElement[Any]:
     name = selected.name
-    currency = columns.invoice("currency")
+    currency, places = columns.invoice("currency"), columns.invoice(MINOR_UNITS_COLUMN)
     if name in ("subtotal", "tax", "total"):
-        return _money(
-            columns.invoice(name), currency, columns.invoice(MINOR_UNITS_COLUMN), selected
-        )
+        return _money(columns.invoice(name), currency, places, selected, checks)
     if name == "purchase_order":
-        return _joined(columns.order("id"), columns.order, _ORDER, selected)
+        return _joined(columns.order("id"), columns.order, _ORDER, selected, checks)
     if name == "cost_center":
-        return _joined(columns.center("id"), columns.center, _CENTER, selected)
+        return _joined(columns.center("id"), columns.center, _CENTER, selected, checks)
     if name == "supplier":
-        return _joined(columns.supplier("id"), columns.supplier, _SUPPLIER, selected)
+        return _joined(columns.supplier("id"), columns.supplier, _SUPPLIER, selected, checks)
     if name == "lines":
-        return _lines_json(columns, selected)
-    return _record(columns.invoice, _INVOICE, selected)
+        return _lines_json(columns, selected, checks)
+    return _record(columns.invoice, _INVOICE, selected, checks)
 
 
 def _joined(
-    key: ColumnElement[Any], column: Column, leaves: Mapping[str, Leaf], selected: Selected
+    key: ColumnElement[Any],
+    column: Column,
+    leaves: Mapping[str, Leaf],
+    selected: Selected,
+    checks: Checks,
 ) -> ColumnElement[Any]:
     """A joined record, or null where none joined (none referenced, or hidden from the
     caller: its by-id read answers null too)."""
     if selected.fields is None:
         raise NotRendered(f"{selected.key} without fields")
-    built = _object(selected.fields, lambda s: _record(column, leaves, s))
+    built = _object(selected.fields, lambda s: _record(column, leaves, s, checks))
     return case((key.is_(None), null()), else_=built)
 
 
-def _lines_json(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
+def _lines_json(columns: PageColumns, selected: Selected, checks: Checks) -> ColumnElement[Any]:
     """The invoice's lines in line order ([] for none), each with its amounts in the
-    invoice's currency."""
+    invoice's currency (whose minor units the page checks, as for the invoice's own)."""
     if selected.fields is None:
         raise NotRendered("lines without fields")
-    currency = columns.invoice("currency")
+    currency, places = columns.invoice("currency"), columns.invoice(MINOR_UNITS_COLUMN)
 
     def line(s: Selected) -> ColumnElement[Any]:
         if s.name in ("unit_price", "amount"):
-            return _money(_lines[s.name], currency, columns.invoice(MINOR_UNITS_COLUMN), s)
-        return _record(lambda name: _lines[name], _LINE, s)
+            return _money(_lines[s.name], currency, places, s, checks)
+        return _record(lambda name: _lines[name], _LINE, s, checks)
 
     built = func.json_agg(aggregate_order_by(_object(selected.fields, line), _lines.line_no))
     return (
@@ -332,12 +372,10 @@ def _lines_json(columns: PageColumns, selected: Selected) -> ColumnElement[Any]:
 
 
 @lru_cache(maxsize=1024)
-def kept_page_json(
-    columns: PageColumns, first: int, continued: bool, selection: Selection
-) -> Select[Any] | None:
-    """`page_json`, built once per page subquery, size, continuation and selection; None
-    (kept too) for a selection it does not render."""
+def kept_page_json(columns: PageColumns, selection: Selection) -> Select[Any] | None:
+    """`page_json`, built once per kind of page and selection; None (kept too) for a
+    selection it does not render."""
     try:
-        return page_json(columns, first, continued, selection)
+        return page_json(columns, selection)
     except NotRendered:
         return None

@@ -1,5 +1,6 @@
 """Invoices with their lines, exceptions, status history and approvals: rows ⇄ domain."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -76,6 +77,8 @@ from apgraph.store.tables import (
     SupplierRow,
 )
 from apgraph.store.types import ExactDecimal
+
+log = logging.getLogger("apgraph.store")
 
 _invoices = InvoiceRow.__table__.c
 _lines = InvoiceLineRow.__table__.c
@@ -280,7 +283,7 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
         .subquery("page")
     )
     suppliers = visible_suppliers(kept).subquery("page_suppliers")
-    return PageColumns(page, _ORDER, _CENTER, suppliers)
+    return PageColumns(page, _ORDER, _CENTER, suppliers, first, continued)
 
 
 def page_parameters(scope: RowScope, where: InvoiceFilter, page: PageRequest) -> dict[str, Any]:
@@ -569,14 +572,16 @@ class InvoiceRepository:
         """See InvoiceReader.page_as_json (store/invoice_json.py): PostgreSQL only."""
         if self.engine.dialect.name != "postgresql":
             return None
-        continued = page.after is not None
         columns = _page_columns(
-            KeptScope.of(self.scope), _FilterShape.of(where), page.first, continued
+            KeptScope.of(self.scope), _FilterShape.of(where), page.first, page.after is not None
         )
-        statement = kept_page_json(columns, page.first, continued, selection)
+        statement = kept_page_json(columns, selection)
         if statement is None:
             return None
         rows = await fetch_values(self.engine, statement, page_parameters(self.scope, where, page))
+        if not rows[0]["renderable"]:  # a code or currency the schema could not show
+            log.warning("a page held a value its JSON could not show; answered from objects")
+            return None
         answer: str = rows[0]["answer"]
         return answer
 

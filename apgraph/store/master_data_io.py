@@ -620,7 +620,8 @@ class SqlMasterData:
             )
             if not dry_run:  # a dry run's transaction rolls back: the counts, nothing written
                 await connection.commit()
-        if not dry_run:  # the planner reads what an import may have grown
+        changed = any(counts.created.values()) or any(counts.updated.values())
+        if changed and not dry_run:  # the planner reads what the import grew or changed
             await refresh_statistics(self.engine, MASTER_DATA_TABLES)
         return counts
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Date, Numeric, String, bindparam, select
+from sqlalchemy import Date, Numeric, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -217,3 +217,73 @@ async def test_an_empty_page_has_no_edges_and_no_cursors(postgres: AsyncEngine) 
             "end_cursor": None,
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        pytest.param(
+            (Selected("info", "page_info", (Selected("previous", "has_previous_page"),)),),
+            {"info": {"previous": False}},
+            id="pageInfo without an aggregate",
+        ),
+        pytest.param(
+            (Selected("kind", constant="InvoiceConnection"),),
+            {"kind": "InvoiceConnection"},
+            id="the type name alone",
+        ),
+    ],
+)
+@pytest.mark.parametrize("scope", [RowScope(), RowScope(supplier_id="SUP-999999")])
+async def test_a_page_is_one_answer_whatever_it_selects_and_holds(
+    seeded_postgres: AsyncEngine,
+    selection: tuple[Selected, ...],
+    expected: dict[str, Any],
+    scope: RowScope,
+) -> None:
+    # given a selection without an aggregate, on a full page and on an empty one (a
+    # supplier with no invoice)
+    invoices = InvoiceRepository(seeded_postgres, scope)
+
+    # when the database builds it
+    answer = await invoices.page_as_json(InvoiceFilter(), PageRequest(first=5), selection)
+
+    # then it is one answer, not one per invoice (nor none for no invoice)
+    assert answer is not None
+    assert json.loads(answer) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "selected", "rendered_without"),
+    [
+        pytest.param(
+            "UPDATE invoices SET status = 'NEWER' WHERE id = (SELECT min(id) FROM invoices)",
+            Selected("status", "status", names=(("POSTED", "POSTED"), ("PAID", "PAID"))),
+            Selected("id", "id"),
+            id="a status its enum does not know",
+        ),
+        pytest.param(
+            "UPDATE invoices SET currency = 'XXX' WHERE id = (SELECT min(id) FROM invoices)",
+            Selected("total", "total", (Selected("amount", "amount"),)),
+            Selected("total", "total", (Selected("currency", "currency"),)),
+            id="an amount in a currency without minor units",
+        ),
+    ],
+)
+async def test_a_value_the_schema_cannot_show_leaves_the_page_to_the_caller(
+    seeded_postgres: AsyncEngine, change: str, selected: Selected, rendered_without: Selected
+) -> None:
+    # given a page holding a value the schema cannot show (written by a newer server, say)
+    async with seeded_postgres.begin() as connection:
+        await connection.execute(text(change))
+    invoices = InvoiceRepository(seeded_postgres, RowScope())
+    page = PageRequest(first=5)
+
+    # when the database is asked for the page with that value, and without it
+    with_it = await invoices.page_as_json(InvoiceFilter(), page, nodes(selected))
+    without_it = await invoices.page_as_json(InvoiceFilter(), page, nodes(rendered_without))
+
+    # then the caller answers the page (from objects, where the value fails as it should),
+    # and a selection that does not show the value is still built
+    assert with_it is None
+    assert without_it is not None

@@ -89,14 +89,47 @@ async def test_a_dry_run_analyzes_nothing(
 
 
 async def test_statistics_that_cannot_be_refreshed_leave_the_load_standing(
-    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine, tiny_network: generator.DemoNetwork, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given a table the database cannot analyze (here: none by that name)
+    # given a loaded network whose statistics were dropped, and a table the database cannot
+    # analyze (here: none by that name)
+    await demo_writer.write(engine, tiny_network, keyring=await keyring_for(engine))
+    await forget_statistics(engine)
     missing = Table("no_such_table", MetaData())
 
-    # when the planner is sent to read it after a load
+    # when the planner is sent to read it, and the suppliers after it
     with caplog.at_level(logging.WARNING, logger="apgraph.store"):
         await refresh_statistics(engine, [missing, SupplierRow.__table__])
 
-    # then nothing is raised (the load committed before), and the failure is logged
+    # then nothing is raised (the load committed before), the failure is logged, and the
+    # other table is analyzed all the same
     assert "could not refresh the planner's statistics of no_such_table" in caplog.text
+    suppliers = SupplierRow.__table__
+    assert await planned_rows(engine, suppliers) == await stored_rows(engine, suppliers) > 0
+
+
+async def test_an_import_that_changes_nothing_analyzes_nothing(
+    engine: AsyncEngine, tiny_network: generator.DemoNetwork
+) -> None:
+    # given a bundle imported, and the planner's statistics then dropped
+    store = SqlMasterData(engine, await keyring_for(engine))
+    bundle = bundle_of(tiny_network)
+    await store.upsert(bundle, actor="cli:onboarding", at=datetime.now(UTC))
+    await forget_statistics(engine)
+
+    # when the same bundle is imported again (every row unchanged)
+    await store.upsert(bundle, actor="cli:onboarding", at=datetime.now(UTC))
+
+    # then the planner was not sent to read the tables again
+    assert await planned_rows(engine, SupplierRow.__table__) is None
+
+
+async def forget_statistics(engine: AsyncEngine) -> None:
+    """The state before any ANALYZE: PostgreSQL's row estimate unknown, SQLite's table gone."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(
+                text("UPDATE pg_class SET reltuples = -1 WHERE relname = 'suppliers'")
+            )
+        else:
+            await connection.execute(text("DELETE FROM sqlite_stat1"))

@@ -211,6 +211,11 @@ class InvoicePageWithOrders:
     suppliers: Mapping[str, Supplier | None] | None = None
 
 
+# An opaque cursor is the URL-safe base64 of this and the row's ID: the schema encodes it
+# (schema/pagination.py) and a reader that builds a page's JSON writes it the same way.
+CURSOR_PREFIX = "apgraph:"
+
+
 @dataclass(frozen=True, slots=True)
 class Selected:
     """One key of a response the database may build as JSON (`InvoiceReader.page_as_json`),
