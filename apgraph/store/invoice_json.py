@@ -353,7 +353,9 @@ def _joined(
 
 def _lines_json(columns: PageColumns, selected: Selected, checks: Checks) -> ColumnElement[Any]:
     """The invoice's lines in line order ([] for none), each with its amounts in the
-    invoice's currency (whose minor units the page checks, as for the invoice's own)."""
+    invoice's currency (whose minor units the page checks, as for the invoice's own). The
+    page's checks are of its own rows: a line's leaf that needs one (a code) would have to
+    be checked in this subquery, so `_LINE` has none."""
     if selected.fields is None:
         raise NotRendered("lines without fields")
     currency, places = columns.invoice("currency"), columns.invoice(MINOR_UNITS_COLUMN)
