@@ -142,6 +142,11 @@ async def prepare_database(
         seeded = await connection.fetchval(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'invoices')"
         ) and await connection.fetchval("SELECT EXISTS (SELECT 1 FROM invoices)")
+        if seeded and not reseed:
+            # the planner's statistics, as autovacuum keeps them in production: a database
+            # seeded before `apgraph seed` analyzed its tables has none where autovacuum is
+            # off (here); a fresh seed analyzes its own
+            await connection.execute("ANALYZE")
     finally:
         await connection.close()
     if reseed or not seeded:
@@ -154,13 +159,6 @@ async def prepare_database(
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    # the planner's statistics, as autovacuum keeps them in production: a database seeded
-    # before `apgraph seed` analyzed its tables has none where autovacuum is off (here)
-    connection = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + database)
-    try:
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
 
 
 async def supplier_pages(dsn: str, pages_per_supplier: int) -> list[tuple[str, int]]:

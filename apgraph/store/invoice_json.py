@@ -266,20 +266,15 @@ def _money(
 Leaf = Callable[[ColumnElement[Any], Selected, Checks], ColumnElement[Any]]
 
 
-def _as_is(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
-    return value  # text, integers and booleans are their own JSON
+def _value_alone(render: Callable[[ColumnElement[Any]], ColumnElement[Any]]) -> Leaf:
+    """A leaf rendered from its value alone (no enum names, nothing to check)."""
+    return lambda value, _selected, _checks: render(value)
 
 
-def _date(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
-    return as_date(value)
-
-
-def _datetime(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
-    return as_datetime(value)
-
-
-def _plain(value: ColumnElement[Any], _: Selected, __: Checks) -> ColumnElement[Any]:
-    return as_plain(value)
+_as_is = _value_alone(lambda value: value)  # text, integers and booleans are their own JSON
+_date = _value_alone(as_date)
+_datetime = _value_alone(as_datetime)
+_plain = _value_alone(as_plain)
 
 
 # what each record renders of its stored values, and how (its relations: `_invoice`)

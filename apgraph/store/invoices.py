@@ -282,7 +282,7 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
         )
         .subquery("page")
     )
-    suppliers = visible_suppliers(kept).subquery("page_suppliers")
+    suppliers = _joined_suppliers(kept).suppliers
     return PageColumns(page, _ORDER, _CENTER, suppliers, first, continued)
 
 

@@ -215,7 +215,7 @@ _HEAD = select(func.coalesce(func.max(_outbox.sequence), 0).label("head"))
 
 
 async def _highest_sequence(connection: AsyncConnection) -> int:
-    return int(await connection.scalar(select(func.coalesce(func.max(_outbox.sequence), 0))) or 0)
+    return int(await connection.scalar(_HEAD) or 0)
 
 
 def record_from_row(row: Row[Any]) -> OutboxRecord:
