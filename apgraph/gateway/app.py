@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -63,6 +64,14 @@ MULTIPART_OVERHEAD = 1024 * 1024  # the operations and map parts around an uploa
 USAGE_FLUSH_SECONDS = 10.0  # API product usage reaches the database this often per instance
 
 
+def _embedded_value(value: object) -> object:
+    """`json.dumps`'s fallback for an `orjson.Fragment` (JSON text the database built): its
+    value, parsed from the text orjson writes for it."""
+    if isinstance(value, orjson.Fragment):
+        return orjson.loads(orjson.dumps(value))
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 class ApGraphQL(GraphQL[Context, None]):
     """Builds each request's context: the caller, the store scoped to them, fresh loaders.
 
@@ -76,19 +85,21 @@ class ApGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         """Responses and WebSocket messages through orjson: a 50-invoice page is ~60 kB,
         and strawberry's `json.dumps` took ~4 % of its CPU (issue 19). The same compact JSON,
-        non-ASCII as UTF-8 rather than escapes; anything orjson refuses (an integer past 64
-        bits, say) goes through strawberry's own encoder, which answers or fails as before."""
+        non-ASCII as UTF-8 rather than escapes, and a page the database built as JSON
+        (`Context.embeds_json`) written as the database wrote it. Anything orjson refuses (an
+        integer past 64 bits, say) goes through `json.dumps` as strawberry's own encoder
+        does, which answers or fails as before."""
         try:
             return orjson.dumps(data).decode()
         except TypeError:  # orjson.JSONEncodeError is one
-            return super().encode_json(data)  # type: ignore[return-value]  # str: json.dumps
+            return json.dumps(data, separators=(",", ":"), default=_embedded_value)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         # RequireBearer set the principal; only the GraphiQL page itself (which executes
         # nothing) arrives without one, and gets a caller who may see nothing. On a WebSocket
         # this is the connection's context: each operation gets its own
         # (ContextPerSocketOperation).
-        return context_for(
+        context = context_for(
             request.app.state.runtime,
             getattr(request.state, "principal", NOBODY),
             schema=self.schema,  # type: ignore[arg-type]  # ours is always a strawberry.Schema
@@ -96,6 +107,8 @@ class ApGraphQL(GraphQL[Context, None]):
             response=response,
             trace_id=getattr(request.state, "trace_id", ""),
         )
+        context.embeds_json = not isinstance(request, WebSocket)  # answered by encode_json
+        return context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but a request refused before execution gets a JSON answer."""

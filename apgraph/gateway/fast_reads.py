@@ -456,7 +456,7 @@ class Run:
                 text = await root.declared.as_json(self.context, root.selection, **arguments)
                 if text is not None:
                     self.built_by_database.append(root.key)
-                    return orjson.loads(text)
+                    return orjson.Fragment(text) if self.context.embeds_json else orjson.loads(text)
             value = await root.declared.resolve(self.context, **arguments)
             return (await self.column(root.shape, root.child, root.serialize, [value]))[0]
 

@@ -46,6 +46,12 @@ class Context:
     # lines) instead of leaving each to a statement of its own; empty when nobody planned
     selects: frozenset[object] = frozenset()
     response: Any = None
+    # set by the HTTP view, whose encoder (orjson) writes an `orjson.Fragment` as the JSON text
+    # it holds: the fast path may then hand over a root the database built as JSON as that
+    # text, unparsed (parsing it and encoding it again was ~15 % of a portal page's CPU).
+    # Everywhere else (a WebSocket, Server-Sent Events, `schema.execute` in-process) the data
+    # stays plain Python values.
+    embeds_json: bool = False
 
 
 Info = strawberry.Info[Context, None]

@@ -19,6 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -29,9 +30,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apgraph.demo import generator
-from apgraph.domain.principal import Role
+from apgraph.domain.principal import Principal, Role
 from apgraph.gateway.app import create_app
+from apgraph.gateway.request_context import context_for
 from apgraph.gateway.runtime import Runtime
+from apgraph.gateway.schema import build_schema
 from apgraph.policies.gateway import InternalSchema
 from apgraph.policies.loader import load_gateway_config
 from apgraph.schema.pagination import encode_cursor
@@ -296,7 +299,11 @@ class Pair:
     api: Api
     tokens: dict[str, str]
     answered: list[str]  # what the fast path logged it answered
-    engine: AsyncEngine  # both apps' runtime's
+    runtime: Runtime  # both apps'
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.runtime.engine
 
     async def both(
         self, operation: Operation, token: str, *, path: str = "/graphql"
@@ -348,7 +355,7 @@ async def pair(
         logger.setLevel(logging.DEBUG)
         try:
             tokens = await callers(api, network)
-            yield Pair(fast, generic, api, tokens, answered, runtime.engine)
+            yield Pair(fast, generic, api, tokens, answered, runtime)
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
@@ -408,6 +415,41 @@ async def test_the_portal_page_is_answered_by_the_fast_path_as_by_the_generic_ex
     built = "answered PortalPage through the fast path (invoices built by the database)"
     assert (built in caplog.text) == (pair.engine.dialect.name == "postgresql")
     assert '"errors": null' in fast
+
+
+async def test_in_process_the_page_the_database_built_is_plain_values(
+    pair: Pair, network: generator.DemoNetwork, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given the schema executed in-process, as a WebSocket or Server-Sent Events operation
+    # runs it (no HTTP view, whose encoder alone writes the database's JSON text as it is)
+    supplier = busiest_supplier(network)
+    runtime = pair.runtime
+    schema = build_schema(runtime.config, show_error_detail=False, expose_sql_statements=False)
+    principal = Principal(
+        subject="supplier-1",
+        roles=frozenset({Role.SUPPLIER}),
+        scopes=runtime.config.access.scopes_of(frozenset({Role.SUPPLIER})),
+        supplier_id=supplier,
+    )
+    request = SimpleNamespace(  # what the context and the extensions read of a WebSocket
+        app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)), scope={"type": "websocket"}
+    )
+    context = context_for(
+        runtime, principal, schema=schema, request=request, response=None, trace_id="t-1"
+    )
+    variables = {"supplier": supplier, "first": 20}
+
+    # when the fast path answers the portal page there
+    with caplog.at_level(logging.DEBUG, logger="apgraph.fast_reads"):
+        result = await schema.execute(PORTAL_PAGE, variables, context_value=context)
+
+    # then its data is Python's own lists and dicts, as the generic executor answers over HTTP
+    assert result.errors is None
+    _, generic = await pair.both(Operation(PORTAL_PAGE, variables), pair.tokens["supplier"])
+    assert answer({"data": result.data}) == generic
+    assert json.dumps(result.data)  # nothing only orjson could write
+    built = "answered PortalPage through the fast path (invoices built by the database)"
+    assert (built in caplog.text) == (pair.engine.dialect.name == "postgresql")
 
 
 @pytest.mark.parametrize("path", ["fast", "generic"])
