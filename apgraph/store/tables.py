@@ -182,13 +182,15 @@ class ContractPriceRow(Base):
 class InvoiceRow(Base):
     __tablename__ = "invoices"
     __table_args__ = (
+        # a supplier's page in ID order (migration 0016); serves every lookup by supplier
+        Index("ix_invoices_supplier_page", "supplier_id", "id"),
         Index("ix_invoices_supplier_number", "supplier_id", "supplier_invoice_number"),
         # the duplicate rules' candidates (store/invoice_writes.py `duplicate_candidates`)
         Index("ix_invoices_supplier_number_key", "supplier_id", "number_key_rules", "number_key"),
         Index("ix_invoices_supplier_total", "supplier_id", "currency", "total"),
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"), index=True)
+    supplier_id: Mapped[str] = mapped_column(ID, ForeignKey("suppliers.id"))
     supplier_invoice_number: Mapped[str] = mapped_column(String(64))
     facility_id: Mapped[str] = mapped_column(ID, ForeignKey("facilities.id"), index=True)
     cost_center_id: Mapped[str] = mapped_column(ID, ForeignKey("cost_centers.id"))
