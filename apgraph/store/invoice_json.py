@@ -5,8 +5,8 @@ object, a GraphQL object and a dict of its selected fields, and then encoded the
 5 ms of a portal page's 6.6 ms of CPU, where the request around it costs about 1.2 ms. When
 every key an operation selects under `invoices` is something this module renders
 (`Selected`: stored names, not GraphQL ones), PostgreSQL builds that whole answer in the
-page's own statement instead (`json_build_object`, `json_agg`) and Python parses the text
-once. The page is the same subquery `page_with_orders` reads (the caller's row scoping, the
+page's own statement instead, as JSON text (`JoinedText`), which the HTTP response carries
+as written (gateway/app.py, `Context.embeds_json`). The page is the same subquery `page_with_orders` reads (the caller's row scoping, the
 filter, the keyset and the limit), its purchase orders and cost centers joined under their
 own scoping, a visible supplier joined as the supplier reader sees it, lines reached only
 through their invoice. Anything else is `NotRendered`, and the caller builds the answer.
