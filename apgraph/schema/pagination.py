@@ -101,7 +101,7 @@ class Connection(Generic[NodeT]):
 
     @strawberry.field(
         description="How many items match the filter; costs one extra query.",
-        metadata=batched(TOTAL_COUNT),
+        metadata={**batched(TOTAL_COUNT), **stored("total_count")},
     )
     async def total_count(self) -> int:
         return await self.count_all()

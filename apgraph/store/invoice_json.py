@@ -6,10 +6,12 @@ object, a GraphQL object and a dict of its selected fields, and then encoded the
 every key an operation selects under `invoices` is something this module renders
 (`Selected`: stored names, not GraphQL ones), PostgreSQL builds that whole answer in the
 page's own statement instead, as JSON text (`JoinedText`), which the HTTP response carries
-as written (gateway/app.py, `Context.embeds_json`). The page is the same subquery `page_with_orders` reads (the caller's row scoping, the
-filter, the keyset and the limit), its purchase orders and cost centers joined under their
-own scoping, a visible supplier joined as the supplier reader sees it, lines reached only
-through their invoice. Anything else is `NotRendered`, and the caller builds the answer.
+as written (gateway/app.py, `Context.embeds_json`). The page is the same subquery
+`page_with_orders` reads (the caller's row scoping, the filter, the keyset and the limit),
+its purchase orders and cost centers joined under their own scoping, a visible supplier
+joined as the supplier reader sees it, lines reached only through their invoice; a total
+count is of the same scope and filter, whatever the cursor. Anything else is
+`NotRendered`, and the caller builds the answer.
 
 Each value is written as the schema serializes it, and the fast path's equivalence tests
 compare the two field for field: dates as ISO dates; a Decimal as its plain text (`plain`:
@@ -76,7 +78,8 @@ class PageColumns:
     purchase orders' and cost centers' under their prefixes, `number`: 1, 2, … in the
     page's order, MINOR_UNITS_COLUMN), and the visible suppliers to join it to; the page
     reads `first` + 1 rows (one more tells whether more follow), after a cursor when
-    `continued`."""
+    `continued`. `matching`: how many invoices the page's scope and filter hold, whatever
+    the cursor (a scalar subquery, run only when `totalCount` is selected)."""
 
     page: Subquery
     order_prefix: str
@@ -84,6 +87,7 @@ class PageColumns:
     suppliers: Subquery
     first: int
     continued: bool
+    matching: ColumnElement[Any]
 
     def invoice(self, name: str) -> ColumnElement[Any]:
         return self.page.c[name]
@@ -129,6 +133,8 @@ def page_json(columns: PageColumns, selection: Selection) -> Select[Any]:
             return _array(_object(selected.fields, edge), page.c.number, kept)
         if selected.name == "page_info" and selected.fields is not None:
             return _object(selected.fields, page_info)
+        if selected.name == "total_count" and selected.fields is None:
+            return as_json(columns.matching)
         raise NotRendered(f"a connection's {selected.name}")
 
     answer = _object(selection, connection)

@@ -283,7 +283,12 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
         .subquery("page")
     )
     suppliers = _joined_suppliers(kept).suppliers
-    return PageColumns(page, _ORDER, _CENTER, suppliers, first, continued)
+    matching = (
+        select(func.count())
+        .select_from(_filtered_invoices(kept, shape).order_by(None).subquery("matching"))
+        .scalar_subquery()
+    )
+    return PageColumns(page, _ORDER, _CENTER, suppliers, first, continued, matching)
 
 
 def page_parameters(scope: RowScope, where: InvoiceFilter, page: PageRequest) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def nodes(*fields: Selected) -> tuple[Selected, ...]:
     "selection",
     [
         pytest.param(nodes(Selected("submitter", "submitted_by")), id="a field it does not render"),
-        pytest.param((Selected("total", "total_count"),), id="a connection field it does not"),
+        pytest.param((Selected("sum", "grand_total"),), id="a connection field it does not"),
         pytest.param(
             (Selected("x' || pg_sleep(1) || '", "edges", EDGES.fields),),
             id="a key that is not a GraphQL name",
@@ -215,6 +215,26 @@ async def test_a_wide_selection_is_built_whole(seeded_postgres: AsyncEngine) -> 
     for edge in json.loads(answer)["edges"]:
         assert list(edge["node"]) == keys
         assert set(edge["node"].values()) == {edge["node"]["k0"]}
+
+
+@pytest.mark.parametrize("scope", [RowScope(), RowScope(supplier_id="SUP-000002")])
+async def test_the_total_count_is_of_the_filter_whatever_the_page(
+    seeded_postgres: AsyncEngine, scope: RowScope
+) -> None:
+    # given the scope's second page of three, and the same filter counted apart
+    invoices = InvoiceRepository(seeded_postgres, scope)
+    where = InvoiceFilter()
+    first_page = await invoices.page(where, PageRequest(first=3))
+    after = first_page.items[-1].id
+    selection = (Selected("total", "total_count"), EDGES)
+
+    # when the database builds the page after the first, with its total count
+    answer = await invoices.page_as_json(where, PageRequest(first=3, after=after), selection)
+
+    # then the count is every invoice the scope sees, not those after the cursor
+    assert answer is not None
+    assert json.loads(answer)["total"] == await invoices.count(where) > 3
+    assert list(json.loads(answer)) == ["total", "edges"]
 
 
 async def test_sqlite_leaves_the_page_to_the_caller(tmp_path: Path) -> None:
