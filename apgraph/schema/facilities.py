@@ -57,10 +57,16 @@ class CostCenterType(Node):
 
 @strawberry.type(name="Facility", description="A hospital or clinic of the network.")
 class FacilityType(Node):
-    id: strawberry.ID = strawberry.field(description="Canonical ID, FAC-0001.")
-    name: str = strawberry.field(description="The hospital or clinic name.")
-    region: str = strawberry.field(description="e.g. Northeast.")
-    timezone: str = strawberry.field(description="IANA time zone, used for due dates.")
+    id: strawberry.ID = strawberry.field(
+        metadata=stored("id"), description="Canonical ID, FAC-0001."
+    )
+    name: str = strawberry.field(
+        metadata=stored("name"), description="The hospital or clinic name."
+    )
+    region: str = strawberry.field(metadata=stored("region"), description="e.g. Northeast.")
+    timezone: str = strawberry.field(
+        metadata=stored("timezone"), description="IANA time zone, used for due dates."
+    )
 
     @classmethod
     def from_domain(cls, facility: Facility) -> Self:

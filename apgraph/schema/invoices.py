@@ -264,7 +264,9 @@ class InvoiceType(Node):
     )
 
     facility: FacilityType | None = strawberry.field(
-        resolver=facility_of, metadata=batched(FACILITY), description="The facility billed."
+        resolver=facility_of,
+        metadata={**batched(FACILITY), **stored("facility")},
+        description="The facility billed.",
     )
 
     cost_center: CostCenterType | None = strawberry.field(

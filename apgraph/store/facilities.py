@@ -56,14 +56,17 @@ def visible_cost_centers(scope: RowScope | KeptScope) -> Select[Any]:
     )
 
 
+def visible_facilities(scope: RowScope | KeptScope) -> Select[Any]:
+    """The facilities `scope` may see: as `_facilities_among` reads them, by ID."""
+    return select(FacilityRow.__table__).where(facility_condition(scope, _facilities.id))
+
+
 @lru_cache(maxsize=1024)
 def _facilities_among(dialect: str, kept: KeptScope) -> Select[Any]:
     """The facilities a scope may see among the bound `ids`, kept per kind of scope (as
     suppliers._visible_among; facilities do not depend on the supplier, so every supplier
     shares one): a submission's by-id read runs on the driver (issue 19)."""
-    return select(FacilityRow.__table__).where(
-        facility_condition(kept, _facilities.id), among_parameter(dialect, _facilities.id, "ids")
-    )
+    return visible_facilities(kept).where(among_parameter(dialect, _facilities.id, "ids"))
 
 
 @lru_cache(maxsize=1024)

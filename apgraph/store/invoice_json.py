@@ -78,13 +78,15 @@ class PageColumns:
     purchase orders' and cost centers' under their prefixes, `number`: 1, 2, … in the
     page's order, MINOR_UNITS_COLUMN), and the visible suppliers to join it to; the page
     reads `first` + 1 rows (one more tells whether more follow), after a cursor when
-    `continued`. `matching`: how many invoices the page's scope and filter hold, whatever
+    `continued`. `facilities`: the visible facilities, joined only when a page selects its
+    invoices' facility. `matching`: how many invoices the page's scope and filter hold, whatever
     the cursor (a scalar subquery, run only when `totalCount` is selected)."""
 
     page: Subquery
     order_prefix: str
     center_prefix: str
     suppliers: Subquery
+    facilities: Subquery
     first: int
     continued: bool
     matching: ColumnElement[Any]
@@ -101,6 +103,9 @@ class PageColumns:
     def supplier(self, name: str) -> ColumnElement[Any]:
         return self.suppliers.c[name]
 
+    def facility(self, name: str) -> ColumnElement[Any]:
+        return self.facilities.c[name]
+
 
 def page_json(columns: PageColumns, selection: Selection) -> Select[Any]:
     """One row: `answer`, the JSON text of the connection (`selection` of its `edges` and
@@ -109,12 +114,13 @@ def page_json(columns: PageColumns, selection: Selection) -> Select[Any]:
     page, first = columns.page, columns.first
     kept = page.c.number <= first
     checks: Checks = []
+    relations: set[str] = set()  # the invoices' relations the selection renders
 
     def edge(selected: Selected) -> ColumnElement[Any]:
         if selected.name == "cursor":
             return _quoted(as_cursor(page.c.id))
         if selected.name == "node" and selected.fields is not None:
-            return _object(selected.fields, lambda s: _invoice(columns, s, checks))
+            return _object(selected.fields, lambda s: _invoice(columns, s, checks, relations))
         raise NotRendered(f"an edge's {selected.name}")
 
     def page_info(selected: Selected) -> ColumnElement[Any]:
@@ -140,6 +146,9 @@ def page_json(columns: PageColumns, selection: Selection) -> Select[Any]:
     answer = _object(selection, connection)
     renderable = func.coalesce(func.bool_and(and_(true(), *checks)).filter(kept), true())
     joined = page.outerjoin(columns.suppliers, columns.suppliers.c.id == page.c.supplier_id)
+    if "facility" in relations:  # a join PostgreSQL makes only when the page shows it
+        facilities = columns.facilities
+        joined = joined.outerjoin(facilities, facilities.c.id == page.c.facility_id)
     return (
         select(answer.label("answer"))
         .add_columns(renderable.label("renderable"))
@@ -368,6 +377,7 @@ _ORDER: Mapping[str, Leaf] = {
 }
 _CENTER: Mapping[str, Leaf] = {"id": _as_is, "code": _as_is, "name": _as_is, "active": _as_is}
 _SUPPLIER: Mapping[str, Leaf] = {"id": _as_is, "legal_name": _as_is, "status": _code}
+_FACILITY: Mapping[str, Leaf] = {"id": _as_is, "name": _as_is, "region": _as_is, "timezone": _as_is}
 _LINE: Mapping[str, Leaf] = {
     "line_no": _as_is,
     "po_line_no": _as_is,
@@ -388,8 +398,12 @@ def _record(
     return leaf(column(selected.name or ""), selected, checks)
 
 
-def _invoice(columns: PageColumns, selected: Selected, checks: Checks) -> ColumnElement[Any]:
+def _invoice(
+    columns: PageColumns, selected: Selected, checks: Checks, relations: set[str]
+) -> ColumnElement[Any]:
     name = selected.name
+    if name is not None:
+        relations.add(name)
     currency, places = columns.invoice("currency"), columns.invoice(MINOR_UNITS_COLUMN)
     if name in ("subtotal", "tax", "total"):
         return _money(columns.invoice(name), currency, places, selected, checks)
@@ -399,6 +413,8 @@ def _invoice(columns: PageColumns, selected: Selected, checks: Checks) -> Column
         return _joined(columns.center("id"), columns.center, _CENTER, selected, checks)
     if name == "supplier":
         return _joined(columns.supplier("id"), columns.supplier, _SUPPLIER, selected, checks)
+    if name == "facility":
+        return _joined(columns.facility("id"), columns.facility, _FACILITY, selected, checks)
     if name == "lines":
         return _lines_json(columns, selected, checks)
     return _record(columns.invoice, _INVOICE, selected, checks)

@@ -46,7 +46,11 @@ from apgraph.services.ports.reads import (
     PageRequest,
     Selection,
 )
-from apgraph.store.facilities import cost_center_from_values, visible_cost_centers
+from apgraph.store.facilities import (
+    cost_center_from_values,
+    visible_cost_centers,
+    visible_facilities,
+)
 from apgraph.store.invoice_json import (
     MINOR_UNITS_COLUMN,
     PageColumns,
@@ -288,7 +292,8 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
         .select_from(_filtered_invoices(kept, shape).order_by(None).subquery("matching"))
         .scalar_subquery()
     )
-    return PageColumns(page, _ORDER, _CENTER, suppliers, first, continued, matching)
+    facilities = visible_facilities(kept).subquery("page_facilities")
+    return PageColumns(page, _ORDER, _CENTER, suppliers, facilities, first, continued, matching)
 
 
 def page_parameters(scope: RowScope, where: InvoiceFilter, page: PageRequest) -> dict[str, Any]:

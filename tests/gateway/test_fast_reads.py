@@ -172,6 +172,7 @@ STORED_GRAPH: dict[str, dict[str, str | None]] = {
             "supplier",
             "costCenter",
             "purchaseOrder",
+            "facility",
             "lines",
             "__typename",
         )
@@ -181,6 +182,7 @@ STORED_GRAPH: dict[str, dict[str, str | None]] = {
     "Supplier": {"id": None, "legalName": None, "status": None},
     "PurchaseOrder": {"id": None, "status": None, "currency": None, "orderedOn": None},
     "CostCenter": {"id": None, "code": None, "name": None, "active": None},
+    "Facility": {"id": None, "name": None, "region": None, "timezone": None},
     "PageInfo": GRAPH["PageInfo"],
 }
 
@@ -610,6 +612,34 @@ async def test_a_rich_selection_is_answered_by_the_fast_path_alike(
     assert fast == generic
     if '"errors": null' in generic:
         assert "answered Rich" in caplog.text
+
+
+TOTALS_AND_FACILITIES = """
+query Totals($first: Int) {
+  invoices(first: $first) {
+    totalCount
+    edges { node { id facility { id name region timezone } billed: facility { name } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_page_with_its_total_and_facilities_is_built_by_postgresql_alike(
+    pair: Pair, role: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a page selecting its total count and each invoice's facility (twice, aliased)
+    operation = Operation(TOTALS_AND_FACILITIES, {"first": 9})
+
+    # when both apps answer it
+    with caplog.at_level(logging.DEBUG, logger="apgraph.fast_reads"):
+        fast, generic = await pair.both(operation, pair.tokens[role])
+
+    # then alike (a facility hidden from the caller is null on both), and on PostgreSQL
+    # built by the database wherever the role may read every field
+    assert fast == generic
+    if '"errors": null' in generic and pair.engine.dialect.name == "postgresql":
+        assert "answered Totals through the fast path (invoices built by" in caplog.text
 
 
 ROOTS = [
