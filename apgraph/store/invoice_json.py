@@ -354,8 +354,21 @@ def _value_alone(render: Callable[[ColumnElement[Any]], ColumnElement[Any]]) -> 
 
 
 _as_is = _value_alone(as_json)  # text, integers and booleans
-_date = _value_alone(lambda value: _quoted(as_date(value)))
-_datetime = _value_alone(lambda value: _quoted(as_datetime(value)))
+
+
+def _finite(render: Callable[[ColumnElement[Any]], ColumnElement[Any]]) -> Leaf:
+    """A date or moment: PostgreSQL's infinity (which asyncpg reads as date.max, and the
+    object path shows so) has no `to_char`, so it fails the page's `renderable`."""
+
+    def leaf(value: ColumnElement[Any], _selected: Selected, checks: Checks) -> Any:
+        checks.append(or_(value.is_(None), func.isfinite(value)))
+        return _quoted(render(value))
+
+    return leaf
+
+
+_date = _finite(as_date)
+_datetime = _finite(as_datetime)
 _plain = _value_alone(lambda value: _quoted(as_plain(value)))
 
 

@@ -28,10 +28,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from apgraph.demo import generator
 from apgraph.domain.principal import Principal, Role
-from apgraph.gateway.app import create_app
+from apgraph.gateway.app import ApGraphQL, create_app
 from apgraph.gateway.request_context import context_for
 from apgraph.gateway.runtime import Runtime
 from apgraph.gateway.schema import build_schema
@@ -454,6 +456,30 @@ async def test_in_process_the_page_the_database_built_is_plain_values(
     assert (built in caplog.text) == (pair.engine.dialect.name == "postgresql")
 
 
+async def test_only_the_http_view_lets_the_fast_path_embed_json_text(pair: Pair) -> None:
+    # given the GraphQL view, and a request and a WebSocket as Starlette hands them over
+    runtime = pair.runtime
+    schema = build_schema(runtime.config, show_error_detail=False, expose_sql_statements=False)
+    view = ApGraphQL(schema)
+    app = SimpleNamespace(state=SimpleNamespace(runtime=runtime))
+    http = {"type": "http", "app": app, "method": "POST", "path": "/graphql", "headers": []}
+    socket = {"type": "websocket", "app": app, "path": "/graphql", "headers": []}
+
+    async def nothing() -> dict[str, Any]:
+        return {}
+
+    async def ignore(_message: Any) -> None:
+        return None
+
+    # when it builds each one's context
+    over_http = await view.get_context(Request(http))
+    over_socket = await view.get_context(WebSocket(socket, nothing, ignore))
+
+    # then only the HTTP answer, which orjson encodes, may carry the database's JSON text
+    assert over_http.embeds_json is True
+    assert over_socket.embeds_json is False
+
+
 @pytest.mark.parametrize("path", ["fast", "generic"])
 async def test_a_query_takes_a_pooled_connection_per_level_not_per_statement(
     pair: Pair, network: generator.DemoNetwork, path: str
@@ -635,8 +661,8 @@ async def test_a_page_with_its_total_and_facilities_is_built_by_postgresql_alike
     with caplog.at_level(logging.DEBUG, logger="apgraph.fast_reads"):
         fast, generic = await pair.both(operation, pair.tokens[role])
 
-    # then alike (a facility hidden from the caller is null on both), and on PostgreSQL
-    # built by the database wherever the role may read every field
+    # then alike, and on PostgreSQL built by the database wherever the role may read every
+    # field (a caller sees only invoices of facilities it sees, so none is null here)
     assert fast == generic
     if '"errors": null' in generic and pair.engine.dialect.name == "postgresql":
         assert "answered Totals through the fast path (invoices built by" in caplog.text

@@ -133,6 +133,7 @@ async def test_a_text_integer_or_boolean_reads_as_its_json(
     text = await rendered(postgres, as_json(bindparam("value", type_=kind)), value=value)
 
     assert json.loads(text) == value
+    assert type(json.loads(text)) is type(value)  # 1 is not true, nor 0 false
 
 
 # asyncpg sends date.min and date.max (and datetime's) as -infinity and infinity, which
@@ -317,6 +318,12 @@ async def test_a_page_is_one_answer_whatever_it_selects_and_holds(
             Selected("total", "total", (Selected("amount", "amount"),)),
             Selected("total", "total", (Selected("currency", "currency"),)),
             id="an amount in a currency without minor units",
+        ),
+        pytest.param(
+            "UPDATE invoices SET due_date = 'infinity' WHERE id = (SELECT min(id) FROM invoices)",
+            Selected("due", "due_date"),
+            Selected("issued", "invoice_date"),
+            id="a date at infinity",
         ),
     ],
 )

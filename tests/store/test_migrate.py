@@ -2,11 +2,14 @@
 
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.store import migrate
+from apgraph.store.migrate import alembic_config
 from apgraph.store.tables import Base
 
 
@@ -26,3 +29,26 @@ async def test_the_migrated_schema_is_the_models(engine: AsyncEngine) -> None:
     # then no table, column or index is missing or extra (the supplier portal's
     # page index among them, migration 0016)
     assert differences == []
+
+
+def _invoice_indexes(connection: Connection) -> set[str]:
+    return {index["name"] or "" for index in inspect(connection).get_indexes("invoices")}
+
+
+async def test_migration_0016_goes_down_and_up_again(engine: AsyncEngine) -> None:
+    # given a database at the head revision
+
+    # when it goes down to 0015
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0015"))
+        before = await connection.run_sync(_invoice_indexes)
+
+    # then the invoices are indexed by supplier alone again, and up again as the models are
+    assert "ix_invoices_supplier_id" in before
+    assert "ix_invoices_supplier_page" not in before
+    await migrate.upgrade(engine)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+        after = await connection.run_sync(_invoice_indexes)
+    assert "ix_invoices_supplier_page" in after
+    assert "ix_invoices_supplier_id" not in after
