@@ -23,7 +23,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_invoices_supplier_page", "invoices", ["supplier_id", "id"])
+    # an operator may have built it already, CONCURRENTLY (docs/operations.md, Migrations)
+    op.create_index(
+        "ix_invoices_supplier_page", "invoices", ["supplier_id", "id"], if_not_exists=True
+    )
     op.drop_index("ix_invoices_supplier_id", table_name="invoices")
 
 
