@@ -344,3 +344,35 @@ async def test_a_value_the_schema_cannot_show_leaves_the_page_to_the_caller(
     # and a selection that does not show the value is still built
     assert with_it is None
     assert without_it is not None
+
+
+AWKWARD = 'a "quoted" \\ back\\slash, a\ttab, a\nnew line, \u2028 and \U0001f9fe, \x01 control'
+
+
+async def test_awkward_text_in_a_page_reads_back_as_stored(seeded_postgres: AsyncEngine) -> None:
+    # given the first invoice's number and its first line's description holding every
+    # character JSON escapes, and some it need not
+    async with seeded_postgres.begin() as connection:
+        first = (await connection.execute(text("SELECT min(id) FROM invoices"))).scalar_one()
+        await connection.execute(
+            text("UPDATE invoices SET supplier_invoice_number = :t WHERE id = :id"),
+            {"t": AWKWARD[:64], "id": first},
+        )
+        await connection.execute(
+            text("UPDATE invoice_lines SET description = :t WHERE invoice_id = :id"),
+            {"t": AWKWARD, "id": first},
+        )
+    invoices = InvoiceRepository(seeded_postgres, RowScope())
+    lines = Selected("lines", "lines", (Selected("text", "description"),))
+    number = Selected("number", "supplier_invoice_number")
+
+    # when the database builds the page
+    answer = await invoices.page_as_json(
+        InvoiceFilter(), PageRequest(first=1), nodes(number, lines)
+    )
+
+    # then the text reads back exactly as stored
+    assert answer is not None
+    node = json.loads(answer)["edges"][0]["node"]
+    assert node["number"] == AWKWARD[:64]
+    assert {line["text"] for line in node["lines"]} == {AWKWARD}
