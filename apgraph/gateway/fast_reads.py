@@ -351,7 +351,7 @@ class Planner:
                     raise Unsupported(f"{graphql_type.name}.{name} resolves one parent at a time")
                 waits = True
             waits = waits or (child is not None and child.waits)
-            stored = strawberry_field.metadata.get(STORED)
+            stored = strawberry_field.python_name if strawberry_field.metadata.get(STORED) else None
             fields.append(
                 FieldPlan(
                     key,
@@ -363,7 +363,7 @@ class Planner:
                     child,
                     masked,
                     audited,
-                    stored if isinstance(stored, str) else None,
+                    stored,
                     enum_names(shape.named) if isinstance(shape.named, GraphQLEnumType) else None,
                 )
             )

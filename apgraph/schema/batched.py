@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 from apgraph.schema.context import Context
@@ -20,7 +21,7 @@ from apgraph.schema.loaders import Loaders
 
 BATCHED = "apgraph.batched"  # the metadata key of a field's `Batched` declaration
 ROOT = "apgraph.root"  # the metadata key of a root field's `RootField` declaration
-STORED = "apgraph.stored"  # the metadata key of a field's stored name (`stored`)
+STORED = "apgraph.stored"  # the metadata key that marks a field as stored (`stored`)
 
 T = TypeVar("T")
 Parent = TypeVar("Parent")
@@ -129,10 +130,16 @@ def batched(field: Batched) -> dict[str, Any]:
     return {BATCHED: field}
 
 
-def stored(name: str) -> dict[str, Any]:
-    """The `metadata` of a field whose value is the stored value or relation `name` of its
-    parent's record, as the database may render it in JSON (`RootField.as_json`)."""
-    return {STORED: name}
+def stored() -> dict[str, Any]:
+    """The `metadata` of a field whose value is the stored value or relation of its parent's
+    record by the field's own (Python) name, as the database may render it in JSON
+    (`RootField.as_json`)."""
+    return {STORED: True}
+
+
+def stored_field(description: str) -> Any:
+    """A plain field that is `stored`: its value is its parent's attribute of that name."""
+    return strawberry.field(metadata=stored(), description=description)
 
 
 def root(field: RootField) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.facilities import CostCenter, Facility
-from apgraph.schema.batched import Loaded, batched, stored
+from apgraph.schema.batched import Loaded, batched, stored_field
 from apgraph.schema.context import Info
 from apgraph.schema.node import Node
 from apgraph.schema.pagination import Connection
@@ -27,17 +27,12 @@ COST_CENTERS: Loaded["FacilityType", list[CostCenter], "list[CostCenterType]"] =
 
 @strawberry.type(name="CostCenter", description="A facility's GL segment that spend is charged to.")
 class CostCenterType(Node):
-    id: strawberry.ID = strawberry.field(
-        metadata=stored("id"),
-        description="Canonical ID, CC-<facility number>-<GL code>, e.g. CC-0001-4410.",
+    id: strawberry.ID = stored_field(
+        "Canonical ID, CC-<facility number>-<GL code>, e.g. CC-0001-4410."
     )
-    code: str = strawberry.field(metadata=stored("code"), description="The GL segment, e.g. 4410.")
-    name: str = strawberry.field(
-        metadata=stored("name"), description="e.g. Medical-Surgical Nursing."
-    )
-    active: bool = strawberry.field(
-        metadata=stored("active"), description="Inactive cost centers take no new invoices."
-    )
+    code: str = stored_field("The GL segment, e.g. 4410.")
+    name: str = stored_field("e.g. Medical-Surgical Nursing.")
+    active: bool = stored_field("Inactive cost centers take no new invoices.")
     facility_id: strawberry.Private[str]
 
     @classmethod
@@ -57,16 +52,10 @@ class CostCenterType(Node):
 
 @strawberry.type(name="Facility", description="A hospital or clinic of the network.")
 class FacilityType(Node):
-    id: strawberry.ID = strawberry.field(
-        metadata=stored("id"), description="Canonical ID, FAC-0001."
-    )
-    name: str = strawberry.field(
-        metadata=stored("name"), description="The hospital or clinic name."
-    )
-    region: str = strawberry.field(metadata=stored("region"), description="e.g. Northeast.")
-    timezone: str = strawberry.field(
-        metadata=stored("timezone"), description="IANA time zone, used for due dates."
-    )
+    id: strawberry.ID = stored_field("Canonical ID, FAC-0001.")
+    name: str = stored_field("The hospital or clinic name.")
+    region: str = stored_field("e.g. Northeast.")
+    timezone: str = stored_field("IANA time zone, used for due dates.")
 
     @classmethod
     def from_domain(cls, facility: Facility) -> Self:

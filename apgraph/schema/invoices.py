@@ -11,7 +11,7 @@ from apgraph.domain.approvals import Assignment
 from apgraph.domain.money import plain
 from apgraph.domain.purchasing import PurchaseOrder
 from apgraph.schema.attachments import AttachmentType
-from apgraph.schema.batched import EachParent, Loaded, batched, stored
+from apgraph.schema.batched import EachParent, Loaded, batched, stored, stored_field
 from apgraph.schema.context import Context, Info
 from apgraph.schema.dates import DateRangeInput
 from apgraph.schema.enums import ApprovalDecision, ApprovalStatus, InvoiceStatus
@@ -34,31 +34,16 @@ from apgraph.schema.suppliers import SupplierType
 
 @strawberry.type(name="InvoiceLine", description="One billed line of an invoice.")
 class InvoiceLineType:
-    line_no: int = strawberry.field(
-        metadata=stored("line_no"), description="1, 2, … in the order the supplier sent them."
+    line_no: int = stored_field("1, 2, … in the order the supplier sent them.")
+    po_line_no: int | None = stored_field("The PO line billed; null if none.")
+    item_id: str | None = stored_field("The item billed, when the supplier named it.")
+    description: str = stored_field("The supplier's text for the line.")
+    quantity: Decimal = stored_field(
+        "Billed quantity in the line's unit of measure, a decimal string."
     )
-    po_line_no: int | None = strawberry.field(
-        metadata=stored("po_line_no"), description="The PO line billed; null if none."
-    )
-    item_id: str | None = strawberry.field(
-        metadata=stored("item_id"), description="The item billed, when the supplier named it."
-    )
-    description: str = strawberry.field(
-        metadata=stored("description"), description="The supplier's text for the line."
-    )
-    quantity: Decimal = strawberry.field(
-        metadata=stored("quantity"),
-        description="Billed quantity in the line's unit of measure, a decimal string.",
-    )
-    unit_of_measure: str = strawberry.field(
-        metadata=stored("unit_of_measure"), description="e.g. EA, BX, CS, HR."
-    )
-    unit_price: MoneyType = strawberry.field(
-        metadata=stored("unit_price"), description="Price per unit, in the invoice currency."
-    )
-    amount: MoneyType = strawberry.field(
-        metadata=stored("amount"), description="The line total as billed."
-    )
+    unit_of_measure: str = stored_field("e.g. EA, BX, CS, HR.")
+    unit_price: MoneyType = stored_field("Price per unit, in the invoice currency.")
+    amount: MoneyType = stored_field("The line total as billed.")
 
     @classmethod
     def from_domain(cls, line: domain.InvoiceLine, currency: str) -> Self:
@@ -202,35 +187,16 @@ APPROVED_EXCEPTIONS: EachParent["InvoiceType", list[InvoiceExceptionType]] = Eac
     name="Invoice", description="An invoice as the supplier sent it, and where it stands."
 )
 class InvoiceType(Node):
-    id: strawberry.ID = strawberry.field(
-        metadata=stored("id"), description="apgraph's canonical ID, INV-00000042."
-    )
-    supplier_invoice_number: str = strawberry.field(
-        metadata=stored("supplier_invoice_number"),
-        description="The number the supplier printed on the invoice.",
-    )
-    invoice_date: datetime.date = strawberry.field(
-        metadata=stored("invoice_date"), description="The date on the invoice."
-    )
-    due_date: datetime.date = strawberry.field(
-        metadata=stored("due_date"), description="Invoice date plus the supplier's payment terms."
-    )
-    subtotal: MoneyType = strawberry.field(
-        metadata=stored("subtotal"), description="Sum of the line amounts, before tax."
-    )
-    tax: MoneyType = strawberry.field(metadata=stored("tax"), description="Tax billed.")
-    total: MoneyType = strawberry.field(
-        metadata=stored("total"), description="Subtotal plus tax: what the supplier asks."
-    )
-    status: InvoiceStatus = strawberry.field(
-        metadata=stored("status"), description="Where the invoice stands now."
-    )
-    received_at: datetime.datetime = strawberry.field(
-        metadata=stored("received_at"), description="When apgraph received it (UTC)."
-    )
-    erp_document_ref: str | None = strawberry.field(
-        metadata=stored("erp_document_ref"), description="The ERP's document number once posted."
-    )
+    id: strawberry.ID = stored_field("apgraph's canonical ID, INV-00000042.")
+    supplier_invoice_number: str = stored_field("The number the supplier printed on the invoice.")
+    invoice_date: datetime.date = stored_field("The date on the invoice.")
+    due_date: datetime.date = stored_field("Invoice date plus the supplier's payment terms.")
+    subtotal: MoneyType = stored_field("Sum of the line amounts, before tax.")
+    tax: MoneyType = stored_field("Tax billed.")
+    total: MoneyType = stored_field("Subtotal plus tax: what the supplier asks.")
+    status: InvoiceStatus = stored_field("Where the invoice stands now.")
+    received_at: datetime.datetime = stored_field("When apgraph received it (UTC).")
+    erp_document_ref: str | None = stored_field("The ERP's document number once posted.")
     supplier_id: strawberry.Private[str]
     facility_id: strawberry.Private[str]
     cost_center_id: strawberry.Private[str]
@@ -259,32 +225,32 @@ class InvoiceType(Node):
 
     supplier: SupplierType | None = strawberry.field(
         resolver=supplier_of,
-        metadata={**batched(SUPPLIER), **stored("supplier")},
+        metadata={**batched(SUPPLIER), **stored()},
         description="Who sent the invoice; null if hidden from the caller.",
     )
 
     facility: FacilityType | None = strawberry.field(
         resolver=facility_of,
-        metadata={**batched(FACILITY), **stored("facility")},
+        metadata={**batched(FACILITY), **stored()},
         description="The facility billed.",
     )
 
     cost_center: CostCenterType | None = strawberry.field(
         resolver=cost_center_of,
-        metadata={**batched(COST_CENTER), **stored("cost_center")},
+        metadata={**batched(COST_CENTER), **stored()},
         description="The cost center the spend is charged to.",
     )
 
     @strawberry.field(
         description="The PO billed against; null for a non-PO invoice.",
-        metadata={**batched(PURCHASE_ORDER), **stored("purchase_order")},
+        metadata={**batched(PURCHASE_ORDER), **stored()},
     )
     async def purchase_order(self, info: Info) -> PurchaseOrderType | None:
         return await PURCHASE_ORDER.resolve(self, info.context)
 
     @strawberry.field(
         description="The billed lines, in line order.",
-        metadata={**batched(LINES), **stored("lines")},
+        metadata={**batched(LINES), **stored()},
     )
     async def lines(self, info: Info) -> list[InvoiceLineType]:
         return await LINES.resolve(self, info.context)

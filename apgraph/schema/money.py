@@ -6,17 +6,13 @@ from typing import Self
 import strawberry
 
 from apgraph.domain.money import at_minor_units
-from apgraph.schema.batched import stored
+from apgraph.schema.batched import stored_field
 
 
 @strawberry.type(name="Money", description="An exact amount in one currency.")
 class MoneyType:
-    amount: Decimal = strawberry.field(
-        metadata=stored("amount"), description='Decimal string, e.g. "1250.00".'
-    )
-    currency: str = strawberry.field(
-        metadata=stored("currency"), description="ISO 4217 code, e.g. USD."
-    )
+    amount: Decimal = stored_field('Decimal string, e.g. "1250.00".')
+    currency: str = stored_field("ISO 4217 code, e.g. USD.")
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Self:

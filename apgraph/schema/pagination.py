@@ -8,7 +8,7 @@ from typing import Any, Generic, Self, TypeVar
 import strawberry
 
 from apgraph.domain.ids import EntityKind
-from apgraph.schema.batched import EachParent, batched, stored
+from apgraph.schema.batched import EachParent, batched, stored, stored_field
 from apgraph.schema.context import Context
 from apgraph.schema.errors import BadUserInput
 from apgraph.services.ports.reads import CURSOR_PREFIX, Page, PageLimits, PageRequest
@@ -58,28 +58,16 @@ def page_request(
 
 @strawberry.type(description="Where this page sits in the list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool = strawberry.field(
-        metadata=stored("has_next_page"),
-        description="More items follow: pass endCursor as `after`.",
-    )
-    has_previous_page: bool = strawberry.field(
-        metadata=stored("has_previous_page"), description="Items come before this page."
-    )
-    start_cursor: str | None = strawberry.field(
-        metadata=stored("start_cursor"), description="The first edge's cursor; null if empty."
-    )
-    end_cursor: str | None = strawberry.field(
-        metadata=stored("end_cursor"), description="The last edge's cursor; null if empty."
-    )
+    has_next_page: bool = stored_field("More items follow: pass endCursor as `after`.")
+    has_previous_page: bool = stored_field("Items come before this page.")
+    start_cursor: str | None = stored_field("The first edge's cursor; null if empty.")
+    end_cursor: str | None = stored_field("The last edge's cursor; null if empty.")
 
 
 @strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str = strawberry.field(
-        metadata=stored("cursor"),
-        description="Opaque; pass it as `after` to continue after this item.",
-    )
-    node: NodeT = strawberry.field(metadata=stored("node"), description="The item.")
+    cursor: str = stored_field("Opaque; pass it as `after` to continue after this item.")
+    node: NodeT = stored_field("The item.")
 
 
 async def _count_all(connection: "Connection[Any]", _: Context) -> int:
@@ -91,17 +79,13 @@ TOTAL_COUNT: EachParent["Connection[Any]", int] = EachParent(_count_all)
 
 @strawberry.type(description="A page of a list, in ID order.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(
-        metadata=stored("edges"), description="The items of this page with their cursors."
-    )
-    page_info: PageInfo = strawberry.field(
-        metadata=stored("page_info"), description="How to ask for the next page."
-    )
+    edges: list[Edge[NodeT]] = stored_field("The items of this page with their cursors.")
+    page_info: PageInfo = stored_field("How to ask for the next page.")
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(
         description="How many items match the filter; costs one extra query.",
-        metadata={**batched(TOTAL_COUNT), **stored("total_count")},
+        metadata={**batched(TOTAL_COUNT), **stored()},
     )
     async def total_count(self) -> int:
         return await self.count_all()

@@ -13,7 +13,7 @@ from apgraph.domain.purchasing import (
     PurchaseOrderLine,
     open_quantity,
 )
-from apgraph.schema.batched import Loaded, batched, stored
+from apgraph.schema.batched import Loaded, batched, stored_field
 from apgraph.schema.context import Info
 from apgraph.schema.enums import Category, PurchaseOrderStatus
 from apgraph.schema.facilities import CostCenterType, FacilityType
@@ -118,18 +118,10 @@ ORDER_LINES: Loaded["PurchaseOrderType", list[PurchaseOrderLine], list[PurchaseO
 
 @strawberry.type(name="PurchaseOrder", description="What a facility ordered from a supplier.")
 class PurchaseOrderType(Node):
-    id: strawberry.ID = strawberry.field(
-        metadata=stored("id"), description="Canonical ID, PO-2026-000456."
-    )
-    status: PurchaseOrderStatus = strawberry.field(
-        metadata=stored("status"), description="Where the order stands."
-    )
-    currency: str = strawberry.field(
-        metadata=stored("currency"), description="ISO 4217 code its invoices must use."
-    )
-    ordered_on: datetime.date = strawberry.field(
-        metadata=stored("ordered_on"), description="The order date."
-    )
+    id: strawberry.ID = stored_field("Canonical ID, PO-2026-000456.")
+    status: PurchaseOrderStatus = stored_field("Where the order stands.")
+    currency: str = stored_field("ISO 4217 code its invoices must use.")
+    ordered_on: datetime.date = stored_field("The order date.")
     supplier_id: strawberry.Private[str]
     facility_id: strawberry.Private[str]
     cost_center_id: strawberry.Private[str]

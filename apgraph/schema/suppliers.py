@@ -7,7 +7,7 @@ import strawberry
 
 from apgraph.domain.money import plain
 from apgraph.domain.suppliers import BankAccount, Contact, Supplier
-from apgraph.schema.batched import Computed, batched, stored
+from apgraph.schema.batched import Computed, batched, stored_field
 from apgraph.schema.context import Info
 from apgraph.schema.enums import PaymentTerms, SupplierStatus, TaxTreatment
 from apgraph.schema.errors import FieldUnreadable
@@ -118,18 +118,12 @@ TAX_ID: Computed["SupplierType", str] = Computed(
 
 @strawberry.type(name="Supplier", description="A company that bills the network.")
 class SupplierType(Node):
-    id: strawberry.ID = strawberry.field(
-        metadata=stored("id"), description="Canonical ID, SUP-000123."
-    )
-    legal_name: str = strawberry.field(
-        metadata=stored("legal_name"), description="The registered company name."
-    )
+    id: strawberry.ID = stored_field("Canonical ID, SUP-000123.")
+    legal_name: str = stored_field("The registered company name.")
     tax_id: str = strawberry.field(
         resolver=_tax_id, metadata=batched(TAX_ID), description="Masked for partner systems."
     )
-    status: SupplierStatus = strawberry.field(
-        metadata=stored("status"), description="Whether it may bill and be paid."
-    )
+    status: SupplierStatus = stored_field("Whether it may bill and be paid.")
     payment_terms: PaymentTerms = strawberry.field(description="When its invoices fall due.")
     tax_treatment: TaxTreatment = strawberry.field(description="How its invoices are taxed.")
     tax_rate: Decimal = strawberry.field(description='"0.0825" is 8.25 %; 0 when exempt.')

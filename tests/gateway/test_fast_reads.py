@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
@@ -309,6 +310,16 @@ class Pair:
     def engine(self) -> AsyncEngine:
         return self.runtime.engine
 
+    @property
+    def app(self) -> SimpleNamespace:
+        """What the context and the view read of the ASGI app: its runtime."""
+        return SimpleNamespace(state=SimpleNamespace(runtime=self.runtime))
+
+    def internal_schema(self) -> strawberry.Schema:
+        """The operators' schema, as the apps build it, for use outside them."""
+        config = self.runtime.config
+        return build_schema(config, show_error_detail=False, expose_sql_statements=False)
+
     async def both(
         self, operation: Operation, token: str, *, path: str = "/graphql"
     ) -> tuple[Any, Any]:
@@ -428,16 +439,15 @@ async def test_in_process_the_page_the_database_built_is_plain_values(
     # runs it (no HTTP view, whose encoder alone writes the database's JSON text as it is)
     supplier = busiest_supplier(network)
     runtime = pair.runtime
-    schema = build_schema(runtime.config, show_error_detail=False, expose_sql_statements=False)
+    schema = pair.internal_schema()
     principal = Principal(
         subject="supplier-1",
         roles=frozenset({Role.SUPPLIER}),
         scopes=runtime.config.access.scopes_of(frozenset({Role.SUPPLIER})),
         supplier_id=supplier,
     )
-    request = SimpleNamespace(  # what the context and the extensions read of a WebSocket
-        app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)), scope={"type": "websocket"}
-    )
+    # what the context and the extensions read of a WebSocket
+    request = SimpleNamespace(app=pair.app, scope={"type": "websocket"})
     context = context_for(
         runtime, principal, schema=schema, request=request, response=None, trace_id="t-1"
     )
@@ -458,10 +468,8 @@ async def test_in_process_the_page_the_database_built_is_plain_values(
 
 async def test_only_the_http_view_lets_the_fast_path_embed_json_text(pair: Pair) -> None:
     # given the GraphQL view, and a request and a WebSocket as Starlette hands them over
-    runtime = pair.runtime
-    schema = build_schema(runtime.config, show_error_detail=False, expose_sql_statements=False)
-    view = ApGraphQL(schema)
-    app = SimpleNamespace(state=SimpleNamespace(runtime=runtime))
+    view = ApGraphQL(pair.internal_schema())
+    app = pair.app
     http = {"type": "http", "app": app, "method": "POST", "path": "/graphql", "headers": []}
     socket = {"type": "websocket", "app": app, "path": "/graphql", "headers": []}
 
