@@ -64,6 +64,7 @@ from apgraph.store.reading import (
     among,
     among_parameter,
     count,
+    counted,
     fetch,
     fetch_page,
     fetch_values,
@@ -287,11 +288,7 @@ def _page_columns(kept: KeptScope, shape: _FilterShape, first: int, continued: b
         .subquery("page")
     )
     suppliers = _joined_suppliers(kept).suppliers
-    matching = (
-        select(func.count())
-        .select_from(_filtered_invoices(kept, shape).order_by(None).subquery("matching"))
-        .scalar_subquery()
-    )
+    matching = counted(_filtered_invoices(kept, shape)).scalar_subquery()
     facilities = visible_facilities(kept).subquery("page_facilities")
     return PageColumns(page, _ORDER, _CENTER, suppliers, facilities, first, continued, matching)
 

@@ -396,9 +396,13 @@ async def fetch_page(
     )
 
 
+def counted(statement: Select[Any]) -> Select[Any]:
+    """How many rows `statement` answers: one row, one column."""
+    return select(func.count()).select_from(statement.order_by(None).subquery())
+
+
 async def count(
     engine: AsyncEngine, statement: Select[Any], parameters: Parameters | None = None
 ) -> int:
-    counted = select(func.count()).select_from(statement.order_by(None).subquery())
-    (row,) = await _rows(engine, counted, parameters)
+    (row,) = await _rows(engine, counted(statement), parameters)
     return int(row[0])
