@@ -69,6 +69,7 @@ async def main() -> None:
     parser.add_argument("--invoices", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="cProfile's top functions")
+    parser.add_argument("--profile-out", help="also write cProfile's stats to this file")
     parser.add_argument(
         "--callgrind",
         action="store_true",
@@ -187,6 +188,8 @@ async def main() -> None:
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
         print(out.getvalue())
 
 

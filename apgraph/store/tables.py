@@ -456,7 +456,17 @@ class OutboxRow(Base):
     facility_id: Mapped[str] = mapped_column(ID)
     trace_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
+    __table_args__ = (
+        # The relay's next batch, in sequence order (migration 0017): only the events still
+        # owed, whatever the outbox holds of history.
+        Index(
+            "ix_outbox_pending",
+            "sequence",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
 
 
 class IdempotencyKeyRow(Base):

@@ -1,7 +1,9 @@
 """The migrations build the schema the models describe, on both engines."""
 
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -27,36 +29,63 @@ async def test_the_migrated_schema_is_the_models(engine: AsyncEngine) -> None:
         differences = await connection.run_sync(_differences)
 
     # then no table, column or index is missing or extra (the supplier portal's
-    # page index among them, migration 0016)
+    # page index among them, migration 0016, and the relay's pending events, 0017)
     assert differences == []
 
 
-PAGE_INDEX = "CREATE INDEX IF NOT EXISTS ix_invoices_supplier_page ON invoices (supplier_id, id)"
+@dataclass(frozen=True)
+class IndexSwap:
+    """A migration that replaces one index by another, which an operator may build ahead."""
+
+    revision: str
+    table: str
+    old: str
+    new: str
+    built_ahead: str  # docs/operations.md, Migrations
 
 
-def _invoice_indexes(connection: Connection) -> set[str]:
-    return {index["name"] or "" for index in inspect(connection).get_indexes("invoices")}
+SWAPS = [
+    IndexSwap(
+        "0016",
+        "invoices",
+        old="ix_invoices_supplier_id",
+        new="ix_invoices_supplier_page",
+        built_ahead="CREATE INDEX IF NOT EXISTS ix_invoices_supplier_page "
+        "ON invoices (supplier_id, id)",
+    ),
+    IndexSwap(
+        "0017",
+        "outbox",
+        old="ix_outbox_published_at",
+        new="ix_outbox_pending",
+        built_ahead="CREATE INDEX IF NOT EXISTS ix_outbox_pending "
+        "ON outbox (sequence) WHERE published_at IS NULL",
+    ),
+]
 
 
-async def test_migration_0016_goes_down_and_up_again(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("swap", SWAPS, ids=lambda swap: swap.revision)
+async def test_an_index_swap_goes_down_and_up_again(engine: AsyncEngine, swap: IndexSwap) -> None:
     # given a database at the head revision
+    def indexes(connection: Connection) -> set[str]:
+        return {index["name"] or "" for index in inspect(connection).get_indexes(swap.table)}
 
-    # when it goes down to 0015
+    # when it goes down to the revision before the swap
+    below = f"{int(swap.revision) - 1:04d}"
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0015"))
-        before = await connection.run_sync(_invoice_indexes)
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), below))
+        before = await connection.run_sync(indexes)
 
-    # then the invoices are indexed by supplier alone again
-    assert "ix_invoices_supplier_id" in before
-    assert "ix_invoices_supplier_page" not in before
+    # then the old index is back and the new one gone
+    assert swap.old in before
+    assert swap.new not in before
 
-    # and with the page's index built ahead by an operator (docs/operations.md), up again as
-    # the models are
+    # and with the new index built ahead by an operator, up again as the models are
     async with engine.begin() as connection:
-        await connection.execute(text(PAGE_INDEX))
+        await connection.execute(text(swap.built_ahead))
     await migrate.upgrade(engine)
     async with engine.connect() as connection:
         assert await connection.run_sync(_differences) == []
-        after = await connection.run_sync(_invoice_indexes)
-    assert "ix_invoices_supplier_page" in after
-    assert "ix_invoices_supplier_id" not in after
+        after = await connection.run_sync(indexes)
+    assert swap.new in after
+    assert swap.old not in after

@@ -3,6 +3,7 @@ with payloads that give back every event exactly (amounts as strings, never floa
 """
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -216,3 +217,36 @@ async def test_a_unit_of_work_of_thousands_of_events_numbers_them_without_a_gap(
     assert [r.sequence for r in records] == list(range(1, 6002))
     numbers = [r.payload["supplier_invoice_number"] for r in records[1:]]
     assert numbers == [f"N-{n}" for n in range(6000)]
+
+
+async def test_the_relays_batch_is_read_from_the_pending_events_alone(postgres_engine):
+    """The relay asks for its next batch after every commit that wrote events. Through an
+    index of `published_at`, PostgreSQL read an entry for every event relayed since the last
+    VACUUM (41,000 of them: 4–5 ms a run); migration 0017 indexes the pending ones in order."""
+    engine = postgres_engine
+    outbox = OutboxRepository(engine)
+    # given a history of published events, nothing vacuumed since, and three pending
+    for _ in range(20):
+        await written(engine, ONE_OF_EACH)
+        await outbox.mark_published([r.id for r in await outbox.pending(100)], at=AT)
+    await written(engine, ONE_OF_EACH[:3])
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("ANALYZE outbox")
+
+    # when the relay asks for its next batch
+    with counting_statements(keeping_sql=True) as counted:
+        batch = await outbox.pending(200)
+    (statement,) = counted.sent or ()
+
+    # then it gets the three, and its statement reads them in order from the pending index
+    assert [r.sequence for r in batch] == [201, 202, 203]
+    async with engine.connect() as connection:
+        driver = await connection.get_raw_connection()
+        plan = json.dumps(
+            await driver.driver_connection.fetchval(  # type: ignore[union-attr]
+                f"EXPLAIN (FORMAT JSON) {statement}", 200
+            )
+        )
+    assert "ix_outbox_pending" in plan
+    assert '"Sort"' not in plan
+    assert "Bitmap" not in plan

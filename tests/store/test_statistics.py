@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apgraph.demo import generator
 from apgraph.demo import writer as demo_writer
+from apgraph.policies.matching import DuplicatePolicy
 from apgraph.store.database import refresh_statistics
 from apgraph.store.master_data_io import SqlMasterData
+from apgraph.store.number_keys import make_keys
 from apgraph.store.tables import InvoiceLineRow, InvoiceRow, PurchaseOrderRow, SupplierRow
 from tests.bundles import bundle_of
 from tests.keys import keyring_for
@@ -133,3 +135,27 @@ async def forget_statistics(engine: AsyncEngine) -> None:
             )
         else:
             await connection.execute(text("DELETE FROM sqlite_stat1"))
+
+
+async def test_keying_the_invoice_numbers_is_analyzed_once_keyed(
+    seeded_postgres: AsyncEngine,
+) -> None:
+    # given a loaded network, analyzed as it was loaded: no number keyed yet
+    assert await unkeyed_share(seeded_postgres) == 1.0
+
+    # when the server starts and keys every number under its duplicate rules
+    assert await make_keys(seeded_postgres, DuplicatePolicy().numbers()) > 0
+
+    # then the planner knows the keys are there (else it reads a supplier's whole history
+    # for each duplicate check, taking every row for one keyed otherwise)
+    assert await unkeyed_share(seeded_postgres) == 0.0
+
+
+async def unkeyed_share(engine: AsyncEngine) -> float:
+    """The share of invoices the planner believes have no number key yet."""
+    query = text(
+        "SELECT null_frac FROM pg_stats WHERE tablename = 'invoices' "
+        "AND attname = 'number_key_rules' AND schemaname = current_schema()"
+    )
+    async with engine.connect() as connection:
+        return float((await connection.execute(query)).scalar_one())
