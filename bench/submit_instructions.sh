@@ -16,4 +16,4 @@ quiet_production "$DB" "${BENCH_DATA_DIR:-/tmp/apgraph-bench-data}"
 OUT=$(mktemp -d)
 COLLECTED=$(instructions "$OUT" bench.submit_profile --invoices "$COUNT" --warmup 5)
 grep -E "submissions one after|round trips" "$OUT/run.log"
-echo "$COUNT submissions: $((COLLECTED / COUNT)) instructions per submission (ASGI client and token included; $OUT)"
+echo "$COUNT submissions: $((COLLECTED / COUNT)) instructions per submission (ASGI client included, tokens signed before; $OUT)"
