@@ -45,15 +45,17 @@ Values = Mapping[Any, Any]  # a row's values by column name (a RowMapping, an as
 
 @asynccontextmanager
 async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection for a single read.
+    """A pooled connection for a single statement, run without a transaction around it.
 
-    On PostgreSQL it runs in autocommit: one statement sees one snapshot whether or not a
-    transaction surrounds it, and the BEGIN and ROLLBACK that would surround it were two
-    of every three round trips of a read (issue 19). Setting the level costs no round
-    trip, and the pool puts the default back when the connection returns. SQLite keeps its
-    default (a local file: there is no round trip to save).
+    On PostgreSQL one statement sees one snapshot whether or not a transaction surrounds
+    it, and the BEGIN and ROLLBACK that would surround it were two of every three round trips
+    of a read (issue 19). A statement sent on the driver (`_on_driver`) runs outside one
+    as it is: SQLAlchemy's adapter begins a transaction only before a statement it executes
+    itself, and ends none it did not begin. One that SQLAlchemy executes has the connection
+    put in autocommit first (`_autocommit`). SQLite keeps its default (a local file: there is
+    no round trip to save).
     """
-    connection = await _opened(engine)
+    connection = await engine.connect()
     try:
         yield connection
     finally:
@@ -89,7 +91,7 @@ class _OneConnection:
                     async with one_statement(self.engine) as connection:
                         return await read(connection)
                 if self._connection is None:
-                    self._connection = await _opened(self.engine)
+                    self._connection = await self.engine.connect()
                 try:
                     return await read(self._connection)
                 finally:
@@ -136,12 +138,21 @@ async def sharing_one_connection(engine: AsyncEngine) -> AsyncIterator[None]:
         await shared.close()
 
 
-async def _opened(engine: AsyncEngine) -> AsyncConnection:
-    """A pooled connection for reads, in autocommit on PostgreSQL (see `one_statement`)."""
-    connection = await engine.connect()
-    if connection.dialect.name == "postgresql":
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-    return connection
+_AUTOCOMMIT = "AUTOCOMMIT"
+
+
+async def _autocommit(connection: AsyncConnection) -> None:
+    """Puts a read's connection in autocommit on PostgreSQL before SQLAlchemy executes a
+    statement on it, so that its adapter begins no transaction (see `one_statement`); the
+    pool puts the default level back when the connection returns. Only then: setting the
+    level, and the pool's putting it back, were ~5 % of a submission's instructions when
+    every read's checkout did it, though most reads are sent on the driver (issue 19)."""
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.sync_connection is None:  # not started: as SQLAlchemy would say
+        raise RuntimeError("a read's connection is not open")
+    if connection.sync_connection.get_execution_options().get("isolation_level") != _AUTOCOMMIT:
+        await connection.execution_options(isolation_level=_AUTOCOMMIT)
 
 
 async def _rows(
@@ -150,6 +161,7 @@ async def _rows(
     """The statement's rows, on the block's shared connection when one is open for `engine`."""
 
     async def read(connection: AsyncConnection) -> Sequence[Row[Any]]:
+        await _autocommit(connection)
         rows: Sequence[Row[Any]] = (await connection.execute(statement, parameters)).all()
         return rows
 
@@ -232,8 +244,7 @@ async def _on_driver(
     (asyncpg keeps it per connection), in whatever transaction that connection is in."""
     dialect = connection.dialect
     arguments = prepared.arguments(parameters)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    driver = await _driver(connection)
     if prepared.from_driver is None:  # the first run: learn the result's types
         attributes = _attributes.get(prepared.sql)
         if attributes is None:  # once per SQL, which every scope of one shape shares
@@ -265,6 +276,22 @@ async def _on_driver(
         }
         for record in records
     ]
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a checked-out `connection`. While the pooled connection
+    is valid, read from it as it is (`Connection.connection` does no I/O then); else through
+    `get_raw_connection`, which reconnects as SQLAlchemy does. That one switches greenlets
+    on every call, once per statement sent on the driver (issue 19)."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        raw = sync.connection
+    else:
+        raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None:
+        raise RuntimeError("the pooled connection has no driver connection")
+    return driver
 
 
 async def fetch_values(
@@ -311,8 +338,7 @@ async def execute_kept(
         return await _through_sqlalchemy(connection, statement, parameters)
     if not connection.in_transaction():
         raise RuntimeError("execute_kept runs in a unit of work's transaction")
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    driver = await _driver(connection)
     if not driver.is_in_transaction():  # nothing sent yet: SQLAlchemy's adapter begins
         values = await _through_sqlalchemy(connection, statement, parameters)
         if not driver.is_in_transaction():  # should the adapter ever change how it begins

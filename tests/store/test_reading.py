@@ -56,12 +56,21 @@ async def test_reads_on_postgresql_send_no_begin_or_rollback(seeded_postgres: As
         to_domain=lambda row: row.id,
     )
     total = await count(seeded_postgres, invoices)
+    kept = invoices.order_by(InvoiceRow.__table__.c.id).limit(2)
+    async with sharing_one_connection(seeded_postgres):  # the driver's and SQLAlchemy's, mixed
+        on_driver, through_sqlalchemy, again = await asyncio.gather(
+            fetch_values(seeded_postgres, kept),
+            fetch(seeded_postgres, invoices.limit(1)),
+            fetch_values(seeded_postgres, kept),
+        )
 
     await asyncio.sleep(0)  # asyncpg hands logged queries to the loop with call_soon
 
     assert len(rows) == 3
     assert len(page.items) == 2
     assert total > 3
+    assert len(on_driver) == len(again) == 2
+    assert len(through_sqlalchemy) == 1
     assert [query for query in sent if query.rstrip(";").split()[0].upper() in TRANSACTION] == []
 
 
