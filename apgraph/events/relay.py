@@ -13,6 +13,11 @@ each one still refused is filed in the dead-letter store (kind RELAY, subject it
 and passed over, the rest are published. No event is lost: it stays in the outbox, and a
 replay of its letter publishes it again by its id. Unavailability (NATS restarting, analytics
 down) never dead-letters anything: the batch simply waits.
+
+Each process (worker, server) runs a relay, and they take turns (`Outbox.relay_turn`): a
+batch is read, delivered and marked by one of them, so the analytics platform gets each
+forecast in one batch and the bus each event from one relay. A process whose relay did not
+run a batch still hears its events: its hub fills any gap from the outbox (events/hub.py).
 """
 
 import asyncio
@@ -93,6 +98,12 @@ class OutboxRelay:
     _refused: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     async def run_once(self) -> RelayRun:
+        """One batch, in this process's turn: relays of several processes (workers, servers)
+        take turns, so none reads a batch another is still delivering."""
+        async with self.outbox.relay_turn():
+            return await self._run_in_turn()
+
+    async def _run_in_turn(self) -> RelayRun:
         records = await self.outbox.pending(self.batch_size)
         if not records:
             return RelayRun(published=0, forecasts=0)

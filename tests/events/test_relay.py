@@ -1,25 +1,39 @@
 """The outbox relay: posted invoices reach the analytics forecast once, in sequence order;
 when analytics is down nothing is lost, and the next run delivers."""
 
-from dataclasses import replace
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.demo import generator
+from apgraph.demo import writer as demo_writer
 from apgraph.domain.dead_letters import DeadLetterKind
+from apgraph.domain.erp import ForecastRecord
 from apgraph.domain.events import InvoicePosted, InvoiceReceived
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import RowScope
-from apgraph.events.relay import OutboxRelay
+from apgraph.events.in_process import InProcessBus
+from apgraph.events.relay import OutboxRelay, RelayRun
 from apgraph.gateway.runtime import SystemClock
 from apgraph.services.dead_letters import REPLAYER, ReplayRegistry, replay_dead_letter
+from apgraph.services.ports.connectors import AnalyticsSink
 from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
+from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.simulators.faults import Fault, FaultKind
+from apgraph.store import migrate
 from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
+from tests.databases import drop_database, make_database
+from tests.keys import keyring_for
+from tests.store.conftest import TINY
 
 WEBHOOK = "POST /webhooks/payment-forecasts"
 
@@ -180,3 +194,100 @@ async def test_an_unavailable_analytics_never_dead_letters(relay, sink, ledger_e
 async def letters(store, subject):
     page = await store.page(DeadLetterFilter(kind=DeadLetterKind.RELAY), PageRequest(first=1000))
     return [x for x in page.items if x.subject == subject]
+
+
+@pytest.fixture
+async def two_processes(tmp_path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """One PostgreSQL outbox, and a connection pool of its own for each of two servers."""
+    database = await make_database("postgresql", tmp_path)
+    first, second = database.engine(), database.engine()
+    try:
+        await migrate.upgrade(first)
+        await demo_writer.write(first, generator.generate(TINY), keyring=await keyring_for(first))
+        yield first, second
+    finally:
+        await first.dispose()
+        await second.dispose()
+        await drop_database(database)
+
+
+@dataclass
+class HeldAnalytics:
+    """The analytics adapter, with a pause before the first batch it sends."""
+
+    inner: AnalyticsSink
+    hold: Callable[[], Awaitable[None]] | None
+
+    async def send_forecasts(self, records: Sequence[ForecastRecord]) -> int:
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            await hold()
+        return await self.inner.send_forecasts(records)
+
+
+async def waiting_for_a_turn(engine: AsyncEngine) -> bool:
+    """Whether a session waits for an advisory lock (a relay's turn) in the database."""
+    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    async with engine.connect() as connection:
+        return bool((await connection.execute(query)).scalar_one())
+
+
+async def test_relays_of_two_servers_take_turns_so_each_forecast_and_event_goes_out_once(
+    two_processes, stack, sink
+):
+    first, second = two_processes
+    invoices = [i for i in generator.generate(TINY).invoices if i.purchase_order_id][:3]
+    now = datetime.now(UTC)
+    heard: dict[str, list[int]] = {"first": [], "second": []}
+    stop = asyncio.Event()
+
+    def relay_of(engine: AsyncEngine, name: str, analytics: AnalyticsSink) -> OutboxRelay:
+        bus = InProcessBus()
+
+        async def hear(records: Sequence[OutboxRecord]) -> None:  # as webhook planning would
+            heard[name].extend(r.sequence for r in records)
+
+        consumers.append(asyncio.create_task(bus.consume_batches("webhooks", hear, stop=stop)))
+        return OutboxRelay(
+            outbox=OutboxRepository(engine),
+            invoices=InvoiceRepository(engine, RowScope()),
+            analytics=analytics,
+            clock=SystemClock(),
+            bus=bus,
+        )
+
+    consumers: list[asyncio.Task[None]] = []
+    other: list[asyncio.Task[RelayRun]] = []
+
+    async def second_server_relays_meanwhile() -> None:
+        # two more invoices are posted on the second server, which relays at once
+        await commit_events(second, [posted(invoices[1], now), posted(invoices[2], now)])
+        other.append(asyncio.create_task(second_relay.run_once()))
+        async with asyncio.timeout(30):  # until it relayed, or waits for the first's turn
+            while not other[0].done():
+                if await waiting_for_a_turn(first):
+                    return
+                await asyncio.sleep(0.01)  # the poll interval; the condition is what we wait for
+
+    # given two servers' relays on one outbox, and an invoice posted on the first
+    first_relay = relay_of(first, "first", HeldAnalytics(stack.analytics, None))
+    second_relay = relay_of(second, "second", stack.analytics)
+    await asyncio.sleep(0)  # the consumers registered
+    head = await first_relay.outbox.head()  # the demo's history, published already
+    await commit_events(first, [posted(invoices[0], now)])
+    first_relay = replace(
+        first_relay, analytics=HeldAnalytics(stack.analytics, second_server_relays_meanwhile)
+    )
+    before = len(sink.received.batches)
+
+    # when the first relays it, and the second server's relay runs while the first delivers
+    runs = [await first_relay.run_once(), await other[0]]
+    stop.set()
+    await asyncio.gather(*consumers)
+
+    # then each forecast went to analytics once, and each event to one bus, in order
+    forecasts = [r["invoiceRef"] for b in list(sink.received.batches.values())[before:] for r in b]
+    assert sorted(forecasts) == sorted(i.id for i in invoices)
+    assert heard["first"] + heard["second"] == [head + 1, head + 2, head + 3]
+    assert [(run.published, run.forecasts) for run in runs] == [(1, 1), (2, 2)]
+    assert await first_relay.outbox.pending(10) == []

@@ -3,6 +3,7 @@ idempotency keys.
 """
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -345,6 +346,12 @@ class Outbox(Protocol):
 
     async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
         """Idempotent: a record already marked keeps its first `published_at`."""
+        ...
+
+    def relay_turn(self) -> AbstractAsyncContextManager[None]:
+        """Waits until no other process's relay is running a batch, then holds the turn for
+        the block: relays of several processes take turns, so each batch is read, delivered
+        and marked by one of them (no two deliver overlapping batches)."""
         ...
 
     async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
