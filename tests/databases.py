@@ -7,8 +7,8 @@ fails the run; elsewhere its tests are skipped with the reason.
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from apgraph.store import migrate
 from apgraph.store.database import create_engine
 
 POSTGRES_URL = os.environ.get(
@@ -88,3 +89,20 @@ def pool_checkouts(engine: AsyncEngine) -> Iterator[list[None]]:
         yield taken
     finally:
         event.remove(engine.sync_engine, "checkout", took)
+
+
+@asynccontextmanager
+async def two_servers(
+    backend: str, tmp_dir: Path
+) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """One migrated database of `backend`, and a connection pool of its own for each of two
+    servers (or workers) on it."""
+    database = await make_database(backend, tmp_dir)
+    first, second = database.engine(), database.engine()
+    try:
+        await migrate.upgrade(first)
+        yield first, second
+    finally:
+        await first.dispose()
+        await second.dispose()
+        await drop_database(database)

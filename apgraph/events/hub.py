@@ -1,10 +1,12 @@
 """This process's fan-out of committed events to its live subscribers.
 
-The bus may deliver a record twice, late, or out of order (two streams, two relays). The hub
-hands listeners each sequence once and in order: a record below its position is a repeat and
-dropped; one beyond the next expected fills the gap from the outbox first, which holds every
-lower sequence once a higher one is committed. A catch-up every `interval` reads the outbox
-head too, so an event whose bus message was lost still arrives.
+The bus may deliver a record twice, late, or out of order (two streams, a relay's retry, a
+replay), and an in-process bus never carries what another process's relay published (relays
+take turns). The hub hands listeners each sequence once and in order: a record below its
+position is a repeat and dropped; one beyond the next expected fills the gap from the outbox
+first, which holds every lower sequence once a higher one is committed. A catch-up every
+`interval` reads the outbox head too, so an event whose bus message was lost, or went to
+another process, still arrives.
 
 Listeners are grouped by what they admit (their caller's row scope and their filter, one
 hashable value): each event is judged once per group, not once per subscriber, and only the

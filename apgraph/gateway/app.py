@@ -156,8 +156,9 @@ class ApGraphQL(GraphQL[Context, None]):
 
 
 def outbox_relay(runtime: Runtime) -> OutboxRelay:
-    """The relay of this process; with several workers each relays, and the outbox's
-    idempotent marking plus the consumers' dedupe by event id keep delivery at least once."""
+    """The relay of this process. With several workers (or servers) the relays take turns
+    (`Outbox.relay_turn`), and the outbox's idempotent marking plus the consumers' dedupe by
+    event id keep delivery at least once."""
     return OutboxRelay(
         outbox=OutboxRepository(runtime.engine),
         invoices=InvoiceRepository(runtime.engine, RowScope()),

@@ -5,8 +5,8 @@ Sequences come from the `outbox` counter, claimed in the writing transaction: it
 makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
 """
 
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -47,11 +47,11 @@ from apgraph.store.reading import (
     fetch_values,
     write_alone,
 )
+from apgraph.store.relay_turn import relay_turn
 from apgraph.store.scoping import by_supplier_and_facility
 from apgraph.store.tables import CounterRow, OutboxRow
 
 COUNTER = "outbox"
-RELAY_LOCK_CLASS = 0x61706772  # "apgr": the relays' turn's advisory lock, keyed by schema
 
 _outbox = OutboxRow.__table__.c
 _counter = CounterRow.__table__.c
@@ -249,13 +249,6 @@ _PENDING = (
 )
 
 
-# The relays' turn: advisory locks are per database, so the outbox's schema keys it (two
-# deployments, or two test runs, in schemas of one database do not wait for each other).
-_RELAY_TURN = select(
-    func.pg_advisory_xact_lock(RELAY_LOCK_CLASS, func.hashtext(func.current_schema()))
-)
-
-
 @cache
 def _marked_published(dialect: str) -> Update:
     """Records not marked yet among the bound `ids` get `at`: a record already marked keeps
@@ -279,25 +272,9 @@ class OutboxRepository:
         rows = await fetch_values(self.engine, _PENDING, {"limit": limit})
         return [record_from_values(row) for row in rows]
 
-    @asynccontextmanager
-    async def relay_turn(self) -> AsyncIterator[None]:
-        """On PostgreSQL a transaction-level advisory lock, one per outbox (per schema),
-        taken on a connection of its own and held until the block ends: the transaction's
-        end releases it however the block ends, and with the session if the process dies.
-
-        Before, every process's relay read the pending events, delivered and marked them.
-        Two relays reading at once delivered overlapping batches: the analytics platform,
-        which deduplicates a batch by its content, counted each forecast of the overlap
-        twice, and every relay did every batch's work (issue 19). A process's hub still
-        hears the events another relayed, from the outbox (events/hub.py fills its gaps).
-        SQLite: no turn (one process serves it; its write lock would stall every writer).
-        """
-        if self.engine.dialect.name != "postgresql":
-            yield
-            return
-        async with self.engine.connect() as connection, connection.begin():
-            await connection.execute(_RELAY_TURN)
-            yield
+    def relay_turn(self) -> AbstractAsyncContextManager[None]:
+        """On PostgreSQL an advisory lock, on SQLite a file lock (store/relay_turn.py)."""
+        return relay_turn(self.engine)
 
     async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
         """Idempotent: a record already marked keeps its first `published_at`. One statement,

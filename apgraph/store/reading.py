@@ -145,7 +145,7 @@ async def _autocommit(connection: AsyncConnection) -> None:
     """Puts a read's connection in autocommit on PostgreSQL before SQLAlchemy executes a
     statement on it, so that its adapter begins no transaction (see `one_statement`); the
     pool puts the default level back when the connection returns. Only then: setting the
-    level, and the pool's putting it back, were ~5 % of a submission's instructions when
+    level, and the pool's putting it back, were ~2.5 % of a submission's instructions when
     every read's checkout did it, though most reads are sent on the driver (issue 19)."""
     if connection.dialect.name != "postgresql":
         return

@@ -25,8 +25,8 @@ class EventBus(Protocol):
     """Carries committed outbox records to consumers, at least once.
 
     Two adapters: in-process (embedded mode) and NATS JetStream (APGRAPH_BUS_URL). A record
-    published twice (a relay retrying after a lost answer, two relays racing) may be
-    delivered twice; every consumer dedupes by the record's `id` (or its `sequence`).
+    published twice (a relay retrying after a lost answer, a replay) may be delivered twice;
+    every consumer dedupes by the record's `id` (or its `sequence`).
     """
 
     async def publish(self, records: Sequence[OutboxRecord]) -> None:
