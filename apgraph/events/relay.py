@@ -48,7 +48,7 @@ from apgraph.services.ports.connectors import (
 )
 from apgraph.services.ports.dead_letters import DeadLetterWriter, ReplayResult
 from apgraph.services.ports.reads import InvoiceReader
-from apgraph.services.ports.unit_of_work import Outbox, OutboxRecord
+from apgraph.services.ports.unit_of_work import Outbox, OutboxRecord, OutboxTurn
 
 log = logging.getLogger("apgraph.relay")
 
@@ -100,17 +100,17 @@ class OutboxRelay:
     async def run_once(self) -> RelayRun:
         """One batch, in this process's turn: relays of several processes (workers, servers)
         take turns, so none reads a batch another is still delivering."""
-        async with self.outbox.relay_turn():
-            return await self._run_in_turn()
+        async with self.outbox.relay_turn() as turn:
+            return await self._run_in_turn(turn)
 
-    async def _run_in_turn(self) -> RelayRun:
-        records = await self.outbox.pending(self.batch_size)
+    async def _run_in_turn(self, turn: OutboxTurn) -> RelayRun:
+        records = await turn.pending(self.batch_size)
         if not records:
             return RelayRun(published=0, forecasts=0)
         failure, forecasts = await self._deliver(records)
         if failure is None:
             self._refused.clear()
-            await self.outbox.mark_published([r.id for r in records], at=self.clock.now())
+            await turn.mark_published([r.id for r in records], at=self.clock.now())
             return RelayRun(published=len(records), forecasts=forecasts)
         log.warning("%d events stay pending (%s): %s", len(records), failure.code, failure.detail)
         if not failure.refused or self.dead_letters is None:
@@ -120,10 +120,10 @@ class OutboxRelay:
         self._refused[records[0].id] = runs
         if runs < self.dead_letter_after:
             return RelayRun(published=0, forecasts=0, failed=failure.detail)
-        return await self._one_by_one(records, self.dead_letters)
+        return await self._one_by_one(turn, records, self.dead_letters)
 
     async def _one_by_one(
-        self, records: Sequence[OutboxRecord], dead_letters: DeadLetterWriter
+        self, turn: OutboxTurn, records: Sequence[OutboxRecord], dead_letters: DeadLetterWriter
     ) -> RelayRun:
         """Each event alone: the refused ones filed as dead letters, the rest published; stops
         where the bus or analytics becomes unavailable (the rest waits for the next run)."""
@@ -153,7 +153,7 @@ class OutboxRelay:
             forecasts += sent
             handled.append(record.id)
         self._refused.clear()
-        await self.outbox.mark_published(handled, at=self.clock.now())
+        await turn.mark_published(handled, at=self.clock.now())
         return RelayRun(
             published=len(handled) - filed,
             forecasts=forecasts,

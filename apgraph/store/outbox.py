@@ -5,8 +5,8 @@ Sequences come from the `outbox` counter, claimed in the writing transaction: it
 makes them gap-free in commit order, so a reader that saw sequence n has seen every lower one.
 """
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -36,7 +36,7 @@ from apgraph.domain.event_payloads import to_payload
 from apgraph.domain.events import Event
 from apgraph.domain.ids import FacilityId, InvoiceId, SupplierId
 from apgraph.domain.principal import RowScope
-from apgraph.services.ports.unit_of_work import OutboxRecord
+from apgraph.services.ports.unit_of_work import OutboxRecord, OutboxTurn
 from apgraph.store import counters
 from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
 from apgraph.store.reading import (
@@ -261,6 +261,22 @@ def _marked_published(dialect: str) -> Update:
 
 
 @dataclass(frozen=True, slots=True)
+class _TurnOnConnection:
+    """A relay's turn on PostgreSQL: its batch read and marked in the turn's transaction."""
+
+    connection: AsyncConnection
+
+    async def pending(self, limit: int) -> Sequence[OutboxRecord]:
+        rows = await execute_kept(self.connection, _PENDING, {"limit": limit})
+        return [record_from_values(row) for row in rows]
+
+    async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
+        if ids:
+            statement = _marked_published(self.connection.dialect.name)
+            await execute_kept(self.connection, statement, {"ids": list(ids), "at": at})
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRepository:
     """The relay's side of the outbox, and the caller's history (`history`, scoped to
     `scope`): each call in a transaction of its own."""
@@ -272,9 +288,12 @@ class OutboxRepository:
         rows = await fetch_values(self.engine, _PENDING, {"limit": limit})
         return [record_from_values(row) for row in rows]
 
-    def relay_turn(self) -> AbstractAsyncContextManager[None]:
-        """On PostgreSQL an advisory lock, on SQLite a file lock (store/relay_turn.py)."""
-        return relay_turn(self.engine)
+    @asynccontextmanager
+    async def relay_turn(self) -> AsyncIterator[OutboxTurn]:
+        """On PostgreSQL an advisory lock, and the batch read and marked on its connection;
+        on SQLite a file lock (store/relay_turn.py)."""
+        async with relay_turn(self.engine) as connection:
+            yield self if connection is None else _TurnOnConnection(connection)
 
     async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
         """Idempotent: a record already marked keeps its first `published_at`. One statement,

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 LOCK_CLASS = 0x61706772  # "apgr": the first key of the relays' advisory lock
 FILE_POLL_SECONDS = 0.02  # how often a relay waiting for a turn on SQLite tries again
@@ -35,28 +35,32 @@ _TURN = text("SELECT pg_advisory_xact_lock(:lock_class, 'outbox'::regclass::oid:
 
 
 @asynccontextmanager
-async def relay_turn(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Waits for the turn, then holds it for the block, however the block ends."""
+async def relay_turn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection | None]:
+    """Waits for the turn, then holds it for the block, however the block ends. On
+    PostgreSQL it yields the turn's connection, in the transaction that holds the lock: what
+    the relay reads and marks on it needs no connection more (a relay holding the turn never
+    waits for the pool to read its batch), and its marks commit as the turn ends. SQLite:
+    None (the relay reads and marks as anywhere else)."""
     if engine.dialect.name == "postgresql":
-        async with _advisory_turn(engine):
-            yield
+        async with _advisory_turn(engine) as connection:
+            yield connection
         return
     database = engine.url.database
     if not database or database == ":memory:":  # a database no other process can open
-        yield
+        yield None
         return
     async with _file_turn(f"{database}.relay-turn"):
-        yield
+        yield None
 
 
 @asynccontextmanager
-async def _advisory_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+async def _advisory_turn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction-level advisory lock on a connection of its own: the transaction's end
     releases it however the block ends, and the session's end if the process dies."""
     async with engine.connect() as connection, connection.begin():
         await connection.execute(_WAITS_ALLOWED)
         await connection.execute(_TURN)
-        yield
+        yield connection
 
 
 @asynccontextmanager

@@ -29,7 +29,7 @@ from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
 from apgraph.store.unit_of_work import SqlUnitOfWork
-from tests.databases import two_servers
+from tests.databases import pool_checkouts, two_servers
 from tests.keys import keyring_for
 from tests.store.conftest import TINY
 from tests.store.lock_waits import until_waiting_for_its_turn
@@ -274,3 +274,32 @@ async def test_relays_of_two_servers_take_turns_so_each_forecast_and_event_goes_
     assert heard["first"] + heard["second"] == [head + 1, head + 2, head + 3]
     assert [(run.published, run.forecasts) for run in runs] == [(1, 1), (2, 2)]
     assert await first_relay.outbox.pending(10) == []
+
+
+async def test_a_relay_in_its_turn_reads_and_marks_its_batch_on_the_turns_connection(
+    stack, tmp_path
+):
+    """On PostgreSQL, so a relay holding the turn never waits for the pool to read or mark its
+    batch (while every other server's relay waits for it), and a run takes one pooled
+    connection, not three. (SQLite's turn is a file lock: its relay reads as anywhere else.)"""
+    async with two_servers("postgresql", tmp_path) as (engine, _):
+        await demo_writer.write(engine, generator.generate(TINY), keyring=await keyring_for(engine))
+        outbox = OutboxRepository(engine)
+        relay = OutboxRelay(
+            outbox=outbox,
+            invoices=InvoiceRepository(engine, RowScope()),
+            analytics=stack.analytics,
+            clock=SystemClock(),
+        )
+        # given an event that asks analytics nothing (a received invoice)
+        invoice = generator.generate(TINY).invoices[0]
+        await commit_events(engine, [received(invoice, datetime.now(UTC))])
+
+        # when the relay runs
+        with pool_checkouts(engine) as checkouts:
+            run = await relay.run_once()
+
+        # then it published the event on the one connection of its turn
+        assert run.published == 1
+        assert len(checkouts) == 1
+        assert await outbox.pending(10) == []

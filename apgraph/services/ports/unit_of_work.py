@@ -337,6 +337,18 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class OutboxTurn(Protocol):
+    """What a relay does in its turn: read the next batch, mark it published."""
+
+    async def pending(self, limit: int) -> Sequence[OutboxRecord]:
+        """Unpublished records, lowest sequence first."""
+        ...
+
+    async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
+        """Idempotent: a record already marked keeps its first `published_at`."""
+        ...
+
+
 class Outbox(Protocol):
     """What a relay and a resuming subscriber read of the outbox."""
 
@@ -348,10 +360,11 @@ class Outbox(Protocol):
         """Idempotent: a record already marked keeps its first `published_at`."""
         ...
 
-    def relay_turn(self) -> AbstractAsyncContextManager[None]:
+    def relay_turn(self) -> AbstractAsyncContextManager[OutboxTurn]:
         """Waits until no other process's relay is running a batch, then holds the turn for
         the block: relays of several processes take turns, so each batch is read, delivered
-        and marked by one of them (no two deliver overlapping batches)."""
+        and marked by one of them (no two deliver overlapping batches). The marks made
+        through the turn hold once the block ended without an error."""
         ...
 
     async def after(self, sequence: int, limit: int) -> Sequence[OutboxRecord]:
