@@ -127,10 +127,18 @@ class Hub:
             await self._fill(await self._outbox.head())
         return False
 
-    async def run(self, bus: EventBus, stop: asyncio.Event, *, interval: float) -> None:
+    async def run(
+        self,
+        bus: EventBus,
+        stop: asyncio.Event,
+        *,
+        interval: float,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        """`wake`: set when another process relayed a batch, so the catch-up runs at once."""
         async with asyncio.TaskGroup() as group:
             group.create_task(bus.consume(CONSUMER, self.receive, stop=stop, shared=False))
-            group.create_task(repeat_until(stop, self.catch_up, interval=interval))
+            group.create_task(repeat_until(stop, self.catch_up, interval=interval, wake=wake))
 
     async def _fill(self, through: int) -> None:
         while self._position < through:

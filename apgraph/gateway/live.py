@@ -12,6 +12,7 @@ from apgraph.events.relay import OutboxRelay
 from apgraph.events.subscriptions import LiveFeed
 from apgraph.services.ports.bus import EventBus
 from apgraph.settings import Settings
+from apgraph.store import outbox_notices
 from apgraph.store.outbox import OutboxRepository
 
 HUB_CATCH_UP_SECONDS = 1.0  # how late an event whose bus message was lost may arrive
@@ -60,9 +61,15 @@ async def start(
     bus = await connect_bus(settings)
     live.bus, live.close_bus = bus, bus.close
     live.hub = await Hub.at_head(outbox)
+    relayed_elsewhere = asyncio.Event()
     tasks = [
-        asyncio.create_task(live.hub.run(bus, stop, interval=HUB_CATCH_UP_SECONDS)),
+        asyncio.create_task(
+            live.hub.run(bus, stop, interval=HUB_CATCH_UP_SECONDS, wake=relayed_elsewhere)
+        ),
     ]
+    if isinstance(bus, InProcessBus):  # JetStream carries every relay's batch to every hub
+        listening = outbox_notices.listen(outbox.engine, relayed_elsewhere, stop)
+        tasks.append(asyncio.create_task(listening))
     if settings.relay_interval_seconds > 0:
         relay = OutboxRelay(
             outbox=relay.outbox,

@@ -39,6 +39,7 @@ from apgraph.domain.principal import RowScope
 from apgraph.services.ports.unit_of_work import OutboxRecord, OutboxTurn
 from apgraph.store import counters
 from apgraph.store.column_arrays import POSITION, array_params, typed, unnested
+from apgraph.store.outbox_notices import notify_relayed
 from apgraph.store.reading import (
     Values,
     among_parameter,
@@ -271,9 +272,12 @@ class _TurnOnConnection:
         return [record_from_values(row) for row in rows]
 
     async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
+        """Marks them in the turn's transaction, and has the other processes' hubs told when
+        it commits (store/outbox_notices.py)."""
         if ids:
             statement = _marked_published(self.connection.dialect.name)
             await execute_kept(self.connection, statement, {"ids": list(ids), "at": at})
+            await notify_relayed(self.connection)
 
 
 @dataclass(frozen=True, slots=True)

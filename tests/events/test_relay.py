@@ -16,6 +16,7 @@ from apgraph.domain.erp import ForecastRecord
 from apgraph.domain.events import InvoicePosted, InvoiceReceived
 from apgraph.domain.invoices import InvoiceStatus
 from apgraph.domain.principal import RowScope
+from apgraph.events.hub import Hub
 from apgraph.events.in_process import InProcessBus
 from apgraph.events.relay import OutboxRelay, RelayRun
 from apgraph.gateway.runtime import SystemClock
@@ -25,6 +26,7 @@ from apgraph.services.ports.dead_letters import DeadLetterFilter
 from apgraph.services.ports.reads import PageRequest
 from apgraph.services.ports.unit_of_work import OutboxRecord
 from apgraph.simulators.faults import Fault, FaultKind
+from apgraph.store import outbox_notices
 from apgraph.store.dead_letters import SqlDeadLetters
 from apgraph.store.invoices import InvoiceRepository
 from apgraph.store.outbox import OutboxRepository
@@ -303,3 +305,44 @@ async def test_a_relay_in_its_turn_reads_and_marks_its_batch_on_the_turns_connec
         assert run.published == 1
         assert len(checkouts) == 1
         assert await outbox.pending(10) == []
+
+
+async def test_a_servers_hub_hears_at_once_what_another_servers_relay_delivered(stack, tmp_path):
+    """With the in-process bus a server hears on its bus only the batches its own relay ran;
+    the relay that ran one tells the other servers' hubs when its turn commits (PostgreSQL's
+    NOTIFY), so they do not wait for their catch-up (here an hour)."""
+    async with two_servers("postgresql", tmp_path) as (first, second):
+        await demo_writer.write(first, generator.generate(TINY), keyring=await keyring_for(first))
+        stop, relayed_elsewhere, listening = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        # given the second server's hub, listening for the word, with a subscriber
+        hub = await Hub.at_head(OutboxRepository(second))
+        subscriber = hub.listen(10)
+        tasks = [
+            asyncio.create_task(
+                hub.run(InProcessBus(), stop, interval=3600, wake=relayed_elsewhere)
+            ),
+            asyncio.create_task(
+                outbox_notices.listen(second, relayed_elsewhere, stop, listening=listening)
+            ),
+        ]
+        async with asyncio.timeout(30):
+            await listening.wait()
+
+        # when an invoice is received on the first server, and its relay delivers the event
+        invoice = generator.generate(TINY).invoices[0]
+        await commit_events(first, [received(invoice, datetime.now(UTC))])
+        relay = OutboxRelay(
+            outbox=OutboxRepository(first),
+            invoices=InvoiceRepository(first, RowScope()),
+            analytics=stack.analytics,
+            clock=SystemClock(),
+            bus=InProcessBus(),
+        )
+        assert (await relay.run_once()).published == 1
+
+        # then the second server's subscriber hears it
+        async with asyncio.timeout(30):
+            heard = await anext(aiter(subscriber))
+        stop.set()
+        await asyncio.gather(*tasks)
+        assert (heard.record.type, heard.record.invoice_id) == ("invoice.received", invoice.id)

@@ -1,0 +1,94 @@
+"""Word that another process relayed a batch of the outbox: PostgreSQL's LISTEN/NOTIFY.
+
+Relays of several processes take turns (store/relay_turn.py), so with the in-process bus a
+process hears on its own bus only the batches its relay ran; its hub reads the others from
+the outbox when the next event reaches it, or at its catch-up every second. A relay that
+marked a batch notifies, in its turn's transaction (delivered at commit); each process
+listens, and wakes its hub at once. Losing the word costs latency only: the catch-up still
+runs. Written by hand: the driver's `add_listener` is the mechanism; what it needs around it
+(a connection held for listening, taken again after a loss) no library here does.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger("apgraph.outbox")
+
+CHANNEL = "apgraph_outbox"
+RETRY_SECONDS = 1.0  # how soon listening starts again after its connection was lost
+
+# The payload is the outbox table's oid: processes of other deployments (schemas) of the same
+# database hear the channel too, and keep to their own outbox's word.
+NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', 'outbox'::regclass::oid::text)")
+_OUTBOX = text("SELECT 'outbox'::regclass::oid::text")
+
+
+async def notify_relayed(connection: AsyncConnection) -> None:
+    """In a relay's turn, after it marked a batch: the word goes out when the turn commits."""
+    await connection.execute(NOTIFY)
+
+
+async def listen(
+    engine: AsyncEngine,
+    wake: asyncio.Event,
+    stop: asyncio.Event,
+    *,
+    listening: asyncio.Event | None = None,
+) -> None:
+    """Sets `wake` whenever a relay of this outbox notifies, until `stop` is set; holds one
+    pooled connection meanwhile (none on SQLite, where there is nothing to listen to).
+    `listening` is set once the word can be heard."""
+    if engine.dialect.name != "postgresql":
+        return
+    while not stop.is_set():
+        try:
+            await _listening(engine, wake, stop, listening)
+        except Exception:  # noqa: BLE001 - a lost connection costs latency, not events
+            log.warning("listening for relayed batches failed; again in %s s", RETRY_SECONDS)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
+            except TimeoutError:
+                continue
+
+
+async def _listening(
+    engine: AsyncEngine, wake: asyncio.Event, stop: asyncio.Event, listening: asyncio.Event | None
+) -> None:
+    async with engine.connect() as connection:
+        outbox = str((await connection.execute(_OUTBOX)).scalar_one())
+        await connection.commit()  # no transaction held while listening
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None:
+            raise RuntimeError("the pooled connection has no driver connection")
+        lost = asyncio.Event()
+
+        def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            if payload == outbox:
+                wake.set()
+
+        def ended(_connection: Any) -> None:
+            lost.set()
+
+        await driver.add_listener(CHANNEL, heard)
+        driver.add_termination_listener(ended)
+        if listening is not None:
+            listening.set()
+        try:
+            stopping = asyncio.ensure_future(stop.wait())
+            losing = asyncio.ensure_future(lost.wait())
+            try:
+                await asyncio.wait({stopping, losing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                losing.cancel()
+            if lost.is_set():
+                await connection.invalidate()
+                raise ConnectionError("the listening connection was lost")
+        finally:
+            driver.remove_termination_listener(ended)
+            if not driver.is_closed():
+                await driver.remove_listener(CHANNEL, heard)
