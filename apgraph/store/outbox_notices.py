@@ -3,7 +3,7 @@
 Relays of several processes take turns (store/relay_turn.py), so with the in-process bus a
 process hears on its own bus only the batches its relay ran; its hub reads the others from
 the outbox when the next event reaches it, or at its catch-up every second. A relay that
-marked a batch notifies, in its turn's transaction (delivered at commit); each process
+marked a batch notifies, in its turn's transaction (delivered at commit); each other process
 listens, and wakes its hub at once. Losing the word costs latency only: the catch-up still
 runs. Written by hand: the driver's `add_listener` is the mechanism; what it needs around it
 (a connection held for listening, taken again after a loss) no library here does.
@@ -12,8 +12,9 @@ runs. Written by hand: the driver's `add_listener` is the mechanism; what it nee
 import asyncio
 import logging
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger("apgraph.outbox")
@@ -21,9 +22,13 @@ log = logging.getLogger("apgraph.outbox")
 CHANNEL = "apgraph_outbox"
 RETRY_SECONDS = 1.0  # how soon listening starts again after its connection was lost
 
-# The payload is the outbox table's oid: processes of other deployments (schemas) of the same
-# database hear the channel too, and keep to their own outbox's word.
-NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', 'outbox'::regclass::oid::text)")
+# This process, as its word names it: its own hub heard the batch on its bus already.
+PROCESS = uuid4().hex[:16]
+# The payload is the outbox table's oid and the process: processes of other deployments
+# (schemas) of the same database hear the channel too, and keep to their own outbox's word.
+NOTIFY = text(
+    f"SELECT pg_notify('{CHANNEL}', 'outbox'::regclass::oid::text || ':' || :process)"
+).bindparams(bindparam("process", PROCESS))
 _OUTBOX = text("SELECT 'outbox'::regclass::oid::text")
 
 
@@ -38,15 +43,16 @@ async def listen(
     stop: asyncio.Event,
     *,
     listening: asyncio.Event | None = None,
+    process: str = PROCESS,
 ) -> None:
-    """Sets `wake` whenever a relay of this outbox notifies, until `stop` is set; holds one
-    pooled connection meanwhile (none on SQLite, where there is nothing to listen to).
-    `listening` is set once the word can be heard."""
+    """Sets `wake` whenever another process's relay of this outbox notifies, until `stop` is
+    set; holds one pooled connection meanwhile (none on SQLite, where there is nothing to
+    listen to). `listening` is set once the word can be heard; `process`: who listens."""
     if engine.dialect.name != "postgresql":
         return
     while not stop.is_set():
         try:
-            await _listening(engine, wake, stop, listening)
+            await _listening(engine, wake, stop, listening, process)
         except Exception:  # noqa: BLE001 - a lost connection costs latency, not events
             log.warning("listening for relayed batches failed; again in %s s", RETRY_SECONDS)
             try:
@@ -56,7 +62,11 @@ async def listen(
 
 
 async def _listening(
-    engine: AsyncEngine, wake: asyncio.Event, stop: asyncio.Event, listening: asyncio.Event | None
+    engine: AsyncEngine,
+    wake: asyncio.Event,
+    stop: asyncio.Event,
+    listening: asyncio.Event | None,
+    process: str,
 ) -> None:
     async with engine.connect() as connection:
         outbox = str((await connection.execute(_OUTBOX)).scalar_one())
@@ -67,7 +77,8 @@ async def _listening(
         lost = asyncio.Event()
 
         def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-            if payload == outbox:
+            table, _, relayed_by = payload.partition(":")
+            if table == outbox and relayed_by != process:
                 wake.set()
 
         def ended(_connection: Any) -> None:

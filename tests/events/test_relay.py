@@ -322,7 +322,9 @@ async def test_a_servers_hub_hears_at_once_what_another_servers_relay_delivered(
                 hub.run(InProcessBus(), stop, interval=3600, wake=relayed_elsewhere)
             ),
             asyncio.create_task(
-                outbox_notices.listen(second, relayed_elsewhere, stop, listening=listening)
+                outbox_notices.listen(
+                    second, relayed_elsewhere, stop, listening=listening, process="second"
+                )
             ),
         ]
         async with asyncio.timeout(30):
