@@ -6,11 +6,12 @@ the outbox when the next event reaches it, or at its catch-up every second. A re
 marked a batch notifies, in its turn's transaction (delivered at commit); each other process
 listens, and wakes its hub at once. Losing the word costs latency only: the catch-up still
 runs. Written by hand: the driver's `add_listener` is the mechanism; what it needs around it
-(a connection held for listening, taken again after a loss) no library here does.
+(a connection held for listening, checked and taken again after a loss) no library here does.
 """
 
 import asyncio
 import logging
+import os
 from typing import Any
 from uuid import uuid4
 
@@ -21,20 +22,27 @@ log = logging.getLogger("apgraph.outbox")
 
 CHANNEL = "apgraph_outbox"
 RETRY_SECONDS = 1.0  # how soon listening starts again after its connection was lost
+HEARTBEAT_SECONDS = 30.0  # how often the listening connection is asked whether it still answers
+ANSWER_SECONDS = 10.0  # how long a heartbeat or UNLISTEN may take before the connection is dropped
 
-# This process, as its word names it: its own hub heard the batch on its bus already.
-PROCESS = uuid4().hex[:16]
+_BOOT = uuid4().hex[:12]
 # The payload is the outbox table's oid and the process: processes of other deployments
 # (schemas) of the same database hear the channel too, and keep to their own outbox's word.
 NOTIFY = text(
     f"SELECT pg_notify('{CHANNEL}', 'outbox'::regclass::oid::text || ':' || :process)"
-).bindparams(bindparam("process", PROCESS))
+).bindparams(bindparam("process"))
 _OUTBOX = text("SELECT 'outbox'::regclass::oid::text")
+
+
+def this_process() -> str:
+    """This process, as its word names it (its own hub heard the batch on its bus already);
+    the pid read now, so workers forked from one parent are told apart."""
+    return f"{os.getpid()}.{_BOOT}"
 
 
 async def notify_relayed(connection: AsyncConnection) -> None:
     """In a relay's turn, after it marked a batch: the word goes out when the turn commits."""
-    await connection.execute(NOTIFY)
+    await connection.execute(NOTIFY, {"process": this_process()})
 
 
 async def listen(
@@ -43,18 +51,31 @@ async def listen(
     stop: asyncio.Event,
     *,
     listening: asyncio.Event | None = None,
-    process: str = PROCESS,
+    process: str | None = None,
 ) -> None:
     """Sets `wake` whenever another process's relay of this outbox notifies, until `stop` is
     set; holds one pooled connection meanwhile (none on SQLite, where there is nothing to
-    listen to). `listening` is set once the word can be heard; `process`: who listens."""
+    listen to). `listening` is set once the word can be heard; `process`: who listens (this
+    one by default)."""
     if engine.dialect.name != "postgresql":
         return
+    listener = process or this_process()
     while not stop.is_set():
+        attempt = asyncio.ensure_future(_listening(engine, wake, stop, listening, listener))
+        stopping = asyncio.ensure_future(stop.wait())
         try:
-            await _listening(engine, wake, stop, listening, process)
-        except Exception:  # noqa: BLE001 - a lost connection costs latency, not events
-            log.warning("listening for relayed batches failed; again in %s s", RETRY_SECONDS)
+            await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not attempt.done():  # stopped while connecting, or this task cancelled
+                attempt.cancel()
+                await asyncio.gather(attempt, return_exceptions=True)
+        if attempt.cancelled():
+            return
+        if (error := attempt.exception()) is not None:
+            log.warning(
+                "listening for relayed batches failed (%s); again in %s s", error, RETRY_SECONDS
+            )
             try:
                 await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
             except TimeoutError:
@@ -74,12 +95,13 @@ async def _listening(
         driver = (await connection.get_raw_connection()).driver_connection
         if driver is None:
             raise RuntimeError("the pooled connection has no driver connection")
-        lost = asyncio.Event()
 
         def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
             table, _, relayed_by = payload.partition(":")
             if table == outbox and relayed_by != process:
                 wake.set()
+
+        lost = asyncio.Event()
 
         def ended(_connection: Any) -> None:
             lost.set()
@@ -89,17 +111,39 @@ async def _listening(
         if listening is not None:
             listening.set()
         try:
-            stopping = asyncio.ensure_future(stop.wait())
-            losing = asyncio.ensure_future(lost.wait())
-            try:
-                await asyncio.wait({stopping, losing}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-                losing.cancel()
-            if lost.is_set():
-                await connection.invalidate()
-                raise ConnectionError("the listening connection was lost")
+            await _until_stopped(driver, stop, lost)
+        except BaseException:
+            await connection.invalidate()  # closed: its LISTEN ends with its session
+            raise
         finally:
             driver.remove_termination_listener(ended)
-            if not driver.is_closed():
+        try:
+            async with asyncio.timeout(ANSWER_SECONDS):
                 await driver.remove_listener(CHANNEL, heard)
+        except (TimeoutError, OSError):
+            await connection.invalidate()
+
+
+async def _until_stopped(driver: Any, stop: asyncio.Event, lost: asyncio.Event) -> None:
+    """Returns when `stop` is set; raises ConnectionError once the connection is closed, or
+    does not answer a heartbeat (a dropped connection is not always closed: a firewall's idle
+    timeout, a failover)."""
+    while True:
+        stopping = asyncio.ensure_future(stop.wait())
+        losing = asyncio.ensure_future(lost.wait())
+        try:
+            await asyncio.wait(
+                {stopping, losing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
+            losing.cancel()
+        if stop.is_set():
+            return
+        if lost.is_set():
+            raise ConnectionError("the listening connection was closed")
+        try:
+            async with asyncio.timeout(ANSWER_SECONDS):
+                await driver.fetchval("SELECT 1")
+        except (TimeoutError, OSError) as error:
+            raise ConnectionError(f"the listening connection does not answer: {error}") from None

@@ -343,8 +343,10 @@ async def test_a_servers_hub_hears_at_once_what_another_servers_relay_delivered(
         assert (await relay.run_once()).published == 1
 
         # then the second server's subscriber hears it
-        async with asyncio.timeout(30):
-            heard = await anext(aiter(subscriber))
-        stop.set()
-        await asyncio.gather(*tasks)
+        try:
+            async with asyncio.timeout(30):
+                heard = await anext(aiter(subscriber))
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
         assert (heard.record.type, heard.record.invoice_id) == ("invoice.received", invoice.id)
