@@ -18,12 +18,14 @@ from uuid import uuid4
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from apgraph.store.reading import driver_connection
+
 log = logging.getLogger("apgraph.outbox")
 
 CHANNEL = "apgraph_outbox"
 RETRY_SECONDS = 1.0  # how soon listening starts again after its connection was lost
 HEARTBEAT_SECONDS = 30.0  # how often the listening connection is asked whether it still answers
-ANSWER_SECONDS = 10.0  # how long a heartbeat or UNLISTEN may take before the connection is dropped
+ANSWER_SECONDS = 10.0  # how long a heartbeat may take before the connection is dropped
 
 _BOOT = uuid4().hex[:12]
 # The payload is the outbox table's oid and the process: processes of other deployments
@@ -61,40 +63,37 @@ async def listen(
         return
     listener = process or this_process()
     while not stop.is_set():
-        attempt = asyncio.ensure_future(_listening(engine, wake, stop, listening, listener))
+        attempt = asyncio.ensure_future(_listening(engine, wake, listening, listener))
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
-            if not attempt.done():  # stopped while connecting, or this task cancelled
+            if not attempt.done():  # stopped (connecting or listening), or this task cancelled
                 attempt.cancel()
                 await asyncio.gather(attempt, return_exceptions=True)
         if attempt.cancelled():
             return
-        if (error := attempt.exception()) is not None:
-            log.warning(
-                "listening for relayed batches failed (%s); again in %s s", error, RETRY_SECONDS
-            )
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
-            except TimeoutError:
-                continue
+        log.warning(  # it listens until cancelled: done otherwise, it lost its connection
+            "listening for relayed batches failed (%s); again in %s s",
+            attempt.exception(),
+            RETRY_SECONDS,
+        )
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
+        except TimeoutError:
+            continue
 
 
 async def _listening(
-    engine: AsyncEngine,
-    wake: asyncio.Event,
-    stop: asyncio.Event,
-    listening: asyncio.Event | None,
-    process: str,
+    engine: AsyncEngine, wake: asyncio.Event, listening: asyncio.Event | None, process: str
 ) -> None:
+    """Listens until cancelled (`listen`'s stop), or raises once the connection is lost; the
+    connection is dropped either way, and its LISTEN ends with its session."""
     async with engine.connect() as connection:
         outbox = str((await connection.execute(_OUTBOX)).scalar_one())
         await connection.commit()  # no transaction held while listening
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None:
-            raise RuntimeError("the pooled connection has no driver connection")
+        driver = await driver_connection(connection)
 
         def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
             table, _, relayed_by = payload.partition(":")
@@ -111,36 +110,21 @@ async def _listening(
         if listening is not None:
             listening.set()
         try:
-            await _until_stopped(driver, stop, lost)
-        except BaseException:
-            await connection.invalidate()  # closed: its LISTEN ends with its session
-            raise
+            await _until_lost(driver, lost)
         finally:
             driver.remove_termination_listener(ended)
-        try:
-            async with asyncio.timeout(ANSWER_SECONDS):
-                await driver.remove_listener(CHANNEL, heard)
-        except (TimeoutError, OSError):
             await connection.invalidate()
 
 
-async def _until_stopped(driver: Any, stop: asyncio.Event, lost: asyncio.Event) -> None:
-    """Returns when `stop` is set; raises ConnectionError once the connection is closed, or
-    does not answer a heartbeat (a dropped connection is not always closed: a firewall's idle
-    timeout, a failover)."""
+async def _until_lost(driver: Any, lost: asyncio.Event) -> None:
+    """Raises ConnectionError once the connection is closed, or does not answer a heartbeat
+    (a dropped connection is not always closed: a firewall's idle timeout, a failover)."""
     while True:
-        stopping = asyncio.ensure_future(stop.wait())
-        losing = asyncio.ensure_future(lost.wait())
         try:
-            await asyncio.wait(
-                {stopping, losing}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            stopping.cancel()
-            losing.cancel()
-        if stop.is_set():
-            return
-        if lost.is_set():
+            await asyncio.wait_for(lost.wait(), timeout=HEARTBEAT_SECONDS)
+        except TimeoutError:
+            pass
+        else:
             raise ConnectionError("the listening connection was closed")
         try:
             async with asyncio.timeout(ANSWER_SECONDS):

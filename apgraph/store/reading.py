@@ -244,7 +244,7 @@ async def _on_driver(
     (asyncpg keeps it per connection), in whatever transaction that connection is in."""
     dialect = connection.dialect
     arguments = prepared.arguments(parameters)
-    driver = await _driver(connection)
+    driver = await driver_connection(connection)
     if prepared.from_driver is None:  # the first run: learn the result's types
         attributes = _attributes.get(prepared.sql)
         if attributes is None:  # once per SQL, which every scope of one shape shares
@@ -278,7 +278,7 @@ async def _on_driver(
     ]
 
 
-async def _driver(connection: AsyncConnection) -> Any:
+async def driver_connection(connection: AsyncConnection) -> Any:
     """The asyncpg connection under a checked-out `connection`. While the pooled connection
     is valid, read from it as it is (`Connection.connection` does no I/O then); else through
     `get_raw_connection`, which reconnects as SQLAlchemy does. That one switches greenlets
@@ -338,7 +338,7 @@ async def execute_kept(
         return await _through_sqlalchemy(connection, statement, parameters)
     if not connection.in_transaction():
         raise RuntimeError("execute_kept runs in a unit of work's transaction")
-    driver = await _driver(connection)
+    driver = await driver_connection(connection)
     if not driver.is_in_transaction():  # nothing sent yet: SQLAlchemy's adapter begins
         values = await _through_sqlalchemy(connection, statement, parameters)
         if not driver.is_in_transaction():  # should the adapter ever change how it begins

@@ -350,15 +350,8 @@ class OutboxTurn(Protocol):
 
 
 class Outbox(Protocol):
-    """What a relay and a resuming subscriber read of the outbox."""
-
-    async def pending(self, limit: int) -> Sequence[OutboxRecord]:
-        """Unpublished records, lowest sequence first."""
-        ...
-
-    async def mark_published(self, ids: Sequence[str], *, at: datetime) -> None:
-        """Idempotent: a record already marked keeps its first `published_at`."""
-        ...
+    """What a relay and a resuming subscriber read of the outbox; a relay reads and marks its
+    batch only in its turn."""
 
     def relay_turn(self) -> AbstractAsyncContextManager[OutboxTurn]:
         """Waits until no other process's relay is running a batch, then holds the turn for

@@ -9,7 +9,7 @@ sequence LIMIT n`) after every commit that wrote events. The index on `published
 that by a bitmap scan of its NULL entries, and it kept one for every event ever relayed until
 VACUUM removed it (publishing updates the row, and the old version's entry stays behind): on
 a server that had relayed 41,000 events since its last vacuum, 4.2–4.9 ms of PostgreSQL's time
-per run, and twice that where autovacuum was off. This index holds the pending events only,
+per run. This index holds the pending events only,
 in sequence order; an index scan reads the batch in order and marks the entries of events
 published since as dead as it passes them, so later runs skip them. Nothing else asked
 `published_at` by range: retention purges published events by age (`occurred_at`) and the
